@@ -1,0 +1,32 @@
+import type { Config } from 'jest';
+
+const config: Config = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/spec'],
+  testMatch: ['**/*.spec.ts'],
+  setupFiles: ['reflect-metadata'],
+  globalSetup: '<rootDir>/spec/support/globalSetup.ts',
+  moduleNameMapper: {
+    '^kit-session$': '<rootDir>/lib/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  transform: {
+    '^.+\\.[tj]s$': [
+      'ts-jest',
+      {
+        tsconfig: {
+          module: 'commonjs',
+          moduleResolution: 'node10',
+          ignoreDeprecations: '6.0',
+          allowJs: true,
+          isolatedModules: true,
+        },
+      },
+    ],
+  },
+  // inversify 8 and its packages ship ES modules only: let ts-jest turn them into CommonJS.
+  transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs)/)'],
+  testTimeout: 30_000,
+};
+
+export default config;

@@ -1,0 +1,2 @@
+export type { ContextKey } from './Context.js';
+export { Context, createContextKey } from './Context.js';

@@ -1,0 +1,181 @@
+import { inject, injectable, optional } from 'inversify';
+import { SESSION_CLOCK, SESSION_ENCRYPTION_OPTIONS, SESSION_INNER_STORE } from '../di/identifiers.js';
+import { systemClock, type Clock } from '../session/Clock.js';
+import { DEFAULT_COOKIE_NAME } from '../session/options.js';
+import type { LoadedSessionRecord, SessionRecord, SessionStore } from '../stores/SessionStore.js';
+import { decodeBase64url, encodeBase64url } from './base64url.js';
+import type { SessionKey } from './keys.js';
+import { createSealer, type CryptoPath, type Sealer } from './Sealer.js';
+
+/**
+ * Options of {@link EncryptingStoreDecorator}.
+ */
+export interface EncryptingStoreOptions {
+  /**
+   * The keys, from `importRawKey`. The first seals; every one listed opens, so a new
+   * key goes first and an old one stays listed until the sessions it sealed expire.
+   */
+  readonly keys: readonly SessionKey[];
+  /**
+   * The session cookie's name, bound into every seal as additional authenticated data,
+   * so a value cut from one cookie does not open as another. Use the manager's name.
+   * @default '__Host-session'
+   */
+  readonly cookieName?: string;
+  /**
+   * Also encrypt the values handed to the inner store, so that what lies in Redis or
+   * PostgreSQL is unreadable without the key. Not needed around `CookieSessionStore`,
+   * whose whole record is already inside the sealed token.
+   * @default false
+   */
+  readonly encryptValues?: boolean;
+  /**
+   * Which AES-GCM implementation to use. Both write the same format.
+   * @default 'auto' (node:crypto where it exists, else Web Crypto)
+   */
+  readonly crypto?: CryptoPath;
+}
+
+/** The value name under which encrypted values lie in the inner store. */
+export const SEALED_VALUES = '$sealed';
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+
+// Token plaintext: flags (1 byte) | expireTime (float64, big-endian) | inner token.
+// Flag bit 0: the inner token was base64url and is kept as its bytes (a third shorter).
+const TOKEN_HEAD = 9;
+const FLAG_BASE64URL = 1;
+
+/**
+ * Wraps any store and encrypts what it hands out: AES-GCM with a fresh 96-bit IV per
+ * seal, a versioned format with a key id (so keys rotate without logging anyone out),
+ * the cookie name as additional authenticated data, and the expiry inside the seal (a
+ * client cannot extend its session by editing the cookie). With `encryptValues`, the
+ * values given to the inner store are sealed too, bound to the session's id.
+ *
+ * Anything that does not open (tampered, truncated, another cookie's, a key no longer
+ * listed, expired) is "not found": the manager starts a fresh session.
+ *
+ * @typeParam T - The shape of the session's values.
+ * @example
+ * ```ts
+ * const keys = [await importRawKey(process.env.SESSION_KEY!)];
+ * const store = new EncryptingStoreDecorator(new CookieSessionStore(), { keys });
+ * const redis = new EncryptingStoreDecorator(new RedisSessionStore(client), { keys, encryptValues: true });
+ * ```
+ */
+@injectable()
+export class EncryptingStoreDecorator<T = Record<string, unknown>> implements SessionStore<T> {
+  readonly #inner: SessionStore<T>;
+  readonly #sealer: Sealer;
+  readonly #clock: Clock;
+  readonly #encryptValues: boolean;
+  readonly #tokenLabel: Uint8Array;
+  readonly #valuesLabel: string;
+
+  /**
+   * @param inner - The store to wrap.
+   * @param options - Keys and what to encrypt.
+   * @param clock - The source of time for the sealed expiry.
+   * @throws TypeError when no key is given or a key was not made by `importRawKey`.
+   */
+  constructor(
+    @inject(SESSION_INNER_STORE) inner: SessionStore<T>,
+    @inject(SESSION_ENCRYPTION_OPTIONS) options: EncryptingStoreOptions,
+    @inject(SESSION_CLOCK) @optional() clock?: Clock,
+  ) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError('options with keys are needed');
+    }
+    this.#inner = inner;
+    this.#sealer = createSealer(options.keys, options.crypto);
+    this.#clock = clock ?? systemClock;
+    this.#encryptValues = options.encryptValues ?? false;
+    const cookieName = options.cookieName ?? DEFAULT_COOKIE_NAME;
+    this.#tokenLabel = textEncoder.encode(`token\0${cookieName}`);
+    this.#valuesLabel = `values\0${cookieName}\0`;
+  }
+
+  /**
+   * Opens a sealed token and loads the session from the inner store.
+   *
+   * @param token - The sealed token from the cookie.
+   * @returns The record with its values opened, or `undefined` when the token does not
+   *   open under any listed key, has expired, or the inner store does not know it.
+   * @throws SessionStoreError when the inner store's infrastructure fails.
+   */
+  async getSession(token: string): Promise<LoadedSessionRecord<T> | undefined> {
+    const plain = await this.#sealer.open(token, this.#tokenLabel);
+    if (plain === undefined || plain.length < TOKEN_HEAD) {
+      return undefined;
+    }
+    const view = new DataView(plain.buffer, plain.byteOffset, plain.byteLength);
+    const flags = plain[0]!;
+    if (!(view.getFloat64(1) > this.#clock.now())) {
+      return undefined;
+    }
+    const body = plain.subarray(TOKEN_HEAD);
+    const innerToken = flags & FLAG_BASE64URL ? encodeBase64url(body) : textDecoder.decode(body);
+    const record = await this.#inner.getSession(innerToken);
+    if (record === undefined || !this.#encryptValues) {
+      return record;
+    }
+    const values = await this.#openValues(record);
+    return values === undefined ? undefined : { ...record, values };
+  }
+
+  /**
+   * Saves through the inner store (sealing the values first with `encryptValues`) and
+   * seals the token it returns, with the first key.
+   *
+   * @param id - The session's id.
+   * @param record - The values and expiry.
+   * @returns The sealed token.
+   * @throws SessionStoreError when the inner store's infrastructure fails.
+   */
+  async setSession(id: string, record: SessionRecord<T>): Promise<string> {
+    let stored = record;
+    if (this.#encryptValues) {
+      const sealed = await this.#sealer.seal(
+        textEncoder.encode(JSON.stringify(record.values)),
+        textEncoder.encode(this.#valuesLabel + id),
+      );
+      stored = { ...record, values: { [SEALED_VALUES]: sealed } as unknown as Partial<T> };
+    }
+    const innerToken = await this.#inner.setSession(id, stored);
+    const asBytes = decodeBase64url(innerToken);
+    const body = asBytes ?? textEncoder.encode(innerToken);
+    const plain = new Uint8Array(TOKEN_HEAD + body.length);
+    plain[0] = asBytes === undefined ? 0 : FLAG_BASE64URL;
+    new DataView(plain.buffer).setFloat64(1, record.expireTime);
+    plain.set(body, TOKEN_HEAD);
+    return this.#sealer.seal(plain, this.#tokenLabel);
+  }
+
+  /**
+   * Deletes through the inner store.
+   *
+   * @param id - The session's id.
+   * @throws SessionStoreError when the inner store's infrastructure fails.
+   */
+  deleteSession(id: string): Promise<void> {
+    return this.#inner.deleteSession(id);
+  }
+
+  async #openValues(record: LoadedSessionRecord<T>): Promise<Partial<T> | undefined> {
+    const sealed = (record.values as Record<string, unknown>)[SEALED_VALUES];
+    if (typeof sealed !== 'string') {
+      return undefined;
+    }
+    const plain = await this.#sealer.open(sealed, textEncoder.encode(this.#valuesLabel + record.id));
+    if (plain === undefined) {
+      return undefined;
+    }
+    try {
+      return JSON.parse(textDecoder.decode(plain)) as Partial<T>;
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,211 @@
+import type * as NodeCrypto from 'node:crypto';
+import { decodeBase64url, encodeBase64url } from './base64url.js';
+import { materialOf, type SessionKey } from './keys.js';
+
+// The sealed format, version 1, as base64url without padding:
+//
+//   version (1 byte, 0x01) | key id (4 bytes, big-endian) | IV (12 bytes) | ciphertext | tag (16 bytes)
+//
+// AES-GCM with a fresh random 96-bit IV per seal. The additional authenticated data is
+// the 5-byte header followed by a caller-given label (the cookie name, say), so a
+// sealed value cannot be moved to another label, key id or format version.
+
+/** The format version this code writes. */
+export const FORMAT_VERSION = 1;
+const HEADER = 5;
+const IV = 12;
+const TAG = 16;
+const OVERHEAD = HEADER + IV + TAG;
+
+/**
+ * Which implementation of AES-GCM to use.
+ * - `'auto'`: `node:crypto` where it exists (Node, Bun, Deno), else Web Crypto;
+ * - `'webcrypto'`: `crypto.subtle` only, as on an edge runtime.
+ * Both write the same format and open each other's output.
+ */
+export type CryptoPath = 'auto' | 'webcrypto';
+
+/** Seals and opens byte strings under a list of keys. */
+export interface Sealer {
+  /** Seals with the first key. */
+  seal(plaintext: Uint8Array, label: Uint8Array): Promise<string>;
+  /** Opens with whichever listed key the header names; `undefined` on any failure. */
+  open(sealed: string, label: Uint8Array): Promise<Uint8Array | undefined>;
+}
+
+function header(keyId: number): Uint8Array {
+  const bytes = new Uint8Array(HEADER);
+  bytes[0] = FORMAT_VERSION;
+  new DataView(bytes.buffer).setUint32(1, keyId);
+  return bytes;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+interface Parsed {
+  readonly keyId: number;
+  readonly bytes: Uint8Array;
+}
+
+function parse(sealed: string): Parsed | undefined {
+  const bytes = decodeBase64url(sealed);
+  if (bytes === undefined || bytes.length < OVERHEAD || bytes[0] !== FORMAT_VERSION) {
+    return undefined;
+  }
+  return { keyId: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(1), bytes };
+}
+
+function keyMap<K>(keys: readonly SessionKey[], make: (key: SessionKey) => K): Map<number, K> {
+  const map = new Map<number, K>();
+  for (const key of keys) {
+    if (map.has(key.id)) {
+      throw new TypeError(`two keys share the key id ${key.id}: list each key once, or give distinct ids`);
+    }
+    map.set(key.id, make(key));
+  }
+  return map;
+}
+
+/** AES-GCM on `crypto.subtle` alone: runs on every runtime with Web Crypto. */
+class WebCryptoSealer implements Sealer {
+  readonly #sealKey: CryptoKey;
+  readonly #header: Uint8Array;
+  readonly #keys: Map<number, CryptoKey>;
+
+  constructor(keys: readonly SessionKey[]) {
+    this.#keys = keyMap(keys, (key) => materialOf(key).cryptoKey);
+    this.#sealKey = materialOf(keys[0]!).cryptoKey;
+    this.#header = header(keys[0]!.id);
+  }
+
+  async seal(plaintext: Uint8Array, label: Uint8Array): Promise<string> {
+    const iv = crypto.getRandomValues(new Uint8Array(IV));
+    const encrypted = await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv, additionalData: concat(this.#header, label), tagLength: TAG * 8 },
+      this.#sealKey,
+      plaintext as Uint8Array<ArrayBuffer>,
+    );
+    const out = new Uint8Array(HEADER + IV + encrypted.byteLength);
+    out.set(this.#header);
+    out.set(iv, HEADER);
+    out.set(new Uint8Array(encrypted), HEADER + IV);
+    return encodeBase64url(out);
+  }
+
+  async open(sealed: string, label: Uint8Array): Promise<Uint8Array | undefined> {
+    const parsed = parse(sealed);
+    const key = parsed && this.#keys.get(parsed.keyId);
+    if (parsed === undefined || key === undefined) {
+      return undefined;
+    }
+    const { bytes } = parsed;
+    try {
+      const plain = await crypto.subtle.decrypt(
+        {
+          name: 'AES-GCM',
+          iv: bytes.subarray(HEADER, HEADER + IV) as Uint8Array<ArrayBuffer>,
+          additionalData: concat(bytes.subarray(0, HEADER), label),
+          tagLength: TAG * 8,
+        },
+        key,
+        bytes.subarray(HEADER + IV) as Uint8Array<ArrayBuffer>,
+      );
+      return new Uint8Array(plain);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+interface NodeKey {
+  readonly algorithm: NodeCrypto.CipherGCMTypes;
+  readonly key: NodeCrypto.KeyObject;
+}
+
+/** The same format through synchronous `node:crypto`: no promise and no thread hop per call. */
+class NodeCryptoSealer implements Sealer {
+  readonly #crypto: typeof NodeCrypto;
+  readonly #sealKey: NodeKey;
+  readonly #header: Uint8Array;
+  readonly #keys: Map<number, NodeKey>;
+
+  constructor(nodeCrypto: typeof NodeCrypto, keys: readonly SessionKey[]) {
+    this.#crypto = nodeCrypto;
+    this.#keys = keyMap(keys, (key) => {
+      const { raw } = materialOf(key);
+      return {
+        algorithm: `aes-${raw.length * 8}-gcm` as NodeCrypto.CipherGCMTypes,
+        key: nodeCrypto.createSecretKey(raw),
+      };
+    });
+    this.#sealKey = this.#keys.get(keys[0]!.id)!;
+    this.#header = header(keys[0]!.id);
+  }
+
+  async seal(plaintext: Uint8Array, label: Uint8Array): Promise<string> {
+    const out = new Uint8Array(OVERHEAD + plaintext.length);
+    out.set(this.#header);
+    const iv = out.subarray(HEADER, HEADER + IV);
+    this.#crypto.randomFillSync(iv);
+    const cipher = this.#crypto.createCipheriv(this.#sealKey.algorithm, this.#sealKey.key, iv, { authTagLength: TAG });
+    cipher.setAAD(concat(this.#header, label));
+    const body = cipher.update(plaintext);
+    const final = cipher.final();
+    out.set(body, HEADER + IV);
+    out.set(final, HEADER + IV + body.length);
+    out.set(cipher.getAuthTag(), HEADER + IV + plaintext.length);
+    return encodeBase64url(out);
+  }
+
+  async open(sealed: string, label: Uint8Array): Promise<Uint8Array | undefined> {
+    const parsed = parse(sealed);
+    const key = parsed && this.#keys.get(parsed.keyId);
+    if (parsed === undefined || key === undefined) {
+      return undefined;
+    }
+    const { bytes } = parsed;
+    const tagAt = bytes.length - TAG;
+    try {
+      const decipher = this.#crypto.createDecipheriv(key.algorithm, key.key, bytes.subarray(HEADER, HEADER + IV), {
+        authTagLength: TAG,
+      });
+      decipher.setAAD(concat(bytes.subarray(0, HEADER), label));
+      decipher.setAuthTag(bytes.subarray(tagAt));
+      const body = decipher.update(bytes.subarray(HEADER + IV, tagAt));
+      const final = decipher.final();
+      return final.length === 0 ? body : concat(body, final);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function nodeCrypto(): typeof NodeCrypto | undefined {
+  const getBuiltinModule = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
+    ?.getBuiltinModule;
+  return typeof getBuiltinModule === 'function'
+    ? (getBuiltinModule('node:crypto') as typeof NodeCrypto | undefined)
+    : undefined;
+}
+
+/**
+ * Makes a sealer for a list of keys: the first seals, any opens.
+ *
+ * @param keys - At least one key from `importRawKey`.
+ * @param path - Which AES-GCM implementation to use.
+ * @returns The sealer.
+ * @throws TypeError when the list is empty, a key was not made by `importRawKey`, or
+ *   two keys share an id.
+ */
+export function createSealer(keys: readonly SessionKey[], path: CryptoPath = 'auto'): Sealer {
+  if (!Array.isArray(keys) || keys.length === 0) {
+    throw new TypeError('at least one key is needed');
+  }
+  const node = path === 'auto' ? nodeCrypto() : undefined;
+  return node === undefined ? new WebCryptoSealer(keys) : new NodeCryptoSealer(node, keys);
+}

@@ -1,0 +1,65 @@
+// Base64url without padding, on Buffer where it exists (Node, Bun, Deno) and on
+// btoa/atob elsewhere (edge runtimes), so the core runs on Web APIs alone.
+
+const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Encodes bytes as base64url without padding.
+ *
+ * @param bytes - The bytes to encode.
+ * @returns The base64url text.
+ */
+export function encodeBase64url(bytes: Uint8Array): string {
+  if (NodeBuffer !== undefined) {
+    return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+  }
+  let binary = '';
+  for (let i = 0; i < bytes.length; i++) {
+    binary += String.fromCharCode(bytes[i]!);
+  }
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/**
+ * Decodes canonical base64url without padding. Anything else (other characters,
+ * padding, an impossible length, non-zero trailing bits) gives `undefined`, so that
+ * one byte string has exactly one text form.
+ *
+ * @param text - The base64url text.
+ * @returns The bytes, or `undefined` when `text` is not canonical base64url.
+ */
+export function decodeBase64url(text: string): Uint8Array | undefined {
+  if (text.length % 4 === 1 || !BASE64URL.test(text)) {
+    return undefined;
+  }
+  // Reject non-canonical forms: the unused low bits of the last character must be 0.
+  const rest = text.length % 4;
+  if (rest !== 0) {
+    const last = ALPHABET.indexOf(text[text.length - 1]!);
+    if ((rest === 2 && (last & 0x0f) !== 0) || (rest === 3 && (last & 0x03) !== 0)) {
+      return undefined;
+    }
+  }
+  let bytes: Uint8Array;
+  if (NodeBuffer !== undefined) {
+    bytes = NodeBuffer.from(text, 'base64url');
+  } else {
+    const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+    bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) {
+      bytes[i] = binary.charCodeAt(i);
+    }
+  }
+  return bytes;
+}
+
+/**
+ * Makes a fresh random id of 256 bits from `crypto.getRandomValues`, as base64url.
+ *
+ * @returns 43 characters of base64url.
+ */
+export function randomId(): string {
+  return encodeBase64url(crypto.getRandomValues(new Uint8Array(32)));
+}

@@ -1,0 +1,101 @@
+import { decodeBase64url } from './base64url.js';
+
+/**
+ * An AES key for sealing sessions, made by {@link importRawKey}. It is opaque: the key
+ * material is held where neither `console.log`, `JSON.stringify` nor a stack trace can
+ * reach it; only the key id shows.
+ */
+export class SessionKey {
+  /**
+   * The key id written into every sealed value, so that the right key is picked when
+   * several are listed. Derived from the key (the first 32 bits of a SHA-256 of it,
+   * with a label) unless given.
+   */
+  readonly id: number;
+  /** The key's length in bits: 128, 192 or 256. */
+  readonly bits: 128 | 192 | 256;
+
+  private constructor(id: number, bits: 128 | 192 | 256) {
+    this.id = id;
+    this.bits = bits;
+  }
+
+  /** @internal */
+  static create(id: number, material: KeyMaterial): SessionKey {
+    const key = new SessionKey(id, (material.raw.length * 8) as 128 | 192 | 256);
+    keyMaterial.set(key, material);
+    return Object.freeze(key);
+  }
+}
+
+/** @internal What a {@link SessionKey} holds out of sight. */
+export interface KeyMaterial {
+  readonly raw: Uint8Array;
+  readonly cryptoKey: CryptoKey;
+}
+
+const keyMaterial = new WeakMap<SessionKey, KeyMaterial>();
+
+/**
+ * @internal Reads the material behind a key.
+ * @throws TypeError when `key` was not made by {@link importRawKey}.
+ */
+export function materialOf(key: SessionKey): KeyMaterial {
+  const material = keyMaterial.get(key);
+  if (material === undefined) {
+    throw new TypeError('keys must come from importRawKey()');
+  }
+  return material;
+}
+
+/**
+ * Options of {@link importRawKey}.
+ */
+export interface ImportRawKeyOptions {
+  /**
+   * The key id (an unsigned 32-bit integer) to write into sealed values.
+   * @default derived from the key
+   */
+  readonly id?: number;
+}
+
+const ID_LABEL = new TextEncoder().encode('kit-session key id\0');
+
+/**
+ * Imports an AES key from base64 (standard or url-safe, padding optional) for
+ * `EncryptingStoreDecorator`. Make one with `openssl rand -base64 32`.
+ *
+ * @param base64 - 16, 24 or 32 random bytes as base64.
+ * @param options - See {@link ImportRawKeyOptions}.
+ * @returns The key, ready to seal and open.
+ * @throws TypeError when the text is not base64 or does not hold 16, 24 or 32 bytes
+ *   (the message gives the length, never the key).
+ * @example
+ * ```ts
+ * const keys = [await importRawKey(process.env.SESSION_KEY!), await importRawKey(process.env.OLD_SESSION_KEY!)];
+ * ```
+ */
+export async function importRawKey(base64: string, options: ImportRawKeyOptions = {}): Promise<SessionKey> {
+  if (typeof base64 !== 'string') {
+    throw new TypeError('the key must be a base64 string');
+  }
+  const raw = decodeBase64url(base64.trim().replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));
+  if (raw === undefined) {
+    throw new TypeError('the key is not valid base64');
+  }
+  if (raw.length !== 16 && raw.length !== 24 && raw.length !== 32) {
+    throw new TypeError(`the key must be 16, 24 or 32 bytes; got ${raw.length}`);
+  }
+  let { id } = options;
+  if (id !== undefined && (!Number.isInteger(id) || id < 0 || id > 0xffffffff)) {
+    throw new TypeError('the key id must be an unsigned 32-bit integer');
+  }
+  if (id === undefined) {
+    const labelled = new Uint8Array(ID_LABEL.length + raw.length);
+    labelled.set(ID_LABEL);
+    labelled.set(raw, ID_LABEL.length);
+    id = new DataView(await crypto.subtle.digest('SHA-256', labelled)).getUint32(0);
+  }
+  const cryptoKey = await crypto.subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
+  return SessionKey.create(id, { raw: Uint8Array.from(raw), cryptoKey });
+}

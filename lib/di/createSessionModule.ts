@@ -1,0 +1,111 @@
+import { ContainerModule } from 'inversify';
+import type { SessionKey } from '../crypto/keys.js';
+import { EncryptingStoreDecorator, type EncryptingStoreOptions } from '../crypto/EncryptingStoreDecorator.js';
+import { SessionRequestHook } from '../http/SessionRequestHook.js';
+import { SessionResponseHook } from '../http/SessionResponseHook.js';
+import type { Clock } from '../session/Clock.js';
+import { resolveOptions, type SessionManagerOptions } from '../session/options.js';
+import { SessionManager } from '../session/SessionManager.js';
+import { CookieSessionStore } from '../stores/CookieSessionStore.js';
+import {
+  SESSION_CLOCK,
+  SESSION_ENCRYPTION_OPTIONS,
+  SESSION_INNER_STORE,
+  SESSION_MANAGER,
+  SESSION_MANAGER_OPTIONS,
+  SESSION_REQUEST_HOOK,
+  SESSION_RESPONSE_HOOK,
+  SESSION_STORE,
+} from './identifiers.js';
+
+/**
+ * Options of {@link createSessionModule}.
+ */
+export interface SessionModuleOptions {
+  /**
+   * Keys from `importRawKey`; the first seals, any opens. With keys, the module binds
+   * `SESSION_STORE` to an `EncryptingStoreDecorator`; without, the app binds
+   * `SESSION_STORE` itself.
+   * @default undefined
+   */
+  readonly keys?: readonly SessionKey[];
+  /**
+   * What the decorator wraps when keys are given: `'cookie'` binds a
+   * `CookieSessionStore`; `'app'` wraps whatever the app binds to
+   * `SESSION_INNER_STORE` (a Redis store, say).
+   * @default 'cookie'
+   */
+  readonly innerStore?: 'cookie' | 'app';
+  /**
+   * Encrypt the values handed to the inner store too (for server-side stores).
+   * @default false
+   */
+  readonly encryptValues?: boolean;
+  /**
+   * The AES-GCM implementation.
+   * @default 'auto'
+   */
+  readonly crypto?: EncryptingStoreOptions['crypto'];
+  /** Cookie, lifetime and idle timeout of the manager. */
+  readonly manager?: SessionManagerOptions;
+  /**
+   * The source of time; the system clock when unset.
+   * @default systemClock
+   */
+  readonly clock?: Clock;
+}
+
+/**
+ * Makes an Inversify module that binds the session manager (a singleton), its store
+ * and the request and response hooks under the `SESSION_*` identifiers. Load it into
+ * the app's own container.
+ *
+ * @param options - See {@link SessionModuleOptions}.
+ * @returns A module for `container.load(...)`.
+ * @throws TypeError when an option is invalid (checked now, not on the first request).
+ * @example
+ * ```ts
+ * const container = new Container();
+ * container.load(createSessionModule({ keys: [await importRawKey(process.env.SESSION_KEY!)] }));
+ * const manager = container.get<SessionManager<AppSession>>(SESSION_MANAGER);
+ * ```
+ */
+export function createSessionModule(options: SessionModuleOptions = {}): ContainerModule {
+  const { keys, manager, clock } = options;
+  const innerStore = options.innerStore ?? 'cookie';
+  if (innerStore !== 'cookie' && innerStore !== 'app') {
+    throw new TypeError('innerStore must be "cookie" or "app"');
+  }
+  if (keys === undefined && (options.innerStore !== undefined || options.encryptValues !== undefined)) {
+    throw new TypeError('innerStore and encryptValues need keys');
+  }
+  const { name } = resolveOptions(manager);
+  const encryption: EncryptingStoreOptions | undefined =
+    keys === undefined
+      ? undefined
+      : {
+          keys,
+          cookieName: name,
+          ...(options.encryptValues === undefined ? {} : { encryptValues: options.encryptValues }),
+          ...(options.crypto === undefined ? {} : { crypto: options.crypto }),
+        };
+
+  return new ContainerModule(({ bind }) => {
+    if (manager !== undefined) {
+      bind(SESSION_MANAGER_OPTIONS).toConstantValue(manager);
+    }
+    if (clock !== undefined) {
+      bind(SESSION_CLOCK).toConstantValue(clock);
+    }
+    if (encryption !== undefined) {
+      bind(SESSION_ENCRYPTION_OPTIONS).toConstantValue(encryption);
+      if (innerStore === 'cookie') {
+        bind(SESSION_INNER_STORE).to(CookieSessionStore).inSingletonScope();
+      }
+      bind(SESSION_STORE).to(EncryptingStoreDecorator).inSingletonScope();
+    }
+    bind(SESSION_MANAGER).to(SessionManager).inSingletonScope();
+    bind(SESSION_REQUEST_HOOK).to(SessionRequestHook).inSingletonScope();
+    bind(SESSION_RESPONSE_HOOK).to(SessionResponseHook).inSingletonScope();
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * The stable codes carried by {@link SessionError} and its subclasses.
+ */
+export type SessionErrorCode =
+  | 'ERR_SESSION'
+  | 'ERR_SESSION_NOT_LOADED'
+  | 'ERR_SESSION_STORE'
+  | 'ERR_SESSION_COOKIE_TOO_LARGE';
+
+/**
+ * Base class of every error kit-session throws on purpose.
+ *
+ * Recognise errors by class (`instanceof`) or by {@link SessionError.code}, never by
+ * message: messages may change, codes do not. No message ever contains a token, a key
+ * or a session value.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await manager.injectSession(context, headers);
+ * } catch (error) {
+ *   if (error instanceof SessionError && error.code === 'ERR_SESSION_COOKIE_TOO_LARGE') {
+ *     // tell the user, keep less in the session
+ *   }
+ * }
+ * ```
+ */
+export class SessionError extends Error {
+  /** A stable, machine-readable code. */
+  readonly code: SessionErrorCode;
+
+  /**
+   * @param message - What went wrong, without any token, key or session value.
+   * @param options - `cause`: the underlying error, if any.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = (new.target as unknown as { readonly CODE: SessionErrorCode }).CODE;
+  }
+
+  /** The code given to instances of this class. */
+  static readonly CODE: SessionErrorCode = 'ERR_SESSION';
+}
+
+/**
+ * A session function was called with a context that never went through
+ * `SessionManager.extractSession` (or went through another manager).
+ */
+export class SessionNotLoadedError extends SessionError {
+  static override readonly CODE = 'ERR_SESSION_NOT_LOADED' as const;
+}
+
+/**
+ * The session store could not do its work: its server is unreachable, timed out or
+ * answered with an error. `cause` holds the underlying error.
+ */
+export class SessionStoreError extends SessionError {
+  static override readonly CODE = 'ERR_SESSION_STORE' as const;
+}
+
+/**
+ * The `Set-Cookie` header for the session would be longer than browsers accept, so the
+ * browser would drop it silently and the session would be lost. Thrown by
+ * `SessionManager.injectSession` before any header is written.
+ */
+export class SessionCookieTooLargeError extends SessionError {
+  static override readonly CODE = 'ERR_SESSION_COOKIE_TOO_LARGE' as const;
+
+  /** The length of the `Set-Cookie` header that was refused, in bytes. */
+  readonly size: number;
+  /** The largest length accepted, in bytes. */
+  readonly limit: number;
+
+  /**
+   * @param size - The length of the refused header, in bytes.
+   * @param limit - The largest length accepted, in bytes.
+   */
+  constructor(size: number, limit: number) {
+    super(`session cookie is ${size} bytes, more than the ${limit} bytes browsers keep`);
+    this.size = size;
+    this.limit = limit;
+  }
+}

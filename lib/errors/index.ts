@@ -1,0 +1,7 @@
+export type { SessionErrorCode } from './SessionError.js';
+export {
+  SessionCookieTooLargeError,
+  SessionError,
+  SessionNotLoadedError,
+  SessionStoreError,
+} from './SessionError.js';

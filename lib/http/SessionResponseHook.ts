@@ -1,0 +1,42 @@
+import { inject, injectable } from 'inversify';
+import type { Context } from '../context/Context.js';
+import { SESSION_MANAGER } from '../di/identifiers.js';
+import type { SessionManager } from '../session/SessionManager.js';
+import type { HeadersLike, ResponseFunction } from './types.js';
+
+/**
+ * The step after the endpoint, before the headers go out: saves what changed and
+ * writes the cookie. `handle` is a {@link ResponseFunction}, bound to this hook.
+ *
+ * @example
+ * ```ts
+ * const responseHook = new SessionResponseHook(manager);
+ * const headers = new Headers({ 'content-type': 'text/plain' });
+ * await responseHook.handle(context, headers);
+ * return new Response('ok', { headers });
+ * ```
+ */
+@injectable()
+export class SessionResponseHook {
+  readonly #manager: SessionManager<object>;
+
+  /**
+   * @param manager - The session manager.
+   */
+  constructor(@inject(SESSION_MANAGER) manager: SessionManager<object>) {
+    this.#manager = manager;
+  }
+
+  /**
+   * Saves the session: see `SessionManager.injectSession`.
+   *
+   * @param context - A context from the request hook.
+   * @param headers - The response headers.
+   * @returns The same context.
+   * @throws SessionNotLoadedError when the request hook did not run.
+   * @throws SessionCookieTooLargeError when the cookie would be too large.
+   * @throws SessionStoreError when the store's infrastructure fails.
+   */
+  readonly handle: ResponseFunction = (context: Context, headers: HeadersLike) =>
+    this.#manager.injectSession(context, headers);
+}

@@ -1,0 +1,49 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HeadersLike, RequestLike } from './types.js';
+
+/**
+ * Wraps a node:http request so it fits {@link RequestLike}, without building a Web
+ * `Request` (which would cost more than the whole session layer).
+ *
+ * @param request - The incoming request.
+ * @returns A view that reads its headers.
+ * @example
+ * ```ts
+ * http.createServer(async (req, res) => {
+ *   const context = await manager.extractSession(Context.background, fromNodeRequest(req));
+ * });
+ * ```
+ */
+export function fromNodeRequest(request: IncomingMessage): RequestLike {
+  return {
+    headers: {
+      get(name: string): string | null {
+        const value = request.headers[name.toLowerCase()];
+        if (value === undefined) {
+          return null;
+        }
+        return Array.isArray(value) ? value.join(', ') : value;
+      },
+    },
+  };
+}
+
+/**
+ * Wraps a node:http response so it fits {@link HeadersLike}. Call
+ * `SessionManager.injectSession` with it before writing the head or the body.
+ *
+ * @param response - The response being built.
+ * @returns A view that appends headers to it.
+ * @example
+ * ```ts
+ * await manager.injectSession(context, fromNodeResponse(res));
+ * res.end('ok');
+ * ```
+ */
+export function fromNodeResponse(response: ServerResponse): HeadersLike {
+  return {
+    append(name: string, value: string): void {
+      response.appendHeader(name, value);
+    },
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * Where a session stands in the current request.
+ * - `new`: no valid cookie came in, nothing has been stored yet;
+ * - `unmodified`: loaded from the store and not changed;
+ * - `modified`: changed; the response saves it and sends a cookie;
+ * - `destroyed`: ended; the response deletes it and expires the cookie.
+ */
+export type SessionStatus = 'new' | 'unmodified' | 'modified' | 'destroyed';
+
+/**
+ * One session as the current request sees it. The manager creates it in
+ * `extractSession`, endpoint code changes it through the manager, and
+ * `injectSession` saves what changed. It lives in the request's context; change it
+ * through the manager's methods rather than directly.
+ *
+ * @typeParam T - The shape of the session's values.
+ */
+export class Session<T> {
+  /** The id the store keeps the session under. */
+  id: string;
+  /** The token that came in with the cookie, if any. */
+  readonly token: string | undefined;
+  /** The session's values. */
+  values: Partial<T>;
+  /** When the session ends unless activity extends it (ms since the epoch). */
+  expireTime: number;
+  /** The absolute end of the session (ms since the epoch). */
+  deadline: number;
+  /** Where the session stands in this request. */
+  status: SessionStatus;
+  /** Ids to delete from the store when the response is written (renewed or destroyed). */
+  readonly retiredIds: string[] = [];
+  /** The keys set or unset in this request. */
+  readonly changedKeys = new Set<keyof T & string>();
+
+  /**
+   * @param init - The session's starting state.
+   */
+  constructor(init: {
+    id: string;
+    token: string | undefined;
+    values: Partial<T>;
+    expireTime: number;
+    deadline: number;
+    status: SessionStatus;
+  }) {
+    this.id = init.id;
+    this.token = init.token;
+    this.values = init.values;
+    this.expireTime = init.expireTime;
+    this.deadline = init.deadline;
+    this.status = init.status;
+  }
+}

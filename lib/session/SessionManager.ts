@@ -1,0 +1,382 @@
+import { inject, injectable, optional } from 'inversify';
+import { parseCookie, stringifySetCookie } from 'cookie';
+import { createContextKey, type Context, type ContextKey } from '../context/Context.js';
+import type { HeadersLike, RequestLike } from '../http/types.js';
+import { SessionCookieTooLargeError, SessionError, SessionNotLoadedError, SessionStoreError } from '../errors/SessionError.js';
+import type { SessionRecord, SessionStore } from '../stores/SessionStore.js';
+import { CookieSessionStore } from '../stores/CookieSessionStore.js';
+import { randomId } from '../crypto/base64url.js';
+import { SESSION_CLOCK, SESSION_MANAGER_OPTIONS, SESSION_STORE } from '../di/identifiers.js';
+import { systemClock, type Clock } from './Clock.js';
+import { resolveOptions, type ResolvedOptions, type SessionManagerOptions } from './options.js';
+import { Session, type SessionStatus } from './Session.js';
+
+/** Keys of `T` that can name a session value. */
+export type SessionKey<T> = keyof T & string;
+
+const EXPIRED = new Date(0);
+
+/**
+ * Loads, changes and saves sessions. One manager serves every request: it holds no
+ * per-request state; each request's session lives in that request's {@link Context}.
+ *
+ * @typeParam T - The shape of the session's values, e.g. `{ userId: string; visits: number }`.
+ * @example
+ * ```ts
+ * const keys = [await importRawKey(process.env.SESSION_KEY!)];
+ * const store = new EncryptingStoreDecorator(new CookieSessionStore(), { keys });
+ * const manager = new SessionManager<{ userId: string }>(store);
+ *
+ * let context = await manager.extractSession(Context.background, request);
+ * manager.setValue(context, 'userId', 'u-42');
+ * await manager.injectSession(context, responseHeaders);
+ * ```
+ */
+@injectable()
+export class SessionManager<T extends object = Record<string, unknown>> {
+  /** The name the session is known by: the cookie's name. */
+  readonly name: string;
+  /** The context key the session is held under. */
+  readonly contextKey: ContextKey<Session<T>>;
+
+  readonly #store: SessionStore<T>;
+  readonly #clock: Clock;
+  readonly #options: ResolvedOptions;
+
+  /**
+   * @param store - Where sessions live. A bare `CookieSessionStore` is refused unless
+   *   built with `allowPlaintext: true`: wrap it in `EncryptingStoreDecorator`.
+   * @param options - Cookie, lifetime and idle timeout.
+   * @param clock - The source of time.
+   * @throws TypeError when an option is invalid or the store would keep sessions in
+   *   plain text in the cookie.
+   */
+  constructor(
+    @inject(SESSION_STORE) store: SessionStore<T>,
+    @inject(SESSION_MANAGER_OPTIONS) @optional() options?: SessionManagerOptions,
+    @inject(SESSION_CLOCK) @optional() clock?: Clock,
+  ) {
+    if (store instanceof CookieSessionStore && !store.allowPlaintext) {
+      throw new TypeError(
+        'a bare CookieSessionStore lets the client read and forge its session: wrap it in EncryptingStoreDecorator',
+      );
+    }
+    this.#store = store;
+    this.#options = resolveOptions(options);
+    this.#clock = clock ?? systemClock;
+    this.name = this.#options.name;
+    this.contextKey = createContextKey<Session<T>>(this.name);
+  }
+
+  /**
+   * Reads the session cookie, loads the session from the store and returns a context
+   * that holds it. A missing, expired, tampered or undecryptable cookie gives a fresh
+   * empty session, not an error.
+   *
+   * @param context - The request's context so far.
+   * @param request - Anything with `headers.get`: a Web `Request`, or `fromNodeRequest(req)`.
+   * @returns A new context holding the session.
+   * @throws SessionStoreError when the store's infrastructure fails (the session's
+   *   state is unknown, so the request should fail rather than log the user out).
+   */
+  async extractSession(context: Context, request: RequestLike): Promise<Context> {
+    const token = this.#readCookie(request.headers.get('cookie'));
+    const now = this.#clock.now();
+    const record = token === undefined ? undefined : await this.#call(() => this.#store.getSession(token));
+    let session: Session<T>;
+    if (record !== undefined && record.expireTime > now && record.deadline > now) {
+      session = new Session<T>({
+        id: record.id,
+        token,
+        values: record.values,
+        expireTime: record.expireTime,
+        deadline: record.deadline,
+        status: 'unmodified',
+      });
+    } else {
+      session = this.#fresh(token, now);
+    }
+    return context.withValue(this.contextKey, session);
+  }
+
+  /**
+   * Saves what the request changed and writes the cookie headers: a changed session
+   * is stored and its cookie sent; a destroyed one is deleted and its cookie expired;
+   * an unchanged one costs nothing (unless the idle timeout needs its expiry moved).
+   * Call it before the response head is sent.
+   *
+   * @param context - A context from {@link SessionManager.extractSession}.
+   * @param headers - Anything with `append`: a Web `Headers`, or `fromNodeResponse(res)`.
+   * @returns The same context.
+   * @throws SessionNotLoadedError when the context holds no session of this manager.
+   * @throws SessionCookieTooLargeError when the cookie would be too large for a
+   *   browser to keep; no header has been written.
+   * @throws SessionStoreError when the store's infrastructure fails.
+   */
+  async injectSession(context: Context, headers: HeadersLike): Promise<Context> {
+    const session = this.#session(context);
+    const now = this.#clock.now();
+    let cookie: string | undefined;
+
+    if (session.status === 'unmodified' && this.#touchDue(session, now)) {
+      session.status = 'modified';
+    }
+    if (session.status === 'modified') {
+      session.expireTime = this.#idleExpiry(session.deadline, now);
+      const record: SessionRecord<T> = {
+        values: session.values,
+        expireTime: session.expireTime,
+        deadline: session.deadline,
+      };
+      const token = await this.#call(() => this.#store.setSession(session.id, record));
+      cookie = this.#setCookie(token, session.expireTime, now);
+    } else if (session.status === 'destroyed') {
+      cookie = stringifySetCookie({
+        name: this.name,
+        value: '',
+        ...this.#options.attributes,
+        maxAge: 0,
+        expires: EXPIRED,
+      });
+    }
+
+    if (session.retiredIds.length > 0) {
+      const retired = session.retiredIds.splice(0);
+      await this.#call(() => Promise.all(retired.map((id) => this.#store.deleteSession(id))));
+    }
+    if (cookie !== undefined) {
+      headers.append('Set-Cookie', cookie);
+      headers.append('Vary', 'Cookie');
+      headers.append('Cache-Control', 'private');
+      session.status = session.status === 'destroyed' ? 'new' : 'unmodified';
+      session.changedKeys.clear();
+    }
+    return context;
+  }
+
+  /**
+   * Reads a value.
+   *
+   * @param context - A context from {@link SessionManager.extractSession}.
+   * @param key - The value's name.
+   * @returns The value, or `undefined` when it is not set.
+   * @throws SessionNotLoadedError when the context holds no session of this manager.
+   */
+  getValue<K extends SessionKey<T>>(context: Context, key: K): T[K] | undefined {
+    const { values } = this.#session(context);
+    return Object.hasOwn(values, key) ? values[key] : undefined;
+  }
+
+  /**
+   * Sets a value. After {@link SessionManager.destroyValues} in the same request, this
+   * starts a new session (with a new id) rather than reviving the old one.
+   *
+   * @param context - A context from {@link SessionManager.extractSession}.
+   * @param key - The value's name.
+   * @param value - Anything `JSON.stringify` keeps as it is.
+   * @throws SessionNotLoadedError when the context holds no session of this manager.
+   */
+  setValue<K extends SessionKey<T>>(context: Context, key: K, value: T[K]): void {
+    const session = this.#session(context);
+    if (session.status === 'destroyed') {
+      const now = this.#clock.now();
+      session.id = randomId();
+      session.deadline = now + this.#options.lifetime;
+      session.expireTime = this.#idleExpiry(session.deadline, now);
+    }
+    session.values[key] = value;
+    session.changedKeys.add(key);
+    session.status = 'modified';
+  }
+
+  /**
+   * Removes a value. Removing a value that is not set changes nothing.
+   *
+   * @param context - A context from {@link SessionManager.extractSession}.
+   * @param key - The value's name.
+   * @throws SessionNotLoadedError when the context holds no session of this manager.
+   */
+  unsetValue(context: Context, key: SessionKey<T>): void {
+    const session = this.#session(context);
+    if (!Object.hasOwn(session.values, key)) {
+      return;
+    }
+    delete session.values[key];
+    session.changedKeys.add(key);
+    if (session.status !== 'destroyed') {
+      session.status = 'modified';
+    }
+  }
+
+  /**
+   * Reads a value and removes it: a flash message shown once.
+   *
+   * @param context - A context from {@link SessionManager.extractSession}.
+   * @param key - The value's name.
+   * @returns The value, or `undefined` when it was not set.
+   * @throws SessionNotLoadedError when the context holds no session of this manager.
+   */
+  popValue<K extends SessionKey<T>>(context: Context, key: K): T[K] | undefined {
+    const value = this.getValue(context, key);
+    this.unsetValue(context, key);
+    return value;
+  }
+
+  /**
+   * Ends the session: its values are dropped, the store forgets it and the cookie is
+   * expired when the response is written. Use it on logout.
+   *
+   * @param context - A context from {@link SessionManager.extractSession}.
+   * @throws SessionNotLoadedError when the context holds no session of this manager.
+   */
+  destroyValues(context: Context): void {
+    const session = this.#session(context);
+    this.#retire(session);
+    session.values = {};
+    session.changedKeys.clear();
+    session.status = 'destroyed';
+  }
+
+  /**
+   * Gives the session a new id and token, keeps its values, and deletes the old id
+   * from the store when the response is written. Call it whenever privileges change
+   * (log in, log out, sudo mode): it defeats session fixation.
+   *
+   * @param context - A context from {@link SessionManager.extractSession}.
+   * @throws SessionNotLoadedError when the context holds no session of this manager.
+   */
+  renewToken(context: Context): void {
+    const session = this.#session(context);
+    this.#retire(session);
+    session.id = randomId();
+    if (session.status !== 'destroyed') {
+      session.status = 'modified';
+    }
+  }
+
+  /**
+   * Tells whether the response will write the session: it was changed or destroyed.
+   *
+   * @param context - A context from {@link SessionManager.extractSession}.
+   * @returns `true` when the session was changed or destroyed in this request.
+   * @throws SessionNotLoadedError when the context holds no session of this manager.
+   */
+  isModified(context: Context): boolean {
+    const { status } = this.#session(context);
+    return status === 'modified' || status === 'destroyed';
+  }
+
+  /**
+   * Tells where the session stands in this request.
+   *
+   * @param context - A context from {@link SessionManager.extractSession}.
+   * @returns `'new'`, `'unmodified'`, `'modified'` or `'destroyed'`.
+   * @throws SessionNotLoadedError when the context holds no session of this manager.
+   */
+  getStatus(context: Context): SessionStatus {
+    return this.#session(context).status;
+  }
+
+  /**
+   * Tells when the session ends: the sooner of its absolute deadline and, with an idle
+   * timeout, the end of the idle period counted from now.
+   *
+   * @param context - A context from {@link SessionManager.extractSession}.
+   * @returns The moment the session ends if no other request comes.
+   * @throws SessionNotLoadedError when the context holds no session of this manager.
+   */
+  getExpireTime(context: Context): Date {
+    const session = this.#session(context);
+    const now = this.#clock.now();
+    const saved = session.status === 'unmodified' && !this.#touchDue(session, now);
+    return new Date(saved ? session.expireTime : this.#idleExpiry(session.deadline, now));
+  }
+
+  /**
+   * Tells the absolute end of the session, which activity never moves.
+   *
+   * @param context - A context from {@link SessionManager.extractSession}.
+   * @returns The session's deadline.
+   * @throws SessionNotLoadedError when the context holds no session of this manager.
+   */
+  getDeadline(context: Context): Date {
+    return new Date(this.#session(context).deadline);
+  }
+
+  #session(context: Context): Session<T> {
+    const session = context.value(this.contextKey);
+    if (session === undefined) {
+      throw new SessionNotLoadedError(
+        `no session "${this.name}" in this context: call extractSession (or use SessionRequestHook) first`,
+      );
+    }
+    return session;
+  }
+
+  #fresh(token: string | undefined, now: number): Session<T> {
+    const deadline = now + this.#options.lifetime;
+    return new Session<T>({
+      id: randomId(),
+      token,
+      values: {},
+      expireTime: this.#idleExpiry(deadline, now),
+      deadline,
+      status: 'new',
+    });
+  }
+
+  #retire(session: Session<T>): void {
+    if (session.status !== 'new' && session.id !== '') {
+      session.retiredIds.push(session.id);
+    }
+  }
+
+  #idleExpiry(deadline: number, now: number): number {
+    const { idleTimeout } = this.#options;
+    return idleTimeout === undefined ? deadline : Math.min(deadline, now + idleTimeout);
+  }
+
+  #touchDue(session: Session<T>, now: number): boolean {
+    return (
+      this.#options.idleTimeout !== undefined &&
+      this.#idleExpiry(session.deadline, now) - session.expireTime >= this.#options.idleTouchInterval
+    );
+  }
+
+  #readCookie(header: string | null): string | undefined {
+    if (header === null || !header.includes(this.name)) {
+      return undefined;
+    }
+    try {
+      const value = parseCookie(header)[this.name];
+      return value === undefined || value === '' ? undefined : value;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #setCookie(token: string, expireTime: number, now: number): string {
+    const { name, attributes, persistent, maxCookieSize } = this.#options;
+    const cookie = stringifySetCookie({
+      name,
+      value: token,
+      ...attributes,
+      ...(persistent ? { maxAge: Math.max(0, Math.ceil((expireTime - now) / 1000)) } : {}),
+    });
+    if (cookie.length > maxCookieSize) {
+      throw new SessionCookieTooLargeError(cookie.length, maxCookieSize);
+    }
+    return cookie;
+  }
+
+  async #call<R>(operation: () => Promise<R>): Promise<R> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof SessionError) {
+        throw error;
+      }
+      throw new SessionStoreError('session store failed', { cause: error });
+    }
+  }
+}

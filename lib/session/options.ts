@@ -1,0 +1,190 @@
+import { stringifySetCookie, type SetCookie } from 'cookie';
+
+/**
+ * How the session cookie is named and scoped.
+ */
+export interface SessionCookieOptions {
+  /**
+   * The cookie's name; also the name the session is known by in the context.
+   * The `__Host-` prefix makes browsers refuse the cookie unless it is Secure, has no
+   * Domain and has Path=/, so no subdomain can plant or overwrite it.
+   * @default '__Host-session'
+   */
+  readonly name?: string;
+  /**
+   * Sent only over HTTPS. Browsers treat `http://localhost` as secure, so the default
+   * works in development too.
+   * @default true
+   */
+  readonly secure?: boolean;
+  /**
+   * Hidden from `document.cookie`, so a cross-site script cannot read it.
+   * @default true
+   */
+  readonly httpOnly?: boolean;
+  /**
+   * Whether the browser sends the cookie on cross-site requests.
+   * `'none'` needs `secure`.
+   * @default 'lax'
+   */
+  readonly sameSite?: 'lax' | 'strict' | 'none';
+  /**
+   * The cookie's Path. Must be `/` with a `__Host-` name.
+   * @default '/'
+   */
+  readonly path?: string;
+  /**
+   * The cookie's Domain. Not allowed with a `__Host-` name.
+   * @default undefined (this host only)
+   */
+  readonly domain?: string;
+  /**
+   * A persistent cookie carries Max-Age up to the session's expiry and survives a
+   * browser restart; `false` makes a browser-session cookie that ends when the browser
+   * closes (the server-side expiry still applies).
+   * @default true
+   */
+  readonly persistent?: boolean;
+  /**
+   * Sets the `Partitioned` attribute (CHIPS), for a session inside a third-party
+   * iframe. Needs `secure`.
+   * @default false
+   */
+  readonly partitioned?: boolean;
+}
+
+/**
+ * How a {@link SessionManager} behaves.
+ */
+export interface SessionManagerOptions {
+  /** The session cookie. */
+  readonly cookie?: SessionCookieOptions;
+  /**
+   * The absolute lifetime of a session in milliseconds, counted from its creation and
+   * never extended.
+   * @default 86_400_000 (24 hours)
+   */
+  readonly lifetime?: number;
+  /**
+   * End a session after this many milliseconds without a request. Each request moves
+   * the expiry forward (never past the lifetime). Unset: no idle timeout.
+   * @default undefined
+   */
+  readonly idleTimeout?: number;
+  /**
+   * With an idle timeout, an unchanged session is saved again to move its expiry only
+   * when the expiry would move by at least this many milliseconds, so that a burst of
+   * requests costs one write, not one each.
+   * @default the smaller of one minute and a tenth of `idleTimeout`
+   */
+  readonly idleTouchInterval?: number;
+  /**
+   * The longest `Set-Cookie` header accepted, in bytes. Browsers drop longer cookies
+   * without a word; the manager throws `SessionCookieTooLargeError` instead.
+   * @default 4096
+   */
+  readonly maxCookieSize?: number;
+}
+
+/** The default cookie name. */
+export const DEFAULT_COOKIE_NAME = '__Host-session';
+/** The default lifetime: 24 hours. */
+export const DEFAULT_LIFETIME = 24 * 60 * 60 * 1000;
+/** The longest Set-Cookie browsers are known to keep. */
+export const DEFAULT_MAX_COOKIE_SIZE = 4096;
+
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Options with every default filled in and every rule checked. */
+export interface ResolvedOptions {
+  readonly name: string;
+  readonly lifetime: number;
+  readonly idleTimeout: number | undefined;
+  readonly idleTouchInterval: number;
+  readonly maxCookieSize: number;
+  readonly persistent: boolean;
+  /** The cookie attributes other than name, value and expiry. */
+  readonly attributes: Omit<SetCookie, 'name' | 'value' | 'maxAge' | 'expires'>;
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number;
+function positive(name: string, value: number | undefined, fallback: undefined): number | undefined;
+function positive(name: string, value: number | undefined, fallback: number | undefined): number | undefined {
+  if (value === undefined) {
+    return fallback;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new TypeError(`${name} must be a positive, finite number of milliseconds`);
+  }
+  return value;
+}
+
+/**
+ * Fills in defaults and checks the rules browsers enforce, so a bad option fails when
+ * the manager is built rather than silently in a browser.
+ *
+ * @param options - The options given.
+ * @returns The options to use.
+ * @throws TypeError when an option is invalid.
+ */
+export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOptions {
+  const cookie = options.cookie ?? {};
+  const name = cookie.name ?? DEFAULT_COOKIE_NAME;
+  const secure = cookie.secure ?? true;
+  const path = cookie.path ?? '/';
+  const sameSite = cookie.sameSite ?? 'lax';
+  const { domain } = cookie;
+
+  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
+    throw new TypeError('cookie.name must be a non-empty cookie token (letters, digits and !#$%&\'*+-.^_`|~)');
+  }
+  if (name.startsWith('__Host-') && (!secure || domain !== undefined || path !== '/')) {
+    throw new TypeError('a __Host- cookie needs secure: true, no domain and path "/"');
+  }
+  if (name.startsWith('__Secure-') && !secure) {
+    throw new TypeError('a __Secure- cookie needs secure: true');
+  }
+  if (!['lax', 'strict', 'none'].includes(sameSite)) {
+    throw new TypeError('cookie.sameSite must be "lax", "strict" or "none"');
+  }
+  if (sameSite === 'none' && !secure) {
+    throw new TypeError('cookie.sameSite "none" needs secure: true');
+  }
+  if (cookie.partitioned === true && !secure) {
+    throw new TypeError('cookie.partitioned needs secure: true');
+  }
+
+  const attributes = {
+    path,
+    ...(domain === undefined ? {} : { domain }),
+    httpOnly: cookie.httpOnly ?? true,
+    secure,
+    sameSite,
+    ...(cookie.partitioned === true ? { partitioned: true } : {}),
+  };
+  try {
+    // The cookie library checks path and domain characters; let it do so now.
+    stringifySetCookie({ name, value: '', ...attributes });
+  } catch (error) {
+    throw new TypeError('cookie.path or cookie.domain holds characters a cookie cannot carry', { cause: error });
+  }
+
+  const lifetime = positive('lifetime', options.lifetime, DEFAULT_LIFETIME);
+  const idleTimeout = positive('idleTimeout', options.idleTimeout, undefined);
+  const idleTouchInterval = positive(
+    'idleTouchInterval',
+    options.idleTouchInterval,
+    idleTimeout === undefined ? 60_000 : Math.min(60_000, idleTimeout / 10),
+  );
+  const maxCookieSize = positive('maxCookieSize', options.maxCookieSize, DEFAULT_MAX_COOKIE_SIZE);
+
+  return {
+    name,
+    lifetime,
+    idleTimeout,
+    idleTouchInterval,
+    maxCookieSize,
+    persistent: cookie.persistent ?? true,
+    attributes,
+  };
+}

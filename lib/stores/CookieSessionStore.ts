@@ -1,0 +1,108 @@
+import { inject, injectable, optional } from 'inversify';
+import { decodeBase64url, encodeBase64url } from '../crypto/base64url.js';
+import { SESSION_CLOCK, SESSION_COOKIE_STORE_OPTIONS } from '../di/identifiers.js';
+import { systemClock, type Clock } from '../session/Clock.js';
+import type { LoadedSessionRecord, SessionRecord, SessionStore } from './SessionStore.js';
+
+/**
+ * Options of {@link CookieSessionStore}.
+ */
+export interface CookieSessionStoreOptions {
+  /**
+   * Let a `SessionManager` use this store without encryption. The client can then read
+   * and forge every value: only for values that are neither secret nor trusted.
+   * @default false
+   */
+  readonly allowPlaintext?: boolean;
+}
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Keeps the whole session inside the cookie: no server needed, nothing to clean up.
+ * The token is the record itself as base64url JSON, expiry included, so it is only
+ * safe wrapped in `EncryptingStoreDecorator`, which seals it; a `SessionManager`
+ * refuses a bare one unless `allowPlaintext` is set.
+ *
+ * What it cannot do: revoke a session before it expires (`deleteSession` does
+ * nothing; a copied cookie stays valid until its expiry), or hold more than about
+ * 3 KB of values (browsers drop cookies over 4 KB; the manager throws
+ * `SessionCookieTooLargeError` instead). Records have no server-side id: `getSession`
+ * gives `id: ''`.
+ *
+ * @typeParam T - The shape of the session's values.
+ * @example
+ * ```ts
+ * const store = new EncryptingStoreDecorator(new CookieSessionStore(), { keys });
+ * const manager = new SessionManager(store);
+ * ```
+ */
+@injectable()
+export class CookieSessionStore<T = Record<string, unknown>> implements SessionStore<T> {
+  /** Whether a manager may use this store without encryption. */
+  readonly allowPlaintext: boolean;
+  readonly #clock: Clock;
+
+  /**
+   * @param options - See {@link CookieSessionStoreOptions}.
+   * @param clock - The source of time for expiry checks.
+   */
+  constructor(
+    @inject(SESSION_COOKIE_STORE_OPTIONS) @optional() options?: CookieSessionStoreOptions,
+    @inject(SESSION_CLOCK) @optional() clock?: Clock,
+  ) {
+    this.allowPlaintext = options?.allowPlaintext ?? false;
+    this.#clock = clock ?? systemClock;
+  }
+
+  /**
+   * Decodes a session from its token.
+   *
+   * @param token - The token from the cookie.
+   * @returns The record, or `undefined` when the token is malformed or expired.
+   */
+  async getSession(token: string): Promise<LoadedSessionRecord<T> | undefined> {
+    const bytes = decodeBase64url(token);
+    if (bytes === undefined) {
+      return undefined;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(textDecoder.decode(bytes));
+    } catch {
+      return undefined;
+    }
+    if (!isPlainObject(parsed) || !isPlainObject(parsed.v)) {
+      return undefined;
+    }
+    const { e: expireTime, d: deadline } = parsed;
+    const now = this.#clock.now();
+    if (typeof expireTime !== 'number' || typeof deadline !== 'number' || !(expireTime > now) || !(deadline > now)) {
+      return undefined;
+    }
+    return { id: '', values: parsed.v as Partial<T>, expireTime, deadline };
+  }
+
+  /**
+   * Encodes a session into a token.
+   *
+   * @param _id - Ignored: the cookie is the session.
+   * @param record - The values and expiry.
+   * @returns The record as base64url JSON.
+   */
+  async setSession(_id: string, record: SessionRecord<T>): Promise<string> {
+    const json = JSON.stringify({ v: record.values, e: record.expireTime, d: record.deadline });
+    return encodeBase64url(textEncoder.encode(json));
+  }
+
+  /**
+   * Does nothing: a cookie cannot be revoked from the server. The manager expires the
+   * cookie in the browser, but a copy of it stays valid until its expiry.
+   */
+  async deleteSession(_id: string): Promise<void> {}
+}
