@@ -27,7 +27,15 @@ export { Session } from './session/Session.js';
 export type { SessionKey as SessionValueKey } from './session/SessionManager.js';
 export { SessionManager } from './session/SessionManager.js';
 
-export type { LoadedSessionRecord, SessionRecord, SessionStore } from './stores/SessionStore.js';
+export type {
+  LoadedSessionRecord,
+  OwnerIndexedSessionStore,
+  PatchableSessionStore,
+  SessionPatch,
+  SessionRecord,
+  SessionStore,
+} from './stores/SessionStore.js';
+export { isOwnerIndexedStore, isPatchableStore } from './stores/SessionStore.js';
 export type { CookieSessionStoreOptions } from './stores/CookieSessionStore.js';
 export { CookieSessionStore } from './stores/CookieSessionStore.js';
 export type { MemorySessionStoreOptions } from './stores/MemorySessionStore.js';
@@ -37,7 +45,7 @@ export type { ImportRawKeyOptions } from './crypto/keys.js';
 export { importRawKey, SessionKey } from './crypto/keys.js';
 export type { CryptoPath } from './crypto/Sealer.js';
 export type { EncryptingStoreOptions } from './crypto/EncryptingStoreDecorator.js';
-export { EncryptingStoreDecorator, SEALED_VALUES } from './crypto/EncryptingStoreDecorator.js';
+export { EncryptingStoreDecorator } from './crypto/EncryptingStoreDecorator.js';
 
 export type { SessionModuleOptions } from './di/createSessionModule.js';
 export { createSessionModule } from './di/createSessionModule.js';

@@ -2,7 +2,16 @@ import { inject, injectable, optional } from 'inversify';
 import { SESSION_CLOCK, SESSION_ENCRYPTION_OPTIONS, SESSION_INNER_STORE } from '../di/identifiers.js';
 import { systemClock, type Clock } from '../session/Clock.js';
 import { DEFAULT_COOKIE_NAME } from '../session/options.js';
-import type { LoadedSessionRecord, SessionRecord, SessionStore } from '../stores/SessionStore.js';
+import {
+  isOwnerIndexedStore,
+  isPatchableStore,
+  type LoadedSessionRecord,
+  type OwnerIndexedSessionStore,
+  type PatchableSessionStore,
+  type SessionPatch,
+  type SessionRecord,
+  type SessionStore,
+} from '../stores/SessionStore.js';
 import { decodeBase64url, encodeBase64url } from './base64url.js';
 import type { SessionKey } from './keys.js';
 import { createSealer, type CryptoPath, type Sealer } from './Sealer.js';
@@ -24,8 +33,10 @@ export interface EncryptingStoreOptions {
   readonly cookieName?: string;
   /**
    * Also encrypt the values handed to the inner store, so that what lies in Redis or
-   * PostgreSQL is unreadable without the key. Not needed around `CookieSessionStore`,
-   * whose whole record is already inside the sealed token.
+   * PostgreSQL is unreadable without the key. Each value is sealed on its own, bound to
+   * the session id and its name, so patches of single values still work; the names of
+   * the values stay readable. Not needed around `CookieSessionStore`, whose whole record
+   * is already inside the sealed token.
    * @default false
    */
   readonly encryptValues?: boolean;
@@ -35,9 +46,6 @@ export interface EncryptingStoreOptions {
    */
   readonly crypto?: CryptoPath;
 }
-
-/** The value name under which encrypted values lie in the inner store. */
-export const SEALED_VALUES = '$sealed';
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
@@ -52,7 +60,9 @@ const FLAG_BASE64URL = 1;
  * seal, a versioned format with a key id (so keys rotate without logging anyone out),
  * the cookie name as additional authenticated data, and the expiry inside the seal (a
  * client cannot extend its session by editing the cookie). With `encryptValues`, the
- * values given to the inner store are sealed too, bound to the session's id.
+ * values given to the inner store are sealed too, each bound to the session's id and
+ * its own name. It offers the inner store's optional abilities (patches, owner index)
+ * exactly when the inner store has them.
  *
  * Anything that does not open (tampered, truncated, another cookie's, a key no longer
  * listed, expired) is "not found": the manager starts a fresh session.
@@ -75,6 +85,17 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
   readonly #valuesLabel: string;
 
   /**
+   * Present when the inner store can apply patches: seals the changed values and the
+   * token, as `setSession` does. See `PatchableSessionStore`.
+   */
+  readonly patchSession?: PatchableSessionStore<T>['patchSession'];
+  /**
+   * Present when the inner store keeps an owner index: deletes every session of an
+   * owner. See `OwnerIndexedSessionStore`.
+   */
+  readonly deleteOwnerSessions?: OwnerIndexedSessionStore<T>['deleteOwnerSessions'];
+
+  /**
    * @param inner - The store to wrap.
    * @param options - Keys and what to encrypt.
    * @param clock - The source of time for the sealed expiry.
@@ -95,6 +116,12 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     const cookieName = options.cookieName ?? DEFAULT_COOKIE_NAME;
     this.#tokenLabel = textEncoder.encode(`token\0${cookieName}`);
     this.#valuesLabel = `values\0${cookieName}\0`;
+    if (isPatchableStore(inner)) {
+      this.patchSession = (id, patch) => this.#patch(inner, id, patch);
+    }
+    if (isOwnerIndexedStore(inner)) {
+      this.deleteOwnerSessions = (owner) => inner.deleteOwnerSessions(owner);
+    }
   }
 
   /**
@@ -121,7 +148,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     if (record === undefined || !this.#encryptValues) {
       return record;
     }
-    const values = await this.#openValues(record);
+    const values = await this.#openValues(record.id, record.values);
     return values === undefined ? undefined : { ...record, values };
   }
 
@@ -131,26 +158,14 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    *
    * @param id - The session's id.
    * @param record - The values and expiry.
+   * @param owner - The session's owner, passed on to an owner-indexed inner store.
    * @returns The sealed token.
    * @throws SessionStoreError when the inner store's infrastructure fails.
    */
-  async setSession(id: string, record: SessionRecord<T>): Promise<string> {
-    let stored = record;
-    if (this.#encryptValues) {
-      const sealed = await this.#sealer.seal(
-        textEncoder.encode(JSON.stringify(record.values)),
-        textEncoder.encode(this.#valuesLabel + id),
-      );
-      stored = { ...record, values: { [SEALED_VALUES]: sealed } as unknown as Partial<T> };
-    }
-    const innerToken = await this.#inner.setSession(id, stored);
-    const asBytes = decodeBase64url(innerToken);
-    const body = asBytes ?? textEncoder.encode(innerToken);
-    const plain = new Uint8Array(TOKEN_HEAD + body.length);
-    plain[0] = asBytes === undefined ? 0 : FLAG_BASE64URL;
-    new DataView(plain.buffer).setFloat64(1, record.expireTime);
-    plain.set(body, TOKEN_HEAD);
-    return this.#sealer.seal(plain, this.#tokenLabel);
+  async setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string> {
+    const stored = this.#encryptValues ? { ...record, values: await this.#sealValues(id, record.values) } : record;
+    const innerToken = await (this.#inner as OwnerIndexedSessionStore<T>).setSession(id, stored, owner);
+    return this.#sealToken(innerToken, record.expireTime);
   }
 
   /**
@@ -163,19 +178,55 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     return this.#inner.deleteSession(id);
   }
 
-  async #openValues(record: LoadedSessionRecord<T>): Promise<Partial<T> | undefined> {
-    const sealed = (record.values as Record<string, unknown>)[SEALED_VALUES];
-    if (typeof sealed !== 'string') {
-      return undefined;
+  async #patch(inner: PatchableSessionStore<T>, id: string, patch: SessionPatch<T>): Promise<string | undefined> {
+    const stored = this.#encryptValues ? { ...patch, set: await this.#sealValues(id, patch.set) } : patch;
+    const innerToken = await inner.patchSession(id, stored);
+    return innerToken === undefined ? undefined : this.#sealToken(innerToken, patch.expireTime);
+  }
+
+  #sealToken(innerToken: string, expireTime: number): Promise<string> {
+    const asBytes = decodeBase64url(innerToken);
+    const body = asBytes ?? textEncoder.encode(innerToken);
+    const plain = new Uint8Array(TOKEN_HEAD + body.length);
+    plain[0] = asBytes === undefined ? 0 : FLAG_BASE64URL;
+    new DataView(plain.buffer).setFloat64(1, expireTime);
+    plain.set(body, TOKEN_HEAD);
+    return this.#sealer.seal(plain, this.#tokenLabel);
+  }
+
+  #valueLabel(id: string, name: string): Uint8Array {
+    return textEncoder.encode(`${this.#valuesLabel}${id}\0${name}`);
+  }
+
+  async #sealValues(id: string, values: Partial<T>): Promise<Partial<T>> {
+    const entries = Object.entries(values);
+    const sealed = await Promise.all(
+      entries.map(([name, value]) =>
+        this.#sealer.seal(textEncoder.encode(JSON.stringify(value)), this.#valueLabel(id, name)),
+      ),
+    );
+    return Object.fromEntries(entries.map(([name], i) => [name, sealed[i]])) as Partial<T>;
+  }
+
+  async #openValues(id: string, values: Partial<T>): Promise<Partial<T> | undefined> {
+    const entries = Object.entries(values);
+    const opened = await Promise.all(
+      entries.map(([name, sealed]) =>
+        typeof sealed === 'string' ? this.#sealer.open(sealed, this.#valueLabel(id, name)) : undefined,
+      ),
+    );
+    const out: [string, unknown][] = [];
+    for (let i = 0; i < entries.length; i++) {
+      const plain = opened[i];
+      if (plain === undefined) {
+        return undefined;
+      }
+      try {
+        out.push([entries[i]![0], JSON.parse(textDecoder.decode(plain))]);
+      } catch {
+        return undefined;
+      }
     }
-    const plain = await this.#sealer.open(sealed, textEncoder.encode(this.#valuesLabel + record.id));
-    if (plain === undefined) {
-      return undefined;
-    }
-    try {
-      return JSON.parse(textDecoder.decode(plain)) as Partial<T>;
-    } catch {
-      return undefined;
-    }
+    return Object.fromEntries(out) as Partial<T>;
   }
 }

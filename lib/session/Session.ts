@@ -28,6 +28,8 @@ export class Session<T> {
   deadline: number;
   /** Where the session stands in this request. */
   status: SessionStatus;
+  /** Whether the store holds this session under {@link Session.id} as it was loaded. */
+  stored: boolean;
   /** Ids to delete from the store when the response is written (renewed or destroyed). */
   readonly retiredIds: string[] = [];
   /** The keys set or unset in this request. */
@@ -50,5 +52,6 @@ export class Session<T> {
     this.expireTime = init.expireTime;
     this.deadline = init.deadline;
     this.status = init.status;
+    this.stored = init.status === 'unmodified';
   }
 }

@@ -3,7 +3,12 @@ import { parseCookie, stringifySetCookie } from 'cookie';
 import { createContextKey, type Context, type ContextKey } from '../context/Context.js';
 import type { HeadersLike, RequestLike } from '../http/types.js';
 import { SessionCookieTooLargeError, SessionError, SessionNotLoadedError, SessionStoreError } from '../errors/SessionError.js';
-import type { SessionRecord, SessionStore } from '../stores/SessionStore.js';
+import {
+  isOwnerIndexedStore,
+  isPatchableStore,
+  type OwnerIndexedSessionStore,
+  type SessionStore,
+} from '../stores/SessionStore.js';
 import { CookieSessionStore } from '../stores/CookieSessionStore.js';
 import { randomId } from '../crypto/base64url.js';
 import { SESSION_CLOCK, SESSION_MANAGER_OPTIONS, SESSION_STORE } from '../di/identifiers.js';
@@ -63,6 +68,9 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     }
     this.#store = store;
     this.#options = resolveOptions(options);
+    if (this.#options.ownerKey !== undefined && !isOwnerIndexedStore(store)) {
+      throw new TypeError('ownerKey needs a store that keeps an owner index (memory, Redis, PostgreSQL)');
+    }
     this.#clock = clock ?? systemClock;
     this.name = this.#options.name;
     this.contextKey = createContextKey<Session<T>>(this.name);
@@ -123,14 +131,17 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     }
     if (session.status === 'modified') {
       session.expireTime = this.#idleExpiry(session.deadline, now);
-      const record: SessionRecord<T> = {
-        values: session.values,
-        expireTime: session.expireTime,
-        deadline: session.deadline,
-      };
-      const token = await this.#call(() => this.#store.setSession(session.id, record));
-      cookie = this.#setCookie(token, session.expireTime, now);
-    } else if (session.status === 'destroyed') {
+      const token = await this.#call(() => this.#save(session));
+      if (token === undefined) {
+        // Ended elsewhere (log out everywhere, another request's logout) since it was
+        // loaded: a patch never brings it back.
+        session.status = 'destroyed';
+        session.values = {};
+      } else {
+        cookie = this.#setCookie(token, session.expireTime, now);
+      }
+    }
+    if (session.status === 'destroyed') {
       cookie = stringifySetCookie({
         name: this.name,
         value: '',
@@ -148,7 +159,14 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       headers.append('Set-Cookie', cookie);
       headers.append('Vary', 'Cookie');
       headers.append('Cache-Control', 'private');
-      session.status = session.status === 'destroyed' ? 'new' : 'unmodified';
+      if (session.status === 'destroyed') {
+        session.id = randomId();
+        session.stored = false;
+        session.status = 'new';
+      } else {
+        session.stored = true;
+        session.status = 'unmodified';
+      }
       session.changedKeys.clear();
     }
     return context;
@@ -181,6 +199,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     if (session.status === 'destroyed') {
       const now = this.#clock.now();
       session.id = randomId();
+      session.stored = false;
       session.deadline = now + this.#options.lifetime;
       session.expireTime = this.#idleExpiry(session.deadline, now);
     }
@@ -234,6 +253,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     this.#retire(session);
     session.values = {};
     session.changedKeys.clear();
+    session.stored = false;
     session.status = 'destroyed';
   }
 
@@ -249,6 +269,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     const session = this.#session(context);
     this.#retire(session);
     session.id = randomId();
+    session.stored = false;
     if (session.status !== 'destroyed') {
       session.status = 'modified';
     }
@@ -303,6 +324,62 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     return new Date(this.#session(context).deadline);
   }
 
+  /**
+   * Ends every session of one owner, on every device ("log out everywhere"). Needs
+   * the `ownerKey` option and a store that keeps an owner index. The current request's
+   * own session, if it is one of them, should also get `destroyValues` so that its
+   * cookie is expired now.
+   *
+   * @param owner - The owner, as held in the `ownerKey` value (numbers as their text).
+   * @returns How many sessions were ended.
+   * @throws TypeError when the manager has no `ownerKey`.
+   * @throws SessionStoreError when the store's infrastructure fails.
+   */
+  async destroyOwnerSessions(owner: string | number): Promise<number> {
+    const store = this.#store;
+    if (this.#options.ownerKey === undefined || !isOwnerIndexedStore(store)) {
+      throw new TypeError('destroyOwnerSessions needs the ownerKey option');
+    }
+    return this.#call(() => store.deleteOwnerSessions(String(owner)));
+  }
+
+  /** Saves a modified session: a patch of the changed keys when the store can. */
+  #save(session: Session<T>): Promise<string | undefined> {
+    const store = this.#store;
+    const owner = this.#owner(session.values);
+    if (session.stored && isPatchableStore(store)) {
+      const set: Partial<T> = {};
+      const unset: (keyof T & string)[] = [];
+      for (const key of session.changedKeys) {
+        if (Object.hasOwn(session.values, key)) {
+          set[key] = session.values[key];
+        } else {
+          unset.push(key);
+        }
+      }
+      return store.patchSession(session.id, {
+        set,
+        unset,
+        expireTime: session.expireTime,
+        deadline: session.deadline,
+        owner,
+      });
+    }
+    const record = { values: session.values, expireTime: session.expireTime, deadline: session.deadline };
+    return this.#options.ownerKey === undefined
+      ? store.setSession(session.id, record)
+      : (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner);
+  }
+
+  #owner(values: Partial<T>): string | undefined {
+    const { ownerKey } = this.#options;
+    if (ownerKey === undefined || !Object.hasOwn(values, ownerKey)) {
+      return undefined;
+    }
+    const owner = (values as Record<string, unknown>)[ownerKey];
+    return typeof owner === 'string' || typeof owner === 'number' ? String(owner) : undefined;
+  }
+
   #session(context: Context): Session<T> {
     const session = context.value(this.contextKey);
     if (session === undefined) {
@@ -326,7 +403,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
   }
 
   #retire(session: Session<T>): void {
-    if (session.status !== 'new' && session.id !== '') {
+    if (session.stored && session.id !== '') {
       session.retiredIds.push(session.id);
     }
   }

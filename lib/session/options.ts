@@ -84,6 +84,14 @@ export interface SessionManagerOptions {
    * @default 4096
    */
   readonly maxCookieSize?: number;
+  /**
+   * The name of the value that says who owns the session (a user id, say). When set,
+   * each save files the session under its owner, and
+   * `SessionManager.destroyOwnerSessions` can end all of one owner's sessions ("log
+   * out everywhere"). Needs a store with that ability (memory, Redis, PostgreSQL).
+   * @default undefined
+   */
+  readonly ownerKey?: string;
 }
 
 /** The default cookie name. */
@@ -103,6 +111,7 @@ export interface ResolvedOptions {
   readonly idleTouchInterval: number;
   readonly maxCookieSize: number;
   readonly persistent: boolean;
+  readonly ownerKey: string | undefined;
   /** The cookie attributes other than name, value and expiry. */
   readonly attributes: Omit<SetCookie, 'name' | 'value' | 'maxAge' | 'expires'>;
 }
@@ -176,6 +185,10 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     options.idleTouchInterval,
     idleTimeout === undefined ? 60_000 : Math.min(60_000, idleTimeout / 10),
   );
+  const { ownerKey } = options;
+  if (ownerKey !== undefined && (typeof ownerKey !== 'string' || ownerKey === '')) {
+    throw new TypeError('ownerKey must be a non-empty string');
+  }
   const maxCookieSize = positive('maxCookieSize', options.maxCookieSize, DEFAULT_MAX_COOKIE_SIZE);
 
   return {
@@ -185,6 +198,7 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     idleTouchInterval,
     maxCookieSize,
     persistent: cookie.persistent ?? true,
+    ownerKey,
     attributes,
   };
 }

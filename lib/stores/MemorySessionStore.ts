@@ -1,7 +1,13 @@
 import { inject, injectable, optional } from 'inversify';
 import { SESSION_CLOCK, SESSION_MEMORY_STORE_OPTIONS } from '../di/identifiers.js';
 import { systemClock, type Clock } from '../session/Clock.js';
-import type { LoadedSessionRecord, SessionRecord, SessionStore } from './SessionStore.js';
+import type {
+  LoadedSessionRecord,
+  OwnerIndexedSessionStore,
+  PatchableSessionStore,
+  SessionPatch,
+  SessionRecord,
+} from './SessionStore.js';
 
 /**
  * Options of {@link MemorySessionStore}.
@@ -15,13 +21,14 @@ export interface MemorySessionStoreOptions {
 }
 
 interface Entry {
-  /** The record as JSON, so later changes to the caller's objects do not leak in. */
+  /** The values as JSON, so later changes to the caller's objects do not leak in. */
   readonly json: string;
   readonly expireTime: number;
   readonly deadline: number;
+  readonly owner: string | undefined;
 }
 
-/** How many of the oldest entries each write looks at for expired ones. */
+/** How many of the least recently used entries each write looks at for expired ones. */
 const SWEEP_STEP = 4;
 
 /**
@@ -31,6 +38,8 @@ const SWEEP_STEP = 4;
  * It is bounded (`maxEntries`, least recently used out first), evicts expired entries
  * as it goes (each read drops what it finds expired; each write looks at a few of the
  * least recently used entries), and runs no timer, so it never keeps a process alive.
+ * It applies patches (concurrent requests keep each other's changes: JavaScript runs
+ * one patch at a time) and keeps an owner index for "log out everywhere".
  *
  * @typeParam T - The shape of the session's values.
  * @example
@@ -39,8 +48,11 @@ const SWEEP_STEP = 4;
  * ```
  */
 @injectable()
-export class MemorySessionStore<T = Record<string, unknown>> implements SessionStore<T> {
+export class MemorySessionStore<T = Record<string, unknown>>
+  implements PatchableSessionStore<T>, OwnerIndexedSessionStore<T>
+{
   readonly #entries = new Map<string, Entry>();
+  readonly #owners = new Map<string, Set<string>>();
   readonly #maxEntries: number;
   readonly #clock: Clock;
 
@@ -73,19 +85,19 @@ export class MemorySessionStore<T = Record<string, unknown>> implements SessionS
    * @returns The record, or `undefined` when unknown or expired.
    */
   async getSession(token: string): Promise<LoadedSessionRecord<T> | undefined> {
-    const entry = this.#entries.get(token);
+    const entry = this.#live(token);
     if (entry === undefined) {
-      return undefined;
-    }
-    if (!this.#live(entry, this.#clock.now())) {
-      this.#entries.delete(token);
       return undefined;
     }
     // Move to the end: the map's order is least recently used first.
     this.#entries.delete(token);
     this.#entries.set(token, entry);
-    const { values } = JSON.parse(entry.json) as { values: Partial<T> };
-    return { id: token, values, expireTime: entry.expireTime, deadline: entry.deadline };
+    return {
+      id: token,
+      values: JSON.parse(entry.json) as Partial<T>,
+      expireTime: entry.expireTime,
+      deadline: entry.deadline,
+    };
   }
 
   /**
@@ -93,20 +105,34 @@ export class MemorySessionStore<T = Record<string, unknown>> implements SessionS
    *
    * @param id - The session's id.
    * @param record - The values and expiry.
+   * @param owner - The session's owner, for {@link MemorySessionStore.deleteOwnerSessions}.
    * @returns The id, which is the token.
    */
-  async setSession(id: string, record: SessionRecord<T>): Promise<string> {
-    const now = this.#clock.now();
-    this.#entries.delete(id);
-    this.#sweep(now);
-    const entry: Entry = {
-      json: JSON.stringify({ values: record.values }),
-      expireTime: record.expireTime,
-      deadline: record.deadline,
-    };
-    if (this.#live(entry, now)) {
-      this.#entries.set(id, entry);
+  async setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string> {
+    this.#put(id, JSON.stringify(record.values), record, owner);
+    return id;
+  }
+
+  /**
+   * Applies the changed values on top of the stored ones.
+   *
+   * @param id - The session's id.
+   * @param patch - What changed.
+   * @returns The id, or `undefined` when the session is gone.
+   */
+  async patchSession(id: string, patch: SessionPatch<T>): Promise<string | undefined> {
+    const entry = this.#live(id);
+    if (entry === undefined) {
+      return undefined;
     }
+    const values = JSON.parse(entry.json) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(patch.set)) {
+      Object.defineProperty(values, key, { value, enumerable: true, writable: true, configurable: true });
+    }
+    for (const key of patch.unset) {
+      delete values[key];
+    }
+    this.#put(id, JSON.stringify(values), patch, patch.owner);
     return id;
   }
 
@@ -116,14 +142,75 @@ export class MemorySessionStore<T = Record<string, unknown>> implements SessionS
    * @param id - The session's id.
    */
   async deleteSession(id: string): Promise<void> {
-    this.#entries.delete(id);
+    this.#remove(id);
   }
 
-  #live(entry: Entry, now: number): boolean {
+  /**
+   * Forgets every session of one owner.
+   *
+   * @param owner - The owner.
+   * @returns How many sessions were forgotten.
+   */
+  async deleteOwnerSessions(owner: string): Promise<number> {
+    const ids = [...(this.#owners.get(owner) ?? [])];
+    for (const id of ids) {
+      this.#remove(id);
+    }
+    return ids.length;
+  }
+
+  #live(id: string): Entry | undefined {
+    const entry = this.#entries.get(id);
+    if (entry !== undefined && !this.#isLive(entry, this.#clock.now())) {
+      this.#remove(id);
+      return undefined;
+    }
+    return entry;
+  }
+
+  #isLive(entry: { expireTime: number; deadline: number }, now: number): boolean {
     return entry.expireTime > now && entry.deadline > now;
   }
 
-  /** Drops expired entries among the few oldest, and the oldest one when full. */
+  #put(
+    id: string,
+    json: string,
+    expiry: { expireTime: number; deadline: number },
+    owner: string | undefined,
+  ): void {
+    const now = this.#clock.now();
+    this.#remove(id);
+    this.#sweep(now);
+    if (!this.#isLive(expiry, now)) {
+      return;
+    }
+    this.#entries.set(id, { json, expireTime: expiry.expireTime, deadline: expiry.deadline, owner });
+    if (owner !== undefined) {
+      let ids = this.#owners.get(owner);
+      if (ids === undefined) {
+        ids = new Set();
+        this.#owners.set(owner, ids);
+      }
+      ids.add(id);
+    }
+  }
+
+  #remove(id: string): void {
+    const entry = this.#entries.get(id);
+    if (entry === undefined) {
+      return;
+    }
+    this.#entries.delete(id);
+    if (entry.owner !== undefined) {
+      const ids = this.#owners.get(entry.owner);
+      ids?.delete(id);
+      if (ids?.size === 0) {
+        this.#owners.delete(entry.owner);
+      }
+    }
+  }
+
+  /** Drops expired entries among the few least recently used, and the oldest when full. */
   #sweep(now: number): void {
     let looked = 0;
     for (const [id, entry] of this.#entries) {
@@ -132,8 +219,8 @@ export class MemorySessionStore<T = Record<string, unknown>> implements SessionS
         break;
       }
       looked++;
-      if (full || !this.#live(entry, now)) {
-        this.#entries.delete(id);
+      if (full || !this.#isLive(entry, now)) {
+        this.#remove(id);
       }
     }
   }

@@ -88,3 +88,94 @@ export interface SessionStore<T> {
    */
   deleteSession(id: string): Promise<void>;
 }
+
+/**
+ * The changes one request made to a session, for {@link PatchableSessionStore}.
+ *
+ * @typeParam T - The shape of the session's values.
+ */
+export interface SessionPatch<T> {
+  /** The values the request set, with their new values. */
+  readonly set: Partial<T>;
+  /** The names of the values the request removed. */
+  readonly unset: readonly (keyof T & string)[];
+  /** The session's new expiry (ms since the epoch). */
+  readonly expireTime: number;
+  /** The session's absolute end (ms since the epoch). */
+  readonly deadline: number;
+  /** The session's owner after the change, for {@link OwnerIndexedSessionStore}. */
+  readonly owner?: string | undefined;
+}
+
+/**
+ * Optional ability: apply just the keys a request changed, atomically, on top of what
+ * the store holds now. Two concurrent requests of one session that change different
+ * keys then both keep their changes; when they change the same key, the later save
+ * wins. The manager uses it for every save of a session it loaded (and whose id it
+ * did not renew); new sessions still go through `setSession`.
+ *
+ * The stateless cookie store cannot offer this: each response carries a whole
+ * session, and the browser keeps the last one it receives.
+ *
+ * @typeParam T - The shape of the session's values.
+ */
+export interface PatchableSessionStore<T> extends SessionStore<T> {
+  /**
+   * Applies a patch to a stored session.
+   *
+   * @param id - The session's id.
+   * @param patch - What changed.
+   * @returns The token for the cookie, or `undefined` when the session no longer
+   *   exists (deleted or expired meanwhile): a patch never brings a session back.
+   * @throws SessionStoreError when the store's infrastructure fails.
+   */
+  patchSession(id: string, patch: SessionPatch<T>): Promise<string | undefined>;
+}
+
+/**
+ * Tells whether a store can apply patches.
+ *
+ * @param store - Any store.
+ * @returns `true` when it implements {@link PatchableSessionStore}.
+ */
+export function isPatchableStore<T>(store: SessionStore<T>): store is PatchableSessionStore<T> {
+  return typeof (store as Partial<PatchableSessionStore<T>>).patchSession === 'function';
+}
+
+/**
+ * Optional ability: find every session of one owner (a user), to end them all ("log
+ * out everywhere"). The manager passes the owner with each save when its `ownerKey`
+ * option names the value that holds it.
+ *
+ * @typeParam T - The shape of the session's values.
+ */
+export interface OwnerIndexedSessionStore<T> extends SessionStore<T> {
+  /**
+   * Saves a session and files it under its owner.
+   *
+   * @param id - The session's id.
+   * @param record - The values and expiry.
+   * @param owner - The owner, or `undefined` when the session has none (any earlier
+   *   filing of this id is then dropped).
+   * @returns The token for the cookie.
+   */
+  setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string>;
+  /**
+   * Deletes every session filed under an owner.
+   *
+   * @param owner - The owner.
+   * @returns How many sessions were deleted.
+   * @throws SessionStoreError when the store's infrastructure fails.
+   */
+  deleteOwnerSessions(owner: string): Promise<number>;
+}
+
+/**
+ * Tells whether a store can end all sessions of one owner.
+ *
+ * @param store - Any store.
+ * @returns `true` when it implements {@link OwnerIndexedSessionStore}.
+ */
+export function isOwnerIndexedStore<T>(store: SessionStore<T>): store is OwnerIndexedSessionStore<T> {
+  return typeof (store as Partial<OwnerIndexedSessionStore<T>>).deleteOwnerSessions === 'function';
+}
