@@ -8,6 +8,8 @@ const config: Config = {
   globalSetup: '<rootDir>/spec/support/globalSetup.ts',
   moduleNameMapper: {
     '^kit-session$': '<rootDir>/lib/index.ts',
+    '^kit-session/(redis|postgres)$': '<rootDir>/lib/stores/$1/index.ts',
+    '^kit-session/(fetch|node|express|fastify|hono)$': '<rootDir>/lib/adapters/$1/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -1,0 +1,273 @@
+import {
+  isOwnerIndexedStore,
+  isPatchableStore,
+  type OwnerIndexedSessionStore,
+  type SessionRecord,
+  type SessionStore,
+} from 'kit-session';
+import { randomBytes } from 'node:crypto';
+import { FakeClock } from './FakeClock';
+
+/** What the contract suite needs to know about the store under test. */
+export interface StoreFixture {
+  /** The store, built with the fixture's clock. */
+  readonly store: SessionStore<ContractValues>;
+  /** The clock the store (and every layer of it) reads. */
+  readonly clock: FakeClock;
+  /**
+   * Whether the store keeps records on a server, so `deleteSession` revokes and
+   * `getSession` gives back the id it was saved under.
+   */
+  readonly serverSide: boolean;
+  /**
+   * Everything the store's backend holds, as text, when it can be read (a Redis dump,
+   * table rows): checked to hold no plaintext value when the store encrypts values.
+   */
+  readonly dump?: () => Promise<string>;
+  /** Whether values are encrypted at rest. */
+  readonly encryptsValues?: boolean;
+  /** Clean up after the fixture. */
+  readonly close?: () => Promise<void>;
+}
+
+/** The value shape the contract suite stores. */
+export interface ContractValues {
+  [key: string]: unknown;
+}
+
+const HOUR = 60 * 60 * 1000;
+
+function id(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+function record(clock: FakeClock, values: ContractValues, ttl = HOUR): SessionRecord<ContractValues> {
+  return { values, expireTime: clock.now() + ttl, deadline: clock.now() + 2 * ttl };
+}
+
+/**
+ * Registers the `SessionStore` contract tests for one store. Every store, decorated
+ * ones included, runs this same suite.
+ *
+ * @param name - What the describe block is called.
+ * @param makeFixture - Builds a fresh fixture for each test.
+ */
+export function describeStoreContract(name: string, makeFixture: () => Promise<StoreFixture> | StoreFixture): void {
+  describe(`${name} (SessionStore contract)`, () => {
+    let fixture: StoreFixture;
+    let store: SessionStore<ContractValues>;
+    let clock: FakeClock;
+
+    beforeEach(async () => {
+      fixture = await makeFixture();
+      ({ store, clock } = fixture);
+    });
+
+    afterEach(async () => {
+      await fixture.close?.();
+    });
+
+    describe('.getSession', () => {
+      it('when the token is unknown, resolves to undefined', async () => {
+        await expect(store.getSession(id())).resolves.toBeUndefined();
+      });
+
+      it.each([
+        ['empty', ''],
+        ['not base64url', '%%%not a token;;'],
+        ['unicode', 'sessión-ü-💥'],
+        ['very long', 'A'.repeat(100_000)],
+        ['a number-like string', '12345'],
+      ])('when the token is %s, resolves to undefined', async (_label, token) => {
+        await expect(store.getSession(token)).resolves.toBeUndefined();
+      });
+
+      it('gives back what was saved: values, expiry and deadline', async () => {
+        const values = { user: 'ada', visits: 3, nested: { list: [1, 'two', null], ok: true }, text: 'héllo 🌍' };
+        const saved = record(clock, values);
+        const token = await store.setSession(id(), saved);
+        const loaded = await store.getSession(token);
+        expect(loaded?.values).toEqual(values);
+        expect(loaded?.expireTime).toBe(saved.expireTime);
+        expect(loaded?.deadline).toBe(saved.deadline);
+      });
+
+      it('when the session expired (moved past with the clock), resolves to undefined', async () => {
+        const token = await store.setSession(id(), record(clock, { a: 1 }, 1000));
+        clock.advance(999);
+        await expect(store.getSession(token)).resolves.toBeDefined();
+        clock.advance(1);
+        await expect(store.getSession(token)).resolves.toBeUndefined();
+      });
+
+      it('when the deadline passed, resolves to undefined even if expireTime did not', async () => {
+        const now = clock.now();
+        const token = await store.setSession(id(), { values: { a: 1 }, expireTime: now + HOUR, deadline: now + 1000 });
+        clock.advance(1000);
+        await expect(store.getSession(token)).resolves.toBeUndefined();
+      });
+
+      it('returns a copy: changing the saved object afterwards does not change the store', async () => {
+        const values: ContractValues = { list: [1, 2] };
+        const token = await store.setSession(id(), record(clock, values));
+        (values.list as number[]).push(3);
+        values.extra = true;
+        const loaded = await store.getSession(token);
+        expect(loaded?.values).toEqual({ list: [1, 2] });
+      });
+    });
+
+    describe('.setSession', () => {
+      it('returns a token that fits in a cookie value', async () => {
+        const token = await store.setSession(id(), record(clock, { a: 'b; c=d, "e"' }));
+        expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
+      });
+
+      it('when a session is saved twice under one id, the second replaces the first', async () => {
+        const sessionId = id();
+        await store.setSession(sessionId, record(clock, { a: 1, b: 2 }));
+        const token = await store.setSession(sessionId, record(clock, { b: 3 }));
+        await expect(store.getSession(token)).resolves.toMatchObject({ values: { b: 3 } });
+      });
+
+      it('keeps sessions with different ids apart', async () => {
+        const first = await store.setSession(id(), record(clock, { who: 'first' }));
+        const second = await store.setSession(id(), record(clock, { who: 'second' }));
+        await expect(store.getSession(first)).resolves.toMatchObject({ values: { who: 'first' } });
+        await expect(store.getSession(second)).resolves.toMatchObject({ values: { who: 'second' } });
+      });
+    });
+
+    describe('.deleteSession', () => {
+      it('when the id is unknown, resolves (idempotent)', async () => {
+        await expect(store.deleteSession(id())).resolves.toBeUndefined();
+        await expect(store.deleteSession(id())).resolves.toBeUndefined();
+      });
+
+      it('revokes a server-side session; a cookie store cannot revoke', async () => {
+        const sessionId = id();
+        const token = await store.setSession(sessionId, record(clock, { a: 1 }));
+        const loaded = await store.getSession(token);
+        await store.deleteSession(loaded!.id);
+        await store.deleteSession(loaded!.id);
+        if (fixture.serverSide) {
+          expect(loaded?.id).toBe(sessionId);
+          await expect(store.getSession(token)).resolves.toBeUndefined();
+        } else {
+          expect(loaded?.id).toBe('');
+          await expect(store.getSession(token)).resolves.toBeDefined();
+        }
+      });
+    });
+
+    it('when it encrypts values, its backend holds no plaintext value', async () => {
+      const secret = `secret-${id()}`;
+      await store.setSession(id(), record(clock, { secret, nested: { deeper: secret } }));
+      if (fixture.dump === undefined) {
+        return;
+      }
+      const dump = await fixture.dump();
+      expect(dump.length).toBeGreaterThan(0);
+      expect(dump.includes(secret)).toBe(!fixture.encryptsValues);
+    });
+
+    describe('optional abilities', () => {
+      it('a patch applies set and unset on top of what is stored, when the store can patch', async () => {
+        if (!isPatchableStore(store)) {
+          expect(fixture.serverSide).toBe(false);
+          return;
+        }
+        const sessionId = id();
+        await store.setSession(sessionId, record(clock, { keep: 1, change: 'old', drop: true }));
+        const patch = record(clock, {}, 2 * HOUR);
+        const token = await store.patchSession(sessionId, {
+          set: { change: 'new', add: [1] },
+          unset: ['drop', 'never-there'],
+          expireTime: patch.expireTime,
+          deadline: patch.deadline,
+        });
+        const loaded = await store.getSession(token!);
+        expect(loaded?.values).toEqual({ keep: 1, change: 'new', add: [1] });
+        expect(loaded?.expireTime).toBe(patch.expireTime);
+      });
+
+      it('a patch never brings back a deleted or expired session', async () => {
+        if (!isPatchableStore(store)) {
+          return;
+        }
+        const deleted = id();
+        await store.setSession(deleted, record(clock, { a: 1 }));
+        await store.deleteSession(deleted);
+        const later = record(clock, {});
+        await expect(
+          store.patchSession(deleted, { set: { a: 2 }, unset: [], expireTime: later.expireTime, deadline: later.deadline }),
+        ).resolves.toBeUndefined();
+
+        const expired = id();
+        await store.setSession(expired, record(clock, { a: 1 }, 1000));
+        clock.advance(1000);
+        const fresh = record(clock, {});
+        await expect(
+          store.patchSession(expired, { set: { a: 2 }, unset: [], expireTime: fresh.expireTime, deadline: fresh.deadline }),
+        ).resolves.toBeUndefined();
+      });
+
+      it('50 concurrent patches of different keys all survive', async () => {
+        if (!isPatchableStore(store)) {
+          return;
+        }
+        const sessionId = id();
+        await store.setSession(sessionId, record(clock, { base: true }));
+        const later = record(clock, {});
+        const tokens = await Promise.all(
+          Array.from({ length: 50 }, (_, i) =>
+            store.patchSession(sessionId, {
+              set: { [`k${i}`]: i },
+              unset: [],
+              expireTime: later.expireTime,
+              deadline: later.deadline,
+            }),
+          ),
+        );
+        const loaded = await store.getSession(tokens[49]!);
+        expect(Object.keys(loaded!.values)).toHaveLength(51);
+        for (let i = 0; i < 50; i++) {
+          expect(loaded!.values[`k${i}`]).toBe(i);
+        }
+      });
+
+      it('deletes every session of one owner and no other, when the store keeps an owner index', async () => {
+        if (!isOwnerIndexedStore(store)) {
+          expect(fixture.serverSide).toBe(false);
+          return;
+        }
+        const indexed = store as OwnerIndexedSessionStore<ContractValues>;
+        const ada = await Promise.all([1, 2, 3].map(() => indexed.setSession(id(), record(clock, { u: 'ada' }), 'ada')));
+        const bob = await Promise.all([1, 2].map(() => indexed.setSession(id(), record(clock, { u: 'bob' }), 'bob')));
+        const anonymous = await indexed.setSession(id(), record(clock, {}));
+        await expect(indexed.deleteOwnerSessions('ada')).resolves.toBe(3);
+        for (const token of ada) {
+          await expect(store.getSession(token)).resolves.toBeUndefined();
+        }
+        for (const token of [...bob, anonymous]) {
+          await expect(store.getSession(token)).resolves.toBeDefined();
+        }
+        await expect(indexed.deleteOwnerSessions('ada')).resolves.toBe(0);
+      });
+
+      it('moves a session to its new owner when it is saved again', async () => {
+        if (!isOwnerIndexedStore(store)) {
+          return;
+        }
+        const indexed = store as OwnerIndexedSessionStore<ContractValues>;
+        const sessionId = id();
+        await indexed.setSession(sessionId, record(clock, {}), 'ada');
+        const token = await indexed.setSession(sessionId, record(clock, {}), 'bob');
+        await expect(indexed.deleteOwnerSessions('ada')).resolves.toBe(0);
+        await expect(store.getSession(token)).resolves.toBeDefined();
+        await expect(indexed.deleteOwnerSessions('bob')).resolves.toBe(1);
+        await expect(store.getSession(token)).resolves.toBeUndefined();
+      });
+    });
+  });
+}
