@@ -1,0 +1,65 @@
+import { CookieSessionStore, EncryptingStoreDecorator, importRawKey, MemorySessionStore, SessionManager, type SessionManagerOptions } from 'kit-session';
+import { randomBytes } from 'node:crypto';
+
+describe('SessionManager options', () => {
+  const store = new MemorySessionStore();
+  const build = (options: SessionManagerOptions) => () => new SessionManager(store, options);
+
+  describe('when the manager is built', () => {
+    it.each<[string, SessionManagerOptions]>([
+      ['a __Host- name without Secure', { cookie: { name: '__Host-s', secure: false } }],
+      ['a __Host- name with a Domain', { cookie: { name: '__Host-s', domain: 'example.com' } }],
+      ['a __Host- name with a Path other than /', { cookie: { name: '__Host-s', path: '/app' } }],
+      ['the default (__Host-) name without Secure', { cookie: { secure: false } }],
+      ['a __Secure- name without Secure', { cookie: { name: '__Secure-s', secure: false } }],
+      ['SameSite=None without Secure', { cookie: { name: 's', sameSite: 'none', secure: false } }],
+      ['Partitioned without Secure', { cookie: { name: 's', partitioned: true, secure: false } }],
+      ['an unknown SameSite', { cookie: { name: 's', sameSite: 'sideways' as 'lax' } }],
+      ['an empty name', { cookie: { name: '' } }],
+      ['a name with a space', { cookie: { name: 'my session' } }],
+      ['a name with =', { cookie: { name: 'a=b' } }],
+      ['a path with a semicolon', { cookie: { name: 's', path: '/a;b' } }],
+      ['a zero lifetime', { lifetime: 0 }],
+      ['a negative idle timeout', { idleTimeout: -1 }],
+      ['an infinite lifetime', { lifetime: Infinity }],
+      ['a NaN maxCookieSize', { maxCookieSize: Number.NaN }],
+      ['an empty ownerKey', { ownerKey: '' }],
+    ])('rejects %s with TypeError', (_label, options) => {
+      expect(build(options)).toThrow(TypeError);
+    });
+
+    it.each<[string, SessionManagerOptions]>([
+      ['the defaults', {}],
+      ['a __Secure- name with a Domain and Path', { cookie: { name: '__Secure-s', domain: 'example.com', path: '/app' } }],
+      ['a plain name without Secure', { cookie: { name: 'sid', secure: false } }],
+      ['SameSite=None with Secure', { cookie: { name: 's', sameSite: 'none' } }],
+      ['an idle timeout longer than the lifetime', { lifetime: 1000, idleTimeout: 5000 }],
+    ])('accepts %s', (_label, options) => {
+      expect(build(options)()).toBeInstanceOf(SessionManager);
+    });
+  });
+
+  it('names the manager after its cookie', () => {
+    expect(new SessionManager(store).name).toBe('__Host-session');
+    expect(new SessionManager(store, { cookie: { name: 'sid', secure: false } }).name).toBe('sid');
+  });
+
+  it('refuses a bare CookieSessionStore, which would let the client read and forge its session', () => {
+    expect(() => new SessionManager(new CookieSessionStore())).toThrow(TypeError);
+    expect(new SessionManager(new CookieSessionStore({ allowPlaintext: true }))).toBeInstanceOf(SessionManager);
+  });
+
+  it('accepts a CookieSessionStore wrapped in encryption', async () => {
+    const keys = [await importRawKey(randomBytes(32).toString('base64'))];
+    expect(new SessionManager(new EncryptingStoreDecorator(new CookieSessionStore(), { keys }))).toBeInstanceOf(
+      SessionManager,
+    );
+  });
+
+  it('refuses ownerKey with a store that keeps no owner index', () => {
+    expect(() => new SessionManager(new CookieSessionStore({ allowPlaintext: true }), { ownerKey: 'userId' })).toThrow(
+      TypeError,
+    );
+    expect(new SessionManager(store, { ownerKey: 'userId' })).toBeInstanceOf(SessionManager);
+  });
+});
