@@ -203,7 +203,12 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       session.deadline = now + this.#options.lifetime;
       session.expireTime = this.#idleExpiry(session.deadline, now);
     }
-    session.values[key] = value;
+    if (key === '__proto__') {
+      // Assignment would replace the prototype; keep it an ordinary value, as JSON does.
+      Object.defineProperty(session.values, key, { value, enumerable: true, writable: true, configurable: true });
+    } else {
+      session.values[key] = value;
+    }
     session.changedKeys.add(key);
     session.status = 'modified';
   }
@@ -348,17 +353,17 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     const store = this.#store;
     const owner = this.#owner(session.values);
     if (session.stored && isPatchableStore(store)) {
-      const set: Partial<T> = {};
+      const set: [string, unknown][] = [];
       const unset: (keyof T & string)[] = [];
       for (const key of session.changedKeys) {
         if (Object.hasOwn(session.values, key)) {
-          set[key] = session.values[key];
+          set.push([key, session.values[key]]);
         } else {
           unset.push(key);
         }
       }
       return store.patchSession(session.id, {
-        set,
+        set: Object.fromEntries(set) as Partial<T>,
         unset,
         expireTime: session.expireTime,
         deadline: session.deadline,

@@ -516,3 +516,15 @@ describe(SessionManager, () => {
     expect(manager.getValue(context, 'userId')).toBe('ädä 🌍; "x"');
   });
 });
+
+describe('SessionManager and odd value names', () => {
+  it('keeps a value named __proto__ as an ordinary value, through a round trip', async () => {
+    const clock = new FakeClock();
+    const manager = new SessionManager<Record<string, unknown>>(new MemorySessionStore({}, clock), {}, clock);
+    const first = await roundTrip(manager, undefined, (c) => manager.setValue(c, '__proto__', { polluted: true }));
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const { context } = await roundTrip(manager, first.cookie);
+    expect(manager.getValue(context, '__proto__')).toEqual({ polluted: true });
+    expect(manager.getValue(context, 'polluted')).toBeUndefined();
+  });
+});

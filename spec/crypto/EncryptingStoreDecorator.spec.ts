@@ -1,0 +1,180 @@
+import {
+  CookieSessionStore,
+  EncryptingStoreDecorator,
+  importRawKey,
+  MemorySessionStore,
+  type CryptoPath,
+  type SessionKey,
+  type SessionRecord,
+} from 'kit-session';
+import { randomBytes } from 'node:crypto';
+import { FakeClock } from '../support/FakeClock';
+
+type Values = Record<string, unknown>;
+
+const HOUR = 60 * 60 * 1000;
+
+function newKey(bytes = 32, id?: number): Promise<SessionKey> {
+  return importRawKey(randomBytes(bytes).toString('base64'), id === undefined ? {} : { id });
+}
+
+function record(clock: FakeClock, values: Values, ttl = HOUR): SessionRecord<Values> {
+  return { values, expireTime: clock.now() + ttl, deadline: clock.now() + 2 * ttl };
+}
+
+function cookieStore(clock: FakeClock, keys: readonly SessionKey[], crypto: CryptoPath = 'auto', cookieName?: string) {
+  return new EncryptingStoreDecorator<Values>(
+    new CookieSessionStore({}, clock),
+    { keys, crypto, ...(cookieName === undefined ? {} : { cookieName }) },
+    clock,
+  );
+}
+
+function header(token: string): { version: number; keyId: number } {
+  const bytes = Buffer.from(token, 'base64url');
+  return { version: bytes[0]!, keyId: bytes.readUInt32BE(1) };
+}
+
+describe(EncryptingStoreDecorator, () => {
+  let clock: FakeClock;
+
+  beforeEach(() => {
+    clock = new FakeClock();
+  });
+
+  describe('sealed format', () => {
+    it('is base64url of version 1, the sealing key id, a 96-bit IV, the ciphertext and a 128-bit tag', async () => {
+      const key = await newKey(32, 0xabcdef01);
+      const store = cookieStore(clock, [key]);
+      const token = await store.setSession('', record(clock, { a: 1 }));
+      expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
+      expect(header(token)).toEqual({ version: 1, keyId: 0xabcdef01 });
+      const inner = await new CookieSessionStore({ allowPlaintext: true }, clock).setSession('', record(clock, { a: 1 }));
+      // header 5 + IV 12 + tag 16 + token head 9 + the inner token's bytes
+      expect(Buffer.from(token, 'base64url').length).toBe(5 + 12 + 16 + 9 + Buffer.from(inner, 'base64url').length);
+    });
+
+    it('uses a fresh IV for every seal: the same record never seals the same way twice', async () => {
+      const store = cookieStore(clock, [await newKey()]);
+      const same = record(clock, { a: 1 });
+      const tokens = await Promise.all(Array.from({ length: 50 }, () => store.setSession('', same)));
+      const ivs = tokens.map((token) => Buffer.from(token, 'base64url').subarray(5, 17).toString('hex'));
+      expect(new Set(tokens).size).toBe(50);
+      expect(new Set(ivs).size).toBe(50);
+    });
+
+    it('holds no plaintext value in the token', async () => {
+      const store = cookieStore(clock, [await newKey()]);
+      const token = await store.setSession('', record(clock, { secret: 'hunter2-hunter2' }));
+      const decoded = Buffer.from(token, 'base64url').toString('latin1');
+      expect(token).not.toContain('hunter2');
+      expect(decoded).not.toContain('hunter2');
+    });
+  });
+
+  describe('crypto paths', () => {
+    it.each([16, 24, 32])('a %i-byte key: what either path seals, the other opens', async (bytes) => {
+      const key = await newKey(bytes);
+      const node = cookieStore(clock, [key], 'auto');
+      const web = cookieStore(clock, [key], 'webcrypto');
+      const values = { user: 'ada', list: [1, 2, 3], text: 'é🌍' };
+      const fromNode = await node.setSession('', record(clock, values));
+      const fromWeb = await web.setSession('', record(clock, values));
+      expect((await web.getSession(fromNode))?.values).toEqual(values);
+      expect((await node.getSession(fromWeb))?.values).toEqual(values);
+    });
+
+    it('with encryptValues, values sealed by one path open with the other', async () => {
+      const key = await newKey();
+      const inner = new MemorySessionStore<Values>({}, clock);
+      const node = new EncryptingStoreDecorator(inner, { keys: [key], encryptValues: true, crypto: 'auto' }, clock);
+      const web = new EncryptingStoreDecorator(inner, { keys: [key], encryptValues: true, crypto: 'webcrypto' }, clock);
+      const token = await node.setSession('id-1', record(clock, { cart: ['apple'] }));
+      expect((await web.getSession(token))?.values).toEqual({ cart: ['apple'] });
+    });
+  });
+
+  describe('key rotation', () => {
+    it('opens with any listed key, and seals with the first', async () => {
+      const [oldKey, newKey_] = await Promise.all([newKey(), newKey()]);
+      const before = cookieStore(clock, [oldKey]);
+      const after = cookieStore(clock, [newKey_, oldKey]);
+      const oldToken = await before.setSession('', record(clock, { n: 1 }));
+      expect(header(oldToken).keyId).toBe(oldKey.id);
+      const loaded = await after.getSession(oldToken);
+      expect(loaded?.values).toEqual({ n: 1 });
+      const resealed = await after.setSession(loaded!.id, record(clock, { n: 2 }));
+      expect(header(resealed).keyId).toBe(newKey_.id);
+      expect((await cookieStore(clock, [newKey_]).getSession(resealed))?.values).toEqual({ n: 2 });
+    });
+
+    it('a token sealed under a key no longer listed is not found', async () => {
+      const [oldKey, currentKey] = await Promise.all([newKey(), newKey()]);
+      const token = await cookieStore(clock, [oldKey]).setSession('', record(clock, { n: 1 }));
+      await expect(cookieStore(clock, [currentKey]).getSession(token)).resolves.toBeUndefined();
+    });
+
+    it('a token naming a listed key id but sealed with another key is not found', async () => {
+      const [a, b] = await Promise.all([newKey(32, 1), newKey(32, 1)]);
+      const token = await cookieStore(clock, [a]).setSession('', record(clock, { n: 1 }));
+      await expect(cookieStore(clock, [b]).getSession(token)).resolves.toBeUndefined();
+    });
+  });
+
+  describe('binding', () => {
+    it('a token sealed for one cookie name does not open as another', async () => {
+      const key = await newKey();
+      const token = await cookieStore(clock, [key], 'auto', '__Host-a').setSession('', record(clock, { n: 1 }));
+      await expect(cookieStore(clock, [key], 'auto', '__Host-b').getSession(token)).resolves.toBeUndefined();
+      await expect(cookieStore(clock, [key], 'webcrypto', '__Host-b').getSession(token)).resolves.toBeUndefined();
+      await expect(cookieStore(clock, [key], 'auto', '__Host-a').getSession(token)).resolves.toBeDefined();
+    });
+
+    it('the expiry inside the seal wins: a server-side record kept longer does not revive an expired cookie', async () => {
+      const key = await newKey();
+      const inner = new MemorySessionStore<Values>({}, clock);
+      const store = new EncryptingStoreDecorator(inner, { keys: [key] }, clock);
+      const token = await store.setSession('id-1', record(clock, { n: 1 }, 1000));
+      await inner.setSession('id-1', record(clock, { n: 1 }, HOUR));
+      clock.advance(1000);
+      await expect(store.getSession(token)).resolves.toBeUndefined();
+    });
+
+    it('with encryptValues, a value moved to another session or another name does not open', async () => {
+      const key = await newKey();
+      const inner = new MemorySessionStore<Values>({}, clock);
+      const store = new EncryptingStoreDecorator(inner, { keys: [key], encryptValues: true }, clock);
+      const victim = await store.setSession('victim', record(clock, { role: 'admin', name: 'v' }));
+      const attacker = await store.setSession('attacker', record(clock, { role: 'user', name: 'a' }));
+      const stolen = (await inner.getSession('victim'))!.values;
+      // Copy the victim's sealed role into the attacker's record, then swap names in the victim's.
+      const attackerRaw = (await inner.getSession('attacker'))!;
+      await inner.setSession('attacker', { ...attackerRaw, values: { ...attackerRaw.values, role: stolen.role } });
+      await expect(store.getSession(attacker)).resolves.toBeUndefined();
+      await inner.setSession('victim', { ...attackerRaw, values: { role: stolen.name, name: stolen.role } });
+      await expect(store.getSession(victim)).resolves.toBeUndefined();
+    });
+
+    it('with encryptValues, an unsealed value slipped into the store is refused', async () => {
+      const key = await newKey();
+      const inner = new MemorySessionStore<Values>({}, clock);
+      const store = new EncryptingStoreDecorator(inner, { keys: [key], encryptValues: true }, clock);
+      const token = await store.setSession('s', record(clock, { role: 'user' }));
+      const raw = (await inner.getSession('s'))!;
+      await inner.setSession('s', { ...raw, values: { ...raw.values, role: 'admin' } });
+      await expect(store.getSession(token)).resolves.toBeUndefined();
+    });
+  });
+
+  describe('optional abilities', () => {
+    it('offers patches and the owner index exactly when the inner store has them', async () => {
+      const key = await newKey();
+      const overMemory = new EncryptingStoreDecorator(new MemorySessionStore(), { keys: [key] });
+      const overCookie = new EncryptingStoreDecorator(new CookieSessionStore(), { keys: [key] });
+      expect(typeof overMemory.patchSession).toBe('function');
+      expect(typeof overMemory.deleteOwnerSessions).toBe('function');
+      expect(overCookie.patchSession).toBeUndefined();
+      expect(overCookie.deleteOwnerSessions).toBeUndefined();
+    });
+  });
+});
