@@ -1,6 +1,6 @@
 import { CookieSessionStore, EncryptingStoreDecorator, importRawKey, MemorySessionStore } from 'kit-session';
-import { FakeClock } from '../support/FakeClock';
-import { describeStoreContract } from '../support/storeContract';
+import { FakeClock } from '../support/FakeClock.js';
+import { describeStoreContract } from '../support/storeContract.js';
 import { randomBytes } from 'node:crypto';
 
 for (const path of ['auto', 'webcrypto'] as const) {

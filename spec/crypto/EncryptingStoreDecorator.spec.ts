@@ -8,7 +8,7 @@ import {
   type SessionRecord,
 } from 'kit-session';
 import { randomBytes } from 'node:crypto';
-import { FakeClock } from '../support/FakeClock';
+import { FakeClock } from '../support/FakeClock.js';
 
 type Values = Record<string, unknown>;
 

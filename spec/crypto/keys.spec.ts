@@ -25,7 +25,7 @@ describe(importRawKey, () => {
       const text = randomBytes(length).toString('base64');
       const failure = importRawKey(text);
       await expect(failure).rejects.toBeInstanceOf(TypeError);
-      const error = await failure.catch((e: Error) => e);
+      const error = (await failure.catch((e: unknown) => e)) as Error;
       expect(error.message).toContain(String(length));
       if (text !== '') {
         expect(error.message).not.toContain(text);

@@ -10,8 +10,8 @@ import {
   type SessionKey,
 } from 'kit-session';
 import { randomBytes } from 'node:crypto';
-import { FakeClock } from '../support/FakeClock';
-import { roundTrip } from '../support/http';
+import { FakeClock } from '../support/FakeClock.js';
+import { roundTrip } from '../support/http.js';
 
 type Values = Record<string, unknown>;
 const NAME = '__Host-session';

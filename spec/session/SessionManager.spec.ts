@@ -14,8 +14,8 @@ import {
   type SessionStore,
 } from 'kit-session';
 import { randomBytes } from 'node:crypto';
-import { FakeClock } from '../support/FakeClock';
-import { cookiePair, request, roundTrip } from '../support/http';
+import { FakeClock } from '../support/FakeClock.js';
+import { cookiePair, request, roundTrip } from '../support/http.js';
 
 interface AppSession {
   userId: string;

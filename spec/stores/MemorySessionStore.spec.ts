@@ -1,6 +1,6 @@
 import { MemorySessionStore } from 'kit-session';
-import { FakeClock } from '../support/FakeClock';
-import { describeStoreContract } from '../support/storeContract';
+import { FakeClock } from '../support/FakeClock.js';
+import { describeStoreContract } from '../support/storeContract.js';
 
 describeStoreContract('MemorySessionStore', () => {
   const clock = new FakeClock();

@@ -6,7 +6,7 @@ import {
   type SessionStore,
 } from 'kit-session';
 import { randomBytes } from 'node:crypto';
-import { FakeClock } from './FakeClock';
+import { FakeClock } from './FakeClock.js';
 
 /** What the contract suite needs to know about the store under test. */
 export interface StoreFixture {
@@ -213,7 +213,8 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       });
 
       it('50 concurrent patches of different keys all survive', async () => {
-        if (!isPatchableStore(store)) {
+        const patchable = store;
+        if (!isPatchableStore(patchable)) {
           return;
         }
         const sessionId = id();
@@ -221,7 +222,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         const later = record(clock, {});
         const tokens = await Promise.all(
           Array.from({ length: 50 }, (_, i) =>
-            store.patchSession(sessionId, {
+            patchable.patchSession(sessionId, {
               set: { [`k${i}`]: i },
               unset: [],
               expireTime: later.expireTime,
