@@ -82,6 +82,20 @@ describe.each<CryptoPath>(['auto', 'webcrypto'])('SessionManager facing hostile 
     await expect(statusFor(value)).resolves.toBe('new');
   });
 
+  it('a second spelling of the same bytes (unused low bits of the last character set) is refused', async () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const unusedBits = [0, 0, 0x0f, 0x03][token.length % 4]!;
+    const spellings = alphabet
+      .split('')
+      .map((char) => token.slice(0, -1) + char)
+      .filter((text) => text !== token && Buffer.from(text, 'base64url').equals(Buffer.from(token, 'base64url')));
+    expect(unusedBits).toBeGreaterThan(0);
+    expect(spellings.length).toBe(unusedBits);
+    for (const text of spellings) {
+      await expect(statusFor(text)).resolves.toBe('new');
+    }
+  });
+
   it('a cookie with extra bytes appended gives a fresh empty session', async () => {
     await expect(statusFor(`${token}AAAA`)).resolves.toBe('new');
   });
