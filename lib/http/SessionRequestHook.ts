@@ -8,6 +8,7 @@ import type { RequestFunction, RequestLike } from './types.js';
  * The step before the endpoint: loads the session into the context. `handle` is a
  * {@link RequestFunction}, bound to this hook, so it can be passed around on its own.
  *
+ * @typeParam T - The shape of the session's values, as in the manager.
  * @example
  * ```ts
  * const requestHook = new SessionRequestHook(manager);
@@ -15,13 +16,13 @@ import type { RequestFunction, RequestLike } from './types.js';
  * ```
  */
 @injectable()
-export class SessionRequestHook {
-  readonly #manager: SessionManager<object>;
+export class SessionRequestHook<T extends object = Record<string, unknown>> {
+  readonly #manager: SessionManager<T>;
 
   /**
    * @param manager - The session manager.
    */
-  constructor(@inject(SESSION_MANAGER) manager: SessionManager<object>) {
+  constructor(@inject(SESSION_MANAGER) manager: SessionManager<T>) {
     this.#manager = manager;
   }
 

@@ -8,6 +8,7 @@ import type { HeadersLike, ResponseFunction } from './types.js';
  * The step after the endpoint, before the headers go out: saves what changed and
  * writes the cookie. `handle` is a {@link ResponseFunction}, bound to this hook.
  *
+ * @typeParam T - The shape of the session's values, as in the manager.
  * @example
  * ```ts
  * const responseHook = new SessionResponseHook(manager);
@@ -17,13 +18,13 @@ import type { HeadersLike, ResponseFunction } from './types.js';
  * ```
  */
 @injectable()
-export class SessionResponseHook {
-  readonly #manager: SessionManager<object>;
+export class SessionResponseHook<T extends object = Record<string, unknown>> {
+  readonly #manager: SessionManager<T>;
 
   /**
    * @param manager - The session manager.
    */
-  constructor(@inject(SESSION_MANAGER) manager: SessionManager<object>) {
+  constructor(@inject(SESSION_MANAGER) manager: SessionManager<T>) {
     this.#manager = manager;
   }
 

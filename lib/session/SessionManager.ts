@@ -10,6 +10,7 @@ import {
   type SessionStore,
 } from '../stores/SessionStore.js';
 import { CookieSessionStore } from '../stores/CookieSessionStore.js';
+import { EncryptingStoreDecorator } from '../crypto/EncryptingStoreDecorator.js';
 import { randomId } from '../crypto/base64url.js';
 import { SESSION_CLOCK, SESSION_MANAGER_OPTIONS, SESSION_STORE } from '../di/identifiers.js';
 import { systemClock, type Clock } from './Clock.js';
@@ -53,8 +54,9 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    *   built with `allowPlaintext: true`: wrap it in `EncryptingStoreDecorator`.
    * @param options - Cookie, lifetime and idle timeout.
    * @param clock - The source of time.
-   * @throws TypeError when an option is invalid or the store would keep sessions in
-   *   plain text in the cookie.
+   * @throws TypeError when an option is invalid, the store would keep sessions in
+   *   plain text in the cookie, or an `EncryptingStoreDecorator` was given another
+   *   `cookieName` than this manager's cookie name.
    */
   constructor(
     @inject(SESSION_STORE) store: SessionStore<T>,
@@ -68,6 +70,9 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     }
     this.#store = store;
     this.#options = resolveOptions(options);
+    if (store instanceof EncryptingStoreDecorator && store.cookieName !== this.#options.name) {
+      throw new TypeError('the EncryptingStoreDecorator was given another cookieName than the manager\'s cookie name');
+    }
     if (this.#options.ownerKey !== undefined && !isOwnerIndexedStore(store)) {
       throw new TypeError('ownerKey needs a store that keeps an owner index (memory, Redis, PostgreSQL)');
     }
@@ -438,13 +443,16 @@ export class SessionManager<T extends object = Record<string, unknown>> {
   }
 
   #setCookie(token: string, expireTime: number, now: number): string {
-    const { name, attributes, persistent, maxCookieSize } = this.#options;
-    const cookie = stringifySetCookie({
-      name,
-      value: token,
-      ...attributes,
-      ...(persistent ? { maxAge: Math.max(0, Math.ceil((expireTime - now) / 1000)) } : {}),
-    });
+    const { name, attributes, attributesSuffix, persistent, maxCookieSize } = this.#options;
+    const maxAge = persistent ? Math.max(0, Math.ceil((expireTime - now) / 1000)) : undefined;
+    // What stringifySetCookie writes, from the attributes serialised once: the value is
+    // URI-encoded as it does (a no-op for base64url), Max-Age comes before the rest.
+    const cookie =
+      maxAge === undefined
+        ? `${name}=${encodeURIComponent(token)}${attributesSuffix}`
+        : Number.isInteger(maxAge)
+          ? `${name}=${encodeURIComponent(token)}; Max-Age=${maxAge}${attributesSuffix}`
+          : stringifySetCookie({ name, value: token, ...attributes, maxAge });
     if (cookie.length > maxCookieSize) {
       throw new SessionCookieTooLargeError(cookie.length, maxCookieSize);
     }

@@ -30,7 +30,8 @@ const HOUR = 60 * MINUTE;
 
 async function encryptedCookieManager(clock: FakeClock, options: SessionManagerOptions = {}) {
   const keys = [await importRawKey(randomBytes(32).toString('base64'))];
-  const store = new EncryptingStoreDecorator<AppSession>(new CookieSessionStore({}, clock), { keys }, clock);
+  const cookieName = options.cookie?.name ?? '__Host-session';
+  const store = new EncryptingStoreDecorator<AppSession>(new CookieSessionStore({}, clock), { keys, cookieName }, clock);
   return new SessionManager<AppSession>(store, options, clock);
 }
 

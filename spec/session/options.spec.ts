@@ -56,6 +56,13 @@ describe('SessionManager options', () => {
     );
   });
 
+  it('refuses an EncryptingStoreDecorator bound to another cookie name', async () => {
+    const keys = [await importRawKey(randomBytes(32).toString('base64'))];
+    const store = new EncryptingStoreDecorator(new CookieSessionStore(), { keys, cookieName: '__Host-a' });
+    expect(() => new SessionManager(store)).toThrow(TypeError);
+    expect(new SessionManager(store, { cookie: { name: '__Host-a' } }).name).toBe('__Host-a');
+  });
+
   it('refuses ownerKey with a store that keeps no owner index', () => {
     expect(() => new SessionManager(new CookieSessionStore({ allowPlaintext: true }), { ownerKey: 'userId' })).toThrow(
       TypeError,
