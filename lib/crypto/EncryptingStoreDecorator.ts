@@ -12,6 +12,7 @@ import {
   type SessionRecord,
   type SessionStore,
 } from '../stores/SessionStore.js';
+import { CookieSessionStore, cookieJson, parseCookieJson } from '../stores/CookieSessionStore.js';
 import { decodeBase64url, encodeBase64url } from './base64url.js';
 import type { SessionKey } from './keys.js';
 import { createSealer, type CryptoPath, type Sealer } from './Sealer.js';
@@ -56,6 +57,30 @@ const TOKEN_HEAD = 9;
 const FLAG_BASE64URL = 1;
 
 /**
+ * How many opened tokens are remembered, so that a request bringing the same cookie as
+ * a recent one skips the decryption. Only what the seal holds is kept (its expiry and
+ * the inner token, or the cookie store's JSON); the expiry is checked and the values
+ * parsed afresh on every request.
+ */
+const OPENED_CACHE_SIZE = 512;
+/**
+ * The cache finds a token by its last characters (the end of its random tag), then
+ * compares the whole token: hashing a fresh 3 KB string for a `Map` costs microseconds.
+ */
+const OPENED_CACHE_KEY = 22;
+
+/** What opening a sealed token gave: kept in the cache of opened tokens. */
+interface OpenedToken {
+  /** The whole sealed token. */
+  readonly token: string;
+  readonly expireTime: number;
+  /** The inner store's token; unset when `json` holds the cookie store's record. */
+  readonly innerToken: string | undefined;
+  /** The cookie store's JSON, read without going through base64url. */
+  readonly json: string | undefined;
+}
+
+/**
  * Wraps any store and encrypts what it hands out: AES-GCM with a fresh 96-bit IV per
  * seal, a versioned format with a key id (so keys rotate without logging anyone out),
  * the cookie name as additional authenticated data, and the expiry inside the seal (a
@@ -77,12 +102,18 @@ const FLAG_BASE64URL = 1;
  */
 @injectable()
 export class EncryptingStoreDecorator<T = Record<string, unknown>> implements SessionStore<T> {
+  /** The cookie name bound into every seal; a manager checks that it matches its own. */
+  readonly cookieName: string;
   readonly #inner: SessionStore<T>;
   readonly #sealer: Sealer;
   readonly #clock: Clock;
   readonly #encryptValues: boolean;
   readonly #tokenLabel: Uint8Array;
   readonly #valuesLabel: string;
+  /** The inner store when it is exactly a `CookieSessionStore` and values are not sealed apart. */
+  readonly #cookieInner: CookieSessionStore<T> | undefined;
+  /** The end of a sealed token → what the token opened to; bounded, oldest out first. */
+  readonly #opened = new Map<string, OpenedToken>();
 
   /**
    * Present when the inner store can apply patches: seals the changed values and the
@@ -114,8 +145,13 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     this.#clock = clock ?? systemClock;
     this.#encryptValues = options.encryptValues ?? false;
     const cookieName = options.cookieName ?? DEFAULT_COOKIE_NAME;
+    this.cookieName = cookieName;
     this.#tokenLabel = textEncoder.encode(`token\0${cookieName}`);
     this.#valuesLabel = `values\0${cookieName}\0`;
+    this.#cookieInner =
+      !this.#encryptValues && Object.getPrototypeOf(inner) === CookieSessionStore.prototype
+        ? (inner as CookieSessionStore<T>)
+        : undefined;
     if (isPatchableStore(inner)) {
       this.patchSession = (id, patch) => this.#patch(inner, id, patch);
     }
@@ -133,23 +169,50 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    * @throws SessionStoreError when the inner store's infrastructure fails.
    */
   async getSession(token: string): Promise<LoadedSessionRecord<T> | undefined> {
-    const plain = await this.#sealer.open(token, this.#tokenLabel);
-    if (plain === undefined || plain.length < TOKEN_HEAD) {
+    const cached = this.#opened.get(token.slice(-OPENED_CACHE_KEY));
+    const opened = cached !== undefined && cached.token === token ? cached : await this.#openToken(token);
+    if (opened === undefined || !(opened.expireTime > this.#clock.now())) {
       return undefined;
     }
-    const view = new DataView(plain.buffer, plain.byteOffset, plain.byteLength);
-    const flags = plain[0]!;
-    if (!(view.getFloat64(1) > this.#clock.now())) {
-      return undefined;
+    if (opened.json !== undefined) {
+      return parseCookieJson(this.#cookieInner!, opened.json);
     }
-    const body = plain.subarray(TOKEN_HEAD);
-    const innerToken = flags & FLAG_BASE64URL ? encodeBase64url(body) : textDecoder.decode(body);
-    const record = await this.#inner.getSession(innerToken);
+    const record = await this.#inner.getSession(opened.innerToken!);
     if (record === undefined || !this.#encryptValues) {
       return record;
     }
     const values = await this.#openValues(record.id, record.values);
     return values === undefined ? undefined : { ...record, values };
+  }
+
+  /** Opens a token that is not in the cache, and caches it when it opens. */
+  async #openToken(token: string): Promise<OpenedToken | undefined> {
+    const plain = await this.#sealer.open(token, this.#tokenLabel);
+    if (plain === undefined || plain.length < TOKEN_HEAD) {
+      return undefined;
+    }
+    const flags = plain[0]!;
+    const expireTime = new DataView(plain.buffer, plain.byteOffset, plain.byteLength).getFloat64(1);
+    const body = plain.subarray(TOKEN_HEAD);
+    let opened: OpenedToken;
+    if (flags & FLAG_BASE64URL && this.#cookieInner !== undefined) {
+      let json: string;
+      try {
+        json = textDecoder.decode(body);
+      } catch {
+        return undefined;
+      }
+      opened = { token, expireTime, innerToken: undefined, json };
+    } else {
+      const innerToken = flags & FLAG_BASE64URL ? encodeBase64url(body) : textDecoder.decode(body);
+      opened = { token, expireTime, innerToken, json: undefined };
+    }
+    const key = token.slice(-OPENED_CACHE_KEY);
+    if (this.#opened.size >= OPENED_CACHE_SIZE && !this.#opened.has(key)) {
+      this.#opened.delete(this.#opened.keys().next().value!);
+    }
+    this.#opened.set(key, opened);
+    return opened;
   }
 
   /**
@@ -163,6 +226,10 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    * @throws SessionStoreError when the inner store's infrastructure fails.
    */
   async setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string> {
+    if (this.#cookieInner !== undefined) {
+      // What the cookie store would return, base64url-decoded: seal its bytes directly.
+      return this.#sealBody(textEncoder.encode(cookieJson(record)), FLAG_BASE64URL, record.expireTime);
+    }
     const stored = this.#encryptValues ? { ...record, values: await this.#sealValues(id, record.values) } : record;
     const innerToken = await (this.#inner as OwnerIndexedSessionStore<T>).setSession(id, stored, owner);
     return this.#sealToken(innerToken, record.expireTime);
@@ -186,9 +253,14 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
 
   #sealToken(innerToken: string, expireTime: number): Promise<string> {
     const asBytes = decodeBase64url(innerToken);
-    const body = asBytes ?? textEncoder.encode(innerToken);
+    return asBytes === undefined
+      ? this.#sealBody(textEncoder.encode(innerToken), 0, expireTime)
+      : this.#sealBody(asBytes, FLAG_BASE64URL, expireTime);
+  }
+
+  #sealBody(body: Uint8Array, flags: number, expireTime: number): Promise<string> {
     const plain = new Uint8Array(TOKEN_HEAD + body.length);
-    plain[0] = asBytes === undefined ? 0 : FLAG_BASE64URL;
+    plain[0] = flags;
     new DataView(plain.buffer).setFloat64(1, expireTime);
     plain.set(body, TOKEN_HEAD);
     return this.#sealer.seal(plain, this.#tokenLabel);

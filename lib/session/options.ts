@@ -114,6 +114,11 @@ export interface ResolvedOptions {
   readonly ownerKey: string | undefined;
   /** The cookie attributes other than name, value and expiry. */
   readonly attributes: Omit<SetCookie, 'name' | 'value' | 'maxAge' | 'expires'>;
+  /**
+   * The `Set-Cookie` text that follows the value and Max-Age (`; Path=/; HttpOnly…`),
+   * written once here rather than on every response.
+   */
+  readonly attributesSuffix: string;
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number;
@@ -171,9 +176,10 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     sameSite,
     ...(cookie.partitioned === true ? { partitioned: true } : {}),
   };
+  let attributesSuffix: string;
   try {
     // The cookie library checks path and domain characters; let it do so now.
-    stringifySetCookie({ name, value: '', ...attributes });
+    attributesSuffix = stringifySetCookie({ name, value: '', ...attributes }).slice(name.length + 1);
   } catch (error) {
     throw new TypeError('cookie.path or cookie.domain holds characters a cookie cannot carry', { cause: error });
   }
@@ -200,5 +206,6 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     persistent: cookie.persistent ?? true,
     ownerKey,
     attributes,
+    attributesSuffix,
   };
 }

@@ -24,6 +24,21 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
+ * @internal The JSON a cookie store's token encodes (as UTF-8, then base64url).
+ * `EncryptingStoreDecorator` seals these bytes directly rather than going through
+ * base64url and back.
+ */
+export function cookieJson(record: SessionRecord<unknown>): string {
+  return JSON.stringify({ v: record.values, e: record.expireTime, d: record.deadline });
+}
+
+/**
+ * @internal Reads the JSON of {@link cookieJson} as `getSession` does, with the store's
+ * clock: fresh objects on every call.
+ */
+export let parseCookieJson: <T>(store: CookieSessionStore<T>, json: string) => LoadedSessionRecord<T> | undefined;
+
+/**
  * Keeps the whole session inside the cookie: no server needed, nothing to clean up.
  * The token is the record itself as base64url JSON, expiry included, so it is only
  * safe wrapped in `EncryptingStoreDecorator`, which seals it; a `SessionManager`
@@ -71,9 +86,19 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SessionS
     if (bytes === undefined) {
       return undefined;
     }
+    let json: string;
+    try {
+      json = textDecoder.decode(bytes);
+    } catch {
+      return undefined;
+    }
+    return this.#parse(json);
+  }
+
+  #parse(json: string): LoadedSessionRecord<T> | undefined {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(textDecoder.decode(bytes));
+      parsed = JSON.parse(json);
     } catch {
       return undefined;
     }
@@ -88,6 +113,10 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SessionS
     return { id: '', values: parsed.v as Partial<T>, expireTime, deadline };
   }
 
+  static {
+    parseCookieJson = (store, json) => store.#parse(json);
+  }
+
   /**
    * Encodes a session into a token.
    *
@@ -96,8 +125,7 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SessionS
    * @returns The record as base64url JSON.
    */
   async setSession(_id: string, record: SessionRecord<T>): Promise<string> {
-    const json = JSON.stringify({ v: record.values, e: record.expireTime, d: record.deadline });
-    return encodeBase64url(textEncoder.encode(json));
+    return encodeBase64url(textEncoder.encode(cookieJson(record)));
   }
 
   /**
