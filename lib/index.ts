@@ -14,6 +14,7 @@ export type { SessionErrorCode } from './errors/SessionError.js';
 export {
   SessionCookieTooLargeError,
   SessionError,
+  SessionHeadersSentError,
   SessionNotLoadedError,
   SessionStoreError,
 } from './errors/SessionError.js';

@@ -5,7 +5,8 @@ export type SessionErrorCode =
   | 'ERR_SESSION'
   | 'ERR_SESSION_NOT_LOADED'
   | 'ERR_SESSION_STORE'
-  | 'ERR_SESSION_COOKIE_TOO_LARGE';
+  | 'ERR_SESSION_COOKIE_TOO_LARGE'
+  | 'ERR_SESSION_HEADERS_SENT';
 
 /**
  * Base class of every error kit-session throws on purpose.
@@ -81,4 +82,15 @@ export class SessionCookieTooLargeError extends SessionError {
     this.size = size;
     this.limit = limit;
   }
+}
+
+/**
+ * A session was changed, or was to be saved, after the response head had gone out, so
+ * its change or its cookie could not reach the browser. Thrown by the framework
+ * adapters where the framework lets the head go out before the session is saved
+ * (node:http, Express) and by every adapter's session handle when a change comes
+ * after the response was written.
+ */
+export class SessionHeadersSentError extends SessionError {
+  static override readonly CODE = 'ERR_SESSION_HEADERS_SENT' as const;
 }

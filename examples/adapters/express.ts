@@ -1,0 +1,49 @@
+// An Express 5 app with a session.
+//
+//   PORT=3000 SESSION_KEY=$(openssl rand -base64 32) node dist-examples/examples/adapters/express.js
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import express, { type ErrorRequestHandler } from 'express';
+import {
+  CookieSessionStore,
+  EncryptingStoreDecorator,
+  importRawKey,
+  SessionCookieTooLargeError,
+  SessionManager,
+} from 'kit-session';
+import { getSession, session } from 'kit-session/express';
+
+interface AppSession {
+  visits: number;
+}
+
+// Without SESSION_KEY, a fresh key each start: every session ends at a restart.
+const keys = [await importRawKey(process.env.SESSION_KEY ?? randomBytes(32).toString('base64'))];
+const manager = new SessionManager<AppSession>(
+  new EncryptingStoreDecorator<AppSession>(new CookieSessionStore<AppSession>(), { keys }),
+);
+
+const app = express();
+app.use(session(manager));
+
+app.get('/', async (req, res) => {
+  const s = getSession(req, manager);
+  const visits = (s.get('visits') ?? 0) + 1;
+  s.set('visits', visits);
+  await s.commit(); // save before the response is written
+  res.type('text/plain').send(`visits: ${visits}\n`);
+});
+
+const onError: ErrorRequestHandler = (error, _req, res, next) => {
+  if (res.headersSent) {
+    next(error);
+    return;
+  }
+  const tooLarge = error instanceof SessionCookieTooLargeError;
+  res.status(tooLarge ? 413 : 500).type('text/plain').send(tooLarge ? 'session too large\n' : 'server error\n');
+};
+app.use(onError);
+
+const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+  console.log(`listening on http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+});

@@ -1,0 +1,130 @@
+import type { HeadersLike } from '../http/types.js';
+
+/**
+ * Read and replace access to the response headers of one framework. Names are given in
+ * lower case. `set` replaces every value of the header.
+ */
+export interface HeaderTarget {
+  /** The header's current value(s), or `undefined` when it is absent. */
+  get(name: string): string | readonly string[] | undefined;
+  /** Replaces the header's value(s). */
+  set(name: string, value: string | readonly string[]): void;
+}
+
+/**
+ * Collects the headers `SessionManager.injectSession` writes, so that an adapter can
+ * save the session first and touch the real response only once the save succeeded
+ * (a `SessionCookieTooLargeError` or a store failure then leaves the response as the
+ * app built it), and so that it can merge them with the app's own headers:
+ *
+ * - `Set-Cookie`: added beside the app's cookies; an earlier `Set-Cookie` of the same
+ *   cookie name (from an earlier save in this response) is replaced, so the response
+ *   carries one value per cookie.
+ * - `Vary`: `Cookie` is added to the app's list unless it is there already (or `*`).
+ * - `Cache-Control`: `private` is added unless `private` or `no-store` is there
+ *   already, and a `public` directive is dropped: a shared cache must never store a
+ *   response that carries someone's session cookie.
+ * - anything else: appended to the current value.
+ */
+export class PendingHeaders implements HeadersLike {
+  readonly #entries: [name: string, value: string][] = [];
+
+  /**
+   * Records a header to write later.
+   *
+   * @param name - The header's name.
+   * @param value - The header's value.
+   */
+  append(name: string, value: string): void {
+    this.#entries.push([name.toLowerCase(), value]);
+  }
+
+  /** Whether nothing was recorded: the session needs no header in this response. */
+  get isEmpty(): boolean {
+    return this.#entries.length === 0;
+  }
+
+  /**
+   * Writes the recorded headers into a response, merged with what it holds.
+   *
+   * @param target - The response's headers.
+   */
+  applyTo(target: HeaderTarget): void {
+    for (const [name, value] of this.#entries) {
+      target.set(name, merge(name, listOf(target.get(name)), value));
+    }
+  }
+}
+
+function listOf(current: string | readonly string[] | undefined): readonly string[] {
+  if (current === undefined) {
+    return [];
+  }
+  return typeof current === 'string' ? [current] : current;
+}
+
+function cookieName(setCookie: string): string {
+  const end = setCookie.indexOf('=');
+  return (end === -1 ? setCookie : setCookie.slice(0, end)).trim();
+}
+
+function tokens(values: readonly string[]): string[] {
+  return values
+    .flatMap((value) => value.split(','))
+    .map((token) => token.trim())
+    .filter((token) => token !== '');
+}
+
+function directiveName(directive: string): string {
+  const end = directive.indexOf('=');
+  return (end === -1 ? directive : directive.slice(0, end)).trim().toLowerCase();
+}
+
+function merge(name: string, current: readonly string[], value: string): string | readonly string[] {
+  switch (name) {
+    case 'set-cookie': {
+      const own = cookieName(value);
+      return [...current.filter((cookie) => cookieName(cookie) !== own), value];
+    }
+    case 'vary': {
+      const list = tokens(current);
+      const present = list.some((token) => token === '*' || token.toLowerCase() === value.toLowerCase());
+      return (present ? list : [...list, value]).join(', ');
+    }
+    case 'cache-control': {
+      const list = tokens(current).filter((directive) => directiveName(directive) !== 'public');
+      const present = list.some((directive) => ['private', 'no-store'].includes(directiveName(directive)));
+      return (present ? list : [...list, value]).join(', ');
+    }
+    default:
+      return current.length === 0 ? value : [...current, value].join(', ');
+  }
+}
+
+/**
+ * A {@link HeaderTarget} over a Web `Headers` object (which must be mutable).
+ *
+ * @param headers - The headers to write into.
+ * @returns The target.
+ */
+export function webHeaderTarget(headers: Headers): HeaderTarget {
+  return {
+    get(name) {
+      if (name === 'set-cookie') {
+        const cookies = headers.getSetCookie();
+        return cookies.length === 0 ? undefined : cookies;
+      }
+      return headers.get(name) ?? undefined;
+    },
+    set(name, value) {
+      if (typeof value === 'string') {
+        headers.set(name, value);
+        return;
+      }
+      headers.delete(name);
+      for (const item of value) {
+        headers.append(name, item);
+      }
+    },
+  };
+}

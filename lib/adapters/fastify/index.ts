@@ -1,0 +1,3 @@
+export type { SessionPluginOptions } from './sessionPlugin.js';
+export { getSession, sessionPlugin } from './sessionPlugin.js';
+export { SessionHandle } from '../SessionHandle.js';

@@ -1,0 +1,148 @@
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { Context } from '../../context/Context.js';
+import { fromNodeRequest } from '../../http/node.js';
+import type { SessionManager } from '../../session/SessionManager.js';
+import { PendingHeaders, type HeaderTarget } from '../PendingHeaders.js';
+import { RequestSessions } from '../RequestSessions.js';
+import { SessionHandle } from '../SessionHandle.js';
+
+/**
+ * Options of {@link sessionPlugin}.
+ */
+export interface SessionPluginOptions {
+  /**
+   * The session manager. Read sessions with `getSession(request, manager)`: its value
+   * type types the session. Register the plugin once per manager.
+   */
+  // Any value type: SessionManager is invariant in it, so no narrower type admits all.
+  readonly manager: SessionManager<any>;
+}
+
+/** Where one request's session stands in the plugin's hooks. */
+interface RequestState {
+  readonly context: Context;
+  /** The route failed (the onError hook ran): save nothing. */
+  failed: boolean;
+  /** The onSend hook has run (or is running): the session is saved or never will be. */
+  sent: boolean;
+}
+
+const sessions = new RequestSessions<object>();
+
+function replyHeaderTarget(reply: FastifyReply): HeaderTarget {
+  return {
+    get(name) {
+      const value = reply.getHeader(name);
+      return typeof value === 'number' ? String(value) : value;
+    },
+    set(name, value) {
+      // `reply.header('set-cookie', …)` appends to earlier cookies: replace instead.
+      reply.removeHeader(name);
+      reply.header(name, typeof value === 'string' ? value : [...value]);
+    },
+  };
+}
+
+/**
+ * A Fastify 5 plugin that loads each request's session in an `onRequest` hook and
+ * saves it in an `onSend` hook, which Fastify runs after the handler and before it
+ * writes the head: the save happens on Fastify's own schedule, with nothing patched,
+ * and handlers need no explicit save. Read the session with
+ * {@link getSession}`(request, manager)`.
+ *
+ * - The plugin is not encapsulated (it carries `Symbol.for('skip-override')`, as
+ *   `fastify-plugin` would set): its hooks apply to the routes of the context it is
+ *   registered in and of that context's children.
+ * - The session's headers are merged with the reply's: its `Set-Cookie` goes beside the
+ *   app's cookies, `Cookie` is added to `Vary` and `private` to `Cache-Control`.
+ * - A route that fails (Fastify's `onError` hook runs) saves nothing. When the save
+ *   itself fails (`SessionCookieTooLargeError`, `SessionStoreError`), the error goes
+ *   to the app's error handler, and the error reply carries no session cookie.
+ * - With `reply.hijack()`, Fastify runs no `onSend` hook, so nothing is saved.
+ * - Changing the session once `onSend` has run throws a `SessionError`.
+ *
+ * The session is not decorated onto `request.session`: that name belongs to
+ * `@fastify/session` and `@fastify/secure-session`, and a global type declaration
+ * would clash with theirs in every app that has them.
+ *
+ * @param fastify - The Fastify instance (given by `register`).
+ * @param options - `manager`: the session manager.
+ * @returns When the hooks are added.
+ * @throws TypeError when `options.manager` is missing.
+ * @example
+ * ```ts
+ * import Fastify from 'fastify';
+ * import { getSession, sessionPlugin } from 'kit-session/fastify';
+ *
+ * const app = Fastify();
+ * await app.register(sessionPlugin, { manager });
+ * app.get('/', async (request) => {
+ *   const session = getSession(request, manager);
+ *   session.set('visits', (session.get('visits') ?? 0) + 1);
+ *   return { visits: session.get('visits') };
+ * });
+ * ```
+ */
+export const sessionPlugin: FastifyPluginAsync<SessionPluginOptions> = async (fastify, options) => {
+  const manager = options?.manager as SessionManager<object> | undefined;
+  if (manager === undefined || typeof manager.extractSession !== 'function') {
+    throw new TypeError('sessionPlugin needs a manager: app.register(sessionPlugin, { manager })');
+  }
+  const states = new WeakMap<object, RequestState>();
+
+  fastify.addHook('onRequest', async (request) => {
+    const context = await manager.extractSession(Context.background, fromNodeRequest(request.raw));
+    const state: RequestState = { context, failed: false, sent: false };
+    states.set(request, state);
+    sessions.attach(request, manager, new SessionHandle(manager, context, () => state.sent));
+  });
+
+  fastify.addHook('onError', async (request) => {
+    const state = states.get(request);
+    if (state !== undefined) {
+      state.failed = true;
+    }
+  });
+
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    const state = states.get(request);
+    if (state === undefined || state.sent) {
+      return payload;
+    }
+    state.sent = true;
+    if (state.failed) {
+      return payload;
+    }
+    const pending = new PendingHeaders();
+    await manager.injectSession(state.context, pending);
+    pending.applyTo(replyHeaderTarget(reply));
+    return payload;
+  });
+};
+
+Object.assign(sessionPlugin, {
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: 'kit-session',
+  [Symbol.for('plugin-meta')]: { name: 'kit-session', fastify: '5.x' },
+});
+
+/**
+ * Returns the request's session, loaded by {@link sessionPlugin} registered with the
+ * same manager. Changes are saved by the plugin before the reply's head is written.
+ *
+ * @param request - The Fastify request.
+ * @param manager - The manager given to the plugin; its value type types the session.
+ * @returns The session handle.
+ * @throws SessionNotLoadedError when the plugin of this manager does not cover the
+ *   route.
+ * @example
+ * ```ts
+ * app.post('/logout', async (request, reply) => {
+ *   getSession(request, manager).destroy();
+ *   return reply.redirect('/', 303);
+ * });
+ * ```
+ */
+export function getSession<T extends object>(request: object, manager: SessionManager<T>): SessionHandle<T> {
+  return sessions.find(request, manager) as SessionHandle<T>;
+}

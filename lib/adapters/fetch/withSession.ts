@@ -1,0 +1,95 @@
+import { Context } from '../../context/Context.js';
+import type { SessionManager } from '../../session/SessionManager.js';
+import { PendingHeaders, webHeaderTarget } from '../PendingHeaders.js';
+import { SessionHandle } from '../SessionHandle.js';
+
+/**
+ * A Fetch API handler that gets the request's session as its second argument. Any
+ * further arguments the runtime passes (Bun's `server`, Deno's `info`, a Worker's
+ * `env` and `ctx`) follow it.
+ *
+ * @typeParam T - The shape of the session's values.
+ * @typeParam A - The runtime's further arguments.
+ */
+export type FetchSessionHandler<T extends object, A extends unknown[]> = (
+  request: Request,
+  session: SessionHandle<T>,
+  ...args: A
+) => Response | Promise<Response>;
+
+/**
+ * Wraps a Fetch API handler, `(request) => Response`, so that it gets the request's
+ * session and the returned response carries the saved session's cookie. That is the
+ * shape of Bun's and Deno's servers, Cloudflare Workers, React Router loaders and
+ * actions (`({ request }) => handler(request)`) and `@hono/node-server`'s `serve`.
+ *
+ * The handler decides the response; the adapter saves the session after the handler
+ * returns and before anyone can send the response, so there is no way to write the
+ * head too early. A `Response`'s headers may be immutable (`Response.redirect`, a
+ * proxied `fetch`), and a `Response` object may be shared, so when the session has a
+ * header to add, the adapter returns a copy with the same body, status and headers
+ * plus the session's (`Set-Cookie` beside the app's own cookies, `Cookie` added to
+ * `Vary`, `private` to `Cache-Control`); when it has none, the handler's own response.
+ *
+ * Errors are the app's to answer: the returned function rejects, and writes no session
+ * header, with `SessionCookieTooLargeError` when the session no longer fits in a
+ * cookie, `SessionStoreError` when the store's infrastructure fails, and whatever the
+ * handler throws (a handler that throws saves nothing). Wrap it in the app's own
+ * error page, as the example shows. Changing the session after the handler has
+ * returned (from a streaming body, say) throws a `SessionError`.
+ *
+ * @param manager - The session manager.
+ * @param handler - The handler; it gets `(request, session, ...args)`.
+ * @returns A handler of the same shape without the session argument.
+ * @throws TypeError when `handler` is not a function.
+ * @example
+ * ```ts
+ * import { withSession } from 'kit-session/fetch';
+ *
+ * const counter = withSession(manager, async (request, session) => {
+ *   const visits = (session.get('visits') ?? 0) + 1;
+ *   session.set('visits', visits);
+ *   return new Response(`visits: ${visits}`);
+ * });
+ *
+ * async function handle(request: Request): Promise<Response> {
+ *   try {
+ *     return await counter(request);
+ *   } catch (error) {
+ *     const tooLarge = error instanceof SessionCookieTooLargeError;
+ *     return new Response(tooLarge ? 'session too large' : 'server error', { status: tooLarge ? 413 : 500 });
+ *   }
+ * }
+ *
+ * Bun.serve({ fetch: handle });
+ * Deno.serve(handle);
+ * export const loader = ({ request }: LoaderFunctionArgs) => handle(request);
+ * ```
+ */
+export function withSession<T extends object, A extends unknown[] = []>(
+  manager: SessionManager<T>,
+  handler: FetchSessionHandler<T, A>,
+): (request: Request, ...args: A) => Promise<Response> {
+  if (typeof handler !== 'function') {
+    throw new TypeError('handler must be a function');
+  }
+  return async function sessionHandler(request: Request, ...args: A): Promise<Response> {
+    const context = await manager.extractSession(Context.background, request);
+    let saved = false;
+    const session = new SessionHandle(manager, context, () => saved);
+    let response: Response;
+    try {
+      response = await handler(request, session, ...args);
+    } finally {
+      saved = true;
+    }
+    const pending = new PendingHeaders();
+    await manager.injectSession(context, pending);
+    if (pending.isEmpty) {
+      return response;
+    }
+    const copy = new Response(response.body, response);
+    pending.applyTo(webHeaderTarget(copy.headers));
+    return copy;
+  };
+}

@@ -1,0 +1,3 @@
+export type { HonoSessionOptions, SessionVariables } from './session.js';
+export { session } from './session.js';
+export { SessionHandle } from '../SessionHandle.js';

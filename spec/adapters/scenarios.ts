@@ -1,0 +1,282 @@
+import { randomBytes } from 'node:crypto';
+import {
+  CookieSessionStore,
+  DEFAULT_COOKIE_NAME,
+  EncryptingStoreDecorator,
+  importRawKey,
+  MemorySessionStore,
+  SessionCookieTooLargeError,
+  SessionManager,
+} from 'kit-session';
+import type { SessionHandle } from 'kit-session/fetch';
+import { CookieJar } from '../support/cookieJar.js';
+
+/** The values of the test app's session. */
+export interface AppSession {
+  visits: number;
+  userId: string;
+  flash: string;
+  big: string;
+}
+
+/** A running test server. */
+export interface TestServer {
+  /** The base URL, `http://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** Stops the server and drops its connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * What every adapter's test app does, route by route, written once against the
+ * session handle; each adapter spec wires these into its framework.
+ *
+ * - `GET /count`: adds one visit; the route also sets `Vary: Accept` and a cookie of its
+ *   own (`theme=dark`), which must survive beside the session's headers.
+ * - `GET /peek`: reads the visits without changing anything.
+ * - `POST /login`: renews the session, logs `u-42` in and leaves a flash message.
+ * - `GET /me`: the user and the flash message, which it pops.
+ * - `POST /logout`: destroys the session.
+ * - `GET /big`: stores a value too big for a cookie.
+ * Errors: `SessionCookieTooLargeError` → 413 `session too large`, anything else → 500.
+ */
+export const routes = {
+  count(session: SessionHandle<AppSession>): string {
+    const visits = (session.get('visits') ?? 0) + 1;
+    session.set('visits', visits);
+    return `visits=${visits}`;
+  },
+  peek(session: SessionHandle<AppSession>): string {
+    return `visits=${session.get('visits') ?? 0}`;
+  },
+  login(session: SessionHandle<AppSession>): string {
+    session.renew();
+    session.set('userId', 'u-42');
+    session.set('flash', 'welcome');
+    return 'ok';
+  },
+  me(session: SessionHandle<AppSession>): string {
+    return JSON.stringify({ userId: session.get('userId') ?? null, flash: session.pop('flash') ?? null });
+  },
+  logout(session: SessionHandle<AppSession>): string {
+    session.destroy();
+    return 'bye';
+  },
+  big(session: SessionHandle<AppSession>): string {
+    session.set('big', 'x'.repeat(5000));
+    return 'saved';
+  },
+} as const;
+
+/** The route names of {@link routes}, with their method and path. */
+export const ROUTE_TABLE = [
+  { name: 'count', method: 'GET', path: '/count' },
+  { name: 'peek', method: 'GET', path: '/peek' },
+  { name: 'login', method: 'POST', path: '/login' },
+  { name: 'me', method: 'GET', path: '/me' },
+  { name: 'logout', method: 'POST', path: '/logout' },
+  { name: 'big', method: 'GET', path: '/big' },
+] as const satisfies readonly { name: keyof typeof routes; method: 'GET' | 'POST'; path: string }[];
+
+/** The `Vary` value `GET /count` sets of its own. */
+export const APP_VARY = 'Accept';
+/** The cookie `GET /count` sets of its own. */
+export const APP_COOKIE = 'theme=dark; Path=/';
+
+/** The app's error page, as a status and a body. */
+export function errorPage(error: unknown): { status: number; body: string } {
+  return error instanceof SessionCookieTooLargeError
+    ? { status: 413, body: 'session too large' }
+    : { status: 500, body: 'server error' };
+}
+
+/** The two kinds of store the scenarios run against. */
+export type StoreKind = 'encrypted cookie' | 'memory';
+
+/** Builds a manager with the default cookie over one kind of store. */
+export async function makeManager(kind: StoreKind): Promise<SessionManager<AppSession>> {
+  if (kind === 'memory') {
+    return new SessionManager<AppSession>(new MemorySessionStore<AppSession>());
+  }
+  const keys = [await importRawKey(randomBytes(32).toString('base64'))];
+  return new SessionManager<AppSession>(
+    new EncryptingStoreDecorator<AppSession>(new CookieSessionStore<AppSession>(), { keys }),
+  );
+}
+
+/** The session's own `Set-Cookie` headers in a response. */
+export function sessionCookies(response: Response): string[] {
+  return response.headers.getSetCookie().filter((cookie) => cookie.startsWith(`${DEFAULT_COOKIE_NAME}=`));
+}
+
+/** The tokens of a comma-separated header, in lower case. */
+export function headerTokens(response: Response, name: string): string[] {
+  return (response.headers.get(name) ?? '')
+    .split(',')
+    .map((token) => token.trim().toLowerCase())
+    .filter((token) => token !== '');
+}
+
+/**
+ * Registers the scenarios every adapter must pass, over real HTTP on 127.0.0.1, for
+ * both kinds of store.
+ *
+ * @param start - Starts the adapter's test app (see {@link routes}) with a manager.
+ */
+export function describeAdapterScenarios(start: (manager: SessionManager<AppSession>) => Promise<TestServer>): void {
+  describe.each<StoreKind>(['encrypted cookie', 'memory'])('with the %s store', (kind) => {
+    let server: TestServer;
+    let jar: CookieJar;
+    const url = (path: string): string => `${server.url}${path}`;
+
+    beforeAll(async () => {
+      server = await start(await makeManager(kind));
+    });
+    afterAll(async () => {
+      await server.close();
+    });
+    beforeEach(() => {
+      jar = new CookieJar();
+    });
+
+    it('counts visits across requests with the cookie jar', async () => {
+      for (const expected of ['visits=1', 'visits=2', 'visits=3']) {
+        const response = await jar.fetch(url('/count'));
+        expect(response.status).toBe(200);
+        expect(await response.text()).toBe(expected);
+      }
+    });
+
+    it('saves the session before the head goes out: the response carries its cookie', async () => {
+      const response = await jar.fetch(url('/count'));
+      expect(response.status).toBe(200);
+      const [cookie, ...more] = sessionCookies(response);
+      expect(more).toEqual([]);
+      expect(cookie).toMatch(/; HttpOnly/i);
+      expect(cookie).toMatch(/; SameSite=Lax/i);
+      expect(jar.get(DEFAULT_COOKIE_NAME)).toBeDefined();
+      // The saved session is what the next request loads.
+      expect(await (await jar.fetch(url('/peek'))).text()).toBe('visits=1');
+    });
+
+    it("keeps the app's own headers beside the session's", async () => {
+      const response = await jar.fetch(url('/count'));
+      const cookies = response.headers.getSetCookie();
+      expect(cookies).toHaveLength(2);
+      expect(cookies).toContain(APP_COOKIE);
+      expect(sessionCookies(response)).toHaveLength(1);
+      expect(headerTokens(response, 'vary')).toEqual(expect.arrayContaining(['accept', 'cookie']));
+      expect(headerTokens(response, 'cache-control')).toContain('private');
+      expect(jar.get('theme')).toBe('dark');
+    });
+
+    it('writes no cookie when the session did not change', async () => {
+      await jar.fetch(url('/count'));
+      const response = await jar.fetch(url('/peek'));
+      expect(await response.text()).toBe('visits=1');
+      expect(response.headers.getSetCookie()).toEqual([]);
+    });
+
+    it('renews the token on login and shows the flash message once', async () => {
+      await jar.fetch(url('/count'));
+      const before = jar.clone();
+      const login = await jar.fetch(url('/login'), { method: 'POST' });
+      expect(login.status).toBe(200);
+      expect(sessionCookies(login)).toHaveLength(1);
+      expect(jar.get(DEFAULT_COOKIE_NAME)).not.toBe(before.get(DEFAULT_COOKIE_NAME));
+
+      const first = await jar.fetch(url('/me'));
+      expect(await first.json()).toEqual({ userId: 'u-42', flash: 'welcome' });
+      const second = await jar.fetch(url('/me'));
+      expect(await second.json()).toEqual({ userId: 'u-42', flash: null });
+      expect(await (await jar.fetch(url('/peek'))).text()).toBe('visits=1');
+    });
+
+    if (kind === 'memory') {
+      it('no longer loads the cookie from before the login (server-side store)', async () => {
+        await jar.fetch(url('/count'));
+        const before = jar.clone();
+        await jar.fetch(url('/login'), { method: 'POST' });
+        const replay = await before.fetch(url('/me'));
+        expect(replay.status).toBe(200);
+        expect(await replay.json()).toEqual({ userId: null, flash: null });
+        expect(await (await before.fetch(url('/peek'))).text()).toBe('visits=0');
+      });
+
+      it('no longer loads the cookie from before the logout (server-side store)', async () => {
+        await jar.fetch(url('/login'), { method: 'POST' });
+        const before = jar.clone();
+        await jar.fetch(url('/logout'), { method: 'POST' });
+        const replay = await before.fetch(url('/me'));
+        expect(await replay.json()).toEqual({ userId: null, flash: null });
+      });
+    }
+
+    it('expires the cookie on logout', async () => {
+      await jar.fetch(url('/login'), { method: 'POST' });
+      const logout = await jar.fetch(url('/logout'), { method: 'POST' });
+      expect(logout.status).toBe(200);
+      const [cookie, ...more] = sessionCookies(logout);
+      expect(more).toEqual([]);
+      expect(cookie).toMatch(/; Max-Age=0/i);
+      expect(jar.get(DEFAULT_COOKIE_NAME)).toBeUndefined();
+      const me = await jar.fetch(url('/me'));
+      expect(await me.json()).toEqual({ userId: null, flash: null });
+    });
+
+    it('gives a tampered cookie a fresh session and a 200', async () => {
+      await jar.fetch(url('/count'));
+      await jar.fetch(url('/count'));
+      const token = jar.get(DEFAULT_COOKIE_NAME)!;
+      const flipped = `${token.slice(0, 10)}${token[10] === 'A' ? 'B' : 'A'}${token.slice(11)}`;
+      jar.set(DEFAULT_COOKIE_NAME, flipped);
+      const response = await jar.fetch(url('/count'));
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe('visits=1');
+
+      jar.set(DEFAULT_COOKIE_NAME, 'not-a-token-at-all');
+      const garbage = await jar.fetch(url('/peek'));
+      expect(garbage.status).toBe(200);
+      expect(await garbage.text()).toBe('visits=0');
+    });
+
+    if (kind === 'encrypted cookie') {
+      it("sends a session too large for a cookie down the app's error path, with no cookie", async () => {
+        await jar.fetch(url('/count'));
+        const response = await jar.fetch(url('/big'));
+        expect(response.status).toBe(413);
+        expect(await response.text()).toBe('session too large');
+        expect(response.headers.getSetCookie()).toEqual([]);
+        // The browser keeps its earlier cookie: the session is as it was.
+        expect(await (await jar.fetch(url('/peek'))).text()).toBe('visits=1');
+      });
+    }
+  });
+}
+
+/**
+ * Closes a node:http server, dropping the keep-alive connections `fetch` leaves open.
+ */
+export function closeServer(server: import('node:http').Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
+  });
+}
+
+/**
+ * Starts a node:http server on 127.0.0.1 with an ephemeral port.
+ */
+export function listen(server: import('node:http').Server): Promise<TestServer> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') {
+        reject(new Error('no port'));
+        return;
+      }
+      resolve({ url: `http://127.0.0.1:${address.port}`, close: () => closeServer(server) });
+    });
+  });
+}

@@ -1,0 +1,70 @@
+/**
+ * A tiny cookie jar for tests that drive a server with Node's global `fetch`: it keeps
+ * the cookies each response sets (and drops the ones it expires) and sends them back.
+ * It ignores Domain, Path and Secure: every cookie goes to the one test server.
+ */
+export class CookieJar {
+  readonly #cookies = new Map<string, string>();
+
+  /** Sends a request with the jar's cookies and stores the cookies of the response. */
+  async fetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    const cookie = this.header();
+    if (cookie !== '') {
+      headers.set('cookie', cookie);
+    }
+    const response = await fetch(url, { redirect: 'manual', ...init, headers });
+    this.store(response);
+    return response;
+  }
+
+  /** Stores the cookies a response sets. */
+  store(response: Response): void {
+    for (const setCookie of response.headers.getSetCookie()) {
+      const [pair = '', ...attributes] = setCookie.split(';');
+      const eq = pair.indexOf('=');
+      if (eq <= 0) {
+        continue;
+      }
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      const expired = attributes.some((attribute) => {
+        const [key = '', arg = ''] = attribute.split('=').map((part) => part.trim());
+        const lower = key.toLowerCase();
+        return (
+          (lower === 'max-age' && Number(arg) <= 0) ||
+          (lower === 'expires' && Date.parse(attribute.slice(attribute.indexOf('=') + 1)) <= Date.now())
+        );
+      });
+      if (expired || value === '') {
+        this.#cookies.delete(name);
+      } else {
+        this.#cookies.set(name, value);
+      }
+    }
+  }
+
+  /** The value of one cookie, if held. */
+  get(name: string): string | undefined {
+    return this.#cookies.get(name);
+  }
+
+  /** Puts a cookie in the jar, as a client may. */
+  set(name: string, value: string): void {
+    this.#cookies.set(name, value);
+  }
+
+  /** The `Cookie` header the jar sends. */
+  header(): string {
+    return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  /** A copy of the jar, to replay an old cookie later. */
+  clone(): CookieJar {
+    const copy = new CookieJar();
+    for (const [name, value] of this.#cookies) {
+      copy.set(name, value);
+    }
+    return copy;
+  }
+}
