@@ -1,12 +1,17 @@
-// The kit-session demo: a node:http server with a visit counter, a login form, logout
-// and a flash message, on the encrypted cookie store.
+// The kit-session demo: a node:http server with a visit counter, a login form, logout,
+// flash messages, the session's expiry, a page that stores a value too large for a
+// cookie, and "log out everywhere" when sessions live on the server.
 //
-//   npm run demo                       # http://127.0.0.1:3000/
+//   npm run demo                       # http://127.0.0.1:3000/, encrypted cookie store
 //   PORT=8080 SESSION_KEY="$(openssl rand -base64 32)" npm run demo
+//   SESSION_STORE=redis npm run demo   # or memory, postgres
 //
 // PORT: the port on 127.0.0.1 (default 3000; 0 picks a free one).
 // SESSION_KEY: base64 key, or several separated by commas (the first seals, all open).
 //   Unset: a random key, and sessions end when the demo restarts.
+// SESSION_STORE: cookie (default), memory, redis or postgres.
+// REDIS_URL: for redis (default redis://127.0.0.1:6379).
+// DATABASE_URL: for postgres (default postgres://postgres@127.0.0.1:5432/test).
 //
 // The pieces: demo/store.ts builds the store, demo/routes.ts holds the routes,
 // demo/pages.ts renders the HTML, demo/app.ts ties them to node:http.
@@ -16,10 +21,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_COOKIE_NAME, SessionManager } from 'kit-session';
 import { createApp } from './demo/app.js';
-import type { DemoSession } from './demo/routes.js';
-import { createDemoStore, type DemoStore } from './demo/store.js';
+import { OWNER_KEY, type DemoSession } from './demo/routes.js';
+import { createDemoStore, StoreUnavailableError, type DemoStore } from './demo/store.js';
 
 const HOST = '127.0.0.1';
+/** A session ends after this long without a request. */
+const IDLE_TIMEOUT = 30 * 60 * 1000;
 
 function readPort(value: string | undefined): number {
   const port = value === undefined || value.trim() === '' ? 3000 : Number(value);
@@ -35,7 +42,9 @@ try {
   port = readPort(process.env.PORT);
   demoStore = await createDemoStore(process.env, DEFAULT_COOKIE_NAME);
 } catch (error) {
-  console.error(`demo: ${error instanceof TypeError ? error.message : 'could not start'}`);
+  // These two messages hold no key and no password; anything else is named only.
+  const known = error instanceof TypeError || error instanceof StoreUnavailableError;
+  console.error(`demo: ${known ? error.message : `could not start (${error instanceof Error ? error.name : 'error'})`}`);
   process.exit(1);
 }
 
@@ -43,10 +52,17 @@ for (const warning of demoStore.warnings) {
   console.warn(`warning: ${warning}`);
 }
 
-// The defaults: a __Host- cookie, HttpOnly, Secure, SameSite=Lax, 24 hours. Browsers
-// treat http://127.0.0.1 and http://localhost as secure, so Secure works here too.
-const sessions = new SessionManager<DemoSession>(demoStore.store);
-const server = createServer(createApp({ sessions, store: demoStore.description }));
+// The defaults: a __Host- cookie, HttpOnly, Secure, SameSite=Lax, 24 hours at most.
+// Browsers treat http://127.0.0.1 and http://localhost as secure, so Secure works here
+// too. On top: half an hour without a visit ends a session. With a server-side store,
+// the logged-in name owns the session, so "log out everywhere" can find them all.
+const sessions = new SessionManager<DemoSession>(demoStore.store, {
+  idleTimeout: IDLE_TIMEOUT,
+  ...(demoStore.serverSide ? { ownerKey: OWNER_KEY } : {}),
+});
+const server = createServer(
+  createApp({ sessions, store: demoStore.description, serverSide: demoStore.serverSide }),
+);
 
 server.on('error', (error: NodeJS.ErrnoException) => {
   console.error(`demo: cannot listen on ${HOST}:${port} (${error.code ?? error.name})`);
@@ -54,11 +70,17 @@ server.on('error', (error: NodeJS.ErrnoException) => {
 });
 server.listen(port, HOST, () => {
   const { port: listening } = server.address() as AddressInfo;
+  console.log(`SESSION_STORE=${demoStore.kind}: sessions are kept in ${demoStore.description}`);
   console.log(`kit-session demo listening on http://${HOST}:${listening}/`);
 });
 
 function stop(): void {
-  server.close(() => process.exit(0));
+  server.close(() => {
+    demoStore.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
   server.closeAllConnections();
 }
 process.once('SIGINT', stop);

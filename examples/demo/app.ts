@@ -2,6 +2,7 @@
 // session, write the response. Any error becomes a plain error page, never a crash.
 
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { parseCookie } from 'cookie';
 import {
   Context,
   fromNodeRequest,
@@ -20,6 +21,8 @@ export interface AppOptions {
   readonly sessions: SessionManager<DemoSession>;
   /** Where sessions are kept, in words, for the page footer. */
   readonly store: string;
+  /** Whether sessions live on the server (memory, Redis, PostgreSQL), only an id in the cookie. */
+  readonly serverSide: boolean;
 }
 
 /** The largest form accepted, in bytes. */
@@ -60,7 +63,7 @@ export function createApp(options: AppOptions): RequestListener {
 }
 
 async function serve(options: AppOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const { sessions, store } = options;
+  const { sessions, store, serverSide } = options;
   const path = (request.url ?? '/').split('?', 1)[0]!;
   const route = routes.get(`${request.method} ${path}`);
   if (route === undefined) {
@@ -69,7 +72,8 @@ async function serve(options: AppOptions, request: IncomingMessage, response: Se
   const form = request.method === 'POST' ? await readForm(request) : new URLSearchParams();
 
   const context = await sessions.extractSession(Context.background, fromNodeRequest(request));
-  const result = await route({ context, sessions, form, store });
+  const cookieBytes = sessionCookieBytes(request.headers.cookie, sessions.name);
+  const result = await route({ context, sessions, form, store, serverSide, cookieBytes });
   // Before the head goes out: writes Set-Cookie when the session changed.
   await sessions.injectSession(context, fromNodeResponse(response));
   send(response, result);
@@ -111,7 +115,10 @@ function errorPage(error: unknown): { view: ErrorView; headers: Readonly<Record<
       view: {
         status: 413,
         title: 'Too much for one cookie',
-        message: `That would make the session cookie ${error.size} bytes long, more than the ${error.limit} bytes a browser keeps, so nothing was saved. Your session is as it was.`,
+        message:
+          `That would make the session cookie ${error.size} bytes long, more than the ${error.limit} bytes a browser keeps, ` +
+          'so nothing was saved (the app got SessionCookieTooLargeError). Your session is as it was. ' +
+          'A server-side store (SESSION_STORE=memory, redis or postgres) keeps only an id in the cookie.',
       },
       headers: {},
     };
@@ -137,6 +144,19 @@ function notRouted(method: string, path: string): HttpError {
     );
   }
   return new HttpError({ status: 404, title: 'Not found', message: 'There is no page here.' });
+}
+
+/** The length of the session cookie in a Cookie header (`name=value`), if it is there. */
+function sessionCookieBytes(header: string | undefined, name: string): number | undefined {
+  if (header === undefined) {
+    return undefined;
+  }
+  try {
+    const value = parseCookie(header)[name];
+    return value === undefined ? undefined : Buffer.byteLength(`${name}=${value}`);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads a posted form, after the checks a form handler owes its users. */

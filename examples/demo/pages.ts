@@ -7,6 +7,16 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
+/** When a session ends. */
+export interface SessionTimes {
+  /** When it ends if no other request comes (`SessionManager.getExpireTime`). */
+  readonly expires: Date;
+  /** Its absolute end, which activity never moves (`SessionManager.getDeadline`). */
+  readonly deadline: Date;
+  /** The time of this request, to say "in 30 minutes". */
+  readonly now: Date;
+}
+
 /** What the home page shows. */
 export interface HomeView {
   /** How many times this session has loaded the home page, this load included. */
@@ -15,8 +25,32 @@ export interface HomeView {
   readonly user: string | undefined;
   /** A one-time message from the previous request, if any. */
   readonly flash: string | undefined;
+  /** The length of the value stored by the big-value page, if any. */
+  readonly bigBytes: number | undefined;
+  /** When the session ends. */
+  readonly times: SessionTimes;
   /** Where sessions are kept, in words. */
   readonly store: string;
+  /** Whether sessions live on the server, so "log out everywhere" is offered. */
+  readonly serverSide: boolean;
+}
+
+/** What the big-value page shows. */
+export interface BigView {
+  /** A one-time message from the previous request, if any. */
+  readonly flash: string | undefined;
+  /** The length of the value stored now, if any. */
+  readonly bigBytes: number | undefined;
+  /** The length of the session cookie this request brought, if any. */
+  readonly cookieBytes: number | undefined;
+  /** The size the form offers. */
+  readonly suggested: number;
+  /** The largest size accepted. */
+  readonly max: number;
+  /** Where sessions are kept, in words. */
+  readonly store: string;
+  /** Whether sessions live on the server (only an id in the cookie). */
+  readonly serverSide: boolean;
 }
 
 /** What an error page shows. */
@@ -32,6 +66,8 @@ const STYLE = `
   .flash { background: #e8f3ff; border-left: 4px solid #2f6fdf; padding: 0.5rem 1rem; }
   .error { background: #fff0f0; border-left: 4px solid #c62828; padding: 0.5rem 1rem; }
   form { margin: 1rem 0; }
+  form.inline { display: inline-block; margin: 0 1rem 0 0; }
+  nav { margin: 1rem 0; }
   label { display: block; font-weight: 600; margin-bottom: 0.25rem; }
   input { font: inherit; padding: 0.25rem 0.5rem; }
   button { font: inherit; padding: 0.25rem 1rem; }
@@ -56,9 +92,46 @@ ${body}
 `;
 }
 
-/** The home page: the flash message, the visit counter, and the login or logout form. */
+/** A time as `2030-01-31 14:05:09 UTC`, in a `<time>` element a program can read. */
+function renderTime(date: Date, className: string): string {
+  const iso = date.toISOString();
+  return `<time class="${className}" datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC</time>`;
+}
+
+/** A span of time in words: "30 minutes", "23 hours 59 minutes", "less than a minute". */
+function renderSpan(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 1) {
+    return 'less than a minute';
+  }
+  const hours = Math.floor(minutes / 60);
+  const parts = [
+    ...(hours > 0 ? [`${hours} ${hours === 1 ? 'hour' : 'hours'}`] : []),
+    ...(minutes % 60 > 0 ? [`${minutes % 60} ${minutes % 60 === 1 ? 'minute' : 'minutes'}`] : []),
+  ];
+  return parts.join(' ');
+}
+
+function renderFlash(flash: string | undefined): string {
+  return flash === undefined ? '' : `<p class="flash" role="status">${escapeHtml(flash)}</p>\n`;
+}
+
+function renderFooter(store: string): string {
+  return `<footer>Sessions are kept in ${escapeHtml(store)}.</footer>`;
+}
+
+/**
+ * The home page: the flash message, the visit counter, when the session ends, and the
+ * login or logout forms ("log out everywhere" only when sessions live on the server).
+ */
 export function renderHome(view: HomeView): string {
-  const flash = view.flash === undefined ? '' : `<p class="flash" role="status">${escapeHtml(view.flash)}</p>\n`;
+  const { times } = view;
+  const everywhere = view.serverSide
+    ? `
+<form class="inline" method="post" action="/logout-everywhere">
+  <button type="submit">Log out everywhere</button>
+</form>`
+    : '';
   const account =
     view.user === undefined
       ? `<p>You are not logged in.</p>
@@ -68,15 +141,56 @@ export function renderHome(view: HomeView): string {
   <button type="submit">Log in</button>
 </form>`
       : `<p>Logged in as <strong class="user">${escapeHtml(view.user)}</strong>.</p>
-<form method="post" action="/logout">
+<form class="inline" method="post" action="/logout">
   <button type="submit">Log out</button>
-</form>`;
+</form>${everywhere}`;
+  const big =
+    view.bigBytes === undefined ? '' : `<p>Your session also holds a value of <strong class="big-bytes">${view.bigBytes}</strong> bytes.</p>\n`;
   return layout(
     'kit-session demo',
     `<h1>kit-session demo</h1>
-${flash}<p>Visits to this page in this session: <strong class="visits">${view.visits}</strong></p>
-${account}
-<footer>Sessions are kept in ${escapeHtml(view.store)}.</footer>`,
+${renderFlash(view.flash)}<p>Visits to this page in this session: <strong class="visits">${view.visits}</strong></p>
+<p>This session ends at ${renderTime(times.expires, 'expires')} (in ${renderSpan(times.expires.getTime() - times.now.getTime())}) unless you come back before;
+each visit moves that on, up to ${renderTime(times.deadline, 'deadline')}, its end at the latest.</p>
+${big}${account}
+<nav><a href="/big">Store a value too large for a cookie</a></nav>
+${renderFooter(view.store)}`,
+  );
+}
+
+/** The big-value page: a form that stores a value of any size, and what happened. */
+export function renderBig(view: BigView): string {
+  const explanation = view.serverSide
+    ? `<p>Sessions live on the server here, and the cookie holds only their encrypted id,
+so a session can hold far more than a cookie could.</p>`
+    : `<p>Sessions live inside an encrypted cookie here. Browsers drop cookies over 4096 bytes
+without a word, so the demo gets <code>SessionCookieTooLargeError</code> instead and says so,
+and your session stays as it was. With <code>SESSION_STORE=memory</code>, <code>redis</code>
+or <code>postgres</code>, only an id goes into the cookie and any size fits.</p>`;
+  const stored =
+    view.bigBytes === undefined
+      ? '<p>Your session holds no such value now.</p>'
+      : `<p>Your session holds a value of <strong class="big-bytes">${view.bigBytes}</strong> bytes.</p>
+<form method="post" action="/big/remove">
+  <button type="submit">Remove it</button>
+</form>`;
+  const cookie =
+    view.cookieBytes === undefined
+      ? '<p>Your browser sent no session cookie with this page.</p>'
+      : `<p>The session cookie your browser sent with this page is <strong class="cookie-bytes">${view.cookieBytes}</strong> bytes long.</p>`;
+  return layout(
+    'A value too large for a cookie - kit-session demo',
+    `<h1>A value too large for a cookie</h1>
+${renderFlash(view.flash)}${explanation}
+${stored}
+${cookie}
+<form method="post" action="/big">
+  <label for="size">Size of the value to store, in bytes (1 to ${view.max})</label>
+  <input id="size" name="size" type="number" min="1" max="${view.max}" value="${view.suggested}" required>
+  <button type="submit">Store it</button>
+</form>
+<nav><a href="/">Back to the demo</a></nav>
+${renderFooter(view.store)}`,
   );
 }
 

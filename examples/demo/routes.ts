@@ -3,17 +3,27 @@
 // reading forms, writing responses, errors) lives in app.ts.
 
 import type { Context, SessionManager } from 'kit-session';
-import { renderHome } from './pages.js';
+import { renderBig, renderError, renderHome, type SessionTimes } from './pages.js';
 
 /** What the demo keeps in a session. */
 export interface DemoSession {
   /** How many times the home page was loaded in this session. */
   visits: number;
-  /** The logged-in name. */
+  /** The logged-in name; also the session's owner, for "log out everywhere". */
   user: string;
   /** A message for the next page only. */
   flash: string;
+  /** The value of the "too large for a cookie" page. */
+  big: string;
 }
+
+/** The session value that names the session's owner (the manager's `ownerKey`). */
+export const OWNER_KEY = 'user' satisfies keyof DemoSession;
+
+/** The largest value the big-value page stores, in bytes. */
+export const MAX_BIG_VALUE = 100_000;
+/** What the big-value page offers to store, in bytes: more than a cookie holds. */
+export const DEFAULT_BIG_VALUE = 5_000;
 
 /** What a route is given. */
 export interface RouteInput {
@@ -25,6 +35,10 @@ export interface RouteInput {
   readonly form: URLSearchParams;
   /** Where sessions are kept, in words, for the page footer. */
   readonly store: string;
+  /** Whether sessions live on the server (the cookie holding only their sealed id). */
+  readonly serverSide: boolean;
+  /** The length of the session cookie the request brought (`name=value`), if any. */
+  readonly cookieBytes: number | undefined;
 }
 
 /** What a route answers: a page (200 unless told), or a redirect after a POST. */
@@ -33,8 +47,14 @@ export type RouteResult = { readonly html: string; readonly status?: number } | 
 /** A route handler. */
 export type Route = (input: RouteInput) => RouteResult | Promise<RouteResult>;
 
+/** When the session ends, as this request will save it. */
+function timesOf({ context, sessions }: RouteInput): SessionTimes {
+  return { expires: sessions.getExpireTime(context), deadline: sessions.getDeadline(context), now: new Date() };
+}
+
 /** GET /: counts the visit and shows the page; the flash message is shown once. */
-function home({ context, sessions, store }: RouteInput): RouteResult {
+function home(input: RouteInput): RouteResult {
+  const { context, sessions, store, serverSide } = input;
   const visits = (sessions.getValue(context, 'visits') ?? 0) + 1;
   sessions.setValue(context, 'visits', visits);
   return {
@@ -42,7 +62,10 @@ function home({ context, sessions, store }: RouteInput): RouteResult {
       visits,
       user: sessions.getValue(context, 'user'),
       flash: sessions.popValue(context, 'flash'),
+      bigBytes: sessions.getValue(context, 'big')?.length,
+      times: timesOf(input),
       store,
+      serverSide,
     }),
   };
 }
@@ -67,9 +90,86 @@ function logout({ context, sessions }: RouteInput): RouteResult {
   return { redirect: '/' };
 }
 
+/**
+ * POST /logout-everywhere: ends every session of the logged-in name, in every browser,
+ * this one included. Only a server-side store can do that: an encrypted cookie cannot
+ * be taken back from a browser that holds a copy.
+ */
+async function logoutEverywhere({ context, sessions, serverSide }: RouteInput): Promise<RouteResult> {
+  if (!serverSide) {
+    return {
+      status: 409,
+      html: renderError({
+        status: 409,
+        title: 'Not with this store',
+        message:
+          'A session kept in an encrypted cookie cannot be ended from the server. ' +
+          'Start the demo with SESSION_STORE=memory, redis or postgres to log out everywhere.',
+      }),
+    };
+  }
+  const user = sessions.getValue(context, 'user');
+  if (user === undefined) {
+    sessions.setValue(context, 'flash', 'You are not logged in.');
+    return { redirect: '/' };
+  }
+  const ended = await sessions.destroyOwnerSessions(user);
+  // Already deleted from the store; this also expires this browser's cookie now.
+  sessions.destroyValues(context);
+  sessions.setValue(
+    context,
+    'flash',
+    `You have logged out everywhere: ${ended} ${ended === 1 ? 'session' : 'sessions'} ended.`,
+  );
+  return { redirect: '/' };
+}
+
+/** GET /big: the form that stores a value too large for a cookie, and what is stored now. */
+function bigPage(input: RouteInput): RouteResult {
+  const { context, sessions, store, serverSide, cookieBytes } = input;
+  return {
+    html: renderBig({
+      flash: sessions.popValue(context, 'flash'),
+      bigBytes: sessions.getValue(context, 'big')?.length,
+      cookieBytes,
+      suggested: DEFAULT_BIG_VALUE,
+      max: MAX_BIG_VALUE,
+      store,
+      serverSide,
+    }),
+  };
+}
+
+/**
+ * POST /big: stores a value of the size asked for. On the cookie store, anything much
+ * over 2.9 KB makes the cookie too large: `injectSession` throws
+ * `SessionCookieTooLargeError` and app.ts answers 413, the session left as it was.
+ */
+function storeBig({ context, sessions, form }: RouteInput): RouteResult {
+  const size = Number(form.get('size')?.trim() || Number.NaN);
+  if (!Number.isInteger(size) || size < 1 || size > MAX_BIG_VALUE) {
+    sessions.setValue(context, 'flash', `Please choose a size from 1 to ${MAX_BIG_VALUE} bytes.`);
+    return { redirect: '/big' };
+  }
+  sessions.setValue(context, 'big', 'x'.repeat(size));
+  sessions.setValue(context, 'flash', `Stored a value of ${size} bytes in your session.`);
+  return { redirect: '/big' };
+}
+
+/** POST /big/remove: forgets the big value. */
+function removeBig({ context, sessions }: RouteInput): RouteResult {
+  sessions.unsetValue(context, 'big');
+  sessions.setValue(context, 'flash', 'The value is gone from your session.');
+  return { redirect: '/big' };
+}
+
 /** The routes, by method and path. */
 export const routes: ReadonlyMap<string, Route> = new Map<string, Route>([
   ['GET /', home],
   ['POST /login', login],
   ['POST /logout', logout],
+  ['POST /logout-everywhere', logoutEverywhere],
+  ['GET /big', bigPage],
+  ['POST /big', storeBig],
+  ['POST /big/remove', removeBig],
 ]);

@@ -1,23 +1,73 @@
-// Where the demo keeps its sessions: an encrypted cookie. The key comes from
-// SESSION_KEY; without it, a random key is made and a warning printed.
+// Where the demo keeps its sessions, chosen by SESSION_STORE:
+//
+//   cookie    (default) the whole session in an encrypted cookie, nothing on the server
+//   memory    this process's memory
+//   redis     Redis at REDIS_URL (default redis://127.0.0.1:6379), keys `kit-session-demo:…`
+//   postgres  PostgreSQL at DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
+//             table `kit_session_demo`, created at start
+//
+// Every store is wrapped in EncryptingStoreDecorator: for the cookie store it seals the
+// whole session; for the server-side ones it seals the id the cookie carries, and the
+// values kept on the server too (`encryptValues`). The key comes from SESSION_KEY;
+// without it, a random key is made and a warning printed.
+//
+// ioredis and pg are loaded only when chosen, so the cookie demo needs neither.
 
 import { randomBytes } from 'node:crypto';
 import {
   CookieSessionStore,
   EncryptingStoreDecorator,
   importRawKey,
+  MemorySessionStore,
   type SessionKey,
   type SessionStore,
 } from 'kit-session';
 import type { DemoSession } from './routes.js';
 
+/** The stores the demo can run on. */
+export const STORE_KINDS = ['cookie', 'memory', 'redis', 'postgres'] as const;
+
+/** One of {@link STORE_KINDS}. */
+export type StoreKind = (typeof STORE_KINDS)[number];
+
+/** The Redis the demo uses when REDIS_URL is not set. */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+/** The PostgreSQL database the demo uses when DATABASE_URL is not set. */
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
+/** Put before every Redis key the demo writes, so it shares a Redis with anything else. */
+export const REDIS_PREFIX = 'kit-session-demo:';
+/** The PostgreSQL table the demo keeps its sessions in. */
+export const POSTGRES_TABLE = 'kit_session_demo';
+
+/** How long the demo waits for Redis or PostgreSQL, at start and on every request. */
+const SERVICE_TIMEOUT = 5_000;
+
 /** The store the demo runs on, and what to tell the person starting it. */
 export interface DemoStore {
   readonly store: SessionStore<DemoSession>;
+  /** Which store. */
+  readonly kind: StoreKind;
+  /**
+   * Whether the sessions live on the server (memory, Redis, PostgreSQL), the cookie
+   * carrying only a sealed id: then logout really ends a session, "log out everywhere"
+   * works, and a session can hold more than a cookie.
+   */
+  readonly serverSide: boolean;
   /** Where sessions are kept, in words, for the page footer. */
   readonly description: string;
   /** Things to print before the server starts. */
   readonly warnings: readonly string[];
+  /** Lets go of the store's connections (Redis client, PostgreSQL pool), on shutdown. */
+  close(): Promise<void>;
+}
+
+/**
+ * The demo could not reach the Redis or PostgreSQL it was told to use. Its message
+ * holds the URL without any password, and the error's code (`ECONNREFUSED`, say), never
+ * a session value.
+ */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
 }
 
 /**
@@ -44,15 +94,172 @@ export async function loadKeys(env: NodeJS.ProcessEnv): Promise<{ keys: SessionK
 }
 
 /**
- * Builds the demo's store: the cookie store, sealed with AES-GCM.
+ * Reads `SESSION_STORE`.
+ *
+ * @param env - The environment.
+ * @returns The store's kind; `cookie` when unset.
+ * @throws TypeError when it names no store the demo knows.
+ */
+export function readStoreKind(env: NodeJS.ProcessEnv): StoreKind {
+  const value = (env.SESSION_STORE ?? '').trim().toLowerCase() || 'cookie';
+  if (!(STORE_KINDS as readonly string[]).includes(value)) {
+    throw new TypeError(`SESSION_STORE must be one of ${STORE_KINDS.join(', ')}`);
+  }
+  return value as StoreKind;
+}
+
+/**
+ * Builds the demo's store from `SESSION_STORE`, connecting to Redis or PostgreSQL when
+ * one of them is chosen.
  *
  * @param env - The environment.
  * @param cookieName - The session cookie's name, bound into every seal.
  * @returns The store, its description and any warnings.
- * @throws TypeError when SESSION_KEY is not valid.
+ * @throws TypeError when SESSION_STORE or SESSION_KEY is not valid.
+ * @throws StoreUnavailableError when Redis or PostgreSQL does not answer.
  */
 export async function createDemoStore(env: NodeJS.ProcessEnv, cookieName: string): Promise<DemoStore> {
+  const kind = readStoreKind(env);
   const { keys, warnings } = await loadKeys(env);
-  const store = new EncryptingStoreDecorator<DemoSession>(new CookieSessionStore<DemoSession>(), { keys, cookieName });
-  return { store, description: 'an encrypted cookie (AES-GCM), not on the server', warnings };
+  const seal = (inner: SessionStore<DemoSession>, encryptValues: boolean) =>
+    new EncryptingStoreDecorator<DemoSession>(inner, { keys, cookieName, encryptValues });
+
+  switch (kind) {
+    case 'cookie':
+      return {
+        kind,
+        serverSide: false,
+        store: seal(new CookieSessionStore<DemoSession>(), false),
+        description: 'an encrypted cookie (AES-GCM), not on the server',
+        warnings,
+        close: async () => {},
+      };
+    case 'memory':
+      return {
+        kind,
+        serverSide: true,
+        store: seal(new MemorySessionStore<DemoSession>(), true),
+        description: "the demo process's memory (the cookie holds only an encrypted id)",
+        warnings,
+        close: async () => {},
+      };
+    case 'redis':
+      return { ...(await connectRedis(env.REDIS_URL || DEFAULT_REDIS_URL, seal)), warnings };
+    case 'postgres':
+      return { ...(await connectPostgres(env.DATABASE_URL || DEFAULT_DATABASE_URL, seal)), warnings };
+  }
+}
+
+type Seal = (inner: SessionStore<DemoSession>, encryptValues: boolean) => SessionStore<DemoSession>;
+type Connected = Omit<DemoStore, 'warnings'>;
+
+async function connectRedis(url: string, seal: Seal): Promise<Connected> {
+  const [{ Redis }, { RedisSessionStore }] = await Promise.all([import('ioredis'), import('kit-session/redis')]);
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: SERVICE_TIMEOUT,
+    // A request fails fast (503) while Redis is away, rather than queueing for ever.
+    maxRetriesPerRequest: 1,
+  });
+  let lastError: unknown;
+  // Quiet until connected (a failure to start says it all); then one line per outage,
+  // with the code only: without a listener, ioredis would print the whole error.
+  let reported = true;
+  client.on('error', (error: unknown) => {
+    lastError = error;
+    if (!reported) {
+      reported = true;
+      console.error(`demo: Redis connection error (${codeOf(error)})`);
+    }
+  });
+  client.on('ready', () => {
+    reported = false;
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    client.disconnect();
+    throw new StoreUnavailableError(`cannot reach Redis at ${redactUrl(url)} (${codeOf(lastError ?? error)})`);
+  }
+  return {
+    kind: 'redis',
+    serverSide: true,
+    store: seal(new RedisSessionStore<DemoSession>(client, { prefix: REDIS_PREFIX, timeout: SERVICE_TIMEOUT }), true),
+    description: `Redis, under the keys ${REDIS_PREFIX}… (the cookie holds only an encrypted id)`,
+    close: async () => {
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
+
+async function connectPostgres(url: string, seal: Seal): Promise<Connected> {
+  const [{ Pool }, { PostgresSessionStore }] = await Promise.all([import('pg'), import('kit-session/postgres')]);
+  const pool = new Pool({ connectionString: url, connectionTimeoutMillis: SERVICE_TIMEOUT, max: 5 });
+  pool.on('error', (error) => {
+    // An idle connection broke; the pool opens a new one when it is needed.
+    console.error(`demo: PostgreSQL connection error (${codeOf(error)})`);
+  });
+  const store = new PostgresSessionStore<DemoSession>(pool, {
+    table: POSTGRES_TABLE,
+    timeout: SERVICE_TIMEOUT,
+    cleanupInterval: 10 * 60_000,
+  });
+  try {
+    await createTable(store);
+  } catch (error) {
+    store.stopCleanup();
+    await pool.end().catch(() => {});
+    throw new StoreUnavailableError(`cannot use PostgreSQL at ${redactUrl(url)} (${codeOf(error)})`);
+  }
+  return {
+    kind: 'postgres',
+    serverSide: true,
+    store: seal(store, true),
+    description: `PostgreSQL, in the table ${POSTGRES_TABLE} (the cookie holds only an encrypted id)`,
+    close: async () => {
+      store.stopCleanup();
+      await pool.end();
+    },
+  };
+}
+
+/**
+ * `CREATE TABLE IF NOT EXISTS` is not safe against itself: two demos starting at the
+ * same moment on a fresh database can both try to create the table, and one fails.
+ * The second try finds the table there.
+ */
+async function createTable(store: { createTable(): Promise<void> }): Promise<void> {
+  try {
+    await store.createTable();
+  } catch {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await store.createTable();
+  }
+}
+
+/** A URL fit for a log line: any password replaced. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') {
+      parsed.password = '***';
+    }
+    return parsed.toString();
+  } catch {
+    return '(an unparsable URL)';
+  }
+}
+
+/** The first error code found along an error's causes (`ECONNREFUSED`, `3D000`…), else its name. */
+function codeOf(error: unknown): string {
+  let name: string | undefined;
+  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 5; depth++) {
+    const { code, cause } = current as { code?: unknown; cause?: unknown };
+    if (typeof code === 'string' && /^[A-Z0-9_]{2,40}$/.test(code) && !code.startsWith('ERR_SESSION')) {
+      return code;
+    }
+    name ??= current instanceof Error ? current.name : undefined;
+    current = cause;
+  }
+  return name ?? 'unknown error';
 }

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { RedisServerProcess } from '../support/redisCluster.js';
+import { describeWith } from '../support/services.js';
 import { parseSetCookie, runExample, startDemo, type RunningDemo } from './processes.js';
 
 /** A browser with one cookie jar, driving the demo over real HTTP. */
@@ -33,11 +35,21 @@ class Browser {
     return readHome(await response.text());
   }
 
-  /** Posts a form the way the page's own form does, and checks for the redirect home. */
+  /** Loads the big-value page and reads what it shows. */
+  async big(): Promise<BigPage> {
+    const response = await this.request('GET', '/big');
+    expect(response.status).toBe(200);
+    return readBig(await response.text());
+  }
+
+  /**
+   * Posts a form the way the page's own form does, and checks that a redirect goes
+   * where the page's forms lead: home, or back to the big-value page.
+   */
   async post(path: string, form: Record<string, string> = {}): Promise<Response> {
     const response = await this.request('POST', path, { form, headers: { origin: this.#url } });
     if (response.status === 303) {
-      expect(response.headers.get('location')).toBe('/');
+      expect(response.headers.get('location')).toBe(path.startsWith('/big') ? '/big' : '/');
     }
     return response;
   }
@@ -48,17 +60,75 @@ interface HomePage {
   readonly visits: number;
   readonly user: string | undefined;
   readonly flash: string | undefined;
+  /** When the session ends if no other request comes, as the page says. */
+  readonly expires: number;
+  /** The session's end at the latest, as the page says. */
+  readonly deadline: number;
+  /** The length of the big value the page reports, if any. */
+  readonly bigBytes: number | undefined;
 }
 
+interface BigPage {
+  readonly html: string;
+  readonly flash: string | undefined;
+  readonly bigBytes: number | undefined;
+  readonly cookieBytes: number | undefined;
+}
+
+const numberIn = (html: string, className: string): number | undefined => {
+  const found = new RegExp(`class="${className}">(\\d+)<`).exec(html)?.[1];
+  return found === undefined ? undefined : Number(found);
+};
+const timeIn = (html: string, className: string): number =>
+  Date.parse(new RegExp(`<time class="${className}" datetime="([^"]+)"`).exec(html)?.[1] ?? '');
+const flashIn = (html: string): string | undefined => /class="flash"[^>]*>([^<]*)</.exec(html)?.[1];
+
 function readHome(html: string): HomePage {
-  const visits = /class="visits">(\d+)</.exec(html);
   return {
     html,
-    visits: Number(visits?.[1]),
+    visits: Number(numberIn(html, 'visits')),
     user: /class="user">([^<]*)</.exec(html)?.[1],
-    flash: /class="flash"[^>]*>([^<]*)</.exec(html)?.[1],
+    flash: flashIn(html),
+    expires: timeIn(html, 'expires'),
+    deadline: timeIn(html, 'deadline'),
+    bigBytes: numberIn(html, 'big-bytes'),
   };
 }
+
+function readBig(html: string): BigPage {
+  return { html, flash: flashIn(html), bigBytes: numberIn(html, 'big-bytes'), cookieBytes: numberIn(html, 'cookie-bytes') };
+}
+
+/** Checks that every input of a page has a label, and that the page runs no script. */
+function expectLabelledInputs(html: string): void {
+  const inputs = [...html.matchAll(/<input\b[^>]*>/g)].map(([input]) => input);
+  expect(inputs.length).toBeGreaterThan(0);
+  for (const input of inputs) {
+    const id = /\bid="([^"]+)"/.exec(input)?.[1];
+    expect(id).toBeDefined();
+    expect(html).toContain(`<label for="${id}">`);
+  }
+  expect(html).not.toMatch(/<script/i);
+}
+
+const MINUTE = 60_000;
+const IDLE_TIMEOUT = 30 * MINUTE;
+const LIFETIME = 24 * 60 * MINUTE;
+
+/**
+ * Checks the expiry a page shows against the demo's settings (half an hour idle, a day
+ * at most), read between two instants that bracket the request.
+ */
+function expectTimes(page: HomePage, before: number, after: number): void {
+  // The demo reads this machine's clock too; a second of slack either way.
+  expect(page.expires).toBeGreaterThanOrEqual(before + IDLE_TIMEOUT - 1000);
+  expect(page.expires).toBeLessThanOrEqual(after + IDLE_TIMEOUT + 1000);
+  expect(page.deadline).toBeLessThanOrEqual(after + LIFETIME + 1000);
+  expect(page.deadline).toBeGreaterThan(page.expires);
+}
+
+/** A name no other test (or concurrent run) logs in under, for "log out everywhere". */
+const uniqueName = (label: string): string => `${label} ${randomBytes(4).toString('hex')}`;
 
 const newKey = (): string => randomBytes(32).toString('base64');
 
@@ -85,19 +155,99 @@ describe('examples/demo', () => {
       expect(stderr).toMatch(/openssl rand -base64 32/);
     });
 
-    it('serves an HTML page whose every input has a label, without scripts', async () => {
-      const response = await browser.request('GET', '/');
-      expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
-      const html = await response.text();
-      const inputs = [...html.matchAll(/<input\b[^>]*>/g)].map(([input]) => input);
-      expect(inputs.length).toBeGreaterThan(0);
-      for (const input of inputs) {
-        const id = /\bid="([^"]+)"/.exec(input)?.[1];
-        expect(id).toBeDefined();
-        expect(html).toContain(`<label for="${id}">`);
+    it('serves HTML pages whose every input has a label, without scripts', async () => {
+      for (const path of ['/', '/big']) {
+        const response = await browser.request('GET', path);
+        expect(response.status).toBe(200);
+        expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+        expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
+        expectLabelledInputs(await response.text());
       }
-      expect(html).not.toMatch(/<script/i);
-      expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
+    });
+
+    it('says it runs on the encrypted cookie store', async () => {
+      expect(demo.output().stdout).toMatch(/^SESSION_STORE=cookie: sessions are kept in an encrypted cookie/m);
+      expect((await browser.home()).html).toContain('<footer>Sessions are kept in an encrypted cookie');
+    });
+
+    it('shows when the session ends: half an hour after the last visit, a day after it began at the latest', async () => {
+      const before = Date.now();
+      const response = await browser.request('GET', '/');
+      const first = readHome(await response.text());
+      expectTimes(first, before, Date.now());
+      expect(first.deadline).toBeGreaterThanOrEqual(before + LIFETIME - 1000);
+      // The cookie lives as long as the session does.
+      expect(parseSetCookie(response.headers.getSetCookie()[0]!).attributes.get('max-age')).toBe(String(IDLE_TIMEOUT / 1000));
+
+      const between = Date.now();
+      const second = await browser.home();
+      // Counted from this visit: each visit moves the idle expiry on, never the deadline.
+      expectTimes(second, between, Date.now());
+      expect(second.expires).toBeGreaterThanOrEqual(first.expires);
+      expect(second.deadline).toBe(first.deadline);
+    });
+
+    it('offers no "log out everywhere", and refuses it: a cookie cannot be taken back', async () => {
+      await browser.post('/login', { name: 'Ada' });
+      const page = await browser.home();
+      expect(page.user).toBe('Ada');
+      expect(page.html).toContain('action="/logout"');
+      expect(page.html).not.toContain('action="/logout-everywhere"');
+
+      const response = await browser.post('/logout-everywhere');
+      expect(response.status).toBe(409);
+      expect(response.headers.getSetCookie()).toEqual([]);
+      expect((await browser.home()).user).toBe('Ada');
+    });
+
+    it('stores a small value from the big-value page, then removes it', async () => {
+      await browser.post('/login', { name: 'Ada' });
+      expect((await browser.big()).bigBytes).toBeUndefined();
+
+      expect((await browser.post('/big', { size: '100' })).status).toBe(303);
+      const sent = browser.cookie!;
+      const stored = await browser.big();
+      expect(stored.bigBytes).toBe(100);
+      expect(stored.flash).toBe('Stored a value of 100 bytes in your session.');
+      // The whole session rides in the cookie: its size is what the page reports.
+      expect(stored.cookieBytes).toBe(sent.length);
+      expect((await browser.home()).bigBytes).toBe(100);
+
+      expect((await browser.post('/big/remove')).status).toBe(303);
+      expect((await browser.big()).bigBytes).toBeUndefined();
+      expect((await browser.home()).user).toBe('Ada');
+    });
+
+    it('answers a value too large for a cookie from the big-value page with a 413 page; the session stays as it was', async () => {
+      await browser.post('/login', { name: 'Ada' });
+      await browser.post('/big', { size: '100' });
+      await browser.home();
+      const cookie = browser.cookie;
+
+      const response = await browser.post('/big', { size: '5000' });
+      expect(response.status).toBe(413);
+      expect(response.headers.getSetCookie()).toEqual([]);
+      const html = await response.text();
+      expect(html).toContain('Too much for one cookie');
+      expect(html).toContain('SessionCookieTooLargeError');
+      expect(browser.cookie).toBe(cookie);
+
+      const big = await browser.big();
+      expect(big.bigBytes).toBe(100);
+      // The "stored" message of the refused request was never saved either.
+      expect(big.flash).toBeUndefined();
+      const page = await browser.home();
+      expect(page.user).toBe('Ada');
+      expect(page.visits).toBe(2);
+    });
+
+    it('asks again for a size out of range or not a number', async () => {
+      for (const size of ['0', '-5', '1.5', 'lots', '', '100001']) {
+        expect((await browser.post('/big', { size })).status).toBe(303);
+        const page = await browser.big();
+        expect(page.flash).toBe('Please choose a size from 1 to 100000 bytes.');
+        expect(page.bigBytes).toBeUndefined();
+      }
     });
 
     it('counts visits across requests that carry the cookie', async () => {
@@ -204,6 +354,34 @@ describe('examples/demo', () => {
     });
   });
 
+  describe('start-up checks', () => {
+    it('refuses an unknown SESSION_STORE', async () => {
+      const run = await runExample('demo', { SESSION_STORE: 'mongodb', PORT: '0' });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^demo: SESSION_STORE must be one of cookie, memory, redis, postgres$/m);
+    });
+
+    it('refuses to start when Redis does not answer, naming the URL without its password', async () => {
+      const run = await runExample('demo', { SESSION_STORE: 'redis', REDIS_URL: 'redis://:hunter2@127.0.0.1:1', PORT: '0' });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^demo: cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1 \(ECONNREFUSED\)$/m);
+      expect(run.stderr + run.stdout).not.toContain('hunter2');
+      expect(run.stdout).not.toContain('listening');
+    });
+
+    it('refuses to start when PostgreSQL does not answer, naming the URL without its password', async () => {
+      const run = await runExample('demo', {
+        SESSION_STORE: 'postgres',
+        DATABASE_URL: 'postgres://demo:hunter2@127.0.0.1:1/test',
+        PORT: '0',
+      });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^demo: cannot use PostgreSQL at postgres:\/\/demo:\*\*\*@127\.0\.0\.1:1\/test \(ECONNREFUSED\)$/m);
+      expect(run.stderr + run.stdout).not.toContain('hunter2');
+      expect(run.stdout).not.toContain('listening');
+    });
+  });
+
   describe('with SESSION_KEY', () => {
     const key = newKey();
     let cookie: string;
@@ -254,4 +432,236 @@ describe('examples/demo', () => {
       expect(run.stderr + run.stdout).not.toContain(badKey);
     });
   });
+
+  describeServerSide('memory');
+  describeServerSide('redis');
+  describeServerSide('postgres');
+
+  describeWith('redis-binaries', 'SESSION_STORE=redis, while Redis is away', () => {
+    let redis: RedisServerProcess;
+    let demo: RunningDemo;
+
+    beforeAll(async () => {
+      redis = await RedisServerProcess.start();
+      demo = await startDemo({ SESSION_STORE: 'redis', REDIS_URL: `redis://127.0.0.1:${redis.port}` });
+    }, 60_000);
+    afterAll(async () => {
+      expect(await demo?.stop()).toBe(0);
+      await redis?.destroy();
+    });
+
+    it('answers 503 with Retry-After and no cookie, then serves the same session once Redis is back', async () => {
+      const browser = new Browser(demo.url);
+      await browser.post('/login', { name: 'Ada' });
+      expect((await browser.home()).user).toBe('Ada');
+      const cookie = browser.cookie;
+
+      // Saved to disk and reloaded on start, so the session outlives the outage.
+      await redis.stop({ save: true });
+      for (const [method, path] of [['GET', '/'], ['POST', '/logout']] as const) {
+        const response = method === 'GET' ? await browser.request(method, path) : await browser.post(path);
+        expect(response.status).toBe(503);
+        expect(response.headers.get('retry-after')).toBe('5');
+        expect(response.headers.getSetCookie()).toEqual([]);
+        expect(await response.text()).toContain('role="alert"');
+      }
+      expect(browser.cookie).toBe(cookie);
+
+      await redis.start();
+      // ioredis reconnects on its own, after a back-off.
+      const deadline = Date.now() + 20_000;
+      let response = await browser.request('GET', '/');
+      while (response.status === 503 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        response = await browser.request('GET', '/');
+      }
+      expect(response.status).toBe(200);
+      expect(readHome(await response.text()).user).toBe('Ada');
+      expect(demo.output().stderr).toMatch(/^demo: Redis connection error \(ECONNREFUSED\)$/m);
+      expect(demo.output().stderr).toMatch(/^demo: 503 SessionStoreError \(ERR_SESSION_STORE\)$/m);
+    }, 60_000);
+  });
 });
+
+/**
+ * The tests of a server-side store: the cookie holds a sealed id, so logout ends a
+ * session for real, "log out everywhere" works, and a session holds more than a cookie.
+ *
+ * Redis and PostgreSQL go through `describeWith`: skipped with the reason printed when
+ * their server does not answer, failing instead under CI=true.
+ *
+ * @param kind - The SESSION_STORE value.
+ */
+function describeServerSide(kind: 'memory' | 'redis' | 'postgres'): void {
+  const body = (): void => {
+    let demo: RunningDemo;
+
+    beforeAll(async () => {
+      demo = await startDemo({ SESSION_STORE: kind });
+    });
+    afterAll(async () => {
+      // SIGTERM closes the server and the store's connections, and exits cleanly.
+      expect(await demo.stop()).toBe(0);
+    });
+
+    /** Logs a new browser in under a name and checks that it worked. */
+    async function loggedIn(name: string): Promise<Browser> {
+      const browser = new Browser(demo.url);
+      await browser.home();
+      expect((await browser.post('/login', { name })).status).toBe(303);
+      expect((await browser.home()).user).toBe(name);
+      return browser;
+    }
+
+    it('says where sessions are kept, and prints nothing but the key warning', async () => {
+      const { stdout, stderr } = demo.output();
+      expect(stdout).toMatch(new RegExp(`^SESSION_STORE=${kind}: sessions are kept in .*only an encrypted id`, 'm'));
+      expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^warning: SESSION_KEY is not set/)]);
+      const page = await new Browser(demo.url).home();
+      expect(page.html).toContain('(the cookie holds only an encrypted id)');
+    });
+
+    it('counts visits, logs in with a new token, shows the flash once and the expiry', async () => {
+      const browser = new Browser(demo.url);
+      const before = Date.now();
+      const first = await browser.home();
+      expect(first.visits).toBe(1);
+      expectTimes(first, before, Date.now());
+      const anonymous = browser.cookie;
+      await browser.post('/login', { name: 'Ada' });
+      expect(browser.cookie).not.toBe(anonymous);
+      const page = await browser.home();
+      expect(page.visits).toBe(2);
+      expect(page.flash).toMatch(/^Welcome, Ada!/);
+      expect(page.deadline).toBe(first.deadline);
+      expect((await browser.home()).flash).toBeUndefined();
+      // The token before the login was retired on the server.
+      const stale = new Browser(demo.url);
+      stale.cookie = anonymous;
+      expect((await stale.home()).visits).toBe(1);
+    });
+
+    it('offers "log out everywhere" only to a logged-in visitor', async () => {
+      const browser = new Browser(demo.url);
+      expect((await browser.home()).html).not.toContain('action="/logout-everywhere"');
+      await browser.post('/login', { name: uniqueName('Ada') });
+      expect((await browser.home()).html).toContain('action="/logout-everywhere"');
+    });
+
+    it('logs out everywhere: both devices of one user end, the other user and an anonymous visitor stay', async () => {
+      const ada = uniqueName('Ada');
+      const bob = uniqueName('Bob');
+      const laptop = await loggedIn(ada);
+      const phone = await loggedIn(ada);
+      const bobs = await loggedIn(bob);
+      const anonymous = new Browser(demo.url);
+      await anonymous.home();
+      await anonymous.home();
+      const laptopCopy = laptop.cookie;
+
+      expect((await laptop.post('/logout-everywhere')).status).toBe(303);
+      const after = await laptop.home();
+      expect(after.user).toBeUndefined();
+      expect(after.flash).toBe('You have logged out everywhere: 2 sessions ended.');
+      expect(after.visits).toBe(1);
+
+      const phonePage = await phone.home();
+      expect(phonePage.user).toBeUndefined();
+      expect(phonePage.visits).toBe(1);
+      expect(phonePage.flash).toBeUndefined();
+      // A copy of the laptop's cookie taken before opens nothing either.
+      const copy = new Browser(demo.url);
+      copy.cookie = laptopCopy;
+      expect((await copy.home()).user).toBeUndefined();
+
+      const bobPage = await bobs.home();
+      expect(bobPage.user).toBe(bob);
+      expect(bobPage.visits).toBe(3);
+      expect((await anonymous.home()).visits).toBe(3);
+    });
+
+    it('logs out for real: a copy of the cookie taken before logout opens a fresh session', async () => {
+      const browser = await loggedIn(uniqueName('Grace'));
+      const copy = browser.cookie;
+      await browser.post('/logout');
+      expect((await browser.home()).flash).toBe('You have logged out.');
+      const thief = new Browser(demo.url);
+      thief.cookie = copy;
+      const page = await thief.home();
+      expect(page.user).toBeUndefined();
+      expect(page.visits).toBe(1);
+    });
+
+    it('stores a value far larger than a cookie holds; the cookie stays small', async () => {
+      const name = uniqueName('Ada');
+      const browser = await loggedIn(name);
+      const response = await browser.post('/big', { size: '50000' });
+      expect(response.status).toBe(303);
+      for (const line of response.headers.getSetCookie()) {
+        expect(line.length).toBeLessThan(300);
+      }
+      const sent = browser.cookie!;
+      const big = await browser.big();
+      expect(big.bigBytes).toBe(50_000);
+      expect(big.flash).toBe('Stored a value of 50000 bytes in your session.');
+      expect(big.cookieBytes).toBe(sent.length);
+      expect(big.cookieBytes).toBeLessThan(200);
+      expect(big.html).toContain('only their encrypted id');
+      const page = await browser.home();
+      expect(page.user).toBe(name);
+      expect(page.bigBytes).toBe(50_000);
+    });
+
+    if (kind === 'memory') {
+      it('forgets every session when the demo restarts, even with the same key', async () => {
+        const key = randomBytes(32).toString('base64');
+        const first = await startDemo({ SESSION_STORE: kind, SESSION_KEY: key });
+        const browser = new Browser(first.url);
+        try {
+          await browser.post('/login', { name: 'Ada' });
+          expect((await browser.home()).user).toBe('Ada');
+        } finally {
+          expect(await first.stop()).toBe(0);
+        }
+        const second = await startDemo({ SESSION_STORE: kind, SESSION_KEY: key });
+        try {
+          const again = new Browser(second.url);
+          again.cookie = browser.cookie;
+          expect((await again.home()).user).toBeUndefined();
+        } finally {
+          expect(await second.stop()).toBe(0);
+        }
+      });
+    } else {
+      it('keeps sessions across a restart with the same key: they live in the store', async () => {
+        const key = randomBytes(32).toString('base64');
+        const name = uniqueName('Ada');
+        const first = await startDemo({ SESSION_STORE: kind, SESSION_KEY: key });
+        const browser = new Browser(first.url);
+        try {
+          await browser.post('/login', { name });
+          await browser.post('/big', { size: '20000' });
+          expect((await browser.home()).user).toBe(name);
+        } finally {
+          expect(await first.stop()).toBe(0);
+        }
+        const second = await startDemo({ SESSION_STORE: kind, SESSION_KEY: key });
+        try {
+          const again = new Browser(second.url);
+          again.cookie = browser.cookie;
+          const page = await again.home();
+          expect(page.user).toBe(name);
+          expect(page.bigBytes).toBe(20_000);
+        } finally {
+          expect(await second.stop()).toBe(0);
+        }
+      });
+    }
+  };
+  const name = `SESSION_STORE=${kind}`;
+  if (kind === 'memory') {
+    describe(name, body);
+  } else {
+    describeWith(kind, name, body);
+  }
+}

@@ -1,0 +1,370 @@
+// The demo in a real browser: headless Chromium from Debian's `chromium` package, driven
+// by playwright-core. The demo runs compiled, as a child process, and the browser goes to
+// http://localhost:<port>/, where browsers accept a Secure (and so a __Host-) cookie
+// without TLS.
+//
+// Chromium is part of the test setup (.ci/run installs it when missing): without it,
+// these tests fail, they are not skipped.
+
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Cookie, type Page, type Response } from 'playwright-core';
+import { startDemo, type RunningDemo } from '../examples/processes.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const COOKIE_NAME = '__Host-session';
+/** The demo's idle timeout, which its cookie's Max-Age follows. */
+const IDLE_TIMEOUT_S = 30 * 60;
+
+// Two cores, shared with other test files: be generous.
+jest.setTimeout(120_000);
+
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: install Debian's "chromium" package (.ci/run does). ` +
+        'The browser tests need it and are never skipped.',
+    );
+  }
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** The demo's address with the host browsers treat as secure by name: localhost. */
+function localhostUrl(demo: RunningDemo): string {
+  const url = new URL(demo.url);
+  url.hostname = 'localhost';
+  return url.origin;
+}
+
+/** Starts the demo for a describe block, and stops it after. */
+function useDemo(env: Record<string, string> = {}): { readonly url: string } {
+  let demo: RunningDemo | undefined;
+  const handle = {
+    get url(): string {
+      return localhostUrl(demo!);
+    },
+  };
+  beforeAll(async () => {
+    demo = await startDemo(env);
+  }, 60_000);
+  afterAll(async () => {
+    expect(await demo?.stop()).toBe(0);
+  });
+  return handle;
+}
+
+/** A fresh browser context (its own cookie jar) per test, closed after it. */
+function useContext(): { readonly context: BrowserContext; readonly page: Page } {
+  let context: BrowserContext | undefined;
+  let page: Page | undefined;
+  beforeEach(async () => {
+    context = await browser.newContext();
+    page = await context.newPage();
+  });
+  afterEach(async () => {
+    await context?.close();
+  });
+  return {
+    get context() {
+      return context!;
+    },
+    get page() {
+      return page!;
+    },
+  };
+}
+
+/**
+ * Clicks a form's button and waits for the page the browser ends up on (after the
+ * redirect that follows a successful POST, or the error page itself).
+ *
+ * @returns The response of the page shown.
+ */
+async function submit(page: Page, button: string): Promise<Response> {
+  const [response] = await Promise.all([
+    page.waitForResponse(
+      (candidate) =>
+        candidate.request().isNavigationRequest() &&
+        candidate.request().frame() === page.mainFrame() &&
+        !(candidate.status() >= 300 && candidate.status() < 400),
+    ),
+    page.waitForEvent('load'),
+    page.getByRole('button', { name: button, exact: true }).click(),
+  ]);
+  return response;
+}
+
+/** Opens a page and checks it answered 200. */
+async function open(page: Page, url: string): Promise<void> {
+  const response = await page.goto(url);
+  expect(response?.status()).toBe(200);
+}
+
+/** Reloads and checks it answered 200. */
+async function reload(page: Page): Promise<void> {
+  const response = await page.reload();
+  expect(response?.status()).toBe(200);
+}
+
+/** What the home page shows. */
+async function readHome(page: Page): Promise<{ visits: number; user: string | undefined; flashes: string[] }> {
+  await expect(page.locator('h1').textContent()).resolves.toBe('kit-session demo');
+  const user = page.locator('.user');
+  return {
+    visits: Number(await page.locator('.visits').textContent()),
+    user: (await user.count()) === 0 ? undefined : ((await user.textContent()) ?? undefined),
+    flashes: await page.locator('.flash').allTextContents(),
+  };
+}
+
+/** Logs in through the form, as a person would, and checks the name is shown. */
+async function logIn(page: Page, url: string, name: string): Promise<void> {
+  await open(page, `${url}/`);
+  await page.getByLabel('Your name').fill(name);
+  expect((await submit(page, 'Log in')).status()).toBe(200);
+  expect((await readHome(page)).user).toBe(name);
+}
+
+/** The session cookie the context holds, if any. */
+async function sessionCookie(context: BrowserContext, url: string): Promise<Cookie | undefined> {
+  return (await context.cookies(url)).find((cookie) => cookie.name === COOKIE_NAME);
+}
+
+/** A base64url character other than the one given. */
+const otherChar = (char: string): string => (char === 'A' ? 'B' : 'A');
+
+const uniqueName = (label: string): string => `${label} ${Math.random().toString(36).slice(2, 10)}`;
+
+describe('the demo in Chromium', () => {
+  describe('on the encrypted cookie store (the default)', () => {
+    const demo = useDemo();
+    const tab = useContext();
+
+    it('logs in through the form, JavaScript off; the __Host- cookie is accepted on http://localhost with its attributes', async () => {
+      // Plain HTML forms: nothing needs a script.
+      const context = await browser.newContext({ javaScriptEnabled: false });
+      let cookie: Cookie | undefined;
+      try {
+        const page = await context.newPage();
+        await logIn(page, demo.url, 'Ada');
+        expect((await readHome(page)).flashes).toEqual([expect.stringMatching(/^Welcome, Ada!/)]);
+        cookie = await sessionCookie(context, demo.url);
+      } finally {
+        await context.close();
+      }
+      expect(cookie).toMatchObject({
+        name: COOKIE_NAME,
+        domain: 'localhost',
+        path: '/',
+        httpOnly: true,
+        secure: true,
+        sameSite: 'Lax',
+      });
+      // Persistent, for as long as the session may stay idle.
+      const left = cookie!.expires - Date.now() / 1000;
+      expect(left).toBeGreaterThan(IDLE_TIMEOUT_S - 120);
+      expect(left).toBeLessThanOrEqual(IDLE_TIMEOUT_S + 5);
+    });
+
+    it('keeps counting across reloads', async () => {
+      const { page } = tab;
+      await open(page, `${demo.url}/`);
+      expect((await readHome(page)).visits).toBe(1);
+      await reload(page);
+      expect((await readHome(page)).visits).toBe(2);
+      await reload(page);
+      expect((await readHome(page)).visits).toBe(3);
+    });
+
+    it('continues the counter in a new browser context restored from the saved cookies', async () => {
+      const { page, context } = tab;
+      await logIn(page, demo.url, 'Ada');
+      await reload(page);
+      expect((await readHome(page)).visits).toBe(3);
+
+      const restored = await browser.newContext({ storageState: await context.storageState() });
+      try {
+        const other = await restored.newPage();
+        await open(other, `${demo.url}/`);
+        const home = await readHome(other);
+        expect(home.visits).toBe(4);
+        expect(home.user).toBe('Ada');
+      } finally {
+        await restored.close();
+      }
+    });
+
+    it('shows a flash message exactly once', async () => {
+      const { page } = tab;
+      await logIn(page, demo.url, 'Ada');
+      const first = await readHome(page);
+      expect(first.flashes).toHaveLength(1);
+      expect(first.flashes[0]).toMatch(/^Welcome, Ada!/);
+      expect(await page.getByRole('status').count()).toBe(1);
+
+      await reload(page);
+      expect((await readHome(page)).flashes).toEqual([]);
+      await open(page, `${demo.url}/big`);
+      await open(page, `${demo.url}/`);
+      expect((await readHome(page)).flashes).toEqual([]);
+    });
+
+    it('logs out: the name is gone, the goodbye shows once, the count starts over', async () => {
+      const { page, context } = tab;
+      await logIn(page, demo.url, 'Grace');
+      const before = (await sessionCookie(context, demo.url))!.value;
+
+      expect((await submit(page, 'Log out')).status()).toBe(200);
+      const after = await readHome(page);
+      expect(after.user).toBeUndefined();
+      expect(after.flashes).toEqual(['You have logged out.']);
+      expect(after.visits).toBe(1);
+      await expect(page.getByLabel('Your name').count()).resolves.toBe(1);
+      expect((await sessionCookie(context, demo.url))?.value).not.toBe(before);
+
+      await reload(page);
+      const later = await readHome(page);
+      expect(later.user).toBeUndefined();
+      expect(later.flashes).toEqual([]);
+      expect(later.visits).toBe(2);
+    });
+
+    it('hides the session cookie from document.cookie', async () => {
+      const { page, context } = tab;
+      await logIn(page, demo.url, 'Ada');
+      expect(await sessionCookie(context, demo.url)).toBeDefined();
+      // document.cookie works on this page: a script's own cookie shows up in it.
+      const seen = await page.evaluate(() => {
+        document.cookie = 'probe=1; path=/';
+        return document.cookie;
+      });
+      expect(seen).toContain('probe=1');
+      expect(seen).not.toContain(COOKIE_NAME);
+    });
+
+    it('treats a cookie edited through the DevTools protocol as a fresh session, not an error', async () => {
+      const { page, context } = tab;
+      await logIn(page, demo.url, 'Ada');
+      await reload(page);
+      expect((await readHome(page)).visits).toBe(3);
+
+      const cookie = (await sessionCookie(context, demo.url))!;
+      const at = Math.floor(cookie.value.length / 2);
+      const edited = cookie.value.slice(0, at) + otherChar(cookie.value[at]!) + cookie.value.slice(at + 1);
+      const devtools = await context.newCDPSession(page);
+      // Same name and attributes, host-only (a url, no domain), as __Host- requires.
+      await devtools.send('Network.setCookie', {
+        name: COOKIE_NAME,
+        value: edited,
+        url: `${demo.url}/`,
+        path: '/',
+        secure: true,
+        httpOnly: true,
+        sameSite: 'Lax',
+        expires: cookie.expires,
+      });
+      await devtools.detach();
+      expect((await sessionCookie(context, demo.url))?.value).toBe(edited);
+
+      const response = await page.reload();
+      expect(response?.status()).toBe(200);
+      await expect(page.locator('.error').count()).resolves.toBe(0);
+      const home = await readHome(page);
+      expect(home.visits).toBe(1);
+      expect(home.user).toBeUndefined();
+      // The fresh session replaced the edited cookie.
+      const replaced = (await sessionCookie(context, demo.url))!.value;
+      expect(replaced).not.toBe(edited);
+      expect(replaced).not.toBe(cookie.value);
+    });
+
+    it('answers a session too large for a cookie with the app\'s 413 page; the session is not lost', async () => {
+      const { page, context } = tab;
+      await logIn(page, demo.url, 'Ada');
+      const before = (await sessionCookie(context, demo.url))!.value;
+
+      await open(page, `${demo.url}/big`);
+      await page.getByLabel(/^Size of the value to store/).fill('5000');
+      const response = await submit(page, 'Store it');
+      expect(response.status()).toBe(413);
+      expect(response.request().method()).toBe('POST');
+      await expect(page.locator('h1').textContent()).resolves.toBe('Too much for one cookie');
+      await expect(page.getByRole('alert').textContent()).resolves.toContain('SessionCookieTooLargeError');
+      expect((await sessionCookie(context, demo.url))?.value).toBe(before);
+
+      // Back home: still logged in, the count goes on where it was (2 after logging in).
+      await Promise.all([page.waitForEvent('load'), page.getByRole('link', { name: 'Back to the demo' }).click()]);
+      const home = await readHome(page);
+      expect(home.user).toBe('Ada');
+      expect(home.visits).toBe(3);
+    });
+  });
+
+  describe('on the memory store (SESSION_STORE=memory)', () => {
+    const demo = useDemo({ SESSION_STORE: 'memory' });
+    const tab = useContext();
+
+    it('logs out everywhere across two browser contexts of one user, and not the other user', async () => {
+      const name = uniqueName('Ada');
+      const laptop = tab.page;
+      const phoneContext = await browser.newContext();
+      const bobContext = await browser.newContext();
+      try {
+        const phone = await phoneContext.newPage();
+        const bob = await bobContext.newPage();
+        await logIn(laptop, demo.url, name);
+        await logIn(phone, demo.url, name);
+        await logIn(bob, demo.url, 'Bob');
+        const phoneSaved = await phoneContext.storageState();
+
+        expect((await submit(laptop, 'Log out everywhere')).status()).toBe(200);
+        const after = await readHome(laptop);
+        expect(after.user).toBeUndefined();
+        expect(after.flashes).toEqual(['You have logged out everywhere: 2 sessions ended.']);
+
+        await reload(phone);
+        const phoneHome = await readHome(phone);
+        expect(phoneHome.user).toBeUndefined();
+        expect(phoneHome.visits).toBe(1);
+        expect(phoneHome.flashes).toEqual([]);
+
+        // Unlike a cookie session, a copy of the phone's cookie saved before opens nothing.
+        const restored = await browser.newContext({ storageState: phoneSaved });
+        try {
+          const copy = await restored.newPage();
+          await open(copy, `${demo.url}/`);
+          expect((await readHome(copy)).user).toBeUndefined();
+        } finally {
+          await restored.close();
+        }
+
+        await reload(bob);
+        const bobHome = await readHome(bob);
+        expect(bobHome.user).toBe('Bob');
+        expect(bobHome.visits).toBe(3);
+      } finally {
+        await phoneContext.close();
+        await bobContext.close();
+      }
+    });
+
+    it('stores a value too large for a cookie, the cookie holding only an id', async () => {
+      const { page, context } = tab;
+      await logIn(page, demo.url, uniqueName('Ada'));
+      await open(page, `${demo.url}/big`);
+      await page.getByLabel(/^Size of the value to store/).fill('50000');
+      expect((await submit(page, 'Store it')).status()).toBe(200);
+      await expect(page.locator('.big-bytes').textContent()).resolves.toBe('50000');
+      expect((await sessionCookie(context, demo.url))!.value.length).toBeLessThan(200);
+    });
+  });
+});
