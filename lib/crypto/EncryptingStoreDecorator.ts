@@ -62,12 +62,20 @@ const FLAG_BASE64URL = 1;
  * the inner token, or the cookie store's JSON); the expiry is checked and the values
  * parsed afresh on every request.
  */
-const OPENED_CACHE_SIZE = 512;
+const OPENED_CACHE_SLOTS = 256;
+
 /**
- * The cache finds a token by its last characters (the end of its random tag), then
- * compares the whole token: hashing a fresh 3 KB string for a `Map` costs microseconds.
+ * The cache is direct-mapped: a token's slot comes from three characters of its end
+ * (its random GCM tag), and a hit needs the whole token to be equal. No `Map`: hashing
+ * a fresh 3 KB string and evicting in order cost more than the cache saves on a miss.
  */
-const OPENED_CACHE_KEY = 22;
+function openedSlot(token: string): number {
+  const n = token.length;
+  return n < 4
+    ? 0
+    : (token.charCodeAt(n - 2) * 4099 + token.charCodeAt(n - 3) * 67 + token.charCodeAt(n - 4)) &
+        (OPENED_CACHE_SLOTS - 1);
+}
 
 /** What opening a sealed token gave: kept in the cache of opened tokens. */
 interface OpenedToken {
@@ -112,8 +120,8 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
   readonly #valuesLabel: string;
   /** The inner store when it is exactly a `CookieSessionStore` and values are not sealed apart. */
   readonly #cookieInner: CookieSessionStore<T> | undefined;
-  /** The end of a sealed token → what the token opened to; bounded, oldest out first. */
-  readonly #opened = new Map<string, OpenedToken>();
+  /** Recently opened tokens, in {@link OPENED_CACHE_SLOTS} slots; a new one replaces the old. */
+  readonly #opened: (OpenedToken | undefined)[] = new Array<OpenedToken | undefined>(OPENED_CACHE_SLOTS).fill(undefined);
 
   /**
    * Present when the inner store can apply patches: seals the changed values and the
@@ -169,7 +177,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    * @throws SessionStoreError when the inner store's infrastructure fails.
    */
   async getSession(token: string): Promise<LoadedSessionRecord<T> | undefined> {
-    const cached = this.#opened.get(token.slice(-OPENED_CACHE_KEY));
+    const cached = this.#opened[openedSlot(token)];
     const opened = cached !== undefined && cached.token === token ? cached : await this.#openToken(token);
     if (opened === undefined || !(opened.expireTime > this.#clock.now())) {
       return undefined;
@@ -207,11 +215,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
       const innerToken = flags & FLAG_BASE64URL ? encodeBase64url(body) : textDecoder.decode(body);
       opened = { token, expireTime, innerToken, json: undefined };
     }
-    const key = token.slice(-OPENED_CACHE_KEY);
-    if (this.#opened.size >= OPENED_CACHE_SIZE && !this.#opened.has(key)) {
-      this.#opened.delete(this.#opened.keys().next().value!);
-    }
-    this.#opened.set(key, opened);
+    this.#opened[openedSlot(token)] = opened;
     return opened;
   }
 

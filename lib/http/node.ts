@@ -43,7 +43,13 @@ export function fromNodeRequest(request: IncomingMessage): RequestLike {
 export function fromNodeResponse(response: ServerResponse): HeadersLike {
   return {
     append(name: string, value: string): void {
-      response.appendHeader(name, value);
+      // appendHeader checks the header and then calls setHeader, which checks it again,
+      // when the header is not there yet: go straight to setHeader then.
+      if (response.hasHeader(name)) {
+        response.appendHeader(name, value);
+      } else {
+        response.setHeader(name, value);
+      }
     },
   };
 }

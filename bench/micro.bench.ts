@@ -1,0 +1,281 @@
+// Micro benchmark, cases (e) and (f) of the performance issue: one seal + one open of
+// the same session, through kit-session (both crypto paths), raw node:crypto AES-GCM,
+// iron-session and @fastify/secure-session. Every case runs in the same process, in
+// interleaved rounds with the order shuffled; figures are medians over rounds, and
+// ratios are taken within each round before the median.
+//
+//   node dist-bench/bench/micro.bench.js [--quick]
+
+import { createCipheriv, createDecipheriv, randomBytes, randomFillSync } from 'node:crypto';
+import fastifySecureSession from '@fastify/secure-session';
+import Fastify from 'fastify';
+import { sealData, unsealData } from 'iron-session';
+import { CookieSessionStore, EncryptingStoreDecorator, importRawKey, type CryptoPath } from 'kit-session';
+import { machine, markdownTable, QUICK, writeResult } from './lib/report.js';
+import { median, round, shuffled } from './lib/stats.js';
+
+type Values = Record<string, unknown>;
+
+interface Case {
+  /** Stable id, used in the JSON. */
+  readonly id: string;
+  /** What a reader sees. */
+  readonly label: string;
+  /** The session size this case runs on. */
+  readonly size: number;
+  /** One seal and one open. */
+  readonly op: () => unknown;
+  /** Whether `op` returns a promise. */
+  readonly async: boolean;
+}
+
+const ROUNDS = QUICK ? 15 : 40;
+const ROUND_MS = QUICK ? 40 : 100;
+const WARMUP_MS = QUICK ? 200 : 500;
+const SIZES = [200, 2048] as const;
+const HOUR = 60 * 60 * 1000;
+
+/**
+ * A session record whose serialised form, as kit-session's cookie store writes it
+ * (`{"v":values,"e":expireTime,"d":deadline}`), is exactly `size` bytes.
+ */
+function sessionOfSize(size: number): { values: Values; expireTime: number; deadline: number; json: string } {
+  const expireTime = Date.now() + 10 * HOUR;
+  const deadline = expireTime + HOUR;
+  const base: Values = { userId: 'u-1234567890', role: 'editor', visits: 42, csrf: 'x' };
+  const json = (values: Values) => JSON.stringify({ v: values, e: expireTime, d: deadline });
+  const pad = size - json(base).length;
+  if (pad < 0) {
+    throw new Error(`a session of ${size} bytes is too small for the fixture`);
+  }
+  const values = { ...base, csrf: 'x'.repeat(1 + pad) };
+  const out = json(values);
+  if (out.length !== size) {
+    throw new Error(`fixture is ${out.length} bytes, not ${size}`);
+  }
+  return { values, expireTime, deadline, json: out };
+}
+
+/** A hand-written AES-GCM cookie on node:crypto: the floor anything else is compared to. */
+function rawSealer(key: Buffer): { seal(plain: Uint8Array): string; open(token: string): Buffer | undefined } {
+  return {
+    seal(plain) {
+      const iv = randomFillSync(Buffer.allocUnsafe(12));
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const body = cipher.update(plain);
+      cipher.final();
+      return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
+    },
+    open(token) {
+      const bytes = Buffer.from(token, 'base64url');
+      if (bytes.length < 28) {
+        return undefined;
+      }
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12));
+        decipher.setAuthTag(bytes.subarray(bytes.length - 16));
+        const body = decipher.update(bytes.subarray(12, bytes.length - 16));
+        decipher.final();
+        return body;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+async function buildCases(): Promise<Case[]> {
+  const rawKey = randomBytes(32);
+  const keys = [await importRawKey(rawKey.toString('base64'))];
+  const raw = rawSealer(rawKey);
+  const ironPassword = randomBytes(32).toString('hex');
+
+  const fastify = Fastify({ logger: false });
+  await fastify.register(fastifySecureSession, { key: randomBytes(32), cookie: { path: '/' } });
+  await fastify.ready();
+
+  const kitStores = new Map<CryptoPath, EncryptingStoreDecorator<Values>>();
+  for (const path of ['auto', 'webcrypto'] as const) {
+    kitStores.set(path, new EncryptingStoreDecorator<Values>(new CookieSessionStore<Values>(), { keys, crypto: path }));
+  }
+
+  const cases: Case[] = [];
+  for (const size of SIZES) {
+    const session = sessionOfSize(size);
+    const bytes = Buffer.from(session.json);
+    const record = { values: session.values, expireTime: session.expireTime, deadline: session.deadline };
+
+    // Check every path round-trips before timing it.
+    const rawBack = raw.open(raw.seal(bytes));
+    if (rawBack === undefined || !rawBack.equals(bytes)) {
+      throw new Error('raw AES-GCM did not round-trip');
+    }
+    for (const [path, store] of kitStores) {
+      const back = await store.getSession(await store.setSession('', record));
+      if (JSON.stringify(back?.values) !== JSON.stringify(session.values)) {
+        throw new Error(`kit-session (${path}) did not round-trip`);
+      }
+    }
+    const ironBack = await unsealData<Values>(await sealData(session.values, { password: ironPassword }), {
+      password: ironPassword,
+    });
+    if (ironBack.csrf !== session.values.csrf) {
+      throw new Error('iron-session did not round-trip');
+    }
+    const fastifyBack = fastify.decodeSecureSession(
+      fastify.encodeSecureSession(fastify.createSecureSession({ ...session.values })),
+    );
+    if (fastifyBack?.get('csrf') !== session.values.csrf) {
+      throw new Error('@fastify/secure-session did not round-trip');
+    }
+
+    cases.push({
+      id: `raw-bytes-${size}`,
+      label: 'raw node:crypto AES-GCM, bytes → base64url → bytes',
+      size,
+      async: false,
+      op: () => raw.open(raw.seal(bytes)),
+    });
+    cases.push({
+      id: `raw-json-${size}`,
+      label: 'raw node:crypto AES-GCM with JSON, object → token → object',
+      size,
+      async: false,
+      op: () => JSON.parse(raw.open(raw.seal(Buffer.from(JSON.stringify(record))))!.toString()),
+    });
+    for (const [path, store] of kitStores) {
+      cases.push({
+        id: `kit-${path}-${size}`,
+        label: `kit-session, crypto '${path}' (EncryptingStoreDecorator over CookieSessionStore)`,
+        size,
+        async: true,
+        op: async () => store.getSession(await store.setSession('', record)),
+      });
+    }
+    cases.push({
+      id: `iron-${size}`,
+      label: 'iron-session sealData + unsealData',
+      size,
+      async: true,
+      op: async () =>
+        unsealData(await sealData(session.values, { password: ironPassword }), { password: ironPassword }),
+    });
+    cases.push({
+      id: `fastify-${size}`,
+      label: '@fastify/secure-session encode + decode',
+      size,
+      async: false,
+      op: () =>
+        fastify.decodeSecureSession(fastify.encodeSecureSession(fastify.createSecureSession({ ...session.values }))),
+    });
+  }
+  return cases;
+}
+
+/** Runs one case for about `ms` milliseconds; returns nanoseconds per op. */
+async function timeCase(entry: Case, ms: number): Promise<number> {
+  const batch = entry.id.startsWith('iron') ? 4 : 64;
+  let ops = 0;
+  const start = performance.now();
+  const end = start + ms;
+  let now = start;
+  if (entry.async) {
+    while (now < end) {
+      for (let i = 0; i < batch; i++) {
+        await entry.op();
+      }
+      ops += batch;
+      now = performance.now();
+    }
+  } else {
+    while (now < end) {
+      for (let i = 0; i < batch; i++) {
+        entry.op();
+      }
+      ops += batch;
+      now = performance.now();
+    }
+  }
+  return ((now - start) * 1e6) / ops;
+}
+
+/** The result of the micro benchmark, as written to `bench/results/micro.json`. */
+export interface MicroResult {
+  readonly bench: 'micro';
+  readonly machine: Record<string, unknown>;
+  readonly rounds: number;
+  readonly roundMs: number;
+  readonly cases: readonly {
+    id: string;
+    label: string;
+    size: number;
+    usPerOp: number;
+    opsPerSec: number;
+    /** Median over rounds of this case's time divided by the raw bytes round trip's. */
+    costVsRawBytes: number;
+    /** Median over rounds of this case's time divided by the raw JSON round trip's. */
+    costVsRawJson: number;
+    /** Median over rounds of iron-session's time divided by this case's. */
+    speedupVsIron: number;
+  }[];
+}
+
+async function main(): Promise<void> {
+  const cases = await buildCases();
+  for (const entry of cases) {
+    await timeCase(entry, WARMUP_MS);
+  }
+  const perRound = new Map<string, number[]>(cases.map((entry) => [entry.id, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const entry of shuffled(cases)) {
+      perRound.get(entry.id)!.push(await timeCase(entry, ROUND_MS));
+    }
+    if ((round + 1) % 5 === 0) {
+      process.stderr.write(`micro: round ${round + 1}/${ROUNDS}\n`);
+    }
+  }
+
+  const ratio = (id: string, baseId: string, invert = false) => {
+    const a = perRound.get(id)!;
+    const b = perRound.get(baseId)!;
+    return median(a.map((ns, i) => (invert ? b[i]! / ns : ns / b[i]!)));
+  };
+  const result: MicroResult = {
+    bench: 'micro',
+    machine: machine(),
+    rounds: ROUNDS,
+    roundMs: ROUND_MS,
+    cases: cases.map((entry) => {
+      const ns = median(perRound.get(entry.id)!);
+      return {
+        id: entry.id,
+        label: entry.label,
+        size: entry.size,
+        usPerOp: round(ns / 1000),
+        opsPerSec: Math.round(1e9 / ns),
+        costVsRawBytes: round(ratio(entry.id, `raw-bytes-${entry.size}`)),
+        costVsRawJson: round(ratio(entry.id, `raw-json-${entry.size}`)),
+        speedupVsIron: round(ratio(entry.id, `iron-${entry.size}`, true)),
+      };
+    }),
+  };
+  writeResult('micro.json', result);
+
+  console.log(`\nseal + open of one session (${ROUNDS} rounds × ${ROUND_MS} ms, medians)\n`);
+  console.log(
+    markdownTable(
+      ['size', 'case', 'µs/op', 'ops/s', '× raw bytes', '× raw JSON', 'iron ÷ this'],
+      result.cases.map((c) => [
+        `${c.size} B`,
+        c.label,
+        c.usPerOp,
+        c.opsPerSec.toLocaleString('en-US'),
+        c.costVsRawBytes,
+        c.costVsRawJson,
+        c.speedupVsIron,
+      ]),
+    ),
+  );
+}
+
+await main();

@@ -1,0 +1,282 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import pg from 'pg';
+import { EncryptingStoreDecorator, importRawKey, isOwnerIndexedStore, isPatchableStore, SessionStoreError } from 'kit-session';
+import { DEFAULT_SESSION_TABLE, PostgresSessionStore, sessionTableSql } from 'kit-session/postgres';
+import { FakeClock } from '../../support/FakeClock.js';
+import { DATABASE_URL, describeManagerScenarios, describeWith, uniqueName } from '../../support/services.js';
+import { describeStoreContract, type ContractValues } from '../../support/storeContract.js';
+
+const HOUR = 60 * 60 * 1000;
+const root = path.resolve(__dirname, '../../..');
+
+function newId(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+describe(PostgresSessionStore, () => {
+  // Building a store needs a pool object, not a connection.
+  const idle = new pg.Pool({ connectionString: DATABASE_URL });
+
+  afterAll(async () => {
+    await idle.end();
+  });
+
+  it.each([
+    ['a table name with a space', { table: 'my sessions' }],
+    ['a table name with a quote', { table: 'a"b' }],
+    ['a table name starting with a digit', { table: '1sessions' }],
+    ['a table name of 49 characters', { table: 's'.repeat(49) }],
+    ['an empty table name', { table: '' }],
+    ['a schema with a dot', { schema: 'a.b' }],
+    ['a timeout of 0', { timeout: 0 }],
+    ['a cleanupInterval of 0', { cleanupInterval: 0 }],
+    ['an onCleanupError that is not a function', { onCleanupError: 'log' as unknown as () => void }],
+  ])('rejects %s with TypeError when built', (_label, options) => {
+    expect(() => new PostgresSessionStore(idle, options)).toThrow(TypeError);
+  });
+
+  it('rejects a pool without query with TypeError when built', () => {
+    expect(() => new PostgresSessionStore({} as pg.Pool)).toThrow(TypeError);
+  });
+
+  it('offers both optional abilities', () => {
+    const store = new PostgresSessionStore(idle);
+    expect(isPatchableStore(store)).toBe(true);
+    expect(isOwnerIndexedStore(store)).toBe(true);
+  });
+
+  it('documents its schema: quoted names, an expiry index and an owner index', () => {
+    const sql = sessionTableSql({ table: 'app_sessions', schema: 'auth' });
+    expect(sql).toContain('CREATE TABLE IF NOT EXISTS "auth"."app_sessions"');
+    expect(sql).toContain('"app_sessions_expiry_idx" ON "auth"."app_sessions" (least(expire_time, deadline))');
+    expect(sql).toContain('"app_sessions_owner_idx" ON "auth"."app_sessions" (owner)');
+    expect(sessionTableSql()).toContain(`"${DEFAULT_SESSION_TABLE}"`);
+    expect(() => sessionTableSql({ table: 'x; DROP TABLE y' })).toThrow(TypeError);
+  });
+
+  it('rejects a save under an id that is not base64url with TypeError, before any query', async () => {
+    const store = new PostgresSessionStore(idle);
+    const record = { values: {}, expireTime: Date.now() + HOUR, deadline: Date.now() + HOUR };
+    await expect(store.setSession('not an id', record)).rejects.toThrow(TypeError);
+    await expect(store.patchSession('', { ...record, set: {}, unset: [] })).rejects.toThrow(TypeError);
+    expect(idle.totalCount).toBe(0);
+  });
+
+  it('its cleanup timer does not keep the process alive', () => {
+    // A separate node process builds a store with a cleanup interval and has nothing
+    // else to do: it must exit on its own. (The compiled package is built by the
+    // suite's global setup.)
+    const script = `
+      import pg from 'pg';
+      import { PostgresSessionStore } from 'kit-session/postgres';
+      new PostgresSessionStore(new pg.Pool({ connectionString: process.env.DATABASE_URL }), { cleanupInterval: 50 });
+      setTimeout(() => process.stdout.write('built'), 100);
+    `;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('built');
+    expect(result.status).toBe(0);
+  });
+});
+
+describeWith('postgres', 'PostgresSessionStore on a PostgreSQL table', () => {
+  const table = uniqueName('kit_sessions');
+  let pool: pg.Pool;
+
+  beforeAll(async () => {
+    pool = new pg.Pool({ connectionString: DATABASE_URL });
+    await new PostgresSessionStore(pool, { table }).createTable();
+  });
+
+  afterAll(async () => {
+    await pool.query(`DROP TABLE IF EXISTS "${table}"`);
+    await pool.end();
+  });
+
+  const dump = async () => JSON.stringify((await pool.query(`SELECT * FROM "${table}"`)).rows);
+  const empty = async () => {
+    await pool.query(`DELETE FROM "${table}"`);
+  };
+
+  describeStoreContract('PostgresSessionStore', () => {
+    const clock = new FakeClock();
+    return {
+      store: new PostgresSessionStore<ContractValues>(pool, { table }, clock),
+      clock,
+      serverSide: true,
+      dump,
+      close: empty,
+    };
+  });
+
+  describeStoreContract('EncryptingStoreDecorator(PostgresSessionStore, encryptValues)', async () => {
+    const clock = new FakeClock();
+    const keys = [await importRawKey(randomBytes(32).toString('base64'))];
+    const inner = new PostgresSessionStore<ContractValues>(pool, { table }, clock);
+    return {
+      store: new EncryptingStoreDecorator(inner, { keys, encryptValues: true }, clock),
+      clock,
+      serverSide: true,
+      encryptsValues: true,
+      dump,
+      close: empty,
+    };
+  });
+
+  describeManagerScenarios('PostgresSessionStore', () => ({ store: new PostgresSessionStore(pool, { table }), close: empty }));
+
+  describe('what lies in the table', () => {
+    let clock: FakeClock;
+    let store: PostgresSessionStore<ContractValues>;
+
+    beforeEach(() => {
+      clock = new FakeClock();
+      store = new PostgresSessionStore(pool, { table }, clock);
+    });
+
+    afterEach(empty);
+
+    it('createTable can run again: the schema uses IF NOT EXISTS', async () => {
+      await expect(store.createTable()).resolves.toBeUndefined();
+      const { rows } = await pool.query<{ indexname: string }>(
+        'SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY indexname',
+        [table],
+      );
+      expect(rows.map((row) => row.indexname)).toEqual([`${table}_expiry_idx`, `${table}_owner_idx`, `${table}_pkey`]);
+    });
+
+    it('createTable is safe when several app instances start at once on a fresh database', async () => {
+      const fresh = uniqueName('kit_fresh');
+      try {
+        await Promise.all(Array.from({ length: 5 }, () => new PostgresSessionStore(pool, { table: fresh }).createTable()));
+        const { rowCount } = await pool.query('SELECT 1 FROM pg_tables WHERE tablename = $1', [fresh]);
+        expect(rowCount).toBe(1);
+      } finally {
+        await pool.query(`DROP TABLE IF EXISTS "${fresh}"`);
+      }
+    });
+
+    it('one row per session: token, jsonb values, timestamptz expiry and deadline, owner', async () => {
+      const id = newId();
+      const expireTime = clock.now() + HOUR + 123;
+      await store.setSession(id, { values: { a: [1, 'two'] }, expireTime, deadline: expireTime + HOUR }, 'ada');
+      const { rows } = await pool.query(`SELECT * FROM "${table}"`);
+      expect(rows).toEqual([
+        { token: id, data: { a: [1, 'two'] }, expire_time: new Date(expireTime), deadline: new Date(expireTime + HOUR), owner: 'ada' },
+      ]);
+    });
+
+    it('never returns an expired row, however long it stays; deleteExpired removes just those', async () => {
+      const short = newId();
+      const long = newId();
+      await store.setSession(short, { values: {}, expireTime: clock.now() + 1000, deadline: clock.now() + HOUR });
+      await store.setSession(long, { values: {}, expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR });
+      clock.advance(1000);
+      await expect(store.getSession(short)).resolves.toBeUndefined();
+      await expect(store.getSession(long)).resolves.toBeDefined();
+
+      await expect(store.deleteExpired()).resolves.toBe(1);
+      const { rows } = await pool.query<{ token: string }>(`SELECT token FROM "${table}"`);
+      expect(rows.map((row) => row.token)).toEqual([long]);
+      await expect(store.deleteExpired()).resolves.toBe(0);
+    });
+
+    it('cleanupInterval deletes expired rows on its own until stopped', async () => {
+      const expired = newId();
+      await store.setSession(expired, { values: {}, expireTime: clock.now() + 1000, deadline: clock.now() + 1000 });
+      clock.advance(1000);
+      const cleaning = new PostgresSessionStore(pool, { table, cleanupInterval: 20 }, clock);
+      try {
+        for (let i = 0; i < 1500; i++) {
+          const { rowCount } = await pool.query(`SELECT 1 FROM "${table}" WHERE token = $1`, [expired]);
+          if (rowCount === 0) {
+            break;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        const { rowCount } = await pool.query(`SELECT 1 FROM "${table}" WHERE token = $1`, [expired]);
+        expect(rowCount).toBe(0);
+      } finally {
+        cleaning.stopCleanup();
+        cleaning.stopCleanup();
+      }
+    });
+
+    it('a failing scheduled cleanup is reported to onCleanupError, never as an unhandled rejection', async () => {
+      let report!: (error: SessionStoreError) => void;
+      const reported = new Promise<SessionStoreError>((resolve) => {
+        report = resolve;
+      });
+      const broken = new PostgresSessionStore(pool, {
+        table: uniqueName('missing_table'),
+        cleanupInterval: 20,
+        onCleanupError: report,
+      });
+      try {
+        const error = await reported;
+        expect(error).toBeInstanceOf(SessionStoreError);
+        expect(error.code).toBe('ERR_SESSION_STORE');
+        expect((error.cause as { code?: string }).code).toBe('42P01');
+      } finally {
+        broken.stopCleanup();
+      }
+    });
+
+    it('a patch is one atomic UPDATE: 50 concurrent patches through a pool of 10 connections keep every key', async () => {
+      const id = newId();
+      const expiry = { expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR };
+      await store.setSession(id, { values: { base: 0 }, ...expiry });
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          store.patchSession(id, { set: { [`k${i}`]: i }, unset: i > 0 ? [`k${i - 1}-never`] : ['base'], ...expiry }),
+        ),
+      );
+      expect(results.every((result) => result === id)).toBe(true);
+      const loaded = await store.getSession(id);
+      expect(Object.keys(loaded!.values).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `k${i}`).sort());
+    });
+
+    it('keeps numbers, unicode and __proto__ as given', async () => {
+      const id = newId();
+      const values = JSON.parse('{"__proto__": {"polluted": true}, "unicode": "é😀", "big": 9007199254740991, "f": 0.30000000000000004}') as ContractValues;
+      await store.setSession(id, { values, expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR });
+      const loaded = await store.getSession(id);
+      expect(loaded?.values).toEqual(values);
+      expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+    });
+
+    it('a value PostgreSQL cannot keep in jsonb (U+0000) rejects with SessionStoreError, without the value in the cause', async () => {
+      const id = newId();
+      const secret = `secret-${newId()}\u0000`;
+      const failure = await store
+        .setSession(id, { values: { secret }, expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR })
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(SessionStoreError);
+      const cause = (failure as SessionStoreError).cause as Record<string, unknown>;
+      expect(JSON.stringify({ ...cause, message: (cause as unknown as Error).message })).not.toContain(secret.slice(0, 20));
+      await expect(store.getSession(id)).resolves.toBeUndefined();
+    });
+
+    it('a table in its own schema', async () => {
+      const schema = uniqueName('kit_schema');
+      await pool.query(`CREATE SCHEMA "${schema}"`);
+      try {
+        const inSchema = new PostgresSessionStore<ContractValues>(pool, { schema, table: 'sessions' }, clock);
+        await inSchema.createTable();
+        const id = newId();
+        await inSchema.setSession(id, { values: { a: 1 }, expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR });
+        await expect(inSchema.getSession(id)).resolves.toMatchObject({ values: { a: 1 } });
+        await expect(store.getSession(id)).resolves.toBeUndefined();
+      } finally {
+        await pool.query(`DROP SCHEMA "${schema}" CASCADE`);
+      }
+    });
+  });
+});

@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { Cluster } from 'ioredis';
+import { EncryptingStoreDecorator, importRawKey } from 'kit-session';
+import { RedisSessionStore } from 'kit-session/redis';
+import { FakeClock } from '../../support/FakeClock.js';
+import { deleteRedisKeys, dumpRedis, startRedisCluster, type RedisClusterProcesses } from '../../support/redisCluster.js';
+import { describeManagerScenarios, describeWith, uniqueName } from '../../support/services.js';
+import { describeStoreContract, type ContractValues } from '../../support/storeContract.js';
+
+const HOUR = 60 * 60 * 1000;
+
+describeWith('redis-binaries', 'RedisSessionStore on a three-node Redis Cluster', () => {
+  let processes: RedisClusterProcesses;
+  let cluster: Cluster;
+
+  beforeAll(async () => {
+    processes = await startRedisCluster();
+    cluster = new Cluster([...processes.nodes], { redisOptions: { maxRetriesPerRequest: 1 } });
+    cluster.on('error', () => {});
+    if (cluster.status !== 'ready') {
+      await once(cluster, 'ready');
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    await cluster?.quit();
+    await processes?.stop();
+  }, 60_000);
+
+  const prefixOf = () => `${uniqueName('kit-session-test')}:`;
+
+  describeStoreContract('RedisSessionStore (Cluster)', () => {
+    const clock = new FakeClock();
+    const prefix = prefixOf();
+    return {
+      store: new RedisSessionStore<ContractValues>(cluster, { prefix }, clock),
+      clock,
+      serverSide: true,
+      dump: () => dumpRedis(cluster, prefix),
+      close: () => deleteRedisKeys(cluster, prefix),
+    };
+  });
+
+  describeStoreContract('EncryptingStoreDecorator(RedisSessionStore (Cluster), encryptValues)', async () => {
+    const clock = new FakeClock();
+    const prefix = prefixOf();
+    const keys = [await importRawKey(randomBytes(32).toString('base64'))];
+    const inner = new RedisSessionStore<ContractValues>(cluster, { prefix }, clock);
+    return {
+      store: new EncryptingStoreDecorator(inner, { keys, encryptValues: true }, clock),
+      clock,
+      serverSide: true,
+      encryptsValues: true,
+      dump: () => dumpRedis(cluster, prefix),
+      close: () => deleteRedisKeys(cluster, prefix),
+    };
+  });
+
+  describeManagerScenarios('RedisSessionStore (Cluster)', () => {
+    const prefix = prefixOf();
+    return { store: new RedisSessionStore(cluster, { prefix }), close: () => deleteRedisKeys(cluster, prefix) };
+  });
+
+  it('ends every session of one owner when the sessions and the owner index sit on different nodes', async () => {
+    const clock = new FakeClock();
+    const prefix = prefixOf();
+    const store = new RedisSessionStore<ContractValues>(cluster, { prefix }, clock);
+
+    // Pick one session id per node, so the owner index cannot share a node with all.
+    const slots = (await cluster.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+    const nodeOf = async (key: string) => {
+      const slot = Number(await cluster.call('CLUSTER', 'KEYSLOT', key));
+      return slots.find(([from, to]) => slot >= from && slot <= to)![2][1];
+    };
+    const idsByNode = new Map<number, string>();
+    while (idsByNode.size < 3) {
+      const id = randomBytes(32).toString('base64url');
+      const port = await nodeOf(`${prefix}${id}`);
+      if (!idsByNode.has(port)) {
+        idsByNode.set(port, id);
+      }
+    }
+    const record = { values: { u: 'ada' }, expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR };
+    for (const id of idsByNode.values()) {
+      await store.setSession(id, record, 'ada');
+    }
+    const other = randomBytes(32).toString('base64url');
+    await store.setSession(other, { ...record, values: { u: 'bob' } }, 'bob');
+
+    try {
+      await expect(store.deleteOwnerSessions('ada')).resolves.toBe(3);
+      for (const id of idsByNode.values()) {
+        await expect(store.getSession(id)).resolves.toBeUndefined();
+      }
+      await expect(store.getSession(other)).resolves.toMatchObject({ values: { u: 'bob' } });
+    } finally {
+      await deleteRedisKeys(cluster, prefix);
+    }
+  });
+});

@@ -1,0 +1,385 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import {
+  EncryptingStoreDecorator,
+  importRawKey,
+  isOwnerIndexedStore,
+  isPatchableStore,
+  SessionManager,
+  type SessionRecord,
+} from 'kit-session';
+import { RedisSessionStore } from 'kit-session/redis';
+import { FakeClock } from '../../support/FakeClock.js';
+import { deleteRedisKeys, dumpRedis, redisKeys } from '../../support/redisCluster.js';
+import {
+  type AppValues,
+  Browser,
+  COOKIE_NAME,
+  describeManagerScenarios,
+  describeWith,
+  REDIS_URL,
+  uniqueName,
+} from '../../support/services.js';
+import { describeStoreContract, type ContractValues } from '../../support/storeContract.js';
+
+const HOUR = 60 * 60 * 1000;
+
+function newId(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+function connect(): Redis {
+  const client = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  client.on('error', () => {
+    // Connection trouble shows up as rejected commands, which the tests check.
+  });
+  return client;
+}
+
+describe(RedisSessionStore, () => {
+  // Building a store needs a client object, not a connection.
+  const idle = new Redis({ lazyConnect: true });
+
+  it.each([
+    ['a timeout of 0', { timeout: 0 }],
+    ['a negative timeout', { timeout: -1 }],
+    ['an infinite timeout', { timeout: Number.POSITIVE_INFINITY }],
+    ['a prefix that is not a string', { prefix: 42 as unknown as string }],
+  ])('rejects %s with TypeError when built', (_label, options) => {
+    expect(() => new RedisSessionStore(idle, options)).toThrow(TypeError);
+  });
+
+  it('rejects a client that is not ioredis with TypeError when built', () => {
+    expect(() => new RedisSessionStore({} as Redis)).toThrow(TypeError);
+  });
+
+  it('offers both optional abilities', () => {
+    const store = new RedisSessionStore(idle);
+    expect(isPatchableStore(store)).toBe(true);
+    expect(isOwnerIndexedStore(store)).toBe(true);
+  });
+
+  it('rejects a save under an id that is not base64url with TypeError, and sends nothing', async () => {
+    const store = new RedisSessionStore(idle);
+    const record = { values: {}, expireTime: Date.now() + HOUR, deadline: Date.now() + HOUR };
+    await expect(store.setSession('not an id', record)).rejects.toThrow(TypeError);
+    await expect(store.patchSession('', { ...record, set: {}, unset: [] })).rejects.toThrow(TypeError);
+    expect(idle.status).toBe('wait');
+  });
+});
+
+describeWith('redis', 'RedisSessionStore on one Redis server', () => {
+  let client: Redis;
+
+  beforeAll(() => {
+    client = connect();
+  });
+
+  afterAll(async () => {
+    await client.quit();
+  });
+
+  function fixture(encrypt: false): () => Promise<{ store: RedisSessionStore<ContractValues>; clock: FakeClock; prefix: string }>;
+  function fixture(encrypt: true): () => Promise<{ store: EncryptingStoreDecorator<ContractValues>; clock: FakeClock; prefix: string }>;
+  function fixture(encrypt: boolean) {
+    return async () => {
+      const clock = new FakeClock();
+      const prefix = `${uniqueName('kit-session-test')}:`;
+      const inner = new RedisSessionStore<ContractValues>(client, { prefix }, clock);
+      if (!encrypt) {
+        return { store: inner, clock, prefix };
+      }
+      const keys = [await importRawKey(randomBytes(32).toString('base64'))];
+      return { store: new EncryptingStoreDecorator(inner, { keys, encryptValues: true }, clock), clock, prefix };
+    };
+  }
+
+  describeStoreContract('RedisSessionStore', async () => {
+    const { store, clock, prefix } = await fixture(false)();
+    return {
+      store,
+      clock,
+      serverSide: true,
+      dump: () => dumpRedis(client, prefix),
+      close: () => deleteRedisKeys(client, prefix),
+    };
+  });
+
+  describeStoreContract('EncryptingStoreDecorator(RedisSessionStore, encryptValues)', async () => {
+    const { store, clock, prefix } = await fixture(true)();
+    return {
+      store,
+      clock,
+      serverSide: true,
+      encryptsValues: true,
+      dump: () => dumpRedis(client, prefix),
+      close: () => deleteRedisKeys(client, prefix),
+    };
+  });
+
+  describeManagerScenarios('RedisSessionStore', () => {
+    const prefix = `${uniqueName('kit-session-test')}:`;
+    return { store: new RedisSessionStore(client, { prefix }), close: () => deleteRedisKeys(client, prefix) };
+  });
+
+  describe('what lies in Redis', () => {
+    let clock: FakeClock;
+    let prefix: string;
+    let store: RedisSessionStore<ContractValues>;
+
+    beforeEach(() => {
+      clock = new FakeClock();
+      prefix = `${uniqueName('kit-session-test')}:`;
+      store = new RedisSessionStore(client, { prefix }, clock);
+    });
+
+    afterEach(async () => {
+      await deleteRedisKeys(client, prefix);
+    });
+
+    const record = (values: ContractValues, ttl = HOUR): SessionRecord<ContractValues> => ({
+      values,
+      expireTime: clock.now() + ttl,
+      deadline: clock.now() + 2 * ttl,
+    });
+
+    it('keeps a session under its prefix with a PX expiry counted by the store clock, not Redis time', async () => {
+      // The fake clock stands at 2026-01-01, whatever the real date: the key still lives
+      // exactly as long as the session has left by that clock.
+      const id = newId();
+      await store.setSession(id, record({ a: 1 }, 10_000));
+      const ttl = await client.pttl(`${prefix}${id}`);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(10_000);
+      expect(await redisKeys(client, prefix)).toEqual([`${prefix}${id}`]);
+    });
+
+    it('writes nothing for a record that has already ended, and drops what was there', async () => {
+      const id = newId();
+      await store.setSession(id, record({ a: 1 }));
+      await store.setSession(id, { values: { a: 2 }, expireTime: clock.now(), deadline: clock.now() + HOUR });
+      await expect(client.exists(`${prefix}${id}`)).resolves.toBe(0);
+    });
+
+    it('keeps values that JSON re-encoding in Lua would change: empty arrays, long numbers, __proto__', async () => {
+      const id = newId();
+      await store.setSession(id, record({ empty: [], precise: 0.1 + 0.2, big: 2 ** 53 - 1, nested: { list: [] } }));
+      const values = JSON.parse('{"__proto__": {"polluted": true}, "unicode": "é😀"}') as ContractValues;
+      await store.patchSession(id, { set: values, unset: [], expireTime: clock.now() + HOUR, deadline: clock.now() + 2 * HOUR });
+      const loaded = await store.getSession(id);
+      expect(loaded?.values).toEqual({
+        empty: [],
+        precise: 0.1 + 0.2,
+        big: 2 ** 53 - 1,
+        nested: { list: [] },
+        ...values,
+      });
+      expect(Object.getPrototypeOf(loaded?.values)).toBe(Object.prototype);
+      expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+    });
+
+    it('a patch moves the expiry: PX and the stored expiry follow the new one', async () => {
+      const id = newId();
+      await store.setSession(id, record({ a: 1 }, 10_000));
+      await store.patchSession(id, { set: {}, unset: [], expireTime: clock.now() + HOUR, deadline: clock.now() + 2 * HOUR });
+      expect(await client.pttl(`${prefix}${id}`)).toBeGreaterThan(10_000);
+      await expect(store.getSession(id)).resolves.toMatchObject({ expireTime: clock.now() + HOUR });
+    });
+
+    it('files owners in a sorted set scored by deadline, with a TTL, and prunes entries whose deadline has long passed', async () => {
+      const first = newId();
+      await store.setSession(first, record({ u: 'ada' }, 1000), 'ada');
+      const ownerKey = `${prefix}owner:ada`;
+      await expect(client.zscore(ownerKey, first)).resolves.toBe(String(clock.now() + 2000));
+      expect(await client.pttl(ownerKey)).toBeGreaterThan(0);
+
+      clock.advance(HOUR);
+      const second = newId();
+      await store.setSession(second, record({ u: 'ada' }), 'ada');
+      await expect(client.zrange(ownerKey, '0', '-1')).resolves.toEqual([second]);
+    });
+
+    it('an owner may be any string, the empty one included', async () => {
+      for (const owner of ['', 'user:{42}', 'ünï cødé', 'x'.repeat(500)]) {
+        const id = newId();
+        await store.setSession(id, record({}), owner);
+        await expect(store.deleteOwnerSessions(owner)).resolves.toBe(1);
+        await expect(store.getSession(id)).resolves.toBeUndefined();
+      }
+    });
+
+    it('the empty owner survives a patch, and a patch without owner drops the owner', async () => {
+      const id = newId();
+      const later = { expireTime: clock.now() + HOUR, deadline: clock.now() + 2 * HOUR };
+      await store.setSession(id, record({}), '');
+      await store.patchSession(id, { set: { a: 1 }, unset: [], owner: '', ...later });
+      await expect(client.hget(`${prefix}${id}`, 'o')).resolves.toBe('');
+      await store.patchSession(id, { set: { a: 2 }, unset: [], ...later });
+      await expect(client.hget(`${prefix}${id}`, 'o')).resolves.toBeNull();
+      await expect(store.deleteOwnerSessions('')).resolves.toBe(0);
+      await expect(store.getSession(id)).resolves.toMatchObject({ values: { a: 2 } });
+    });
+
+    it('saves and patches a session of thousands of values (written in chunks by the scripts)', async () => {
+      const id = newId();
+      const values = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`key${i}`, i]));
+      await store.setSession(id, record(values), 'ada');
+      const set = Object.fromEntries(Array.from({ length: 1500 }, (_, i) => [`new${i}`, [i]]));
+      const unset = Array.from({ length: 1200 }, (_, i) => `key${i}`);
+      await store.patchSession(id, { set, unset, owner: 'ada', expireTime: clock.now() + HOUR, deadline: clock.now() + 2 * HOUR });
+      const loaded = await store.getSession(id);
+      const expected = { ...Object.fromEntries(Array.from({ length: 1800 }, (_, i) => [`key${i + 1200}`, i + 1200])), ...set };
+      expect(loaded?.values).toEqual(expected);
+      await expect(store.deleteOwnerSessions('ada')).resolves.toBe(1);
+    });
+
+    it('a session that another save moved to a new owner is not deleted with its old owner, even by a patch', async () => {
+      const id = newId();
+      await store.setSession(id, record({}), 'ada');
+      await store.patchSession(id, { set: {}, unset: [], owner: 'bob', expireTime: clock.now() + HOUR, deadline: clock.now() + 2 * HOUR });
+      await expect(store.deleteOwnerSessions('ada')).resolves.toBe(0);
+      await expect(store.getSession(id)).resolves.toBeDefined();
+      await expect(store.deleteOwnerSessions('bob')).resolves.toBe(1);
+      await expect(store.getSession(id)).resolves.toBeUndefined();
+    });
+
+    it('a patch with a later deadline than the owner index covers extends the index first', async () => {
+      const id = newId();
+      await store.setSession(id, record({}, 1000), 'ada');
+      const later = clock.now() + 10 * HOUR;
+      await store.patchSession(id, { set: { n: 1 }, unset: [], owner: 'ada', expireTime: later, deadline: later });
+      await expect(client.zscore(`${prefix}owner:ada`, id)).resolves.toBe(String(later));
+    });
+  });
+
+  describe('round trips', () => {
+    // MONITOR reports every command the server runs, with the connection it came from;
+    // commands a script runs are reported as coming from "lua" and are not counted.
+    let monitor: Awaited<ReturnType<Redis['monitor']>>;
+    let seen: string[][] = [];
+    let address: string;
+    let prefix: string;
+    let store: RedisSessionStore<ContractValues>;
+    let clock: FakeClock;
+    let own: Redis;
+
+    beforeAll(async () => {
+      own = connect();
+      const info = await own.client('INFO');
+      address = /\baddr=(\S+)/.exec(String(info))![1]!;
+      const base = connect();
+      monitor = await base.monitor();
+      await base.quit();
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (source === address) {
+          seen.push(args);
+        }
+      });
+    });
+
+    afterAll(async () => {
+      monitor.disconnect();
+      await own.quit();
+    });
+
+    beforeEach(() => {
+      clock = new FakeClock();
+      prefix = `${uniqueName('kit-session-test')}:`;
+      store = new RedisSessionStore(own, { prefix }, clock);
+    });
+
+    afterEach(async () => {
+      await deleteRedisKeys(client, prefix);
+    });
+
+    /** Waits until the monitor has reported every command this connection sent so far. */
+    async function caughtUp(): Promise<void> {
+      const marker = `marker-${newId()}`;
+      await own.echo(marker);
+      for (let i = 0; i < 3000 && !seen.some((args) => args[1] === marker); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      if (!seen.some((args) => args[1] === marker)) {
+        throw new Error('MONITOR did not report the marker');
+      }
+    }
+
+    /** The commands `work` sent, in order. */
+    async function commandsOf(work: () => Promise<unknown>): Promise<string[]> {
+      await caughtUp();
+      seen = [];
+      await work();
+      await caughtUp();
+      return seen.filter((args) => !String(args[1]).startsWith('marker-')).map((args) => String(args[0]).toLowerCase());
+    }
+
+    it('a load is one HGETALL; a save, a patch and a delete are one command each', async () => {
+      const id = newId();
+      const expiry = { expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR };
+      // Let the node learn the scripts first (EVALSHA, then EVAL once).
+      await store.setSession(newId(), { values: {}, ...expiry });
+      await store.patchSession(newId(), { set: {}, unset: [], ...expiry });
+
+      await expect(commandsOf(() => store.setSession(id, { values: { a: 1 }, ...expiry }))).resolves.toEqual(['evalsha']);
+      await expect(commandsOf(() => store.getSession(id))).resolves.toEqual(['hgetall']);
+      await expect(
+        commandsOf(() => store.patchSession(id, { set: { b: 2 }, unset: ['a'], ...expiry })),
+      ).resolves.toEqual(['evalsha']);
+      await expect(commandsOf(() => store.deleteSession(id))).resolves.toEqual(['del']);
+    });
+
+    it('with an owner: a new session is two commands, a patch of a logged-in session one', async () => {
+      const id = newId();
+      const expiry = { expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR };
+      await store.setSession(newId(), { values: {}, ...expiry }, 'warm-up');
+
+      await expect(commandsOf(() => store.setSession(id, { values: {}, ...expiry }, 'ada'))).resolves.toEqual([
+        'evalsha',
+        'evalsha',
+      ]);
+      await expect(
+        commandsOf(() => store.patchSession(id, { set: { n: 1 }, unset: [], owner: 'ada', ...expiry })),
+      ).resolves.toEqual(['evalsha']);
+    });
+  });
+
+  describe('two app servers, one Redis', () => {
+    for (const encrypted of [false, true]) {
+      it(`log in through the first, read and log out through the second, gone through the first${encrypted ? ' (encrypted)' : ''}`, async () => {
+        const prefix = `${uniqueName('kit-session-test')}:`;
+        const clients = [connect(), connect()];
+        const keys = [await importRawKey(randomBytes(32).toString('base64'))];
+        const [first, second] = clients.map((appClient) => {
+          const inner = new RedisSessionStore<AppValues>(appClient, { prefix });
+          const store = encrypted
+            ? new EncryptingStoreDecorator(inner, { keys, encryptValues: true, cookieName: COOKIE_NAME })
+            : inner;
+          return new SessionManager<AppValues>(store, { ownerKey: 'userId' });
+        }) as [SessionManager<AppValues>, SessionManager<AppValues>];
+        try {
+          const throughFirst = new Browser(first);
+          await throughFirst.request((context) => {
+            first.renewToken(context);
+            first.setValue(context, 'userId', 'ada');
+          });
+          const cookie = throughFirst.cookie;
+          expect(cookie).toBeDefined();
+
+          const throughSecond = new Browser(second, cookie);
+          const read = await throughSecond.load();
+          expect(second.getValue(read, 'userId')).toBe('ada');
+
+          await throughSecond.request((context) => second.destroyValues(context));
+          expect(throughSecond.cookie).toBeUndefined();
+
+          const again = await new Browser(first, cookie).load();
+          expect(first.getStatus(again)).toBe('new');
+          expect(first.getValue(again, 'userId')).toBeUndefined();
+        } finally {
+          await deleteRedisKeys(client, prefix);
+          await Promise.all(clients.map((appClient) => appClient.quit()));
+        }
+      });
+    }
+  });
+});

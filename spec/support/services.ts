@@ -1,0 +1,376 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import {
+  Context,
+  EncryptingStoreDecorator,
+  importRawKey,
+  isOwnerIndexedStore,
+  type SessionManagerOptions,
+  SessionManager,
+  type SessionStore,
+} from 'kit-session';
+import { randomBytes } from 'node:crypto';
+
+// ---------------------------------------------------------------------------------
+// Which services answer
+// ---------------------------------------------------------------------------------
+
+/** The Redis the integration tests use: `REDIS_URL`, else the local default. */
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The PostgreSQL database the integration tests use: `DATABASE_URL`, else the local default. */
+export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** Under `CI=true`, a service that does not answer fails the suite instead of skipping it. */
+export const IN_CI = /^(true|1)$/i.test(process.env.CI ?? '');
+
+/**
+ * - `redis`: the server at `REDIS_URL` answers PING;
+ * - `postgres`: the database at `DATABASE_URL` answers `SELECT 1`;
+ * - `redis-binaries`: `redis-server` and `redis-cli` run here, so a test can start its
+ *   own servers (the three-node Cluster, the server stopped mid-traffic).
+ */
+export type Service = 'redis' | 'postgres' | 'redis-binaries';
+
+/** Whether a service answers, and if not, why. */
+export type ServiceStatus = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+const root = path.resolve(__dirname, '../..');
+
+// Each probe runs in a child node process with the project's own clients (ioredis, pg),
+// so it sees exactly what the tests will: the same URL parsing, auth and database.
+// It is synchronous (spawnSync) because jest registers describe blocks synchronously
+// while it loads a test file: whether a block is skipped must be known by then, and a
+// beforeAll is too late to skip. A bounded connect timeout keeps a dead host from
+// stalling collection.
+const PROBES: Record<'redis' | 'postgres', string> = {
+  redis: `
+const { Redis } = require('ioredis');
+const client = new Redis(process.env.PROBE_URL, {
+  lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false,
+});
+let last;
+client.on('error', (error) => { last = error; });
+client.connect().then(() => client.ping()).then(
+  () => { client.disconnect(); process.exit(0); },
+  (error) => { const why = last || error; process.stderr.write(String((why && why.message) || why)); process.exit(1); },
+);`,
+  postgres: `
+const { Client } = require('pg');
+const client = new Client({ connectionString: process.env.PROBE_URL, connectionTimeoutMillis: 3000 });
+client.on('error', () => {});
+client.connect().then(() => client.query('SELECT 1')).then(
+  () => client.end().then(() => process.exit(0)),
+  (error) => { process.stderr.write(String((error && error.message) || error)); process.exit(1); },
+);`,
+};
+
+const statuses = new Map<Service, ServiceStatus>();
+
+/** A URL fit for a log line: any password replaced. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') {
+      parsed.password = '***';
+    }
+    return parsed.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+function probe(service: Service): ServiceStatus {
+  if (service === 'redis-binaries') {
+    for (const binary of ['redis-server', 'redis-cli']) {
+      const result = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+      if (result.error !== undefined || result.status !== 0) {
+        return { ok: false, reason: `\`${binary} --version\` does not run here (${result.error?.message ?? `exit ${result.status}`})` };
+      }
+    }
+    return { ok: true };
+  }
+  const url = service === 'redis' ? REDIS_URL : DATABASE_URL;
+  const result = spawnSync(process.execPath, ['-e', PROBES[service]], {
+    cwd: root,
+    env: { ...process.env, PROBE_URL: url },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  if (result.status === 0) {
+    return { ok: true };
+  }
+  const why = (result.error?.message ?? (result.stderr.trim() || `probe exited with ${result.status}`)).replace(/\.+$/, '');
+  return { ok: false, reason: `${service === 'redis' ? 'Redis' : 'PostgreSQL'} at ${redactUrl(url)} does not answer: ${why}` };
+}
+
+/**
+ * Tells whether a service answers, probing it once per test file.
+ *
+ * @param service - Which service.
+ * @returns Its status, with the reason when it does not answer.
+ */
+export function serviceStatus(service: Service): ServiceStatus {
+  let status = statuses.get(service);
+  if (status === undefined) {
+    status = probe(service);
+    statuses.set(service, status);
+  }
+  return status;
+}
+
+const warned = new Set<Service>();
+
+/**
+ * Registers a describe block that needs a service. When the service does not answer,
+ * the block is skipped with the reason printed once (console.warn) — or, under
+ * `CI=true`, replaced by a failing test that gives the reason.
+ *
+ * @param services - What the block needs.
+ * @param name - The block's name.
+ * @param body - The block.
+ */
+export function describeWith(services: Service | readonly Service[], name: string, body: () => void): void {
+  const needed = typeof services === 'string' ? [services] : services;
+  for (const service of needed) {
+    const status = serviceStatus(service);
+    if (status.ok) {
+      continue;
+    }
+    if (IN_CI) {
+      describe(name, () => {
+        it(`needs ${service}, which must answer under CI=true`, () => {
+          throw new Error(`${status.reason}. CI=true: integration tests must run, not be skipped.`);
+        });
+      });
+      return;
+    }
+    if (!warned.has(service)) {
+      warned.add(service);
+      console.warn(`Skipping integration tests that need ${service}: ${status.reason}. (Under CI=true they fail instead.)`);
+    }
+    describe.skip(name, body);
+    return;
+  }
+  describe(name, body);
+}
+
+/** A name no other test file or run uses: for key prefixes and table names. */
+export function uniqueName(label: string): string {
+  return `${label}_${process.pid}_${randomBytes(6).toString('hex')}`;
+}
+
+// ---------------------------------------------------------------------------------
+// Manager-level scenarios, shared by the memory, Redis and PostgreSQL suites
+// ---------------------------------------------------------------------------------
+
+/** The session values of the scenarios. */
+export type AppValues = Record<string, unknown>;
+
+/** The cookie name the scenarios use. */
+export const COOKIE_NAME = '__Host-session';
+
+/**
+ * One browser: keeps the session cookie between requests, as a browser would, and
+ * sends each request through the manager with real `Request` and `Headers` objects.
+ */
+export class Browser {
+  /** The cookie's value, or `undefined` when the browser holds none. */
+  cookie: string | undefined;
+  readonly #manager: SessionManager<AppValues>;
+
+  constructor(manager: SessionManager<AppValues>, cookie?: string) {
+    this.#manager = manager;
+    this.cookie = cookie;
+  }
+
+  /** Reads the request's session, as the request hook does. */
+  load(): Promise<Context> {
+    const headers: Record<string, string> = this.cookie === undefined ? {} : { cookie: `${COOKIE_NAME}=${this.cookie}` };
+    return this.#manager.extractSession(Context.background, new Request('https://app.test/', { headers }));
+  }
+
+  /** Writes the response's cookie, as the response hook does, and keeps what it sets. */
+  async save(context: Context): Promise<Headers> {
+    const headers = new Headers();
+    await this.#manager.injectSession(context, headers);
+    for (const line of headers.getSetCookie()) {
+      const [pair = '', ...attributes] = line.split(';').map((part) => part.trim());
+      const eq = pair.indexOf('=');
+      if (pair.slice(0, eq) !== COOKIE_NAME) {
+        continue;
+      }
+      const value = pair.slice(eq + 1);
+      const expired = attributes.some((attribute) => /^max-age=0$/i.test(attribute));
+      this.cookie = expired || value === '' ? undefined : value;
+    }
+    return headers;
+  }
+
+  /** One whole request: load, let the endpoint act, save. */
+  async request(act: (context: Context) => void | Promise<void> = () => {}): Promise<Context> {
+    const context = await this.load();
+    await act(context);
+    await this.save(context);
+    return context;
+  }
+}
+
+/** A store under test, and how to clean up after it. */
+export interface ScenarioStore {
+  readonly store: SessionStore<AppValues>;
+  readonly close?: () => Promise<void>;
+}
+
+/**
+ * Registers the manager-level scenarios for one store, plain and wrapped in
+ * `EncryptingStoreDecorator` with `encryptValues`: no lost updates with 50 concurrent
+ * requests, log out everywhere, and `renewToken` retiring the old token.
+ *
+ * @param name - What the store is called in the test names.
+ * @param makeStore - Builds a fresh, empty store for each test.
+ */
+export function describeManagerScenarios(name: string, makeStore: () => Promise<ScenarioStore> | ScenarioStore): void {
+  for (const encrypted of [false, true]) {
+    describe(`${name}${encrypted ? ', encrypted with encryptValues' : ''} through SessionManager`, () => {
+      let fixture: ScenarioStore;
+      let store: SessionStore<AppValues>;
+
+      beforeEach(async () => {
+        fixture = await makeStore();
+        store = fixture.store;
+        if (encrypted) {
+          const keys = [await importRawKey(randomBytes(32).toString('base64'))];
+          store = new EncryptingStoreDecorator(fixture.store, { keys, encryptValues: true, cookieName: COOKIE_NAME });
+        }
+      });
+
+      afterEach(async () => {
+        await fixture.close?.();
+      });
+
+      const managerOf = (options: SessionManagerOptions = {}) => new SessionManager<AppValues>(store, options);
+
+      it('50 concurrent requests of one session, each setting its own key, all keep their change', async () => {
+        const manager = managerOf();
+        const first = new Browser(manager);
+        await first.request((context) => manager.setValue(context, 'base', 'kept'));
+        expect(first.cookie).toBeDefined();
+
+        // Fifty tabs send the same cookie at once: every request loads the session
+        // before any of them saves.
+        const tabs = Array.from({ length: 50 }, () => new Browser(manager, first.cookie));
+        const contexts = await Promise.all(tabs.map((tab) => tab.load()));
+        contexts.forEach((context, i) => manager.setValue(context, `k${i}`, i));
+        await Promise.all(tabs.map((tab, i) => tab.save(contexts[i]!)));
+        for (const tab of tabs) {
+          expect(tab.cookie).toBeDefined();
+        }
+
+        const after = await new Browser(manager, tabs[49]!.cookie).load();
+        expect(manager.getStatus(after)).toBe('unmodified');
+        expect(manager.getValue(after, 'base')).toBe('kept');
+        for (let i = 0; i < 50; i++) {
+          expect(manager.getValue(after, `k${i}`)).toBe(i);
+        }
+      });
+
+      it('when two concurrent requests change the same key, the later save wins', async () => {
+        const manager = managerOf();
+        const browser = new Browser(manager);
+        await browser.request((context) => manager.setValue(context, 'theme', 'light'));
+        const a = new Browser(manager, browser.cookie);
+        const b = new Browser(manager, browser.cookie);
+        const [contextA, contextB] = [await a.load(), await b.load()];
+        manager.setValue(contextA, 'theme', 'dark');
+        manager.setValue(contextB, 'theme', 'blue');
+        await a.save(contextA);
+        await b.save(contextB);
+        const after = await new Browser(manager, browser.cookie).load();
+        expect(manager.getValue(after, 'theme')).toBe('blue');
+      });
+
+      it('a request that unsets a key does not undo a concurrent request that set another', async () => {
+        const manager = managerOf();
+        const browser = new Browser(manager);
+        await browser.request((context) => manager.setValue(context, 'flash', 'saved!'));
+        const a = new Browser(manager, browser.cookie);
+        const b = new Browser(manager, browser.cookie);
+        const [contextA, contextB] = [await a.load(), await b.load()];
+        expect(manager.popValue(contextA, 'flash')).toBe('saved!');
+        manager.setValue(contextB, 'cart', ['book']);
+        await Promise.all([a.save(contextA), b.save(contextB)]);
+        const after = await new Browser(manager, browser.cookie).load();
+        expect(manager.getValue(after, 'flash')).toBeUndefined();
+        expect(manager.getValue(after, 'cart')).toEqual(['book']);
+      });
+
+      it('destroyOwnerSessions ends every session of one user and none of the other', async () => {
+        expect(isOwnerIndexedStore(store)).toBe(true);
+        const manager = managerOf({ ownerKey: 'userId' });
+        const logIn = async (browser: Browser, userId: string) =>
+          browser.request((context) => {
+            manager.renewToken(context);
+            manager.setValue(context, 'userId', userId);
+          });
+
+        const ada = [new Browser(manager), new Browser(manager), new Browser(manager)];
+        const bob = [new Browser(manager), new Browser(manager)];
+        for (const browser of ada) {
+          await logIn(browser, 'ada');
+        }
+        for (const browser of bob) {
+          await logIn(browser, 'bob');
+        }
+        // A fourth device of ada's was anonymous first and logs in without a new token:
+        // its owner arrives with a patch.
+        const late = new Browser(manager);
+        await late.request((context) => manager.setValue(context, 'cart', ['pen']));
+        await late.request((context) => manager.setValue(context, 'userId', 'ada'));
+        const anonymous = new Browser(manager);
+        await anonymous.request((context) => manager.setValue(context, 'cart', ['ink']));
+
+        // One of ada's requests is in flight while she logs out everywhere.
+        const inFlight = new Browser(manager, ada[0]!.cookie);
+        const inFlightContext = await inFlight.load();
+        expect(manager.getValue(inFlightContext, 'userId')).toBe('ada');
+
+        await expect(manager.destroyOwnerSessions('ada')).resolves.toBe(4);
+
+        manager.setValue(inFlightContext, 'lastPage', '/settings');
+        await inFlight.save(inFlightContext);
+        expect(inFlight.cookie).toBeUndefined();
+
+        for (const browser of [...ada, late]) {
+          const context = await browser.load();
+          expect(manager.getStatus(context)).toBe('new');
+          expect(manager.getValue(context, 'userId')).toBeUndefined();
+        }
+        for (const browser of bob) {
+          const context = await browser.load();
+          expect(manager.getValue(context, 'userId')).toBe('bob');
+        }
+        const stillAnonymous = await anonymous.load();
+        expect(manager.getValue(stillAnonymous, 'cart')).toEqual(['ink']);
+        await expect(manager.destroyOwnerSessions('ada')).resolves.toBe(0);
+        await expect(manager.destroyOwnerSessions('bob')).resolves.toBe(2);
+      });
+
+      it('renewToken retires the old token: loading with the old cookie gives a fresh session', async () => {
+        const manager = managerOf();
+        const browser = new Browser(manager);
+        await browser.request((context) => manager.setValue(context, 'userId', 'ada'));
+        const oldCookie = browser.cookie;
+
+        await browser.request((context) => manager.renewToken(context));
+        expect(browser.cookie).toBeDefined();
+        expect(browser.cookie).not.toBe(oldCookie);
+
+        const withOld = await new Browser(manager, oldCookie).load();
+        expect(manager.getStatus(withOld)).toBe('new');
+        expect(manager.getValue(withOld, 'userId')).toBeUndefined();
+        const withNew = await new Browser(manager, browser.cookie).load();
+        expect(manager.getStatus(withNew)).toBe('unmodified');
+        expect(manager.getValue(withNew, 'userId')).toBe('ada');
+      });
+    });
+  }
+}
