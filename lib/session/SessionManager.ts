@@ -6,6 +6,7 @@ import { SessionCookieTooLargeError, SessionError, SessionNotLoadedError, Sessio
 import {
   isOwnerIndexedStore,
   isPatchableStore,
+  type LoadedSessionRecord,
   type OwnerIndexedSessionStore,
   type SessionStore,
 } from '../stores/SessionStore.js';
@@ -21,6 +22,11 @@ import { Session, type SessionStatus } from './Session.js';
 export type SessionKey<T> = keyof T & string;
 
 const EXPIRED = new Date(0);
+
+/** A store's failure as the manager reports it: its own errors as they are, others wrapped. */
+function storeError(error: unknown): SessionError {
+  return error instanceof SessionError ? error : new SessionStoreError('session store failed', { cause: error });
+}
 
 /**
  * Loads, changes and saves sessions. One manager serves every request: it holds no
@@ -95,7 +101,15 @@ export class SessionManager<T extends object = Record<string, unknown>> {
   async extractSession(context: Context, request: RequestLike): Promise<Context> {
     const token = this.#readCookie(request.headers.get('cookie'));
     const now = this.#clock.now();
-    const record = token === undefined ? undefined : await this.#call(() => this.#store.getSession(token));
+    let record: LoadedSessionRecord<T> | undefined;
+    if (token !== undefined) {
+      // What #call does, without a closure and an async frame on every request.
+      try {
+        record = await this.#store.getSession(token);
+      } catch (error) {
+        throw storeError(error);
+      }
+    }
     let session: Session<T>;
     if (record !== undefined && record.expireTime > now && record.deadline > now) {
       session = new Session<T>({
@@ -138,10 +152,15 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       session.expireTime = this.#idleExpiry(session.deadline, now);
       const token = await this.#call(() => this.#save(session));
       if (token === undefined) {
-        // Ended elsewhere (log out everywhere, another request's logout) since it was
-        // loaded: a patch never brings it back.
-        session.status = 'destroyed';
+        // Ended elsewhere (log out everywhere, another request's logout or renewal)
+        // since it was loaded: a patch never brings it back. No cookie either: an
+        // expiring one could arrive after, and delete, the cookie of a concurrent
+        // request that renewed the token; the stale cookie loads nothing anyway.
+        session.id = randomId();
+        session.stored = false;
+        session.status = 'new';
         session.values = {};
+        session.changedKeys.clear();
       } else {
         cookie = this.#setCookie(token, session.expireTime, now);
       }
@@ -463,10 +482,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     try {
       return await operation();
     } catch (error) {
-      if (error instanceof SessionError) {
-        throw error;
-      }
-      throw new SessionStoreError('session store failed', { cause: error });
+      throw storeError(error);
     }
   }
 }

@@ -335,9 +335,13 @@ export function describeManagerScenarios(name: string, makeStore: () => Promise<
 
         await expect(manager.destroyOwnerSessions('ada')).resolves.toBe(4);
 
+        // Its save must not bring the session back: whatever cookie the browser keeps
+        // afterwards loads no session.
         manager.setValue(inFlightContext, 'lastPage', '/settings');
         await inFlight.save(inFlightContext);
-        expect(inFlight.cookie).toBeUndefined();
+        const afterInFlight = await inFlight.load();
+        expect(manager.getStatus(afterInFlight)).toBe('new');
+        expect(manager.getValue(afterInFlight, 'lastPage')).toBeUndefined();
 
         for (const browser of [...ada, late]) {
           const context = await browser.load();

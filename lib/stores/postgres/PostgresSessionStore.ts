@@ -223,15 +223,21 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     }
 
     this.#pool = pool;
-    this.#options = { table: options.table ?? DEFAULT_SESSION_TABLE, ...(options.schema === undefined ? {} : { schema: options.schema }) };
+    this.#options = {
+      table: options.table ?? DEFAULT_SESSION_TABLE,
+      ...(options.schema === undefined ? {} : { schema: options.schema }),
+    };
     this.#timeout = timeout;
     this.#clock = clock ?? systemClock;
     this.#onCleanupError = options.onCleanupError;
     const live = `least(expire_time, deadline) > ${at(2)}`;
     this.#sql = {
-      get: `SELECT data, ${ms('expire_time')} AS expire_time, ${ms('deadline')} AS deadline FROM ${table} WHERE token = $1 AND ${live}`,
+      get:
+        `SELECT data, ${ms('expire_time')} AS expire_time, ${ms('deadline')} AS deadline ` +
+        `FROM ${table} WHERE token = $1 AND ${live}`,
       set:
-        `INSERT INTO ${table} (token, data, expire_time, deadline, owner) VALUES ($1, $2::jsonb, ${at(3)}, ${at(4)}, $5) ` +
+        `INSERT INTO ${table} (token, data, expire_time, deadline, owner) ` +
+        `VALUES ($1, $2::jsonb, ${at(3)}, ${at(4)}, $5) ` +
         `ON CONFLICT (token) DO UPDATE SET data = excluded.data, expire_time = excluded.expire_time, ` +
         `deadline = excluded.deadline, owner = excluded.owner`,
       patch:
@@ -242,7 +248,8 @@ export class PostgresSessionStore<T = Record<string, unknown>>
       deleteExpired: `DELETE FROM ${table} WHERE least(expire_time, deadline) <= ${at(1)}`,
     };
 
-    if (typeof pool.on === 'function' && typeof pool.listenerCount === 'function' && pool.listenerCount('error') === 0) {
+    const { on, listenerCount } = pool as Partial<Pick<Pool, 'on' | 'listenerCount'>>;
+    if (typeof on === 'function' && typeof listenerCount === 'function' && pool.listenerCount('error') === 0) {
       pool.on('error', () => {
         // An idle connection broke; the pool has dropped it and will open a new one.
       });
@@ -301,7 +308,8 @@ export class PostgresSessionStore<T = Record<string, unknown>>
         return undefined;
       }
     }
-    if (typeof values !== 'object' || values === null || Array.isArray(values) || !(expireTime > now && deadline > now)) {
+    const live = expireTime > now && deadline > now;
+    if (typeof values !== 'object' || values === null || Array.isArray(values) || !live) {
       return undefined;
     }
     return { id: token, values: values as Partial<T>, expireTime, deadline };

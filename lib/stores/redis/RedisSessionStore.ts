@@ -271,16 +271,16 @@ function withoutArguments(error: unknown): unknown {
  *
  * **Layout.** Each session is one hash, `<prefix><id>`: fields `e` (expiry), `d`
  * (deadline), `o` (owner) and one field `v<name>` per value, holding that value's JSON.
- * A load is one `HGETALL`. A save is one Lua script (`EVALSHA`, loaded by ioredis's
- * `defineCommand` when a node does not know it yet), so a session is never half
- * written.
+ * A load is one `HGETALL`. A save is one Lua script (`EVALSHA`, through ioredis's
+ * `defineCommand`, which sends the script's body the first time a connection runs it),
+ * so a session is never half-written.
  *
  * **No lost updates.** `patchSession` runs a script that checks that the session
  * still exists and has not expired (else it writes nothing and the manager drops the
  * session: a patch never brings one back), then `HSET`s the values the request set,
- * `HDEL`s the ones it unset and moves the expiry, all atomically. Values another
- * request changed meanwhile are left alone; when two requests change the same value,
- * the later save wins. Keeping one hash field per value means the script never decodes
+ * `HDEL`s the ones it unset and moves the expiry (when it moved), all atomically.
+ * Values another request changed meanwhile are left alone; when two requests change
+ * the same value, the later save wins. Keeping one hash field per value means the script never decodes
  * or re-encodes JSON (Redis's Lua cjson would turn `[]` into `{}` and round numbers to
  * 14 digits).
  *
@@ -293,10 +293,11 @@ function withoutArguments(error: unknown): unknown {
  * owner, and the truth is the session's own `o` field. `deleteOwnerSessions` reads the
  * index and deletes each listed session with a script that checks `o` still names the
  * owner, so a stale entry (a session deleted, expired or moved to another owner) does
- * no harm. An entry is pruned only after its deadline has passed, when its session has
- * certainly ended. The save script refuses (writes nothing) when the session is about
- * to take an owner, or a later deadline, that the index is not known to cover; the
- * store then writes the index and runs the save again. Round trips: one per load; one
+ * no harm. An entry is pruned only a minute after its deadline (room for clock skew
+ * between app servers), when its session has certainly ended. The save script refuses
+ * (writes nothing) when the session is about to take an owner, or a later deadline,
+ * that the index is not known to cover; the store then writes the index and runs the
+ * save again. Round trips: one per load; one
  * per save, except `setSession` with an owner (two: index, then session) and the first
  * patch that gives a session its owner (three).
  *

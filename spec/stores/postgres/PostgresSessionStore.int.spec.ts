@@ -194,7 +194,7 @@ describeWith('postgres', 'PostgresSessionStore on a PostgreSQL table', () => {
       clock.advance(1000);
       const cleaning = new PostgresSessionStore(pool, { table, cleanupInterval: 20 }, clock);
       try {
-        for (let i = 0; i < 1500; i++) {
+        for (let i = 0; i < 1000; i++) {
           const { rowCount } = await pool.query(`SELECT 1 FROM "${table}" WHERE token = $1`, [expired]);
           if (rowCount === 0) {
             break;
