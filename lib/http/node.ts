@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { mergingHeaders, nodeHeaderTarget } from './PendingHeaders.js';
 import type { HeadersLike, RequestLike } from './types.js';
 
 /**
@@ -30,7 +31,10 @@ export function fromNodeRequest(request: IncomingMessage): RequestLike {
 
 /**
  * Wraps a node:http response so it fits {@link HeadersLike}. Call
- * `SessionManager.injectSession` with it before writing the head or the body.
+ * `SessionManager.injectSession` with it before writing the head or the body. The
+ * session's headers are merged with the app's: `Set-Cookie` beside the app's cookies,
+ * `Cookie` added to `Vary` once, `private` added to `Cache-Control` (and `public`
+ * dropped) unless `private` or `no-store` is there.
  *
  * @param response - The response being built.
  * @returns A view that appends headers to it.
@@ -41,15 +45,5 @@ export function fromNodeRequest(request: IncomingMessage): RequestLike {
  * ```
  */
 export function fromNodeResponse(response: ServerResponse): HeadersLike {
-  return {
-    append(name: string, value: string): void {
-      // appendHeader checks the header and then calls setHeader, which checks it again,
-      // when the header is not there yet: go straight to setHeader then.
-      if (response.hasHeader(name)) {
-        response.appendHeader(name, value);
-      } else {
-        response.setHeader(name, value);
-      }
-    },
-  };
+  return mergingHeaders(nodeHeaderTarget(response));
 }

@@ -18,8 +18,11 @@ export type SessionStatus = 'new' | 'unmodified' | 'modified' | 'destroyed';
 export class Session<T> {
   /** The id the store keeps the session under. */
   id: string;
-  /** The token that came in with the cookie, if any. */
-  readonly token: string | undefined;
+  /**
+   * Whether the browser holds a cookie for this session: one came in with the request,
+   * or this response sends one. A destroyed session expires the cookie only then.
+   */
+  hasCookie: boolean;
   /** The session's values. */
   values: Partial<T>;
   /** When the session ends unless activity extends it (ms since the epoch). */
@@ -40,14 +43,14 @@ export class Session<T> {
    */
   constructor(init: {
     id: string;
-    token: string | undefined;
+    hasCookie: boolean;
     values: Partial<T>;
     expireTime: number;
     deadline: number;
     status: SessionStatus;
   }) {
     this.id = init.id;
-    this.token = init.token;
+    this.hasCookie = init.hasCookie;
     this.values = init.values;
     this.expireTime = init.expireTime;
     this.deadline = init.deadline;

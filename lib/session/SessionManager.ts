@@ -1,6 +1,7 @@
 import { inject, injectable, optional } from 'inversify';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import { createContextKey, type Context, type ContextKey } from '../context/Context.js';
+import { mergingHeaders, webHeaderTarget } from '../http/PendingHeaders.js';
 import type { HeadersLike, RequestLike } from '../http/types.js';
 import { SessionCookieTooLargeError, SessionError, SessionNotLoadedError, SessionStoreError } from '../errors/SessionError.js';
 import {
@@ -114,14 +115,14 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     if (record !== undefined && record.expireTime > now && record.deadline > now) {
       session = new Session<T>({
         id: record.id,
-        token,
+        hasCookie: true,
         values: record.values,
         expireTime: record.expireTime,
         deadline: record.deadline,
         status: 'unmodified',
       });
     } else {
-      session = this.#fresh(token, now);
+      session = this.#fresh(token !== undefined, now);
     }
     return context.withValue(this.contextKey, session);
   }
@@ -156,16 +157,12 @@ export class SessionManager<T extends object = Record<string, unknown>> {
         // since it was loaded: a patch never brings it back. No cookie either: an
         // expiring one could arrive after, and delete, the cookie of a concurrent
         // request that renewed the token; the stale cookie loads nothing anyway.
-        session.id = randomId();
-        session.stored = false;
-        session.status = 'new';
-        session.values = {};
-        session.changedKeys.clear();
+        this.#reset(session, now);
       } else {
         cookie = this.#setCookie(token, session.expireTime, now);
       }
     }
-    if (session.status === 'destroyed') {
+    if (session.status === 'destroyed' && session.hasCookie) {
       cookie = stringifySetCookie({
         name: this.name,
         value: '',
@@ -176,21 +173,24 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     }
 
     if (session.retiredIds.length > 0) {
-      const retired = session.retiredIds.splice(0);
-      await this.#call(() => Promise.all(retired.map((id) => this.#store.deleteSession(id))));
+      // Forgotten only once deleted: a failed delete is retried by the next call.
+      await this.#call(() => Promise.all(session.retiredIds.map((id) => this.#store.deleteSession(id))));
+      session.retiredIds.length = 0;
     }
     if (cookie !== undefined) {
-      headers.append('Set-Cookie', cookie);
-      headers.append('Vary', 'Cookie');
-      headers.append('Cache-Control', 'private');
-      if (session.status === 'destroyed') {
-        session.id = randomId();
-        session.stored = false;
-        session.status = 'new';
-      } else {
-        session.stored = true;
-        session.status = 'unmodified';
-      }
+      const target =
+        typeof Headers === 'function' && headers instanceof Headers ? mergingHeaders(webHeaderTarget(headers)) : headers;
+      target.append('Set-Cookie', cookie);
+      target.append('Vary', 'Cookie');
+      target.append('Cache-Control', 'private');
+    }
+    if (session.status === 'destroyed') {
+      this.#reset(session, now);
+      session.hasCookie = false;
+    } else if (cookie !== undefined) {
+      session.stored = true;
+      session.hasCookie = true;
+      session.status = 'unmodified';
       session.changedKeys.clear();
     }
     return context;
@@ -221,11 +221,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
   setValue<K extends SessionKey<T>>(context: Context, key: K, value: T[K]): void {
     const session = this.#session(context);
     if (session.status === 'destroyed') {
-      const now = this.#clock.now();
-      session.id = randomId();
-      session.stored = false;
-      session.deadline = now + this.#options.lifetime;
-      session.expireTime = this.#idleExpiry(session.deadline, now);
+      this.#reset(session, this.#clock.now());
     }
     if (key === '__proto__') {
       // Assignment would replace the prototype; keep it an ordinary value, as JSON does.
@@ -419,16 +415,27 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     return session;
   }
 
-  #fresh(token: string | undefined, now: number): Session<T> {
+  #fresh(hasCookie: boolean, now: number): Session<T> {
     const deadline = now + this.#options.lifetime;
     return new Session<T>({
       id: randomId(),
-      token,
+      hasCookie,
       values: {},
       expireTime: this.#idleExpiry(deadline, now),
       deadline,
       status: 'new',
     });
+  }
+
+  /** Makes a session new and empty, with a new id, deadline and expiry. */
+  #reset(session: Session<T>, now: number): void {
+    session.id = randomId();
+    session.stored = false;
+    session.status = 'new';
+    session.values = {};
+    session.changedKeys.clear();
+    session.deadline = now + this.#options.lifetime;
+    session.expireTime = this.#idleExpiry(session.deadline, now);
   }
 
   #retire(session: Session<T>): void {
@@ -462,16 +469,11 @@ export class SessionManager<T extends object = Record<string, unknown>> {
   }
 
   #setCookie(token: string, expireTime: number, now: number): string {
-    const { name, attributes, attributesSuffix, persistent, maxCookieSize } = this.#options;
-    const maxAge = persistent ? Math.max(0, Math.ceil((expireTime - now) / 1000)) : undefined;
+    const { name, attributesSuffix, persistent, maxCookieSize } = this.#options;
     // What stringifySetCookie writes, from the attributes serialised once: the value is
     // URI-encoded as it does (a no-op for base64url), Max-Age comes before the rest.
-    const cookie =
-      maxAge === undefined
-        ? `${name}=${encodeURIComponent(token)}${attributesSuffix}`
-        : Number.isInteger(maxAge)
-          ? `${name}=${encodeURIComponent(token)}; Max-Age=${maxAge}${attributesSuffix}`
-          : stringifySetCookie({ name, value: token, ...attributes, maxAge });
+    const maxAge = persistent ? `; Max-Age=${Math.max(0, Math.ceil((expireTime - now) / 1000))}` : '';
+    const cookie = `${name}=${encodeURIComponent(token)}${maxAge}${attributesSuffix}`;
     if (cookie.length > maxCookieSize) {
       throw new SessionCookieTooLargeError(cookie.length, maxCookieSize);
     }

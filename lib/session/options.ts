@@ -152,10 +152,12 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
   if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
     throw new TypeError('cookie.name must be a non-empty cookie token (letters, digits and !#$%&\'*+-.^_`|~)');
   }
-  if (name.startsWith('__Host-') && (!secure || domain !== undefined || path !== '/')) {
+  // Browsers match the prefixes case-insensitively: so must this check.
+  const lowerName = typeof name === 'string' ? name.toLowerCase() : '';
+  if (lowerName.startsWith('__host-') && (!secure || domain !== undefined || path !== '/')) {
     throw new TypeError('a __Host- cookie needs secure: true, no domain and path "/"');
   }
-  if (name.startsWith('__Secure-') && !secure) {
+  if (lowerName.startsWith('__secure-') && !secure) {
     throw new TypeError('a __Secure- cookie needs secure: true');
   }
   if (!['lax', 'strict', 'none'].includes(sameSite)) {
@@ -186,11 +188,18 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
 
   const lifetime = positive('lifetime', options.lifetime, DEFAULT_LIFETIME);
   const idleTimeout = positive('idleTimeout', options.idleTimeout, undefined);
+  if (options.idleTouchInterval !== undefined && idleTimeout === undefined) {
+    throw new TypeError('idleTouchInterval needs idleTimeout');
+  }
   const idleTouchInterval = positive(
     'idleTouchInterval',
     options.idleTouchInterval,
     idleTimeout === undefined ? 60_000 : Math.min(60_000, idleTimeout / 10),
   );
+  if (idleTimeout !== undefined && idleTouchInterval >= idleTimeout) {
+    // The expiry could never move by that much: active sessions would still time out.
+    throw new TypeError('idleTouchInterval must be shorter than idleTimeout');
+  }
   const { ownerKey } = options;
   if (ownerKey !== undefined && (typeof ownerKey !== 'string' || ownerKey === '')) {
     throw new TypeError('ownerKey must be a non-empty string');

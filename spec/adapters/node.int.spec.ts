@@ -191,6 +191,36 @@ describe('kit-session/node', () => {
       });
     });
 
+    it('the default 500 keeps the cookie a commit already wrote: a renewal is not lost', async () => {
+      const logged = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+      const store = new MemorySessionStore<AppSession>();
+      const manager = new SessionManager<AppSession>(store);
+      const server = await listen(
+        createServer(
+          withSession(manager, async (req, res, session) => {
+            if (req.url === '/login') {
+              session.renew();
+              session.set('userId', 'ada');
+              await session.commit();
+              throw new Error('after the commit');
+            }
+            return JSON.stringify({ user: session.get('userId') ?? null });
+          }),
+        ),
+      );
+      try {
+        const response = await fetch(`${server.url}/login`);
+        expect(response.status).toBe(500);
+        const cookie = response.headers.getSetCookie()[0]?.split(';')[0];
+        expect(cookie).toMatch(/^__Host-session=/);
+        const next = await fetch(server.url, { headers: { cookie: cookie! } });
+        expect(await next.json()).toEqual({ user: 'ada' });
+      } finally {
+        logged.mockRestore();
+        await server.close();
+      }
+    });
+
     it('refuses a handler or onError that is not a function', () => {
       const manager = new SessionManager<AppSession>(new MemorySessionStore<AppSession>());
       expect(() => withSession(manager, 'nope' as never)).toThrow(TypeError);

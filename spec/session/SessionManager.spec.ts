@@ -211,6 +211,25 @@ describe(SessionManager, () => {
       expect(headers.get('set-cookie')).toBeNull();
     });
 
+    it('merges with a Web Headers the app filled: no contradictory cache directives, no repeated Vary', async () => {
+      const manager = await encryptedCookieManager(clock);
+      const context = await manager.extractSession(Context.background, request());
+      manager.setValue(context, 'visits', 1);
+      const headers = new Headers({ 'cache-control': 'public, max-age=3600', vary: 'Cookie, Accept' });
+      await manager.injectSession(context, headers);
+      expect(headers.get('cache-control')).toBe('max-age=3600, private');
+      expect(headers.get('vary')).toBe('Cookie, Accept');
+    });
+
+    it('keeps an app that already said no-store as it was', async () => {
+      const manager = await encryptedCookieManager(clock);
+      const context = await manager.extractSession(Context.background, request());
+      manager.setValue(context, 'visits', 1);
+      const headers = new Headers({ 'cache-control': 'no-store' });
+      await manager.injectSession(context, headers);
+      expect(headers.get('cache-control')).toBe('no-store');
+    });
+
     it('saves once: a second call in the same request writes nothing more', async () => {
       const manager = await encryptedCookieManager(clock);
       const context = await manager.extractSession(Context.background, request());
@@ -325,6 +344,41 @@ describe(SessionManager, () => {
       const fresh = await roundTrip(manager, second.cookie);
       expect(manager.getValue(fresh.context, 'flash')).toBe('Logged out');
       expect(manager.getValue(fresh.context, 'userId')).toBeUndefined();
+    });
+
+    it('when no cookie came in, destroying writes no header', async () => {
+      const { manager } = memoryManager(clock);
+      const { headers } = await roundTrip(manager, undefined, (c) => manager.destroyValues(c));
+      expect([...headers.keys()]).toEqual([]);
+    });
+
+    it('when deleting fails, the next injectSession deletes again: a logout is never half done', async () => {
+      const store = new MemorySessionStore<AppSession>({}, clock);
+      const manager = new SessionManager<AppSession>(store, {}, clock);
+      const { cookie } = await roundTrip(manager, undefined, (c) => manager.setValue(c, 'userId', 'ada'));
+      const context = await manager.extractSession(Context.background, request(cookie));
+      manager.destroyValues(context);
+      const deleteSession = store.deleteSession.bind(store);
+      store.deleteSession = async () => {
+        throw new Error('connection reset');
+      };
+      await expect(manager.injectSession(context, new Headers())).rejects.toBeInstanceOf(SessionStoreError);
+      store.deleteSession = deleteSession;
+      const headers = new Headers();
+      await manager.injectSession(context, headers);
+      expect(headers.get('set-cookie')).toMatch(/Max-Age=0/);
+      expect(manager.getStatus((await roundTrip(manager, cookie)).context)).toBe('new');
+    });
+
+    it('a session started after destroy gets a fresh deadline', async () => {
+      const { manager } = memoryManager(clock, { lifetime: HOUR });
+      const { cookie } = await roundTrip(manager, undefined, (c) => manager.setValue(c, 'userId', 'ada'));
+      clock.advance(50 * MINUTE);
+      const context = await manager.extractSession(Context.background, request(cookie));
+      manager.destroyValues(context);
+      await manager.injectSession(context, new Headers());
+      manager.setValue(context, 'flash', 'bye');
+      expect(manager.getDeadline(context).getTime()).toBe(clock.now() + HOUR);
     });
   });
 

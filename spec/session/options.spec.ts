@@ -24,6 +24,11 @@ describe('SessionManager options', () => {
       ['an infinite lifetime', { lifetime: Infinity }],
       ['a NaN maxCookieSize', { maxCookieSize: Number.NaN }],
       ['an empty ownerKey', { ownerKey: '' }],
+      ['a lower-case __host- name without Secure', { cookie: { name: '__host-s', secure: false } }],
+      ['a mixed-case __HOST- name with a Domain', { cookie: { name: '__HOST-s', domain: 'example.com' } }],
+      ['a lower-case __secure- name without Secure', { cookie: { name: '__secure-s', secure: false } }],
+      ['an idleTouchInterval as long as the idleTimeout', { idleTimeout: 30_000, idleTouchInterval: 30_000 }],
+      ['an idleTouchInterval without an idleTimeout', { idleTouchInterval: 1000 }],
     ])('rejects %s with TypeError', (_label, options) => {
       expect(build(options)).toThrow(TypeError);
     });

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { Context } from '../../context/Context.js';
 import { fromNodeRequest } from '../../http/node.js';
 import type { SessionManager } from '../../session/SessionManager.js';
-import { PendingHeaders, type HeaderTarget } from '../PendingHeaders.js';
+import { PendingHeaders, type HeaderTarget } from '../../http/PendingHeaders.js';
 import { RequestSessions } from '../RequestSessions.js';
 import { SessionHandle } from '../SessionHandle.js';
 

@@ -1,6 +1,6 @@
 import { Context } from '../../context/Context.js';
 import type { SessionManager } from '../../session/SessionManager.js';
-import { PendingHeaders, webHeaderTarget } from '../PendingHeaders.js';
+import { PendingHeaders, webHeaderTarget } from '../../http/PendingHeaders.js';
 import { SessionHandle } from '../SessionHandle.js';
 
 /**

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Context } from '../../context/Context.js';
 import { SessionHeadersSentError } from '../../errors/SessionError.js';
 import type { SessionManager } from '../../session/SessionManager.js';
-import { PendingHeaders, type HeaderTarget } from '../PendingHeaders.js';
+import { nodeHeaderTarget, PendingHeaders } from '../../http/PendingHeaders.js';
 import { SessionHandle } from '../SessionHandle.js';
 
 /** Handles whose latest commit failed (a cookie too large, a store failure). */
@@ -116,20 +116,3 @@ export class NodeSession<T extends object = Record<string, unknown>> extends Ses
   }
 }
 
-/**
- * A header target over a node:http response.
- *
- * @param response - The response, its head not sent yet.
- * @returns The target.
- */
-export function nodeHeaderTarget(response: ServerResponse): HeaderTarget {
-  return {
-    get(name) {
-      const value = response.getHeader(name);
-      return typeof value === 'number' ? String(value) : value;
-    },
-    set(name, value) {
-      response.setHeader(name, value);
-    },
-  };
-}

@@ -42,12 +42,15 @@ export interface NodeSessionOptions {
   /**
    * The error path: see {@link NodeErrorHandler}. The default writes the error to
    * `console.error` and answers `500 Internal Server Error` (without the app's
-   * headers) when the head has not gone out yet, or ends the connection when it has
+   * headers, but with the cookie a commit may already have written) when the head has not gone out yet, or ends the connection when it has
    * and the response is unfinished.
    * @default answers 500 and logs the error
    */
   readonly onError?: NodeErrorHandler;
 }
+
+/** Headers a commit may have written, which the default error path keeps. */
+const SAVED_HEADERS = new Set(['set-cookie', 'vary', 'cache-control']);
 
 /**
  * The default error path: log, then a bare 500 if the head is still ours.
@@ -59,8 +62,12 @@ export interface NodeSessionOptions {
 function answerServerError(error: unknown, _req: IncomingMessage, res: ServerResponse): void {
   console.error(error);
   if (!res.headersSent) {
+    // Drop what the handler built, but keep what a successful commit wrote: the old id
+    // may already be deleted, and without the new cookie the user would be logged out.
     for (const name of res.getHeaderNames()) {
-      res.removeHeader(name);
+      if (!SAVED_HEADERS.has(name)) {
+        res.removeHeader(name);
+      }
     }
     res.statusCode = 500;
     res.setHeader('content-type', 'text/plain; charset=utf-8');

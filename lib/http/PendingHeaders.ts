@@ -1,4 +1,5 @@
-import type { HeadersLike } from '../http/types.js';
+import type { ServerResponse } from 'node:http';
+import type { HeadersLike } from './types.js';
 
 /**
  * Read and replace access to the response headers of one framework. Names are given in
@@ -9,6 +10,53 @@ export interface HeaderTarget {
   get(name: string): string | readonly string[] | undefined;
   /** Replaces the header's value(s). */
   set(name: string, value: string | readonly string[]): void;
+}
+
+/**
+ * Merges one session header into a response's current values, by the rules of
+ * {@link PendingHeaders}.
+ *
+ * @param name - The header's name, in lower case.
+ * @param current - The response's current values of that header.
+ * @param value - The session's value.
+ * @returns The header's new value(s).
+ */
+export function mergeHeader(name: string, current: readonly string[], value: string): string | readonly string[] {
+  switch (name) {
+    case 'set-cookie': {
+      const own = cookieName(value);
+      return [...current.filter((cookie) => cookieName(cookie) !== own), value];
+    }
+    case 'vary': {
+      const list = tokens(current);
+      const present = list.some((token) => token === '*' || token.toLowerCase() === value.toLowerCase());
+      return (present ? list : [...list, value]).join(', ');
+    }
+    case 'cache-control': {
+      const list = tokens(current).filter((directive) => directiveName(directive) !== 'public');
+      const present = list.some((directive) => ['private', 'no-store'].includes(directiveName(directive)));
+      return (present ? list : [...list, value]).join(', ');
+    }
+    default:
+      return current.length === 0 ? value : [...current, value].join(', ');
+  }
+}
+
+/**
+ * Writes headers into a response as they come, merged with what it holds by the rules
+ * of {@link PendingHeaders}: what `fromNodeResponse` and a Web `Headers` given to
+ * `SessionManager.injectSession` go through.
+ *
+ * @param target - The response's headers.
+ * @returns Headers whose `append` merges.
+ */
+export function mergingHeaders(target: HeaderTarget): HeadersLike {
+  return {
+    append(name: string, value: string): void {
+      const lower = name.toLowerCase();
+      target.set(lower, mergeHeader(lower, listOf(target.get(lower)), value));
+    },
+  };
 }
 
 /**
@@ -51,7 +99,7 @@ export class PendingHeaders implements HeadersLike {
    */
   applyTo(target: HeaderTarget): void {
     for (const [name, value] of this.#entries) {
-      target.set(name, merge(name, listOf(target.get(name)), value));
+      target.set(name, mergeHeader(name, listOf(target.get(name)), value));
     }
   }
 }
@@ -80,27 +128,6 @@ function directiveName(directive: string): string {
   return (end === -1 ? directive : directive.slice(0, end)).trim().toLowerCase();
 }
 
-function merge(name: string, current: readonly string[], value: string): string | readonly string[] {
-  switch (name) {
-    case 'set-cookie': {
-      const own = cookieName(value);
-      return [...current.filter((cookie) => cookieName(cookie) !== own), value];
-    }
-    case 'vary': {
-      const list = tokens(current);
-      const present = list.some((token) => token === '*' || token.toLowerCase() === value.toLowerCase());
-      return (present ? list : [...list, value]).join(', ');
-    }
-    case 'cache-control': {
-      const list = tokens(current).filter((directive) => directiveName(directive) !== 'public');
-      const present = list.some((directive) => ['private', 'no-store'].includes(directiveName(directive)));
-      return (present ? list : [...list, value]).join(', ');
-    }
-    default:
-      return current.length === 0 ? value : [...current, value].join(', ');
-  }
-}
-
 /**
  * A {@link HeaderTarget} over a Web `Headers` object (which must be mutable).
  *
@@ -125,6 +152,24 @@ export function webHeaderTarget(headers: Headers): HeaderTarget {
       for (const item of value) {
         headers.append(name, item);
       }
+    },
+  };
+}
+
+/**
+ * A {@link HeaderTarget} over a node:http response.
+ *
+ * @param response - The response, its head not sent yet.
+ * @returns The target.
+ */
+export function nodeHeaderTarget(response: ServerResponse): HeaderTarget {
+  return {
+    get(name) {
+      const value = response.getHeader(name);
+      return typeof value === 'number' ? String(value) : value;
+    },
+    set(name, value) {
+      response.setHeader(name, value);
     },
   };
 }
