@@ -32,11 +32,12 @@ export type {
   LoadedSessionRecord,
   OwnerIndexedSessionStore,
   PatchableSessionStore,
+  SelfContainedSessionStore,
   SessionPatch,
   SessionRecord,
   SessionStore,
 } from './stores/SessionStore.js';
-export { isOwnerIndexedStore, isPatchableStore } from './stores/SessionStore.js';
+export { isOwnerIndexedStore, isPatchableStore, isSelfContainedStore } from './stores/SessionStore.js';
 export type { CookieSessionStoreOptions } from './stores/CookieSessionStore.js';
 export { CookieSessionStore } from './stores/CookieSessionStore.js';
 export type { MemorySessionStoreOptions } from './stores/MemorySessionStore.js';

@@ -5,14 +5,15 @@ import { DEFAULT_COOKIE_NAME } from '../session/options.js';
 import {
   isOwnerIndexedStore,
   isPatchableStore,
+  isSelfContainedStore,
   type LoadedSessionRecord,
   type OwnerIndexedSessionStore,
   type PatchableSessionStore,
+  type SelfContainedSessionStore,
   type SessionPatch,
   type SessionRecord,
   type SessionStore,
 } from '../stores/SessionStore.js';
-import { CookieSessionStore, cookieJson, parseCookieJson } from '../stores/CookieSessionStore.js';
 import { decodeBase64url, encodeBase64url } from './base64url.js';
 import type { SessionKey } from './keys.js';
 import { createSealer, type CryptoPath, type Sealer } from './Sealer.js';
@@ -59,8 +60,8 @@ const FLAG_BASE64URL = 1;
 /**
  * How many opened tokens are remembered, so that a request bringing the same cookie as
  * a recent one skips the decryption. Only what the seal holds is kept (its expiry and
- * the inner token, or the cookie store's JSON); the expiry is checked and the values
- * parsed afresh on every request.
+ * the inner token, or a self-contained store's text); the expiry is checked on every
+ * request and every request gets values of its own.
  */
 const OPENED_CACHE_SLOTS = 256;
 
@@ -82,10 +83,25 @@ interface OpenedToken {
   /** The whole sealed token. */
   readonly token: string;
   readonly expireTime: number;
-  /** The inner store's token; unset when `json` holds the cookie store's record. */
+  /** The inner store's token; unset when `text` holds a self-contained store's record. */
   readonly innerToken: string | undefined;
-  /** The cookie store's JSON, read without going through base64url. */
-  readonly json: string | undefined;
+  /** A self-contained store's record as text, read without going through base64url. */
+  readonly text: string | undefined;
+  /**
+   * The record `text` holds, once decoded, when every value is a string, number,
+   * boolean or null: a shallow copy is then a whole copy, and much cheaper than decoding
+   * again. Never handed out itself.
+   */
+  flat: LoadedSessionRecord<Record<string, unknown>> | undefined;
+}
+
+function isFlat(values: object): boolean {
+  for (const value of Object.values(values)) {
+    if (typeof value === 'object' && value !== null) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /**
@@ -118,8 +134,8 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
   readonly #encryptValues: boolean;
   readonly #tokenLabel: Uint8Array;
   readonly #valuesLabel: string;
-  /** The inner store when it is exactly a `CookieSessionStore` and values are not sealed apart. */
-  readonly #cookieInner: CookieSessionStore<T> | undefined;
+  /** The inner store when it keeps the session in its token (the cookie store). */
+  readonly #selfContained: SelfContainedSessionStore<T> | undefined;
   /** Recently opened tokens, in {@link OPENED_CACHE_SLOTS} slots; a new one replaces the old. */
   readonly #opened: (OpenedToken | undefined)[] = new Array<OpenedToken | undefined>(OPENED_CACHE_SLOTS).fill(undefined);
 
@@ -156,10 +172,12 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     this.cookieName = cookieName;
     this.#tokenLabel = textEncoder.encode(`token\0${cookieName}`);
     this.#valuesLabel = `values\0${cookieName}\0`;
-    this.#cookieInner =
-      !this.#encryptValues && Object.getPrototypeOf(inner) === CookieSessionStore.prototype
-        ? (inner as CookieSessionStore<T>)
-        : undefined;
+    this.#selfContained = isSelfContainedStore(inner) ? inner : undefined;
+    if (this.#encryptValues && this.#selfContained !== undefined) {
+      // The values are inside the sealed token already; sealing them apart would bind
+      // them to an id such a store does not keep, and no session would ever load.
+      throw new TypeError('encryptValues is for server-side stores: this store keeps the session in its sealed token');
+    }
     if (isPatchableStore(inner)) {
       this.patchSession = (id, patch) => this.#patch(inner, id, patch);
     }
@@ -178,12 +196,27 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    */
   async getSession(token: string): Promise<LoadedSessionRecord<T> | undefined> {
     const cached = this.#opened[openedSlot(token)];
-    const opened = cached !== undefined && cached.token === token ? cached : await this.#openToken(token);
+    const hit = cached !== undefined && cached.token === token;
+    const opened = hit ? cached : await this.#openToken(token);
     if (opened === undefined || !(opened.expireTime > this.#clock.now())) {
       return undefined;
     }
-    if (opened.json !== undefined) {
-      return parseCookieJson(this.#cookieInner!, opened.json);
+    if (opened.text !== undefined) {
+      const { flat } = opened;
+      if (flat !== undefined) {
+        // The expiry was checked above; the deadline is the other half of the check
+        // decodeRecord makes.
+        return flat.deadline > this.#clock.now()
+          ? ({ ...flat, values: { ...flat.values } } as LoadedSessionRecord<T>)
+          : undefined;
+      }
+      const record = this.#selfContained!.decodeRecord(opened.text);
+      // Kept from the second request with this token on, so that a token seen once costs
+      // nothing more.
+      if (hit && record !== undefined && isFlat(record.values)) {
+        opened.flat = { ...record, values: { ...record.values } } as LoadedSessionRecord<Record<string, unknown>>;
+      }
+      return record;
     }
     const record = await this.#inner.getSession(opened.innerToken!);
     if (record === undefined || !this.#encryptValues) {
@@ -203,19 +236,19 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     const expireTime = new DataView(plain.buffer, plain.byteOffset, plain.byteLength).getFloat64(1);
     const body = plain.subarray(TOKEN_HEAD);
     let opened: OpenedToken;
-    if (flags & FLAG_BASE64URL && this.#cookieInner !== undefined) {
-      let json: string;
+    if (flags & FLAG_BASE64URL && this.#selfContained !== undefined) {
+      let text: string;
       try {
-        json = textDecoder.decode(body);
+        text = textDecoder.decode(body);
       } catch {
         return undefined;
       }
-      opened = { token, expireTime, innerToken: undefined, json };
+      opened = { token, expireTime, innerToken: undefined, text, flat: undefined };
     } else {
       const innerToken = flags & FLAG_BASE64URL ? encodeBase64url(body) : textDecoder.decode(body);
-      opened = { token, expireTime, innerToken, json: undefined };
+      opened = { token, expireTime, innerToken, text: undefined, flat: undefined };
     }
-    this.#opened[openedSlot(token)] = opened;
+    this.#remember(opened);
     return opened;
   }
 
@@ -230,9 +263,12 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    * @throws SessionStoreError when the inner store's infrastructure fails.
    */
   async setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string> {
-    if (this.#cookieInner !== undefined) {
-      // What the cookie store would return, base64url-decoded: seal its bytes directly.
-      return this.#sealBody(textEncoder.encode(cookieJson(record)), FLAG_BASE64URL, record.expireTime);
+    if (this.#selfContained !== undefined) {
+      // What the store's token would hold, base64url-decoded: seal its bytes directly.
+      const text = this.#selfContained.encodeRecord(record);
+      const token = await this.#sealBody(textEncoder.encode(text), FLAG_BASE64URL, record.expireTime);
+      this.#remember({ token, expireTime: record.expireTime, innerToken: undefined, text, flat: undefined });
+      return token;
     }
     const stored = this.#encryptValues ? { ...record, values: await this.#sealValues(id, record.values) } : record;
     const innerToken = await (this.#inner as OwnerIndexedSessionStore<T>).setSession(id, stored, owner);
@@ -255,11 +291,21 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     return innerToken === undefined ? undefined : this.#sealToken(innerToken, patch.expireTime);
   }
 
-  #sealToken(innerToken: string, expireTime: number): Promise<string> {
+  async #sealToken(innerToken: string, expireTime: number): Promise<string> {
     const asBytes = decodeBase64url(innerToken);
-    return asBytes === undefined
+    const token = await (asBytes === undefined
       ? this.#sealBody(textEncoder.encode(innerToken), 0, expireTime)
-      : this.#sealBody(asBytes, FLAG_BASE64URL, expireTime);
+      : this.#sealBody(asBytes, FLAG_BASE64URL, expireTime));
+    this.#remember({ token, expireTime, innerToken, text: undefined, flat: undefined });
+    return token;
+  }
+
+  /**
+   * Puts what a token holds into the cache. Called for every token this decorator
+   * seals, so the next request, which brings the cookie just sent, skips decryption.
+   */
+  #remember(opened: OpenedToken): void {
+    this.#opened[openedSlot(opened.token)] = opened;
   }
 
   #sealBody(body: Uint8Array, flags: number, expireTime: number): Promise<string> {

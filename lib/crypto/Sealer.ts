@@ -211,12 +211,15 @@ function nodeCrypto(): typeof NodeCrypto | undefined {
  * @param keys - At least one key from `importRawKey`.
  * @param path - Which AES-GCM implementation to use.
  * @returns The sealer.
- * @throws TypeError when the list is empty, a key was not made by `importRawKey`, or
- *   two keys share an id.
+ * @throws TypeError when the list is empty, a key was not made by `importRawKey`, two
+ *   keys share an id, or the path is unknown.
  */
 export function createSealer(keys: readonly SessionKey[], path: CryptoPath = 'auto'): Sealer {
   if (!Array.isArray(keys) || keys.length === 0) {
     throw new TypeError('at least one key is needed');
+  }
+  if (path !== 'auto' && path !== 'webcrypto') {
+    throw new TypeError('crypto must be "auto" or "webcrypto"');
   }
   const node = path === 'auto' ? nodeCrypto() : undefined;
   return node === undefined ? new WebCryptoSealer(keys) : new NodeCryptoSealer(node, keys);

@@ -1,5 +1,6 @@
 import { ContainerModule } from 'inversify';
 import type { SessionKey } from '../crypto/keys.js';
+import { createSealer } from '../crypto/Sealer.js';
 import { EncryptingStoreDecorator, type EncryptingStoreOptions } from '../crypto/EncryptingStoreDecorator.js';
 import { SessionRequestHook } from '../http/SessionRequestHook.js';
 import { SessionResponseHook } from '../http/SessionResponseHook.js';
@@ -80,6 +81,13 @@ export function createSessionModule(options: SessionModuleOptions = {}): Contain
     throw new TypeError('innerStore and encryptValues need keys');
   }
   const { name } = resolveOptions(manager);
+  if (options.encryptValues === true && innerStore === 'cookie') {
+    throw new TypeError("encryptValues is for server-side stores: use innerStore 'app' with a store the app binds");
+  }
+  if (keys !== undefined) {
+    // Checks the keys and the crypto path now rather than on the first request.
+    createSealer(keys, options.crypto);
+  }
   const encryption: EncryptingStoreOptions | undefined =
     keys === undefined
       ? undefined

@@ -2,7 +2,7 @@ import { inject, injectable, optional } from 'inversify';
 import { decodeBase64url, encodeBase64url } from '../crypto/base64url.js';
 import { SESSION_CLOCK, SESSION_COOKIE_STORE_OPTIONS } from '../di/identifiers.js';
 import { systemClock, type Clock } from '../session/Clock.js';
-import type { LoadedSessionRecord, SessionRecord, SessionStore } from './SessionStore.js';
+import type { LoadedSessionRecord, SelfContainedSessionStore, SessionRecord } from './SessionStore.js';
 
 /**
  * Options of {@link CookieSessionStore}.
@@ -24,21 +24,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * @internal The JSON a cookie store's token encodes (as UTF-8, then base64url).
- * `EncryptingStoreDecorator` seals these bytes directly rather than going through
- * base64url and back.
- */
-export function cookieJson(record: SessionRecord<unknown>): string {
-  return JSON.stringify({ v: record.values, e: record.expireTime, d: record.deadline });
-}
-
-/**
- * @internal Reads the JSON of {@link cookieJson} as `getSession` does, with the store's
- * clock: fresh objects on every call.
- */
-export let parseCookieJson: <T>(store: CookieSessionStore<T>, json: string) => LoadedSessionRecord<T> | undefined;
-
-/**
  * Keeps the whole session inside the cookie: no server needed, nothing to clean up.
  * The token is the record itself as base64url JSON, expiry included, so it is only
  * safe wrapped in `EncryptingStoreDecorator`, which seals it; a `SessionManager`
@@ -58,7 +43,7 @@ export let parseCookieJson: <T>(store: CookieSessionStore<T>, json: string) => L
  * ```
  */
 @injectable()
-export class CookieSessionStore<T = Record<string, unknown>> implements SessionStore<T> {
+export class CookieSessionStore<T = Record<string, unknown>> implements SelfContainedSessionStore<T> {
   /** Whether a manager may use this store without encryption. */
   readonly allowPlaintext: boolean;
   readonly #clock: Clock;
@@ -92,10 +77,17 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SessionS
     } catch {
       return undefined;
     }
-    return this.#parse(json);
+    return this.decodeRecord(json);
   }
 
-  #parse(json: string): LoadedSessionRecord<T> | undefined {
+  /**
+   * Reads a record from the JSON its token encodes.
+   *
+   * @param json - What {@link CookieSessionStore.encodeRecord} wrote.
+   * @returns The record (fresh objects on every call), or `undefined` when the JSON is
+   *   malformed or expired.
+   */
+  decodeRecord(json: string): LoadedSessionRecord<T> | undefined {
     let parsed: unknown;
     try {
       parsed = JSON.parse(json);
@@ -113,10 +105,6 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SessionS
     return { id: '', values: parsed.v as Partial<T>, expireTime, deadline };
   }
 
-  static {
-    parseCookieJson = (store, json) => store.#parse(json);
-  }
-
   /**
    * Encodes a session into a token.
    *
@@ -125,7 +113,17 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SessionS
    * @returns The record as base64url JSON.
    */
   async setSession(_id: string, record: SessionRecord<T>): Promise<string> {
-    return encodeBase64url(textEncoder.encode(cookieJson(record)));
+    return encodeBase64url(textEncoder.encode(this.encodeRecord(record)));
+  }
+
+  /**
+   * Writes a record as the JSON its token encodes (as UTF-8, then base64url).
+   *
+   * @param record - The values and expiry.
+   * @returns The JSON.
+   */
+  encodeRecord(record: SessionRecord<T>): string {
+    return JSON.stringify({ v: record.values, e: record.expireTime, d: record.deadline });
   }
 
   /**

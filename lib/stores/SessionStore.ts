@@ -179,3 +179,45 @@ export interface OwnerIndexedSessionStore<T> extends SessionStore<T> {
 export function isOwnerIndexedStore<T>(store: SessionStore<T>): store is OwnerIndexedSessionStore<T> {
   return typeof (store as Partial<OwnerIndexedSessionStore<T>>).deleteOwnerSessions === 'function';
 }
+
+/**
+ * Optional ability: a store whose token is the session itself (the cookie store). It
+ * gives its record as text and reads it back, so that `EncryptingStoreDecorator` seals
+ * that text directly instead of its base64url form (a third fewer bytes to encrypt and
+ * no encoding round trip on each request).
+ *
+ * @typeParam T - The shape of the session's values.
+ */
+export interface SelfContainedSessionStore<T> extends SessionStore<T> {
+  /**
+   * Writes a record as the text its token encodes.
+   *
+   * @param record - The values and expiry.
+   * @returns The text.
+   */
+  encodeRecord(record: SessionRecord<T>): string;
+  /**
+   * Reads what {@link SelfContainedSessionStore.encodeRecord} wrote, with fresh objects
+   * on every call.
+   *
+   * @param text - The text.
+   * @returns The record, or `undefined` when the text is malformed or expired.
+   */
+  decodeRecord(text: string): LoadedSessionRecord<T> | undefined;
+}
+
+/**
+ * Tells whether a store keeps the session in its token.
+ *
+ * @param store - Any store.
+ * @returns `true` when it implements {@link SelfContainedSessionStore}.
+ * @example
+ * ```ts
+ * isSelfContainedStore(new CookieSessionStore()); // true
+ * isSelfContainedStore(new MemorySessionStore()); // false
+ * ```
+ */
+export function isSelfContainedStore<T>(store: SessionStore<T>): store is SelfContainedSessionStore<T> {
+  const candidate = store as Partial<SelfContainedSessionStore<T>>;
+  return typeof candidate.encodeRecord === 'function' && typeof candidate.decodeRecord === 'function';
+}

@@ -1,6 +1,8 @@
 import {
   CookieSessionStore,
+  createSessionModule,
   EncryptingStoreDecorator,
+  isSelfContainedStore,
   importRawKey,
   MemorySessionStore,
   type CryptoPath,
@@ -166,6 +168,87 @@ describe(EncryptingStoreDecorator, () => {
     });
   });
 
+  describe('cache of opened tokens', () => {
+    it.each([
+      ['flat', { n: 1, name: 'ada' }],
+      ['nested', { cart: ['apple'], profile: { name: 'ada' } }],
+    ])('gives every read of one token values of its own (%s values)', async (_label, values) => {
+      const store = cookieStore(clock, [await newKey()]);
+      const token = await store.setSession('', record(clock, values));
+      for (let read = 0; read < 4; read++) {
+        const loaded = await store.getSession(token);
+        expect(loaded?.values).toEqual(values);
+        // What one request does to its values never reaches the next.
+        (loaded!.values as Values).n = 99;
+        (loaded!.values as Values).added = true;
+        if (Array.isArray((loaded!.values as Values).cart)) {
+          ((loaded!.values as Values).cart as string[]).push('pear');
+        }
+      }
+    });
+
+    it('checks the expiry on every read, cached or not', async () => {
+      const store = cookieStore(clock, [await newKey()]);
+      const token = await store.setSession('', record(clock, { n: 1 }, 1000));
+      await store.getSession(token);
+      await store.getSession(token);
+      clock.advance(1000);
+      await expect(store.getSession(token)).resolves.toBeUndefined();
+    });
+
+    it('checks the deadline of a cached record too', async () => {
+      const store = cookieStore(clock, [await newKey()]);
+      const now = clock.now();
+      const token = await store.setSession('', { values: { n: 1 }, expireTime: now + HOUR, deadline: now + 1000 });
+      await store.getSession(token);
+      await store.getSession(token);
+      clock.advance(1000);
+      await expect(store.getSession(token)).resolves.toBeUndefined();
+    });
+
+    it('keeps a value named __proto__ an own value across cached reads', async () => {
+      const store = cookieStore(clock, [await newKey()]);
+      const values = JSON.parse('{"__proto__": 5, "n": 1}') as Values;
+      const token = await store.setSession('', record(clock, values));
+      for (let read = 0; read < 3; read++) {
+        const loaded = (await store.getSession(token))!.values as Values;
+        expect(Object.hasOwn(loaded, '__proto__')).toBe(true);
+        expect(Object.getPrototypeOf(loaded)).toBe(Object.prototype);
+      }
+    });
+
+    it('a token that does not open is not cached as if it did', async () => {
+      const key = await newKey();
+      const store = cookieStore(clock, [key]);
+      const token = await store.setSession('', record(clock, { n: 1 }));
+      const bytes = Buffer.from(token, 'base64url');
+      bytes[bytes.length - 1]! ^= 1;
+      const forged = bytes.toString('base64url');
+      await expect(store.getSession(forged)).resolves.toBeUndefined();
+      await expect(store.getSession(forged)).resolves.toBeUndefined();
+      await expect(store.getSession(token)).resolves.toBeDefined();
+    });
+  });
+
+  describe('options', () => {
+    it('refuses encryptValues around a store that keeps the session in its token', async () => {
+      const keys = [await newKey()];
+      expect(() => new EncryptingStoreDecorator(new CookieSessionStore(), { keys, encryptValues: true })).toThrow(TypeError);
+      expect(() => createSessionModule({ keys, encryptValues: true })).toThrow(TypeError);
+    });
+
+    it('refuses an unknown crypto path', async () => {
+      const keys = [await newKey()];
+      expect(() => new EncryptingStoreDecorator(new CookieSessionStore(), { keys, crypto: 'fast' as CryptoPath })).toThrow(
+        TypeError,
+      );
+    });
+
+    it('the container module checks keys when it is made', () => {
+      expect(() => createSessionModule({ keys: [] })).toThrow(TypeError);
+    });
+  });
+
   describe('optional abilities', () => {
     it('offers patches and the owner index exactly when the inner store has them', async () => {
       const key = await newKey();
@@ -175,6 +258,9 @@ describe(EncryptingStoreDecorator, () => {
       expect(typeof overMemory.deleteOwnerSessions).toBe('function');
       expect(overCookie.patchSession).toBeUndefined();
       expect(overCookie.deleteOwnerSessions).toBeUndefined();
+      expect(isSelfContainedStore(new CookieSessionStore())).toBe(true);
+      expect(isSelfContainedStore(new MemorySessionStore())).toBe(false);
+      expect(isSelfContainedStore(overCookie)).toBe(false);
     });
   });
 });
