@@ -199,7 +199,7 @@ async function main(): Promise<void> {
     ['target', 'bar', 'measured (same run)', 'met'],
     checked.map((t) => [t.target, t.bar, t.measured, t.met === undefined ? 'n/a' : t.met ? 'yes' : 'no']),
   );
-  const lines = [`# Benchmark summary`, '', `\`${command}\` — ${note}`, '', '## Targets', '', table, ''];
+  const lines = [`# Benchmark summary`, '', note, '', '## Targets', '', table, ''];
   if (http !== undefined) {
     lines.push(
       '## HTTP',
