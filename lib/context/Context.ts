@@ -58,6 +58,10 @@ export class Context {
    * @param key - The typed key.
    * @param value - The value to hold.
    * @returns A new context; this one is unchanged.
+   * @example
+   * ```ts
+   * const traced = context.withValue(requestIdKey, crypto.randomUUID());
+   * ```
    */
   withValue<V>(key: ContextKey<V>, value: V): Context {
     return new Context(this, key, value);
@@ -68,6 +72,10 @@ export class Context {
    *
    * @param key - The typed key.
    * @returns The value, or `undefined` when none is held.
+   * @example
+   * ```ts
+   * const requestId = context.value(requestIdKey); // string | undefined
+   * ```
    */
   value<V>(key: ContextKey<V>): V | undefined {
     for (let context: Context | undefined = this; context !== undefined; context = context.#parent) {

@@ -47,6 +47,10 @@ export class SessionError extends Error {
 /**
  * A session function was called with a context that never went through
  * `SessionManager.extractSession` (or went through another manager).
+ * @example
+ * ```ts
+ * manager.getValue(Context.background, 'userId'); // throws SessionNotLoadedError
+ * ```
  */
 export class SessionNotLoadedError extends SessionError {
   static override readonly CODE = 'ERR_SESSION_NOT_LOADED' as const;
@@ -55,6 +59,15 @@ export class SessionNotLoadedError extends SessionError {
 /**
  * The session store could not do its work: its server is unreachable, timed out or
  * answered with an error. `cause` holds the underlying error.
+ * @example
+ * ```ts
+ * try {
+ *   context = await manager.extractSession(context, request);
+ * } catch (error) {
+ *   if (error instanceof SessionStoreError) return new Response('Try again shortly', { status: 503 });
+ *   throw error;
+ * }
+ * ```
  */
 export class SessionStoreError extends SessionError {
   static override readonly CODE = 'ERR_SESSION_STORE' as const;
@@ -64,6 +77,12 @@ export class SessionStoreError extends SessionError {
  * The `Set-Cookie` header for the session would be longer than browsers accept, so the
  * browser would drop it silently and the session would be lost. Thrown by
  * `SessionManager.injectSession` before any header is written.
+ * @example
+ * ```ts
+ * catch (error) {
+ *   if (error instanceof SessionCookieTooLargeError) console.warn(`session is ${error.size} of ${error.limit} bytes`);
+ * }
+ * ```
  */
 export class SessionCookieTooLargeError extends SessionError {
   static override readonly CODE = 'ERR_SESSION_COOKIE_TOO_LARGE' as const;
@@ -90,6 +109,11 @@ export class SessionCookieTooLargeError extends SessionError {
  * adapters where the framework lets the head go out before the session is saved
  * (node:http, Express) and by every adapter's session handle when a change comes
  * after the response was written.
+ * @example
+ * ```ts
+ * res.end('done');
+ * session.set('late', true); // throws SessionHeadersSentError
+ * ```
  */
 export class SessionHeadersSentError extends SessionError {
   static override readonly CODE = 'ERR_SESSION_HEADERS_SENT' as const;

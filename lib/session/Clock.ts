@@ -1,5 +1,12 @@
 /**
  * The source of time for expiry. Inject a fake one in tests instead of sleeping.
+ * @example
+ * ```ts
+ * let now = Date.UTC(2026, 0, 1);
+ * const clock: Clock = { now: () => now };
+ * const manager = new SessionManager(store, { idleTimeout: 60_000 }, clock);
+ * now += 60_000; // a minute later, without sleeping
+ * ```
  */
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
@@ -8,5 +15,9 @@ export interface Clock {
 
 /**
  * The real clock: `Date.now()`.
+ * @example
+ * ```ts
+ * new SessionManager(store, {}, systemClock); // the default
+ * ```
  */
 export const systemClock: Clock = Object.freeze({ now: () => Date.now() });

@@ -98,6 +98,11 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * @returns A new context holding the session.
    * @throws SessionStoreError when the store's infrastructure fails (the session's
    *   state is unknown, so the request should fail rather than log the user out).
+   * @example
+   * ```ts
+   * const context = await manager.extractSession(Context.background, request); // a Web Request
+   * const node = await manager.extractSession(Context.background, fromNodeRequest(req));
+   * ```
    */
   async extractSession(context: Context, request: RequestLike): Promise<Context> {
     const token = this.#readCookie(request.headers.get('cookie'));
@@ -140,6 +145,12 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * @throws SessionCookieTooLargeError when the cookie would be too large for a
    *   browser to keep; no header has been written.
    * @throws SessionStoreError when the store's infrastructure fails.
+   * @example
+   * ```ts
+   * const headers = new Headers({ 'content-type': 'text/html' });
+   * await manager.injectSession(context, headers);
+   * return new Response(html, { headers });
+   * ```
    */
   async injectSession(context: Context, headers: HeadersLike): Promise<Context> {
     const session = this.#session(context);
@@ -203,6 +214,10 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * @param key - The value's name.
    * @returns The value, or `undefined` when it is not set.
    * @throws SessionNotLoadedError when the context holds no session of this manager.
+   * @example
+   * ```ts
+   * const userId = manager.getValue(context, 'userId'); // string | undefined
+   * ```
    */
   getValue<K extends SessionKey<T>>(context: Context, key: K): T[K] | undefined {
     const { values } = this.#session(context);
@@ -217,6 +232,10 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * @param key - The value's name.
    * @param value - Anything `JSON.stringify` keeps as it is.
    * @throws SessionNotLoadedError when the context holds no session of this manager.
+   * @example
+   * ```ts
+   * manager.setValue(context, 'visits', (manager.getValue(context, 'visits') ?? 0) + 1);
+   * ```
    */
   setValue<K extends SessionKey<T>>(context: Context, key: K, value: T[K]): void {
     const session = this.#session(context);
@@ -239,6 +258,10 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * @param context - A context from {@link SessionManager.extractSession}.
    * @param key - The value's name.
    * @throws SessionNotLoadedError when the context holds no session of this manager.
+   * @example
+   * ```ts
+   * manager.unsetValue(context, 'cart');
+   * ```
    */
   unsetValue(context: Context, key: SessionKey<T>): void {
     const session = this.#session(context);
@@ -259,6 +282,11 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * @param key - The value's name.
    * @returns The value, or `undefined` when it was not set.
    * @throws SessionNotLoadedError when the context holds no session of this manager.
+   * @example
+   * ```ts
+   * manager.setValue(context, 'flash', 'Saved!'); // on the POST
+   * const flash = manager.popValue(context, 'flash'); // on the next GET: shown once
+   * ```
    */
   popValue<K extends SessionKey<T>>(context: Context, key: K): T[K] | undefined {
     const value = this.getValue(context, key);
@@ -272,6 +300,12 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    *
    * @param context - A context from {@link SessionManager.extractSession}.
    * @throws SessionNotLoadedError when the context holds no session of this manager.
+   * @example
+   * ```ts
+   * // POST /logout
+   * manager.destroyValues(context);
+   * await manager.injectSession(context, headers); // deletes it and expires the cookie
+   * ```
    */
   destroyValues(context: Context): void {
     const session = this.#session(context);
@@ -289,6 +323,12 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    *
    * @param context - A context from {@link SessionManager.extractSession}.
    * @throws SessionNotLoadedError when the context holds no session of this manager.
+   * @example
+   * ```ts
+   * // POST /login, once the password checked out
+   * manager.renewToken(context);
+   * manager.setValue(context, 'userId', user.id);
+   * ```
    */
   renewToken(context: Context): void {
     const session = this.#session(context);
@@ -306,6 +346,12 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * @param context - A context from {@link SessionManager.extractSession}.
    * @returns `true` when the session was changed or destroyed in this request.
    * @throws SessionNotLoadedError when the context holds no session of this manager.
+   * @example
+   * ```ts
+   * if (manager.isModified(context)) {
+   *   // this response carries a Set-Cookie: do not let a CDN cache it
+   * }
+   * ```
    */
   isModified(context: Context): boolean {
     const { status } = this.#session(context);
@@ -318,6 +364,12 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * @param context - A context from {@link SessionManager.extractSession}.
    * @returns `'new'`, `'unmodified'`, `'modified'` or `'destroyed'`.
    * @throws SessionNotLoadedError when the context holds no session of this manager.
+   * @example
+   * ```ts
+   * if (manager.getStatus(context) === 'new') {
+   *   // no session came in: show the login link
+   * }
+   * ```
    */
   getStatus(context: Context): SessionStatus {
     return this.#session(context).status;
@@ -330,6 +382,10 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * @param context - A context from {@link SessionManager.extractSession}.
    * @returns The moment the session ends if no other request comes.
    * @throws SessionNotLoadedError when the context holds no session of this manager.
+   * @example
+   * ```ts
+   * const endsAt = manager.getExpireTime(context).toISOString();
+   * ```
    */
   getExpireTime(context: Context): Date {
     const session = this.#session(context);
@@ -344,6 +400,10 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * @param context - A context from {@link SessionManager.extractSession}.
    * @returns The session's deadline.
    * @throws SessionNotLoadedError when the context holds no session of this manager.
+   * @example
+   * ```ts
+   * const mustLogInAgainBy = manager.getDeadline(context);
+   * ```
    */
   getDeadline(context: Context): Date {
     return new Date(this.#session(context).deadline);
@@ -359,6 +419,12 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * @returns How many sessions were ended.
    * @throws TypeError when the manager has no `ownerKey`.
    * @throws SessionStoreError when the store's infrastructure fails.
+   * @example
+   * ```ts
+   * // manager built with { ownerKey: 'userId' } over a Redis, PostgreSQL or memory store
+   * const ended = await manager.destroyOwnerSessions(user.id);
+   * manager.destroyValues(context); // and this request's own session, cookie included
+   * ```
    */
   async destroyOwnerSessions(owner: string | number): Promise<number> {
     const store = this.#store;

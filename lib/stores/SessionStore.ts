@@ -137,6 +137,11 @@ export interface PatchableSessionStore<T> extends SessionStore<T> {
  *
  * @param store - Any store.
  * @returns `true` when it implements {@link PatchableSessionStore}.
+ * @example
+ * ```ts
+ * isPatchableStore(new MemorySessionStore()); // true
+ * isPatchableStore(new CookieSessionStore()); // false: each cookie carries a whole session
+ * ```
  */
 export function isPatchableStore<T>(store: SessionStore<T>): store is PatchableSessionStore<T> {
   return typeof (store as Partial<PatchableSessionStore<T>>).patchSession === 'function';
@@ -175,6 +180,12 @@ export interface OwnerIndexedSessionStore<T> extends SessionStore<T> {
  *
  * @param store - Any store.
  * @returns `true` when it implements {@link OwnerIndexedSessionStore}.
+ * @example
+ * ```ts
+ * if (isOwnerIndexedStore(store)) {
+ *   await store.deleteOwnerSessions('user-42');
+ * }
+ * ```
  */
 export function isOwnerIndexedStore<T>(store: SessionStore<T>): store is OwnerIndexedSessionStore<T> {
   return typeof (store as Partial<OwnerIndexedSessionStore<T>>).deleteOwnerSessions === 'function';
