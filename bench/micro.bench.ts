@@ -94,9 +94,14 @@ async function buildCases(): Promise<Case[]> {
   await fastify.register(fastifySecureSession, { key: randomBytes(32), cookie: { path: '/' } });
   await fastify.ready();
 
-  const kitStores = new Map<CryptoPath, EncryptingStoreDecorator<Values>>();
+  // Two decorators per path with the same keys: one seals, the other opens. A decorator
+  // remembers what it sealed (so the next request, bringing that cookie, skips the
+  // decryption); opening through the other one makes every open a real decryption, as
+  // on another app server.
+  const kitStores = new Map<CryptoPath, { seal: EncryptingStoreDecorator<Values>; open: EncryptingStoreDecorator<Values> }>();
   for (const path of ['auto', 'webcrypto'] as const) {
-    kitStores.set(path, new EncryptingStoreDecorator<Values>(new CookieSessionStore<Values>(), { keys, crypto: path }));
+    const make = () => new EncryptingStoreDecorator<Values>(new CookieSessionStore<Values>(), { keys, crypto: path });
+    kitStores.set(path, { seal: make(), open: make() });
   }
 
   const cases: Case[] = [];
@@ -111,7 +116,7 @@ async function buildCases(): Promise<Case[]> {
       throw new Error('raw AES-GCM did not round-trip');
     }
     for (const [path, store] of kitStores) {
-      const back = await store.getSession(await store.setSession('', record));
+      const back = await store.open.getSession(await store.seal.setSession('', record));
       if (JSON.stringify(back?.values) !== JSON.stringify(session.values)) {
         throw new Error(`kit-session (${path}) did not round-trip`);
       }
@@ -149,7 +154,7 @@ async function buildCases(): Promise<Case[]> {
         label: `kit-session, crypto '${path}' (EncryptingStoreDecorator over CookieSessionStore)`,
         size,
         async: true,
-        op: async () => store.getSession(await store.setSession('', record)),
+        op: async () => store.open.getSession(await store.seal.setSession('', record)),
       });
     }
     cases.push({
