@@ -54,12 +54,32 @@ const VALUE_FIELD = 'v';
 // Unpacking is chunked: Lua's stack holds only a few thousand arguments.
 
 /**
+ * A Lua helper both save scripts start with: writes `fields` followed by the
+ * field/value pairs in ARGV[first..last] with HSET, in chunks of about 200 arguments
+ * that never split a pair.
+ */
+const HSET_PAIRS_LUA = `
+local function hset_pairs(key, fields, first, last)
+  for i = first, last do
+    fields[#fields + 1] = ARGV[i]
+    if #fields >= 200 and i < last and (i - first + 1) % 2 == 0 then
+      redis.call('HSET', key, unpack(fields))
+      fields = {}
+    end
+  end
+  if #fields > 0 then
+    redis.call('HSET', key, unpack(fields))
+  end
+end
+`;
+
+/**
  * setSession. ARGV: px, expireTime, deadline, owner ('' = none, else '#' .. owner),
  * indexed ('1' when the owner index already holds this id until the deadline), then
  * field/value pairs. Returns 1, or -1 (nothing written) when the owner index must be
  * written first.
  */
-const SET_LUA = `
+const SET_LUA = `${HSET_PAIRS_LUA}
 local key = KEYS[1]
 local owner = ARGV[4]
 local fields = {'e', ARGV[2], 'd', ARGV[3]}
@@ -75,17 +95,7 @@ if owner ~= '' then
   fields[6] = owner
 end
 redis.call('DEL', key)
-local n = #ARGV
-for i = 6, n do
-  fields[#fields + 1] = ARGV[i]
-  if #fields >= 200 and i < n and (i - 5) % 2 == 0 then
-    redis.call('HSET', key, unpack(fields))
-    fields = {}
-  end
-end
-if #fields > 0 then
-  redis.call('HSET', key, unpack(fields))
-end
+hset_pairs(key, fields, 6, #ARGV)
 redis.call('PEXPIRE', key, ARGV[1])
 return 1
 `;
@@ -97,7 +107,7 @@ return 1
  * or expired (nothing written: a patch never brings a session back), or -1 (nothing
  * written) when the owner index must be written first.
  */
-const PATCH_LUA = `
+const PATCH_LUA = `${HSET_PAIRS_LUA}
 local key = KEYS[1]
 local now = tonumber(ARGV[1])
 local stored = redis.call('HMGET', key, 'e', 'd', 'o')
@@ -129,16 +139,7 @@ if ARGV[2] == '0' then
 end
 local n = #ARGV
 local last_set = 7 + tonumber(ARGV[7])
-for i = 8, last_set do
-  fields[#fields + 1] = ARGV[i]
-  if #fields >= 200 and i < last_set and (i - 7) % 2 == 0 then
-    redis.call('HSET', key, unpack(fields))
-    fields = {}
-  end
-end
-if #fields > 0 then
-  redis.call('HSET', key, unpack(fields))
-end
+hset_pairs(key, fields, 8, last_set)
 local gone = {}
 if ARGV[5] == '' and stored[3] then
   gone[1] = 'o'
