@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Context } from '../../context/Context.js';
-import { SessionHeadersSentError } from '../../errors/SessionError.js';
 import { fromNodeRequest } from '../../http/node.js';
 import type { SessionManager } from '../../session/SessionManager.js';
 import { NodeSession } from './NodeSession.js';
@@ -138,17 +137,11 @@ export function withSession<T extends object>(
       const context = await manager.extractSession(Context.background, fromNodeRequest(req));
       const session = new NodeSession(manager, context, res);
       const body = await handler(req, res, session);
-      if (res.headersSent) {
-        if (session.isModified) {
-          throw new SessionHeadersSentError(
-            'the session was changed but not saved before the response head was sent, so the change is lost: ' +
-              'await session.commit() before writing the response, or return the body',
-          );
-        }
-        return;
-      }
+      // Throws SessionHeadersSentError when the handler wrote the head with changes unsaved.
       await session.commit();
-      res.end(body);
+      if (!res.headersSent) {
+        res.end(body);
+      }
     } catch (error) {
       try {
         await onError(error, req, res);

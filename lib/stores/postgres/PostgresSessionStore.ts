@@ -1,6 +1,7 @@
 import type { Pool, QueryResult, QueryResultRow } from 'pg';
 import { SessionStoreError } from '../../errors/SessionError.js';
 import { systemClock, type Clock } from '../../session/Clock.js';
+import { storeOperation } from '../storeOperation.js';
 import type {
   LoadedSessionRecord,
   OwnerIndexedSessionStore,
@@ -431,30 +432,13 @@ export class PostgresSessionStore<T = Record<string, unknown>>
   }
 
   /** Runs one statement against the store's timeout; every failure becomes a SessionStoreError. */
-  async #query<R extends QueryResultRow>(
-    operation: string,
-    text: string,
-    values?: unknown[],
-  ): Promise<QueryResult<R>> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        const cause = new Error(`no answer within ${this.#timeout} ms`);
-        cause.name = 'TimeoutError';
-        reject(new SessionStoreError(`postgres session store: ${operation} timed out`, { cause }));
-      }, this.#timeout);
-      timer.unref?.();
-    });
-    try {
-      return await Promise.race([this.#pool.query<R>(text, values), timedOut]);
-    } catch (error) {
-      if (error instanceof SessionStoreError) {
-        throw error;
-      }
-      throw new SessionStoreError(`postgres session store: ${operation} failed`, { cause: withoutData(error) });
-    } finally {
-      clearTimeout(timer);
-    }
+  #query<R extends QueryResultRow>(operation: string, text: string, values?: unknown[]): Promise<QueryResult<R>> {
+    return storeOperation(
+      `postgres session store: ${operation}`,
+      this.#timeout,
+      () => this.#pool.query<R>(text, values),
+      withoutData,
+    );
   }
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { SessionStoreError } from '../../errors/SessionError.js';
 import { systemClock, type Clock } from '../../session/Clock.js';
+import { storeOperation } from '../storeOperation.js';
 import type {
   LoadedSessionRecord,
   OwnerIndexedSessionStore,
@@ -523,25 +523,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
   }
 
   /** Runs one operation against the store's timeout; every failure becomes a SessionStoreError. */
-  async #run<R>(operation: string, work: () => Promise<R>): Promise<R> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        const cause = new Error(`no answer within ${this.#timeout} ms`);
-        cause.name = 'TimeoutError';
-        reject(new SessionStoreError(`redis session store: ${operation} timed out`, { cause }));
-      }, this.#timeout);
-      timer.unref?.();
-    });
-    try {
-      return await Promise.race([work(), timedOut]);
-    } catch (error) {
-      if (error instanceof SessionStoreError) {
-        throw error;
-      }
-      throw new SessionStoreError(`redis session store: ${operation} failed`, { cause: withoutArguments(error) });
-    } finally {
-      clearTimeout(timer);
-    }
+  #run<R>(operation: string, work: () => Promise<R>): Promise<R> {
+    return storeOperation(`redis session store: ${operation}`, this.#timeout, work, withoutArguments);
   }
 }

@@ -1,0 +1,45 @@
+import { SessionStoreError } from '../errors/SessionError.js';
+
+/**
+ * Runs one operation of a server-side store against the store's timeout. Every
+ * failure becomes a `SessionStoreError`: a timeout (its cause named `TimeoutError`; the
+ * operation itself is not cancelled and may still apply) or the client's error, passed
+ * through `scrub` first so that the cause carries no token or session value.
+ *
+ * @param what - The store and the operation, for the message (`'redis session store: load'`).
+ * @param timeout - Milliseconds before the operation counts as failed.
+ * @param work - The operation.
+ * @param scrub - Removes tokens and values from the client's error.
+ * @returns What the operation resolved to.
+ * @throws SessionStoreError when the operation fails or takes longer than `timeout`.
+ * @example
+ * ```ts
+ * const row = await storeOperation('postgres session store: load', 5_000, () => pool.query(sql, [id]), scrubError);
+ * ```
+ */
+export async function storeOperation<R>(
+  what: string,
+  timeout: number,
+  work: () => Promise<R>,
+  scrub: (error: unknown) => unknown,
+): Promise<R> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      const cause = new Error(`no answer within ${timeout} ms`);
+      cause.name = 'TimeoutError';
+      reject(new SessionStoreError(`${what} timed out`, { cause }));
+    }, timeout);
+    timer.unref?.();
+  });
+  try {
+    return await Promise.race([work(), timedOut]);
+  } catch (error) {
+    if (error instanceof SessionStoreError) {
+      throw error;
+    }
+    throw new SessionStoreError(`${what} failed`, { cause: scrub(error) });
+  } finally {
+    clearTimeout(timer);
+  }
+}
