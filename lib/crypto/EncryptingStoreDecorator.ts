@@ -78,6 +78,14 @@ function openedSlot(token: string): number {
         (OPENED_CACHE_SLOTS - 1);
 }
 
+/** A token's plaintext with its head written and room for a body of `length` bytes. */
+function tokenPlaintext(flags: number, expireTime: number, length: number): Uint8Array {
+  const plain = new Uint8Array(TOKEN_HEAD + length);
+  plain[0] = flags;
+  new DataView(plain.buffer).setFloat64(1, expireTime);
+  return plain;
+}
+
 /** What opening a sealed token gave: kept in the cache of opened tokens. */
 interface OpenedToken {
   /** The whole sealed token. */
@@ -228,7 +236,8 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
 
   /** Opens a token that is not in the cache, and caches it when it opens. */
   async #openToken(token: string): Promise<OpenedToken | undefined> {
-    const plain = await this.#sealer.open(token, this.#tokenLabel);
+    const opening = this.#sealer.open(token, this.#tokenLabel);
+    const plain = opening instanceof Promise ? await opening : opening;
     if (plain === undefined || plain.length < TOKEN_HEAD) {
       return undefined;
     }
@@ -266,7 +275,8 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     if (this.#selfContained !== undefined) {
       // What the store's token would hold, base64url-decoded: seal its bytes directly.
       const text = this.#selfContained.encodeRecord(record);
-      const token = await this.#sealBody(textEncoder.encode(text), FLAG_BASE64URL, record.expireTime);
+      const sealing = this.#sealText(text, FLAG_BASE64URL, record.expireTime);
+      const token = typeof sealing === 'string' ? sealing : await sealing;
       this.#remember({ token, expireTime: record.expireTime, innerToken: undefined, text, flat: undefined });
       return token;
     }
@@ -293,9 +303,11 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
 
   async #sealToken(innerToken: string, expireTime: number): Promise<string> {
     const asBytes = decodeBase64url(innerToken);
-    const token = await (asBytes === undefined
-      ? this.#sealBody(textEncoder.encode(innerToken), 0, expireTime)
-      : this.#sealBody(asBytes, FLAG_BASE64URL, expireTime));
+    const sealing =
+      asBytes === undefined
+        ? this.#sealText(innerToken, 0, expireTime)
+        : this.#sealBody(asBytes, FLAG_BASE64URL, expireTime);
+    const token = typeof sealing === 'string' ? sealing : await sealing;
     this.#remember({ token, expireTime, innerToken, text: undefined, flat: undefined });
     return token;
   }
@@ -308,11 +320,23 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     this.#opened[openedSlot(opened.token)] = opened;
   }
 
-  #sealBody(body: Uint8Array, flags: number, expireTime: number): Promise<string> {
-    const plain = new Uint8Array(TOKEN_HEAD + body.length);
-    plain[0] = flags;
-    new DataView(plain.buffer).setFloat64(1, expireTime);
+  #sealBody(body: Uint8Array, flags: number, expireTime: number): string | Promise<string> {
+    const plain = tokenPlaintext(flags, expireTime, body.length);
     plain.set(body, TOKEN_HEAD);
+    return this.#sealer.seal(plain, this.#tokenLabel);
+  }
+
+  /** {@link EncryptingStoreDecorator.#sealBody} of a text's UTF-8, encoded in place. */
+  #sealText(text: string, flags: number, expireTime: number): string | Promise<string> {
+    // One byte per character covers ASCII (JSON of ASCII values, ids): encoded straight
+    // after the head. Anything longer takes a second pass.
+    let plain = tokenPlaintext(flags, expireTime, text.length);
+    const { read } = textEncoder.encodeInto(text, plain.subarray(TOKEN_HEAD));
+    if (read !== text.length) {
+      const body = textEncoder.encode(text);
+      plain = tokenPlaintext(flags, expireTime, body.length);
+      plain.set(body, TOKEN_HEAD);
+    }
     return this.#sealer.seal(plain, this.#tokenLabel);
   }
 

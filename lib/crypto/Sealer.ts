@@ -27,12 +27,16 @@ const IV_POOL = 256;
  */
 export type CryptoPath = 'auto' | 'webcrypto';
 
-/** Seals and opens byte strings under a list of keys. */
+/**
+ * Seals and opens byte strings under a list of keys. The node:crypto sealer answers
+ * synchronously, the Web Crypto one with a promise: callers on a hot path skip the
+ * `await` when the answer is already there.
+ */
 export interface Sealer {
   /** Seals with the first key. */
-  seal(plaintext: Uint8Array, label: Uint8Array): Promise<string>;
+  seal(plaintext: Uint8Array, label: Uint8Array): string | Promise<string>;
   /** Opens with whichever listed key the header names; `undefined` on any failure. */
-  open(sealed: string, label: Uint8Array): Promise<Uint8Array | undefined>;
+  open(sealed: string, label: Uint8Array): Uint8Array | undefined | Promise<Uint8Array | undefined>;
 }
 
 function header(keyId: number): Uint8Array {
@@ -140,6 +144,10 @@ class NodeCryptoSealer implements Sealer {
   // used once.
   readonly #ivPool = new Uint8Array(IV * IV_POOL);
   #ivAt = IV * IV_POOL;
+  // The additional data for the label sealed last (the decorator seals every token
+  // under one label), so that a seal does not build it again.
+  #aadLabel: Uint8Array | undefined;
+  #aad: Uint8Array = new Uint8Array(0);
 
   constructor(nodeCrypto: typeof NodeCrypto, keys: readonly SessionKey[]) {
     this.#crypto = nodeCrypto;
@@ -154,7 +162,7 @@ class NodeCryptoSealer implements Sealer {
     this.#header = header(keys[0]!.id);
   }
 
-  async seal(plaintext: Uint8Array, label: Uint8Array): Promise<string> {
+  seal(plaintext: Uint8Array, label: Uint8Array): string {
     const out = new Uint8Array(OVERHEAD + plaintext.length);
     out.set(this.#header);
     const iv = out.subarray(HEADER, HEADER + IV);
@@ -165,7 +173,11 @@ class NodeCryptoSealer implements Sealer {
     iv.set(this.#ivPool.subarray(this.#ivAt, this.#ivAt + IV));
     this.#ivAt += IV;
     const cipher = this.#crypto.createCipheriv(this.#sealKey.algorithm, this.#sealKey.key, iv, { authTagLength: TAG });
-    cipher.setAAD(concat(this.#header, label));
+    if (label !== this.#aadLabel) {
+      this.#aad = concat(this.#header, label);
+      this.#aadLabel = label;
+    }
+    cipher.setAAD(this.#aad);
     const body = cipher.update(plaintext);
     const final = cipher.final();
     out.set(body, HEADER + IV);
@@ -174,7 +186,7 @@ class NodeCryptoSealer implements Sealer {
     return encodeBase64url(out);
   }
 
-  async open(sealed: string, label: Uint8Array): Promise<Uint8Array | undefined> {
+  open(sealed: string, label: Uint8Array): Uint8Array | undefined {
     const parsed = parse(sealed);
     const key = parsed && this.#keys.get(parsed.keyId);
     if (parsed === undefined || key === undefined) {

@@ -22,6 +22,9 @@ export interface HeaderTarget {
  * @returns The header's new value(s).
  */
 export function mergeHeader(name: string, current: readonly string[], value: string): string | readonly string[] {
+  if (current.length === 0) {
+    return value;
+  }
   switch (name) {
     case 'set-cookie': {
       const own = cookieName(value);
@@ -38,7 +41,7 @@ export function mergeHeader(name: string, current: readonly string[], value: str
       return (present ? list : [...list, value]).join(', ');
     }
     default:
-      return current.length === 0 ? value : [...current, value].join(', ');
+      return [...current, value].join(', ');
   }
 }
 

@@ -23,6 +23,8 @@ import { Session, type SessionStatus } from './Session.js';
 export type SessionKey<T> = keyof T & string;
 
 const EXPIRED = new Date(0);
+/** Characters `encodeURIComponent` leaves alone: base64url tokens need no encoding. */
+const URI_UNRESERVED = /^[\w.!~*'()-]*$/;
 
 /** A store's failure as the manager reports it: its own errors as they are, others wrapped. */
 function storeError(error: unknown): SessionError {
@@ -162,7 +164,12 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     }
     if (session.status === 'modified') {
       session.expireTime = this.#idleExpiry(session.deadline, now);
-      const token = await this.#call(() => this.#save(session));
+      let token: string | undefined;
+      try {
+        token = await this.#save(session);
+      } catch (error) {
+        throw storeError(error);
+      }
       if (token === undefined) {
         // Ended elsewhere (log out everywhere, another request's logout or renewal)
         // since it was loaded: a patch never brings it back. No cookie either: an
@@ -539,7 +546,8 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     // What stringifySetCookie writes, from the attributes serialised once: the value is
     // URI-encoded as it does (a no-op for base64url), Max-Age comes before the rest.
     const maxAge = persistent ? `; Max-Age=${Math.max(0, Math.ceil((expireTime - now) / 1000))}` : '';
-    const cookie = `${name}=${encodeURIComponent(token)}${maxAge}${attributesSuffix}`;
+    const value = URI_UNRESERVED.test(token) ? token : encodeURIComponent(token);
+    const cookie = `${name}=${value}${maxAge}${attributesSuffix}`;
     if (cookie.length > maxCookieSize) {
       throw new SessionCookieTooLargeError(cookie.length, maxCookieSize);
     }

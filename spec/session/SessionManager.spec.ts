@@ -135,6 +135,24 @@ describe(SessionManager, () => {
       expect(headers.get('cache-control')).toBe('private');
     });
 
+    it('percent-encodes a token outside the URI-safe characters, and reads it back', async () => {
+      // A custom store may hand out any token; base64url ones go out as they are.
+      class OddTokenStore extends MemorySessionStore<AppSession> {
+        override async setSession(id: string, record: SessionRecord<AppSession>): Promise<string> {
+          await super.setSession(id, record);
+          return `${id} /;é`;
+        }
+        override getSession(token: string): Promise<LoadedSessionRecord<AppSession> | undefined> {
+          return super.getSession(token.endsWith(' /;é') ? token.slice(0, -4) : `${token}!`);
+        }
+      }
+      const manager = new SessionManager<AppSession>(new OddTokenStore({}, clock), {}, clock);
+      const { cookie, headers } = await roundTrip(manager, undefined, (c) => manager.setValue(c, 'visits', 1));
+      expect(headers.get('set-cookie')).toMatch(/^__Host-session=[A-Za-z0-9_-]+%20%2F%3B%C3%A9; /);
+      const { context } = await roundTrip(manager, cookie);
+      expect(manager.getValue(context, 'visits')).toBe(1);
+    });
+
     it('appends to headers the app set, never replacing them', async () => {
       const manager = await encryptedCookieManager(clock);
       const context = await manager.extractSession(Context.background, request());
