@@ -14,7 +14,7 @@ import {
   type SessionRecord,
   type SessionStore,
 } from '../stores/SessionStore.js';
-import { decodeBase64url, encodeBase64url } from './base64url.js';
+import { allocBytes, decodeBase64url, encodeBase64url } from './base64url.js';
 import type { SessionKey } from './keys.js';
 import { createSealer, type CryptoPath, type Sealer } from './Sealer.js';
 
@@ -80,9 +80,10 @@ function openedSlot(token: string): number {
 
 /** A token's plaintext with its head written and room for a body of `length` bytes. */
 function tokenPlaintext(flags: number, expireTime: number, length: number): Uint8Array {
-  const plain = new Uint8Array(TOKEN_HEAD + length);
+  // The caller writes the body over every byte after the head.
+  const plain = allocBytes(TOKEN_HEAD + length);
   plain[0] = flags;
-  new DataView(plain.buffer).setFloat64(1, expireTime);
+  new DataView(plain.buffer, plain.byteOffset, TOKEN_HEAD).setFloat64(1, expireTime);
   return plain;
 }
 
@@ -206,7 +207,8 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     const cached = this.#opened[openedSlot(token)];
     const hit = cached !== undefined && cached.token === token;
     const opened = hit ? cached : await this.#openToken(token);
-    if (opened === undefined || !(opened.expireTime > this.#clock.now())) {
+    const now = this.#clock.now();
+    if (opened === undefined || !(opened.expireTime > now)) {
       return undefined;
     }
     if (opened.text !== undefined) {
@@ -214,7 +216,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
       if (flat !== undefined) {
         // The expiry was checked above; the deadline is the other half of the check
         // decodeRecord makes.
-        return flat.deadline > this.#clock.now()
+        return flat.deadline > now
           ? ({ ...flat, values: { ...flat.values } } as LoadedSessionRecord<T>)
           : undefined;
       }

@@ -1,5 +1,5 @@
 import type * as NodeCrypto from 'node:crypto';
-import { decodeBase64url, encodeBase64url } from './base64url.js';
+import { allocBytes, decodeBase64url, encodeBase64url } from './base64url.js';
 import { materialOf, type SessionKey } from './keys.js';
 
 // The sealed format, version 1, as base64url without padding:
@@ -136,6 +136,7 @@ interface NodeKey {
 /** The same format through synchronous `node:crypto`: no promise and no thread hop per call. */
 class NodeCryptoSealer implements Sealer {
   readonly #crypto: typeof NodeCrypto;
+  readonly #sealKeyId: number;
   readonly #sealKey: NodeKey;
   readonly #header: Uint8Array;
   readonly #keys: Map<number, NodeKey>;
@@ -158,12 +159,24 @@ class NodeCryptoSealer implements Sealer {
         key: nodeCrypto.createSecretKey(raw),
       };
     });
-    this.#sealKey = this.#keys.get(keys[0]!.id)!;
-    this.#header = header(keys[0]!.id);
+    this.#sealKeyId = keys[0]!.id;
+    this.#sealKey = this.#keys.get(this.#sealKeyId)!;
+    this.#header = header(this.#sealKeyId);
+  }
+
+  /** The additional data for a label under the sealing key's header. */
+  #sealAad(label: Uint8Array): Uint8Array {
+    if (label !== this.#aadLabel) {
+      this.#aad = concat(this.#header, label);
+      this.#aadLabel = label;
+    }
+    return this.#aad;
   }
 
   seal(plaintext: Uint8Array, label: Uint8Array): string {
-    const out = new Uint8Array(OVERHEAD + plaintext.length);
+    // Every byte is written below: header, IV, ciphertext (as long as the plaintext for
+    // GCM) and tag.
+    const out = allocBytes(OVERHEAD + plaintext.length);
     out.set(this.#header);
     const iv = out.subarray(HEADER, HEADER + IV);
     if (this.#ivAt === this.#ivPool.length) {
@@ -173,11 +186,7 @@ class NodeCryptoSealer implements Sealer {
     iv.set(this.#ivPool.subarray(this.#ivAt, this.#ivAt + IV));
     this.#ivAt += IV;
     const cipher = this.#crypto.createCipheriv(this.#sealKey.algorithm, this.#sealKey.key, iv, { authTagLength: TAG });
-    if (label !== this.#aadLabel) {
-      this.#aad = concat(this.#header, label);
-      this.#aadLabel = label;
-    }
-    cipher.setAAD(this.#aad);
+    cipher.setAAD(this.#sealAad(label));
     const body = cipher.update(plaintext);
     const final = cipher.final();
     out.set(body, HEADER + IV);
@@ -198,7 +207,10 @@ class NodeCryptoSealer implements Sealer {
       const decipher = this.#crypto.createDecipheriv(key.algorithm, key.key, bytes.subarray(HEADER, HEADER + IV), {
         authTagLength: TAG,
       });
-      decipher.setAAD(concat(bytes.subarray(0, HEADER), label));
+      // A token sealed under the first key has the header this sealer writes.
+      decipher.setAAD(
+        parsed.keyId === this.#sealKeyId ? this.#sealAad(label) : concat(bytes.subarray(0, HEADER), label),
+      );
       decipher.setAuthTag(bytes.subarray(tagAt));
       const body = decipher.update(bytes.subarray(HEADER + IV, tagAt));
       const final = decipher.final();
