@@ -217,7 +217,12 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
         // The expiry was checked above; the deadline is the other half of the check
         // decodeRecord makes.
         return flat.deadline > now
-          ? ({ ...flat, values: { ...flat.values } } as LoadedSessionRecord<T>)
+          ? ({
+              id: flat.id,
+              values: { ...flat.values },
+              expireTime: flat.expireTime,
+              deadline: flat.deadline,
+            } as LoadedSessionRecord<T>)
           : undefined;
       }
       const record = this.#selfContained!.decodeRecord(opened.text);

@@ -198,9 +198,11 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     if (cookie !== undefined) {
       const target =
         typeof Headers === 'function' && headers instanceof Headers ? mergingHeaders(webHeaderTarget(headers)) : headers;
-      target.append('Set-Cookie', cookie);
-      target.append('Vary', 'Cookie');
-      target.append('Cache-Control', 'private');
+      // Lower-case names: node:http and Headers look them up in lower case, and a name
+      // that is lower case already costs no conversion.
+      target.append('set-cookie', cookie);
+      target.append('vary', 'Cookie');
+      target.append('cache-control', 'private');
     }
     if (session.status === 'destroyed') {
       this.#reset(session, now);
