@@ -4,12 +4,17 @@
 // to bare node:http are taken within each round, then the median over rounds is kept,
 // so that the noise of a shared machine moves all servers of a round alike.
 //
-//   node dist-bench/bench/http.bench.js [--quick]
+// On Linux with taskset and at least two CPUs, the servers run on one CPU and this
+// process (the load) on the others, so that the two never take turns on one core: on
+// a 2-core machine that cross-talk was the largest source of noise. `--no-pin` turns
+// it off.
+//
+//   node dist-bench/bench/http.bench.js [--quick] [--no-pin]
 
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { machine, markdownTable, QUICK, writeResult } from './lib/report.js';
+import { machine, markdownTable, pinningText, QUICK, writeResult, type Pinning } from './lib/report.js';
 import { median, round, shuffled } from './lib/stats.js';
 import type { ChildMessage, ParentMessage } from './servers/common.js';
 
@@ -47,6 +52,38 @@ const DURATION_S = QUICK ? 1.5 : 5;
 const WARMUP_S = QUICK ? 1 : 3;
 const CONNECTIONS = 10;
 
+/** The CPUs this process may run on, as taskset lists them, or `undefined` without taskset. */
+function allowedCpus(): number[] | undefined {
+  if (process.platform !== 'linux') {
+    return undefined;
+  }
+  let output: string;
+  try {
+    output = execFileSync('taskset', ['-c', '-p', String(process.pid)], { encoding: 'utf8' });
+  } catch {
+    return undefined;
+  }
+  // "pid 123's current affinity list: 0,2-3"
+  const list = output.slice(output.lastIndexOf(':') + 1).trim();
+  return list.split(',').flatMap((part) => {
+    const [from, to = from] = part.split('-').map(Number);
+    return Array.from({ length: to! - from! + 1 }, (_, i) => from! + i);
+  });
+}
+
+/** Pins this process (every thread of it) to all allowed CPUs but the last, which the servers get. */
+function pin(): Pinning | undefined {
+  const cpus = allowedCpus();
+  if (process.argv.includes('--no-pin') || cpus === undefined || cpus.length < 2) {
+    return undefined;
+  }
+  const pinning = { server: String(cpus.at(-1)), load: cpus.slice(0, -1).join(',') };
+  execFileSync('taskset', ['-a', '-c', '-p', pinning.load, String(process.pid)], { stdio: 'ignore' });
+  return pinning;
+}
+
+const PINNING = pin();
+
 interface Server {
   readonly entry: HttpCase;
   readonly child: ChildProcess;
@@ -66,7 +103,10 @@ interface RoundFigures {
 
 function start(entry: HttpCase): Promise<Server> {
   const script = fileURLToPath(new URL(`./servers/${entry.script}`, import.meta.url));
-  const child = fork(script, [...entry.args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(script, [...entry.args], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    ...(PINNING && { execPath: 'taskset', execArgv: ['-c', PINNING.server, process.execPath] }),
+  });
   return new Promise((resolve, reject) => {
     const onExit = (code: number | null) => reject(new Error(`server ${entry.id} exited with ${code} before listening`));
     child.once('exit', onExit);
@@ -186,6 +226,8 @@ export interface HttpResult {
   readonly rounds: number;
   readonly durationSeconds: number;
   readonly connections: number;
+  /** The CPUs of the servers and of the load, or `null` when they were not pinned. */
+  readonly pinning: Pinning | null;
   readonly cases: readonly HttpCaseResult[];
   /** Median over rounds of kit-session's counter rps divided by @fastify/secure-session's. */
   readonly kitWriteToFastify: number;
@@ -242,6 +284,7 @@ async function main(): Promise<void> {
       rounds: ROUNDS,
       durationSeconds: DURATION_S,
       connections: CONNECTIONS,
+      pinning: PINNING ?? null,
       cases,
       kitWriteToFastify: round(median((figures.get('kit-write') ?? []).map((f, i) => f.rps / (fastify[i]?.rps ?? NaN)))),
     };
@@ -250,7 +293,7 @@ async function main(): Promise<void> {
     }
 
     console.log(
-      `\nHTTP, ${ROUNDS} interleaved rounds × ${DURATION_S} s, ${CONNECTIONS} connections, medians; ratios within each round\n`,
+      `\nHTTP, ${ROUNDS} interleaved rounds × ${DURATION_S} s, ${CONNECTIONS} connections, medians; ratios within each round; ${pinningText(PINNING)}\n`,
     );
     console.log(
       markdownTable(

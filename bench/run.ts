@@ -4,6 +4,7 @@
 //
 //   npm run bench              # the full run
 //   npm run bench -- --quick   # a short run, under two minutes
+//   npm run bench -- --no-pin  # HTTP servers and load not pinned to CPUs
 //
 // A benchmark hands its result back by writing JSON to the file named by the
 // KIT_BENCH_RESULT variable; one that does not is still run, and its output kept.
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HttpResult } from './http.bench.js';
 import type { MicroResult } from './micro.bench.js';
-import { machine, markdownTable, QUICK, RESULTS_DIR } from './lib/report.js';
+import { machine, markdownTable, pinningText, QUICK, RESULTS_DIR } from './lib/report.js';
 import { barChart, type Panel } from './lib/svg.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -38,7 +39,7 @@ function benchFiles(): string[] {
 }
 
 function runOne(file: string, resultFile: string): Promise<BenchRun> {
-  const args = [join(HERE, file), ...(QUICK ? ['--quick'] : [])];
+  const args = [join(HERE, file), ...process.argv.slice(2).filter((arg) => arg === '--quick' || arg === '--no-pin')];
   const started = performance.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, {
@@ -185,7 +186,8 @@ async function main(): Promise<void> {
     runs.map((run) => run.result).find((r): r is R => (r as { bench?: string } | undefined)?.bench === bench);
   const micro = find<MicroResult>('micro');
   const http = find<HttpResult>('http');
-  const command = `npm run bench${QUICK ? ' -- --quick' : ''}`;
+  const flags = process.argv.slice(2).filter((arg) => arg === '--quick' || arg === '--no-pin');
+  const command = `npm run bench${flags.length > 0 ? ` -- ${flags.join(' ')}` : ''}`;
   const info = machine();
   const checked = targets(micro, http);
 
@@ -204,7 +206,7 @@ async function main(): Promise<void> {
     lines.push(
       '## HTTP',
       '',
-      `${http.rounds} interleaved rounds × ${http.durationSeconds} s, ${http.connections} connections, medians over rounds.`,
+      `${http.rounds} interleaved rounds × ${http.durationSeconds} s, ${http.connections} connections, medians over rounds; ${pinningText(http.pinning)}.`,
       '',
       markdownTable(
         ['case', 'server', 'req/s', '× bare (req/s)', '× bare (CPU/req)', 'p99 ms', 'CPU µs/req'],

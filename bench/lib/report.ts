@@ -50,3 +50,19 @@ export function markdownTable(head: readonly string[], rows: readonly (readonly 
   const line = (cells: readonly (string | number)[]) => `| ${cells.join(' | ')} |`;
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
+
+/** Which CPUs the HTTP benchmark's servers and its load ran on, when they were pinned. */
+export interface Pinning {
+  readonly server: string;
+  readonly load: string;
+}
+
+/**
+ * Says where the servers and the load ran.
+ *
+ * @param pinning - The pinning, if any.
+ * @returns A few words for the report.
+ */
+export function pinningText(pinning: Pinning | null | undefined): string {
+  return pinning ? `servers on CPU ${pinning.server}, load on CPU ${pinning.load}` : 'not pinned to CPUs';
+}
