@@ -78,7 +78,12 @@ function pin(): Pinning | undefined {
     return undefined;
   }
   const pinning = { server: String(cpus.at(-1)), load: cpus.slice(0, -1).join(',') };
-  execFileSync('taskset', ['-a', '-c', '-p', pinning.load, String(process.pid)], { stdio: 'ignore' });
+  try {
+    execFileSync('taskset', ['-a', '-c', '-p', pinning.load, String(process.pid)], { stdio: 'ignore' });
+  } catch {
+    // Not allowed here (a container may forbid it): run unpinned, as the report will say.
+    return undefined;
+  }
   return pinning;
 }
 
