@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HttpResult } from './http.bench.js';
 import type { MicroResult } from './micro.bench.js';
+import type { RequestResult } from './request.bench.js';
 import { machine, markdownTable, pinningText, QUICK, RESULTS_DIR } from './lib/report.js';
 import { barChart, type Panel } from './lib/svg.js';
 
@@ -186,6 +187,7 @@ async function main(): Promise<void> {
     runs.map((run) => run.result).find((r): r is R => (r as { bench?: string } | undefined)?.bench === bench);
   const micro = find<MicroResult>('micro');
   const http = find<HttpResult>('http');
+  const request = find<RequestResult>('request');
   const flags = process.argv.slice(2).filter((arg) => arg === '--quick' || arg === '--no-pin');
   const command = `npm run bench${flags.length > 0 ? ` -- ${flags.join(' ')}` : ''}`;
   const info = machine();
@@ -224,6 +226,19 @@ async function main(): Promise<void> {
       markdownTable(
         ['size', 'case', 'µs/op', 'ops/s', '× raw JSON', '× raw bytes', 'iron ÷ this'],
         micro.cases.map((c) => [c.size, c.label, c.usPerOp, c.opsPerSec, c.costVsRawJson, c.costVsRawBytes, c.speedupVsIron]),
+      ),
+      '',
+    );
+  }
+  if (request !== undefined) {
+    lines.push(
+      '## One request in memory',
+      '',
+      `No socket: the session layer's own cost. ${request.rounds} interleaved rounds × ${request.roundMs} ms, medians over rounds.`,
+      '',
+      markdownTable(
+        ['case', 'µs per request', 'µs over the node:http objects'],
+        request.cases.map((c) => [c.label, c.usPerRequest, c.id === 'objects' ? '' : c.sessionUsPerRequest]),
       ),
       '',
     );
