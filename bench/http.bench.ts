@@ -15,7 +15,7 @@ import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { machine, markdownTable, pinningText, QUICK, writeResult, type Pinning } from './lib/report.js';
-import { median, round, shuffled } from './lib/stats.js';
+import { median, pairedMedian, round, shuffled } from './lib/stats.js';
 import type { ChildMessage, ParentMessage } from './servers/common.js';
 
 /** One server under load. */
@@ -93,8 +93,6 @@ interface Server {
   readonly entry: HttpCase;
   readonly child: ChildProcess;
   readonly port: number;
-  /** The request path under load. */
-  path: string;
   /** The Cookie header sent under load. */
   cookie: string | undefined;
 }
@@ -121,7 +119,7 @@ function start(entry: HttpCase): Promise<Server> {
         reject(new Error(`server ${entry.id} did not announce its port`));
         return;
       }
-      resolve({ entry, child, port: message.port, path: '/', cookie: undefined });
+      resolve({ entry, child, port: message.port, cookie: undefined });
     });
   });
 }
@@ -151,7 +149,7 @@ async function getJson(server: Server, path: string, cookie?: string): Promise<{
 /**
  * Checks, before any load, that the session really round-trips: the counter goes
  * 1 → 2 with the cookie the server sent; a read of that session sends no cookie back.
- * Sets the path and cookie the load will use.
+ * Sets the cookie the load will send.
  */
 async function check(server: Server): Promise<void> {
   const { entry } = server;
@@ -176,21 +174,21 @@ async function check(server: Server): Promise<void> {
     if (read.n !== 2 || read.cookie !== undefined) {
       throw new Error(`${entry.id}: a read did not see the session, or sent a cookie back`);
     }
-    server.path = '/';
   } else {
     const third = await getJson(server, '/incr', cookie);
     if (third.n !== 3 || third.cookie === undefined && entry.id !== 'express-session') {
       throw new Error(`${entry.id}: a write did not save the session`);
     }
-    server.path = '/incr';
   }
   server.cookie = cookie;
 }
 
 async function load(server: Server, seconds: number): Promise<RoundFigures> {
+  // A write server's counter goes up under load; the others are read (or have no session).
+  const path = server.entry.kind === 'write' ? '/incr' : '/';
   const before = await cpuMicros(server);
   const result = await autocannon({
-    url: `http://127.0.0.1:${server.port}${server.path}`,
+    url: `http://127.0.0.1:${server.port}${path}`,
     connections: CONNECTIONS,
     duration: seconds,
     headers: server.cookie === undefined ? {} : { cookie: server.cookie },
@@ -266,8 +264,6 @@ async function main(): Promise<void> {
     }
 
     const bare = figures.get('bare')!;
-    const perRound = (id: string, pick: (mine: RoundFigures, base: RoundFigures) => number) =>
-      median(figures.get(id)!.map((mine, i) => pick(mine, bare[i]!)));
     const cases = SELECTED.map((entry): HttpCaseResult => {
       const mine = figures.get(entry.id)!;
       return {
@@ -275,14 +271,13 @@ async function main(): Promise<void> {
         group: entry.group,
         label: entry.label,
         rps: Math.round(median(mine.map((f) => f.rps))),
-        ratioToBare: round(perRound(entry.id, (m, b) => m.rps / b.rps)),
+        ratioToBare: round(pairedMedian(mine, bare, (m, b) => m.rps / b.rps)),
         p99Ms: round(median(mine.map((f) => f.p99))),
         cpuUsPerRequest: round(median(mine.map((f) => f.cpuPerRequest))),
-        cpuRatioToBare: round(perRound(entry.id, (m, b) => b.cpuPerRequest / m.cpuPerRequest)),
+        cpuRatioToBare: round(pairedMedian(mine, bare, (m, b) => b.cpuPerRequest / m.cpuPerRequest)),
         errors: mine.reduce((sum, f) => sum + f.errors, 0),
       };
     });
-    const fastify = figures.get('fastify-secure-session') ?? [];
     const result: HttpResult = {
       bench: 'http',
       machine: machine(),
@@ -291,7 +286,10 @@ async function main(): Promise<void> {
       connections: CONNECTIONS,
       pinning: PINNING ?? null,
       cases,
-      kitWriteToFastify: round(median((figures.get('kit-write') ?? []).map((f, i) => f.rps / (fastify[i]?.rps ?? NaN)))),
+      // NaN when either server was left out (--only).
+      kitWriteToFastify: round(
+        pairedMedian(figures.get('kit-write') ?? [], figures.get('fastify-secure-session') ?? [], (kit, fastify) => kit.rps / fastify.rps),
+      ),
     };
     if (ONLY === undefined) {
       writeResult('http.json', result);

@@ -12,11 +12,12 @@ import Fastify from 'fastify';
 import { sealData, unsealData } from 'iron-session';
 import { CookieSessionStore, EncryptingStoreDecorator, importRawKey, type CryptoPath } from 'kit-session';
 import { machine, markdownTable, QUICK, writeResult } from './lib/report.js';
-import { median, round, shuffled } from './lib/stats.js';
+import { median, pairedMedian, round } from './lib/stats.js';
+import { interleaved, type TimedCase } from './lib/timing.js';
 
 type Values = Record<string, unknown>;
 
-interface Case {
+interface Case extends TimedCase {
   /** Stable id, used in the JSON. */
   readonly id: string;
   /** What a reader sees. */
@@ -25,8 +26,6 @@ interface Case {
   readonly size: number;
   /** One seal and one open. */
   readonly op: () => unknown;
-  /** Whether `op` returns a promise. */
-  readonly async: boolean;
 }
 
 const ROUNDS = QUICK ? 15 : 40;
@@ -139,6 +138,7 @@ async function buildCases(): Promise<Case[]> {
       label: 'raw node:crypto AES-GCM, bytes → base64url → bytes',
       size,
       async: false,
+      batch: 64,
       op: () => raw.open(raw.seal(bytes)),
     });
     cases.push({
@@ -146,6 +146,7 @@ async function buildCases(): Promise<Case[]> {
       label: 'raw node:crypto AES-GCM with JSON, object → token → object',
       size,
       async: false,
+      batch: 64,
       op: () => JSON.parse(raw.open(raw.seal(Buffer.from(JSON.stringify(record))))!.toString()),
     });
     for (const [path, store] of kitStores) {
@@ -154,6 +155,7 @@ async function buildCases(): Promise<Case[]> {
         label: `kit-session, crypto '${path}' (EncryptingStoreDecorator over CookieSessionStore)`,
         size,
         async: true,
+        batch: 64,
         op: async () => store.open.getSession(await store.seal.setSession('', record)),
       });
     }
@@ -162,6 +164,8 @@ async function buildCases(): Promise<Case[]> {
       label: 'iron-session sealData + unsealData',
       size,
       async: true,
+      // iron-session is slow: fewer ops between two reads of the clock.
+      batch: 4,
       op: async () =>
         unsealData(await sealData(session.values, { password: ironPassword }), { password: ironPassword }),
     });
@@ -170,38 +174,12 @@ async function buildCases(): Promise<Case[]> {
       label: '@fastify/secure-session encode + decode',
       size,
       async: false,
+      batch: 64,
       op: () =>
         fastify.decodeSecureSession(fastify.encodeSecureSession(fastify.createSecureSession({ ...session.values }))),
     });
   }
   return cases;
-}
-
-/** Runs one case for about `ms` milliseconds; returns nanoseconds per op. */
-async function timeCase(entry: Case, ms: number): Promise<number> {
-  const batch = entry.id.startsWith('iron') ? 4 : 64;
-  let ops = 0;
-  const start = performance.now();
-  const end = start + ms;
-  let now = start;
-  if (entry.async) {
-    while (now < end) {
-      for (let i = 0; i < batch; i++) {
-        await entry.op();
-      }
-      ops += batch;
-      now = performance.now();
-    }
-  } else {
-    while (now < end) {
-      for (let i = 0; i < batch; i++) {
-        entry.op();
-      }
-      ops += batch;
-      now = performance.now();
-    }
-  }
-  return ((now - start) * 1e6) / ops;
 }
 
 /** The result of the micro benchmark, as written to `bench/results/micro.json`. */
@@ -227,40 +205,34 @@ export interface MicroResult {
 
 async function main(): Promise<void> {
   const cases = await buildCases();
-  for (const entry of cases) {
-    await timeCase(entry, WARMUP_MS);
-  }
-  const perRound = new Map<string, number[]>(cases.map((entry) => [entry.id, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const entry of shuffled(cases)) {
-      perRound.get(entry.id)!.push(await timeCase(entry, ROUND_MS));
-    }
-    if ((round + 1) % 5 === 0) {
-      process.stderr.write(`micro: round ${round + 1}/${ROUNDS}\n`);
-    }
-  }
-
-  const ratio = (id: string, baseId: string, invert = false) => {
-    const a = perRound.get(id)!;
-    const b = perRound.get(baseId)!;
-    return median(a.map((ns, i) => (invert ? b[i]! / ns : ns / b[i]!)));
-  };
+  const perRound = await interleaved(cases, {
+    rounds: ROUNDS,
+    ms: ROUND_MS,
+    warmupMs: WARMUP_MS,
+    onRound: (done) => {
+      if (done % 5 === 0) {
+        process.stderr.write(`micro: round ${done}/${ROUNDS}\n`);
+      }
+    },
+  });
   const result: MicroResult = {
     bench: 'micro',
     machine: machine(),
     rounds: ROUNDS,
     roundMs: ROUND_MS,
     cases: cases.map((entry) => {
-      const ns = median(perRound.get(entry.id)!);
+      const mine = perRound.get(entry.id)!;
+      const ns = median(mine);
+      const other = (id: string) => perRound.get(`${id}-${entry.size}`)!;
       return {
         id: entry.id,
         label: entry.label,
         size: entry.size,
         usPerOp: round(ns / 1000),
         opsPerSec: Math.round(1e9 / ns),
-        costVsRawBytes: round(ratio(entry.id, `raw-bytes-${entry.size}`)),
-        costVsRawJson: round(ratio(entry.id, `raw-json-${entry.size}`)),
-        speedupVsIron: round(ratio(entry.id, `iron-${entry.size}`, true)),
+        costVsRawBytes: round(pairedMedian(mine, other('raw-bytes'), (time, raw) => time / raw)),
+        costVsRawJson: round(pairedMedian(mine, other('raw-json'), (time, raw) => time / raw)),
+        speedupVsIron: round(pairedMedian(mine, other('iron'), (time, iron) => iron / time)),
       };
     }),
   };

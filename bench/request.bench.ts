@@ -19,7 +19,8 @@ import {
   SessionManager,
 } from 'kit-session';
 import { machine, markdownTable, QUICK, writeResult } from './lib/report.js';
-import { median, round, shuffled } from './lib/stats.js';
+import { median, pairedMedian, round } from './lib/stats.js';
+import { interleaved, type TimedCase } from './lib/timing.js';
 import { BENCH_KEY_BASE64 } from './servers/common.js';
 
 interface Values {
@@ -81,46 +82,26 @@ if (read.getHeader('set-cookie') !== undefined) {
 }
 cookieOf(await handle(cookie, true));
 
-interface Case {
-  readonly id: string;
+interface Case extends TimedCase {
   readonly label: string;
   readonly op: () => Promise<unknown>;
 }
+
+/** Every case: 64 awaited requests between two reads of the clock. */
+const TIMING = { batch: 64, async: true } as const;
 
 const CASES: readonly Case[] = [
   {
     id: 'objects',
     label: 'node:http objects only (request, response, one header)',
+    ...TIMING,
     op: async () => exchange(cookie).response.setHeader('content-type', 'application/json'),
   },
-  { id: 'read', label: 'kit-session read (load, get, save: nothing to send)', op: () => handle(cookie, false) },
-  { id: 'write', label: 'kit-session counter (load, set, seal, three headers)', op: () => handle(cookie, true) },
+  { id: 'read', label: 'kit-session read (load, get, save: nothing to send)', ...TIMING, op: () => handle(cookie, false) },
+  { id: 'write', label: 'kit-session counter (load, set, seal, three headers)', ...TIMING, op: () => handle(cookie, true) },
 ];
 
-async function timeCase(entry: Case, ms: number): Promise<number> {
-  let ops = 0;
-  const start = performance.now();
-  const end = start + ms;
-  let now = start;
-  while (now < end) {
-    for (let i = 0; i < 64; i++) {
-      await entry.op();
-    }
-    ops += 64;
-    now = performance.now();
-  }
-  return ((now - start) * 1e6) / ops;
-}
-
-for (const entry of CASES) {
-  await timeCase(entry, ROUND_MS * 3);
-}
-const perRound = new Map<string, number[]>(CASES.map((entry) => [entry.id, []]));
-for (let r = 0; r < ROUNDS; r++) {
-  for (const entry of shuffled(CASES)) {
-    perRound.get(entry.id)!.push(await timeCase(entry, ROUND_MS));
-  }
-}
+const perRound = await interleaved(CASES, { rounds: ROUNDS, ms: ROUND_MS, warmupMs: ROUND_MS * 3 });
 const base = perRound.get('objects')!;
 const cases = CASES.map((entry) => {
   const mine = perRound.get(entry.id)!;
@@ -129,7 +110,7 @@ const cases = CASES.map((entry) => {
     label: entry.label,
     usPerRequest: round(median(mine) / 1000),
     // The session layer's own share: this case minus the objects it shares, per round.
-    sessionUsPerRequest: round(median(mine.map((ns, i) => ns - base[i]!)) / 1000),
+    sessionUsPerRequest: round(pairedMedian(mine, base, (ns, objects) => ns - objects) / 1000),
   };
 });
 const result: RequestResult = { bench: 'request', machine: machine(), rounds: ROUNDS, roundMs: ROUND_MS, cases };

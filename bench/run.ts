@@ -10,19 +10,21 @@
 // KIT_BENCH_RESULT variable; one that does not is still run, and its output kept.
 
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HttpResult } from './http.bench.js';
 import type { MicroResult } from './micro.bench.js';
 import type { RequestResult } from './request.bench.js';
-import { machine, markdownTable, pinningText, QUICK, RESULTS_DIR } from './lib/report.js';
+import { machine, markdownTable, pinningText, QUICK, RESULTS_DIR, writeResult } from './lib/report.js';
 import { barChart, type Panel } from './lib/svg.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 /** The benchmarks this file knows run first, in this order; any other after, by name. */
 const FIRST = ['micro.bench.js', 'http.bench.js'];
+/** The flags of this run handed on to every benchmark. */
+const FLAGS = process.argv.slice(2).filter((arg) => arg === '--quick' || arg === '--no-pin');
 
 interface BenchRun {
   readonly file: string;
@@ -40,7 +42,7 @@ function benchFiles(): string[] {
 }
 
 function runOne(file: string, resultFile: string): Promise<BenchRun> {
-  const args = [join(HERE, file), ...process.argv.slice(2).filter((arg) => arg === '--quick' || arg === '--no-pin')];
+  const args = [join(HERE, file), ...FLAGS];
   const started = performance.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, {
@@ -188,14 +190,12 @@ async function main(): Promise<void> {
   const micro = find<MicroResult>('micro');
   const http = find<HttpResult>('http');
   const request = find<RequestResult>('request');
-  const flags = process.argv.slice(2).filter((arg) => arg === '--quick' || arg === '--no-pin');
-  const command = `npm run bench${flags.length > 0 ? ` -- ${flags.join(' ')}` : ''}`;
+  const command = `npm run bench${FLAGS.length > 0 ? ` -- ${FLAGS.join(' ')}` : ''}`;
   const info = machine();
   const checked = targets(micro, http);
 
   const summary = { command, machine: info, targets: checked, runs };
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(`${RESULTS_DIR}summary.json`, `${JSON.stringify(summary, null, 2)}\n`);
+  writeResult('summary.json', summary);
   const note = `${command} · Node ${info.node} · ${info.cpus} CPUs · ${String(info.date).slice(0, 16)}Z`;
   writeFileSync(`${RESULTS_DIR}ratios.svg`, chart(micro, http, note));
 

@@ -19,7 +19,7 @@ import { Redis } from 'ioredis';
 import { MemorySessionStore, type SessionRecord } from 'kit-session';
 import { RedisSessionStore } from 'kit-session/redis';
 import { machine, markdownTable, QUICK, writeResult } from './lib/report.js';
-import { median, round, shuffled } from './lib/stats.js';
+import { median, pairedMedian, round, shuffled } from './lib/stats.js';
 
 if (typeof globalThis.gc !== 'function') {
   const child = spawnSync(
@@ -164,24 +164,20 @@ async function benchRedis(): Promise<{ cases: RedisCaseResult[] } | { skipped: s
         await runRound(c.op, concurrency, Math.ceil(ops / 5), sessions);
       }
       const perSec = new Map<string, number[]>(cases.map((c) => [c.id, []]));
-      const ratios = new Map<string, number[]>(cases.map((c) => [c.id, []]));
       for (let r = 0; r < ROUNDS; r++) {
-        const round: Record<string, number> = {};
         for (const c of shuffled(cases)) {
-          round[c.id] = await runRound(c.op, concurrency, ops, sessions);
-          perSec.get(c.id)!.push(round[c.id]!);
-        }
-        for (const c of cases) {
-          ratios.get(c.id)!.push(round[c.id]! / round['raw-get-set']!);
+          perSec.get(c.id)!.push(await runRound(c.op, concurrency, ops, sessions));
         }
       }
+      const raw = perSec.get('raw-get-set')!;
       for (const c of cases) {
+        const mine = perSec.get(c.id)!;
         results.push({
           id: c.id,
           label: c.label,
           concurrency,
-          loadSavePerSec: Math.round(median(perSec.get(c.id)!)),
-          ratioToRaw: round(median(ratios.get(c.id)!), 3),
+          loadSavePerSec: Math.round(median(mine)),
+          ratioToRaw: round(pairedMedian(mine, raw, (m, b) => m / b)),
         });
       }
     }

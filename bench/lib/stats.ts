@@ -12,13 +12,27 @@ export function median(values: readonly number[]): number {
 }
 
 /**
+ * The median over rounds of a figure taken within each round from two series measured
+ * in the same rounds: `f(a[i], b[i])` for every round `i` both have.
+ *
+ * @param a - One series, one entry per round.
+ * @param b - The other, in the same round order.
+ * @param f - The figure of one round.
+ * @returns The median of the finite figures, or `NaN` when there is none (no round has both).
+ */
+export function pairedMedian<A, B>(a: readonly A[], b: readonly B[], f: (a: A, b: B) => number): number {
+  const length = Math.min(a.length, b.length);
+  return median(Array.from({ length }, (_, i) => f(a[i]!, b[i]!)));
+}
+
+/**
  * A quantile by linear interpolation between the closest ranks.
  *
  * @param values - The numbers; left unchanged.
  * @param q - Between 0 and 1.
  * @returns The quantile, or `NaN` for an empty list.
  */
-export function quantile(values: readonly number[], q: number): number {
+function quantile(values: readonly number[], q: number): number {
   const finite = values.filter((value) => Number.isFinite(value));
   if (finite.length === 0) {
     return Number.NaN;

@@ -23,20 +23,10 @@ export const BENCH_PASSWORD = 'kit-session bench password, 32+ characters long';
 /**
  * Tells the parent the server is listening and answers its questions.
  *
- * @param server - A listening server.
+ * @param server - A listening server (for fastify, `app.server`).
  */
 export function announce(server: Server): void {
   const { port } = server.address() as AddressInfo;
-  listen();
-  send({ type: 'ready', port });
-}
-
-/**
- * Tells the parent a server started elsewhere (fastify) is listening.
- *
- * @param port - The port it listens on.
- */
-export function announcePort(port: number): void {
   listen();
   send({ type: 'ready', port });
 }

@@ -1,7 +1,7 @@
 // Case (d): the counter with fastify 5 and @fastify/secure-session (libsodium secretbox).
 import fastifySecureSession from '@fastify/secure-session';
 import Fastify from 'fastify';
-import { announcePort, BENCH_KEY_BASE64, body } from './common.js';
+import { announce, BENCH_KEY_BASE64, body } from './common.js';
 
 declare module '@fastify/secure-session' {
   interface SessionData {
@@ -26,4 +26,4 @@ app.get('/', async (request, reply) => {
   return body(request.session.get('n') ?? 0);
 });
 await app.listen({ port: 0, host: '127.0.0.1' });
-announcePort((app.server.address() as { port: number }).port);
+announce(app.server);

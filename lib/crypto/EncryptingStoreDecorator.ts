@@ -337,14 +337,11 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
   #sealText(text: string, flags: number, expireTime: number): string | Promise<string> {
     // One byte per character covers ASCII (JSON of ASCII values, ids): encoded straight
     // after the head. Anything longer takes a second pass.
-    let plain = tokenPlaintext(flags, expireTime, text.length);
+    const plain = tokenPlaintext(flags, expireTime, text.length);
     const { read } = textEncoder.encodeInto(text, plain.subarray(TOKEN_HEAD));
-    if (read !== text.length) {
-      const body = textEncoder.encode(text);
-      plain = tokenPlaintext(flags, expireTime, body.length);
-      plain.set(body, TOKEN_HEAD);
-    }
-    return this.#sealer.seal(plain, this.#tokenLabel);
+    return read === text.length
+      ? this.#sealer.seal(plain, this.#tokenLabel)
+      : this.#sealBody(textEncoder.encode(text), flags, expireTime);
   }
 
   #valueLabel(id: string, name: string): Uint8Array {

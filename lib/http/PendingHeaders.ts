@@ -56,8 +56,7 @@ export function mergeHeader(name: string, current: readonly string[], value: str
 export function mergingHeaders(target: HeaderTarget): HeadersLike {
   return {
     append(name: string, value: string): void {
-      const lower = name.toLowerCase();
-      target.set(lower, mergeHeader(lower, listOf(target.get(lower)), value));
+      mergeInto(target, name.toLowerCase(), value);
     },
   };
 }
@@ -102,9 +101,14 @@ export class PendingHeaders implements HeadersLike {
    */
   applyTo(target: HeaderTarget): void {
     for (const [name, value] of this.#entries) {
-      target.set(name, mergeHeader(name, listOf(target.get(name)), value));
+      mergeInto(target, name, value);
     }
   }
+}
+
+/** Merges one header, named in lower case, into what the target holds. */
+function mergeInto(target: HeaderTarget, name: string, value: string): void {
+  target.set(name, mergeHeader(name, listOf(target.get(name)), value));
 }
 
 function listOf(current: string | readonly string[] | undefined): readonly string[] {

@@ -465,10 +465,9 @@ export class SessionManager<T extends object = Record<string, unknown>> {
         owner,
       });
     }
+    // The owner is undefined without ownerKey; only an owner-indexed store reads it.
     const record = { values: session.values, expireTime: session.expireTime, deadline: session.deadline };
-    return this.#options.ownerKey === undefined
-      ? store.setSession(session.id, record)
-      : (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner);
+    return (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner);
   }
 
   #owner(values: Partial<T>): string | undefined {

@@ -121,9 +121,9 @@ export interface ResolvedOptions {
   readonly attributesSuffix: string;
 }
 
-function positive(name: string, value: number | undefined, fallback: number): number;
-function positive(name: string, value: number | undefined, fallback: undefined): number | undefined;
-function positive(name: string, value: number | undefined, fallback: number | undefined): number | undefined {
+export function positive(name: string, value: number | undefined, fallback: number): number;
+export function positive(name: string, value: number | undefined, fallback: undefined): number | undefined;
+export function positive(name: string, value: number | undefined, fallback: number | undefined): number | undefined {
   if (value === undefined) {
     return fallback;
   }

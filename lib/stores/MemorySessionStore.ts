@@ -179,19 +179,20 @@ export class MemorySessionStore<T = Record<string, unknown>>
     owner: string | undefined,
   ): void {
     const now = this.#clock.now();
-    this.#remove(id);
+    const previous = this.#entries.get(id)?.owner;
+    // Out of the map before the sweep (which must neither count nor evict it), and back
+    // in at the end, as the most recently used. Its owner index entry stays for now: the
+    // sweep only removes other ids, so it never empties that owner's set.
+    this.#entries.delete(id);
     this.#sweep(now);
     if (!this.#isLive(expiry, now)) {
+      this.#unindex(id, previous);
       return;
     }
     this.#entries.set(id, { json, expireTime: expiry.expireTime, deadline: expiry.deadline, owner });
-    if (owner !== undefined) {
-      let ids = this.#owners.get(owner);
-      if (ids === undefined) {
-        ids = new Set();
-        this.#owners.set(owner, ids);
-      }
-      ids.add(id);
+    if (owner !== previous) {
+      this.#unindex(id, previous);
+      this.#index(id, owner);
     }
   }
 
@@ -201,12 +202,31 @@ export class MemorySessionStore<T = Record<string, unknown>>
       return;
     }
     this.#entries.delete(id);
-    if (entry.owner !== undefined) {
-      const ids = this.#owners.get(entry.owner);
-      ids?.delete(id);
-      if (ids?.size === 0) {
-        this.#owners.delete(entry.owner);
-      }
+    this.#unindex(id, entry.owner);
+  }
+
+  /** Files an id under its owner, if any. */
+  #index(id: string, owner: string | undefined): void {
+    if (owner === undefined) {
+      return;
+    }
+    let ids = this.#owners.get(owner);
+    if (ids === undefined) {
+      ids = new Set();
+      this.#owners.set(owner, ids);
+    }
+    ids.add(id);
+  }
+
+  /** Takes an id out of its owner's set, if any, and drops the set once empty. */
+  #unindex(id: string, owner: string | undefined): void {
+    if (owner === undefined) {
+      return;
+    }
+    const ids = this.#owners.get(owner);
+    ids?.delete(id);
+    if (ids?.size === 0) {
+      this.#owners.delete(owner);
     }
   }
 

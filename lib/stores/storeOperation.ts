@@ -1,5 +1,33 @@
 import { SessionStoreError } from '../errors/SessionError.js';
 
+/** The default `timeout` of the server-side stores, in milliseconds. */
+export const DEFAULT_TIMEOUT = 5_000;
+
+/** Ids the manager makes are 43 characters of base64url; anything else is not ours. */
+const ID = /^[A-Za-z0-9_-]{1,256}$/;
+
+/**
+ * Whether a token or id can be a session id: 1 to 256 characters of base64url.
+ *
+ * @param id - The token or id.
+ * @returns `true` when it can.
+ */
+export function isId(id: unknown): id is string {
+  return typeof id === 'string' && ID.test(id);
+}
+
+/**
+ * Throws unless the id can be a session id: 1 to 256 characters of base64url.
+ *
+ * @param id - The id.
+ * @throws TypeError when it cannot.
+ */
+export function checkId(id: string): void {
+  if (!isId(id)) {
+    throw new TypeError('a session id must be 1 to 256 characters of base64url');
+  }
+}
+
 /**
  * Runs one operation of a server-side store against the store's timeout. Every
  * failure becomes a `SessionStoreError`: a timeout (its cause named `TimeoutError`; the

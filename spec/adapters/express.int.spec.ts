@@ -6,7 +6,6 @@ import {
   SessionManager,
   SessionNotLoadedError,
   SessionStoreError,
-  type SessionStore,
 } from 'kit-session';
 import { getSession, session, type ExpressSessionOptions } from 'kit-session/express';
 import { CookieJar } from '../support/cookieJar.js';
@@ -14,6 +13,7 @@ import {
   APP_COOKIE,
   APP_VARY,
   type AppSession,
+  brokenStore,
   describeAdapterScenarios,
   errorPage,
   listen,
@@ -221,12 +221,7 @@ describe('kit-session/express', () => {
       });
 
       it('passes SessionStoreError to the error path when the store fails to load', async () => {
-        const broken: SessionStore<AppSession> = {
-          getSession: () => Promise.reject(new Error('down')),
-          setSession: () => Promise.reject(new Error('down')),
-          deleteSession: () => Promise.reject(new Error('down')),
-        };
-        manager = new SessionManager<AppSession>(broken);
+        manager = new SessionManager<AppSession>(brokenStore());
         const { url } = await serve((app) => {
           app.get('/', (_req, res) => {
             res.send('unreachable');

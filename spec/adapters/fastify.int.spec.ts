@@ -5,7 +5,6 @@ import {
   SessionManager,
   SessionNotLoadedError,
   SessionStoreError,
-  type SessionStore,
 } from 'kit-session';
 import { getSession, sessionPlugin, type SessionHandle } from 'kit-session/fastify';
 import { CookieJar } from '../support/cookieJar.js';
@@ -13,6 +12,7 @@ import {
   APP_COOKIE,
   APP_VARY,
   type AppSession,
+  brokenStore,
   describeAdapterScenarios,
   errorPage,
   headerTokens,
@@ -153,12 +153,7 @@ describe('kit-session/fastify', () => {
       });
 
       it('sends SessionStoreError to the error handler when the store fails to load', async () => {
-        const broken: SessionStore<AppSession> = {
-          getSession: () => Promise.reject(new Error('down')),
-          setSession: () => Promise.reject(new Error('down')),
-          deleteSession: () => Promise.reject(new Error('down')),
-        };
-        manager = new SessionManager<AppSession>(broken);
+        manager = new SessionManager<AppSession>(brokenStore());
         const { url } = await serve((app) => {
           app.get('/', async () => 'unreachable');
         });

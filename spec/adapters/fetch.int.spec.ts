@@ -1,11 +1,8 @@
-import { createAdaptorServer } from '@hono/node-server';
-import type { Server } from 'node:http';
 import {
   MemorySessionStore,
   SessionError,
   SessionManager,
   SessionStoreError,
-  type SessionStore,
 } from 'kit-session';
 import { SessionHandle, withSession } from 'kit-session/fetch';
 import { CookieJar } from '../support/cookieJar.js';
@@ -13,24 +10,20 @@ import {
   APP_COOKIE,
   APP_VARY,
   type AppSession,
+  brokenStore,
   describeAdapterScenarios,
   errorPage,
   headerTokens,
-  listen,
   makeManager,
   ROUTE_TABLE,
   routes,
+  serveFetch,
   sessionCookies,
   type TestServer,
 } from './scenarios.js';
 
 /** The runtime's own Response class, before @hono/node-server swaps in its lighter one. */
 const WebResponse = globalThis.Response;
-
-/** Serves a Fetch API handler over node:http, as Bun.serve or Deno.serve would. */
-function serveFetch(fetchHandler: (request: Request) => Promise<Response>): Promise<TestServer> {
-  return listen(createAdaptorServer({ fetch: fetchHandler }) as Server);
-}
 
 /** The scenario app as one Fetch handler, with the app's own error page around it. */
 function scenarioApp(manager: SessionManager<AppSession>): (request: Request) => Promise<Response> {
@@ -160,12 +153,7 @@ describe('kit-session/fetch', () => {
       });
 
       it('rejects with SessionStoreError when the store fails to load', async () => {
-        const broken: SessionStore<AppSession> = {
-          getSession: () => Promise.reject(new Error('down')),
-          setSession: () => Promise.reject(new Error('down')),
-          deleteSession: () => Promise.reject(new Error('down')),
-        };
-        const manager = new SessionManager<AppSession>(broken);
+        const manager = new SessionManager<AppSession>(brokenStore());
         const handle = withSession(manager, async () => new Response('x'));
         const request = new Request('http://127.0.0.1/', { headers: { cookie: '__Host-session=abc' } });
         await expect(handle(request)).rejects.toBeInstanceOf(SessionStoreError);

@@ -1,18 +1,17 @@
-import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
-import type { Server } from 'node:http';
-import { MemorySessionStore, SessionError, SessionManager, SessionStoreError, type SessionStore } from 'kit-session';
+import { MemorySessionStore, SessionError, SessionManager, SessionStoreError } from 'kit-session';
 import { session, type SessionHandle, type SessionVariables } from 'kit-session/hono';
 import { CookieJar } from '../support/cookieJar.js';
 import {
   APP_COOKIE,
   APP_VARY,
   type AppSession,
+  brokenStore,
   describeAdapterScenarios,
   errorPage,
-  listen,
   ROUTE_TABLE,
   routes,
+  serveFetch,
   sessionCookies,
   type TestServer,
 } from './scenarios.js';
@@ -20,7 +19,7 @@ import {
 type AppEnv = { Variables: SessionVariables<AppSession> };
 
 function start(app: Hono<AppEnv>): Promise<TestServer> {
-  return listen(createAdaptorServer({ fetch: app.fetch }) as Server);
+  return serveFetch(app.fetch);
 }
 
 /** An app with the app's own error page, and a record of what reached it. */
@@ -118,7 +117,7 @@ describe('kit-session/hono', () => {
           s.set('visits', 3);
           return c.text(String(s.get('visits')));
         });
-        server = await listen(createAdaptorServer({ fetch: app.fetch }) as Server);
+        server = await serveFetch(app.fetch);
         const response = await fetch(server.url);
         expect(await response.text()).toBe('3');
         expect(sessionCookies(response)).toHaveLength(1);
@@ -150,12 +149,7 @@ describe('kit-session/hono', () => {
       });
 
       it('sends SessionStoreError to app.onError when the store fails to load', async () => {
-        const broken: SessionStore<AppSession> = {
-          getSession: () => Promise.reject(new Error('down')),
-          setSession: () => Promise.reject(new Error('down')),
-          deleteSession: () => Promise.reject(new Error('down')),
-        };
-        manager = new SessionManager<AppSession>(broken);
+        manager = new SessionManager<AppSession>(brokenStore());
         const { url } = await serve((app) => {
           app.get('/', (c) => c.text('unreachable'));
         });

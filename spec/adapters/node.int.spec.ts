@@ -5,14 +5,15 @@ import {
   SessionManager,
   SessionNotLoadedError,
   SessionStoreError,
-  type SessionStore,
 } from 'kit-session';
 import { withSession, type NodeErrorHandler, type NodeSessionHandler } from 'kit-session/node';
 import { CookieJar } from '../support/cookieJar.js';
+import { cookiePair } from '../support/http.js';
 import {
   APP_COOKIE,
   APP_VARY,
   type AppSession,
+  brokenStore,
   describeAdapterScenarios,
   errorPage,
   headerTokens,
@@ -157,12 +158,7 @@ describe('kit-session/node', () => {
       });
 
       it('sends SessionStoreError to onError when the store fails to load', async () => {
-        const broken: SessionStore<AppSession> = {
-          getSession: () => Promise.reject(new Error('down')),
-          setSession: () => Promise.reject(new Error('down')),
-          deleteSession: () => Promise.reject(new Error('down')),
-        };
-        manager = new SessionManager<AppSession>(broken);
+        manager = new SessionManager<AppSession>(brokenStore());
         const { url } = await serve(() => 'unreachable');
         const response = await fetch(url, { headers: { cookie: '__Host-session=abc' } });
         expect(response.status).toBe(500);
@@ -211,7 +207,7 @@ describe('kit-session/node', () => {
       try {
         const response = await fetch(`${server.url}/login`);
         expect(response.status).toBe(500);
-        const cookie = response.headers.getSetCookie()[0]?.split(';')[0];
+        const cookie = cookiePair(response.headers);
         expect(cookie).toMatch(/^__Host-session=/);
         const next = await fetch(server.url, { headers: { cookie: cookie! } });
         expect(await next.json()).toEqual({ user: 'ada' });

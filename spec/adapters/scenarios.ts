@@ -1,4 +1,6 @@
+import { createAdaptorServer } from '@hono/node-server';
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
 import {
   CookieSessionStore,
   DEFAULT_COOKIE_NAME,
@@ -7,6 +9,7 @@ import {
   MemorySessionStore,
   SessionCookieTooLargeError,
   SessionManager,
+  type SessionStore,
 } from 'kit-session';
 import type { SessionHandle } from 'kit-session/fetch';
 import { CookieJar } from '../support/cookieJar.js';
@@ -102,6 +105,15 @@ export async function makeManager(kind: StoreKind): Promise<SessionManager<AppSe
   return new SessionManager<AppSession>(
     new EncryptingStoreDecorator<AppSession>(new CookieSessionStore<AppSession>(), { keys }),
   );
+}
+
+/** A store whose every method rejects with `Error('down')`: a store that cannot be reached. */
+export function brokenStore(): SessionStore<AppSession> {
+  return {
+    getSession: () => Promise.reject(new Error('down')),
+    setSession: () => Promise.reject(new Error('down')),
+    deleteSession: () => Promise.reject(new Error('down')),
+  };
 }
 
 /** The session's own `Set-Cookie` headers in a response. */
@@ -257,7 +269,7 @@ export function describeAdapterScenarios(start: (manager: SessionManager<AppSess
 /**
  * Closes a node:http server, dropping the keep-alive connections `fetch` leaves open.
  */
-export function closeServer(server: import('node:http').Server): Promise<void> {
+function closeServer(server: Server): Promise<void> {
   return new Promise((resolve, reject) => {
     server.close((error) => (error ? reject(error) : resolve()));
     server.closeAllConnections();
@@ -267,7 +279,7 @@ export function closeServer(server: import('node:http').Server): Promise<void> {
 /**
  * Starts a node:http server on 127.0.0.1 with an ephemeral port.
  */
-export function listen(server: import('node:http').Server): Promise<TestServer> {
+export function listen(server: Server): Promise<TestServer> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
@@ -279,4 +291,9 @@ export function listen(server: import('node:http').Server): Promise<TestServer> 
       resolve({ url: `http://127.0.0.1:${address.port}`, close: () => closeServer(server) });
     });
   });
+}
+
+/** Serves a Fetch API handler over node:http, as Bun.serve or Deno.serve would. */
+export function serveFetch(fetchHandler: (request: Request) => Response | Promise<Response>): Promise<TestServer> {
+  return listen(createAdaptorServer({ fetch: fetchHandler }) as Server);
 }

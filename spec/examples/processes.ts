@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -103,6 +104,68 @@ export function parseSetCookie(line: string): { name: string; value: string; att
   return { name: pair.slice(0, at), value: pair.slice(at + 1), attributes };
 }
 
+/** A compiled example running as a child process. */
+export interface RunningExample {
+  /** The base URL it printed, without a trailing slash. */
+  readonly url: string;
+  /** The process; {@link stopChild} stops it. */
+  readonly child: ChildProcess;
+  /** Everything it printed so far on stdout and stderr. */
+  output(): { stdout: string; stderr: string };
+}
+
+/**
+ * Starts a compiled example that serves HTTP on a free port (PORT=0) and waits until it
+ * prints `listening on http://127.0.0.1:<port>`.
+ *
+ * @param name - The example's path under examples/ without extension, e.g. `'demo'` or
+ *   `'adapters/fetch'`.
+ * @param env - Extra environment variables (SESSION_KEY, say).
+ * @returns The running example.
+ * @throws Error when it is not compiled, or exits or stays silent instead of listening.
+ */
+export async function startExample(name: string, env: Record<string, string> = {}): Promise<RunningExample> {
+  const file = path.join(compiled, `${name}.js`);
+  if (!existsSync(file)) {
+    throw new Error(`${file} is missing: jest's globalSetup builds it (npm run build && npm run build:examples)`);
+  }
+  const child = spawn(process.execPath, [file], {
+    cwd: root,
+    env: exampleEnv({ PORT: '0', ...env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`${name} did not print its URL within 15 s:\n${stdout}${stderr}`)), 15_000);
+    const onData = (): void => {
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+      if (match) {
+        cleanup();
+        resolve(match[1]!);
+      }
+    };
+    const onExit = (code: number | null): void => fail(new Error(`${name} exited with ${code} before listening:\n${stdout}${stderr}`));
+    function fail(error: Error): void {
+      cleanup();
+      child.kill('SIGKILL');
+      reject(error);
+    }
+    function cleanup(): void {
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      child.off('exit', onExit);
+    }
+    child.stdout.on('data', onData);
+    child.on('exit', onExit);
+  });
+
+  return { url, child, output: () => ({ stdout, stderr }) };
+}
+
 /** The compiled demo running as a child process. */
 export interface RunningDemo {
   /** The base URL it printed, without the trailing slash. */
@@ -121,48 +184,16 @@ export interface RunningDemo {
  * @throws Error when it exits or stays silent instead of listening.
  */
 export async function startDemo(env: Record<string, string> = {}): Promise<RunningDemo> {
-  const child = spawn(process.execPath, [path.join(compiled, 'demo.js')], {
-    cwd: root,
-    env: exampleEnv({ PORT: '0', ...env }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error('the demo did not print its URL within 15 s')), 15_000);
-    const onData = (): void => {
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(stdout);
-      if (match) {
-        cleanup();
-        resolve(match[1]!);
-      }
-    };
-    const onExit = (code: number | null): void => fail(new Error(`the demo exited with ${code} before listening:\n${stderr}`));
-    function fail(error: Error): void {
-      cleanup();
-      child.kill('SIGKILL');
-      reject(error);
-    }
-    function cleanup(): void {
-      clearTimeout(timer);
-      child.stdout.off('data', onData);
-      child.off('exit', onExit);
-    }
-    child.stdout.on('data', onData);
-    child.on('exit', onExit);
-  });
-
-  return {
-    url,
-    output: () => ({ stdout, stderr }),
-    stop: () => stopChild(child),
-  };
+  const { url, child, output } = await startExample('demo', env);
+  return { url, output, stop: () => stopChild(child) };
 }
 
-async function stopChild(child: ChildProcess): Promise<number | null> {
+/**
+ * Stops a child process (SIGTERM) and waits for it to exit.
+ *
+ * @returns Its exit code (`null` when a signal ended it).
+ */
+export async function stopChild(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) {
     return child.exitCode;
   }

@@ -106,11 +106,6 @@ export class RedisServerProcess {
     }
   }
 
-  /** The folder holding its files. */
-  get dir(): string {
-    return this.#dir;
-  }
-
   /** (Re)starts the server on its port, loading `dump.rdb` if an earlier stop saved one. */
   async start(): Promise<void> {
     const child = spawn(
@@ -262,15 +257,14 @@ export async function startRedisCluster(): Promise<RedisClusterProcesses> {
 export async function dumpRedis(client: Redis | Cluster, prefix: string): Promise<string> {
   const out: Record<string, unknown> = {};
   for (const key of await redisKeys(client, prefix)) {
-    const node = client;
-    const type = await node.type(key);
+    const type = await client.type(key);
     out[key] =
       type === 'hash'
-        ? await node.hgetall(key)
+        ? await client.hgetall(key)
         : type === 'zset'
-          ? await node.zrange(key, '0', '-1', 'WITHSCORES')
+          ? await client.zrange(key, '0', '-1', 'WITHSCORES')
           : type === 'string'
-            ? await node.get(key)
+            ? await client.get(key)
             : type;
   }
   return JSON.stringify(out);

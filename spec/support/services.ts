@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import {
   Context,
+  DEFAULT_COOKIE_NAME,
   EncryptingStoreDecorator,
   importRawKey,
   isOwnerIndexedStore,
@@ -20,7 +21,7 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** The PostgreSQL database the integration tests use: `DATABASE_URL`, else the local default. */
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** Under `CI=true`, a service that does not answer fails the suite instead of skipping it. */
-export const IN_CI = /^(true|1)$/i.test(process.env.CI ?? '');
+const IN_CI = /^(true|1)$/i.test(process.env.CI ?? '');
 
 /**
  * - `redis`: the server at `REDIS_URL` answers PING;
@@ -108,7 +109,7 @@ function probe(service: Service): ServiceStatus {
  * @param service - Which service.
  * @returns Its status, with the reason when it does not answer.
  */
-export function serviceStatus(service: Service): ServiceStatus {
+function serviceStatus(service: Service): ServiceStatus {
   let status = statuses.get(service);
   if (status === undefined) {
     status = probe(service);
@@ -165,9 +166,6 @@ export function uniqueName(label: string): string {
 /** The session values of the scenarios. */
 export type AppValues = Record<string, unknown>;
 
-/** The cookie name the scenarios use. */
-export const COOKIE_NAME = '__Host-session';
-
 /**
  * One browser: keeps the session cookie between requests, as a browser would, and
  * sends each request through the manager with real `Request` and `Headers` objects.
@@ -184,7 +182,7 @@ export class Browser {
 
   /** Reads the request's session, as the request hook does. */
   load(): Promise<Context> {
-    const headers: Record<string, string> = this.cookie === undefined ? {} : { cookie: `${COOKIE_NAME}=${this.cookie}` };
+    const headers: Record<string, string> = this.cookie === undefined ? {} : { cookie: `${DEFAULT_COOKIE_NAME}=${this.cookie}` };
     return this.#manager.extractSession(Context.background, new Request('https://app.test/', { headers }));
   }
 
@@ -195,7 +193,7 @@ export class Browser {
     for (const line of headers.getSetCookie()) {
       const [pair = '', ...attributes] = line.split(';').map((part) => part.trim());
       const eq = pair.indexOf('=');
-      if (pair.slice(0, eq) !== COOKIE_NAME) {
+      if (pair.slice(0, eq) !== DEFAULT_COOKIE_NAME) {
         continue;
       }
       const value = pair.slice(eq + 1);
@@ -239,7 +237,7 @@ export function describeManagerScenarios(name: string, makeStore: () => Promise<
         store = fixture.store;
         if (encrypted) {
           const keys = [await importRawKey(randomBytes(32).toString('base64'))];
-          store = new EncryptingStoreDecorator(fixture.store, { keys, encryptValues: true, cookieName: COOKIE_NAME });
+          store = new EncryptingStoreDecorator(fixture.store, { keys, encryptValues: true, cookieName: DEFAULT_COOKIE_NAME });
         }
       });
 

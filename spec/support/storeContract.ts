@@ -1,7 +1,6 @@
 import {
   isOwnerIndexedStore,
   isPatchableStore,
-  type OwnerIndexedSessionStore,
   type SessionRecord,
   type SessionStore,
 } from 'kit-session';
@@ -242,7 +241,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
           expect(fixture.serverSide).toBe(false);
           return;
         }
-        const indexed = store as OwnerIndexedSessionStore<ContractValues>;
+        const indexed = store;
         const ada = await Promise.all([1, 2, 3].map(() => indexed.setSession(id(), record(clock, { u: 'ada' }), 'ada')));
         const bob = await Promise.all([1, 2].map(() => indexed.setSession(id(), record(clock, { u: 'bob' }), 'bob')));
         const anonymous = await indexed.setSession(id(), record(clock, {}));
@@ -260,7 +259,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         if (!isOwnerIndexedStore(store)) {
           return;
         }
-        const indexed = store as OwnerIndexedSessionStore<ContractValues>;
+        const indexed = store;
         const sessionId = id();
         await indexed.setSession(sessionId, record(clock, {}), 'ada');
         const token = await indexed.setSession(sessionId, record(clock, {}), 'bob');

@@ -1,7 +1,7 @@
 import { Context } from '../../context/Context.js';
 import type { SessionManager } from '../../session/SessionManager.js';
-import { PendingHeaders, webHeaderTarget } from '../../http/PendingHeaders.js';
 import { SessionHandle } from '../SessionHandle.js';
+import { sessionResponse } from '../sessionResponse.js';
 
 /**
  * A Fetch API handler that gets the request's session as its second argument. Any
@@ -83,13 +83,6 @@ export function withSession<T extends object, A extends unknown[] = []>(
     } finally {
       saved = true;
     }
-    const pending = new PendingHeaders();
-    await manager.injectSession(context, pending);
-    if (pending.isEmpty) {
-      return response;
-    }
-    const copy = new Response(response.body, response);
-    pending.applyTo(webHeaderTarget(copy.headers));
-    return copy;
+    return sessionResponse(manager, context, response);
   };
 }

@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from 'hono';
 import { Context } from '../../context/Context.js';
 import type { SessionManager } from '../../session/SessionManager.js';
-import { PendingHeaders, webHeaderTarget } from '../../http/PendingHeaders.js';
 import { SessionHandle } from '../SessionHandle.js';
+import { sessionResponse } from '../sessionResponse.js';
 
 /**
  * The context variables the {@link session} middleware sets: the session handle under
@@ -97,13 +97,10 @@ export function session<T extends object, K extends string = 'session'>(
     if (c.error !== undefined) {
       return;
     }
-    const pending = new PendingHeaders();
-    await manager.injectSession(context, pending);
-    if (pending.isEmpty) {
+    const response = await sessionResponse(manager, context, c.res);
+    if (response === c.res) {
       return;
     }
-    const response = new Response(c.res.body, c.res);
-    pending.applyTo(webHeaderTarget(response.headers));
     // Assigning over a response makes Hono copy the old one's headers onto the new one,
     // overwriting the merged Vary and Set-Cookie: clear it first.
     c.res = undefined;

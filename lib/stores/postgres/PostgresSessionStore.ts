@@ -1,7 +1,8 @@
 import type { Pool, QueryResult, QueryResultRow } from 'pg';
 import { SessionStoreError } from '../../errors/SessionError.js';
 import { systemClock, type Clock } from '../../session/Clock.js';
-import { storeOperation } from '../storeOperation.js';
+import { positive } from '../../session/options.js';
+import { checkId, DEFAULT_TIMEOUT, isId, storeOperation } from '../storeOperation.js';
 import type {
   LoadedSessionRecord,
   OwnerIndexedSessionStore,
@@ -60,10 +61,7 @@ export interface PostgresSessionStoreOptions extends SessionTableOptions {
 /** The default table name. */
 export const DEFAULT_SESSION_TABLE = 'sessions';
 
-const DEFAULT_TIMEOUT = 5_000;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
-/** Ids the manager makes are 43 characters of base64url; anything else is not ours. */
-const ID = /^[A-Za-z0-9_-]{1,256}$/;
 
 function identifier(kind: string, name: string): string {
   if (typeof name !== 'string' || !IDENTIFIER.test(name)) {
@@ -108,7 +106,11 @@ function qualifiedTable(options: SessionTableOptions): { table: string; name: st
  * ```
  */
 export function sessionTableSql(options: SessionTableOptions = {}): string {
-  const { table, name } = qualifiedTable(options);
+  return tableSql(qualifiedTable(options));
+}
+
+/** {@link sessionTableSql} for a table already checked by `qualifiedTable`. */
+function tableSql({ table, name }: { table: string; name: string }): string {
   return [
     `CREATE TABLE IF NOT EXISTS ${table} (
   token       text        PRIMARY KEY,
@@ -182,7 +184,8 @@ export class PostgresSessionStore<T = Record<string, unknown>>
   implements PatchableSessionStore<T>, OwnerIndexedSessionStore<T>
 {
   readonly #pool: Pool;
-  readonly #options: SessionTableOptions;
+  /** What {@link PostgresSessionStore.createTable} runs. */
+  readonly #createTableSql: string;
   readonly #timeout: number;
   readonly #clock: Clock;
   readonly #onCleanupError: ((error: SessionStoreError) => void) | undefined;
@@ -207,27 +210,21 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     if (pool === null || typeof pool !== 'object' || typeof pool.query !== 'function') {
       throw new TypeError('pool must be a pg.Pool');
     }
-    const { table } = qualifiedTable(options);
-    const timeout = options.timeout ?? DEFAULT_TIMEOUT;
-    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
-      throw new TypeError('timeout must be a positive, finite number of milliseconds');
-    }
-    const { cleanupInterval } = options;
-    if (
-      cleanupInterval !== undefined &&
-      (typeof cleanupInterval !== 'number' || !Number.isFinite(cleanupInterval) || cleanupInterval <= 0)
-    ) {
-      throw new TypeError('cleanupInterval must be a positive, finite number of milliseconds');
-    }
+    const qualified = qualifiedTable(options);
+    const { table } = qualified;
+    // `?? undefined`: a null timeout means the default, as an unset one does.
+    const timeout = positive('timeout', options.timeout ?? undefined, DEFAULT_TIMEOUT);
+    const cleanupInterval = positive('cleanupInterval', options.cleanupInterval, undefined);
     if (options.onCleanupError !== undefined && typeof options.onCleanupError !== 'function') {
       throw new TypeError('onCleanupError must be a function');
     }
 
     this.#pool = pool;
-    this.#options = {
-      table: options.table ?? DEFAULT_SESSION_TABLE,
-      ...(options.schema === undefined ? {} : { schema: options.schema }),
-    };
+    // `CREATE … IF NOT EXISTS` is not safe against itself: two processes starting at
+    // once on a fresh database can both try to create the table. The statements run
+    // as one transaction (one simple query), behind a lock named after the table.
+    this.#createTableSql =
+      `SELECT pg_advisory_xact_lock(hashtext('kit-session create ${table}'));\n` + tableSql(qualified);
     this.#timeout = timeout;
     this.#clock = clock ?? systemClock;
     this.#onCleanupError = options.onCleanupError;
@@ -273,12 +270,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    * ```
    */
   async createTable(): Promise<void> {
-    // `CREATE … IF NOT EXISTS` is not safe against itself: two processes starting at
-    // once on a fresh database can both try to create the table. The statements run
-    // as one transaction (one simple query), behind a lock named after the table.
-    const { table } = qualifiedTable(this.#options);
-    const lock = `SELECT pg_advisory_xact_lock(hashtext('kit-session create ${table}'));`;
-    await this.#query('create table', `${lock}\n${sessionTableSql(this.#options)}`);
+    await this.#query('create table', this.#createTableSql);
   }
 
   /**
@@ -289,7 +281,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    * @throws SessionStoreError when PostgreSQL fails or does not answer within `timeout`.
    */
   async getSession(token: string): Promise<LoadedSessionRecord<T> | undefined> {
-    if (typeof token !== 'string' || !ID.test(token)) {
+    if (!isId(token)) {
       return undefined;
     }
     const now = this.#clock.now();
@@ -369,7 +361,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    * @throws SessionStoreError when PostgreSQL fails or does not answer within `timeout`.
    */
   async deleteSession(id: string): Promise<void> {
-    if (typeof id !== 'string' || !ID.test(id)) {
+    if (!isId(id)) {
       return;
     }
     await this.#query('delete', this.#sql.delete, [id]);
@@ -460,10 +452,4 @@ function withoutData(error: unknown): unknown {
     }
   }
   return error;
-}
-
-function checkId(id: string): void {
-  if (typeof id !== 'string' || !ID.test(id)) {
-    throw new TypeError('a session id must be 1 to 256 characters of base64url');
-  }
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { systemClock, type Clock } from '../../session/Clock.js';
-import { storeOperation } from '../storeOperation.js';
+import { positive } from '../../session/options.js';
+import { checkId, DEFAULT_TIMEOUT, isId, storeOperation } from '../storeOperation.js';
 import type {
   LoadedSessionRecord,
   OwnerIndexedSessionStore,
@@ -35,16 +36,11 @@ export interface RedisSessionStoreOptions {
 /** The default key prefix. */
 export const DEFAULT_REDIS_PREFIX = 'sess:';
 
-const DEFAULT_TIMEOUT = 5_000;
-
 /**
  * How far another app server's clock may run behind this one's. Owner-index entries
  * are pruned only this long after their session's deadline.
  */
 const CLOCK_SKEW_MARGIN = 60_000;
-
-/** Ids the manager makes are 43 characters of base64url; anything else is not ours. */
-const ID = /^[A-Za-z0-9_-]{1,256}$/;
 
 /** Hash field names: `e` expiry, `d` deadline, `o` owner, `v<name>` one value as JSON. */
 const VALUE_FIELD = 'v';
@@ -75,35 +71,28 @@ end
 
 /**
  * setSession. ARGV: px, expireTime, deadline, owner ('' = none, else '#' .. owner),
- * indexed ('1' when the owner index already holds this id until the deadline), then
- * field/value pairs. Returns 1, or -1 (nothing written) when the owner index must be
- * written first.
+ * then field/value pairs. The store writes the owner index before it runs this, so
+ * the script never checks it. Returns 1.
  */
 const SET_LUA = `${HSET_PAIRS_LUA}
 local key = KEYS[1]
 local owner = ARGV[4]
 local fields = {'e', ARGV[2], 'd', ARGV[3]}
 if owner ~= '' then
-  owner = string.sub(owner, 2)
-  if ARGV[5] ~= '1' then
-    local stored = redis.call('HMGET', key, 'o', 'd')
-    if stored[1] ~= owner or not stored[2] or tonumber(stored[2]) < tonumber(ARGV[3]) then
-      return -1
-    end
-  end
   fields[5] = 'o'
-  fields[6] = owner
+  fields[6] = string.sub(owner, 2)
 end
 redis.call('DEL', key)
-hset_pairs(key, fields, 6, #ARGV)
+hset_pairs(key, fields, 5, #ARGV)
 redis.call('PEXPIRE', key, ARGV[1])
 return 1
 `;
 
 /**
  * patchSession. ARGV: now, px ('0' = the new expiry has passed: delete), expireTime,
- * deadline, owner (as in SET_LUA), indexed, the number of field/value arguments, the
- * field/value pairs, then the fields to delete. Returns 1, 0 when the session is gone
+ * deadline, owner (as in SET_LUA), indexed ('1' when the owner index already holds
+ * this id until the deadline), the number of field/value arguments, the field/value
+ * pairs, then the fields to delete. Returns 1, 0 when the session is gone
  * or expired (nothing written: a patch never brings a session back), or -1 (nothing
  * written) when the owner index must be written first.
  */
@@ -206,22 +195,15 @@ const COMMAND_NAMES = Object.fromEntries(
 
 type Argument = string | number;
 
+/** One of the scripts, bound to the client: the key, then ARGV. */
+type Command = (key: string, ...args: Argument[]) => Promise<number>;
+
 /** The part of ioredis's `Redis` and `Cluster` this store uses; both have it. */
 interface RedisCommands {
   hgetall(key: string): Promise<Record<string, string>>;
   del(key: string): Promise<number>;
   zrangebyscore(key: string, min: string, max: string): Promise<string[]>;
   defineCommand(name: string, definition: { lua: string; numberOfKeys: number }): void;
-}
-
-function isId(id: unknown): id is string {
-  return typeof id === 'string' && ID.test(id);
-}
-
-function checkId(id: string): void {
-  if (!isId(id)) {
-    throw new TypeError('a session id must be 1 to 256 characters of base64url');
-  }
 }
 
 /** The integer PX that ends the key with the session, by the store's clock; 0 when it has ended. */
@@ -295,10 +277,11 @@ function withoutArguments(error: unknown): unknown {
  * index and deletes each listed session with a script that checks `o` still names the
  * owner, so a stale entry (a session deleted, expired or moved to another owner) does
  * no harm. An entry is pruned only a minute after its deadline (room for clock skew
- * between app servers), when its session has certainly ended. The save script refuses
+ * between app servers), when its session has certainly ended. `setSession` writes the
+ * index before the session whenever there is an owner. The patch script refuses
  * (writes nothing) when the session is about to take an owner, or a later deadline,
  * that the index is not known to cover; the store then writes the index and runs the
- * save again. Round trips: one per load; one
+ * patch again. Round trips: one per load; one
  * per save, except `setSession` with an owner (two: index, then session) and the first
  * patch that gives a session its owner (three).
  *
@@ -319,7 +302,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
   implements PatchableSessionStore<T>, OwnerIndexedSessionStore<T>
 {
   readonly #client: RedisCommands;
-  readonly #commands: Record<ScriptName, (key: string, ...args: Argument[]) => Promise<number>>;
+  readonly #commands: Record<ScriptName, Command>;
   readonly #prefix: string;
   readonly #timeout: number;
   readonly #clock: Clock;
@@ -340,21 +323,20 @@ export class RedisSessionStore<T = Record<string, unknown>>
     if (typeof prefix !== 'string') {
       throw new TypeError('prefix must be a string');
     }
-    const timeout = options.timeout ?? DEFAULT_TIMEOUT;
-    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
-      throw new TypeError('timeout must be a positive, finite number of milliseconds');
-    }
-    for (const [name, lua] of Object.entries(SCRIPTS) as [ScriptName, string][]) {
-      if (typeof commands[COMMAND_NAMES[name]] !== 'function') {
-        commands.defineCommand(COMMAND_NAMES[name], { lua, numberOfKeys: 1 });
-      }
-    }
-    const bind = (name: ScriptName) => {
-      const command = commands[COMMAND_NAMES[name]] as (key: string, ...args: Argument[]) => Promise<number>;
-      return (key: string, ...args: Argument[]) => command.call(client, key, ...args);
-    };
+    // `?? undefined`: a null timeout means the default, as an unset one does.
+    const timeout = positive('timeout', options.timeout ?? undefined, DEFAULT_TIMEOUT);
+    // SCRIPTS has exactly the keys of ScriptName, so every name gets its command.
+    this.#commands = Object.fromEntries(
+      (Object.entries(SCRIPTS) as [ScriptName, string][]).map(([name, lua]): [ScriptName, Command] => {
+        const commandName = COMMAND_NAMES[name];
+        if (typeof commands[commandName] !== 'function') {
+          commands.defineCommand(commandName, { lua, numberOfKeys: 1 });
+        }
+        const command = commands[commandName] as Command;
+        return [name, (key, ...args) => command.call(client, key, ...args)];
+      }),
+    ) as Record<ScriptName, Command>;
     this.#client = commands;
-    this.#commands = { set: bind('set'), patch: bind('patch'), index: bind('index'), deleteOwned: bind('deleteOwned') };
     this.#prefix = prefix;
     this.#timeout = timeout;
     this.#clock = clock ?? systemClock;
@@ -428,7 +410,6 @@ export class RedisSessionStore<T = Record<string, unknown>>
         String(record.expireTime),
         String(record.deadline),
         ownerArgument(owner),
-        '1',
         ...valueFields(record.values),
       );
     });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import {
+  DEFAULT_COOKIE_NAME,
   EncryptingStoreDecorator,
   importRawKey,
   isOwnerIndexedStore,
@@ -14,7 +15,6 @@ import { deleteRedisKeys, dumpRedis, redisKeys } from '../../support/redisCluste
 import {
   type AppValues,
   Browser,
-  COOKIE_NAME,
   describeManagerScenarios,
   describeWith,
   REDIS_URL,
@@ -331,7 +331,7 @@ describeWith('redis', 'RedisSessionStore on one Redis server', () => {
         const [first, second] = clients.map((appClient) => {
           const inner = new RedisSessionStore<AppValues>(appClient, { prefix });
           const store = encrypted
-            ? new EncryptingStoreDecorator(inner, { keys, encryptValues: true, cookieName: COOKIE_NAME })
+            ? new EncryptingStoreDecorator(inner, { keys, encryptValues: true, cookieName: DEFAULT_COOKIE_NAME })
             : inner;
           return new SessionManager<AppValues>(store, { ownerKey: 'userId' });
         }) as [SessionManager<AppValues>, SessionManager<AppValues>];
