@@ -17,6 +17,7 @@ export {
   SessionHeadersSentError,
   SessionNotLoadedError,
   SessionStoreError,
+  SessionValueError,
 } from './errors/SessionError.js';
 
 export type { Clock } from './session/Clock.js';

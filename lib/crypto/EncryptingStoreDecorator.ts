@@ -1,7 +1,7 @@
 import { inject, injectable, optional } from 'inversify';
 import { SESSION_CLOCK, SESSION_ENCRYPTION_OPTIONS, SESSION_INNER_STORE } from '../di/identifiers.js';
 import { systemClock, type Clock } from '../session/Clock.js';
-import { DEFAULT_COOKIE_NAME } from '../session/options.js';
+import { checkOptionKeys, DEFAULT_COOKIE_NAME } from '../session/options.js';
 import {
   isOwnerIndexedStore,
   isPatchableStore,
@@ -16,7 +16,7 @@ import {
 } from '../stores/SessionStore.js';
 import { allocBytes, decodeBase64url, encodeBase64url } from './base64url.js';
 import type { SessionKey } from './keys.js';
-import { createSealer, type CryptoPath, type Sealer } from './Sealer.js';
+import { createSealer, sealedLength, type CryptoPath, type Sealer } from './Sealer.js';
 
 /**
  * Options of {@link EncryptingStoreDecorator}.
@@ -48,6 +48,9 @@ export interface EncryptingStoreOptions {
    */
   readonly crypto?: CryptoPath;
 }
+
+/** Every key of {@link EncryptingStoreOptions}. */
+const ENCRYPTING_OPTIONS = ['keys', 'cookieName', 'encryptValues', 'crypto'] as const satisfies readonly (keyof EncryptingStoreOptions)[];
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
@@ -96,6 +99,8 @@ interface OpenedToken {
   readonly innerToken: string | undefined;
   /** A self-contained store's record as text, read without going through base64url. */
   readonly text: string | undefined;
+  /** Whether the first key sealed it; else the session is written again under that key. */
+  readonly current: boolean;
   /**
    * The record `text` holds, once decoded, when every value is a string, number,
    * boolean or null: a shallow copy is then a whole copy, and much cheaper than decoding
@@ -158,21 +163,38 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    * owner. See `OwnerIndexedSessionStore`.
    */
   readonly deleteOwnerSessions?: OwnerIndexedSessionStore<T>['deleteOwnerSessions'];
+  /**
+   * Present when the inner store writes on a server and tells its token's length: the
+   * length of the sealed token a save under an id gives. See `SessionStore.tokenLength`.
+   */
+  readonly tokenLength?: (id: string) => number;
 
   /**
    * @param inner - The store to wrap.
    * @param options - Keys and what to encrypt.
    * @param clock - The source of time for the sealed expiry.
-   * @throws TypeError when no key is given or a key was not made by `importRawKey`.
+   * @throws TypeError when `inner` is not a store, no key is given, a key was not made
+   *   by `importRawKey`, or an option is unknown.
    */
   constructor(
     @inject(SESSION_INNER_STORE) inner: SessionStore<T>,
     @inject(SESSION_ENCRYPTION_OPTIONS) options: EncryptingStoreOptions,
     @inject(SESSION_CLOCK) @optional() clock?: Clock,
   ) {
+    const candidate = inner as Partial<SessionStore<T>> | null;
+    if (
+      typeof candidate !== 'object' ||
+      candidate === null ||
+      typeof candidate.getSession !== 'function' ||
+      typeof candidate.setSession !== 'function' ||
+      typeof candidate.deleteSession !== 'function'
+    ) {
+      throw new TypeError('inner must be a session store, with getSession, setSession and deleteSession methods');
+    }
     if (options === null || typeof options !== 'object') {
       throw new TypeError('options with keys are needed');
     }
+    checkOptionKeys('EncryptingStoreDecorator options', options, ENCRYPTING_OPTIONS);
     this.#inner = inner;
     this.#sealer = createSealer(options.keys, options.crypto);
     this.#clock = clock ?? systemClock;
@@ -192,6 +214,15 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     }
     if (isOwnerIndexedStore(inner)) {
       this.deleteOwnerSessions = (owner) => inner.deleteOwnerSessions(owner);
+    }
+    const { tokenLength } = inner;
+    if (typeof tokenLength === 'function' && this.#selfContained === undefined) {
+      this.tokenLength = (id) => {
+        // A server-side store's token is the id; #sealToken seals a base64url one as its bytes.
+        const innerLength = tokenLength.call(inner, id);
+        const bytes = innerLength === id.length ? decodeBase64url(id)?.length : undefined;
+        return sealedLength(TOKEN_HEAD + (bytes ?? textEncoder.encode(id).length));
+      };
     }
   }
 
@@ -222,6 +253,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
               values: { ...flat.values },
               expireTime: flat.expireTime,
               deadline: flat.deadline,
+              ...(opened.current ? {} : { rewrite: true }),
             } as LoadedSessionRecord<T>)
           : undefined;
       }
@@ -231,14 +263,18 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
       if (hit && record !== undefined && isFlat(record.values)) {
         opened.flat = { ...record, values: { ...record.values } } as LoadedSessionRecord<Record<string, unknown>>;
       }
-      return record;
+      return record === undefined || opened.current ? record : { ...record, rewrite: true };
     }
     const record = await this.#inner.getSession(opened.innerToken!);
     if (record === undefined || !this.#encryptValues) {
-      return record;
+      return record === undefined || opened.current ? record : { ...record, rewrite: true };
     }
     const values = await this.#openValues(record.id, record.values);
-    return values === undefined ? undefined : { ...record, values };
+    if (values === undefined) {
+      return undefined;
+    }
+    const current = opened.current && Object.values(record.values).every((sealed) => this.#sealer.sealsCurrent(sealed as string));
+    return { ...record, values, ...(current ? {} : { rewrite: true }) };
   }
 
   /** Opens a token that is not in the cache, and caches it when it opens. */
@@ -259,10 +295,10 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
       } catch {
         return undefined;
       }
-      opened = { token, expireTime, innerToken: undefined, text, flat: undefined };
+      opened = { token, expireTime, innerToken: undefined, text, current: this.#sealer.sealsCurrent(token), flat: undefined };
     } else {
       const innerToken = flags & FLAG_BASE64URL ? encodeBase64url(body) : textDecoder.decode(body);
-      opened = { token, expireTime, innerToken, text: undefined, flat: undefined };
+      opened = { token, expireTime, innerToken, text: undefined, current: this.#sealer.sealsCurrent(token), flat: undefined };
     }
     this.#remember(opened);
     return opened;
@@ -284,7 +320,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
       const text = this.#selfContained.encodeRecord(record);
       const sealing = this.#sealText(text, FLAG_BASE64URL, record.expireTime);
       const token = typeof sealing === 'string' ? sealing : await sealing;
-      this.#remember({ token, expireTime: record.expireTime, innerToken: undefined, text, flat: undefined });
+      this.#remember({ token, expireTime: record.expireTime, innerToken: undefined, text, current: true, flat: undefined });
       return token;
     }
     const stored = this.#encryptValues ? { ...record, values: await this.#sealValues(id, record.values) } : record;
@@ -315,7 +351,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
         ? this.#sealText(innerToken, 0, expireTime)
         : this.#sealBody(asBytes, FLAG_BASE64URL, expireTime);
     const token = typeof sealing === 'string' ? sealing : await sealing;
-    this.#remember({ token, expireTime, innerToken, text: undefined, flat: undefined });
+    this.#remember({ token, expireTime, innerToken, text: undefined, current: true, flat: undefined });
     return token;
   }
 

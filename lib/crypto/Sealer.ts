@@ -37,6 +37,28 @@ export interface Sealer {
   seal(plaintext: Uint8Array, label: Uint8Array): string | Promise<string>;
   /** Opens with whichever listed key the header names; `undefined` on any failure. */
   open(sealed: string, label: Uint8Array): Uint8Array | undefined | Promise<Uint8Array | undefined>;
+  /** Whether a sealed text's header names the sealing (first) key: `false` means an older key sealed it. */
+  sealsCurrent(sealed: string): boolean;
+}
+
+/**
+ * How long the sealed text of a plaintext is.
+ *
+ * @param plaintextLength - The plaintext's length in bytes.
+ * @returns The sealed text's length in characters (base64url without padding).
+ */
+export function sealedLength(plaintextLength: number): number {
+  return Math.ceil(((OVERHEAD + plaintextLength) * 4) / 3);
+}
+
+/** Whether a sealed text's header names this key id (the first 8 characters are the 6 bytes it starts with). */
+function namesKey(sealed: string, keyId: number): boolean {
+  const head = decodeBase64url(sealed.slice(0, 8));
+  return (
+    head !== undefined &&
+    head.length === 6 &&
+    new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(1) === keyId
+  );
 }
 
 function header(keyId: number): Uint8Array {
@@ -80,13 +102,19 @@ function keyMap<K>(keys: readonly SessionKey[], make: (key: SessionKey) => K): M
 /** AES-GCM on `crypto.subtle` alone: runs on every runtime with Web Crypto. */
 class WebCryptoSealer implements Sealer {
   readonly #sealKey: CryptoKey;
+  readonly #sealKeyId: number;
   readonly #header: Uint8Array;
   readonly #keys: Map<number, CryptoKey>;
 
   constructor(keys: readonly SessionKey[]) {
     this.#keys = keyMap(keys, (key) => materialOf(key).cryptoKey);
     this.#sealKey = materialOf(keys[0]!).cryptoKey;
+    this.#sealKeyId = keys[0]!.id;
     this.#header = header(keys[0]!.id);
+  }
+
+  sealsCurrent(sealed: string): boolean {
+    return namesKey(sealed, this.#sealKeyId);
   }
 
   async seal(plaintext: Uint8Array, label: Uint8Array): Promise<string> {
@@ -162,6 +190,10 @@ class NodeCryptoSealer implements Sealer {
     this.#sealKeyId = keys[0]!.id;
     this.#sealKey = this.#keys.get(this.#sealKeyId)!;
     this.#header = header(this.#sealKeyId);
+  }
+
+  sealsCurrent(sealed: string): boolean {
+    return namesKey(sealed, this.#sealKeyId);
   }
 
   /** The additional data for a label under the sealing key's header. */

@@ -5,7 +5,7 @@ import { EncryptingStoreDecorator, type EncryptingStoreOptions } from '../crypto
 import { SessionRequestHook } from '../http/SessionRequestHook.js';
 import { SessionResponseHook } from '../http/SessionResponseHook.js';
 import type { Clock } from '../session/Clock.js';
-import { resolveOptions, type SessionManagerOptions } from '../session/options.js';
+import { checkOptionKeys, resolveOptions, type SessionManagerOptions } from '../session/options.js';
 import { SessionManager } from '../session/SessionManager.js';
 import { CookieSessionStore } from '../stores/CookieSessionStore.js';
 import {
@@ -56,6 +56,9 @@ export interface SessionModuleOptions {
   readonly clock?: Clock;
 }
 
+/** Every key of {@link SessionModuleOptions}. */
+const MODULE_OPTIONS = ['keys', 'innerStore', 'encryptValues', 'crypto', 'manager', 'clock'] as const satisfies readonly (keyof SessionModuleOptions)[];
+
 /**
  * Makes an Inversify module that binds the session manager (a singleton), its store
  * and the request and response hooks under the `SESSION_*` identifiers. Load it into
@@ -72,6 +75,7 @@ export interface SessionModuleOptions {
  * ```
  */
 export function createSessionModule(options: SessionModuleOptions = {}): ContainerModule {
+  checkOptionKeys('createSessionModule options', options, MODULE_OPTIONS);
   const { keys, manager, clock } = options;
   const innerStore = options.innerStore ?? 'cookie';
   if (innerStore !== 'cookie' && innerStore !== 'app') {

@@ -5,6 +5,7 @@ export type SessionErrorCode =
   | 'ERR_SESSION'
   | 'ERR_SESSION_NOT_LOADED'
   | 'ERR_SESSION_STORE'
+  | 'ERR_SESSION_VALUE'
   | 'ERR_SESSION_COOKIE_TOO_LARGE'
   | 'ERR_SESSION_HEADERS_SENT';
 
@@ -71,6 +72,24 @@ export class SessionNotLoadedError extends SessionError {
  */
 export class SessionStoreError extends SessionError {
   static override readonly CODE = 'ERR_SESSION_STORE' as const;
+}
+
+/**
+ * A value, or a value's name, that no store can keep as it is, refused by
+ * `SessionManager.setValue` before anything changes: a programming error, not an outage
+ * (unlike {@link SessionStoreError}, do not answer 503 and retry). Refused: what JSON
+ * cannot encode (a BigInt, a cycle, a `toJSON` that throws), a function or a symbol
+ * (JSON gives nothing for them), nesting deeper than 64 levels, and text that some
+ * store cannot hold (the character U+0000, a lone UTF-16 surrogate), in a value or in
+ * its name. The message never holds the value; `cause` holds the encoder's own error,
+ * if any.
+ * @example
+ * ```ts
+ * manager.setValue(context, 'total', 10n); // throws SessionValueError
+ * ```
+ */
+export class SessionValueError extends SessionError {
+  static override readonly CODE = 'ERR_SESSION_VALUE' as const;
 }
 
 /**

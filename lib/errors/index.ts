@@ -5,4 +5,5 @@ export {
   SessionHeadersSentError,
   SessionNotLoadedError,
   SessionStoreError,
+  SessionValueError,
 } from './SessionError.js';

@@ -37,6 +37,11 @@ export class Session<T> {
   readonly retiredIds: string[] = [];
   /** The keys set or unset in this request. */
   readonly changedKeys = new Set<keyof T & string>();
+  /**
+   * Whether the response writes the whole session again even if nothing changed: the
+   * store read it with an old key (see `LoadedSessionRecord.rewrite`).
+   */
+  rewrite = false;
 
   /**
    * @param init - The session's starting state.

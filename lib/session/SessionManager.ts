@@ -18,6 +18,7 @@ import { SESSION_CLOCK, SESSION_MANAGER_OPTIONS, SESSION_STORE } from '../di/ide
 import { systemClock, type Clock } from './Clock.js';
 import { resolveOptions, type ResolvedOptions, type SessionManagerOptions } from './options.js';
 import { Session, type SessionStatus } from './Session.js';
+import { checkValueName, storableValue } from './values.js';
 
 /** Keys of `T` that can name a session value. */
 export type SessionKey<T> = keyof T & string;
@@ -25,6 +26,18 @@ export type SessionKey<T> = keyof T & string;
 const EXPIRED = new Date(0);
 /** Characters `encodeURIComponent` leaves alone: base64url tokens need no encoding. */
 const URI_UNRESERVED = /^[\w.!~*'()-]*$/;
+
+/** Whether something has the three methods every store must have. */
+function isStore(store: unknown): boolean {
+  const candidate = store as Partial<SessionStore<unknown>> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.getSession === 'function' &&
+    typeof candidate.setSession === 'function' &&
+    typeof candidate.deleteSession === 'function'
+  );
+}
 
 /** A store's failure as the manager reports it: its own errors as they are, others wrapped. */
 function storeError(error: unknown): SessionError {
@@ -63,8 +76,9 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    *   built with `allowPlaintext: true`: wrap it in `EncryptingStoreDecorator`.
    * @param options - Cookie, lifetime and idle timeout.
    * @param clock - The source of time.
-   * @throws TypeError when an option is invalid, the store would keep sessions in
-   *   plain text in the cookie, or an `EncryptingStoreDecorator` was given another
+   * @throws TypeError when `store` lacks `getSession`, `setSession` or
+   *   `deleteSession`, an option is invalid or unknown, the store would keep sessions
+   *   in plain text in the cookie, or an `EncryptingStoreDecorator` was given another
    *   `cookieName` than this manager's cookie name.
    */
   constructor(
@@ -72,6 +86,9 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     @inject(SESSION_MANAGER_OPTIONS) @optional() options?: SessionManagerOptions,
     @inject(SESSION_CLOCK) @optional() clock?: Clock,
   ) {
+    if (!isStore(store)) {
+      throw new TypeError('store must be a session store, with getSession, setSession and deleteSession methods');
+    }
     if (store instanceof CookieSessionStore && !store.allowPlaintext) {
       throw new TypeError(
         'a bare CookieSessionStore lets the client read and forge its session: wrap it in EncryptingStoreDecorator',
@@ -128,6 +145,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
         deadline: record.deadline,
         status: 'unmodified',
       });
+      session.rewrite = record.rewrite === true;
     } else {
       session = this.#fresh(token !== undefined, now);
     }
@@ -159,11 +177,17 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     const now = this.#clock.now();
     let cookie: string | undefined;
 
-    if (session.status === 'unmodified' && this.#touchDue(session, now)) {
+    if (session.status === 'unmodified' && (session.rewrite || this.#touchDue(session, now))) {
       session.status = 'modified';
     }
     if (session.status === 'modified') {
       session.expireTime = this.#idleExpiry(session.deadline, now);
+      // A store that writes on a server tells its token's length up front: a cookie
+      // too large is refused before anything is written.
+      const tokenLength = this.#store.tokenLength?.(session.id);
+      if (tokenLength !== undefined) {
+        this.#checkCookieSize(this.#cookieLength(tokenLength, session.expireTime, now));
+      }
       let token: string | undefined;
       try {
         token = await this.#save(session);
@@ -211,6 +235,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       session.stored = true;
       session.hasCookie = true;
       session.status = 'unmodified';
+      session.rewrite = false;
       session.changedKeys.clear();
     }
     return context;
@@ -234,13 +259,22 @@ export class SessionManager<T extends object = Record<string, unknown>> {
   }
 
   /**
-   * Sets a value. After {@link SessionManager.destroyValues} in the same request, this
-   * starts a new session (with a new id) rather than reviving the old one.
+   * Sets a value. The session then holds the value as JSON gives it back, on every
+   * store: what `JSON.parse(JSON.stringify(value))` makes of it (a copy for objects; a
+   * `Date` becomes its text, `NaN` `null`, a property holding `undefined` is dropped),
+   * so this request reads what the next one will load. Setting `undefined` unsets the
+   * value, as {@link SessionManager.unsetValue} does. After
+   * {@link SessionManager.destroyValues} in the same request, this starts a new
+   * session (with a new id) rather than reviving the old one.
    *
    * @param context - A context from {@link SessionManager.extractSession}.
    * @param key - The value's name.
-   * @param value - Anything `JSON.stringify` keeps as it is.
+   * @param value - A value JSON can carry, or `undefined` to unset it.
    * @throws SessionNotLoadedError when the context holds no session of this manager.
+   * @throws SessionValueError when no store could keep the value or its name: JSON
+   *   cannot encode it (a BigInt, a cycle, a throwing `toJSON`), it is a function or a
+   *   symbol, it nests deeper than 64 levels, or its text or name holds U+0000 or a
+   *   lone surrogate. The session is left as it was.
    * @example
    * ```ts
    * manager.setValue(context, 'visits', (manager.getValue(context, 'visits') ?? 0) + 1);
@@ -248,6 +282,12 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    */
   setValue<K extends SessionKey<T>>(context: Context, key: K, value: T[K]): void {
     const session = this.#session(context);
+    checkValueName(key);
+    if (value === undefined) {
+      this.unsetValue(context, key);
+      return;
+    }
+    value = storableValue(value) as T[K];
     if (session.status === 'destroyed') {
       this.#reset(session, this.#clock.now());
     }
@@ -443,26 +483,36 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     return this.#call(() => store.deleteOwnerSessions(String(owner)));
   }
 
-  /** Saves a modified session: a patch of the changed keys when the store can. */
+  /**
+   * Saves a modified session: a patch of the changed keys when the store can (of every
+   * value when the store asked for a rewrite).
+   */
   #save(session: Session<T>): Promise<string | undefined> {
     const store = this.#store;
     const owner = this.#owner(session.values);
     if (session.stored && isPatchableStore(store)) {
       const set: [string, unknown][] = [];
-      const unset: (keyof T & string)[] = [];
-      for (const key of session.changedKeys) {
+      const unset: SessionKey<T>[] = [];
+      const keys = session.rewrite
+        ? new Set([...session.changedKeys, ...(Object.keys(session.values) as SessionKey<T>[])])
+        : session.changedKeys;
+      for (const key of keys) {
         if (Object.hasOwn(session.values, key)) {
           set.push([key, session.values[key]]);
         } else {
           unset.push(key);
         }
       }
+      const { ownerKey } = this.#options;
+      // The owner goes with the patch only when this request set or unset it: left
+      // alone, the store keeps the owner it holds now (a concurrent request's, maybe).
+      const ownerChanged = ownerKey !== undefined && keys.has(ownerKey as SessionKey<T>);
       return store.patchSession(session.id, {
         set: Object.fromEntries(set) as Partial<T>,
         unset,
         expireTime: session.expireTime,
         deadline: session.deadline,
-        owner,
+        ...(ownerChanged ? { owner: owner ?? null } : {}),
       });
     }
     // The owner is undefined without ownerKey; only an owner-indexed store reads it.
@@ -543,16 +593,30 @@ export class SessionManager<T extends object = Record<string, unknown>> {
   }
 
   #setCookie(token: string, expireTime: number, now: number): string {
-    const { name, attributesSuffix, persistent, maxCookieSize } = this.#options;
+    const { name, attributesSuffix } = this.#options;
     // What stringifySetCookie writes, from the attributes serialised once: the value is
     // URI-encoded as it does (a no-op for base64url), Max-Age comes before the rest.
-    const maxAge = persistent ? `; Max-Age=${Math.max(0, Math.ceil((expireTime - now) / 1000))}` : '';
     const value = URI_UNRESERVED.test(token) ? token : encodeURIComponent(token);
-    const cookie = `${name}=${value}${maxAge}${attributesSuffix}`;
-    if (cookie.length > maxCookieSize) {
-      throw new SessionCookieTooLargeError(cookie.length, maxCookieSize);
-    }
+    const cookie = `${name}=${value}${this.#maxAge(expireTime, now)}${attributesSuffix}`;
+    this.#checkCookieSize(cookie.length);
     return cookie;
+  }
+
+  #maxAge(expireTime: number, now: number): string {
+    return this.#options.persistent ? `; Max-Age=${Math.max(0, Math.ceil((expireTime - now) / 1000))}` : '';
+  }
+
+  /** The length of the Set-Cookie {@link SessionManager.#setCookie} writes for a base64url token. */
+  #cookieLength(tokenLength: number, expireTime: number, now: number): number {
+    const { name, attributesSuffix } = this.#options;
+    return name.length + 1 + tokenLength + this.#maxAge(expireTime, now).length + attributesSuffix.length;
+  }
+
+  #checkCookieSize(length: number): void {
+    const { maxCookieSize } = this.#options;
+    if (length > maxCookieSize) {
+      throw new SessionCookieTooLargeError(length, maxCookieSize);
+    }
   }
 
   async #call<R>(operation: () => Promise<R>): Promise<R> {

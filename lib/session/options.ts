@@ -101,6 +101,11 @@ export const DEFAULT_LIFETIME = 24 * 60 * 60 * 1000;
 /** The longest Set-Cookie browsers are known to keep. */
 export const DEFAULT_MAX_COOKIE_SIZE = 4096;
 
+/** Every key of {@link SessionManagerOptions}. */
+const MANAGER_OPTIONS = ['cookie', 'lifetime', 'idleTimeout', 'idleTouchInterval', 'maxCookieSize', 'ownerKey'] as const satisfies readonly (keyof SessionManagerOptions)[];
+/** Every key of {@link SessionCookieOptions}. */
+const COOKIE_OPTIONS = ['name', 'secure', 'httpOnly', 'sameSite', 'path', 'domain', 'persistent', 'partitioned'] as const satisfies readonly (keyof SessionCookieOptions)[];
+
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Options with every default filled in and every rule checked. */
@@ -121,14 +126,61 @@ export interface ResolvedOptions {
   readonly attributesSuffix: string;
 }
 
-export function positive(name: string, value: number | undefined, fallback: number): number;
-export function positive(name: string, value: number | undefined, fallback: undefined): number | undefined;
-export function positive(name: string, value: number | undefined, fallback: number | undefined): number | undefined {
+/**
+ * Checks that an options object names only options that exist, so that a misspelt or
+ * unsupported option (`cookie.maxAge`, `idleTimout`) fails when the object is built
+ * instead of being ignored.
+ *
+ * @param what - What the options belong to, for the message (`'SessionManager options'`).
+ * @param options - The options given, if any.
+ * @param known - Every option name the object accepts.
+ * @throws TypeError naming the first unknown option, or when `options` is not an object.
+ */
+export function checkOptionKeys(what: string, options: unknown, known: readonly string[]): void {
+  if (options === undefined) {
+    return;
+  }
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`${what} must be an object`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`${what} have no option "${key}" (known: ${known.join(', ')})`);
+    }
+  }
+}
+
+/** The unit a number option is given in, for its error message. */
+export type OptionUnit = 'milliseconds' | 'bytes' | 'entries';
+
+export function positive(name: string, value: number | undefined, fallback: number, unit?: OptionUnit): number;
+export function positive(
+  name: string,
+  value: number | undefined,
+  fallback: undefined,
+  unit?: OptionUnit,
+): number | undefined;
+/**
+ * Reads a positive, finite number option.
+ *
+ * @param name - The option's name, for the message.
+ * @param value - What was given.
+ * @param fallback - The default when nothing was given.
+ * @param unit - What the number counts, for the message.
+ * @returns The value, or the fallback.
+ * @throws TypeError when a value was given that is not a positive, finite number.
+ */
+export function positive(
+  name: string,
+  value: number | undefined,
+  fallback: number | undefined,
+  unit: OptionUnit = 'milliseconds',
+): number | undefined {
   if (value === undefined) {
     return fallback;
   }
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`${name} must be a positive, finite number of milliseconds`);
+    throw new TypeError(`${name} must be a positive, finite number of ${unit}`);
   }
   return value;
 }
@@ -142,6 +194,8 @@ export function positive(name: string, value: number | undefined, fallback: numb
  * @throws TypeError when an option is invalid.
  */
 export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOptions {
+  checkOptionKeys('SessionManager options', options, MANAGER_OPTIONS);
+  checkOptionKeys('cookie options', options.cookie, COOKIE_OPTIONS);
   const cookie = options.cookie ?? {};
   const name = cookie.name ?? DEFAULT_COOKIE_NAME;
   const secure = cookie.secure ?? true;
@@ -196,6 +250,10 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     options.idleTouchInterval,
     idleTimeout === undefined ? 60_000 : Math.min(60_000, idleTimeout / 10),
   );
+  if (idleTimeout !== undefined && idleTimeout > lifetime) {
+    // The lifetime ends the session first: an idle timeout that long would never apply.
+    throw new TypeError('idleTimeout must not be longer than lifetime');
+  }
   if (idleTimeout !== undefined && idleTouchInterval >= idleTimeout) {
     // The expiry could never move by that much: active sessions would still time out.
     throw new TypeError('idleTouchInterval must be shorter than idleTimeout');
@@ -204,7 +262,7 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
   if (ownerKey !== undefined && (typeof ownerKey !== 'string' || ownerKey === '')) {
     throw new TypeError('ownerKey must be a non-empty string');
   }
-  const maxCookieSize = positive('maxCookieSize', options.maxCookieSize, DEFAULT_MAX_COOKIE_SIZE);
+  const maxCookieSize = positive('maxCookieSize', options.maxCookieSize, DEFAULT_MAX_COOKIE_SIZE, 'bytes');
 
   return {
     name,

@@ -2,6 +2,7 @@ import { inject, injectable, optional } from 'inversify';
 import { decodeBase64url, encodeBase64url } from '../crypto/base64url.js';
 import { SESSION_CLOCK, SESSION_COOKIE_STORE_OPTIONS } from '../di/identifiers.js';
 import { systemClock, type Clock } from '../session/Clock.js';
+import { checkOptionKeys } from '../session/options.js';
 import type { LoadedSessionRecord, SelfContainedSessionStore, SessionRecord } from './SessionStore.js';
 
 /**
@@ -51,11 +52,13 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SelfCont
   /**
    * @param options - See {@link CookieSessionStoreOptions}.
    * @param clock - The source of time for expiry checks.
+   * @throws TypeError when an option is unknown.
    */
   constructor(
     @inject(SESSION_COOKIE_STORE_OPTIONS) @optional() options?: CookieSessionStoreOptions,
     @inject(SESSION_CLOCK) @optional() clock?: Clock,
   ) {
+    checkOptionKeys('CookieSessionStore options', options, ['allowPlaintext']);
     this.allowPlaintext = options?.allowPlaintext ?? false;
     this.#clock = clock ?? systemClock;
   }

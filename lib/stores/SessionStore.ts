@@ -31,6 +31,14 @@ export interface LoadedSessionRecord<T> extends SessionRecord<T> {
    * cookie store) gives the id underneath.
    */
   readonly id: string;
+  /**
+   * Set by a store that read this session with an old key (a key-rotation step): the
+   * manager then writes the whole session again at the end of the request, every
+   * value included, even when the request changed nothing, so that one request later
+   * the session opens with the newest key alone.
+   * @default undefined (nothing to rewrite)
+   */
+  readonly rewrite?: boolean;
 }
 
 /**
@@ -87,6 +95,18 @@ export interface SessionStore<T> {
    * @throws SessionStoreError when the store's infrastructure fails.
    */
   deleteSession(id: string): Promise<void>;
+
+  /**
+   * Optional: the length of the token that a save under `id` will resolve to, known
+   * before anything is written. A store that writes on a server gives it, so that the
+   * manager refuses a cookie too large for a browser *before* the write and a refused
+   * save leaves the store as it was. (A store whose token is the session itself writes
+   * nothing on a server and need not give it: the manager checks its token after.)
+   *
+   * @param id - The session's id.
+   * @returns The token's length in characters.
+   */
+  tokenLength?(id: string): number;
 }
 
 /**
@@ -103,8 +123,14 @@ export interface SessionPatch<T> {
   readonly expireTime: number;
   /** The session's absolute end (ms since the epoch). */
   readonly deadline: number;
-  /** The session's owner after the change, for {@link OwnerIndexedSessionStore}. */
-  readonly owner?: string | undefined;
+  /**
+   * The session's owner after the change, for {@link OwnerIndexedSessionStore}: a
+   * string when the request set the owner value, `null` when it removed it (or set it
+   * to something that names no owner), absent (`undefined`) when the request left it
+   * alone, so that the store keeps whichever owner it holds now (a concurrent request
+   * may have set it).
+   */
+  readonly owner?: string | null | undefined;
 }
 
 /**
@@ -169,7 +195,8 @@ export interface OwnerIndexedSessionStore<T> extends SessionStore<T> {
    * Deletes every session filed under an owner.
    *
    * @param owner - The owner.
-   * @returns How many sessions were deleted.
+   * @returns How many live sessions were ended (sessions that had expired already,
+   *   by the store's clock, are deleted too but not counted).
    * @throws SessionStoreError when the store's infrastructure fails.
    */
   deleteOwnerSessions(owner: string): Promise<number>;
