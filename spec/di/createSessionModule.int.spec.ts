@@ -107,6 +107,8 @@ describe(createSessionModule, () => {
     expect(() => createSessionModule({ manager: { cookie: { secure: false } } })).toThrow(TypeError);
     expect(() => createSessionModule({ innerStore: 'app' })).toThrow(TypeError);
     expect(() => createSessionModule({ keys: [], innerStore: 'nowhere' as 'app' })).toThrow(TypeError);
+    expect(() => createSessionModule({ store: 'redis' } as never)).toThrow(/"store"/);
+    expect(() => createSessionModule({ manager: { cookie: { maxAge: 60 } } } as never)).toThrow(/"maxAge"/);
   });
 
   it('the injectable classes are bound to the exported Symbol.for identifiers', () => {

@@ -3,6 +3,7 @@ import {
   SessionError,
   SessionNotLoadedError,
   SessionStoreError,
+  SessionValueError,
 } from 'kit-session';
 
 describe(SessionError, () => {
@@ -10,6 +11,7 @@ describe(SessionError, () => {
     [SessionError, 'ERR_SESSION'],
     [SessionNotLoadedError, 'ERR_SESSION_NOT_LOADED'],
     [SessionStoreError, 'ERR_SESSION_STORE'],
+    [SessionValueError, 'ERR_SESSION_VALUE'],
   ] as const)('%p carries its code and name, and is a SessionError', (ErrorClass, code) => {
     const error = new ErrorClass('message');
     expect(error).toBeInstanceOf(SessionError);

@@ -11,7 +11,7 @@ const cookie = { kind: 'cookie', sealed: true, encryptValues: false, ownerIndex:
 describe('SessionManager against the session model', () => {
   describeSessionModel(
     { name: 'EncryptingStoreDecorator(CookieSessionStore), node:crypto', traits: cookie, open: async (clock) => ({ store: new CookieSessionStore({}, clock) }) },
-    120,
+    300,
   );
   describeSessionModel(
     {
@@ -20,7 +20,7 @@ describe('SessionManager against the session model', () => {
       crypto: ['webcrypto', 'auto'],
       open: async (clock) => ({ store: new CookieSessionStore({}, clock) }),
     },
-    60,
+    150,
   );
   describeSessionModel(
     {
@@ -28,7 +28,7 @@ describe('SessionManager against the session model', () => {
       traits: { kind: 'server', sealed: false, encryptValues: false, ownerIndex: true },
       open: async (clock) => ({ store: new MemorySessionStore({}, clock) }),
     },
-    120,
+    300,
   );
   describeSessionModel(
     {
@@ -36,7 +36,7 @@ describe('SessionManager against the session model', () => {
       traits: { kind: 'server', sealed: true, encryptValues: false, ownerIndex: true },
       open: async (clock) => ({ store: new MemorySessionStore({}, clock) }),
     },
-    60,
+    150,
   );
   describeSessionModel(
     {
@@ -45,6 +45,6 @@ describe('SessionManager against the session model', () => {
       crypto: ['auto', 'webcrypto'],
       open: async (clock) => ({ store: new MemorySessionStore({}, clock) }),
     },
-    100,
+    250,
   );
 });

@@ -29,6 +29,10 @@ describe('SessionManager options', () => {
       ['a lower-case __secure- name without Secure', { cookie: { name: '__secure-s', secure: false } }],
       ['an idleTouchInterval as long as the idleTimeout', { idleTimeout: 30_000, idleTouchInterval: 30_000 }],
       ['an idleTouchInterval without an idleTimeout', { idleTouchInterval: 1000 }],
+      ['an idle timeout longer than the lifetime', { lifetime: 1000, idleTimeout: 5000 }],
+      ['an unknown option (cookie.maxAge)', { cookie: { maxAge: 3600 } } as never],
+      ['an unknown option (a misspelt idleTimeout)', { idleTimout: 60_000 } as never],
+      ['cookie options that are not an object', { cookie: 'sid' } as never],
     ])('rejects %s with TypeError', (_label, options) => {
       expect(build(options)).toThrow(TypeError);
     });
@@ -38,10 +42,38 @@ describe('SessionManager options', () => {
       ['a __Secure- name with a Domain and Path', { cookie: { name: '__Secure-s', domain: 'example.com', path: '/app' } }],
       ['a plain name without Secure', { cookie: { name: 'sid', secure: false } }],
       ['SameSite=None with Secure', { cookie: { name: 's', sameSite: 'none' } }],
-      ['an idle timeout longer than the lifetime', { lifetime: 1000, idleTimeout: 5000 }],
+      ['an idle timeout as long as the lifetime', { lifetime: 5000, idleTimeout: 5000 }],
     ])('accepts %s', (_label, options) => {
       expect(build(options)()).toBeInstanceOf(SessionManager);
     });
+  });
+
+  it('names the unknown option in its TypeError', () => {
+    expect(build({ cookie: { maxAge: 3600 } } as never)).toThrow(/"maxAge"/);
+    expect(build({ idleTimout: 1 } as never)).toThrow(/"idleTimout"/);
+  });
+
+  it('speaks of bytes for maxCookieSize and of milliseconds for durations', () => {
+    expect(build({ maxCookieSize: 0 })).toThrow(/bytes/);
+    expect(build({ maxCookieSize: 0 })).not.toThrow(/milliseconds/);
+    expect(build({ lifetime: -1 })).toThrow(/milliseconds/);
+  });
+
+  it.each([
+    ['the seed\'s options object instead of a store', { name: 'session', cookie: {}, storage: {} }],
+    ['null', null],
+    ['a store without deleteSession', { getSession: async () => undefined, setSession: async () => '' }],
+  ])('refuses %s as the store with TypeError when built', (_label, notAStore) => {
+    expect(() => new SessionManager(notAStore as never)).toThrow(TypeError);
+  });
+
+  it('refuses a decorator around something that is not a store, and unknown decorator options', async () => {
+    const keys = [await importRawKey(randomBytes(32).toString('base64'))];
+    expect(() => new EncryptingStoreDecorator({} as never, { keys })).toThrow(TypeError);
+    expect(() => new EncryptingStoreDecorator(new CookieSessionStore(), { keys, encryptvalues: true } as never)).toThrow(
+      /"encryptvalues"/,
+    );
+    expect(() => new CookieSessionStore({ allowPlainText: true } as never)).toThrow(TypeError);
   });
 
   it('names the manager after its cookie', () => {

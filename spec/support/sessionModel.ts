@@ -479,6 +479,8 @@ export class RealSystem {
   keys: SessionKey[] = [];
   manager!: SessionManager<Record<string, unknown>>;
   readonly jars: (string | undefined)[];
+  /** How many commands ran (those whose precondition held). */
+  steps = 0;
   #builds = 0;
 
   constructor(
@@ -649,6 +651,7 @@ class RequestCommand implements Command {
   }
 
   async run(model: SessionModel, real: RealSystem): Promise<void> {
+    real.steps++;
     const working = model.load(this.jar);
     const context = await real.load(this.jar);
     checkSession(real, context, working, 'loaded');
@@ -680,6 +683,7 @@ class ConcurrentCommand implements Command {
   }
 
   async run(model: SessionModel, real: RealSystem): Promise<void> {
+    real.steps++;
     const workingA = model.load(this.jar);
     const workingB = model.load(this.jar);
     const contextA = await real.load(this.jar);
@@ -721,6 +725,7 @@ class CopyCookieCommand implements Command {
   }
 
   async run(model: SessionModel, real: RealSystem): Promise<void> {
+    real.steps++;
     model.jars[this.to] = model.jars[this.from];
     real.jars[this.to] = real.jars[this.from];
   }
@@ -738,6 +743,7 @@ class LogOutEverywhereCommand implements Command {
   }
 
   async run(model: SessionModel, real: RealSystem): Promise<void> {
+    real.steps++;
     const want = model.destroyOwner(String(this.owner));
     const got = await real.manager.destroyOwnerSessions(this.owner);
     expect({ ended: got }).toEqual({ ended: want });
@@ -756,6 +762,7 @@ class AdvanceCommand implements Command {
   }
 
   async run(model: SessionModel, real: RealSystem): Promise<void> {
+    real.steps++;
     model.now += this.ms;
     real.clock.advance(this.ms);
   }
@@ -771,6 +778,7 @@ class AddKeyCommand implements Command {
   }
 
   async run(model: SessionModel, real: RealSystem): Promise<void> {
+    real.steps++;
     model.addKey();
     await real.addKey();
   }
@@ -786,6 +794,7 @@ class DropOldKeysCommand implements Command {
   }
 
   async run(model: SessionModel, real: RealSystem): Promise<void> {
+    real.steps++;
     model.dropOldKeys();
     real.dropOldKeys();
   }
@@ -947,10 +956,10 @@ export function describeSessionModel(target: ModelTarget, runs: number): void {
         real.build();
       }
       tally.sequences++;
-      tally.steps += [...commands].length;
       try {
         await fc.asyncModelRun(() => ({ model, real }), commands);
       } finally {
+        tally.steps += real.steps;
         await real.close();
       }
     });

@@ -1,0 +1,65 @@
+import { once } from 'node:events';
+import { Cluster, Redis } from 'ioredis';
+import { RedisSessionStore } from 'kit-session/redis';
+import { deleteRedisKeys, startRedisCluster, type RedisClusterProcesses } from '../../support/redisCluster.js';
+import { describeWith, REDIS_URL, uniqueName } from '../../support/services.js';
+import { describeSessionModel, type ModelTarget, type TargetTraits } from '../../support/sessionModel.js';
+
+// The session model on Redis and on a three-node Redis Cluster, bare and with
+// encryptValues: each sequence gets a key prefix of its own, deleted after it.
+
+const bare: TargetTraits = { kind: 'server', sealed: false, encryptValues: false, ownerIndex: true };
+const encrypted: TargetTraits = { kind: 'server', sealed: true, encryptValues: true, ownerIndex: true };
+
+function targets(name: string, client: () => Redis | Cluster, runs: number): void {
+  const base = uniqueName('kit-session-model');
+  let sequence = 0;
+  const open: ModelTarget['open'] = async (clock) => {
+    const prefix = `${base}:${sequence++}:`;
+    return {
+      store: new RedisSessionStore(client(), { prefix }, clock),
+      close: () => deleteRedisKeys(client(), prefix),
+    };
+  };
+  describeSessionModel({ name, traits: bare, open }, runs);
+  describeSessionModel(
+    { name: `EncryptingStoreDecorator(${name}, encryptValues), node:crypto and Web Crypto by turns`, traits: encrypted, crypto: ['auto', 'webcrypto'], open },
+    runs,
+  );
+}
+
+describeWith('redis', 'RedisSessionStore against the session model', () => {
+  let redis: Redis;
+
+  beforeAll(() => {
+    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    redis.on('error', () => {});
+  });
+
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  targets('RedisSessionStore', () => redis, 150);
+});
+
+describeWith(['redis-binaries'], 'RedisSessionStore on a Redis Cluster against the session model', () => {
+  let processes: RedisClusterProcesses;
+  let cluster: Cluster;
+
+  beforeAll(async () => {
+    processes = await startRedisCluster();
+    cluster = new Cluster([...processes.nodes], { redisOptions: { maxRetriesPerRequest: 1 } });
+    cluster.on('error', () => {});
+    if (cluster.status !== 'ready') {
+      await once(cluster, 'ready');
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    await cluster?.quit();
+    await processes?.stop();
+  }, 60_000);
+
+  targets('RedisSessionStore (Cluster)', () => cluster, 80);
+});
