@@ -1,6 +1,8 @@
 import { inject, injectable, optional } from 'inversify';
 import { SESSION_CLOCK, SESSION_MEMORY_STORE_OPTIONS } from '../di/identifiers.js';
 import { systemClock, type Clock } from '../session/Clock.js';
+import { checkOptionKeys } from '../session/options.js';
+import { hashId } from './storeOperation.js';
 import type {
   LoadedSessionRecord,
   OwnerIndexedSessionStore,
@@ -20,6 +22,10 @@ export interface MemorySessionStoreOptions {
   readonly maxEntries?: number;
 }
 
+/** Every key of {@link MemorySessionStoreOptions}. */
+const MEMORY_OPTIONS = ['maxEntries'] as const satisfies readonly (keyof MemorySessionStoreOptions)[];
+
+/** One session, kept under the hash of its id. */
 interface Entry {
   /** The values as JSON, so later changes to the caller's objects do not leak in. */
   readonly json: string;
@@ -41,6 +47,11 @@ const SWEEP_STEP = 4;
  * It applies patches (concurrent requests keep each other's changes: JavaScript runs
  * one patch at a time) and keeps an owner index for "log out everywhere".
  *
+ * Like the Redis and PostgreSQL stores, it keys its entries and its owner index by the
+ * SHA-256 of each session id (base64url), never by the id itself, so that what it keeps
+ * is never a string that works as a cookie. The hash comes from node:crypto where the
+ * runtime has it, else from Web Crypto (edge runtimes).
+ *
  * @typeParam T - The shape of the session's values.
  * @example
  * ```ts
@@ -51,7 +62,9 @@ const SWEEP_STEP = 4;
 export class MemorySessionStore<T = Record<string, unknown>>
   implements PatchableSessionStore<T>, OwnerIndexedSessionStore<T>
 {
+  /** Entries by the hash of their id, least recently used first. */
   readonly #entries = new Map<string, Entry>();
+  /** Each owner's set of id hashes. */
   readonly #owners = new Map<string, Set<string>>();
   readonly #maxEntries: number;
   readonly #clock: Clock;
@@ -59,12 +72,14 @@ export class MemorySessionStore<T = Record<string, unknown>>
   /**
    * @param options - See {@link MemorySessionStoreOptions}.
    * @param clock - The source of time for expiry.
-   * @throws TypeError when `maxEntries` is not a positive integer.
+   * @throws TypeError when `maxEntries` is not a positive integer, or `options` names
+   *   an option that does not exist.
    */
   constructor(
     @inject(SESSION_MEMORY_STORE_OPTIONS) @optional() options?: MemorySessionStoreOptions,
     @inject(SESSION_CLOCK) @optional() clock?: Clock,
   ) {
+    checkOptionKeys('MemorySessionStore options', options, MEMORY_OPTIONS);
     const maxEntries = options?.maxEntries ?? 10_000;
     if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
       throw new TypeError('maxEntries must be a positive integer');
@@ -85,13 +100,14 @@ export class MemorySessionStore<T = Record<string, unknown>>
    * @returns The record, or `undefined` when unknown or expired.
    */
   async getSession(token: string): Promise<LoadedSessionRecord<T> | undefined> {
-    const entry = this.#live(token);
+    const key = await hashId(token);
+    const entry = this.#live(key);
     if (entry === undefined) {
       return undefined;
     }
     // Move to the end: the map's order is least recently used first.
-    this.#entries.delete(token);
-    this.#entries.set(token, entry);
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
     return {
       id: token,
       values: JSON.parse(entry.json) as Partial<T>,
@@ -109,30 +125,40 @@ export class MemorySessionStore<T = Record<string, unknown>>
    * @returns The id, which is the token.
    */
   async setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string> {
-    this.#put(id, JSON.stringify(record.values), record, owner);
+    const json = JSON.stringify(record.values);
+    this.#put(await hashId(id), json, record, owner);
     return id;
   }
 
   /**
-   * Applies the changed values on top of the stored ones.
+   * Applies the changed values on top of the stored ones. The owner is the patch's when
+   * it gives one (`null`: none), else the one held now.
    *
    * @param id - The session's id.
    * @param patch - What changed.
    * @returns The id, or `undefined` when the session is gone.
    */
   async patchSession(id: string, patch: SessionPatch<T>): Promise<string | undefined> {
-    const entry = this.#live(id);
+    // What the patch says, read now: the hash may take a turn of the event loop.
+    const set = Object.entries(patch.set);
+    const unset = [...patch.unset];
+    const { expireTime, deadline, owner } = patch;
+    const key = await hashId(id);
+    // From here to the write, nothing awaits: no other patch can run in between.
+    const entry = this.#live(key);
     if (entry === undefined) {
       return undefined;
     }
     const values = JSON.parse(entry.json) as Record<string, unknown>;
-    for (const [key, value] of Object.entries(patch.set)) {
-      Object.defineProperty(values, key, { value, enumerable: true, writable: true, configurable: true });
+    for (const [name, value] of set) {
+      Object.defineProperty(values, name, { value, enumerable: true, writable: true, configurable: true });
     }
-    for (const key of patch.unset) {
-      delete values[key];
+    for (const name of unset) {
+      delete values[name];
     }
-    this.#put(id, JSON.stringify(values), patch, patch.owner);
+    // An absent owner keeps the one held now (a concurrent request may have set it).
+    const after = owner === undefined ? entry.owner : (owner ?? undefined);
+    this.#put(key, JSON.stringify(values), { expireTime, deadline }, after);
     return id;
   }
 
@@ -142,27 +168,42 @@ export class MemorySessionStore<T = Record<string, unknown>>
    * @param id - The session's id.
    */
   async deleteSession(id: string): Promise<void> {
-    this.#remove(id);
+    this.#remove(await hashId(id));
   }
 
   /**
    * Forgets every session of one owner.
    *
    * @param owner - The owner.
-   * @returns How many sessions were forgotten.
+   * @returns How many live sessions were forgotten (expired ones go too, uncounted).
    */
   async deleteOwnerSessions(owner: string): Promise<number> {
-    const ids = [...(this.#owners.get(owner) ?? [])];
-    for (const id of ids) {
-      this.#remove(id);
+    const now = this.#clock.now();
+    let live = 0;
+    for (const key of [...(this.#owners.get(owner) ?? [])]) {
+      const entry = this.#entries.get(key);
+      if (entry !== undefined && this.#isLive(entry, now)) {
+        live++;
+      }
+      this.#remove(key);
     }
-    return ids.length;
+    return live;
   }
 
-  #live(id: string): Entry | undefined {
-    const entry = this.#entries.get(id);
+  /**
+   * The length of the token a save under `id` returns: the id's own.
+   *
+   * @param id - The session's id.
+   * @returns `id.length`.
+   */
+  tokenLength(id: string): number {
+    return id.length;
+  }
+
+  #live(key: string): Entry | undefined {
+    const entry = this.#entries.get(key);
     if (entry !== undefined && !this.#isLive(entry, this.#clock.now())) {
-      this.#remove(id);
+      this.#remove(key);
       return undefined;
     }
     return entry;
@@ -173,59 +214,59 @@ export class MemorySessionStore<T = Record<string, unknown>>
   }
 
   #put(
-    id: string,
+    key: string,
     json: string,
     expiry: { expireTime: number; deadline: number },
     owner: string | undefined,
   ): void {
     const now = this.#clock.now();
-    const previous = this.#entries.get(id)?.owner;
+    const previous = this.#entries.get(key)?.owner;
     // Out of the map before the sweep (which must neither count nor evict it), and back
     // in at the end, as the most recently used. Its owner index entry stays for now: the
-    // sweep only removes other ids, so it never empties that owner's set.
-    this.#entries.delete(id);
+    // sweep only removes other entries, so it never empties that owner's set.
+    this.#entries.delete(key);
     this.#sweep(now);
     if (!this.#isLive(expiry, now)) {
-      this.#unindex(id, previous);
+      this.#unindex(key, previous);
       return;
     }
-    this.#entries.set(id, { json, expireTime: expiry.expireTime, deadline: expiry.deadline, owner });
+    this.#entries.set(key, { json, expireTime: expiry.expireTime, deadline: expiry.deadline, owner });
     if (owner !== previous) {
-      this.#unindex(id, previous);
-      this.#index(id, owner);
+      this.#unindex(key, previous);
+      this.#index(key, owner);
     }
   }
 
-  #remove(id: string): void {
-    const entry = this.#entries.get(id);
+  #remove(key: string): void {
+    const entry = this.#entries.get(key);
     if (entry === undefined) {
       return;
     }
-    this.#entries.delete(id);
-    this.#unindex(id, entry.owner);
+    this.#entries.delete(key);
+    this.#unindex(key, entry.owner);
   }
 
-  /** Files an id under its owner, if any. */
-  #index(id: string, owner: string | undefined): void {
+  /** Files an entry's key under its owner, if any. */
+  #index(key: string, owner: string | undefined): void {
     if (owner === undefined) {
       return;
     }
-    let ids = this.#owners.get(owner);
-    if (ids === undefined) {
-      ids = new Set();
-      this.#owners.set(owner, ids);
+    let keys = this.#owners.get(owner);
+    if (keys === undefined) {
+      keys = new Set();
+      this.#owners.set(owner, keys);
     }
-    ids.add(id);
+    keys.add(key);
   }
 
-  /** Takes an id out of its owner's set, if any, and drops the set once empty. */
-  #unindex(id: string, owner: string | undefined): void {
+  /** Takes an entry's key out of its owner's set, if any, and drops the set once empty. */
+  #unindex(key: string, owner: string | undefined): void {
     if (owner === undefined) {
       return;
     }
-    const ids = this.#owners.get(owner);
-    ids?.delete(id);
-    if (ids?.size === 0) {
+    const keys = this.#owners.get(owner);
+    keys?.delete(key);
+    if (keys?.size === 0) {
       this.#owners.delete(owner);
     }
   }
@@ -233,15 +274,16 @@ export class MemorySessionStore<T = Record<string, unknown>>
   /** Drops expired entries among the few least recently used, and the oldest when full. */
   #sweep(now: number): void {
     let looked = 0;
-    for (const [id, entry] of this.#entries) {
+    for (const [key, entry] of this.#entries) {
       const full = this.#entries.size >= this.#maxEntries;
       if (!full && looked >= SWEEP_STEP) {
         break;
       }
       looked++;
       if (full || !this.#isLive(entry, now)) {
-        this.#remove(id);
+        this.#remove(key);
       }
     }
   }
 }
+

@@ -10,7 +10,7 @@ import {
   SessionManager,
   type SessionStore,
 } from 'kit-session';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 // ---------------------------------------------------------------------------------
 // Which services answer
@@ -152,6 +152,18 @@ export function describeWith(services: Service | readonly Service[], name: strin
     return;
   }
   describe(name, body);
+}
+
+/**
+ * What a server-side store keeps in place of a session id: the base64url (unpadded)
+ * SHA-256 of the id's UTF-8. Computed here on its own, so that the tests pin the format
+ * that existing data and other app servers rely on.
+ *
+ * @param id - The session id.
+ * @returns The 43-character hash.
+ */
+export function hashedId(id: string): string {
+  return createHash('sha256').update(id, 'utf8').digest('base64url');
 }
 
 /** A name no other test file or run uses: for key prefixes and table names. */

@@ -137,6 +137,28 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       });
     });
 
+    describe('.tokenLength', () => {
+      it('when the store gives it, is the length of the token that setSession and patchSession return', async () => {
+        if (typeof store.tokenLength !== 'function') {
+          return;
+        }
+        const sessionId = id();
+        const expected = store.tokenLength(sessionId);
+        const token = await store.setSession(sessionId, record(clock, { a: 'b' }));
+        expect(token.length).toBe(expected);
+        if (isPatchableStore(store)) {
+          const later = record(clock, {});
+          const patched = await store.patchSession(sessionId, {
+            set: { c: 'd' },
+            unset: ['a'],
+            expireTime: later.expireTime,
+            deadline: later.deadline,
+          });
+          expect(patched?.length).toBe(store.tokenLength(sessionId));
+        }
+      });
+    });
+
     describe('.deleteSession', () => {
       it('when the id is unknown, resolves (idempotent)', async () => {
         await expect(store.deleteSession(id())).resolves.toBeUndefined();
@@ -252,6 +274,59 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         for (const token of [...bob, anonymous]) {
           await expect(store.getSession(token)).resolves.toBeDefined();
         }
+        await expect(indexed.deleteOwnerSessions('ada')).resolves.toBe(0);
+      });
+
+      it('a patch without owner keeps the owner the store holds', async () => {
+        if (!isOwnerIndexedStore(store) || !isPatchableStore(store)) {
+          return;
+        }
+        const both = store;
+        const sessionId = id();
+        await both.setSession(sessionId, record(clock, { u: 'ada' }), 'ada');
+        const later = record(clock, {});
+        const token = await both.patchSession(sessionId, {
+          set: { n: 1 },
+          unset: [],
+          expireTime: later.expireTime,
+          deadline: later.deadline,
+        });
+        expect(token).toBeDefined();
+        await expect(both.getSession(token!)).resolves.toMatchObject({ values: { u: 'ada', n: 1 } });
+        await expect(both.deleteOwnerSessions('ada')).resolves.toBe(1);
+        await expect(both.getSession(token!)).resolves.toBeUndefined();
+      });
+
+      it('a patch with owner null drops the owner', async () => {
+        if (!isOwnerIndexedStore(store) || !isPatchableStore(store)) {
+          return;
+        }
+        const both = store;
+        const sessionId = id();
+        await both.setSession(sessionId, record(clock, { u: 'ada' }), 'ada');
+        const later = record(clock, {});
+        const expiry = { expireTime: later.expireTime, deadline: later.deadline };
+        const token = await both.patchSession(sessionId, { set: {}, unset: ['u'], owner: null, ...expiry });
+        expect(token).toBeDefined();
+        // And a later patch that leaves the owner alone does not bring it back.
+        await both.patchSession(sessionId, { set: { n: 1 }, unset: [], ...expiry });
+        for (const owner of ['ada', 'null', '']) {
+          await expect(both.deleteOwnerSessions(owner)).resolves.toBe(0);
+        }
+        await expect(both.getSession(token!)).resolves.toMatchObject({ values: { n: 1 } });
+      });
+
+      it('deleteOwnerSessions ends expired sessions of the owner too, but counts only the live ones', async () => {
+        if (!isOwnerIndexedStore(store)) {
+          return;
+        }
+        const indexed = store;
+        const short = await indexed.setSession(id(), record(clock, { u: 'ada' }, 1000), 'ada');
+        const long = await indexed.setSession(id(), record(clock, { u: 'ada' }), 'ada');
+        clock.advance(1000);
+        await expect(indexed.deleteOwnerSessions('ada')).resolves.toBe(1);
+        await expect(store.getSession(long)).resolves.toBeUndefined();
+        await expect(store.getSession(short)).resolves.toBeUndefined();
         await expect(indexed.deleteOwnerSessions('ada')).resolves.toBe(0);
       });
 

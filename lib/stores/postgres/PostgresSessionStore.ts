@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { Pool, QueryResult, QueryResultRow } from 'pg';
 import { SessionStoreError } from '../../errors/SessionError.js';
 import { systemClock, type Clock } from '../../session/Clock.js';
-import { positive } from '../../session/options.js';
-import { checkId, DEFAULT_TIMEOUT, isId, storeOperation } from '../storeOperation.js';
+import { checkOptionKeys, positive } from '../../session/options.js';
+import { checkId, DEFAULT_TIMEOUT, hashId, isId, storeOperation } from '../storeOperation.js';
 import type {
   LoadedSessionRecord,
   OwnerIndexedSessionStore,
@@ -58,6 +59,16 @@ export interface PostgresSessionStoreOptions extends SessionTableOptions {
   readonly onCleanupError?: (error: SessionStoreError) => void;
 }
 
+/** Every key of {@link SessionTableOptions}. */
+const TABLE_OPTIONS = ['table', 'schema'] as const satisfies readonly (keyof SessionTableOptions)[];
+/** Every key of {@link PostgresSessionStoreOptions}. */
+const STORE_OPTIONS = [
+  ...TABLE_OPTIONS,
+  'timeout',
+  'cleanupInterval',
+  'onCleanupError',
+] as const satisfies readonly (keyof PostgresSessionStoreOptions)[];
+
 /** The default table name. */
 export const DEFAULT_SESSION_TABLE = 'sessions';
 
@@ -92,20 +103,24 @@ function qualifiedTable(options: SessionTableOptions): { table: string; name: st
  * CREATE INDEX IF NOT EXISTS "sessions_owner_idx" ON "sessions" (owner) WHERE owner IS NOT NULL;
  * ```
  *
- * `token` is the session id, `data` its values, `expire_time` when it ends unless
- * activity extends it, `deadline` its absolute end, `owner` who it belongs to (for
- * "log out everywhere"). A row counts only while `least(expire_time, deadline)` is in
- * the future, which the first index serves for `deleteExpired`.
+ * `token` is the SHA-256 of the session id (base64url, 43 characters), never the id
+ * itself, so that whoever reads the table, a backup or a replica holds nothing that
+ * works as a cookie; `data` holds the values, `expire_time` when the session ends unless
+ * activity extends it, `deadline` its absolute end, `owner` who it belongs to (for "log
+ * out everywhere"). A row counts only while `least(expire_time, deadline)` is in the
+ * future, which the first index serves for `deleteExpired`.
  *
  * @param options - The table's name and schema.
  * @returns The SQL, statements separated by `;`.
- * @throws TypeError when a name breaks the rules of {@link SessionTableOptions}.
+ * @throws TypeError when a name breaks the rules of {@link SessionTableOptions}, or
+ *   `options` names an option that does not exist.
  * @example
  * ```ts
  * await pool.query(sessionTableSql({ table: 'app_sessions' }));
  * ```
  */
 export function sessionTableSql(options: SessionTableOptions = {}): string {
+  checkOptionKeys('sessionTableSql options', options, TABLE_OPTIONS);
   return tableSql(qualifiedTable(options));
 }
 
@@ -142,6 +157,11 @@ interface SessionRow extends QueryResultRow {
  * removes them, by hand or on an unref'd timer (`cleanupInterval`). The schema is
  * {@link sessionTableSql}.
  *
+ * **Layout.** One row per session. Its primary key `token` holds the SHA-256 of the
+ * session id (base64url), never the id itself: anyone who reads the table, a backup
+ * (`pg_dump`) or a replica cannot use what they read as a cookie. The id has 256 random
+ * bits, so the hash needs no salt; a load hashes the cookie's id and looks that up.
+ *
  * **No lost updates.** `patchSession` is one statement,
  * `UPDATE … SET data = (data || $set) - $unset::text[] … WHERE token = $1 AND <not expired>`:
  * PostgreSQL locks the row, and a concurrent update of the same row waits, then
@@ -153,7 +173,9 @@ interface SessionRow extends QueryResultRow {
  * a failure never leaves a session half-written.
  *
  * **Log out everywhere.** The `owner` column (indexed) names the session's owner;
- * `deleteOwnerSessions` is one `DELETE … WHERE owner = $1`.
+ * `deleteOwnerSessions` is one `DELETE … WHERE owner = $1` that counts the rows still
+ * live by the store's clock. A patch without `owner` leaves the column as it is now (a
+ * concurrent request may have set it); `owner: null` clears it.
  *
  * **Failures.** A query that fails or takes longer than `timeout` rejects with
  * `SessionStoreError`; the pool replaces broken connections, so the next request works
@@ -204,17 +226,19 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    * @param pool - A `pg.Pool`, owned by the app (the store never ends it).
    * @param options - See {@link PostgresSessionStoreOptions}.
    * @param clock - The source of time for expiry.
-   * @throws TypeError when the pool has no `query` method or an option is invalid.
+   * @throws TypeError when the pool has no `query` method, an option is invalid, or
+   *   `options` names an option that does not exist.
    */
   constructor(pool: Pool, options: PostgresSessionStoreOptions = {}, clock?: Clock) {
+    checkOptionKeys('PostgresSessionStore options', options, STORE_OPTIONS);
     if (pool === null || typeof pool !== 'object' || typeof pool.query !== 'function') {
       throw new TypeError('pool must be a pg.Pool');
     }
     const qualified = qualifiedTable(options);
     const { table } = qualified;
     // `?? undefined`: a null timeout means the default, as an unset one does.
-    const timeout = positive('timeout', options.timeout ?? undefined, DEFAULT_TIMEOUT);
-    const cleanupInterval = positive('cleanupInterval', options.cleanupInterval, undefined);
+    const timeout = positive('timeout', options.timeout ?? undefined, DEFAULT_TIMEOUT, 'milliseconds');
+    const cleanupInterval = positive('cleanupInterval', options.cleanupInterval, undefined, 'milliseconds');
     if (options.onCleanupError !== undefined && typeof options.onCleanupError !== 'function') {
       throw new TypeError('onCleanupError must be a function');
     }
@@ -240,9 +264,12 @@ export class PostgresSessionStore<T = Record<string, unknown>>
         `deadline = excluded.deadline, owner = excluded.owner`,
       patch:
         `UPDATE ${table} SET data = (data || $3::jsonb) - $4::text[], expire_time = ${at(5)}, ` +
-        `deadline = ${at(6)}, owner = $7 WHERE token = $1 AND ${live}`,
+        `deadline = ${at(6)}, owner = CASE WHEN $8::boolean THEN $7::text ELSE owner END ` +
+        `WHERE token = $1 AND ${live}`,
       delete: `DELETE FROM ${table} WHERE token = $1`,
-      deleteOwner: `DELETE FROM ${table} WHERE owner = $1`,
+      deleteOwner:
+        `WITH ended AS (DELETE FROM ${table} WHERE owner = $1 RETURNING ${live} AS live) ` +
+        `SELECT count(*) FILTER (WHERE live)::int AS live FROM ended`,
       deleteExpired: `DELETE FROM ${table} WHERE least(expire_time, deadline) <= ${at(1)}`,
     };
 
@@ -285,7 +312,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
       return undefined;
     }
     const now = this.#clock.now();
-    const { rows } = await this.#query<SessionRow>('load', this.#sql.get, [token, now]);
+    const { rows } = await this.#query<SessionRow>('load', this.#sql.get, [hashId(token, createHash), now]);
     const row = rows[0];
     if (row === undefined) {
       return undefined;
@@ -321,7 +348,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
   async setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string> {
     checkId(id);
     await this.#query('save', this.#sql.set, [
-      id,
+      hashId(id, createHash),
       JSON.stringify(record.values),
       record.expireTime,
       record.deadline,
@@ -332,7 +359,8 @@ export class PostgresSessionStore<T = Record<string, unknown>>
 
   /**
    * Applies the values one request set and unset on top of the stored ones, in one
-   * atomic `UPDATE`.
+   * atomic `UPDATE`. A patch without `owner` keeps the owner the row holds now;
+   * `owner: null` clears it.
    *
    * @param id - The session's id.
    * @param patch - What changed.
@@ -343,13 +371,14 @@ export class PostgresSessionStore<T = Record<string, unknown>>
   async patchSession(id: string, patch: SessionPatch<T>): Promise<string | undefined> {
     checkId(id);
     const result = await this.#query('save', this.#sql.patch, [
-      id,
+      hashId(id, createHash),
       this.#clock.now(),
       JSON.stringify(patch.set),
       [...patch.unset],
       patch.expireTime,
       patch.deadline,
       patch.owner ?? null,
+      patch.owner !== undefined,
     ]);
     return result.rowCount === 1 ? id : undefined;
   }
@@ -364,19 +393,33 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     if (!isId(id)) {
       return;
     }
-    await this.#query('delete', this.#sql.delete, [id]);
+    await this.#query('delete', this.#sql.delete, [hashId(id, createHash)]);
   }
 
   /**
    * Deletes every session of one owner, in one statement.
    *
    * @param owner - The owner.
-   * @returns How many sessions were deleted.
+   * @returns How many live sessions were ended (rows already expired by the store's
+   *   clock are deleted too but not counted).
    * @throws SessionStoreError when PostgreSQL fails or does not answer within `timeout`.
    */
   async deleteOwnerSessions(owner: string): Promise<number> {
-    const result = await this.#query('delete owner sessions', this.#sql.deleteOwner, [owner]);
-    return result.rowCount ?? 0;
+    const { rows } = await this.#query<{ live: number }>('delete owner sessions', this.#sql.deleteOwner, [
+      owner,
+      this.#clock.now(),
+    ]);
+    return Number(rows[0]?.live ?? 0);
+  }
+
+  /**
+   * The length of the token a save under `id` returns: the id's own.
+   *
+   * @param id - The session's id.
+   * @returns `id.length`.
+   */
+  tokenLength(id: string): number {
+    return id.length;
   }
 
   /**

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { systemClock, type Clock } from '../../session/Clock.js';
-import { positive } from '../../session/options.js';
-import { checkId, DEFAULT_TIMEOUT, isId, storeOperation } from '../storeOperation.js';
+import { checkOptionKeys, positive } from '../../session/options.js';
+import { checkId, DEFAULT_TIMEOUT, hashId, isId, storeOperation } from '../storeOperation.js';
 import type {
   LoadedSessionRecord,
   OwnerIndexedSessionStore,
@@ -16,8 +16,8 @@ import type {
  */
 export interface RedisSessionStoreOptions {
   /**
-   * Put before every key the store writes: `<prefix><id>` for a session,
-   * `<prefix>owner:<owner>` for an owner's index. Give each app its own prefix when
+   * Put before every key the store writes: `<prefix><hash>` for a session (the hash
+   * being the SHA-256 of its id), `<prefix>owner:<owner>` for an owner's index. Give each app its own prefix when
    * several share one Redis. In a Cluster, keep braces out of it: a `{hash tag}` in
    * the prefix puts every session in one slot, on one node.
    * @default 'sess:'
@@ -33,8 +33,17 @@ export interface RedisSessionStoreOptions {
   readonly timeout?: number;
 }
 
+/** Every key of {@link RedisSessionStoreOptions}. */
+const REDIS_OPTIONS = ['prefix', 'timeout'] as const satisfies readonly (keyof RedisSessionStoreOptions)[];
+
 /** The default key prefix. */
 export const DEFAULT_REDIS_PREFIX = 'sess:';
+
+/**
+ * How many times a patch goes back to write the owner index first before it gives up:
+ * more than twice means concurrent saves kept giving the session other owners.
+ */
+const PATCH_ATTEMPTS = 4;
 
 /**
  * How far another app server's clock may run behind this one's. Owner-index entries
@@ -90,11 +99,15 @@ return 1
 
 /**
  * patchSession. ARGV: now, px ('0' = the new expiry has passed: delete), expireTime,
- * deadline, owner (as in SET_LUA), indexed ('1' when the owner index already holds
- * this id until the deadline), the number of field/value arguments, the field/value
- * pairs, then the fields to delete. Returns 1, 0 when the session is gone
- * or expired (nothing written: a patch never brings a session back), or -1 (nothing
- * written) when the owner index must be written first.
+ * deadline, owner ('=' = unchanged: keep the stored one; '' = none; else '#' .. owner),
+ * indexed ('#' .. owner when the store has just made that owner's index cover this
+ * session until the deadline, else ''), the number of field/value arguments, the
+ * field/value pairs, then the fields to delete.
+ *
+ * Returns 1; 0 when the session is gone or expired (nothing written: a patch never
+ * brings a session back); or, with nothing written, the owner (a string) whose index
+ * must cover the session first: when the session is to take a new owner, or to keep
+ * its owner with a later deadline than the index is known to cover (the stored one).
  */
 const PATCH_LUA = `${HSET_PAIRS_LUA}
 local key = KEYS[1]
@@ -105,32 +118,36 @@ local d = tonumber(stored[2])
 if not e or not d or e <= now or d <= now then
   return 0
 end
+if ARGV[2] == '0' then
+  redis.call('DEL', key)
+  return 1
+end
+-- The owner after the patch (false: none), and whether its index is known to cover
+-- the session until the new deadline.
+local owner = stored[3]
+if ARGV[5] == '' then
+  owner = false
+elseif ARGV[5] ~= '=' then
+  owner = string.sub(ARGV[5], 2)
+end
+if owner and ARGV[6] ~= '#' .. owner and (stored[3] ~= owner or d < tonumber(ARGV[4])) then
+  return owner
+end
 -- When the expiry is unchanged (no idle timeout), the key's PX already ends it.
 local same_expiry = stored[1] == ARGV[3] and stored[2] == ARGV[4]
 local fields = {}
 if not same_expiry then
   fields = {'e', ARGV[3], 'd', ARGV[4]}
 end
-local owner = ARGV[5]
-if owner ~= '' then
-  owner = string.sub(owner, 2)
-  if ARGV[6] ~= '1' and (stored[3] ~= owner or d < tonumber(ARGV[4])) then
-    return -1
-  end
-  if stored[3] ~= owner then
-    fields[#fields + 1] = 'o'
-    fields[#fields + 1] = owner
-  end
-end
-if ARGV[2] == '0' then
-  redis.call('DEL', key)
-  return 1
+if owner and stored[3] ~= owner then
+  fields[#fields + 1] = 'o'
+  fields[#fields + 1] = owner
 end
 local n = #ARGV
 local last_set = 7 + tonumber(ARGV[7])
 hset_pairs(key, fields, 8, last_set)
 local gone = {}
-if ARGV[5] == '' and stored[3] then
+if not owner and stored[3] then
   gone[1] = 'o'
 end
 for i = last_set + 1, n do
@@ -150,7 +167,8 @@ return 1
 `;
 
 /**
- * Files an id under its owner. KEYS[1]: the owner's sorted set. ARGV: id, deadline
+ * Files a session under its owner. KEYS[1]: the owner's sorted set. ARGV: the hash of
+ * the session's id, deadline
  * (the score; only ever raised), prune bound (entries scored at or below it are
  * dropped), ttl of the set (only ever raised).
  */
@@ -168,10 +186,22 @@ end
 return 1
 `;
 
-/** Deletes a session only if it still belongs to ARGV[1]. Returns 1 or 0. */
+/**
+ * Deletes a session only if it still belongs to ARGV[1]. ARGV[2]: now. Returns 1 when
+ * it deleted a session that was live by that clock, else 0 (an expired session whose
+ * key has not yet run out is deleted too, but not counted).
+ */
 const DELETE_OWNED_LUA = `
-if redis.call('HGET', KEYS[1], 'o') == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
+local stored = redis.call('HMGET', KEYS[1], 'o', 'e', 'd')
+if stored[1] ~= ARGV[1] then
+  return 0
+end
+redis.call('DEL', KEYS[1])
+local now = tonumber(ARGV[2])
+local e = tonumber(stored[2])
+local d = tonumber(stored[3])
+if e and d and e > now and d > now then
+  return 1
 end
 return 0
 `;
@@ -195,8 +225,8 @@ const COMMAND_NAMES = Object.fromEntries(
 
 type Argument = string | number;
 
-/** One of the scripts, bound to the client: the key, then ARGV. */
-type Command = (key: string, ...args: Argument[]) => Promise<number>;
+/** One of the scripts, bound to the client: the key, then ARGV. Scripts answer integers or strings. */
+type Command = (key: string, ...args: Argument[]) => Promise<number | string>;
 
 /** The part of ioredis's `Redis` and `Cluster` this store uses; both have it. */
 interface RedisCommands {
@@ -212,9 +242,12 @@ function pxOf(expiry: { expireTime: number; deadline: number }, now: number): nu
   return left > 0 ? left : 0;
 }
 
-/** The owner as one Lua argument: '' for none, so that the empty string can be an owner. */
-function ownerArgument(owner: string | undefined): string {
-  return owner === undefined ? '' : `#${owner}`;
+/**
+ * The owner as one Lua argument: '' for none (`null`), '=' for unchanged (`undefined`),
+ * else '#' and the owner, so that the empty string can be an owner.
+ */
+function ownerArgument(owner: string | null | undefined): string {
+  return owner === undefined ? '=' : owner === null ? '' : `#${owner}`;
 }
 
 /** Field/value pairs of the values, each value as its own JSON. */
@@ -231,8 +264,9 @@ function valueFields(values: object): string[] {
 
 /**
  * ioredis puts the command's arguments on the errors it rejects with
- * (`error.command.args`), and those hold the session key, which holds the token. Keep
- * the command's name only, so that a logged `cause` carries no token.
+ * (`error.command.args`), and those hold the session key (the hash of the id) and the
+ * session's values. Keep the command's name only, so that a logged `cause` carries
+ * neither.
  */
 function withoutArguments(error: unknown): unknown {
   if (typeof error === 'object' && error !== null && 'command' in error) {
@@ -252,9 +286,11 @@ function withoutArguments(error: unknown): unknown {
  * also checks the expiry against its clock on every load, so a session is never served
  * past its end even when clocks disagree.
  *
- * **Layout.** Each session is one hash, `<prefix><id>`: fields `e` (expiry), `d`
- * (deadline), `o` (owner) and one field `v<name>` per value, holding that value's JSON.
- * A load is one `HGETALL`. A save is one Lua script (`EVALSHA`, through ioredis's
+ * **Layout.** Each session is one hash, `<prefix><hash>`, where `<hash>` is the SHA-256
+ * of the session id (base64url, 43 characters), never the id itself: anyone who reads
+ * Redis, a dump (RDB, AOF) or a replica cannot use what they read as a cookie. The hash
+ * has fields `e` (expiry), `d` (deadline), `o` (owner) and one field `v<name>` per
+ * value, holding that value's JSON. A load is one `HGETALL`. A save is one Lua script (`EVALSHA`, through ioredis's
  * `defineCommand`, which sends the script's body the first time a connection runs it),
  * so a session is never half-written.
  *
@@ -271,17 +307,21 @@ function withoutArguments(error: unknown): unknown {
  * its token alone, long before it has an owner, and its owner can change, so a session
  * and its owner's index cannot be made to share a Cluster slot (a common `{hash tag}`
  * would put every session on one node). They live apart instead, and are never written
- * by one script: the owner index, a sorted set `<prefix>owner:<owner>` of ids scored by
- * their deadline, is a superset that is always written *before* a session takes that
- * owner, and the truth is the session's own `o` field. `deleteOwnerSessions` reads the
+ * by one script: the owner index, a sorted set `<prefix>owner:<owner>` of the sessions'
+ * id hashes scored by their deadline, is a superset that is always written *before* a
+ * session takes that owner (or keeps it past the deadline filed), and the truth is the
+ * session's own `o` field. `deleteOwnerSessions` reads the
  * index and deletes each listed session with a script that checks `o` still names the
  * owner, so a stale entry (a session deleted, expired or moved to another owner) does
  * no harm. An entry is pruned only a minute after its deadline (room for clock skew
  * between app servers), when its session has certainly ended. `setSession` writes the
- * index before the session whenever there is an owner. The patch script refuses
- * (writes nothing) when the session is about to take an owner, or a later deadline,
- * that the index is not known to cover; the store then writes the index and runs the
- * patch again. Round trips: one per load; one
+ * index before the session whenever there is an owner. A patch that leaves the owner
+ * alone keeps whichever owner the session holds now (a concurrent request may have set
+ * it). The patch script refuses (writes nothing, and names the owner) when the session
+ * is about to take an owner, or keep its owner with a later deadline, that the index is
+ * not known to cover; the store then writes that index and runs the patch again.
+ * `deleteOwnerSessions` counts only the sessions that were live by the store's clock.
+ * Round trips: one per load; one
  * per save, except `setSession` with an owner (two: index, then session) and the first
  * patch that gives a session its owner (three).
  *
@@ -312,9 +352,11 @@ export class RedisSessionStore<T = Record<string, unknown>>
    *   its Lua scripts to it with `defineCommand` (names starting `kitSession_`).
    * @param options - See {@link RedisSessionStoreOptions}.
    * @param clock - The source of time for expiry.
-   * @throws TypeError when the client is not an ioredis client or an option is invalid.
+   * @throws TypeError when the client is not an ioredis client, an option is invalid, or
+   *   `options` names an option that does not exist.
    */
   constructor(client: Redis | Cluster, options: RedisSessionStoreOptions = {}, clock?: Clock) {
+    checkOptionKeys('RedisSessionStore options', options, REDIS_OPTIONS);
     const commands = client as unknown as RedisCommands & Record<string, unknown>;
     if (commands === null || typeof commands !== 'object' || typeof commands.defineCommand !== 'function') {
       throw new TypeError('client must be an ioredis Redis or Cluster');
@@ -324,7 +366,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
       throw new TypeError('prefix must be a string');
     }
     // `?? undefined`: a null timeout means the default, as an unset one does.
-    const timeout = positive('timeout', options.timeout ?? undefined, DEFAULT_TIMEOUT);
+    const timeout = positive('timeout', options.timeout ?? undefined, DEFAULT_TIMEOUT, 'milliseconds');
     // SCRIPTS has exactly the keys of ScriptName, so every name gets its command.
     this.#commands = Object.fromEntries(
       (Object.entries(SCRIPTS) as [ScriptName, string][]).map(([name, lua]): [ScriptName, Command] => {
@@ -353,7 +395,8 @@ export class RedisSessionStore<T = Record<string, unknown>>
     if (!isId(token)) {
       return undefined;
     }
-    const fields = await this.#run('load', () => this.#client.hgetall(this.#key(token)));
+    const key = this.#key(hashId(token, createHash));
+    const fields = await this.#run('load', () => this.#client.hgetall(key));
     const now = this.#clock.now();
     const expireTime = Number(fields.e);
     const deadline = Number(fields.d);
@@ -395,21 +438,22 @@ export class RedisSessionStore<T = Record<string, unknown>>
     checkId(id);
     const now = this.#clock.now();
     const px = pxOf(record, now);
-    const key = this.#key(id);
+    const hash = hashId(id, createHash);
+    const key = this.#key(hash);
     await this.#run('save', async () => {
       if (px === 0) {
         await this.#client.del(key);
         return;
       }
       if (owner !== undefined) {
-        await this.#index(owner, id, record.deadline, now);
+        await this.#index(owner, hash, record.deadline, now);
       }
       await this.#commands.set(
         key,
         px,
         String(record.expireTime),
         String(record.deadline),
-        ownerArgument(owner),
+        ownerArgument(owner ?? null),
         ...valueFields(record.values),
       );
     });
@@ -418,7 +462,8 @@ export class RedisSessionStore<T = Record<string, unknown>>
 
   /**
    * Applies the values one request set and unset, atomically, on top of what Redis
-   * holds now: one script in the usual case.
+   * holds now: one script in the usual case. A patch without `owner` keeps the owner
+   * Redis holds now; `owner: null` removes it.
    *
    * @param id - The session's id.
    * @param patch - What changed.
@@ -429,9 +474,10 @@ export class RedisSessionStore<T = Record<string, unknown>>
   async patchSession(id: string, patch: SessionPatch<T>): Promise<string | undefined> {
     checkId(id);
     const now = this.#clock.now();
-    const key = this.#key(id);
+    const hash = hashId(id, createHash);
+    const key = this.#key(hash);
     const set = valueFields(patch.set);
-    const args = (indexed: '0' | '1'): Argument[] => [
+    const args = (indexed: string): Argument[] => [
       String(now),
       pxOf(patch, now),
       String(patch.expireTime),
@@ -443,12 +489,19 @@ export class RedisSessionStore<T = Record<string, unknown>>
       ...patch.unset.map((name) => VALUE_FIELD + name),
     ];
     const result = await this.#run('save', async () => {
-      const first = await this.#commands.patch(key, ...args('0'));
-      if (first !== -1 || patch.owner === undefined) {
-        return first;
+      let indexed = '';
+      for (let attempt = 1; ; attempt++) {
+        const answer = await this.#commands.patch(key, ...args(indexed));
+        if (typeof answer !== 'string') {
+          return answer;
+        }
+        if (attempt === PATCH_ATTEMPTS) {
+          throw new Error('concurrent saves kept moving the session to other owners');
+        }
+        // The session is to name this owner: its index must cover the session first.
+        await this.#index(answer, hash, patch.deadline, now);
+        indexed = `#${answer}`;
       }
-      await this.#index(patch.owner, id, patch.deadline, now);
-      return this.#commands.patch(key, ...args('1'));
     });
     return result === 1 ? id : undefined;
   }
@@ -463,7 +516,8 @@ export class RedisSessionStore<T = Record<string, unknown>>
     if (!isId(id)) {
       return;
     }
-    await this.#run('delete', () => this.#client.del(this.#key(id)));
+    const key = this.#key(hashId(id, createHash));
+    await this.#run('delete', () => this.#client.del(key));
   }
 
   /**
@@ -471,32 +525,46 @@ export class RedisSessionStore<T = Record<string, unknown>>
    * listed session that still names this owner (in parallel, each on its own node).
    *
    * @param owner - The owner.
-   * @returns How many sessions were deleted.
+   * @returns How many live sessions were ended (sessions already expired by the store's
+   *   clock, whose keys Redis has not yet dropped, are deleted too but not counted).
    * @throws SessionStoreError when Redis fails or does not answer within `timeout`.
    */
   async deleteOwnerSessions(owner: string): Promise<number> {
-    const bound = this.#clock.now() - CLOCK_SKEW_MARGIN;
+    const now = this.#clock.now();
+    const bound = now - CLOCK_SKEW_MARGIN;
     return this.#run('delete owner sessions', async () => {
-      const ids = await this.#client.zrangebyscore(this.#ownerKey(owner), `(${bound}`, '+inf');
-      const deleted = await Promise.all(
-        ids.filter(isId).map((id) => this.#commands.deleteOwned(this.#key(id), owner)),
+      const hashes = await this.#client.zrangebyscore(this.#ownerKey(owner), `(${bound}`, '+inf');
+      const ended = await Promise.all(
+        hashes.filter(isId).map((hash) => this.#commands.deleteOwned(this.#key(hash), owner, String(now))),
       );
-      return deleted.reduce((sum, n) => sum + Number(n), 0);
+      return ended.reduce<number>((sum, n) => sum + Number(n), 0);
     });
   }
 
-  #key(id: string): string {
-    return this.#prefix + id;
+  /**
+   * The length of the token a save under `id` returns: the id's own.
+   *
+   * @param id - The session's id.
+   * @returns `id.length`.
+   */
+  tokenLength(id: string): number {
+    return id.length;
+  }
+
+  /** A session's key, from the hash of its id ({@link hashId}): never the id itself. */
+  #key(hash: string): string {
+    return this.#prefix + hash;
   }
 
   #ownerKey(owner: string): string {
     return `${this.#prefix}owner:${owner}`;
   }
 
-  #index(owner: string, id: string, deadline: number, now: number): Promise<number> {
+  /** Files a session (the hash of its id) under its owner, until its deadline. */
+  #index(owner: string, hash: string, deadline: number, now: number): Promise<number | string> {
     return this.#commands.index(
       this.#ownerKey(owner),
-      id,
+      hash,
       String(deadline),
       String(now - CLOCK_SKEW_MARGIN),
       Math.max(1, Math.ceil(deadline - now + CLOCK_SKEW_MARGIN)),

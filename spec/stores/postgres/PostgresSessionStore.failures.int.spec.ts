@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { SessionManager, SessionStoreError } from 'kit-session';
 import { PostgresSessionStore } from 'kit-session/postgres';
-import { type AppValues, Browser, DATABASE_URL, describeWith, uniqueName } from '../../support/services.js';
+import { type AppValues, Browser, DATABASE_URL, describeWith, hashedId, uniqueName } from '../../support/services.js';
 
 /** Everything an error says about itself, its cause's fields included, as text. */
 function textOf(error: unknown): string {
@@ -46,7 +46,10 @@ describeWith('postgres', 'PostgresSessionStore when its connections fail', () =>
   async function lockSession(id: string): Promise<() => Promise<void>> {
     const locker = await admin.connect();
     await locker.query('BEGIN');
-    await locker.query(`SELECT 1 FROM "${table}" WHERE token = $1 FOR UPDATE`, [id]);
+    const { rowCount } = await locker.query(`SELECT 1 FROM "${table}" WHERE token = $1 FOR UPDATE`, [hashedId(id)]);
+    if (rowCount !== 1) {
+      throw new Error('no row to lock for that session');
+    }
     return async () => {
       await locker.query('ROLLBACK');
       locker.release();
@@ -125,6 +128,7 @@ describeWith('postgres', 'PostgresSessionStore when its connections fail', () =>
     expect((failure as SessionStoreError).code).toBe('ERR_SESSION_STORE');
     expect((failure as SessionStoreError).cause).toBeInstanceOf(Error);
     expect(textOf(failure)).not.toContain(cookie);
+    expect(textOf(failure)).not.toContain(hashedId(cookie));
 
     const context = await new Browser(manager, cookie).load();
     expect(manager.getValue(context, 'userId')).toBe('ada');
@@ -155,6 +159,7 @@ describeWith('postgres', 'PostgresSessionStore when its connections fail', () =>
     expect(failure).toBeInstanceOf(SessionStoreError);
     expect(((failure as SessionStoreError).cause as Error).name).toBe('TimeoutError');
     expect(textOf(failure)).not.toContain(cookie);
+    expect(textOf(failure)).not.toContain(hashedId(cookie));
 
     const context = await new Browser(manager, cookie).load();
     expect(manager.getValue(context, 'n')).toBe(1);

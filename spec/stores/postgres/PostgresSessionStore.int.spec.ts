@@ -5,7 +5,7 @@ import pg from 'pg';
 import { EncryptingStoreDecorator, importRawKey, isOwnerIndexedStore, isPatchableStore, SessionStoreError } from 'kit-session';
 import { DEFAULT_SESSION_TABLE, PostgresSessionStore, sessionTableSql } from 'kit-session/postgres';
 import { FakeClock } from '../../support/FakeClock.js';
-import { DATABASE_URL, describeManagerScenarios, describeWith, uniqueName } from '../../support/services.js';
+import { DATABASE_URL, describeManagerScenarios, describeWith, hashedId, uniqueName } from '../../support/services.js';
 import { describeStoreContract, type ContractValues } from '../../support/storeContract.js';
 
 const HOUR = 60 * 60 * 1000;
@@ -33,6 +33,8 @@ describe(PostgresSessionStore, () => {
     ['a timeout of 0', { timeout: 0 }],
     ['a cleanupInterval of 0', { cleanupInterval: 0 }],
     ['an onCleanupError that is not a function', { onCleanupError: 'log' as unknown as () => void }],
+    ['an option it does not know (a misspelt table)', { tabel: 'sessions' } as never],
+    ['an option of another store (prefix)', { prefix: 'sess:' } as never],
   ])('rejects %s with TypeError when built', (_label, options) => {
     expect(() => new PostgresSessionStore(idle, options)).toThrow(TypeError);
   });
@@ -54,6 +56,14 @@ describe(PostgresSessionStore, () => {
     expect(sql).toContain('"app_sessions_owner_idx" ON "auth"."app_sessions" (owner)');
     expect(sessionTableSql()).toContain(`"${DEFAULT_SESSION_TABLE}"`);
     expect(() => sessionTableSql({ table: 'x; DROP TABLE y' })).toThrow(TypeError);
+    expect(() => sessionTableSql({ tabel: 'sessions' } as never)).toThrow(TypeError);
+    expect(() => sessionTableSql({ timeout: 1000 } as never)).toThrow(TypeError);
+  });
+
+  it('gives the length of its token before saving (the id itself), before any query', () => {
+    const id = newId();
+    expect(new PostgresSessionStore(idle).tokenLength(id)).toBe(id.length);
+    expect(idle.totalCount).toBe(0);
   });
 
   it('rejects a save under an id that is not base64url with TypeError, before any query', async () => {
@@ -163,14 +173,83 @@ describeWith('postgres', 'PostgresSessionStore on a PostgreSQL table', () => {
       }
     });
 
-    it('one row per session: token, jsonb values, timestamptz expiry and deadline, owner', async () => {
+    it('one row per session: hashed token, jsonb values, timestamptz expiry and deadline, owner', async () => {
       const id = newId();
       const expireTime = clock.now() + HOUR + 123;
       await store.setSession(id, { values: { a: [1, 'two'] }, expireTime, deadline: expireTime + HOUR }, 'ada');
       const { rows } = await pool.query(`SELECT * FROM "${table}"`);
       expect(rows).toEqual([
-        { token: id, data: { a: [1, 'two'] }, expire_time: new Date(expireTime), deadline: new Date(expireTime + HOUR), owner: 'ada' },
+        {
+          token: hashedId(id),
+          data: { a: [1, 'two'] },
+          expire_time: new Date(expireTime),
+          deadline: new Date(expireTime + HOUR),
+          owner: 'ada',
+        },
       ]);
+    });
+
+    it('keeps no session id: every token in the table is a hash that loads nothing as a token', async () => {
+      const ids = [newId(), newId(), newId()];
+      const expiry = { expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR };
+      await store.setSession(ids[0]!, { values: { a: 0 }, ...expiry }, 'ada');
+      await store.setSession(ids[1]!, { values: { a: 1 }, ...expiry });
+      await store.patchSession(ids[1]!, { set: { b: 1 }, unset: [], owner: 'bob', ...expiry });
+      await store.setSession(ids[2]!, { values: { a: 2 }, ...expiry });
+
+      const { rows } = await pool.query<{ token: string }>(`SELECT token FROM "${table}"`);
+      const tokens = rows.map((row) => row.token);
+      expect(tokens.sort()).toEqual(ids.map(hashedId).sort());
+      const everything = await dump();
+      for (const id of ids) {
+        expect(tokens).not.toContain(id);
+        expect(everything.includes(id)).toBe(false);
+      }
+      for (const token of tokens) {
+        await expect(store.getSession(token)).resolves.toBeUndefined();
+      }
+      for (const id of ids) {
+        await expect(store.getSession(id)).resolves.toMatchObject({ id });
+      }
+    });
+
+    it('a row written under a raw id (before ids were hashed) is never found again; deleteExpired removes it', async () => {
+      const id = newId();
+      await pool.query(
+        `INSERT INTO "${table}" (token, data, expire_time, deadline, owner) VALUES ($1, '{}', $2, $2, NULL)`,
+        [id, new Date(clock.now() + 1000)],
+      );
+      await expect(store.getSession(id)).resolves.toBeUndefined();
+      clock.advance(1000);
+      await expect(store.deleteExpired()).resolves.toBe(1);
+    });
+
+    it('a patch without owner keeps the owner column as another save left it; owner null clears it', async () => {
+      const id = newId();
+      const expiry = { expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR };
+      const ownerOf = async () =>
+        (await pool.query<{ owner: string | null }>(`SELECT owner FROM "${table}" WHERE token = $1`, [hashedId(id)]))
+          .rows[0]?.owner;
+      await store.setSession(id, { values: {}, ...expiry });
+      await store.patchSession(id, { set: { userId: 'ada' }, unset: [], owner: 'ada', ...expiry });
+      await store.patchSession(id, { set: { theme: 'dark' }, unset: [], ...expiry });
+      await expect(ownerOf()).resolves.toBe('ada');
+      await store.patchSession(id, { set: {}, unset: ['userId'], owner: null, ...expiry });
+      await expect(ownerOf()).resolves.toBeNull();
+      await store.patchSession(id, { set: { n: 1 }, unset: [], ...expiry });
+      await expect(ownerOf()).resolves.toBeNull();
+    });
+
+    it('deleteOwnerSessions deletes the owner\'s expired rows too, and counts only the live ones', async () => {
+      await store.setSession(newId(), { values: {}, expireTime: clock.now() + 1000, deadline: clock.now() + HOUR }, 'ada');
+      await store.setSession(newId(), { values: {}, expireTime: clock.now() + HOUR, deadline: clock.now() + 1000 }, 'ada');
+      await store.setSession(newId(), { values: {}, expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR }, 'ada');
+      await store.setSession(newId(), { values: {}, expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR }, 'bob');
+      clock.advance(1000);
+      await expect(store.deleteOwnerSessions('ada')).resolves.toBe(1);
+      const { rows } = await pool.query<{ owner: string }>(`SELECT owner FROM "${table}"`);
+      expect(rows.map((row) => row.owner)).toEqual(['bob']);
+      await expect(store.deleteOwnerSessions('nobody')).resolves.toBe(0);
     });
 
     it('never returns an expired row, however long it stays; deleteExpired removes just those', async () => {
@@ -184,7 +263,7 @@ describeWith('postgres', 'PostgresSessionStore on a PostgreSQL table', () => {
 
       await expect(store.deleteExpired()).resolves.toBe(1);
       const { rows } = await pool.query<{ token: string }>(`SELECT token FROM "${table}"`);
-      expect(rows.map((row) => row.token)).toEqual([long]);
+      expect(rows.map((row) => row.token)).toEqual([hashedId(long)]);
       await expect(store.deleteExpired()).resolves.toBe(0);
     });
 
@@ -195,13 +274,13 @@ describeWith('postgres', 'PostgresSessionStore on a PostgreSQL table', () => {
       const cleaning = new PostgresSessionStore(pool, { table, cleanupInterval: 20 }, clock);
       try {
         for (let i = 0; i < 1000; i++) {
-          const { rowCount } = await pool.query(`SELECT 1 FROM "${table}" WHERE token = $1`, [expired]);
+          const { rowCount } = await pool.query(`SELECT 1 FROM "${table}" WHERE token = $1`, [hashedId(expired)]);
           if (rowCount === 0) {
             break;
           }
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
-        const { rowCount } = await pool.query(`SELECT 1 FROM "${table}" WHERE token = $1`, [expired]);
+        const { rowCount } = await pool.query(`SELECT 1 FROM "${table}" WHERE token = $1`, [hashedId(expired)]);
         expect(rowCount).toBe(0);
       } finally {
         cleaning.stopCleanup();

@@ -5,7 +5,7 @@ import { EncryptingStoreDecorator, importRawKey } from 'kit-session';
 import { RedisSessionStore } from 'kit-session/redis';
 import { FakeClock } from '../../support/FakeClock.js';
 import { deleteRedisKeys, dumpRedis, startRedisCluster, type RedisClusterProcesses } from '../../support/redisCluster.js';
-import { describeManagerScenarios, describeWith, uniqueName } from '../../support/services.js';
+import { describeManagerScenarios, describeWith, hashedId, uniqueName } from '../../support/services.js';
 import { describeStoreContract, type ContractValues } from '../../support/storeContract.js';
 
 const HOUR = 60 * 60 * 1000;
@@ -76,7 +76,7 @@ describeWith('redis-binaries', 'RedisSessionStore on a three-node Redis Cluster'
     const idsByNode = new Map<number, string>();
     while (idsByNode.size < 3) {
       const id = randomBytes(32).toString('base64url');
-      const port = await nodeOf(`${prefix}${id}`);
+      const port = await nodeOf(`${prefix}${hashedId(id)}`);
       if (!idsByNode.has(port)) {
         idsByNode.set(port, id);
       }

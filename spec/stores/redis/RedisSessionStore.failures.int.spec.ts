@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { SessionManager, SessionStoreError } from 'kit-session';
 import { RedisSessionStore } from 'kit-session/redis';
 import { RedisServerProcess } from '../../support/redisCluster.js';
-import { type AppValues, Browser, describeWith } from '../../support/services.js';
+import { type AppValues, Browser, describeWith, hashedId } from '../../support/services.js';
 
 /** Everything an error says about itself, its cause's fields included, as text. */
 function textOf(error: unknown): string {
@@ -81,6 +81,7 @@ describeWith('redis-binaries', 'RedisSessionStore when its server fails (a redis
         expect((error as SessionStoreError).code).toBe('ERR_SESSION_STORE');
         expect((error as SessionStoreError).cause).toBeInstanceOf(Error);
         expect(textOf(error)).not.toContain(cookie);
+        expect(textOf(error)).not.toContain(hashedId(cookie));
       }
 
       await server.start();
@@ -123,6 +124,7 @@ describeWith('redis-binaries', 'RedisSessionStore when its server fails (a redis
     expect((failure as SessionStoreError).code).toBe('ERR_SESSION_STORE');
     expect(((failure as SessionStoreError).cause as Error).name).toBe('TimeoutError');
     expect(textOf(failure)).not.toContain(cookie);
+    expect(textOf(failure)).not.toContain(hashedId(cookie));
 
     const context = await new Browser(manager, cookie).load();
     expect(manager.getValue(context, 'n')).toBe(1);
@@ -132,10 +134,21 @@ describeWith('redis-binaries', 'RedisSessionStore when its server fails (a redis
     await ready();
     const store = new RedisSessionStore<AppValues>(client, { prefix: 'wrongtype:' });
     const id = 'A'.repeat(43);
-    await client.set(`wrongtype:${id}`, 'not a hash');
-    const failure = await store.getSession(id).catch((error: unknown) => error);
-    expect(failure).toBeInstanceOf(SessionStoreError);
-    expect(textOf(failure)).not.toContain(id);
-    await client.del(`wrongtype:${id}`);
+    const key = `wrongtype:${hashedId(id)}`;
+    await client.set(key, 'not a hash');
+    try {
+      const failures = await Promise.all([
+        store.getSession(id).catch((error: unknown) => error),
+        store.patchSession(id, { set: { a: 1 }, unset: [], expireTime: Date.now() + 60_000, deadline: Date.now() + 60_000 })
+          .catch((error: unknown) => error),
+      ]);
+      for (const failure of failures) {
+        expect(failure).toBeInstanceOf(SessionStoreError);
+        expect(textOf(failure)).not.toContain(id);
+        expect(textOf(failure)).not.toContain(hashedId(id));
+      }
+    } finally {
+      await client.del(key);
+    }
   });
 });

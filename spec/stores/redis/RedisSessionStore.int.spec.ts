@@ -17,6 +17,7 @@ import {
   Browser,
   describeManagerScenarios,
   describeWith,
+  hashedId,
   REDIS_URL,
   uniqueName,
 } from '../../support/services.js';
@@ -45,6 +46,8 @@ describe(RedisSessionStore, () => {
     ['a negative timeout', { timeout: -1 }],
     ['an infinite timeout', { timeout: Number.POSITIVE_INFINITY }],
     ['a prefix that is not a string', { prefix: 42 as unknown as string }],
+    ['an option it does not know (a misspelt prefix)', { prefx: 'app:' } as never],
+    ['an option of another store (table)', { table: 'sessions' } as never],
   ])('rejects %s with TypeError when built', (_label, options) => {
     expect(() => new RedisSessionStore(idle, options)).toThrow(TypeError);
   });
@@ -57,6 +60,12 @@ describe(RedisSessionStore, () => {
     const store = new RedisSessionStore(idle);
     expect(isPatchableStore(store)).toBe(true);
     expect(isOwnerIndexedStore(store)).toBe(true);
+  });
+
+  it('gives the length of its token before saving (the id itself), and sends nothing', () => {
+    const id = newId();
+    expect(new RedisSessionStore(idle).tokenLength(id)).toBe(id.length);
+    expect(idle.status).toBe('wait');
   });
 
   it('rejects a save under an id that is not base64url with TypeError, and sends nothing', async () => {
@@ -148,17 +157,50 @@ describeWith('redis', 'RedisSessionStore on one Redis server', () => {
       // exactly as long as the session has left by that clock.
       const id = newId();
       await store.setSession(id, record({ a: 1 }, 10_000));
-      const ttl = await client.pttl(`${prefix}${id}`);
+      const ttl = await client.pttl(`${prefix}${hashedId(id)}`);
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(10_000);
-      expect(await redisKeys(client, prefix)).toEqual([`${prefix}${id}`]);
+      expect(await redisKeys(client, prefix)).toEqual([`${prefix}${hashedId(id)}`]);
+    });
+
+    it('keeps no session id: every key and owner-index member is a hash that loads nothing as a token', async () => {
+      const ids = [newId(), newId(), newId()];
+      await store.setSession(ids[0]!, record({ a: 0 }), 'ada');
+      await store.setSession(ids[1]!, record({ a: 1 }));
+      await store.setSession(ids[2]!, record({ a: 2 }), 'bob');
+      await store.patchSession(ids[1]!, { set: { b: 1 }, unset: [], owner: 'ada', ...record({}) });
+
+      const keys = await redisKeys(client, prefix);
+      const members: string[] = [];
+      for (const key of keys) {
+        if ((await client.type(key)) === 'zset') {
+          members.push(...(await client.zrange(key, '0', '-1')));
+        }
+      }
+      expect(keys.sort()).toEqual(
+        [...ids.map((id) => `${prefix}${hashedId(id)}`), `${prefix}owner:ada`, `${prefix}owner:bob`].sort(),
+      );
+      expect(members.sort()).toEqual([hashedId(ids[0]!), hashedId(ids[1]!), hashedId(ids[2]!)].sort());
+
+      const stored = [...keys, ...keys.map((key) => key.slice(prefix.length)), ...members];
+      const dump = await dumpRedis(client, prefix);
+      for (const id of ids) {
+        expect(stored).not.toContain(id);
+        expect(dump.includes(id)).toBe(false);
+      }
+      for (const text of stored) {
+        await expect(store.getSession(text)).resolves.toBeUndefined();
+      }
+      for (const id of ids) {
+        await expect(store.getSession(id)).resolves.toMatchObject({ id });
+      }
     });
 
     it('writes nothing for a record that has already ended, and drops what was there', async () => {
       const id = newId();
       await store.setSession(id, record({ a: 1 }));
       await store.setSession(id, { values: { a: 2 }, expireTime: clock.now(), deadline: clock.now() + HOUR });
-      await expect(client.exists(`${prefix}${id}`)).resolves.toBe(0);
+      await expect(client.exists(`${prefix}${hashedId(id)}`)).resolves.toBe(0);
     });
 
     it('keeps values that JSON re-encoding in Lua would change: empty arrays, long numbers, __proto__', async () => {
@@ -182,7 +224,7 @@ describeWith('redis', 'RedisSessionStore on one Redis server', () => {
       const id = newId();
       await store.setSession(id, record({ a: 1 }, 10_000));
       await store.patchSession(id, { set: {}, unset: [], expireTime: clock.now() + HOUR, deadline: clock.now() + 2 * HOUR });
-      expect(await client.pttl(`${prefix}${id}`)).toBeGreaterThan(10_000);
+      expect(await client.pttl(`${prefix}${hashedId(id)}`)).toBeGreaterThan(10_000);
       await expect(store.getSession(id)).resolves.toMatchObject({ expireTime: clock.now() + HOUR });
     });
 
@@ -190,13 +232,13 @@ describeWith('redis', 'RedisSessionStore on one Redis server', () => {
       const first = newId();
       await store.setSession(first, record({ u: 'ada' }, 1000), 'ada');
       const ownerKey = `${prefix}owner:ada`;
-      await expect(client.zscore(ownerKey, first)).resolves.toBe(String(clock.now() + 2000));
+      await expect(client.zscore(ownerKey, hashedId(first))).resolves.toBe(String(clock.now() + 2000));
       expect(await client.pttl(ownerKey)).toBeGreaterThan(0);
 
       clock.advance(HOUR);
       const second = newId();
       await store.setSession(second, record({ u: 'ada' }), 'ada');
-      await expect(client.zrange(ownerKey, '0', '-1')).resolves.toEqual([second]);
+      await expect(client.zrange(ownerKey, '0', '-1')).resolves.toEqual([hashedId(second)]);
     });
 
     it('an owner may be any string, the empty one included', async () => {
@@ -208,16 +250,44 @@ describeWith('redis', 'RedisSessionStore on one Redis server', () => {
       }
     });
 
-    it('the empty owner survives a patch, and a patch without owner drops the owner', async () => {
+    it('the empty owner survives a patch and a patch without owner; owner null drops it', async () => {
       const id = newId();
+      const key = `${prefix}${hashedId(id)}`;
       const later = { expireTime: clock.now() + HOUR, deadline: clock.now() + 2 * HOUR };
       await store.setSession(id, record({}), '');
       await store.patchSession(id, { set: { a: 1 }, unset: [], owner: '', ...later });
-      await expect(client.hget(`${prefix}${id}`, 'o')).resolves.toBe('');
+      await expect(client.hget(key, 'o')).resolves.toBe('');
       await store.patchSession(id, { set: { a: 2 }, unset: [], ...later });
-      await expect(client.hget(`${prefix}${id}`, 'o')).resolves.toBeNull();
+      await expect(client.hget(key, 'o')).resolves.toBe('');
+      await store.patchSession(id, { set: { a: 3 }, unset: [], owner: null, ...later });
+      await expect(client.hget(key, 'o')).resolves.toBeNull();
+      await store.patchSession(id, { set: { a: 4 }, unset: [], ...later });
+      await expect(client.hget(key, 'o')).resolves.toBeNull();
       await expect(store.deleteOwnerSessions('')).resolves.toBe(0);
-      await expect(store.getSession(id)).resolves.toMatchObject({ values: { a: 2 } });
+      await expect(store.getSession(id)).resolves.toMatchObject({ values: { a: 4 } });
+    });
+
+    it('a patch without owner leaves an owner set meanwhile by another save in place', async () => {
+      const id = newId();
+      const later = { expireTime: clock.now() + HOUR, deadline: clock.now() + 2 * HOUR };
+      await store.setSession(id, record({}));
+      // Another request logs the session in; this one, loaded before, saves afterwards.
+      await store.patchSession(id, { set: { userId: 'ada' }, unset: [], owner: 'ada', ...later });
+      await store.patchSession(id, { set: { theme: 'dark' }, unset: [], ...later });
+      await expect(client.hget(`${prefix}${hashedId(id)}`, 'o')).resolves.toBe('ada');
+      await expect(store.deleteOwnerSessions('ada')).resolves.toBe(1);
+    });
+
+    it('deleteOwnerSessions deletes a session expired by the store clock whose key still lives, without counting it', async () => {
+      const expired = newId();
+      const live = newId();
+      await store.setSession(expired, record({}, 1000), 'ada');
+      await store.setSession(live, record({}), 'ada');
+      clock.advance(1000);
+      // By real time, Redis still holds the expired session's key (its PX has not run out).
+      await expect(client.exists(`${prefix}${hashedId(expired)}`)).resolves.toBe(1);
+      await expect(store.deleteOwnerSessions('ada')).resolves.toBe(1);
+      await expect(client.exists(`${prefix}${hashedId(expired)}`, `${prefix}${hashedId(live)}`)).resolves.toBe(0);
     });
 
     it('saves and patches a session of thousands of values (written in chunks by the scripts)', async () => {
@@ -248,7 +318,19 @@ describeWith('redis', 'RedisSessionStore on one Redis server', () => {
       await store.setSession(id, record({}, 1000), 'ada');
       const later = clock.now() + 10 * HOUR;
       await store.patchSession(id, { set: { n: 1 }, unset: [], owner: 'ada', expireTime: later, deadline: later });
-      await expect(client.zscore(`${prefix}owner:ada`, id)).resolves.toBe(String(later));
+      await expect(client.zscore(`${prefix}owner:ada`, hashedId(id))).resolves.toBe(String(later));
+    });
+
+    it('a patch without owner but with a later deadline extends the index of the owner it keeps', async () => {
+      const id = newId();
+      await store.setSession(id, record({}, 1000), 'ada');
+      const later = clock.now() + 10 * HOUR;
+      await store.patchSession(id, { set: { n: 1 }, unset: [], expireTime: later, deadline: later });
+      await expect(client.zscore(`${prefix}owner:ada`, hashedId(id))).resolves.toBe(String(later));
+      await expect(client.hget(`${prefix}${hashedId(id)}`, 'o')).resolves.toBe('ada');
+      // Long after the first deadline, the index still finds the session.
+      clock.advance(5 * HOUR);
+      await expect(store.deleteOwnerSessions('ada')).resolves.toBe(1);
     });
   });
 
@@ -319,6 +401,20 @@ describeWith('redis', 'RedisSessionStore on one Redis server', () => {
       await expect(
         commandsOf(() => store.patchSession(id, { set: { n: 1 }, unset: [], owner: 'ada', ...expiry })),
       ).resolves.toEqual(['evalsha']);
+      await expect(commandsOf(() => store.patchSession(id, { set: { n: 2 }, unset: [], ...expiry }))).resolves.toEqual([
+        'evalsha',
+      ]);
+    });
+
+    it('the first patch that gives a session its owner is three: refused, index, patch', async () => {
+      const id = newId();
+      const expiry = { expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR };
+      await store.setSession(newId(), { values: {}, ...expiry }, 'warm-up');
+      await store.patchSession(newId(), { set: {}, unset: [], ...expiry });
+      await store.setSession(id, { values: {}, ...expiry });
+      await expect(
+        commandsOf(() => store.patchSession(id, { set: { userId: 'ada' }, unset: [], owner: 'ada', ...expiry })),
+      ).resolves.toEqual(['evalsha', 'evalsha', 'evalsha']);
     });
   });
 
