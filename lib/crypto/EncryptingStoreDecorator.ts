@@ -231,15 +231,23 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    *
    * @param token - The sealed token from the cookie.
    * @returns The record with its values opened, or `undefined` when the token does not
-   *   open under any listed key, has expired, or the inner store does not know it.
+   *   open under any listed key, the inner store does not know it (or holds it as
+   *   expired), or, for a store that keeps the session in its token, the expiry sealed
+   *   in the token has passed.
    * @throws SessionStoreError when the inner store's infrastructure fails.
    */
   async getSession(token: string): Promise<LoadedSessionRecord<T> | undefined> {
     const cached = this.#opened[openedSlot(token)];
     const hit = cached !== undefined && cached.token === token;
     const opened = hit ? cached : await this.#openToken(token);
+    if (opened === undefined) {
+      return undefined;
+    }
+    // The sealed expiry is what ends a session kept in its cookie. A server-side
+    // session's expiry is the store's: another request (another holder of the same id)
+    // may have moved it past the one sealed in this copy of the cookie.
     const now = this.#clock.now();
-    if (opened === undefined || !(opened.expireTime > now)) {
+    if (this.#selfContained !== undefined && !(opened.expireTime > now)) {
       return undefined;
     }
     if (opened.text !== undefined) {

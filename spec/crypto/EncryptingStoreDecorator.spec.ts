@@ -132,12 +132,24 @@ describe(EncryptingStoreDecorator, () => {
       await expect(cookieStore(clock, [key], 'auto', '__Host-a').getSession(token)).resolves.toBeDefined();
     });
 
-    it('the expiry inside the seal wins: a server-side record kept longer does not revive an expired cookie', async () => {
+    it('on a server-side store, the store\'s expiry is the session\'s: a copy of the cookie sealed with an earlier expiry still loads it', async () => {
+      // Two holders of one session: the other one's request moved the expiry on.
       const key = await newKey();
       const inner = new MemorySessionStore<Values>({}, clock);
       const store = new EncryptingStoreDecorator(inner, { keys: [key] }, clock);
-      const token = await store.setSession('id-1', record(clock, { n: 1 }, 1000));
-      await inner.setSession('id-1', record(clock, { n: 1 }, HOUR));
+      const id = randomBytes(32).toString('base64url');
+      const older = await store.setSession(id, record(clock, { n: 1 }, 1000));
+      const newer = await store.setSession(id, record(clock, { n: 1 }, HOUR));
+      clock.advance(1000);
+      await expect(store.getSession(older)).resolves.toMatchObject({ id, values: { n: 1 } });
+      await expect(store.getSession(newer)).resolves.toMatchObject({ id });
+      await inner.deleteSession(id);
+      await expect(store.getSession(older)).resolves.toBeUndefined();
+    });
+
+    it('on the cookie store, the expiry inside the seal ends the session', async () => {
+      const store = cookieStore(clock, [await newKey()]);
+      const token = await store.setSession('', record(clock, { n: 1 }, 1000));
       clock.advance(1000);
       await expect(store.getSession(token)).resolves.toBeUndefined();
     });

@@ -971,5 +971,7 @@ export function describeSessionModel(target: ModelTarget, runs: number): void {
       endOnFailure: false,
     });
     console.log(`model test, ${target.name}: ${tally.sequences} sequences, ${tally.steps} steps (seed ${SEED})`);
-  });
+    // Long runs (FC_RUNS) get the time they need: a test cut off by jest would run on
+    // beside the next one, on the same table or prefix.
+  }, 120_000 + modelRuns(runs) * 500);
 }
