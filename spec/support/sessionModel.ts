@@ -640,6 +640,40 @@ function act(model: SessionModel, working: Working, real: RealSystem, context: C
 
 type Command = fc.AsyncCommand<SessionModel, RealSystem>;
 
+/** One request in flight: the model's session and the real one. */
+interface InFlight {
+  readonly working: Working;
+  readonly context: Context;
+}
+
+/** Loads a browser's session on both sides and checks that they agree. */
+async function arrive(model: SessionModel, real: RealSystem, jar: number, label: string): Promise<InFlight> {
+  const working = model.load(jar);
+  const context = await real.load(jar);
+  checkSession(real, context, working, label);
+  return { working, context };
+}
+
+/** Runs endpoint code on both sides. */
+function handle(model: SessionModel, real: RealSystem, { working, context }: InFlight, actions: readonly Action[]): void {
+  for (const action of actions) {
+    act(model, working, real, context, action);
+  }
+}
+
+/** Saves on both sides, checks that the responses agree, and gives the browser its cookie. */
+async function respond(model: SessionModel, real: RealSystem, jar: number, { working, context }: InFlight): Promise<void> {
+  const effect = model.save(working);
+  const got = await real.save(context);
+  expect({ response: got.kind }).toEqual({ response: effect.kind });
+  model.receive(jar, effect);
+  real.receive(jar, got);
+}
+
+function showActions(actions: readonly Action[]): string {
+  return actions.map(showAction).join(', ') || 'read only';
+}
+
 class RequestCommand implements Command {
   constructor(
     readonly jar: number,
@@ -652,21 +686,13 @@ class RequestCommand implements Command {
 
   async run(model: SessionModel, real: RealSystem): Promise<void> {
     real.steps++;
-    const working = model.load(this.jar);
-    const context = await real.load(this.jar);
-    checkSession(real, context, working, 'loaded');
-    for (const action of this.actions) {
-      act(model, working, real, context, action);
-    }
-    const effect = model.save(working);
-    const got = await real.save(context);
-    expect({ response: got.kind }).toEqual({ response: effect.kind });
-    model.receive(this.jar, effect);
-    real.receive(this.jar, got);
+    const request = await arrive(model, real, this.jar, 'loaded');
+    handle(model, real, request, this.actions);
+    await respond(model, real, this.jar, request);
   }
 
   toString(): string {
-    return `request(browser ${this.jar}: ${this.actions.map(showAction).join(', ') || 'read only'})`;
+    return `request(browser ${this.jar}: ${showActions(this.actions)})`;
   }
 }
 
@@ -684,33 +710,19 @@ class ConcurrentCommand implements Command {
 
   async run(model: SessionModel, real: RealSystem): Promise<void> {
     real.steps++;
-    const workingA = model.load(this.jar);
-    const workingB = model.load(this.jar);
-    const contextA = await real.load(this.jar);
-    const contextB = await real.load(this.jar);
-    checkSession(real, contextA, workingA, 'first loaded');
-    checkSession(real, contextB, workingB, 'second loaded');
-    for (const action of this.first) {
-      act(model, workingA, real, contextA, action);
-    }
-    for (const action of this.second) {
-      act(model, workingB, real, contextB, action);
-    }
-    const order: [Working, Context][] = this.secondSavesFirst
-      ? [[workingB, contextB], [workingA, contextA]]
-      : [[workingA, contextA], [workingB, contextB]];
-    for (const [working, context] of order) {
-      const effect = model.save(working);
-      const got = await real.save(context);
-      expect({ response: got.kind }).toEqual({ response: effect.kind });
-      model.receive(this.jar, effect);
-      real.receive(this.jar, got);
+    // Both load before either saves.
+    const first = await arrive(model, real, this.jar, 'first loaded');
+    const second = await arrive(model, real, this.jar, 'second loaded');
+    handle(model, real, first, this.first);
+    handle(model, real, second, this.second);
+    for (const request of this.secondSavesFirst ? [second, first] : [first, second]) {
+      await respond(model, real, this.jar, request);
     }
   }
 
   toString(): string {
-    const show = (actions: readonly Action[]) => actions.map(showAction).join(', ') || 'read only';
-    return `concurrent(browser ${this.jar}: [${show(this.first)}] | [${show(this.second)}], ${this.secondSavesFirst ? 'second' : 'first'} saves first)`;
+    const order = this.secondSavesFirst ? 'second' : 'first';
+    return `concurrent(browser ${this.jar}: [${showActions(this.first)}] | [${showActions(this.second)}], ${order} saves first)`;
   }
 }
 
