@@ -14,19 +14,8 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Container } from 'inversify';
-import {
-  Context,
-  createSessionModule,
-  fromNodeRequest,
-  fromNodeResponse,
-  importRawKey,
-  SESSION_MANAGER,
-  SESSION_REQUEST_HOOK,
-  SESSION_RESPONSE_HOOK,
-  type SessionManager,
-  type SessionRequestHook,
-  type SessionResponseHook,
-} from 'kit-session';
+import { Context, fromNodeRequest, fromNodeResponse, importRawKey, type SessionManager, type SessionRequestHook, type SessionResponseHook } from 'kit-session';
+import { createSessionModule, SESSION_MANAGER, SESSION_REQUEST_HOOK, SESSION_RESPONSE_HOOK } from 'kit-session/di';
 
 /** What this app keeps in a session. */
 interface AppSession {

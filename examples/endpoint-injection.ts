@@ -13,18 +13,8 @@
 
 import 'reflect-metadata';
 import { Container, inject, injectable } from 'inversify';
-import {
-  Context,
-  createSessionModule,
-  MemorySessionStore,
-  SESSION_MANAGER,
-  SESSION_REQUEST_HOOK,
-  SESSION_RESPONSE_HOOK,
-  SESSION_STORE,
-  SessionManager,
-  type SessionRequestHook,
-  type SessionResponseHook,
-} from 'kit-session';
+import { Context, MemorySessionStore, SessionManager, type SessionRequestHook, type SessionResponseHook } from 'kit-session';
+import { createSessionModule, SESSION_MANAGER, SESSION_REQUEST_HOOK, SESSION_RESPONSE_HOOK, SESSION_STORE } from 'kit-session/di';
 
 /** What this app keeps in a session. */
 interface ShopSession {

@@ -1,4 +1,4 @@
-import { SessionNotLoadedError } from '../errors/SessionError.js';
+import { SessionNotLoadedError } from '../core/SessionError.js';
 
 /** A manager, as a key: any `SessionManager`, whatever its value type. */
 type ManagerKey = { readonly name: string };

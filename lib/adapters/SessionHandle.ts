@@ -1,7 +1,7 @@
-import type { Context } from '../context/Context.js';
-import { SessionHeadersSentError } from '../errors/SessionError.js';
-import type { SessionStatus } from '../session/Session.js';
-import type { SessionKey, SessionManager } from '../session/SessionManager.js';
+import type { Context } from '../core/Context.js';
+import { SessionHeadersSentError } from '../core/SessionError.js';
+import type { SessionStatus } from '../core/Session.js';
+import type { SessionKey, SessionManager } from '../core/SessionManager.js';
 
 /**
  * The session of one request, as handler code sees it in every framework adapter: a

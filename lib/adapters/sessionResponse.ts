@@ -1,6 +1,6 @@
-import type { Context } from '../context/Context.js';
-import { PendingHeaders, webHeaderTarget } from '../http/PendingHeaders.js';
-import type { SessionManager } from '../session/SessionManager.js';
+import type { Context } from '../core/Context.js';
+import { PendingHeaders, webHeaderTarget } from '../core/headers.js';
+import type { SessionManager } from '../core/SessionManager.js';
 
 /**
  * Saves the session and puts its headers on a Fetch API response, merged with the

@@ -1,7 +1,5 @@
-import { inject, injectable, optional } from 'inversify';
-import { SESSION_CLOCK, SESSION_ENCRYPTION_OPTIONS, SESSION_INNER_STORE } from '../di/identifiers.js';
-import { systemClock, type Clock } from '../session/Clock.js';
-import { checkOptionKeys, DEFAULT_COOKIE_NAME } from '../session/options.js';
+import { systemClock, type Clock } from '../core/Clock.js';
+import { checkOptionKeys, DEFAULT_COOKIE_NAME } from '../core/options.js';
 import {
   isOwnerIndexedStore,
   isPatchableStore,
@@ -13,8 +11,8 @@ import {
   type SessionPatch,
   type SessionRecord,
   type SessionStore,
-} from '../stores/SessionStore.js';
-import { allocBytes, decodeBase64url, encodeBase64url } from './base64url.js';
+} from '../core/SessionStore.js';
+import { allocBytes, decodeBase64url, encodeBase64url } from '../core/base64url.js';
 import type { SessionKey } from './keys.js';
 import { createSealer, sealedLength, type CryptoPath, type Sealer } from './Sealer.js';
 
@@ -29,8 +27,10 @@ export interface EncryptingStoreOptions {
   readonly keys: readonly SessionKey[];
   /**
    * The session cookie's name, bound into every seal as additional authenticated data,
-   * so a value cut from one cookie does not open as another. Use the manager's name.
-   * @default '__Host-session'
+   * so a value cut from one cookie does not open as another. Leave it out: the manager
+   * the store is given to tells it its cookie name. Give it only to use the store
+   * without a manager; a manager with another name then refuses the store.
+   * @default the name of the manager's cookie, or '__Host-session' without a manager
    */
   readonly cookieName?: string;
   /**
@@ -138,16 +138,16 @@ function isFlat(values: object): boolean {
  * const redis = new EncryptingStoreDecorator(new RedisSessionStore(client), { keys, encryptValues: true });
  * ```
  */
-@injectable()
 export class EncryptingStoreDecorator<T = Record<string, unknown>> implements SessionStore<T> {
-  /** The cookie name bound into every seal; a manager checks that it matches its own. */
-  readonly cookieName: string;
+  #cookieName: string;
+  /** Whether the cookie name was given (in the options or by a manager): it cannot change then. */
+  #nameBound: boolean;
   readonly #inner: SessionStore<T>;
   readonly #sealer: Sealer;
   readonly #clock: Clock;
   readonly #encryptValues: boolean;
-  readonly #tokenLabel: Uint8Array;
-  readonly #valuesLabel: string;
+  #tokenLabel: Uint8Array;
+  #valuesLabel: string;
   /** The inner store when it keeps the session in its token (the cookie store). */
   readonly #selfContained: SelfContainedSessionStore<T> | undefined;
   /** Recently opened tokens, in {@link OPENED_CACHE_SLOTS} slots; a new one replaces the old. */
@@ -177,9 +177,9 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    *   by `importRawKey`, or an option is unknown.
    */
   constructor(
-    @inject(SESSION_INNER_STORE) inner: SessionStore<T>,
-    @inject(SESSION_ENCRYPTION_OPTIONS) options: EncryptingStoreOptions,
-    @inject(SESSION_CLOCK) @optional() clock?: Clock,
+    inner: SessionStore<T>,
+    options: EncryptingStoreOptions,
+    clock?: Clock,
   ) {
     const candidate = inner as Partial<SessionStore<T>> | null;
     if (
@@ -199,10 +199,10 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     this.#sealer = createSealer(options.keys, options.crypto);
     this.#clock = clock ?? systemClock;
     this.#encryptValues = options.encryptValues ?? false;
-    const cookieName = options.cookieName ?? DEFAULT_COOKIE_NAME;
-    this.cookieName = cookieName;
-    this.#tokenLabel = textEncoder.encode(`token\0${cookieName}`);
-    this.#valuesLabel = `values\0${cookieName}\0`;
+    this.#nameBound = options.cookieName !== undefined;
+    this.#cookieName = options.cookieName ?? DEFAULT_COOKIE_NAME;
+    this.#tokenLabel = textEncoder.encode(`token\0${this.#cookieName}`);
+    this.#valuesLabel = `values\0${this.#cookieName}\0`;
     this.#selfContained = isSelfContainedStore(inner) ? inner : undefined;
     if (this.#encryptValues && this.#selfContained !== undefined) {
       // The values are inside the sealed token already; sealing them apart would bind
@@ -224,6 +224,34 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
         return sealedLength(TOKEN_HEAD + (bytes ?? textEncoder.encode(id).length));
       };
     }
+  }
+
+  /** The cookie name bound into every seal. */
+  get cookieName(): string {
+    return this.#cookieName;
+  }
+
+  /**
+   * Binds the cookie name into every seal from now on: the manager calls it when it is
+   * built. See `SessionStore.useCookieName`.
+   *
+   * @param name - The manager's cookie name.
+   * @throws TypeError when another name was given in the options or by another manager.
+   * @example
+   * ```ts
+   * const store = new EncryptingStoreDecorator(new CookieSessionStore(), { keys });
+   * const manager = new SessionManager(store, { cookie: { name: '__Host-app' } }); // binds '__Host-app'
+   * ```
+   */
+  useCookieName(name: string): void {
+    if (this.#nameBound && name !== this.#cookieName) {
+      throw new TypeError('this EncryptingStoreDecorator is bound to another cookie name: give each manager its own store');
+    }
+    this.#nameBound = true;
+    this.#cookieName = name;
+    this.#tokenLabel = textEncoder.encode(`token\0${name}`);
+    this.#valuesLabel = `values\0${name}\0`;
+    this.#inner.useCookieName?.(name);
   }
 
   /**

@@ -1,5 +1,5 @@
 import type * as NodeCrypto from 'node:crypto';
-import { allocBytes, decodeBase64url, encodeBase64url } from './base64url.js';
+import { allocBytes, decodeBase64url, encodeBase64url } from '../core/base64url.js';
 import { materialOf, type SessionKey } from './keys.js';
 
 // The sealed format, version 1, as base64url without padding:

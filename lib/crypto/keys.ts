@@ -1,4 +1,4 @@
-import { decodeBase64url } from './base64url.js';
+import { decodeBase64url } from '../core/base64url.js';
 
 /**
  * An AES key for sealing sessions, made by {@link importRawKey}. It is opaque: the key

@@ -1,12 +1,13 @@
+import './annotations.js';
 import { ContainerModule } from 'inversify';
 import type { SessionKey } from '../crypto/keys.js';
 import { createSealer } from '../crypto/Sealer.js';
 import { EncryptingStoreDecorator, type EncryptingStoreOptions } from '../crypto/EncryptingStoreDecorator.js';
-import { SessionRequestHook } from '../http/SessionRequestHook.js';
-import { SessionResponseHook } from '../http/SessionResponseHook.js';
-import type { Clock } from '../session/Clock.js';
-import { checkOptionKeys, resolveOptions, type SessionManagerOptions } from '../session/options.js';
-import { SessionManager } from '../session/SessionManager.js';
+import { SessionRequestHook } from './SessionRequestHook.js';
+import { SessionResponseHook } from './SessionResponseHook.js';
+import type { Clock } from '../core/Clock.js';
+import { checkOptionKeys, resolveOptions, type SessionManagerOptions } from '../core/options.js';
+import { SessionManager } from '../core/SessionManager.js';
 import { CookieSessionStore } from '../stores/CookieSessionStore.js';
 import {
   SESSION_CLOCK,
@@ -84,7 +85,8 @@ export function createSessionModule(options: SessionModuleOptions = {}): Contain
   if (keys === undefined && (options.innerStore !== undefined || options.encryptValues !== undefined)) {
     throw new TypeError('innerStore and encryptValues need keys');
   }
-  const { name } = resolveOptions(manager);
+  // The manager's options are checked now, not on the first request.
+  resolveOptions(manager);
   if (options.encryptValues === true && innerStore === 'cookie') {
     throw new TypeError("encryptValues is for server-side stores: use innerStore 'app' with a store the app binds");
   }
@@ -97,7 +99,6 @@ export function createSessionModule(options: SessionModuleOptions = {}): Contain
       ? undefined
       : {
           keys,
-          cookieName: name,
           ...(options.encryptValues === undefined ? {} : { encryptValues: options.encryptValues }),
           ...(options.crypto === undefined ? {} : { crypto: options.crypto }),
         };

@@ -1,9 +1,7 @@
-import { inject, injectable, optional } from 'inversify';
-import { decodeBase64url, encodeBase64url } from '../crypto/base64url.js';
-import { SESSION_CLOCK, SESSION_COOKIE_STORE_OPTIONS } from '../di/identifiers.js';
-import { systemClock, type Clock } from '../session/Clock.js';
-import { checkOptionKeys } from '../session/options.js';
-import type { LoadedSessionRecord, SelfContainedSessionStore, SessionRecord } from './SessionStore.js';
+import { decodeBase64url, encodeBase64url } from '../core/base64url.js';
+import { systemClock, type Clock } from '../core/Clock.js';
+import { checkOptionKeys } from '../core/options.js';
+import type { LoadedSessionRecord, SelfContainedSessionStore, SessionRecord } from '../core/SessionStore.js';
 
 /**
  * Options of {@link CookieSessionStore}.
@@ -43,10 +41,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * const manager = new SessionManager(store);
  * ```
  */
-@injectable()
 export class CookieSessionStore<T = Record<string, unknown>> implements SelfContainedSessionStore<T> {
   /** Whether a manager may use this store without encryption. */
   readonly allowPlaintext: boolean;
+  /** `true` unless built with `allowPlaintext`: a manager then refuses this store alone. */
+  readonly requiresEncryption: boolean;
   readonly #clock: Clock;
 
   /**
@@ -55,11 +54,12 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SelfCont
    * @throws TypeError when an option is unknown.
    */
   constructor(
-    @inject(SESSION_COOKIE_STORE_OPTIONS) @optional() options?: CookieSessionStoreOptions,
-    @inject(SESSION_CLOCK) @optional() clock?: Clock,
+    options?: CookieSessionStoreOptions,
+    clock?: Clock,
   ) {
     checkOptionKeys('CookieSessionStore options', options, ['allowPlaintext']);
     this.allowPlaintext = options?.allowPlaintext ?? false;
+    this.requiresEncryption = !this.allowPlaintext;
     this.#clock = clock ?? systemClock;
   }
 

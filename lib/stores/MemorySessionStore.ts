@@ -1,7 +1,5 @@
-import { inject, injectable, optional } from 'inversify';
-import { SESSION_CLOCK, SESSION_MEMORY_STORE_OPTIONS } from '../di/identifiers.js';
-import { systemClock, type Clock } from '../session/Clock.js';
-import { checkOptionKeys } from '../session/options.js';
+import { systemClock, type Clock } from '../core/Clock.js';
+import { checkOptionKeys } from '../core/options.js';
 import { hashId } from './storeOperation.js';
 import type {
   LoadedSessionRecord,
@@ -9,7 +7,7 @@ import type {
   PatchableSessionStore,
   SessionPatch,
   SessionRecord,
-} from './SessionStore.js';
+} from '../core/SessionStore.js';
 
 /**
  * Options of {@link MemorySessionStore}.
@@ -58,7 +56,6 @@ const SWEEP_STEP = 4;
  * const manager = new SessionManager(new MemorySessionStore({ maxEntries: 50_000 }));
  * ```
  */
-@injectable()
 export class MemorySessionStore<T = Record<string, unknown>>
   implements PatchableSessionStore<T>, OwnerIndexedSessionStore<T>
 {
@@ -76,8 +73,8 @@ export class MemorySessionStore<T = Record<string, unknown>>
    *   an option that does not exist.
    */
   constructor(
-    @inject(SESSION_MEMORY_STORE_OPTIONS) @optional() options?: MemorySessionStoreOptions,
-    @inject(SESSION_CLOCK) @optional() clock?: Clock,
+    options?: MemorySessionStoreOptions,
+    clock?: Clock,
   ) {
     checkOptionKeys('MemorySessionStore options', options, MEMORY_OPTIONS);
     const maxEntries = options?.maxEntries ?? 10_000;

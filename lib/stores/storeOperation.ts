@@ -1,6 +1,6 @@
 import type { createHash as nodeCreateHash } from 'node:crypto';
-import { encodeBase64url } from '../crypto/base64url.js';
-import { SessionStoreError } from '../errors/SessionError.js';
+import { encodeBase64url } from '../core/base64url.js';
+import { SessionStoreError } from '../core/SessionError.js';
 
 /** The default `timeout` of the server-side stores, in milliseconds. */
 export const DEFAULT_TIMEOUT = 5_000;

@@ -43,6 +43,14 @@ describe('adapter subpaths', () => {
   );
 
   it('the check sees the packages the core loads (it is not vacuous)', () => {
-    expect([...packagesLoadedBy(path.join(dist, 'index.js'))]).toEqual(expect.arrayContaining(['inversify', 'cookie']));
+    expect([...packagesLoadedBy(path.join(dist, 'index.js'))]).toEqual(expect.arrayContaining(['cookie']));
+  });
+
+  it('the root entry point loads neither inversify nor reflect-metadata; kit-session/di loads both', () => {
+    const root = [...packagesLoadedBy(path.join(dist, 'index.js'))];
+    expect(root.filter((name) => name === 'inversify' || name === 'reflect-metadata')).toEqual([]);
+    expect([...packagesLoadedBy(path.join(dist, 'di', 'index.js'))]).toEqual(
+      expect.arrayContaining(['inversify', 'reflect-metadata']),
+    );
   });
 });

@@ -1,14 +1,5 @@
-import {
-  CookieSessionStore,
-  createSessionModule,
-  EncryptingStoreDecorator,
-  isSelfContainedStore,
-  importRawKey,
-  MemorySessionStore,
-  type CryptoPath,
-  type SessionKey,
-  type SessionRecord,
-} from 'kit-session';
+import { CookieSessionStore, EncryptingStoreDecorator, isSelfContainedStore, importRawKey, MemorySessionStore, type CryptoPath, type SessionKey, type SessionRecord } from 'kit-session';
+import { createSessionModule } from 'kit-session/di';
 import { randomBytes } from 'node:crypto';
 import { FakeClock } from '../support/FakeClock.js';
 

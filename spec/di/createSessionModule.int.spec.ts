@@ -1,20 +1,6 @@
 import { Container } from 'inversify';
-import {
-  Context,
-  createSessionModule,
-  EncryptingStoreDecorator,
-  importRawKey,
-  MemorySessionStore,
-  SESSION_INNER_STORE,
-  SESSION_MANAGER,
-  SESSION_REQUEST_HOOK,
-  SESSION_RESPONSE_HOOK,
-  SESSION_STORE,
-  SessionManager,
-  SessionRequestHook,
-  SessionResponseHook,
-  type SessionStore,
-} from 'kit-session';
+import { Context, EncryptingStoreDecorator, importRawKey, MemorySessionStore, SessionManager, SessionRequestHook, SessionResponseHook, type SessionStore } from 'kit-session';
+import { createSessionModule, SESSION_INNER_STORE, SESSION_MANAGER, SESSION_REQUEST_HOOK, SESSION_RESPONSE_HOOK, SESSION_STORE } from 'kit-session/di';
 import { randomBytes } from 'node:crypto';
 import { FakeClock } from '../support/FakeClock.js';
 import { cookiePair, request } from '../support/http.js';

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -62,8 +62,6 @@ describe('the packed package', () => {
         '--no-fund',
         '--prefer-offline',
         path.join(work, info.filename),
-        `inversify@${await installedVersion('inversify')}`,
-        `reflect-metadata@${await installedVersion('reflect-metadata')}`,
       ],
       { cwd: scratch, timeout: 120_000 },
     );
@@ -127,8 +125,10 @@ describe('the packed package', () => {
 
   describe('use', () => {
     it('imports from an ES module and seals and opens a session through the published entry point', async () => {
+      // Installed alone: neither inversify nor reflect-metadata is there.
+      await expect(access(path.join(scratch, 'node_modules', 'inversify'))).rejects.toThrow();
+      await expect(access(path.join(scratch, 'node_modules', 'reflect-metadata'))).rejects.toThrow();
       const script = `
-        import 'reflect-metadata';
         import { randomBytes } from 'node:crypto';
         import {
           Context, CookieSessionStore, EncryptingStoreDecorator, importRawKey, SessionManager,
@@ -171,14 +171,52 @@ describe('the packed package', () => {
     it('loads with require() from CommonJS on this Node (require of an ES module), without a warning', async () => {
       await writeFile(
         path.join(scratch, 'check.cjs'),
-        `require('reflect-metadata');
-         const { SessionManager, MemorySessionStore, SESSION_MANAGER } = require('kit-session');
+        `const { SessionManager, MemorySessionStore } = require('kit-session');
          const manager = new SessionManager(new MemorySessionStore());
-         console.log(JSON.stringify({ name: manager.name, id: SESSION_MANAGER.description }));`,
+         console.log(JSON.stringify({ name: manager.name }));`,
       );
       const { stdout, stderr } = await node(['check.cjs']);
       expect(stderr).toBe('');
-      expect(JSON.parse(stdout)).toEqual({ name: '__Host-session', id: 'kit-session.SessionManager' });
+      expect(JSON.parse(stdout)).toEqual({ name: '__Host-session' });
+    });
+
+    it('binds the classes in an Inversify container through kit-session/di once inversify and reflect-metadata are installed', async () => {
+      await run(
+        'npm',
+        [
+          'install',
+          '--no-audit',
+          '--no-fund',
+          '--prefer-offline',
+          `inversify@${await installedVersion('inversify')}`,
+          `reflect-metadata@${await installedVersion('reflect-metadata')}`,
+        ],
+        { cwd: scratch, timeout: 120_000 },
+      );
+      const script = `
+        import 'reflect-metadata';
+        import { randomBytes } from 'node:crypto';
+        import { Container } from 'inversify';
+        import { importRawKey, SessionManager } from 'kit-session';
+        import { createSessionModule, SESSION_MANAGER } from 'kit-session/di';
+
+        const container = new Container();
+        container.load(createSessionModule({ keys: [await importRawKey(randomBytes(32).toString('base64'))] }));
+        const manager = container.get(SESSION_MANAGER);
+        console.log(JSON.stringify({ manager: manager instanceof SessionManager, id: SESSION_MANAGER.description }));
+      `;
+      const esm = await node(['--input-type=module', '-e', script]);
+      expect(esm.stderr).toBe('');
+      expect(JSON.parse(esm.stdout)).toEqual({ manager: true, id: 'kit-session.SessionManager' });
+      await writeFile(
+        path.join(scratch, 'check-di.cjs'),
+        `require('reflect-metadata');
+         const { SESSION_MANAGER } = require('kit-session/di');
+         console.log(JSON.stringify({ id: SESSION_MANAGER.description }));`,
+      );
+      const cjs = await node(['check-di.cjs']);
+      expect(cjs.stderr).toBe('');
+      expect(JSON.parse(cjs.stdout)).toEqual({ id: 'kit-session.SessionManager' });
     });
 
     it('gives TypeScript its types from the exports map, for ES modules and CommonJS alike', async () => {

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { Context } from '../../context/Context.js';
-import { SessionError, SessionHeadersSentError } from '../../errors/SessionError.js';
-import { fromNodeRequest } from '../../http/node.js';
-import type { SessionManager } from '../../session/SessionManager.js';
+import { Context } from '../../core/Context.js';
+import { SessionError, SessionHeadersSentError } from '../../core/SessionError.js';
+import { fromNodeRequest } from '../node/http.js';
+import type { SessionManager } from '../../core/SessionManager.js';
 import { commitFailed, NodeSession } from '../node/NodeSession.js';
 import { RequestSessions } from '../RequestSessions.js';
 

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { Context } from '../../context/Context.js';
-import { fromNodeRequest } from '../../http/node.js';
-import type { SessionManager } from '../../session/SessionManager.js';
-import { PendingHeaders, type HeaderTarget } from '../../http/PendingHeaders.js';
+import { Context } from '../../core/Context.js';
+import { fromNodeRequest } from '../node/http.js';
+import type { SessionManager } from '../../core/SessionManager.js';
+import { PendingHeaders, type HeaderTarget } from '../../core/headers.js';
 import { RequestSessions } from '../RequestSessions.js';
 import { SessionHandle } from '../SessionHandle.js';
 

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
-import { Context } from '../../context/Context.js';
-import type { SessionManager } from '../../session/SessionManager.js';
+import { Context } from '../../core/Context.js';
+import type { SessionManager } from '../../core/SessionManager.js';
 import { SessionHandle } from '../SessionHandle.js';
 import { sessionResponse } from '../sessionResponse.js';
 

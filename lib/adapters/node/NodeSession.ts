@@ -1,8 +1,9 @@
 import type { ServerResponse } from 'node:http';
-import type { Context } from '../../context/Context.js';
-import { SessionHeadersSentError } from '../../errors/SessionError.js';
-import type { SessionManager } from '../../session/SessionManager.js';
-import { nodeHeaderTarget, PendingHeaders } from '../../http/PendingHeaders.js';
+import type { Context } from '../../core/Context.js';
+import { SessionHeadersSentError } from '../../core/SessionError.js';
+import type { SessionManager } from '../../core/SessionManager.js';
+import { PendingHeaders } from '../../core/headers.js';
+import { nodeHeaderTarget } from './http.js';
 import { SessionHandle } from '../SessionHandle.js';
 
 /** Handles whose latest commit failed (a cookie too large, a store failure). */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Context } from '../../context/Context.js';
-import { fromNodeRequest } from '../../http/node.js';
-import type { SessionManager } from '../../session/SessionManager.js';
+import { Context } from '../../core/Context.js';
+import { fromNodeRequest } from './http.js';
+import type { SessionManager } from '../../core/SessionManager.js';
 import { NodeSession } from './NodeSession.js';
 
 /**

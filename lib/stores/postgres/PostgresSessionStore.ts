@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Pool, QueryResult, QueryResultRow } from 'pg';
-import { SessionStoreError } from '../../errors/SessionError.js';
-import { systemClock, type Clock } from '../../session/Clock.js';
-import { checkOptionKeys, positive } from '../../session/options.js';
+import { SessionStoreError } from '../../core/SessionError.js';
+import { systemClock, type Clock } from '../../core/Clock.js';
+import { checkOptionKeys, positive } from '../../core/options.js';
 import { checkId, DEFAULT_TIMEOUT, hashId, isId, storeOperation } from '../storeOperation.js';
 import type {
   LoadedSessionRecord,
@@ -10,7 +10,7 @@ import type {
   PatchableSessionStore,
   SessionPatch,
   SessionRecord,
-} from '../SessionStore.js';
+} from '../../core/SessionStore.js';
 
 /**
  * Where the session table lives, for {@link sessionTableSql} and

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { systemClock, type Clock } from '../../session/Clock.js';
-import { checkOptionKeys, positive } from '../../session/options.js';
+import { systemClock, type Clock } from '../../core/Clock.js';
+import { checkOptionKeys, positive } from '../../core/options.js';
 import { checkId, DEFAULT_TIMEOUT, hashId, isId, storeOperation } from '../storeOperation.js';
 import type {
   LoadedSessionRecord,
@@ -9,7 +9,7 @@ import type {
   PatchableSessionStore,
   SessionPatch,
   SessionRecord,
-} from '../SessionStore.js';
+} from '../../core/SessionStore.js';
 
 /**
  * Options of {@link RedisSessionStore}.

@@ -1,8 +1,6 @@
-import { inject, injectable } from 'inversify';
-import type { Context } from '../context/Context.js';
-import { SESSION_MANAGER } from '../di/identifiers.js';
-import type { SessionManager } from '../session/SessionManager.js';
-import type { RequestFunction, RequestLike } from './types.js';
+import type { Context } from '../core/Context.js';
+import type { SessionManager } from '../core/SessionManager.js';
+import type { RequestFunction, RequestLike } from '../core/http.js';
 
 /**
  * The step before the endpoint: loads the session into the context. `handle` is a
@@ -15,14 +13,13 @@ import type { RequestFunction, RequestLike } from './types.js';
  * const context = await requestHook.handle(Context.background, request);
  * ```
  */
-@injectable()
 export class SessionRequestHook<T extends object = Record<string, unknown>> {
   readonly #manager: SessionManager<T>;
 
   /**
    * @param manager - The session manager.
    */
-  constructor(@inject(SESSION_MANAGER) manager: SessionManager<T>) {
+  constructor(manager: SessionManager<T>) {
     this.#manager = manager;
   }
 

@@ -1,8 +1,6 @@
-import { inject, injectable } from 'inversify';
-import type { Context } from '../context/Context.js';
-import { SESSION_MANAGER } from '../di/identifiers.js';
-import type { SessionManager } from '../session/SessionManager.js';
-import type { HeadersLike, ResponseFunction } from './types.js';
+import type { Context } from '../core/Context.js';
+import type { SessionManager } from '../core/SessionManager.js';
+import type { HeadersLike, ResponseFunction } from '../core/http.js';
 
 /**
  * The step after the endpoint, before the headers go out: saves what changed and
@@ -17,14 +15,13 @@ import type { HeadersLike, ResponseFunction } from './types.js';
  * return new Response('ok', { headers });
  * ```
  */
-@injectable()
 export class SessionResponseHook<T extends object = Record<string, unknown>> {
   readonly #manager: SessionManager<T>;
 
   /**
    * @param manager - The session manager.
    */
-  constructor(@inject(SESSION_MANAGER) manager: SessionManager<T>) {
+  constructor(manager: SessionManager<T>) {
     this.#manager = manager;
   }
 

@@ -1,4 +1,4 @@
-import type { Context } from '../context/Context.js';
+import type { Context } from './Context.js';
 
 /**
  * What kit-session needs of a request: a way to read one header. A Web `Request`

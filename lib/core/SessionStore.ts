@@ -107,6 +107,30 @@ export interface SessionStore<T> {
    * @returns The token's length in characters.
    */
   tokenLength?(id: string): number;
+
+  /**
+   * Optional: `true` when the store keeps the session where the client can read and
+   * forge it (a bare cookie store). A manager refuses such a store: wrap it in
+   * `EncryptingStoreDecorator`.
+   * @default undefined (the store is safe on its own)
+   */
+  readonly requiresEncryption?: boolean;
+
+  /**
+   * Optional: the manager calls it once, when it is built, with its cookie's name, so
+   * that a store that binds the name into what it writes (the encrypting decorator
+   * binds it as additional authenticated data) is told the name once, by the manager.
+   *
+   * @param name - The session cookie's name.
+   * @throws TypeError when the store is already bound to another name (given in its
+   *   options, or by another manager): a store serves one cookie name.
+   * @example
+   * ```ts
+   * const store = new EncryptingStoreDecorator(new CookieSessionStore(), { keys });
+   * new SessionManager(store, { cookie: { name: '__Host-app' } }); // calls store.useCookieName('__Host-app')
+   * ```
+   */
+  useCookieName?(name: string): void;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { CookieSessionStore, EncryptingStoreDecorator, importRawKey, MemorySessionStore, SessionManager, type SessionManagerOptions } from 'kit-session';
+import { parseSetCookie } from 'cookie';
+import { Context, CookieSessionStore, EncryptingStoreDecorator, importRawKey, MemorySessionStore, SessionManager, type SessionManagerOptions } from 'kit-session';
 import { randomBytes } from 'node:crypto';
 
 describe('SessionManager options', () => {
@@ -97,6 +98,35 @@ describe('SessionManager options', () => {
     const keys = [await importRawKey(randomBytes(32).toString('base64'))];
     const store = new EncryptingStoreDecorator(new CookieSessionStore(), { keys, cookieName: '__Host-a' });
     expect(() => new SessionManager(store)).toThrow(TypeError);
+    expect(new SessionManager(store, { cookie: { name: '__Host-a' } }).name).toBe('__Host-a');
+  });
+
+  it('tells a decorator given no cookie name its own, which then seals under that name', async () => {
+    const keys = [await importRawKey(randomBytes(32).toString('base64'))];
+    const store = new EncryptingStoreDecorator(new CookieSessionStore(), { keys });
+    const manager = new SessionManager(store, { cookie: { name: '__Host-app' } });
+    expect(store.cookieName).toBe('__Host-app');
+    const context = await manager.extractSession(Context.background, new Request('https://app.test/'));
+    manager.setValue(context, 'user', 'ada');
+    const headers = new Headers();
+    await manager.injectSession(context, headers);
+    const cookie = parseSetCookie(headers.getSetCookie()[0]!);
+    expect(cookie.name).toBe('__Host-app');
+    const again = await manager.extractSession(
+      Context.background,
+      new Request('https://app.test/', { headers: { cookie: `__Host-app=${cookie.value}` } }),
+    );
+    expect(manager.getValue(again, 'user')).toBe('ada');
+    // The same seal does not open under another name.
+    const other = new EncryptingStoreDecorator(new CookieSessionStore(), { keys, cookieName: '__Host-b' });
+    await expect(other.getSession(cookie.value!)).resolves.toBeUndefined();
+  });
+
+  it('refuses to share one decorator between two managers of different cookie names, and allows the same name', async () => {
+    const keys = [await importRawKey(randomBytes(32).toString('base64'))];
+    const store = new EncryptingStoreDecorator(new CookieSessionStore(), { keys });
+    expect(new SessionManager(store, { cookie: { name: '__Host-a' } }).name).toBe('__Host-a');
+    expect(() => new SessionManager(store, { cookie: { name: '__Host-b' } })).toThrow(TypeError);
     expect(new SessionManager(store, { cookie: { name: '__Host-a' } }).name).toBe('__Host-a');
   });
 

@@ -1,20 +1,16 @@
-import { inject, injectable, optional } from 'inversify';
 import { parseCookie, stringifySetCookie } from 'cookie';
-import { createContextKey, type Context, type ContextKey } from '../context/Context.js';
-import { mergingHeaders, webHeaderTarget } from '../http/PendingHeaders.js';
-import type { HeadersLike, RequestLike } from '../http/types.js';
-import { SessionCookieTooLargeError, SessionError, SessionNotLoadedError, SessionStoreError } from '../errors/SessionError.js';
+import { createContextKey, type Context, type ContextKey } from './Context.js';
+import { mergingHeaders, webHeaderTarget } from './headers.js';
+import type { HeadersLike, RequestLike } from './http.js';
+import { SessionCookieTooLargeError, SessionError, SessionNotLoadedError, SessionStoreError } from './SessionError.js';
 import {
   isOwnerIndexedStore,
   isPatchableStore,
   type LoadedSessionRecord,
   type OwnerIndexedSessionStore,
   type SessionStore,
-} from '../stores/SessionStore.js';
-import { CookieSessionStore } from '../stores/CookieSessionStore.js';
-import { EncryptingStoreDecorator } from '../crypto/EncryptingStoreDecorator.js';
-import { randomId } from '../crypto/base64url.js';
-import { SESSION_CLOCK, SESSION_MANAGER_OPTIONS, SESSION_STORE } from '../di/identifiers.js';
+} from './SessionStore.js';
+import { randomId } from './base64url.js';
 import { systemClock, type Clock } from './Clock.js';
 import { resolveOptions, type ResolvedOptions, type SessionManagerOptions } from './options.js';
 import { Session, type SessionStatus } from './Session.js';
@@ -60,7 +56,6 @@ function storeError(error: unknown): SessionError {
  * await manager.injectSession(context, responseHeaders);
  * ```
  */
-@injectable()
 export class SessionManager<T extends object = Record<string, unknown>> {
   /** The name the session is known by: the cookie's name. */
   readonly name: string;
@@ -78,27 +73,26 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * @param clock - The source of time.
    * @throws TypeError when `store` lacks `getSession`, `setSession` or
    *   `deleteSession`, an option is invalid or unknown, the store would keep sessions
-   *   in plain text in the cookie, or an `EncryptingStoreDecorator` was given another
-   *   `cookieName` than this manager's cookie name.
+   *   in plain text in the cookie (`requiresEncryption`), or the store is bound to
+   *   another cookie name than this manager's (`useCookieName`).
    */
   constructor(
-    @inject(SESSION_STORE) store: SessionStore<T>,
-    @inject(SESSION_MANAGER_OPTIONS) @optional() options?: SessionManagerOptions,
-    @inject(SESSION_CLOCK) @optional() clock?: Clock,
+    store: SessionStore<T>,
+    options?: SessionManagerOptions,
+    clock?: Clock,
   ) {
     if (!isStore(store)) {
       throw new TypeError('store must be a session store, with getSession, setSession and deleteSession methods');
     }
-    if (store instanceof CookieSessionStore && !store.allowPlaintext) {
+    if (store.requiresEncryption === true) {
       throw new TypeError(
         'a bare CookieSessionStore lets the client read and forge its session: wrap it in EncryptingStoreDecorator',
       );
     }
     this.#store = store;
     this.#options = resolveOptions(options);
-    if (store instanceof EncryptingStoreDecorator && store.cookieName !== this.#options.name) {
-      throw new TypeError('the EncryptingStoreDecorator was given another cookieName than the manager\'s cookie name');
-    }
+    // Tells the store the cookie name once; throws when it serves another name.
+    store.useCookieName?.(this.#options.name);
     if (this.#options.ownerKey !== undefined && !isOwnerIndexedStore(store)) {
       throw new TypeError('ownerKey needs a store that keeps an owner index (memory, Redis, PostgreSQL)');
     }

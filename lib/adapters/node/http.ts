@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { mergingHeaders, nodeHeaderTarget } from './PendingHeaders.js';
-import type { HeadersLike, RequestLike } from './types.js';
+import { mergingHeaders, type HeaderTarget } from '../../core/headers.js';
+import type { HeadersLike, RequestLike } from '../../core/http.js';
 
 /**
  * Wraps a node:http request so it fits {@link RequestLike}, without building a Web
@@ -46,4 +46,22 @@ export function fromNodeRequest(request: IncomingMessage): RequestLike {
  */
 export function fromNodeResponse(response: ServerResponse): HeadersLike {
   return mergingHeaders(nodeHeaderTarget(response));
+}
+
+/**
+ * A {@link HeaderTarget} over a node:http response.
+ *
+ * @param response - The response, its head not sent yet.
+ * @returns The target.
+ */
+export function nodeHeaderTarget(response: ServerResponse): HeaderTarget {
+  return {
+    get(name) {
+      const value = response.getHeader(name);
+      return typeof value === 'number' ? String(value) : value;
+    },
+    set(name, value) {
+      response.setHeader(name, value);
+    },
+  };
 }

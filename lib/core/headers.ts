@@ -1,5 +1,4 @@
-import type { ServerResponse } from 'node:http';
-import type { HeadersLike } from './types.js';
+import type { HeadersLike } from './http.js';
 
 /**
  * Read and replace access to the response headers of one framework. Names are given in
@@ -159,24 +158,6 @@ export function webHeaderTarget(headers: Headers): HeaderTarget {
       for (const item of value) {
         headers.append(name, item);
       }
-    },
-  };
-}
-
-/**
- * A {@link HeaderTarget} over a node:http response.
- *
- * @param response - The response, its head not sent yet.
- * @returns The target.
- */
-export function nodeHeaderTarget(response: ServerResponse): HeaderTarget {
-  return {
-    get(name) {
-      const value = response.getHeader(name);
-      return typeof value === 'number' ? String(value) : value;
-    },
-    set(name, value) {
-      response.setHeader(name, value);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { SessionValueError } from '../errors/SessionError.js';
+import { SessionValueError } from './SessionError.js';
 
 /** How deeply a value may nest arrays and objects: `[]` is 1 deep, `[[]]` 2. */
 export const MAX_VALUE_DEPTH = 64;

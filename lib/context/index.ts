@@ -1,2 +1,0 @@
-export type { ContextKey } from './Context.js';
-export { Context, createContextKey } from './Context.js';
