@@ -25,7 +25,7 @@ export type { SessionCookieOptions, SessionManagerOptions } from './core/options
 export { DEFAULT_COOKIE_NAME, DEFAULT_LIFETIME, DEFAULT_MAX_COOKIE_SIZE } from './core/options.js';
 export type { SessionStatus } from './core/Session.js';
 export { Session } from './core/Session.js';
-export type { SessionKey as SessionValueKey } from './core/SessionManager.js';
+export type { SessionValueName } from './core/Session.js';
 export { SessionManager } from './core/SessionManager.js';
 
 export type {

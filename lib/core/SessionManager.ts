@@ -10,14 +10,9 @@ import {
   type OwnerIndexedSessionStore,
   type SessionStore,
 } from './SessionStore.js';
-import { randomId } from './base64url.js';
 import { systemClock, type Clock } from './Clock.js';
 import { resolveOptions, type ResolvedOptions, type SessionManagerOptions } from './options.js';
-import { Session, type SessionStatus } from './Session.js';
-import { checkValueName, storableValue } from './values.js';
-
-/** Keys of `T` that can name a session value. */
-export type SessionKey<T> = keyof T & string;
+import { Session, type SessionRules, type SessionStatus, type SessionValueName } from './Session.js';
 
 const EXPIRED = new Date(0);
 /** Characters `encodeURIComponent` leaves alone: base64url tokens need no encoding. */
@@ -65,6 +60,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
   readonly #store: SessionStore<T>;
   readonly #clock: Clock;
   readonly #options: ResolvedOptions;
+  readonly #rules: SessionRules;
 
   /**
    * @param store - Where sessions live. A bare `CookieSessionStore` is refused unless
@@ -96,7 +92,14 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     if (this.#options.ownerKey !== undefined && !isOwnerIndexedStore(store)) {
       throw new TypeError('ownerKey needs a store that keeps an owner index (memory, Redis, PostgreSQL)');
     }
-    this.#clock = clock ?? systemClock;
+    const sessionClock = clock ?? systemClock;
+    this.#clock = sessionClock;
+    this.#rules = {
+      lifetime: this.#options.lifetime,
+      idleTimeout: this.#options.idleTimeout,
+      idleTouchInterval: this.#options.idleTouchInterval,
+      now: () => sessionClock.now(),
+    };
     this.name = this.#options.name;
     this.contextKey = createContextKey<Session<T>>(this.name);
   }
@@ -131,7 +134,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     }
     let session: Session<T>;
     if (record !== undefined && record.expireTime > now && record.deadline > now) {
-      session = new Session<T>({
+      session = new Session<T>(this.#rules, {
         id: record.id,
         hasCookie: true,
         values: record.values,
@@ -141,7 +144,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       });
       session.rewrite = record.rewrite === true;
     } else {
-      session = this.#fresh(token !== undefined, now);
+      session = Session.fresh<T>(this.#rules, token !== undefined, now);
     }
     return context.withValue(this.contextKey, session);
   }
@@ -171,11 +174,11 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     const now = this.#clock.now();
     let cookie: string | undefined;
 
-    if (session.status === 'unmodified' && (session.rewrite || this.#touchDue(session, now))) {
-      session.status = 'modified';
+    if (session.state === 'unmodified' && (session.rewrite || session.touchDue(now))) {
+      session.state = 'modified';
     }
-    if (session.status === 'modified') {
-      session.expireTime = this.#idleExpiry(session.deadline, now);
+    if (session.state === 'modified') {
+      session.expireTime = session.idleExpiry(now);
       // A store that writes on a server tells its token's length up front: a cookie
       // too large is refused before anything is written.
       const tokenLength = this.#store.tokenLength?.(session.id);
@@ -193,12 +196,12 @@ export class SessionManager<T extends object = Record<string, unknown>> {
         // since it was loaded: a patch never brings it back. No cookie either: an
         // expiring one could arrive after, and delete, the cookie of a concurrent
         // request that renewed the token; the stale cookie loads nothing anyway.
-        this.#reset(session, now);
+        session.reset(now);
       } else {
         cookie = this.#setCookie(token, session.expireTime, now);
       }
     }
-    if (session.status === 'destroyed' && session.hasCookie) {
+    if (session.state === 'destroyed' && session.hasCookie) {
       cookie = stringifySetCookie({
         name: this.name,
         value: '',
@@ -222,17 +225,34 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       target.append('vary', 'Cookie');
       target.append('cache-control', 'private');
     }
-    if (session.status === 'destroyed') {
-      this.#reset(session, now);
+    if (session.state === 'destroyed') {
+      session.reset(now);
       session.hasCookie = false;
     } else if (cookie !== undefined) {
       session.stored = true;
       session.hasCookie = true;
-      session.status = 'unmodified';
+      session.state = 'unmodified';
       session.rewrite = false;
       session.changedKeys.clear();
     }
     return context;
+  }
+
+  /**
+   * Returns the request's session: the object handler code reads and changes (every
+   * adapter hands out the same object).
+   *
+   * @param context - A context from {@link SessionManager.extractSession}.
+   * @returns The session.
+   * @throws SessionNotLoadedError when the context holds no session of this manager.
+   * @example
+   * ```ts
+   * const session = manager.session(context);
+   * session.set('visits', (session.get('visits') ?? 0) + 1);
+   * ```
+   */
+  session(context: Context): Session<T> {
+    return this.#session(context);
   }
 
   /**
@@ -247,9 +267,8 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * const userId = manager.getValue(context, 'userId'); // string | undefined
    * ```
    */
-  getValue<K extends SessionKey<T>>(context: Context, key: K): T[K] | undefined {
-    const { values } = this.#session(context);
-    return Object.hasOwn(values, key) ? values[key] : undefined;
+  getValue<K extends SessionValueName<T>>(context: Context, key: K): T[K] | undefined {
+    return this.#session(context).get(key);
   }
 
   /**
@@ -274,25 +293,8 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * manager.setValue(context, 'visits', (manager.getValue(context, 'visits') ?? 0) + 1);
    * ```
    */
-  setValue<K extends SessionKey<T>>(context: Context, key: K, value: T[K]): void {
-    const session = this.#session(context);
-    checkValueName(key);
-    if (value === undefined) {
-      this.unsetValue(context, key);
-      return;
-    }
-    value = storableValue(value) as T[K];
-    if (session.status === 'destroyed') {
-      this.#reset(session, this.#clock.now());
-    }
-    if (key === '__proto__') {
-      // Assignment would replace the prototype; keep it an ordinary value, as JSON does.
-      Object.defineProperty(session.values, key, { value, enumerable: true, writable: true, configurable: true });
-    } else {
-      session.values[key] = value;
-    }
-    session.changedKeys.add(key);
-    session.status = 'modified';
+  setValue<K extends SessionValueName<T>>(context: Context, key: K, value: T[K]): void {
+    this.#session(context).set(key, value);
   }
 
   /**
@@ -306,16 +308,8 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * manager.unsetValue(context, 'cart');
    * ```
    */
-  unsetValue(context: Context, key: SessionKey<T>): void {
-    const session = this.#session(context);
-    if (!Object.hasOwn(session.values, key)) {
-      return;
-    }
-    delete session.values[key];
-    session.changedKeys.add(key);
-    if (session.status !== 'destroyed') {
-      session.status = 'modified';
-    }
+  unsetValue(context: Context, key: SessionValueName<T>): void {
+    this.#session(context).unset(key);
   }
 
   /**
@@ -331,10 +325,8 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * const flash = manager.popValue(context, 'flash'); // on the next GET: shown once
    * ```
    */
-  popValue<K extends SessionKey<T>>(context: Context, key: K): T[K] | undefined {
-    const value = this.getValue(context, key);
-    this.unsetValue(context, key);
-    return value;
+  popValue<K extends SessionValueName<T>>(context: Context, key: K): T[K] | undefined {
+    return this.#session(context).pop(key);
   }
 
   /**
@@ -351,12 +343,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * ```
    */
   destroyValues(context: Context): void {
-    const session = this.#session(context);
-    this.#retire(session);
-    session.values = {};
-    session.changedKeys.clear();
-    session.stored = false;
-    session.status = 'destroyed';
+    this.#session(context).destroy();
   }
 
   /**
@@ -374,13 +361,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * ```
    */
   renewToken(context: Context): void {
-    const session = this.#session(context);
-    this.#retire(session);
-    session.id = randomId();
-    session.stored = false;
-    if (session.status !== 'destroyed') {
-      session.status = 'modified';
-    }
+    this.#session(context).renew();
   }
 
   /**
@@ -397,8 +378,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * ```
    */
   isModified(context: Context): boolean {
-    const { status } = this.#session(context);
-    return status === 'modified' || status === 'destroyed';
+    return this.#session(context).isModified;
   }
 
   /**
@@ -431,10 +411,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * ```
    */
   getExpireTime(context: Context): Date {
-    const session = this.#session(context);
-    const now = this.#clock.now();
-    const saved = session.status === 'unmodified' && !this.#touchDue(session, now);
-    return new Date(saved ? session.expireTime : this.#idleExpiry(session.deadline, now));
+    return this.#session(context).expiresAt;
   }
 
   /**
@@ -449,7 +426,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * ```
    */
   getDeadline(context: Context): Date {
-    return new Date(this.#session(context).deadline);
+    return this.#session(context).deadline;
   }
 
   /**
@@ -486,9 +463,9 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     const owner = this.#owner(session.values);
     if (session.stored && isPatchableStore(store)) {
       const set: [string, unknown][] = [];
-      const unset: SessionKey<T>[] = [];
+      const unset: SessionValueName<T>[] = [];
       const keys = session.rewrite
-        ? new Set([...session.changedKeys, ...(Object.keys(session.values) as SessionKey<T>[])])
+        ? new Set([...session.changedKeys, ...(Object.keys(session.values) as SessionValueName<T>[])])
         : session.changedKeys;
       for (const key of keys) {
         if (Object.hasOwn(session.values, key)) {
@@ -500,17 +477,17 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       const { ownerKey } = this.#options;
       // The owner goes with the patch only when this request set or unset it: left
       // alone, the store keeps the owner it holds now (a concurrent request's, maybe).
-      const ownerChanged = ownerKey !== undefined && keys.has(ownerKey as SessionKey<T>);
+      const ownerChanged = ownerKey !== undefined && keys.has(ownerKey as SessionValueName<T>);
       return store.patchSession(session.id, {
         set: Object.fromEntries(set) as Partial<T>,
         unset,
         expireTime: session.expireTime,
-        deadline: session.deadline,
+        deadline: session.deadlineTime,
         ...(ownerChanged ? { owner: owner ?? null } : {}),
       });
     }
     // The owner is undefined without ownerKey; only an owner-indexed store reads it.
-    const record = { values: session.values, expireTime: session.expireTime, deadline: session.deadline };
+    const record = { values: session.values, expireTime: session.expireTime, deadline: session.deadlineTime };
     return (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner);
   }
 
@@ -533,46 +510,10 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     return session;
   }
 
-  #fresh(hasCookie: boolean, now: number): Session<T> {
-    const deadline = now + this.#options.lifetime;
-    return new Session<T>({
-      id: randomId(),
-      hasCookie,
-      values: {},
-      expireTime: this.#idleExpiry(deadline, now),
-      deadline,
-      status: 'new',
-    });
-  }
 
-  /** Makes a session new and empty, with a new id, deadline and expiry. */
-  #reset(session: Session<T>, now: number): void {
-    session.id = randomId();
-    session.stored = false;
-    session.status = 'new';
-    session.values = {};
-    session.changedKeys.clear();
-    session.deadline = now + this.#options.lifetime;
-    session.expireTime = this.#idleExpiry(session.deadline, now);
-  }
 
-  #retire(session: Session<T>): void {
-    if (session.stored && session.id !== '') {
-      session.retiredIds.push(session.id);
-    }
-  }
 
-  #idleExpiry(deadline: number, now: number): number {
-    const { idleTimeout } = this.#options;
-    return idleTimeout === undefined ? deadline : Math.min(deadline, now + idleTimeout);
-  }
 
-  #touchDue(session: Session<T>, now: number): boolean {
-    return (
-      this.#options.idleTimeout !== undefined &&
-      this.#idleExpiry(session.deadline, now) - session.expireTime >= this.#options.idleTouchInterval
-    );
-  }
 
   #readCookie(header: string | null): string | undefined {
     if (header === null || !header.includes(this.name)) {

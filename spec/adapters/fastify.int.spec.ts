@@ -6,7 +6,8 @@ import {
   SessionNotLoadedError,
   SessionStoreError,
 } from 'kit-session';
-import { getSession, sessionPlugin, type SessionHandle } from 'kit-session/fastify';
+import type { Session } from 'kit-session';
+import { getSession, sessionPlugin } from 'kit-session/fastify';
 import { CookieJar } from '../support/cookieJar.js';
 import {
   APP_COOKIE,
@@ -131,7 +132,7 @@ describe('kit-session/fastify', () => {
       });
 
       it('throws SessionError from a change made after the reply was sent', async () => {
-        let kept: SessionHandle<AppSession> | undefined;
+        let kept: Session<AppSession> | undefined;
         const { url } = await serve((app) => {
           app.get('/', async (request) => {
             kept = getSession(request, manager);

@@ -4,7 +4,8 @@ import {
   SessionManager,
   SessionStoreError,
 } from 'kit-session';
-import { SessionHandle, withSession } from 'kit-session/fetch';
+import type { Session } from 'kit-session';
+import { withSession } from 'kit-session/fetch';
 import { CookieJar } from '../support/cookieJar.js';
 import {
   APP_COOKIE,
@@ -127,7 +128,7 @@ describe('kit-session/fetch', () => {
 
       it('throws SessionError when the session changes after the handler returned', async () => {
         const manager = await makeManager('memory');
-        let kept: SessionHandle<AppSession> | undefined;
+        let kept: Session<AppSession> | undefined;
         const handle = withSession(manager, async (_request, session) => {
           kept = session;
           return new Response('x');

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { MemorySessionStore, SessionError, SessionManager, SessionStoreError } from 'kit-session';
-import { session, type SessionHandle, type SessionVariables } from 'kit-session/hono';
+import type { Session } from 'kit-session';
+import { session, type SessionVariables } from 'kit-session/hono';
 import { CookieJar } from '../support/cookieJar.js';
 import {
   APP_COOKIE,
@@ -137,7 +138,7 @@ describe('kit-session/hono', () => {
       });
 
       it('throws SessionError from a change made after the response was saved', async () => {
-        let kept: SessionHandle<AppSession> | undefined;
+        let kept: Session<AppSession> | undefined;
         const { url } = await serve((app) => {
           app.get('/', (c) => {
             kept = c.get('session');

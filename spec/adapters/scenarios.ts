@@ -11,7 +11,7 @@ import {
   SessionManager,
   type SessionStore,
 } from 'kit-session';
-import type { SessionHandle } from 'kit-session/fetch';
+import type { Session } from 'kit-session';
 import { CookieJar } from '../support/cookieJar.js';
 
 /** The values of the test app's session. */
@@ -44,28 +44,28 @@ export interface TestServer {
  * Errors: `SessionCookieTooLargeError` → 413 `session too large`, anything else → 500.
  */
 export const routes = {
-  count(session: SessionHandle<AppSession>): string {
+  count(session: Session<AppSession>): string {
     const visits = (session.get('visits') ?? 0) + 1;
     session.set('visits', visits);
     return `visits=${visits}`;
   },
-  peek(session: SessionHandle<AppSession>): string {
+  peek(session: Session<AppSession>): string {
     return `visits=${session.get('visits') ?? 0}`;
   },
-  login(session: SessionHandle<AppSession>): string {
+  login(session: Session<AppSession>): string {
     session.renew();
     session.set('userId', 'u-42');
     session.set('flash', 'welcome');
     return 'ok';
   },
-  me(session: SessionHandle<AppSession>): string {
+  me(session: Session<AppSession>): string {
     return JSON.stringify({ userId: session.get('userId') ?? null, flash: session.pop('flash') ?? null });
   },
-  logout(session: SessionHandle<AppSession>): string {
+  logout(session: Session<AppSession>): string {
     session.destroy();
     return 'bye';
   },
-  big(session: SessionHandle<AppSession>): string {
+  big(session: Session<AppSession>): string {
     session.set('big', 'x'.repeat(5000));
     return 'saved';
   },

@@ -579,7 +579,7 @@ function checkSession(real: RealSystem, context: Context, expected: Working, whe
     status: real.manager.getStatus(context),
     values: canonical(session.values),
     expireTime: session.expireTime,
-    deadline: session.deadline,
+    deadline: session.deadlineTime,
   };
   const want = {
     status: expected.status,

@@ -1,13 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { Context } from '../../core/Context.js';
+import type { Session } from '../../core/Session.js';
 import { SessionError, SessionHeadersSentError } from '../../core/SessionError.js';
-import { fromNodeRequest } from '../node/http.js';
 import type { SessionManager } from '../../core/SessionManager.js';
-import { commitFailed, NodeSession } from '../node/NodeSession.js';
+import { SessionLifecycle } from '../lifecycle.js';
+import { fromNodeRequest, nodeSink } from '../node/http.js';
 import { RequestSessions } from '../RequestSessions.js';
 
-const sessions = new RequestSessions<object>();
+const sessions = new RequestSessions();
 
 /**
  * Called when a response finished while its session still held changes that were
@@ -91,17 +91,16 @@ export function session<T extends object>(
   }
 
   return async function kitSession(req: Request, res: Response, next: NextFunction): Promise<void> {
-    let handle: NodeSession<T>;
+    let lifecycle: SessionLifecycle<T>;
     try {
-      const context = await manager.extractSession(Context.background, fromNodeRequest(req));
-      handle = new NodeSession(manager, context, res);
+      lifecycle = await SessionLifecycle.load(manager, fromNodeRequest(req), nodeSink(res));
     } catch (error) {
       next(error);
       return;
     }
-    sessions.attach(req, manager, handle);
+    sessions.attach(req, manager, lifecycle.session);
     res.once('finish', () => {
-      if (handle.isModified && res.statusCode < 500 && !commitFailed(handle)) {
+      if (lifecycle.session.isModified && res.statusCode < 500 && !lifecycle.failed) {
         onUnsavedChanges(
           new SessionHeadersSentError(
             'the response was sent with session changes that were never committed, so they are lost: ' +
@@ -137,6 +136,6 @@ export function session<T extends object>(
  * });
  * ```
  */
-export function getSession<T extends object>(req: IncomingMessage, manager: SessionManager<T>): NodeSession<T> {
-  return sessions.find(req, manager) as NodeSession<T>;
+export function getSession<T extends object>(req: IncomingMessage, manager: SessionManager<T>): Session<T> {
+  return sessions.find(req, manager);
 }

@@ -1,3 +1,2 @@
 export type { SessionPluginOptions } from './sessionPlugin.js';
 export { getSession, sessionPlugin } from './sessionPlugin.js';
-export { SessionHandle } from '../SessionHandle.js';

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { Context } from '../../core/Context.js';
-import { fromNodeRequest } from '../node/http.js';
+import type { HeaderTarget } from '../../core/headers.js';
+import type { Session } from '../../core/Session.js';
 import type { SessionManager } from '../../core/SessionManager.js';
-import { PendingHeaders, type HeaderTarget } from '../../core/headers.js';
+import { SessionLifecycle } from '../lifecycle.js';
+import { fromNodeRequest } from '../node/http.js';
 import { RequestSessions } from '../RequestSessions.js';
-import { SessionHandle } from '../SessionHandle.js';
 
 /**
  * Options of {@link sessionPlugin}.
@@ -18,16 +18,7 @@ export interface SessionPluginOptions {
   readonly manager: SessionManager<any>;
 }
 
-/** Where one request's session stands in the plugin's hooks. */
-interface RequestState {
-  readonly context: Context;
-  /** The route failed (the onError hook ran): save nothing. */
-  failed: boolean;
-  /** The onSend hook has run (or is running): the session is saved or never will be. */
-  sent: boolean;
-}
-
-const sessions = new RequestSessions<object>();
+const sessions = new RequestSessions();
 
 function replyHeaderTarget(reply: FastifyReply): HeaderTarget {
   return {
@@ -88,34 +79,27 @@ export const sessionPlugin: FastifyPluginAsync<SessionPluginOptions> = async (fa
   if (manager === undefined || typeof manager.extractSession !== 'function') {
     throw new TypeError('sessionPlugin needs a manager: app.register(sessionPlugin, { manager })');
   }
-  const states = new WeakMap<object, RequestState>();
+  const lifecycles = new WeakMap<object, SessionLifecycle<object>>();
 
-  fastify.addHook('onRequest', async (request) => {
-    const context = await manager.extractSession(Context.background, fromNodeRequest(request.raw));
-    const state: RequestState = { context, failed: false, sent: false };
-    states.set(request, state);
-    sessions.attach(request, manager, new SessionHandle(manager, context, () => state.sent));
+  fastify.addHook('onRequest', async (request, reply) => {
+    const target = replyHeaderTarget(reply);
+    const lifecycle = await SessionLifecycle.load(manager, fromNodeRequest(request.raw), {
+      headSent: () => reply.raw.headersSent,
+      write: (headers) => headers.applyTo(target),
+    });
+    lifecycles.set(request, lifecycle);
+    sessions.attach(request, manager, lifecycle.session);
   });
 
   fastify.addHook('onError', async (request) => {
-    const state = states.get(request);
-    if (state !== undefined) {
-      state.failed = true;
-    }
+    lifecycles.get(request)?.fail();
   });
 
-  fastify.addHook('onSend', async (request, reply, payload) => {
-    const state = states.get(request);
-    if (state === undefined || state.sent) {
-      return payload;
-    }
-    state.sent = true;
-    if (state.failed) {
-      return payload;
-    }
-    const pending = new PendingHeaders();
-    await manager.injectSession(state.context, pending);
-    pending.applyTo(replyHeaderTarget(reply));
+  fastify.addHook('onSend', async (request, _reply, payload) => {
+    const lifecycle = lifecycles.get(request);
+    // Once per request: an error reply sent because the save failed runs onSend again.
+    lifecycles.delete(request);
+    await lifecycle?.finish();
     return payload;
   });
 };
@@ -143,6 +127,6 @@ Object.assign(sessionPlugin, {
  * });
  * ```
  */
-export function getSession<T extends object>(request: object, manager: SessionManager<T>): SessionHandle<T> {
-  return sessions.find(request, manager) as SessionHandle<T>;
+export function getSession<T extends object>(request: object, manager: SessionManager<T>): Session<T> {
+  return sessions.find(request, manager);
 }

@@ -1,7 +1,7 @@
-import { Context } from '../../core/Context.js';
+import type { Session } from '../../core/Session.js';
 import type { SessionManager } from '../../core/SessionManager.js';
-import { SessionHandle } from '../SessionHandle.js';
-import { sessionResponse } from '../sessionResponse.js';
+import { SessionLifecycle } from '../lifecycle.js';
+import { ResponseHeaders } from '../ResponseHeaders.js';
 
 /**
  * A Fetch API handler that gets the request's session as its second argument. Any
@@ -13,7 +13,7 @@ import { sessionResponse } from '../sessionResponse.js';
  */
 export type FetchSessionHandler<T extends object, A extends unknown[]> = (
   request: Request,
-  session: SessionHandle<T>,
+  session: Session<T>,
   ...args: A
 ) => Response | Promise<Response>;
 
@@ -74,15 +74,16 @@ export function withSession<T extends object, A extends unknown[] = []>(
     throw new TypeError('handler must be a function');
   }
   return async function sessionHandler(request: Request, ...args: A): Promise<Response> {
-    const context = await manager.extractSession(Context.background, request);
-    let saved = false;
-    const session = new SessionHandle(manager, context, () => saved);
+    const headers = new ResponseHeaders();
+    const lifecycle = await SessionLifecycle.load(manager, request, headers);
     let response: Response;
     try {
-      response = await handler(request, session, ...args);
-    } finally {
-      saved = true;
+      response = await handler(request, lifecycle.session, ...args);
+    } catch (error) {
+      lifecycle.fail();
+      throw error;
     }
-    return sessionResponse(manager, context, response);
+    await lifecycle.finish();
+    return headers.onto(response);
   };
 }

@@ -1,3 +1,2 @@
 export type { HonoSessionOptions, SessionVariables } from './session.js';
 export { session } from './session.js';
-export { SessionHandle } from '../SessionHandle.js';

@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from 'hono';
-import { Context } from '../../core/Context.js';
+import type { Session } from '../../core/Session.js';
 import type { SessionManager } from '../../core/SessionManager.js';
-import { SessionHandle } from '../SessionHandle.js';
-import { sessionResponse } from '../sessionResponse.js';
+import { SessionLifecycle } from '../lifecycle.js';
+import { ResponseHeaders } from '../ResponseHeaders.js';
 
 /**
  * The context variables the {@link session} middleware sets: the session handle under
@@ -17,7 +17,7 @@ import { sessionResponse } from '../sessionResponse.js';
  * ```
  */
 export type SessionVariables<T extends object, K extends string = 'session'> = {
-  [P in K]: SessionHandle<T>;
+  [P in K]: Session<T>;
 };
 
 /**
@@ -82,22 +82,21 @@ export function session<T extends object, K extends string = 'session'>(
   }
 
   return async function kitSession(c, next): Promise<void> {
-    const context = await manager.extractSession(Context.background, c.req.raw);
-    let saved = false;
+    const headers = new ResponseHeaders();
+    const lifecycle = await SessionLifecycle.load(manager, c.req.raw, headers);
     // The variable's name is a type parameter: Hono's typed `set` cannot see it is a key.
-    (c.set as (key: string, value: SessionHandle<T>) => void)(
-      variable,
-      new SessionHandle(manager, context, () => saved),
-    );
+    (c.set as (key: string, value: Session<T>) => void)(variable, lifecycle.session);
     try {
       await next();
     } finally {
-      saved = true;
+      lifecycle.close();
     }
     if (c.error !== undefined) {
+      lifecycle.fail();
       return;
     }
-    const response = await sessionResponse(manager, context, c.res);
+    await lifecycle.finish();
+    const response = headers.onto(c.res);
     if (response === c.res) {
       return;
     }

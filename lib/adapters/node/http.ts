@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mergingHeaders, type HeaderTarget } from '../../core/headers.js';
+import type { SessionHeaderSink } from '../lifecycle.js';
 import type { HeadersLike, RequestLike } from '../../core/http.js';
 
 /**
@@ -63,5 +64,20 @@ export function nodeHeaderTarget(response: ServerResponse): HeaderTarget {
     set(name, value) {
       response.setHeader(name, value);
     },
+  };
+}
+
+/**
+ * Where the node:http and Express adapters put the session's headers: straight into
+ * the response, while its head is not sent.
+ *
+ * @internal
+ * @param response - The response.
+ * @returns The sink.
+ */
+export function nodeSink(response: ServerResponse): SessionHeaderSink {
+  return {
+    headSent: () => response.headersSent,
+    write: (headers) => headers.applyTo(nodeHeaderTarget(response)),
   };
 }

@@ -1,4 +1,3 @@
 export type { NodeBody, NodeErrorHandler, NodeSessionHandler, NodeSessionOptions } from './withSession.js';
 export { withSession } from './withSession.js';
-export { NodeSession } from './NodeSession.js';
-export { SessionHandle } from '../SessionHandle.js';
+export { fromNodeRequest, fromNodeResponse } from './http.js';

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Context } from '../../core/Context.js';
-import { fromNodeRequest } from './http.js';
+import type { Session } from '../../core/Session.js';
 import type { SessionManager } from '../../core/SessionManager.js';
-import { NodeSession } from './NodeSession.js';
+import { SessionLifecycle } from '../lifecycle.js';
+import { fromNodeRequest, nodeSink } from './http.js';
 
 /**
  * What a node:http session handler may return: the response body, which the adapter
@@ -19,7 +19,7 @@ export type NodeBody = string | Uint8Array | undefined | void;
 export type NodeSessionHandler<T extends object> = (
   req: IncomingMessage,
   res: ServerResponse,
-  session: NodeSession<T>,
+  session: Session<T>,
 ) => NodeBody | Promise<NodeBody>;
 
 /**
@@ -134,11 +134,10 @@ export function withSession<T extends object>(
 
   return async function sessionListener(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const context = await manager.extractSession(Context.background, fromNodeRequest(req));
-      const session = new NodeSession(manager, context, res);
-      const body = await handler(req, res, session);
+      const lifecycle = await SessionLifecycle.load(manager, fromNodeRequest(req), nodeSink(res));
+      const body = await handler(req, res, lifecycle.session);
       // Throws SessionHeadersSentError when the handler wrote the head with changes unsaved.
-      await session.commit();
+      await lifecycle.finish();
       if (!res.headersSent) {
         res.end(body);
       }
