@@ -10,6 +10,16 @@ import type {
   SessionPatch,
   SessionRecord,
 } from '../../core/SessionStore.js';
+import {
+  deleteOwnedCall,
+  indexCall,
+  patchCall,
+  SCRIPTS,
+  setCall,
+  type ScriptArgument,
+  type ScriptCall,
+  type ScriptName,
+} from './scripts.js';
 
 /**
  * Options of {@link RedisSessionStore}.
@@ -54,167 +64,6 @@ const CLOCK_SKEW_MARGIN = 60_000;
 /** Hash field names: `e` expiry, `d` deadline, `o` owner, `v<name>` one value as JSON. */
 const VALUE_FIELD = 'v';
 
-// Every script touches only KEYS[1], so it runs on whichever Cluster node holds that
-// key, and ioredis's `keyPrefix` applies to it. Numbers arrive as decimal strings.
-// Unpacking is chunked: Lua's stack holds only a few thousand arguments.
-
-/**
- * A Lua helper both save scripts start with: writes `fields` followed by the
- * field/value pairs in ARGV[first..last] with HSET, in chunks of about 200 arguments
- * that never split a pair.
- */
-const HSET_PAIRS_LUA = `
-local function hset_pairs(key, fields, first, last)
-  for i = first, last do
-    fields[#fields + 1] = ARGV[i]
-    if #fields >= 200 and i < last and (i - first + 1) % 2 == 0 then
-      redis.call('HSET', key, unpack(fields))
-      fields = {}
-    end
-  end
-  if #fields > 0 then
-    redis.call('HSET', key, unpack(fields))
-  end
-end
-`;
-
-/**
- * setSession. ARGV: px, expireTime, deadline, owner ('' = none, else '#' .. owner),
- * then field/value pairs. The store writes the owner index before it runs this, so
- * the script never checks it. Returns 1.
- */
-const SET_LUA = `${HSET_PAIRS_LUA}
-local key = KEYS[1]
-local owner = ARGV[4]
-local fields = {'e', ARGV[2], 'd', ARGV[3]}
-if owner ~= '' then
-  fields[5] = 'o'
-  fields[6] = string.sub(owner, 2)
-end
-redis.call('DEL', key)
-hset_pairs(key, fields, 5, #ARGV)
-redis.call('PEXPIRE', key, ARGV[1])
-return 1
-`;
-
-/**
- * patchSession. ARGV: now, px ('0' = the new expiry has passed: delete), expireTime,
- * deadline, owner ('=' = unchanged: keep the stored one; '' = none; else '#' .. owner),
- * indexed ('#' .. owner when the store has just made that owner's index cover this
- * session until the deadline, else ''), the number of field/value arguments, the
- * field/value pairs, then the fields to delete.
- *
- * Returns 1; 0 when the session is gone or expired (nothing written: a patch never
- * brings a session back); or, with nothing written, the owner (a string) whose index
- * must cover the session first: when the session is to take a new owner, or to keep
- * its owner with a later deadline than the index is known to cover (the stored one).
- */
-const PATCH_LUA = `${HSET_PAIRS_LUA}
-local key = KEYS[1]
-local now = tonumber(ARGV[1])
-local stored = redis.call('HMGET', key, 'e', 'd', 'o')
-local e = tonumber(stored[1])
-local d = tonumber(stored[2])
-if not e or not d or e <= now or d <= now then
-  return 0
-end
-if ARGV[2] == '0' then
-  redis.call('DEL', key)
-  return 1
-end
--- The owner after the patch (false: none), and whether its index is known to cover
--- the session until the new deadline.
-local owner = stored[3]
-if ARGV[5] == '' then
-  owner = false
-elseif ARGV[5] ~= '=' then
-  owner = string.sub(ARGV[5], 2)
-end
-if owner and ARGV[6] ~= '#' .. owner and (stored[3] ~= owner or d < tonumber(ARGV[4])) then
-  return owner
-end
--- When the expiry is unchanged (no idle timeout), the key's PX already ends it.
-local same_expiry = stored[1] == ARGV[3] and stored[2] == ARGV[4]
-local fields = {}
-if not same_expiry then
-  fields = {'e', ARGV[3], 'd', ARGV[4]}
-end
-if owner and stored[3] ~= owner then
-  fields[#fields + 1] = 'o'
-  fields[#fields + 1] = owner
-end
-local n = #ARGV
-local last_set = 7 + tonumber(ARGV[7])
-hset_pairs(key, fields, 8, last_set)
-local gone = {}
-if not owner and stored[3] then
-  gone[1] = 'o'
-end
-for i = last_set + 1, n do
-  gone[#gone + 1] = ARGV[i]
-  if #gone >= 200 then
-    redis.call('HDEL', key, unpack(gone))
-    gone = {}
-  end
-end
-if #gone > 0 then
-  redis.call('HDEL', key, unpack(gone))
-end
-if not same_expiry then
-  redis.call('PEXPIRE', key, ARGV[2])
-end
-return 1
-`;
-
-/**
- * Files a session under its owner. KEYS[1]: the owner's sorted set. ARGV: the hash of
- * the session's id, deadline
- * (the score; only ever raised), prune bound (entries scored at or below it are
- * dropped), ttl of the set (only ever raised).
- */
-const INDEX_LUA = `
-local key = KEYS[1]
-redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[3])
-local score = redis.call('ZSCORE', key, ARGV[1])
-if not score or tonumber(score) < tonumber(ARGV[2]) then
-  redis.call('ZADD', key, ARGV[2], ARGV[1])
-end
-local ttl = redis.call('PTTL', key)
-if ttl < tonumber(ARGV[4]) then
-  redis.call('PEXPIRE', key, ARGV[4])
-end
-return 1
-`;
-
-/**
- * Deletes a session only if it still belongs to ARGV[1]. ARGV[2]: now. Returns 1 when
- * it deleted a session that was live by that clock, else 0 (an expired session whose
- * key has not yet run out is deleted too, but not counted).
- */
-const DELETE_OWNED_LUA = `
-local stored = redis.call('HMGET', KEYS[1], 'o', 'e', 'd')
-if stored[1] ~= ARGV[1] then
-  return 0
-end
-redis.call('DEL', KEYS[1])
-local now = tonumber(ARGV[2])
-local e = tonumber(stored[2])
-local d = tonumber(stored[3])
-if e and d and e > now and d > now then
-  return 1
-end
-return 0
-`;
-
-type ScriptName = 'set' | 'patch' | 'index' | 'deleteOwned';
-
-const SCRIPTS: Record<ScriptName, string> = {
-  set: SET_LUA,
-  patch: PATCH_LUA,
-  index: INDEX_LUA,
-  deleteOwned: DELETE_OWNED_LUA,
-};
-
 /** Command names carry a hash of their script, so two versions never clash on one client. */
 const COMMAND_NAMES = Object.fromEntries(
   Object.entries(SCRIPTS).map(([name, lua]) => [
@@ -223,10 +72,8 @@ const COMMAND_NAMES = Object.fromEntries(
   ]),
 ) as Record<ScriptName, string>;
 
-type Argument = string | number;
-
 /** One of the scripts, bound to the client: the key, then ARGV. Scripts answer integers or strings. */
-type Command = (key: string, ...args: Argument[]) => Promise<number | string>;
+type Command = (key: string, ...args: ScriptArgument[]) => Promise<number | string>;
 
 /** The part of ioredis's `Redis` and `Cluster` this store uses; both have it. */
 interface RedisCommands {
@@ -240,14 +87,6 @@ interface RedisCommands {
 function pxOf(expiry: { expireTime: number; deadline: number }, now: number): number {
   const left = Math.ceil(Math.min(expiry.expireTime, expiry.deadline) - now);
   return left > 0 ? left : 0;
-}
-
-/**
- * The owner as one Lua argument: '' for none (`null`), '=' for unchanged (`undefined`),
- * else '#' and the owner, so that the empty string can be an owner.
- */
-function ownerArgument(owner: string | null | undefined): string {
-  return owner === undefined ? '=' : owner === null ? '' : `#${owner}`;
 }
 
 /** Field/value pairs of the values, each value as its own JSON. */
@@ -367,7 +206,8 @@ export class RedisSessionStore<T = Record<string, unknown>>
     }
     // `?? undefined`: a null timeout means the default, as an unset one does.
     const timeout = positive('timeout', options.timeout ?? undefined, DEFAULT_TIMEOUT, 'milliseconds');
-    // SCRIPTS has exactly the keys of ScriptName, so every name gets its command.
+    // SCRIPTS has exactly the keys of ScriptName, so every name gets its command; every
+    // script takes one key (`ScriptCall.keys`).
     this.#commands = Object.fromEntries(
       (Object.entries(SCRIPTS) as [ScriptName, string][]).map(([name, lua]): [ScriptName, Command] => {
         const commandName = COMMAND_NAMES[name];
@@ -448,13 +288,15 @@ export class RedisSessionStore<T = Record<string, unknown>>
       if (owner !== undefined) {
         await this.#index(owner, hash, record.deadline, now);
       }
-      await this.#commands.set(
-        key,
-        px,
-        String(record.expireTime),
-        String(record.deadline),
-        ownerArgument(owner ?? null),
-        ...valueFields(record.values),
+      await this.#call(
+        setCall({
+          key,
+          px,
+          expireTime: record.expireTime,
+          deadline: record.deadline,
+          owner: owner ?? null,
+          fields: valueFields(record.values),
+        }),
       );
     });
     return id;
@@ -477,21 +319,23 @@ export class RedisSessionStore<T = Record<string, unknown>>
     const hash = hashId(id, createHash);
     const key = this.#key(hash);
     const set = valueFields(patch.set);
-    const args = (indexed: string): Argument[] => [
-      String(now),
-      pxOf(patch, now),
-      String(patch.expireTime),
-      String(patch.deadline),
-      ownerArgument(patch.owner),
-      indexed,
-      set.length,
-      ...set,
-      ...patch.unset.map((name) => VALUE_FIELD + name),
-    ];
     const result = await this.#run('save', async () => {
-      let indexed = '';
+      const unset = patch.unset.map((name) => VALUE_FIELD + name);
+      let indexed: string | undefined;
       for (let attempt = 1; ; attempt++) {
-        const answer = await this.#commands.patch(key, ...args(indexed));
+        const answer = await this.#call(
+          patchCall({
+            key,
+            now,
+            px: pxOf(patch, now),
+            expireTime: patch.expireTime,
+            deadline: patch.deadline,
+            owner: patch.owner,
+            indexed,
+            set,
+            unset,
+          }),
+        );
         if (typeof answer !== 'string') {
           return answer;
         }
@@ -500,7 +344,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
         }
         // The session is to name this owner: its index must cover the session first.
         await this.#index(answer, hash, patch.deadline, now);
-        indexed = `#${answer}`;
+        indexed = answer;
       }
     });
     return result === 1 ? id : undefined;
@@ -535,7 +379,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
     return this.#run('delete owner sessions', async () => {
       const hashes = await this.#client.zrangebyscore(this.#ownerKey(owner), `(${bound}`, '+inf');
       const ended = await Promise.all(
-        hashes.filter(isId).map((hash) => this.#commands.deleteOwned(this.#key(hash), owner, String(now))),
+        hashes.filter(isId).map((hash) => this.#call(deleteOwnedCall({ key: this.#key(hash), owner, now }))),
       );
       return ended.reduce<number>((sum, n) => sum + Number(n), 0);
     });
@@ -562,13 +406,20 @@ export class RedisSessionStore<T = Record<string, unknown>>
 
   /** Files a session (the hash of its id) under its owner, until its deadline. */
   #index(owner: string, hash: string, deadline: number, now: number): Promise<number | string> {
-    return this.#commands.index(
-      this.#ownerKey(owner),
-      hash,
-      String(deadline),
-      String(now - CLOCK_SKEW_MARGIN),
-      Math.max(1, Math.ceil(deadline - now + CLOCK_SKEW_MARGIN)),
+    return this.#call(
+      indexCall({
+        key: this.#ownerKey(owner),
+        hash,
+        deadline,
+        pruneUpTo: now - CLOCK_SKEW_MARGIN,
+        ttl: Math.max(1, Math.ceil(deadline - now + CLOCK_SKEW_MARGIN)),
+      }),
     );
+  }
+
+  /** Runs one script, as its builder laid it out. */
+  #call(call: ScriptCall): Promise<number | string> {
+    return this.#commands[call.script](...call.keys, ...call.args);
   }
 
   /** Runs one operation against the store's timeout; every failure becomes a SessionStoreError. */
