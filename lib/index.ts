@@ -44,7 +44,9 @@ export type { MemorySessionStoreOptions } from './stores/MemorySessionStore.js';
 export { MemorySessionStore } from './stores/MemorySessionStore.js';
 
 export type { ImportRawKeyOptions } from './crypto/keys.js';
-export { importRawKey, SessionKey } from './crypto/keys.js';
+export { EncryptionKey, importKeyFromEnv, importRawKey } from './crypto/keys.js';
 export type { CryptoPath } from './crypto/Sealer.js';
 export type { EncryptingStoreOptions } from './crypto/EncryptingStoreDecorator.js';
 export { EncryptingStoreDecorator } from './crypto/EncryptingStoreDecorator.js';
+export type { CookieSessionsOptions } from './createCookieSessions.js';
+export { createCookieSessions } from './createCookieSessions.js';

@@ -4,13 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler } from 'express';
-import {
-  CookieSessionStore,
-  EncryptingStoreDecorator,
-  importRawKey,
-  SessionCookieTooLargeError,
-  SessionManager,
-} from 'kit-session';
+import { createCookieSessions, importKeyFromEnv, SessionCookieTooLargeError } from 'kit-session';
 import { getSession, session } from 'kit-session/express';
 
 interface AppSession {
@@ -18,10 +12,8 @@ interface AppSession {
 }
 
 // Without SESSION_KEY, a fresh key each start: every session ends at a restart.
-const keys = [await importRawKey(process.env.SESSION_KEY ?? randomBytes(32).toString('base64'))];
-const manager = new SessionManager<AppSession>(
-  new EncryptingStoreDecorator<AppSession>(new CookieSessionStore<AppSession>(), { keys }),
-);
+process.env.SESSION_KEY ??= randomBytes(32).toString('base64');
+const manager = createCookieSessions<AppSession>({ keys: [await importKeyFromEnv('SESSION_KEY')] });
 
 const app = express();
 app.use(session(manager));

@@ -5,13 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import {
-  CookieSessionStore,
-  EncryptingStoreDecorator,
-  importRawKey,
-  SessionCookieTooLargeError,
-  SessionManager,
-} from 'kit-session';
+import { createCookieSessions, importKeyFromEnv, SessionCookieTooLargeError } from 'kit-session';
 import { session, type SessionVariables } from 'kit-session/hono';
 
 interface AppSession {
@@ -19,10 +13,8 @@ interface AppSession {
 }
 
 // Without SESSION_KEY, a fresh key each start: every session ends at a restart.
-const keys = [await importRawKey(process.env.SESSION_KEY ?? randomBytes(32).toString('base64'))];
-const manager = new SessionManager<AppSession>(
-  new EncryptingStoreDecorator<AppSession>(new CookieSessionStore<AppSession>(), { keys }),
-);
+process.env.SESSION_KEY ??= randomBytes(32).toString('base64');
+const manager = createCookieSessions<AppSession>({ keys: [await importKeyFromEnv('SESSION_KEY')] });
 
 const app = new Hono<{ Variables: SessionVariables<AppSession> }>();
 app.use(session(manager));

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CookieSessionStore, EncryptingStoreDecorator, importRawKey, SessionManager } from 'kit-session';
+import { createCookieSessions, importKeyFromEnv } from 'kit-session';
 import { withSession } from 'kit-session/node';
 
 interface AppSession {
@@ -12,10 +12,8 @@ interface AppSession {
 }
 
 // Without SESSION_KEY, a fresh key each start: every session ends at a restart.
-const keys = [await importRawKey(process.env.SESSION_KEY ?? randomBytes(32).toString('base64'))];
-const manager = new SessionManager<AppSession>(
-  new EncryptingStoreDecorator<AppSession>(new CookieSessionStore<AppSession>(), { keys }),
-);
+process.env.SESSION_KEY ??= randomBytes(32).toString('base64');
+const manager = createCookieSessions<AppSession>({ keys: [await importKeyFromEnv('SESSION_KEY')] });
 
 const server = createServer(
   withSession(manager, async (req, res, session) => {

@@ -17,9 +17,10 @@ import { randomBytes } from 'node:crypto';
 import {
   CookieSessionStore,
   EncryptingStoreDecorator,
+  importKeyFromEnv,
   importRawKey,
   MemorySessionStore,
-  type SessionKey,
+  type EncryptionKey,
   type SessionStore,
 } from 'kit-session';
 import type { DemoSession } from './routes.js';
@@ -79,10 +80,12 @@ export class StoreUnavailableError extends Error {
  * @throws TypeError when a key is not base64 of 16, 24 or 32 bytes (the message never
  *   holds the key).
  */
-export async function loadKeys(env: NodeJS.ProcessEnv): Promise<{ keys: SessionKey[]; warnings: string[] }> {
+export async function loadKeys(env: NodeJS.ProcessEnv): Promise<{ keys: EncryptionKey[]; warnings: string[] }> {
   const listed = (env.SESSION_KEY ?? '').split(',').map((key) => key.trim()).filter((key) => key !== '');
   if (listed.length > 0) {
-    return { keys: await Promise.all(listed.map((key) => importRawKey(key))), warnings: [] };
+    // importKeyFromEnv names the variable in its error, never the key.
+    const keys = await Promise.all(listed.map((_, index) => importKeyFromEnv(`SESSION_KEY[${index}]`, { [`SESSION_KEY[${index}]`]: listed[index] })));
+    return { keys, warnings: [] };
   }
   return {
     keys: [await importRawKey(randomBytes(32).toString('base64'))],

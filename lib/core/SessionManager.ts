@@ -15,8 +15,6 @@ import { resolveOptions, type ResolvedOptions, type SessionManagerOptions } from
 import { Session, type SessionRules, type SessionStatus, type SessionValueName } from './Session.js';
 
 const EXPIRED = new Date(0);
-/** Characters `encodeURIComponent` leaves alone: base64url tokens need no encoding. */
-const URI_UNRESERVED = /^[\w.!~*'()-]*$/;
 
 /** Whether something has the three methods every store must have. */
 function isStore(store: unknown): boolean {
@@ -528,23 +526,25 @@ export class SessionManager<T extends object = Record<string, unknown>> {
   }
 
   #setCookie(token: string, expireTime: number, now: number): string {
-    const { name, attributesSuffix } = this.#options;
-    // What stringifySetCookie writes, from the attributes serialised once: the value is
-    // URI-encoded as it does (a no-op for base64url), Max-Age comes before the rest.
-    const value = URI_UNRESERVED.test(token) ? token : encodeURIComponent(token);
-    const cookie = `${name}=${value}${this.#maxAge(expireTime, now)}${attributesSuffix}`;
+    const cookie = this.#stringify(token, expireTime, now);
     this.#checkCookieSize(cookie.length);
     return cookie;
   }
 
-  #maxAge(expireTime: number, now: number): string {
-    return this.#options.persistent ? `; Max-Age=${Math.max(0, Math.ceil((expireTime - now) / 1000))}` : '';
+  /** The session's Set-Cookie, as `cookie` writes it (the value URI-encoded, a no-op for base64url). */
+  #stringify(token: string, expireTime: number, now: number): string {
+    const { persistent, attributes } = this.#options;
+    return stringifySetCookie({
+      name: this.name,
+      value: token,
+      ...(persistent ? { maxAge: Math.max(0, Math.ceil((expireTime - now) / 1000)) } : {}),
+      ...attributes,
+    });
   }
 
-  /** The length of the Set-Cookie {@link SessionManager.#setCookie} writes for a base64url token. */
+  /** The length of the Set-Cookie {@link SessionManager.#setCookie} writes for a base64url token of this length. */
   #cookieLength(tokenLength: number, expireTime: number, now: number): number {
-    const { name, attributesSuffix } = this.#options;
-    return name.length + 1 + tokenLength + this.#maxAge(expireTime, now).length + attributesSuffix.length;
+    return this.#stringify('A'.repeat(tokenLength), expireTime, now).length;
   }
 
   #checkCookieSize(length: number): void {

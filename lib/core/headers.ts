@@ -1,3 +1,4 @@
+import { parseSetCookie } from 'cookie';
 import type { HeadersLike } from './http.js';
 
 /**
@@ -118,8 +119,7 @@ function listOf(current: string | readonly string[] | undefined): readonly strin
 }
 
 function cookieName(setCookie: string): string {
-  const end = setCookie.indexOf('=');
-  return (end === -1 ? setCookie : setCookie.slice(0, end)).trim();
+  return parseSetCookie(setCookie).name;
 }
 
 function tokens(values: readonly string[]): string[] {

@@ -119,11 +119,6 @@ export interface ResolvedOptions {
   readonly ownerKey: string | undefined;
   /** The cookie attributes other than name, value and expiry. */
   readonly attributes: Omit<SetCookie, 'name' | 'value' | 'maxAge' | 'expires'>;
-  /**
-   * The `Set-Cookie` text that follows the value and Max-Age (`; Path=/; HttpOnly…`),
-   * written once here rather than on every response.
-   */
-  readonly attributesSuffix: string;
 }
 
 /**
@@ -232,10 +227,9 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     sameSite,
     ...(cookie.partitioned === true ? { partitioned: true } : {}),
   };
-  let attributesSuffix: string;
   try {
     // The cookie library checks path and domain characters; let it do so now.
-    attributesSuffix = stringifySetCookie({ name, value: '', ...attributes }).slice(name.length + 1);
+    stringifySetCookie({ name, value: '', ...attributes });
   } catch (error) {
     throw new TypeError('cookie.path or cookie.domain holds characters a cookie cannot carry', { cause: error });
   }
@@ -273,6 +267,5 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     persistent: cookie.persistent ?? true,
     ownerKey,
     attributes,
-    attributesSuffix,
   };
 }

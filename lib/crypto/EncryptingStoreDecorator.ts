@@ -13,7 +13,7 @@ import {
   type SessionStore,
 } from '../core/SessionStore.js';
 import { allocBytes, decodeBase64url, encodeBase64url } from '../core/base64url.js';
-import type { SessionKey } from './keys.js';
+import type { EncryptionKey } from './keys.js';
 import { createSealer, sealedLength, type CryptoPath, type Sealer } from './Sealer.js';
 
 /**
@@ -24,7 +24,7 @@ export interface EncryptingStoreOptions {
    * The keys, from `importRawKey`. The first seals; every one listed opens, so a new
    * key goes first and an old one stays listed until the sessions it sealed expire.
    */
-  readonly keys: readonly SessionKey[];
+  readonly keys: readonly EncryptionKey[];
   /**
    * The session cookie's name, bound into every seal as additional authenticated data,
    * so a value cut from one cookie does not open as another. Leave it out: the manager

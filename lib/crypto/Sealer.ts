@@ -1,6 +1,6 @@
 import type * as NodeCrypto from 'node:crypto';
 import { allocBytes, decodeBase64url, encodeBase64url } from '../core/base64url.js';
-import { materialOf, type SessionKey } from './keys.js';
+import { materialOf, type EncryptionKey } from './keys.js';
 
 // The sealed format, version 1, as base64url without padding:
 //
@@ -88,7 +88,7 @@ function parse(sealed: string): Parsed | undefined {
   return { keyId: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(1), bytes };
 }
 
-function keyMap<K>(keys: readonly SessionKey[], make: (key: SessionKey) => K): Map<number, K> {
+function keyMap<K>(keys: readonly EncryptionKey[], make: (key: EncryptionKey) => K): Map<number, K> {
   const map = new Map<number, K>();
   for (const key of keys) {
     if (map.has(key.id)) {
@@ -106,7 +106,7 @@ class WebCryptoSealer implements Sealer {
   readonly #header: Uint8Array;
   readonly #keys: Map<number, CryptoKey>;
 
-  constructor(keys: readonly SessionKey[]) {
+  constructor(keys: readonly EncryptionKey[]) {
     this.#keys = keyMap(keys, (key) => materialOf(key).cryptoKey);
     this.#sealKey = materialOf(keys[0]!).cryptoKey;
     this.#sealKeyId = keys[0]!.id;
@@ -178,7 +178,7 @@ class NodeCryptoSealer implements Sealer {
   #aadLabel: Uint8Array | undefined;
   #aad: Uint8Array = new Uint8Array(0);
 
-  constructor(nodeCrypto: typeof NodeCrypto, keys: readonly SessionKey[]) {
+  constructor(nodeCrypto: typeof NodeCrypto, keys: readonly EncryptionKey[]) {
     this.#crypto = nodeCrypto;
     this.#keys = keyMap(keys, (key) => {
       const { raw } = materialOf(key);
@@ -270,7 +270,7 @@ function nodeCrypto(): typeof NodeCrypto | undefined {
  * @throws TypeError when the list is empty, a key was not made by `importRawKey`, two
  *   keys share an id, or the path is unknown.
  */
-export function createSealer(keys: readonly SessionKey[], path: CryptoPath = 'auto'): Sealer {
+export function createSealer(keys: readonly EncryptionKey[], path: CryptoPath = 'auto'): Sealer {
   if (!Array.isArray(keys) || keys.length === 0) {
     throw new TypeError('at least one key is needed');
   }

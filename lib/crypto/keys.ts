@@ -5,7 +5,7 @@ import { decodeBase64url } from '../core/base64url.js';
  * material is held where neither `console.log`, `JSON.stringify` nor a stack trace can
  * reach it; only the key id shows.
  */
-export class SessionKey {
+export class EncryptionKey {
   /**
    * The key id written into every sealed value, so that the right key is picked when
    * several are listed. Derived from the key (the first 32 bits of a SHA-256 of it,
@@ -21,26 +21,26 @@ export class SessionKey {
   }
 
   /** @internal */
-  static create(id: number, material: KeyMaterial): SessionKey {
-    const key = new SessionKey(id, (material.raw.length * 8) as 128 | 192 | 256);
+  static create(id: number, material: KeyMaterial): EncryptionKey {
+    const key = new EncryptionKey(id, (material.raw.length * 8) as 128 | 192 | 256);
     keyMaterial.set(key, material);
     return Object.freeze(key);
   }
 }
 
-/** @internal What a {@link SessionKey} holds out of sight. */
+/** @internal What a {@link EncryptionKey} holds out of sight. */
 export interface KeyMaterial {
   readonly raw: Uint8Array;
   readonly cryptoKey: CryptoKey;
 }
 
-const keyMaterial = new WeakMap<SessionKey, KeyMaterial>();
+const keyMaterial = new WeakMap<EncryptionKey, KeyMaterial>();
 
 /**
  * @internal Reads the material behind a key.
  * @throws TypeError when `key` was not made by {@link importRawKey}.
  */
-export function materialOf(key: SessionKey): KeyMaterial {
+export function materialOf(key: EncryptionKey): KeyMaterial {
   const material = keyMaterial.get(key);
   if (material === undefined) {
     throw new TypeError('keys must come from importRawKey()');
@@ -75,7 +75,7 @@ const ID_LABEL = new TextEncoder().encode('kit-session key id\0');
  * const keys = [await importRawKey(process.env.SESSION_KEY!), await importRawKey(process.env.OLD_SESSION_KEY!)];
  * ```
  */
-export async function importRawKey(base64: string, options: ImportRawKeyOptions = {}): Promise<SessionKey> {
+export async function importRawKey(base64: string, options: ImportRawKeyOptions = {}): Promise<EncryptionKey> {
   if (typeof base64 !== 'string') {
     throw new TypeError('the key must be a base64 string');
   }
@@ -97,5 +97,40 @@ export async function importRawKey(base64: string, options: ImportRawKeyOptions 
     id = new DataView(await crypto.subtle.digest('SHA-256', labelled)).getUint32(0);
   }
   const cryptoKey = await crypto.subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
-  return SessionKey.create(id, { raw: Uint8Array.from(raw), cryptoKey });
+  return EncryptionKey.create(id, { raw: Uint8Array.from(raw), cryptoKey });
+}
+
+/**
+ * Imports an AES key from an environment variable holding it as base64, for
+ * `EncryptingStoreDecorator` or `createCookieSessions`: {@link importRawKey} with an
+ * error that names the variable when it is missing or malformed (never its value).
+ *
+ * @param name - The variable's name, e.g. `'SESSION_KEY'`.
+ * @param env - Where to read it: `process.env` unless given (a Worker's `env`, Deno's
+ *   `Deno.env.toObject()`).
+ * @returns The key, ready to seal and open.
+ * @throws TypeError naming the variable when it is unset or empty, or when it does not
+ *   hold 16, 24 or 32 bytes of base64 (make one with `openssl rand -base64 32`).
+ * @example
+ * ```ts
+ * const manager = createCookieSessions({ keys: [await importKeyFromEnv('SESSION_KEY')] });
+ * ```
+ */
+export async function importKeyFromEnv(
+  name: string,
+  env: Readonly<Record<string, string | undefined>> = (globalThis as { process?: { env: Record<string, string | undefined> } })
+    .process?.env ?? {},
+): Promise<EncryptionKey> {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') {
+    throw new TypeError(`${name} is not set: give it 32 random bytes as base64 (openssl rand -base64 32)`);
+  }
+  try {
+    return await importRawKey(value);
+  } catch (error) {
+    throw new TypeError(
+      `${name} does not hold a key: it must be 16, 24 or 32 random bytes as base64 (openssl rand -base64 32)`,
+      { cause: error },
+    );
+  }
 }

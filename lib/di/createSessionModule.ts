@@ -1,6 +1,6 @@
 import './annotations.js';
 import { ContainerModule } from 'inversify';
-import type { SessionKey } from '../crypto/keys.js';
+import type { EncryptionKey } from '../crypto/keys.js';
 import { createSealer } from '../crypto/Sealer.js';
 import { EncryptingStoreDecorator, type EncryptingStoreOptions } from '../crypto/EncryptingStoreDecorator.js';
 import { SessionRequestHook } from './SessionRequestHook.js';
@@ -30,7 +30,7 @@ export interface SessionModuleOptions {
    * `SESSION_STORE` itself.
    * @default undefined
    */
-  readonly keys?: readonly SessionKey[];
+  readonly keys?: readonly EncryptionKey[];
   /**
    * What the decorator wraps when keys are given: `'cookie'` binds a
    * `CookieSessionStore`; `'app'` wraps whatever the app binds to

@@ -7,7 +7,7 @@ import {
   SessionManager,
   type CryptoPath,
   type RequestLike,
-  type SessionKey,
+  type EncryptionKey,
 } from 'kit-session';
 import { randomBytes } from 'node:crypto';
 import { FakeClock } from '../support/FakeClock.js';
@@ -16,7 +16,7 @@ import { roundTrip } from '../support/http.js';
 type Values = Record<string, unknown>;
 const NAME = '__Host-session';
 
-function managerFor(clock: FakeClock, keys: readonly SessionKey[], crypto: CryptoPath, name = NAME) {
+function managerFor(clock: FakeClock, keys: readonly EncryptionKey[], crypto: CryptoPath, name = NAME) {
   const store = new EncryptingStoreDecorator<Values>(new CookieSessionStore({}, clock), { keys, crypto, cookieName: name }, clock);
   return new SessionManager<Values>(store, { cookie: { name } }, clock);
 }
@@ -28,7 +28,7 @@ function rawRequest(header: string | null): RequestLike {
 
 describe.each<CryptoPath>(['auto', 'webcrypto'])('SessionManager facing hostile cookies (%s)', (crypto) => {
   let clock: FakeClock;
-  let key: SessionKey;
+  let key: EncryptionKey;
   let manager: SessionManager<Values>;
   let token: string;
 

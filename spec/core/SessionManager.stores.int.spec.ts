@@ -9,7 +9,7 @@ import {
   SessionCookieTooLargeError,
   SessionManager,
   SessionValueError,
-  type SessionKey,
+  type EncryptionKey,
   type SessionManagerOptions,
   type SessionStore,
 } from 'kit-session';
@@ -121,7 +121,7 @@ for (const variant of variants) {
       await backend.close?.();
     });
 
-    const managerWith = (keys: readonly SessionKey[], options: SessionManagerOptions = {}) => {
+    const managerWith = (keys: readonly EncryptionKey[], options: SessionManagerOptions = {}) => {
       const store = variant.sealed
         ? new EncryptingStoreDecorator(backend.store, { keys, encryptValues: variant.encryptValues }, clock)
         : backend.store;

@@ -1,4 +1,4 @@
-import { CookieSessionStore, EncryptingStoreDecorator, isSelfContainedStore, importRawKey, MemorySessionStore, type CryptoPath, type SessionKey, type SessionRecord } from 'kit-session';
+import { CookieSessionStore, EncryptingStoreDecorator, isSelfContainedStore, importRawKey, MemorySessionStore, type CryptoPath, type EncryptionKey, type SessionRecord } from 'kit-session';
 import { createSessionModule } from 'kit-session/di';
 import { randomBytes } from 'node:crypto';
 import { FakeClock } from '../support/FakeClock.js';
@@ -7,7 +7,7 @@ type Values = Record<string, unknown>;
 
 const HOUR = 60 * 60 * 1000;
 
-function newKey(bytes = 32, id?: number): Promise<SessionKey> {
+function newKey(bytes = 32, id?: number): Promise<EncryptionKey> {
   return importRawKey(randomBytes(bytes).toString('base64'), id === undefined ? {} : { id });
 }
 
@@ -15,7 +15,7 @@ function record(clock: FakeClock, values: Values, ttl = HOUR): SessionRecord<Val
   return { values, expireTime: clock.now() + ttl, deadline: clock.now() + 2 * ttl };
 }
 
-function cookieStore(clock: FakeClock, keys: readonly SessionKey[], crypto: CryptoPath = 'auto', cookieName?: string) {
+function cookieStore(clock: FakeClock, keys: readonly EncryptionKey[], crypto: CryptoPath = 'auto', cookieName?: string) {
   return new EncryptingStoreDecorator<Values>(
     new CookieSessionStore({}, clock),
     { keys, crypto, ...(cookieName === undefined ? {} : { cookieName }) },

@@ -1,11 +1,11 @@
-import { CookieSessionStore, EncryptingStoreDecorator, importRawKey, SessionKey } from 'kit-session';
+import { CookieSessionStore, EncryptingStoreDecorator, importRawKey, EncryptionKey } from 'kit-session';
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 
 describe(importRawKey, () => {
   it.each([16, 24, 32])('imports a %i-byte key from standard base64', async (length) => {
     const key = await importRawKey(randomBytes(length).toString('base64'));
-    expect(key).toBeInstanceOf(SessionKey);
+    expect(key).toBeInstanceOf(EncryptionKey);
     expect(key.bits).toBe(length * 8);
   });
 
@@ -68,7 +68,7 @@ describe(importRawKey, () => {
   });
 
   it('keys not made by importRawKey are refused with TypeError', () => {
-    const forged = { id: 1, bits: 256 } as unknown as SessionKey;
+    const forged = { id: 1, bits: 256 } as unknown as EncryptionKey;
     expect(() => new EncryptingStoreDecorator(new CookieSessionStore(), { keys: [forged] })).toThrow(TypeError);
   });
 

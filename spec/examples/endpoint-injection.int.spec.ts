@@ -1,4 +1,5 @@
-import { parseSetCookie, parseTranscript, runExample, type Exchange, type ExampleRun } from './processes.js';
+import { parseSetCookie } from 'cookie';
+import { parseTranscript, runExample, type Exchange, type ExampleRun } from './processes.js';
 
 describe('examples/endpoint-injection', () => {
   let run: ExampleRun;

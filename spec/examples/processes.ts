@@ -92,18 +92,6 @@ export function parseTranscript(stdout: string): Exchange[] {
   return exchanges;
 }
 
-/** Splits a Set-Cookie line into its name, value and attributes (lower-case names). */
-export function parseSetCookie(line: string): { name: string; value: string; attributes: Map<string, string> } {
-  const [pair = '', ...rest] = line.split('; ');
-  const at = pair.indexOf('=');
-  const attributes = new Map<string, string>();
-  for (const attribute of rest) {
-    const eq = attribute.indexOf('=');
-    attributes.set((eq === -1 ? attribute : attribute.slice(0, eq)).toLowerCase(), eq === -1 ? '' : attribute.slice(eq + 1));
-  }
-  return { name: pair.slice(0, at), value: pair.slice(at + 1), attributes };
-}
-
 /** A compiled example running as a child process. */
 export interface RunningExample {
   /** The base URL it printed, without a trailing slash. */

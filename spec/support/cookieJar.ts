@@ -1,3 +1,4 @@
+import { parseSetCookie } from 'cookie';
 /**
  * A tiny cookie jar for tests that drive a server with Node's global `fetch`: it keeps
  * the cookies each response sets (and drops the ones it expires) and sends them back.
@@ -21,21 +22,11 @@ export class CookieJar {
   /** Stores the cookies a response sets. */
   store(response: Response): void {
     for (const setCookie of response.headers.getSetCookie()) {
-      const [pair = '', ...attributes] = setCookie.split(';');
-      const eq = pair.indexOf('=');
-      if (eq <= 0) {
+      const { name, value = '', maxAge, expires } = parseSetCookie(setCookie);
+      if (name === '') {
         continue;
       }
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      const expired = attributes.some((attribute) => {
-        const [key = '', arg = ''] = attribute.split('=').map((part) => part.trim());
-        const lower = key.toLowerCase();
-        return (
-          (lower === 'max-age' && Number(arg) <= 0) ||
-          (lower === 'expires' && Date.parse(attribute.slice(attribute.indexOf('=') + 1)) <= Date.now())
-        );
-      });
+      const expired = (maxAge !== undefined && maxAge <= 0) || (expires !== undefined && expires.getTime() <= Date.now());
       if (expired || value === '') {
         this.#cookies.delete(name);
       } else {

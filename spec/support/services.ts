@@ -1,3 +1,4 @@
+import { parseSetCookie } from 'cookie';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import {
@@ -203,14 +204,11 @@ export class Browser {
     const headers = new Headers();
     await this.#manager.injectSession(context, headers);
     for (const line of headers.getSetCookie()) {
-      const [pair = '', ...attributes] = line.split(';').map((part) => part.trim());
-      const eq = pair.indexOf('=');
-      if (pair.slice(0, eq) !== DEFAULT_COOKIE_NAME) {
+      const { name, value, maxAge } = parseSetCookie(line);
+      if (name !== DEFAULT_COOKIE_NAME) {
         continue;
       }
-      const value = pair.slice(eq + 1);
-      const expired = attributes.some((attribute) => /^max-age=0$/i.test(attribute));
-      this.cookie = expired || value === '' ? undefined : value;
+      this.cookie = maxAge === 0 || value === '' ? undefined : value;
     }
     return headers;
   }

@@ -29,7 +29,7 @@ import {
   SessionValueError,
   type CryptoPath,
   type Session,
-  type SessionKey,
+  type EncryptionKey,
   type SessionManagerOptions,
   type SessionStore,
 } from 'kit-session';
@@ -476,7 +476,7 @@ export interface ModelTarget {
 
 /** The real store, manager and browsers of one sequence. */
 export class RealSystem {
-  keys: SessionKey[] = [];
+  keys: EncryptionKey[] = [];
   manager!: SessionManager<Record<string, unknown>>;
   readonly jars: (string | undefined)[];
   /** How many commands ran (those whose precondition held). */

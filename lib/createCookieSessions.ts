@@ -1,0 +1,65 @@
+import type { Clock } from './core/Clock.js';
+import type { SessionManagerOptions } from './core/options.js';
+import { SessionManager } from './core/SessionManager.js';
+import { EncryptingStoreDecorator } from './crypto/EncryptingStoreDecorator.js';
+import type { EncryptionKey } from './crypto/keys.js';
+import type { CryptoPath } from './crypto/Sealer.js';
+import { CookieSessionStore } from './stores/CookieSessionStore.js';
+
+/**
+ * Options of {@link createCookieSessions}: the keys, and the manager's options.
+ */
+export interface CookieSessionsOptions extends SessionManagerOptions {
+  /**
+   * Keys from `importKeyFromEnv` or `importRawKey`. The first seals; every one listed
+   * opens, so a new key goes first and an old one stays listed until the sessions it
+   * sealed expire.
+   */
+  readonly keys: readonly EncryptionKey[];
+  /**
+   * Which AES-GCM implementation to use. Both write the same format.
+   * @default 'auto' (node:crypto where it exists, else Web Crypto)
+   */
+  readonly crypto?: CryptoPath;
+  /**
+   * The source of time.
+   * @default systemClock
+   */
+  readonly clock?: Clock;
+}
+
+/**
+ * Makes a session manager on the default store: the session sealed with AES-GCM inside
+ * the cookie (`EncryptingStoreDecorator` over `CookieSessionStore`), with no server to
+ * run. The common case in one call; build the classes with `new` for anything else.
+ *
+ * @typeParam T - The shape of the session's values, e.g. `{ userId: string; visits: number }`.
+ * @param options - The keys, and the manager's cookie, lifetime and idle timeout.
+ * @returns The manager, for an adapter (`withSession(manager, …)`, `session(manager)`, …).
+ * @throws TypeError when no key is given, a key was not made by `importRawKey`, or an
+ *   option is invalid or unknown.
+ * @example
+ * ```ts
+ * import { createCookieSessions, importKeyFromEnv } from 'kit-session';
+ *
+ * const manager = createCookieSessions<{ userId: string; visits: number }>({
+ *   keys: [await importKeyFromEnv('SESSION_KEY')],
+ *   cookie: { name: '__Host-app' },
+ *   idleTimeout: 30 * 60 * 1000,
+ * });
+ * ```
+ */
+export function createCookieSessions<T extends object = Record<string, unknown>>(
+  options: CookieSessionsOptions,
+): SessionManager<T> {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('createCookieSessions needs options with keys');
+  }
+  const { keys, crypto, clock, ...managerOptions } = options;
+  const store = new EncryptingStoreDecorator<T>(
+    new CookieSessionStore<T>({}, clock),
+    { keys, ...(crypto === undefined ? {} : { crypto }) },
+    clock,
+  );
+  return new SessionManager<T>(store, managerOptions, clock);
+}
