@@ -4,8 +4,8 @@
  * `fc.commands` with `fc.asyncModelRun`) that runs random sequences against a real
  * store through the real `SessionManager` and checks every step against the model.
  *
- * The README's store contract ("What a session means") is this model in prose; when
- * one changes, so must the other.
+ * docs/stores.md ("What a session means") is this model in prose; when one changes,
+ * so must the other.
  *
  * The commands: a request of one browser (set, unset, pop, get, destroy, renew, in any
  * order), two concurrent requests of one browser (both load, then both save, in either
