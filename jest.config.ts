@@ -11,6 +11,8 @@ const config: Config = {
     '^kit-session/(redis|postgres)$': '<rootDir>/lib/stores/$1/index.ts',
     '^kit-session/(fetch|node|express|fastify|hono)$': '<rootDir>/lib/adapters/$1/index.ts',
     '^kit-session/di$': '<rootDir>/lib/di/index.ts',
+    '^kit-session/storage/cookie$': '<rootDir>/lib/compat/storage/cookie.ts',
+    '^kit-session/(encrypt|http)$': '<rootDir>/lib/compat/$1.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -48,5 +48,6 @@ export { EncryptionKey, importKeyFromEnv, importRawKey } from './crypto/keys.js'
 export type { CryptoPath } from './crypto/Sealer.js';
 export type { EncryptingStoreOptions } from './crypto/EncryptingStoreDecorator.js';
 export { EncryptingStoreDecorator } from './crypto/EncryptingStoreDecorator.js';
+export { createSessionManager } from './compat/createSessionManager.js';
 export type { CookieSessionsOptions } from './createCookieSessions.js';
 export { createCookieSessions } from './createCookieSessions.js';

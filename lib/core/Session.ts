@@ -76,14 +76,21 @@ export class Session<T extends object = Record<string, unknown>> {
    * only then.
    */
   hasCookie: boolean;
-  /** @internal The session's values. */
-  values: Partial<T>;
-  /** @internal When the session ends unless activity extends it (ms since the epoch). */
+  /**
+   * When the session ends unless activity extends it, in milliseconds since the epoch,
+   * as loaded or last saved ({@link Session.expiresAt} counts the idle timeout from now).
+   */
   expireTime: number;
+  /**
+   * The token the browser holds for this session, as it came in the cookie or as this
+   * response sends it; `undefined` when there is none. It is a bearer credential: never
+   * log it.
+   */
+  token: string | undefined;
   /** @internal The absolute end of the session (ms since the epoch). */
   deadlineTime: number;
-  /** @internal Where the session stands in this request. */
-  state: SessionStatus;
+  #values: Partial<T>;
+  #state: SessionStatus;
   /** @internal Whether the store holds this session under {@link Session.id} as it was loaded. */
   stored: boolean;
   /** @internal Ids to delete from the store when the response is written (renewed or destroyed). */
@@ -112,11 +119,12 @@ export class Session<T extends object = Record<string, unknown>> {
     this.#rules = rules;
     this.id = init.id;
     this.hasCookie = init.hasCookie;
-    this.values = init.values;
+    this.#values = init.values;
     this.expireTime = init.expireTime;
     this.deadlineTime = init.deadline;
-    this.state = init.status;
+    this.#state = init.status;
     this.stored = init.status === 'unmodified';
+    this.token = undefined;
   }
 
   /**
@@ -150,7 +158,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * ```
    */
   get<K extends SessionValueName<T>>(key: K): T[K] | undefined {
-    return Object.hasOwn(this.values, key) ? this.values[key] : undefined;
+    return Object.hasOwn(this.#values, key) ? this.#values[key] : undefined;
   }
 
   /**
@@ -181,17 +189,17 @@ export class Session<T extends object = Record<string, unknown>> {
       return;
     }
     value = storableValue(value) as T[K];
-    if (this.state === 'destroyed') {
+    if (this.#state === 'destroyed') {
       this.reset(this.#rules.now());
     }
     if (key === '__proto__') {
       // Assignment would replace the prototype; keep it an ordinary value, as JSON does.
-      Object.defineProperty(this.values, key, { value, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(this.#values, key, { value, enumerable: true, writable: true, configurable: true });
     } else {
-      this.values[key] = value;
+      this.#values[key] = value;
     }
     this.changedKeys.add(key);
-    this.state = 'modified';
+    this.#state = 'modified';
   }
 
   /**
@@ -206,13 +214,13 @@ export class Session<T extends object = Record<string, unknown>> {
    */
   unset(key: SessionValueName<T>): void {
     this.#assertOpen();
-    if (!Object.hasOwn(this.values, key)) {
+    if (!Object.hasOwn(this.#values, key)) {
       return;
     }
-    delete this.values[key];
+    delete this.#values[key];
     this.changedKeys.add(key);
-    if (this.state !== 'destroyed') {
-      this.state = 'modified';
+    if (this.#state !== 'destroyed') {
+      this.#state = 'modified';
     }
   }
 
@@ -249,10 +257,10 @@ export class Session<T extends object = Record<string, unknown>> {
   destroy(): void {
     this.#assertOpen();
     this.#retire();
-    this.values = {};
+    this.#values = {};
     this.changedKeys.clear();
     this.stored = false;
-    this.state = 'destroyed';
+    this.#state = 'destroyed';
   }
 
   /**
@@ -273,8 +281,8 @@ export class Session<T extends object = Record<string, unknown>> {
     this.#retire();
     this.id = randomId();
     this.stored = false;
-    if (this.state !== 'destroyed') {
-      this.state = 'modified';
+    if (this.#state !== 'destroyed') {
+      this.#state = 'modified';
     }
   }
 
@@ -322,7 +330,36 @@ export class Session<T extends object = Record<string, unknown>> {
    * ```
    */
   get status(): SessionStatus {
-    return this.state;
+    return this.#state;
+  }
+
+  /**
+   * The same as {@link Session.status}, under the name `@revas-hq/kit-session` gives it.
+   */
+  get state(): SessionStatus {
+    return this.#state;
+  }
+
+  /**
+   * @internal Moves the session to another status; the manager does, when it saves.
+   *
+   * @param state - The new status.
+   */
+  setState(state: SessionStatus): void {
+    this.#state = state;
+  }
+
+  /**
+   * The session's values, as JSON gives them back. Read-only: change them with
+   * {@link Session.set} and {@link Session.unset}, which the save depends on.
+   *
+   * @example
+   * ```ts
+   * const { userId, theme } = session.values;
+   * ```
+   */
+  get values(): Readonly<Partial<T>> {
+    return this.#values;
   }
 
   /**
@@ -336,7 +373,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * ```
    */
   get isModified(): boolean {
-    return this.state === 'modified' || this.state === 'destroyed';
+    return this.#state === 'modified' || this.#state === 'destroyed';
   }
 
   /**
@@ -350,7 +387,7 @@ export class Session<T extends object = Record<string, unknown>> {
    */
   get expiresAt(): Date {
     const now = this.#rules.now();
-    const saved = this.state === 'unmodified' && !this.touchDue(now);
+    const saved = this.#state === 'unmodified' && !this.touchDue(now);
     return new Date(saved ? this.expireTime : idleExpiry(this.#rules, this.deadlineTime, now));
   }
 
@@ -373,9 +410,10 @@ export class Session<T extends object = Record<string, unknown>> {
    */
   reset(now: number): void {
     this.id = randomId();
+    this.token = undefined;
     this.stored = false;
-    this.state = 'new';
-    this.values = {};
+    this.#state = 'new';
+    this.#values = {};
     this.changedKeys.clear();
     this.deadlineTime = now + this.#rules.lifetime;
     this.expireTime = idleExpiry(this.#rules, this.deadlineTime, now);

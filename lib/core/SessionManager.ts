@@ -28,6 +28,17 @@ function isStore(store: unknown): boolean {
   );
 }
 
+/**
+ * What `getValue` and `popValue` return: the value's own type from `T` (`T[K]`), or,
+ * when a type argument is given, as in `getValue<string>(context, 'userId')` on an
+ * untyped manager, that type.
+ *
+ * @typeParam T - The shape of the session's values.
+ * @typeParam K - The value's name.
+ * @typeParam V - The type asked for, if any.
+ */
+export type ValueOf<T, K extends keyof T, V> = ([V] extends [never] ? T[K] : V) | undefined;
+
 /** A store's failure as the manager reports it: its own errors as they are, others wrapped. */
 function storeError(error: unknown): SessionError {
   return error instanceof SessionError ? error : new SessionStoreError('session store failed', { cause: error });
@@ -85,6 +96,9 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     }
     this.#store = store;
     this.#options = resolveOptions(options);
+    if (options?.storage !== undefined && options.storage !== store) {
+      throw new TypeError('options.storage names another store than the one given: give the store once');
+    }
     // Tells the store the cookie name once; throws when it serves another name.
     store.useCookieName?.(this.#options.name);
     if (this.#options.ownerKey !== undefined && !isOwnerIndexedStore(store)) {
@@ -99,7 +113,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       now: () => sessionClock.now(),
     };
     this.name = this.#options.name;
-    this.contextKey = createContextKey<Session<T>>(this.name);
+    this.contextKey = createContextKey<Session<T>>(this.#options.contextName);
   }
 
   /**
@@ -141,6 +155,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
         status: 'unmodified',
       });
       session.rewrite = record.rewrite === true;
+      session.token = token;
     } else {
       session = Session.fresh<T>(this.#rules, token !== undefined, now);
     }
@@ -173,7 +188,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     let cookie: string | undefined;
 
     if (session.state === 'unmodified' && (session.rewrite || session.touchDue(now))) {
-      session.state = 'modified';
+      session.setState('modified');
     }
     if (session.state === 'modified') {
       session.expireTime = session.idleExpiry(now);
@@ -189,6 +204,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       } catch (error) {
         throw storeError(error);
       }
+      session.token = token;
       if (token === undefined) {
         // Ended elsewhere (log out everywhere, another request's logout or renewal)
         // since it was loaded: a patch never brings it back. No cookie either: an
@@ -226,10 +242,11 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     if (session.state === 'destroyed') {
       session.reset(now);
       session.hasCookie = false;
+      session.token = undefined;
     } else if (cookie !== undefined) {
       session.stored = true;
       session.hasCookie = true;
-      session.state = 'unmodified';
+      session.setState('unmodified');
       session.rewrite = false;
       session.changedKeys.clear();
     }
@@ -256,6 +273,8 @@ export class SessionManager<T extends object = Record<string, unknown>> {
   /**
    * Reads a value.
    *
+   * @typeParam V - The value's type, for a manager made without a value type (as
+   *   `@revas-hq/kit-session` code writes it); a typed manager knows it already.
    * @param context - A context from {@link SessionManager.extractSession}.
    * @param key - The value's name.
    * @returns The value, or `undefined` when it is not set.
@@ -263,10 +282,11 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * @example
    * ```ts
    * const userId = manager.getValue(context, 'userId'); // string | undefined
+   * const theme = untyped.getValue<string>(context, 'theme'); // string | undefined
    * ```
    */
-  getValue<K extends SessionValueName<T>>(context: Context, key: K): T[K] | undefined {
-    return this.#session(context).get(key);
+  getValue<V = never, K extends SessionValueName<T> = SessionValueName<T>>(context: Context, key: K): ValueOf<T, K, V> {
+    return this.#session(context).get(key) as ValueOf<T, K, V>;
   }
 
   /**
@@ -323,8 +343,8 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * const flash = manager.popValue(context, 'flash'); // on the next GET: shown once
    * ```
    */
-  popValue<K extends SessionValueName<T>>(context: Context, key: K): T[K] | undefined {
-    return this.#session(context).pop(key);
+  popValue<V = never, K extends SessionValueName<T> = SessionValueName<T>>(context: Context, key: K): ValueOf<T, K, V> {
+    return this.#session(context).pop(key) as ValueOf<T, K, V>;
   }
 
   /**

@@ -1,4 +1,5 @@
 import { stringifySetCookie, type SetCookie } from 'cookie';
+import type { SessionStore } from './SessionStore.js';
 
 /**
  * How the session cookie is named and scoped.
@@ -46,6 +47,13 @@ export interface SessionCookieOptions {
    */
   readonly persistent?: boolean;
   /**
+   * The session's absolute lifetime in **seconds**, as `@revas-hq/kit-session`
+   * documents it: the same as `lifetime` (which is in milliseconds) times 1000. The
+   * cookie's own Max-Age then follows the session's expiry. Give one or the other.
+   * @default undefined (`lifetime` applies)
+   */
+  readonly maxAge?: number;
+  /**
    * Sets the `Partitioned` attribute (CHIPS), for a session inside a third-party
    * iframe. Needs `secure`.
    * @default false
@@ -57,8 +65,22 @@ export interface SessionCookieOptions {
  * How a {@link SessionManager} behaves.
  */
 export interface SessionManagerOptions {
+  /**
+   * The name of the key the session is held under in the request's `Context` (the
+   * `name` of `@revas-hq/kit-session`); give two managers of one app two names.
+   * @default the cookie's name
+   */
+  readonly name?: string;
   /** The session cookie. */
   readonly cookie?: SessionCookieOptions;
+  /**
+   * The store, for `createSessionManager({ name, cookie, storage })` (the shape of
+   * `@revas-hq/kit-session`). `new SessionManager(store, options)` takes the store as its
+   * first argument and refuses another one here.
+   * @default undefined
+   */
+  // Any value type: a store of any session shape may be given.
+  readonly storage?: SessionStore<any>;
   /**
    * The absolute lifetime of a session in milliseconds, counted from its creation and
    * never extended.
@@ -102,15 +124,17 @@ export const DEFAULT_LIFETIME = 24 * 60 * 60 * 1000;
 export const DEFAULT_MAX_COOKIE_SIZE = 4096;
 
 /** Every key of {@link SessionManagerOptions}. */
-const MANAGER_OPTIONS = ['cookie', 'lifetime', 'idleTimeout', 'idleTouchInterval', 'maxCookieSize', 'ownerKey'] as const satisfies readonly (keyof SessionManagerOptions)[];
+const MANAGER_OPTIONS = ['name', 'storage', 'cookie', 'lifetime', 'idleTimeout', 'idleTouchInterval', 'maxCookieSize', 'ownerKey'] as const satisfies readonly (keyof SessionManagerOptions)[];
 /** Every key of {@link SessionCookieOptions}. */
-const COOKIE_OPTIONS = ['name', 'secure', 'httpOnly', 'sameSite', 'path', 'domain', 'persistent', 'partitioned'] as const satisfies readonly (keyof SessionCookieOptions)[];
+const COOKIE_OPTIONS = ['name', 'secure', 'httpOnly', 'sameSite', 'path', 'domain', 'persistent', 'maxAge', 'partitioned'] as const satisfies readonly (keyof SessionCookieOptions)[];
 
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Options with every default filled in and every rule checked. */
 export interface ResolvedOptions {
   readonly name: string;
+  /** The context key's name. */
+  readonly contextName: string;
   readonly lifetime: number;
   readonly idleTimeout: number | undefined;
   readonly idleTouchInterval: number;
@@ -146,7 +170,7 @@ export function checkOptionKeys(what: string, options: unknown, known: readonly 
 }
 
 /** The unit a number option is given in, for its error message. */
-export type OptionUnit = 'milliseconds' | 'bytes' | 'entries';
+export type OptionUnit = 'milliseconds' | 'seconds' | 'bytes' | 'entries';
 
 export function positive(name: string, value: number | undefined, fallback: number, unit?: OptionUnit): number;
 export function positive(
@@ -234,7 +258,15 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     throw new TypeError('cookie.path or cookie.domain holds characters a cookie cannot carry', { cause: error });
   }
 
-  const lifetime = positive('lifetime', options.lifetime, DEFAULT_LIFETIME);
+  if (options.lifetime !== undefined && cookie.maxAge !== undefined) {
+    throw new TypeError('give lifetime (milliseconds) or cookie.maxAge (seconds), not both');
+  }
+  const maxAge = positive('cookie.maxAge', cookie.maxAge, undefined, 'seconds');
+  const lifetime = maxAge === undefined ? positive('lifetime', options.lifetime, DEFAULT_LIFETIME) : maxAge * 1000;
+  const contextName = options.name ?? name;
+  if (typeof contextName !== 'string' || contextName === '') {
+    throw new TypeError('name must be a non-empty string');
+  }
   const idleTimeout = positive('idleTimeout', options.idleTimeout, undefined);
   if (options.idleTouchInterval !== undefined && idleTimeout === undefined) {
     throw new TypeError('idleTouchInterval needs idleTimeout');
@@ -260,6 +292,7 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
 
   return {
     name,
+    contextName,
     lifetime,
     idleTimeout,
     idleTouchInterval,

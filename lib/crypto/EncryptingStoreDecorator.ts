@@ -37,8 +37,8 @@ export interface EncryptingStoreOptions {
    * Also encrypt the values handed to the inner store, so that what lies in Redis or
    * PostgreSQL is unreadable without the key. Each value is sealed on its own, bound to
    * the session id and its name, so patches of single values still work; the names of
-   * the values stay readable. Not needed around `CookieSessionStore`, whose whole record
-   * is already inside the sealed token.
+   * the values stay readable. Around `CookieSessionStore` it changes nothing: its whole
+   * record is inside the sealed token already.
    * @default false
    */
   readonly encryptValues?: boolean;
@@ -198,17 +198,15 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     this.#inner = inner;
     this.#sealer = createSealer(options.keys, options.crypto);
     this.#clock = clock ?? systemClock;
-    this.#encryptValues = options.encryptValues ?? false;
     this.#nameBound = options.cookieName !== undefined;
     this.#cookieName = options.cookieName ?? DEFAULT_COOKIE_NAME;
     this.#tokenLabel = textEncoder.encode(`token\0${this.#cookieName}`);
     this.#valuesLabel = `values\0${this.#cookieName}\0`;
     this.#selfContained = isSelfContainedStore(inner) ? inner : undefined;
-    if (this.#encryptValues && this.#selfContained !== undefined) {
-      // The values are inside the sealed token already; sealing them apart would bind
-      // them to an id such a store does not keep, and no session would ever load.
-      throw new TypeError('encryptValues is for server-side stores: this store keeps the session in its sealed token');
-    }
+    // Around a store that keeps the session in its token (the cookie store), the values
+    // are inside the sealed token already: encryptValues asks for nothing more there.
+    // (Sealing them apart would bind them to an id such a store does not keep.)
+    this.#encryptValues = (options.encryptValues ?? false) && this.#selfContained === undefined;
     if (isPatchableStore(inner)) {
       this.patchSession = (id, patch) => this.#patch(inner, id, patch);
     }

@@ -31,7 +31,10 @@ describe('SessionManager options', () => {
       ['an idleTouchInterval as long as the idleTimeout', { idleTimeout: 30_000, idleTouchInterval: 30_000 }],
       ['an idleTouchInterval without an idleTimeout', { idleTouchInterval: 1000 }],
       ['an idle timeout longer than the lifetime', { lifetime: 1000, idleTimeout: 5000 }],
-      ['an unknown option (cookie.maxAge)', { cookie: { maxAge: 3600 } } as never],
+      ['an unknown option (cookie.expires)', { cookie: { expires: 3600 } } as never],
+      ['both lifetime and cookie.maxAge', { lifetime: 3_600_000, cookie: { maxAge: 3600 } }],
+      ['a cookie.maxAge that is not a positive number of seconds', { cookie: { maxAge: 0 } }],
+      ['an empty context name', { name: '' }],
       ['an unknown option (a misspelt idleTimeout)', { idleTimout: 60_000 } as never],
       ['cookie options that are not an object', { cookie: 'sid' } as never],
     ])('rejects %s with TypeError', (_label, options) => {
@@ -50,8 +53,32 @@ describe('SessionManager options', () => {
   });
 
   it('names the unknown option in its TypeError', () => {
-    expect(build({ cookie: { maxAge: 3600 } } as never)).toThrow(/"maxAge"/);
+    expect(build({ cookie: { expires: 3600 } } as never)).toThrow(/"expires"/);
     expect(build({ idleTimout: 1 } as never)).toThrow(/"idleTimout"/);
+  });
+
+  it('takes cookie.maxAge in seconds, as the lifetime', async () => {
+    const clock = { now: () => Date.UTC(2026, 0, 1) };
+    const manager = new SessionManager<{ n: number }>(new MemorySessionStore<{ n: number }>({}, clock), { cookie: { maxAge: 3600 } }, clock);
+    const context = await manager.extractSession(Context.background, new Request('https://app.test/'));
+    expect(manager.getDeadline(context).getTime()).toBe(clock.now() + 3_600_000);
+    manager.setValue(context, 'n', 1);
+    const headers = new Headers();
+    await manager.injectSession(context, headers);
+    expect(parseSetCookie(headers.getSetCookie()[0]!).maxAge).toBe(3600);
+  });
+
+  it('holds the session under the context key `name`, which need not be the cookie name', async () => {
+    const manager = new SessionManager(store, { name: 'myAppSession', cookie: { name: '__Host-Session' } });
+    expect(manager.contextKey.name).toBe('myAppSession');
+    expect(manager.name).toBe('__Host-Session');
+    const context = await manager.extractSession(Context.background, new Request('https://app.test/'));
+    expect(context.value(manager.contextKey)).toBe(manager.session(context));
+  });
+
+  it('accepts the store again as options.storage, and refuses another one there', () => {
+    expect(new SessionManager(store, { storage: store })).toBeInstanceOf(SessionManager);
+    expect(() => new SessionManager(store, { storage: new MemorySessionStore() })).toThrow(TypeError);
   });
 
   it('speaks of bytes for maxCookieSize and of milliseconds for durations', () => {

@@ -234,9 +234,17 @@ describe(EncryptingStoreDecorator, () => {
   });
 
   describe('options', () => {
-    it('refuses encryptValues around a store that keeps the session in its token', async () => {
+    it('takes encryptValues around a store that keeps the session in its token as a no-op: the token is sealed whole', async () => {
       const keys = [await newKey()];
-      expect(() => new EncryptingStoreDecorator(new CookieSessionStore(), { keys, encryptValues: true })).toThrow(TypeError);
+      const plain = new EncryptingStoreDecorator(new CookieSessionStore(), { keys });
+      const withValues = new EncryptingStoreDecorator(new CookieSessionStore(), { keys, encryptValues: true });
+      const expireTime = Date.now() + 60_000;
+      const token = await withValues.setSession('', { values: { user: 'Ada' }, expireTime, deadline: expireTime });
+      expect(Buffer.from(token, 'base64url').includes('Ada')).toBe(false);
+      await expect(withValues.getSession(token)).resolves.toMatchObject({ values: { user: 'Ada' } });
+      // The same format as without the option: each opens the other's tokens.
+      await expect(plain.getSession(token)).resolves.toMatchObject({ values: { user: 'Ada' } });
+      // The container module keeps refusing it: there the option is for server-side stores.
       expect(() => createSessionModule({ keys, encryptValues: true })).toThrow(TypeError);
     });
 

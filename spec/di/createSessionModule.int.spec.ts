@@ -94,7 +94,7 @@ describe(createSessionModule, () => {
     expect(() => createSessionModule({ innerStore: 'app' })).toThrow(TypeError);
     expect(() => createSessionModule({ keys: [], innerStore: 'nowhere' as 'app' })).toThrow(TypeError);
     expect(() => createSessionModule({ store: 'redis' } as never)).toThrow(/"store"/);
-    expect(() => createSessionModule({ manager: { cookie: { maxAge: 60 } } } as never)).toThrow(/"maxAge"/);
+    expect(() => createSessionModule({ manager: { cookie: { expires: 60 } } } as never)).toThrow(/"expires"/);
   });
 
   it('the injectable classes are bound to the exported Symbol.for identifiers', () => {
