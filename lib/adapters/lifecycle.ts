@@ -7,6 +7,8 @@ import type { SessionManager } from '../core/SessionManager.js';
 
 /**
  * Where one adapter puts the session's headers: a framework's response, not yet sent.
+ *
+ * @internal
  */
 export interface SessionHeaderSink {
   /** Whether the response head has gone out: headers can no longer be added. */

@@ -9,7 +9,15 @@
  * ```
  */
 export interface Clock {
-  /** Milliseconds since the Unix epoch. */
+  /**
+   * The current time.
+   *
+   * @returns Milliseconds since the Unix epoch.
+   * @example
+   * ```ts
+   * const expireTime = clock.now() + 30 * 60_000; // half an hour from now
+   * ```
+   */
   now(): number;
 }
 

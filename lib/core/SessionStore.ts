@@ -75,6 +75,13 @@ export interface SessionStore<T> {
    * @param token - The token a previous `setSession` returned.
    * @returns The record and its id, or `undefined` when not found.
    * @throws SessionStoreError when the store's infrastructure fails.
+   * @example
+   * ```ts
+   * const record = await store.getSession(token);
+   * if (record === undefined) {
+   *   // unknown, expired, malformed or tampered with: start a fresh session
+   * }
+   * ```
    */
   getSession(token: string): Promise<LoadedSessionRecord<T> | undefined>;
 
@@ -85,6 +92,12 @@ export interface SessionStore<T> {
    * @param record - The values and expiry to keep.
    * @returns The token for the cookie.
    * @throws SessionStoreError when the store's infrastructure fails.
+   * @example
+   * ```ts
+   * const now = Date.now();
+   * const record = { values: { userId: 'u1' }, expireTime: now + 30 * 60_000, deadline: now + 86_400_000 };
+   * const token = await store.setSession(id, record); // goes into the cookie
+   * ```
    */
   setSession(id: string, record: SessionRecord<T>): Promise<string>;
 
@@ -93,6 +106,11 @@ export interface SessionStore<T> {
    *
    * @param id - The session's id.
    * @throws SessionStoreError when the store's infrastructure fails.
+   * @example
+   * ```ts
+   * await store.deleteSession(record.id);
+   * await store.deleteSession(record.id); // succeeds again: deleting is idempotent
+   * ```
    */
   deleteSession(id: string): Promise<void>;
 
@@ -105,6 +123,10 @@ export interface SessionStore<T> {
    *
    * @param id - The session's id.
    * @returns The token's length in characters.
+   * @example
+   * ```ts
+   * const length = store.tokenLength?.(id); // before the save; undefined when the store cannot tell
+   * ```
    */
   tokenLength?(id: string): number;
 
@@ -178,6 +200,13 @@ export interface PatchableSessionStore<T> extends SessionStore<T> {
    * @returns The token for the cookie, or `undefined` when the session no longer
    *   exists (deleted or expired meanwhile): a patch never brings a session back.
    * @throws SessionStoreError when the store's infrastructure fails.
+   * @example
+   * ```ts
+   * const token = await store.patchSession(id, { set: { visits: 2 }, unset: ['flash'], expireTime, deadline });
+   * if (token === undefined) {
+   *   // deleted or expired meanwhile: nothing was written
+   * }
+   * ```
    */
   patchSession(id: string, patch: SessionPatch<T>): Promise<string | undefined>;
 }
@@ -213,6 +242,10 @@ export interface OwnerIndexedSessionStore<T> extends SessionStore<T> {
    * @param owner - The owner, or `undefined` when the session has none (any earlier
    *   filing of this id is then dropped).
    * @returns The token for the cookie.
+   * @example
+   * ```ts
+   * const token = await store.setSession(id, record, 'user-42');
+   * ```
    */
   setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string>;
   /**
@@ -222,6 +255,10 @@ export interface OwnerIndexedSessionStore<T> extends SessionStore<T> {
    * @returns How many live sessions were ended (sessions that had expired already,
    *   by the store's clock, are deleted too but not counted).
    * @throws SessionStoreError when the store's infrastructure fails.
+   * @example
+   * ```ts
+   * const ended = await store.deleteOwnerSessions('user-42'); // "log out everywhere"
+   * ```
    */
   deleteOwnerSessions(owner: string): Promise<number>;
 }
@@ -256,6 +293,10 @@ export interface SelfContainedSessionStore<T> extends SessionStore<T> {
    *
    * @param record - The values and expiry.
    * @returns The text.
+   * @example
+   * ```ts
+   * const text = store.encodeRecord({ values: { theme: 'dark' }, expireTime, deadline });
+   * ```
    */
   encodeRecord(record: SessionRecord<T>): string;
   /**
@@ -264,6 +305,10 @@ export interface SelfContainedSessionStore<T> extends SessionStore<T> {
    *
    * @param text - The text.
    * @returns The record, or `undefined` when the text is malformed or expired.
+   * @example
+   * ```ts
+   * const record = store.decodeRecord(text); // the record again, or undefined once it has expired
+   * ```
    */
   decodeRecord(text: string): LoadedSessionRecord<T> | undefined;
 }

@@ -8,6 +8,7 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 /**
  * Encodes bytes as base64url without padding.
  *
+ * @internal
  * @param bytes - The bytes to encode.
  * @returns The base64url text.
  */
@@ -28,6 +29,7 @@ export function encodeBase64url(bytes: Uint8Array): string {
  * outside the heap), else a fresh `Uint8Array`. The view may not start at offset 0 of
  * its buffer.
  *
+ * @internal
  * @param length - How many bytes.
  * @returns Bytes of unspecified content.
  */
@@ -40,6 +42,7 @@ export function allocBytes(length: number): Uint8Array {
  * padding, an impossible length, non-zero trailing bits) gives `undefined`, so that
  * one byte string has exactly one text form.
  *
+ * @internal
  * @param text - The base64url text.
  * @returns The bytes, or `undefined` when `text` is not canonical base64url.
  */
@@ -73,6 +76,7 @@ export function decodeBase64url(text: string): Uint8Array | undefined {
 /**
  * Makes a fresh random id of 256 bits from `crypto.getRandomValues`, as base64url.
  *
+ * @internal
  * @returns 43 characters of base64url.
  */
 export function randomId(): string {

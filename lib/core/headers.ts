@@ -4,6 +4,8 @@ import type { HeadersLike } from './http.js';
 /**
  * Read and replace access to the response headers of one framework. Names are given in
  * lower case. `set` replaces every value of the header.
+ *
+ * @internal
  */
 export interface HeaderTarget {
   /** The header's current value(s), or `undefined` when it is absent. */
@@ -16,6 +18,7 @@ export interface HeaderTarget {
  * Merges one session header into a response's current values, by the rules of
  * {@link PendingHeaders}.
  *
+ * @internal
  * @param name - The header's name, in lower case.
  * @param current - The response's current values of that header.
  * @param value - The session's value.
@@ -50,6 +53,7 @@ export function mergeHeader(name: string, current: readonly string[], value: str
  * of {@link PendingHeaders}: what `fromNodeResponse` and a Web `Headers` given to
  * `SessionManager.injectSession` go through.
  *
+ * @internal
  * @param target - The response's headers.
  * @returns Headers whose `append` merges.
  */
@@ -75,6 +79,8 @@ export function mergingHeaders(target: HeaderTarget): HeadersLike {
  *   already, and a `public` directive is dropped: a shared cache must never store a
  *   response that carries someone's session cookie.
  * - anything else: appended to the current value.
+ *
+ * @internal
  */
 export class PendingHeaders implements HeadersLike {
   readonly #entries: [name: string, value: string][] = [];
@@ -137,6 +143,7 @@ function directiveName(directive: string): string {
 /**
  * A {@link HeaderTarget} over a Web `Headers` object (which must be mutable).
  *
+ * @internal
  * @param headers - The headers to write into.
  * @returns The target.
  */

@@ -6,7 +6,16 @@ import type { Context } from './Context.js';
  */
 export interface RequestLike {
   readonly headers: {
-    /** Returns the header's value, or `null` when it is absent. Names are case-insensitive. */
+    /**
+     * Reads one header. Names are case-insensitive.
+     *
+     * @param name - The header's name.
+     * @returns The header's value, or `null` when it is absent.
+     * @example
+     * ```ts
+     * const cookie = request.headers.get('cookie'); // string | null
+     * ```
+     */
     get(name: string): string | null;
   };
 }
@@ -16,7 +25,17 @@ export interface RequestLike {
  * fits as it is; for node:http, wrap the `ServerResponse` with `fromNodeResponse`.
  */
 export interface HeadersLike {
-  /** Adds a header, keeping any earlier one of the same name. */
+  /**
+   * Adds a header, keeping any earlier one of the same name.
+   *
+   * @param name - The header's name.
+   * @param value - The header's value.
+   * @example
+   * ```ts
+   * const headers: HeadersLike = new Headers(); // a Web `Headers` fits as it is
+   * headers.append('Vary', 'Cookie');
+   * ```
+   */
   append(name: string, value: string): void;
 }
 

@@ -130,7 +130,11 @@ const COOKIE_OPTIONS = ['name', 'secure', 'httpOnly', 'sameSite', 'path', 'domai
 
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-/** Options with every default filled in and every rule checked. */
+/**
+ * Options with every default filled in and every rule checked.
+ *
+ * @internal
+ */
 export interface ResolvedOptions {
   readonly name: string;
   /** The context key's name. */
@@ -150,6 +154,7 @@ export interface ResolvedOptions {
  * unsupported option (`cookie.maxAge`, `idleTimout`) fails when the object is built
  * instead of being ignored.
  *
+ * @internal
  * @param what - What the options belong to, for the message (`'SessionManager options'`).
  * @param options - The options given, if any.
  * @param known - Every option name the object accepts.
@@ -169,10 +174,16 @@ export function checkOptionKeys(what: string, options: unknown, known: readonly 
   }
 }
 
-/** The unit a number option is given in, for its error message. */
+/**
+ * The unit a number option is given in, for its error message.
+ *
+ * @internal
+ */
 export type OptionUnit = 'milliseconds' | 'seconds' | 'bytes' | 'entries';
 
+/** @internal */
 export function positive(name: string, value: number | undefined, fallback: number, unit?: OptionUnit): number;
+/** @internal */
 export function positive(
   name: string,
   value: number | undefined,
@@ -182,6 +193,7 @@ export function positive(
 /**
  * Reads a positive, finite number option.
  *
+ * @internal
  * @param name - The option's name, for the message.
  * @param value - What was given.
  * @param fallback - The default when nothing was given.
@@ -208,6 +220,7 @@ export function positive(
  * Fills in defaults and checks the rules browsers enforce, so a bad option fails when
  * the manager is built rather than silently in a browser.
  *
+ * @internal
  * @param options - The options given.
  * @returns The options to use.
  * @throws TypeError when an option is invalid.

@@ -1,6 +1,10 @@
 import { SessionValueError } from './SessionError.js';
 
-/** How deeply a value may nest arrays and objects: `[]` is 1 deep, `[[]]` 2. */
+/**
+ * How deeply a value may nest arrays and objects: `[]` is 1 deep, `[[]]` 2.
+ *
+ * @internal
+ */
 export const MAX_VALUE_DEPTH = 64;
 
 /**
@@ -34,6 +38,7 @@ function deeperThan(value: unknown, limit: number): boolean {
 /**
  * Checks a value's name: a string that every store can keep as a name.
  *
+ * @internal
  * @param name - The name.
  * @throws SessionValueError when it is not a string, or holds U+0000 or a lone surrogate.
  */
@@ -54,6 +59,7 @@ export function checkValueName(name: unknown): asserts name is string {
  * next request loads, on every store. Text and numbers pass without an encoding round
  * trip.
  *
+ * @internal
  * @param value - The value, not `undefined` (the manager unsets a value set to `undefined`).
  * @returns The value as JSON gives it back: a fresh copy for objects and arrays.
  * @throws SessionValueError when JSON cannot encode the value (a BigInt, a cycle, a

@@ -10,7 +10,11 @@ import { materialOf, type EncryptionKey } from './keys.js';
 // the 5-byte header followed by a caller-given label (the cookie name, say), so a
 // sealed value cannot be moved to another label, key id or format version.
 
-/** The format version this code writes. */
+/**
+ * The format version this code writes.
+ *
+ * @internal
+ */
 export const FORMAT_VERSION = 1;
 const HEADER = 5;
 const IV = 12;
@@ -31,6 +35,8 @@ export type CryptoPath = 'auto' | 'webcrypto';
  * Seals and opens byte strings under a list of keys. The node:crypto sealer answers
  * synchronously, the Web Crypto one with a promise: callers on a hot path skip the
  * `await` when the answer is already there.
+ *
+ * @internal
  */
 export interface Sealer {
   /** Seals with the first key. */
@@ -44,6 +50,7 @@ export interface Sealer {
 /**
  * How long the sealed text of a plaintext is.
  *
+ * @internal
  * @param plaintextLength - The plaintext's length in bytes.
  * @returns The sealed text's length in characters (base64url without padding).
  */
@@ -264,6 +271,7 @@ function nodeCrypto(): typeof NodeCrypto | undefined {
 /**
  * Makes a sealer for a list of keys: the first seals, any opens.
  *
+ * @internal
  * @param keys - At least one key from `importRawKey`.
  * @param path - Which AES-GCM implementation to use.
  * @returns The sealer.

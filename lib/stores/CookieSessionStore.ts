@@ -68,6 +68,12 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SelfCont
    *
    * @param token - The token from the cookie.
    * @returns The record, or `undefined` when the token is malformed or expired.
+   * @example
+   * ```ts
+   * const store = new CookieSessionStore({ allowPlaintext: true });
+   * const token = await store.setSession('', { values: { theme: 'dark' }, expireTime, deadline });
+   * const record = await store.getSession(token); // { id: '', values: { theme: 'dark' }, expireTime, deadline }
+   * ```
    */
   async getSession(token: string): Promise<LoadedSessionRecord<T> | undefined> {
     const bytes = decodeBase64url(token);
@@ -89,6 +95,11 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SelfCont
    * @param json - What {@link CookieSessionStore.encodeRecord} wrote.
    * @returns The record (fresh objects on every call), or `undefined` when the JSON is
    *   malformed or expired.
+   * @example
+   * ```ts
+   * const json = store.encodeRecord({ values: { theme: 'dark' }, expireTime, deadline });
+   * const record = store.decodeRecord(json); // undefined once expireTime or deadline has passed
+   * ```
    */
   decodeRecord(json: string): LoadedSessionRecord<T> | undefined {
     let parsed: unknown;
@@ -114,6 +125,11 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SelfCont
    * @param _id - Ignored: the cookie is the session.
    * @param record - The values and expiry.
    * @returns The record as base64url JSON.
+   * @example
+   * ```ts
+   * // Readable by anyone who holds the cookie: a manager wants it sealed by EncryptingStoreDecorator.
+   * const token = await store.setSession('', { values: { theme: 'dark' }, expireTime, deadline });
+   * ```
    */
   async setSession(_id: string, record: SessionRecord<T>): Promise<string> {
     return encodeBase64url(textEncoder.encode(this.encodeRecord(record)));
@@ -124,6 +140,10 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SelfCont
    *
    * @param record - The values and expiry.
    * @returns The JSON.
+   * @example
+   * ```ts
+   * store.encodeRecord({ values: { theme: 'dark' }, expireTime, deadline }); // '{"v":{"theme":"dark"},"e":…,"d":…}'
+   * ```
    */
   encodeRecord(record: SessionRecord<T>): string {
     return JSON.stringify({ v: record.values, e: record.expireTime, d: record.deadline });
@@ -132,6 +152,12 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SelfCont
   /**
    * Does nothing: a cookie cannot be revoked from the server. The manager expires the
    * cookie in the browser, but a copy of it stays valid until its expiry.
+   *
+   * @param _id - Ignored: nothing is kept on the server.
+   * @example
+   * ```ts
+   * await store.deleteSession(''); // resolves; the cookie stays valid until it expires
+   * ```
    */
   async deleteSession(_id: string): Promise<void> {}
 }

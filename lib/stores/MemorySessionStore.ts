@@ -95,6 +95,11 @@ export class MemorySessionStore<T = Record<string, unknown>>
    *
    * @param token - The session's id.
    * @returns The record, or `undefined` when unknown or expired.
+   * @example
+   * ```ts
+   * const store = new MemorySessionStore();
+   * const record = await store.getSession(token); // undefined once expired or evicted
+   * ```
    */
   async getSession(token: string): Promise<LoadedSessionRecord<T> | undefined> {
     const key = await hashId(token);
@@ -120,6 +125,10 @@ export class MemorySessionStore<T = Record<string, unknown>>
    * @param record - The values and expiry.
    * @param owner - The session's owner, for {@link MemorySessionStore.deleteOwnerSessions}.
    * @returns The id, which is the token.
+   * @example
+   * ```ts
+   * const token = await store.setSession(id, { values: { userId: 'u1' }, expireTime, deadline }, 'u1'); // token === id
+   * ```
    */
   async setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string> {
     const json = JSON.stringify(record.values);
@@ -134,6 +143,10 @@ export class MemorySessionStore<T = Record<string, unknown>>
    * @param id - The session's id.
    * @param patch - What changed.
    * @returns The id, or `undefined` when the session is gone.
+   * @example
+   * ```ts
+   * await store.patchSession(id, { set: { visits: 2 }, unset: ['flash'], expireTime, deadline });
+   * ```
    */
   async patchSession(id: string, patch: SessionPatch<T>): Promise<string | undefined> {
     // What the patch says, read now: the hash may take a turn of the event loop.
@@ -163,6 +176,10 @@ export class MemorySessionStore<T = Record<string, unknown>>
    * Forgets a session; unknown ids are fine.
    *
    * @param id - The session's id.
+   * @example
+   * ```ts
+   * await store.deleteSession(id); // an unknown id resolves too
+   * ```
    */
   async deleteSession(id: string): Promise<void> {
     this.#remove(await hashId(id));
@@ -173,6 +190,10 @@ export class MemorySessionStore<T = Record<string, unknown>>
    *
    * @param owner - The owner.
    * @returns How many live sessions were forgotten (expired ones go too, uncounted).
+   * @example
+   * ```ts
+   * const ended = await store.deleteOwnerSessions('u1'); // "log out everywhere"
+   * ```
    */
   async deleteOwnerSessions(owner: string): Promise<number> {
     const now = this.#clock.now();
@@ -192,6 +213,10 @@ export class MemorySessionStore<T = Record<string, unknown>>
    *
    * @param id - The session's id.
    * @returns `id.length`.
+   * @example
+   * ```ts
+   * store.tokenLength(id); // id.length: the token is the id
+   * ```
    */
   tokenLength(id: string): number {
     return id.length;

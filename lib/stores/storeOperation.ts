@@ -2,7 +2,11 @@ import type { createHash as nodeCreateHash } from 'node:crypto';
 import { encodeBase64url } from '../core/base64url.js';
 import { SessionStoreError } from '../core/SessionError.js';
 
-/** The default `timeout` of the server-side stores, in milliseconds. */
+/**
+ * The default `timeout` of the server-side stores, in milliseconds.
+ *
+ * @internal
+ */
 export const DEFAULT_TIMEOUT = 5_000;
 
 /** Ids the manager makes are 43 characters of base64url; anything else is not ours. */
@@ -11,6 +15,7 @@ const ID = /^[A-Za-z0-9_-]{1,256}$/;
 /**
  * Whether a token or id can be a session id: 1 to 256 characters of base64url.
  *
+ * @internal
  * @param id - The token or id.
  * @returns `true` when it can.
  */
@@ -21,6 +26,7 @@ export function isId(id: unknown): id is string {
 /**
  * Throws unless the id can be a session id: 1 to 256 characters of base64url.
  *
+ * @internal
  * @param id - The id.
  * @throws TypeError when it cannot.
  */
@@ -30,7 +36,11 @@ export function checkId(id: string): void {
   }
 }
 
-/** node:crypto's `createHash`, as {@link hashId} uses it. */
+/**
+ * node:crypto's `createHash`, as {@link hashId} uses it.
+ *
+ * @internal
+ */
 export type CreateHash = typeof nodeCreateHash;
 
 // Looked up at run time rather than imported, so that this module (and the memory store,
@@ -39,7 +49,9 @@ const builtinCreateHash: CreateHash | undefined = globalThis.process?.getBuiltin
 
 const textEncoder = new TextEncoder();
 
+/** @internal */
 export function hashId(id: string, createHash: CreateHash): string;
+/** @internal */
 export function hashId(id: string): string | Promise<string>;
 /**
  * What a server-side store keeps in place of a session id: the SHA-256 of its UTF-8, as
@@ -48,6 +60,7 @@ export function hashId(id: string): string | Promise<string>;
  * database, a backup or a replica holds nothing they can put in a cookie. The id has
  * 256 random bits, so a plain, unsalted hash is enough: there is nothing to guess.
  *
+ * @internal
  * @param id - The session id.
  * @param createHash - node:crypto's `createHash`, for a store that runs on Node only:
  *   the hash is then always computed synchronously.
@@ -75,6 +88,7 @@ export function hashId(id: string, createHash: CreateHash | undefined = builtinC
  * operation itself is not cancelled and may still apply) or the client's error, passed
  * through `scrub` first so that the cause carries no token or session value.
  *
+ * @internal
  * @param what - The store and the operation, for the message (`'redis session store: load'`).
  * @param timeout - Milliseconds before the operation counts as failed.
  * @param work - The operation.

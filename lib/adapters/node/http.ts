@@ -52,6 +52,7 @@ export function fromNodeResponse(response: ServerResponse): HeadersLike {
 /**
  * A {@link HeaderTarget} over a node:http response.
  *
+ * @internal
  * @param response - The response, its head not sent yet.
  * @returns The target.
  */

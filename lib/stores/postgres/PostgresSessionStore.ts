@@ -306,6 +306,11 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    * @param token - The session's id.
    * @returns The record, or `undefined` when the token is unknown, malformed or expired.
    * @throws SessionStoreError when PostgreSQL fails or does not answer within `timeout`.
+   * @example
+   * ```ts
+   * const store = new PostgresSessionStore(pool);
+   * const record = await store.getSession(token); // undefined when unknown or expired
+   * ```
    */
   async getSession(token: string): Promise<LoadedSessionRecord<T> | undefined> {
     if (!isId(token)) {
@@ -344,6 +349,10 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    * @returns The id, which is the token.
    * @throws TypeError when the id is not 1 to 256 characters of base64url.
    * @throws SessionStoreError when PostgreSQL fails or does not answer within `timeout`.
+   * @example
+   * ```ts
+   * const token = await store.setSession(id, { values: { userId: 'u1' }, expireTime, deadline }, 'u1'); // token === id
+   * ```
    */
   async setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string> {
     checkId(id);
@@ -367,6 +376,11 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    * @returns The id, or `undefined` when the session is gone or expired.
    * @throws TypeError when the id is not 1 to 256 characters of base64url.
    * @throws SessionStoreError when PostgreSQL fails or does not answer within `timeout`.
+   * @example
+   * ```ts
+   * const token = await store.patchSession(id, { set: { visits: 2 }, unset: ['flash'], expireTime, deadline });
+   * // undefined: the session was deleted or expired meanwhile, and nothing was written
+   * ```
    */
   async patchSession(id: string, patch: SessionPatch<T>): Promise<string | undefined> {
     checkId(id);
@@ -388,6 +402,10 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    *
    * @param id - The session's id.
    * @throws SessionStoreError when PostgreSQL fails or does not answer within `timeout`.
+   * @example
+   * ```ts
+   * await store.deleteSession(id); // an unknown id resolves too
+   * ```
    */
   async deleteSession(id: string): Promise<void> {
     if (!isId(id)) {
@@ -403,6 +421,10 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    * @returns How many live sessions were ended (rows already expired by the store's
    *   clock are deleted too but not counted).
    * @throws SessionStoreError when PostgreSQL fails or does not answer within `timeout`.
+   * @example
+   * ```ts
+   * const ended = await store.deleteOwnerSessions('u1'); // "log out everywhere"
+   * ```
    */
   async deleteOwnerSessions(owner: string): Promise<number> {
     const { rows } = await this.#query<{ live: number }>('delete owner sessions', this.#sql.deleteOwner, [
@@ -417,6 +439,10 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    *
    * @param id - The session's id.
    * @returns `id.length`.
+   * @example
+   * ```ts
+   * store.tokenLength(id); // id.length: the token is the id
+   * ```
    */
   tokenLength(id: string): number {
     return id.length;
@@ -440,6 +466,14 @@ export class PostgresSessionStore<T = Record<string, unknown>>
   /**
    * Stops the `cleanupInterval` timer, if any. The pool stays open: it is the app's
    * to end. Calling it again does nothing.
+   *
+   * @example
+   * ```ts
+   * const store = new PostgresSessionStore(pool, { cleanupInterval: 15 * 60_000 });
+   * // on shutdown:
+   * store.stopCleanup();
+   * await pool.end();
+   * ```
    */
   stopCleanup(): void {
     if (this.#cleanupTimer !== undefined) {

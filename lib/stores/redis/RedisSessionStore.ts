@@ -230,6 +230,11 @@ export class RedisSessionStore<T = Record<string, unknown>>
    * @param token - The session's id.
    * @returns The record, or `undefined` when the token is unknown, malformed or expired.
    * @throws SessionStoreError when Redis fails or does not answer within `timeout`.
+   * @example
+   * ```ts
+   * const store = new RedisSessionStore(redis);
+   * const record = await store.getSession(token); // undefined when unknown or expired
+   * ```
    */
   async getSession(token: string): Promise<LoadedSessionRecord<T> | undefined> {
     if (!isId(token)) {
@@ -273,6 +278,10 @@ export class RedisSessionStore<T = Record<string, unknown>>
    * @returns The id, which is the token.
    * @throws TypeError when the id is not 1 to 256 characters of base64url.
    * @throws SessionStoreError when Redis fails or does not answer within `timeout`.
+   * @example
+   * ```ts
+   * const token = await store.setSession(id, { values: { userId: 'u1' }, expireTime, deadline }, 'u1'); // token === id
+   * ```
    */
   async setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string> {
     checkId(id);
@@ -312,6 +321,11 @@ export class RedisSessionStore<T = Record<string, unknown>>
    * @returns The id, or `undefined` when the session is gone or expired.
    * @throws TypeError when the id is not 1 to 256 characters of base64url.
    * @throws SessionStoreError when Redis fails or does not answer within `timeout`.
+   * @example
+   * ```ts
+   * const token = await store.patchSession(id, { set: { visits: 2 }, unset: ['flash'], expireTime, deadline });
+   * // undefined: the session was deleted or expired meanwhile, and nothing was written
+   * ```
    */
   async patchSession(id: string, patch: SessionPatch<T>): Promise<string | undefined> {
     checkId(id);
@@ -355,6 +369,10 @@ export class RedisSessionStore<T = Record<string, unknown>>
    *
    * @param id - The session's id.
    * @throws SessionStoreError when Redis fails or does not answer within `timeout`.
+   * @example
+   * ```ts
+   * await store.deleteSession(id); // an unknown id resolves too
+   * ```
    */
   async deleteSession(id: string): Promise<void> {
     if (!isId(id)) {
@@ -372,6 +390,10 @@ export class RedisSessionStore<T = Record<string, unknown>>
    * @returns How many live sessions were ended (sessions already expired by the store's
    *   clock, whose keys Redis has not yet dropped, are deleted too but not counted).
    * @throws SessionStoreError when Redis fails or does not answer within `timeout`.
+   * @example
+   * ```ts
+   * const ended = await store.deleteOwnerSessions('u1'); // "log out everywhere"
+   * ```
    */
   async deleteOwnerSessions(owner: string): Promise<number> {
     const now = this.#clock.now();
@@ -390,6 +412,10 @@ export class RedisSessionStore<T = Record<string, unknown>>
    *
    * @param id - The session's id.
    * @returns `id.length`.
+   * @example
+   * ```ts
+   * store.tokenLength(id); // id.length: the token is the id
+   * ```
    */
   tokenLength(id: string): number {
     return id.length;
