@@ -261,6 +261,10 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    *   expired), or, for a store that keeps the session in its token, the expiry sealed
    *   in the token has passed.
    * @throws SessionStoreError when the inner store's infrastructure fails.
+   * @example
+   * ```ts
+   * const record = await store.getSession(cookieValue); // undefined when it does not open
+   * ```
    */
   async getSession(token: string): Promise<LoadedSessionRecord<T> | undefined> {
     const cached = this.#opened[openedSlot(token)];
@@ -347,6 +351,10 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    * @param owner - The session's owner, passed on to an owner-indexed inner store.
    * @returns The sealed token.
    * @throws SessionStoreError when the inner store's infrastructure fails.
+   * @example
+   * ```ts
+   * const token = await store.setSession(id, { values: { userId: 'u-42' }, expireTime, deadline }); // the cookie's value
+   * ```
    */
   async setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string> {
     if (this.#selfContained !== undefined) {
@@ -367,6 +375,10 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    *
    * @param id - The session's id.
    * @throws SessionStoreError when the inner store's infrastructure fails.
+   * @example
+   * ```ts
+   * await store.deleteSession(record.id); // the id a getSession gave, not the sealed token
+   * ```
    */
   deleteSession(id: string): Promise<void> {
     return this.#inner.deleteSession(id);

@@ -12,17 +12,6 @@ const root = path.resolve(__dirname, '../..');
 const dist = path.join(root, 'dist');
 const lib = path.join(root, 'lib');
 
-/**
- * Public methods still waiting for their `@example`, as `Class.method`: their file is
- * being changed on another branch, which adds the examples. Remove this list then; the
- * suite fails while it names a method that has an example.
- */
-const EXAMPLES_PENDING_IN_ENCRYPTING_STORE_DECORATOR: readonly string[] = [
-  'EncryptingStoreDecorator.getSession',
-  'EncryptingStoreDecorator.setSession',
-  'EncryptingStoreDecorator.deleteSession',
-];
-
 /** A path relative to the repository, with forward slashes, for messages. */
 function relative(file: string): string {
   return path.relative(root, file).split(path.sep).join('/');
@@ -382,14 +371,8 @@ describe('the published declarations', () => {
   it('give every public function and method an @example with code', () => {
     const missing = callables
       .filter((callable) => !callable.documented)
-      .filter((callable) => !EXAMPLES_PENDING_IN_ENCRYPTING_STORE_DECORATOR.includes(callable.name))
       .map((callable) => callable.label);
     expect(missing).toEqual([]);
-  });
-
-  it('still lack the examples EXAMPLES_PENDING_IN_ENCRYPTING_STORE_DECORATOR exempts (else shorten it)', () => {
-    const pending = callables.filter((callable) => !callable.documented).map((callable) => callable.name);
-    expect(EXAMPLES_PENDING_IN_ENCRYPTING_STORE_DECORATOR.filter((name) => !pending.includes(name))).toEqual([]);
   });
 
   it('mention no symbol documented @internal', () => {
