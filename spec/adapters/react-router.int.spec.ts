@@ -117,7 +117,7 @@ function text(id: string, value: unknown) {
  * The routes: `/` (root) > `/shop` > `/shop/cart`, each level's loader counting its own
  * value; `/theme` (sets a value and a cookie of its own); `/login` (page action, throws
  * a redirect); `/logout` (resource route, returns one); `/vote` (action throws a 400);
- * `/fail` (loader throws); `/big` (too much for a cookie); `/later` (changes the session
+ * `/fail` (loader throws) and `/api/fail` (a resource route's loader throws); `/big` (too much for a cookie); `/later` (changes the session
  * from a promise settled after the response); `/again` (lists the middleware a second time).
  */
 function routesFor(manager: SessionManager<Shop>): RouteDefinition[] {
@@ -237,6 +237,17 @@ function routesFor(manager: SessionManager<Shop>): RouteDefinition[] {
           throw new Error('the loader failed');
         },
         default: page('fail'),
+      },
+    },
+    {
+      id: 'routes/api.fail',
+      parentId: 'root',
+      path: 'api/fail',
+      module: {
+        loader: ({ context }: LoaderFunctionArgs) => {
+          context.get(sessionContext).set('lost', 'never saved');
+          throw new Error('the resource route failed');
+        },
       },
     },
     {
@@ -445,16 +456,20 @@ function describeNestedRoutes(open: () => Promise<Opened>, serverSide: boolean):
     await expect(app.peek(jar)).resolves.toMatchObject({ votes: 1 });
   });
 
-  it('saves nothing when a loader throws: the 500 page carries no cookie, and no change is kept', async () => {
+  it('saves nothing when a loader throws: the 500 answer carries no cookie, and no change is kept', async () => {
     await app.send(jar, '/');
-    for (const path of ['/fail', '/fail.data']) {
+    for (const path of ['/fail', '/fail.data', '/api/fail']) {
       const response = await app.send(jar, path);
       expect(response.status).toBe(500);
       expect(sessionCookies(response)).toEqual([]);
       await response.text();
     }
     await expect(app.peek(jar)).resolves.toEqual({ visits: 1 });
-    expect(app.errors).toEqual([expect.objectContaining({ message: 'the loader failed' }), expect.anything()]);
+    expect(app.errors).toEqual([
+      expect.objectContaining({ message: 'the loader failed' }),
+      expect.anything(),
+      expect.objectContaining({ message: 'the resource route failed' }),
+    ]);
   });
 
   it('loads and saves once when a child route lists the middleware again', async () => {
