@@ -1,5 +1,6 @@
-// A Fetch API handler with a session: the shape Bun.serve, Deno.serve, Cloudflare
-// Workers and React Router loaders take. On Node it is served by @hono/node-server.
+// A Fetch API handler with a session: the shape Bun.serve, Deno.serve and Cloudflare
+// Workers take. On Node it is served by @hono/node-server. (React Router has its own
+// adapter: examples/react-router.)
 //
 //   PORT=3000 SESSION_KEY=$(openssl rand -base64 32) node dist-examples/examples/adapters/fetch.js
 import { randomBytes } from 'node:crypto';

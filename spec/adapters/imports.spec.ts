@@ -34,7 +34,7 @@ function packagesLoadedBy(entry: string): Set<string> {
 }
 
 describe('adapter subpaths', () => {
-  it.each(['fetch', 'node', 'express', 'fastify', 'hono'])(
+  it.each(['fetch', 'node', 'express', 'fastify', 'hono', 'react-router'])(
     'kit-session/%s loads no package at run time but node builtins and cookie (no framework)',
     (name) => {
       const packages = [...packagesLoadedBy(path.join(dist, 'adapters', name, 'index.js'))];

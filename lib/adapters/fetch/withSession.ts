@@ -20,8 +20,9 @@ export type FetchSessionHandler<T extends object, A extends unknown[]> = (
 /**
  * Wraps a Fetch API handler, `(request) => Response`, so that it gets the request's
  * session and the returned response carries the saved session's cookie. That is the
- * shape of Bun's and Deno's servers, Cloudflare Workers, React Router loaders and
- * actions (`({ request }) => handler(request)`) and `@hono/node-server`'s `serve`.
+ * shape of Bun's and Deno's servers, Cloudflare Workers and `@hono/node-server`'s
+ * `serve`. Not for React Router's loaders, where each wrapped loader would load and save
+ * a session of its own: use `kit-session/react-router`, which loads one per request.
  *
  * The handler decides the response; the adapter saves the session after the handler
  * returns and before anyone can send the response, so there is no way to write the
@@ -63,7 +64,6 @@ export type FetchSessionHandler<T extends object, A extends unknown[]> = (
  *
  * Bun.serve({ fetch: handle });
  * Deno.serve(handle);
- * export const loader = ({ request }: LoaderFunctionArgs) => handle(request);
  * ```
  */
 export function withSession<T extends object, A extends unknown[] = []>(

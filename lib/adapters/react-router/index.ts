@@ -1,0 +1,1 @@
+export { getSession, sessionMiddleware } from './sessionMiddleware.js';
