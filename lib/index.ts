@@ -32,12 +32,11 @@ export type {
   LoadedSessionRecord,
   OwnerIndexedSessionStore,
   PatchableSessionStore,
-  SelfContainedSessionStore,
   SessionPatch,
   SessionRecord,
   SessionStore,
 } from './core/SessionStore.js';
-export { isOwnerIndexedStore, isPatchableStore, isSelfContainedStore } from './core/SessionStore.js';
+export { isOwnerIndexedStore, isPatchableStore } from './core/SessionStore.js';
 export type { CookieSessionStoreOptions } from './stores/CookieSessionStore.js';
 export { CookieSessionStore } from './stores/CookieSessionStore.js';
 export type { MemorySessionStoreOptions } from './stores/MemorySessionStore.js';

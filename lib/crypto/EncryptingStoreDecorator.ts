@@ -1,20 +1,20 @@
 import { systemClock, type Clock } from '../core/Clock.js';
+import { isSelfContainedStore, type SelfContainedSessionStore } from '../core/selfContainedStore.js';
 import { checkOptionKeys, DEFAULT_COOKIE_NAME } from '../core/options.js';
 import {
   isOwnerIndexedStore,
   isPatchableStore,
-  isSelfContainedStore,
   type LoadedSessionRecord,
   type OwnerIndexedSessionStore,
   type PatchableSessionStore,
-  type SelfContainedSessionStore,
   type SessionPatch,
   type SessionRecord,
   type SessionStore,
 } from '../core/SessionStore.js';
-import { allocBytes, decodeBase64url, encodeBase64url } from '../core/base64url.js';
+import { decodeBase64url, encodeBase64url } from '../core/base64url.js';
 import type { EncryptionKey } from './keys.js';
-import { createSealer, sealedLength, type CryptoPath, type Sealer } from './Sealer.js';
+import { sealedLength } from './sealedFormat.js';
+import { createSealer, type CryptoPath, type Sealer } from './Sealer.js';
 
 /**
  * Options of {@link EncryptingStoreDecorator}.
@@ -60,40 +60,17 @@ const textDecoder = new TextDecoder('utf-8', { fatal: true });
 const TOKEN_HEAD = 9;
 const FLAG_BASE64URL = 1;
 
-/**
- * How many opened tokens are remembered, so that a request bringing the same cookie as
- * a recent one skips the decryption. Only what the seal holds is kept (its expiry and
- * the inner token, or a self-contained store's text); the expiry is checked on every
- * request and every request gets values of its own.
- */
-const OPENED_CACHE_SLOTS = 256;
-
-/**
- * The cache is direct-mapped: a token's slot comes from three characters of its end
- * (its random GCM tag), and a hit needs the whole token to be equal. No `Map`: hashing
- * a fresh 3 KB string and evicting in order cost more than the cache saves on a miss.
- */
-function openedSlot(token: string): number {
-  const n = token.length;
-  return n < 4
-    ? 0
-    : (token.charCodeAt(n - 2) * 4099 + token.charCodeAt(n - 3) * 67 + token.charCodeAt(n - 4)) &
-        (OPENED_CACHE_SLOTS - 1);
-}
-
 /** A token's plaintext with its head written and room for a body of `length` bytes. */
 function tokenPlaintext(flags: number, expireTime: number, length: number): Uint8Array {
   // The caller writes the body over every byte after the head.
-  const plain = allocBytes(TOKEN_HEAD + length);
+  const plain = new Uint8Array(TOKEN_HEAD + length);
   plain[0] = flags;
   new DataView(plain.buffer, plain.byteOffset, TOKEN_HEAD).setFloat64(1, expireTime);
   return plain;
 }
 
-/** What opening a sealed token gave: kept in the cache of opened tokens. */
+/** What opening a sealed token gave. */
 interface OpenedToken {
-  /** The whole sealed token. */
-  readonly token: string;
   readonly expireTime: number;
   /** The inner store's token; unset when `text` holds a self-contained store's record. */
   readonly innerToken: string | undefined;
@@ -101,21 +78,6 @@ interface OpenedToken {
   readonly text: string | undefined;
   /** Whether the first key sealed it; else the session is written again under that key. */
   readonly current: boolean;
-  /**
-   * The record `text` holds, once decoded, when every value is a string, number,
-   * boolean or null: a shallow copy is then a whole copy, and much cheaper than decoding
-   * again. Never handed out itself.
-   */
-  flat: LoadedSessionRecord<Record<string, unknown>> | undefined;
-}
-
-function isFlat(values: object): boolean {
-  for (const value of Object.values(values)) {
-    if (typeof value === 'object' && value !== null) {
-      return false;
-    }
-  }
-  return true;
 }
 
 /**
@@ -150,8 +112,6 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
   #valuesLabel: string;
   /** The inner store when it keeps the session in its token (the cookie store). */
   readonly #selfContained: SelfContainedSessionStore<T> | undefined;
-  /** Recently opened tokens, in {@link OPENED_CACHE_SLOTS} slots; a new one replaces the old. */
-  readonly #opened: (OpenedToken | undefined)[] = new Array<OpenedToken | undefined>(OPENED_CACHE_SLOTS).fill(undefined);
 
   /**
    * Present when the inner store can apply patches: seals the changed values and the
@@ -267,9 +227,9 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    * ```
    */
   async getSession(token: string): Promise<LoadedSessionRecord<T> | undefined> {
-    const cached = this.#opened[openedSlot(token)];
-    const hit = cached !== undefined && cached.token === token;
-    const opened = hit ? cached : await this.#openToken(token);
+    // No cache of opened tokens: under a load of many distinct cookies it hit almost
+    // never and cost more than it saved (bench/README.md, "The speed work, A/B'd").
+    const opened = await this.#openToken(token);
     if (opened === undefined) {
       return undefined;
     }
@@ -281,26 +241,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
       return undefined;
     }
     if (opened.text !== undefined) {
-      const { flat } = opened;
-      if (flat !== undefined) {
-        // The expiry was checked above; the deadline is the other half of the check
-        // decodeRecord makes.
-        return flat.deadline > now
-          ? ({
-              id: flat.id,
-              values: { ...flat.values },
-              expireTime: flat.expireTime,
-              deadline: flat.deadline,
-              ...(opened.current ? {} : { rewrite: true }),
-            } as LoadedSessionRecord<T>)
-          : undefined;
-      }
       const record = this.#selfContained!.decodeRecord(opened.text);
-      // Kept from the second request with this token on, so that a token seen once costs
-      // nothing more.
-      if (hit && record !== undefined && isFlat(record.values)) {
-        opened.flat = { ...record, values: { ...record.values } } as LoadedSessionRecord<Record<string, unknown>>;
-      }
       return record === undefined || opened.current ? record : { ...record, rewrite: true };
     }
     const record = await this.#inner.getSession(opened.innerToken!);
@@ -315,7 +256,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     return { ...record, values, ...(current ? {} : { rewrite: true }) };
   }
 
-  /** Opens a token that is not in the cache, and caches it when it opens. */
+  /** Opens a sealed token: its expiry, and the inner token or a self-contained store's text. */
   async #openToken(token: string): Promise<OpenedToken | undefined> {
     const opening = this.#sealer.open(token, this.#tokenLabel);
     const plain = opening instanceof Promise ? await opening : opening;
@@ -325,7 +266,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     const flags = plain[0]!;
     const expireTime = new DataView(plain.buffer, plain.byteOffset, plain.byteLength).getFloat64(1);
     const body = plain.subarray(TOKEN_HEAD);
-    let opened: OpenedToken;
+    const current = this.#sealer.sealsCurrent(token);
     if (flags & FLAG_BASE64URL && this.#selfContained !== undefined) {
       let text: string;
       try {
@@ -333,13 +274,10 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
       } catch {
         return undefined;
       }
-      opened = { token, expireTime, innerToken: undefined, text, current: this.#sealer.sealsCurrent(token), flat: undefined };
-    } else {
-      const innerToken = flags & FLAG_BASE64URL ? encodeBase64url(body) : textDecoder.decode(body);
-      opened = { token, expireTime, innerToken, text: undefined, current: this.#sealer.sealsCurrent(token), flat: undefined };
+      return { expireTime, innerToken: undefined, text, current };
     }
-    this.#remember(opened);
-    return opened;
+    const innerToken = flags & FLAG_BASE64URL ? encodeBase64url(body) : textDecoder.decode(body);
+    return { expireTime, innerToken, text: undefined, current };
   }
 
   /**
@@ -361,9 +299,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
       // What the store's token would hold, base64url-decoded: seal its bytes directly.
       const text = this.#selfContained.encodeRecord(record);
       const sealing = this.#sealText(text, FLAG_BASE64URL, record.expireTime);
-      const token = typeof sealing === 'string' ? sealing : await sealing;
-      this.#remember({ token, expireTime: record.expireTime, innerToken: undefined, text, current: true, flat: undefined });
-      return token;
+      return typeof sealing === 'string' ? sealing : await sealing;
     }
     const stored = this.#encryptValues ? { ...record, values: await this.#sealValues(id, record.values) } : record;
     const innerToken = await (this.#inner as OwnerIndexedSessionStore<T>).setSession(id, stored, owner);
@@ -396,17 +332,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
       asBytes === undefined
         ? this.#sealText(innerToken, 0, expireTime)
         : this.#sealBody(asBytes, FLAG_BASE64URL, expireTime);
-    const token = typeof sealing === 'string' ? sealing : await sealing;
-    this.#remember({ token, expireTime, innerToken, text: undefined, current: true, flat: undefined });
-    return token;
-  }
-
-  /**
-   * Puts what a token holds into the cache. Called for every token this decorator
-   * seals, so the next request, which brings the cookie just sent, skips decryption.
-   */
-  #remember(opened: OpenedToken): void {
-    this.#opened[openedSlot(opened.token)] = opened;
+    return typeof sealing === 'string' ? sealing : await sealing;
   }
 
   #sealBody(body: Uint8Array, flags: number, expireTime: number): string | Promise<string> {

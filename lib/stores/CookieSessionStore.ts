@@ -1,7 +1,7 @@
 import { decodeBase64url, encodeBase64url } from '../core/base64url.js';
 import { systemClock, type Clock } from '../core/Clock.js';
 import { checkOptionKeys } from '../core/options.js';
-import type { LoadedSessionRecord, SelfContainedSessionStore, SessionRecord } from '../core/SessionStore.js';
+import type { LoadedSessionRecord, SessionRecord, SessionStore } from '../core/SessionStore.js';
 
 /**
  * Options of {@link CookieSessionStore}.
@@ -41,7 +41,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * const manager = new SessionManager(store);
  * ```
  */
-export class CookieSessionStore<T = Record<string, unknown>> implements SelfContainedSessionStore<T> {
+// It also has the (internal) self-contained ability of core/selfContainedStore.ts:
+// encodeRecord and decodeRecord.
+export class CookieSessionStore<T = Record<string, unknown>> implements SessionStore<T> {
   /** Whether a manager may use this store without encryption. */
   readonly allowPlaintext: boolean;
   /** `true` unless built with `allowPlaintext`: a manager then refuses this store alone. */
@@ -100,6 +102,7 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SelfCont
    * const json = store.encodeRecord({ values: { theme: 'dark' }, expireTime, deadline });
    * const record = store.decodeRecord(json); // undefined once expireTime or deadline has passed
    * ```
+   * @internal
    */
   decodeRecord(json: string): LoadedSessionRecord<T> | undefined {
     let parsed: unknown;
@@ -144,6 +147,7 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SelfCont
    * ```ts
    * store.encodeRecord({ values: { theme: 'dark' }, expireTime, deadline }); // '{"v":{"theme":"dark"},"e":…,"d":…}'
    * ```
+   * @internal
    */
   encodeRecord(record: SessionRecord<T>): string {
     return JSON.stringify({ v: record.values, e: record.expireTime, d: record.deadline });
