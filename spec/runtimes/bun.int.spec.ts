@@ -13,6 +13,6 @@ describeRuntime({
   runtime: 'bun',
   name: 'Bun: examples/runtimes/bun.ts',
   entry: 'runtimes/bun',
-  command: () => [runtimeBinary('bun')],
+  command: [runtimeBinary('bun')],
   reports: { runtime: `bun ${version}`, crypto: 'node:crypto' },
 });

@@ -15,7 +15,7 @@ describeRuntime({
   runtime: 'deno',
   name: 'Deno: examples/runtimes/deno.ts',
   entry: 'runtimes/deno',
-  command: () => [runtimeBinary('deno'), 'run', '--no-lock', '--no-prompt', '--allow-net=127.0.0.1', '--allow-env=SESSION_KEY,PORT'],
+  command: [runtimeBinary('deno'), 'run', '--no-lock', '--no-prompt', '--allow-net=127.0.0.1', '--allow-env=SESSION_KEY,PORT'],
   env: { DENO_NO_UPDATE_CHECK: '1', DENO_DIR: path.join(root, 'node_modules', '.cache', 'deno') },
   reports: { runtime: `deno ${version}`, crypto: 'node:crypto' },
 });

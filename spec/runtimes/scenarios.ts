@@ -22,7 +22,7 @@ export interface RuntimeUnderTest {
   /** The compiled entry point under examples/, e.g. `'runtimes/bun'`. */
   readonly entry: string;
   /** The program and arguments that run the entry point (the file's path follows them). */
-  readonly command: () => readonly [string, ...string[]];
+  readonly command: readonly [string, ...string[]];
   /** Extra environment variables. */
   readonly env?: Record<string, string>;
   /** What `GET /runtime` answers: the runtime with its version, and the AES-GCM path `crypto: 'auto'` took. */
@@ -58,7 +58,7 @@ export function describeRuntime(target: RuntimeUnderTest): void {
     let url = '';
 
     beforeAll(async () => {
-      server = await startExample(target.entry, { ...target.env, SESSION_KEY: key, PORT: '0' }, target.command());
+      server = await startExample(target.entry, { ...target.env, SESSION_KEY: key, PORT: '0' }, target.command);
       url = server.url;
     }, 30_000);
 
