@@ -109,15 +109,22 @@ export interface RunningExample {
  * @param name - The example's path under examples/ without extension, e.g. `'demo'` or
  *   `'adapters/fetch'`.
  * @param env - Extra environment variables (SESSION_KEY, say).
+ * @param command - The program that runs the file, and its arguments before the file's
+ *   path: this node unless given (`[bun]`, `[deno, 'run', …]`).
  * @returns The running example.
  * @throws Error when it is not compiled, or exits or stays silent instead of listening.
  */
-export async function startExample(name: string, env: Record<string, string> = {}): Promise<RunningExample> {
+export async function startExample(
+  name: string,
+  env: Record<string, string> = {},
+  command: readonly [string, ...string[]] = [process.execPath],
+): Promise<RunningExample> {
   const file = path.join(compiled, `${name}.js`);
   if (!existsSync(file)) {
     throw new Error(`${file} is missing: jest's globalSetup builds it (npm run build && npm run build:examples)`);
   }
-  const child = spawn(process.execPath, [file], {
+  const [program, ...args] = command;
+  const child = spawn(program, [...args, file], {
     cwd: root,
     env: exampleEnv({ PORT: '0', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -28,14 +28,33 @@ const IN_CI = /^(true|1)$/i.test(process.env.CI ?? '');
  * - `redis`: the server at `REDIS_URL` answers PING;
  * - `postgres`: the database at `DATABASE_URL` answers `SELECT 1`;
  * - `redis-binaries`: `redis-server` and `redis-cli` run here, so a test can start its
- *   own servers (the three-node Cluster, the server stopped mid-traffic).
+ *   own servers (the three-node Cluster, the server stopped mid-traffic);
+ * - `bun`, `deno`, `workerd`: the runtime's binary, installed by `npm ci` from the dev
+ *   dependency of that name (`workerd` comes with `miniflare`), runs on this platform.
  */
-export type Service = 'redis' | 'postgres' | 'redis-binaries';
+export type Service = 'redis' | 'postgres' | 'redis-binaries' | Runtime;
+
+/** The JavaScript runtimes besides Node that the runtime tests start. */
+export type Runtime = 'bun' | 'deno' | 'workerd';
+
+function isRuntime(service: Service): service is Runtime {
+  return service === 'bun' || service === 'deno' || service === 'workerd';
+}
 
 /** Whether a service answers, and if not, why. */
 export type ServiceStatus = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
 const root = path.resolve(__dirname, '../..');
+
+/**
+ * Where `npm ci` puts a runtime's binary: the dev dependency's own, not one on the PATH.
+ *
+ * @param runtime - Which runtime.
+ * @returns The path of its executable.
+ */
+export function runtimeBinary(runtime: Runtime): string {
+  return path.join(root, 'node_modules', '.bin', runtime);
+}
 
 // Each probe runs in a child node process with the project's own clients (ioredis, pg),
 // so it sees exactly what the tests will: the same URL parsing, auth and database.
@@ -81,6 +100,19 @@ export function redactUrl(url: string): string {
 }
 
 function probe(service: Service): ServiceStatus {
+  if (isRuntime(service)) {
+    const result = spawnSync(runtimeBinary(service), ['--version'], { encoding: 'utf8', timeout: 20_000 });
+    if (result.error !== undefined || result.status !== 0) {
+      const why = result.error?.message ?? (result.stderr.trim().split('\n')[0] || `exit ${result.status}`);
+      return {
+        ok: false,
+        reason:
+          `\`${service} --version\` does not run here (${why}): the dev dependency has no ${service} binary ` +
+          `for ${process.platform}-${process.arch}, or \`npm ci\` has not run`,
+      };
+    }
+    return { ok: true };
+  }
   if (service === 'redis-binaries') {
     for (const binary of ['redis-server', 'redis-cli']) {
       const result = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 });
