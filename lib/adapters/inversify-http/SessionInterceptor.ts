@@ -1,0 +1,111 @@
+import 'reflect-metadata';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createCustomParameterDecorator, type Interceptor, type InterceptorTransformObject } from '@inversifyjs/http-core';
+import { inject, injectable } from 'inversify';
+import type { Session } from '../../core/Session.js';
+import { SessionNotLoadedError } from '../../core/SessionError.js';
+import type { SessionManager } from '../../core/SessionManager.js';
+import { SESSION_MANAGER } from '../../di/identifiers.js';
+import { SessionLifecycle } from '../lifecycle.js';
+import { fromNodeRequest, nodeSink } from '../node/http.js';
+
+/** The sessions each request's interceptors loaded, by the manager's name. */
+const loaded = new WeakMap<object, Map<string, Session<any>>>();
+
+/**
+ * An `@inversifyjs/http-core` interceptor that loads the request's session before the
+ * controller method runs, and saves it after the method returned and before the
+ * adapter writes the response: methods need no explicit save. A method that throws
+ * saves nothing; a saving error (`SessionCookieTooLargeError`, `SessionStoreError`) is
+ * thrown from the interceptor into the framework's error filters, with no session
+ * header written. Methods get the session with {@link SessionParam}.
+ *
+ * Resolved by the container: with `kit-session/di`'s module loaded, bind the class
+ * itself (its manager is `SESSION_MANAGER`); without, bind
+ * `new SessionInterceptor(manager)` as a constant. Register it once, globally
+ * (`adapter.useGlobalInterceptors`) or per controller (`@UseInterceptor`).
+ *
+ * @typeParam T - The shape of the session's values.
+ * @example
+ * ```ts
+ * container.bind(SessionInterceptor).toSelf().inSingletonScope();
+ * const adapter = new InversifyExpressHttpAdapter(container);
+ * adapter.useGlobalInterceptors(SessionInterceptor);
+ * ```
+ */
+@injectable()
+export class SessionInterceptor<T extends object = Record<string, unknown>>
+  implements Interceptor<IncomingMessage, ServerResponse>
+{
+  readonly #manager: SessionManager<T>;
+
+  /**
+   * @param manager - The session manager.
+   */
+  constructor(@inject(SESSION_MANAGER) manager: SessionManager<T>) {
+    this.#manager = manager;
+  }
+
+  /**
+   * Loads the session, runs the method, then saves the session unless the method threw.
+   * The adapter calls it for each request.
+   *
+   * @param request - The request (Express's `req`).
+   * @param response - The response, not written yet (Express's `res`).
+   * @param next - Runs the rest of the chain and the controller method.
+   * @returns When the session is saved.
+   * @throws SessionStoreError when the store's infrastructure fails.
+   * @throws SessionCookieTooLargeError when the session no longer fits in a cookie.
+   * @example
+   * ```ts
+   * await interceptor.intercept(req, res, next); // what the adapter does
+   * ```
+   */
+  async intercept(
+    request: IncomingMessage,
+    response: ServerResponse,
+    next: () => Promise<InterceptorTransformObject>,
+  ): Promise<void> {
+    const lifecycle = await SessionLifecycle.load(this.#manager, fromNodeRequest(request), nodeSink(response));
+    const sessions = loaded.get(request) ?? new Map<string, Session<any>>();
+    loaded.set(request, sessions.set(this.#manager.name, lifecycle.session));
+    try {
+      await next();
+    } catch (error) {
+      lifecycle.fail();
+      throw error;
+    }
+    await lifecycle.finish();
+  }
+}
+
+/**
+ * A controller method parameter decorator that hands the method the request's
+ * {@link Session}, loaded by {@link SessionInterceptor}. The parameter's annotation
+ * types it: `@SessionParam() session: Session<AppSession>`.
+ *
+ * @param name - The manager's `name`, when an app has two sessions; by default the only one.
+ * @returns The parameter decorator. When no interceptor loaded the session (or, without
+ *   `name`, more than one did), the request fails with `SessionNotLoadedError`.
+ * @example
+ * ```ts
+ * @Get('/')
+ * public count(@SessionParam() session: Session<{ visits: number }>): string {
+ *   session.set('visits', (session.get('visits') ?? 0) + 1);
+ *   return `visits: ${session.get('visits')}`;
+ * }
+ * ```
+ */
+export function SessionParam(name?: string): ParameterDecorator {
+  return createCustomParameterDecorator<IncomingMessage, ServerResponse, Session<any>>((request) => {
+    const sessions = loaded.get(request);
+    const session = name === undefined ? (sessions?.size === 1 ? [...sessions.values()][0] : undefined) : sessions?.get(name);
+    if (session === undefined) {
+      throw new SessionNotLoadedError(
+        `no session${name === undefined ? '' : ` "${name}"`} for this request: ` +
+          'register SessionInterceptor for this controller (and name the session when there are two)',
+      );
+    }
+    return session;
+  });
+}
