@@ -1,6 +1,11 @@
 import 'reflect-metadata';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createCustomParameterDecorator, type Interceptor, type InterceptorTransformObject } from '@inversifyjs/http-core';
+import {
+  createCustomParameterDecorator,
+  isHttpResponse,
+  type Interceptor,
+  type InterceptorTransformObject,
+} from '@inversifyjs/http-core';
 import { inject, injectable } from 'inversify';
 import type { Session } from '../../core/Session.js';
 import { SessionNotLoadedError } from '../../core/SessionError.js';
@@ -15,10 +20,16 @@ const loaded = new WeakMap<object, Map<string, Session<any>>>();
 /**
  * An `@inversifyjs/http-core` interceptor that loads the request's session before the
  * controller method runs, and saves it after the method returned and before the
- * adapter writes the response: methods need no explicit save. A method that throws
- * saves nothing; a saving error (`SessionCookieTooLargeError`, `SessionStoreError`) is
- * thrown from the interceptor into the framework's error filters, with no session
- * header written. Methods get the session with {@link SessionParam}.
+ * adapter writes the response: methods need no explicit save. Methods get the session
+ * with {@link SessionParam}.
+ *
+ * - A failed request saves nothing: the method threw an error, or answered 500 or
+ *   more. A thrown `ErrorHttpResponse` under 500 (`UnauthorizedHttpResponse`, say) is
+ *   an answer, like a returned value: its changes are saved.
+ * - A saving error (`SessionCookieTooLargeError`, `SessionStoreError`, or a loading
+ *   error) goes to the framework's error filters, with no session header written.
+ * - A method that writes the response itself (`@Response()`) commits first:
+ *   `await session.commit()`; a change after the head is out throws a `SessionError`.
  *
  * Resolved by the container: with `kit-session/di`'s module loaded, bind the class
  * itself (its manager is `SESSION_MANAGER`); without, bind
@@ -47,15 +58,16 @@ export class SessionInterceptor<T extends object = Record<string, unknown>>
   }
 
   /**
-   * Loads the session, runs the method, then saves the session unless the method threw.
-   * The adapter calls it for each request.
+   * Loads the session and runs the method; then, unless the request failed, saves the
+   * session before the reply (in a transform of the method's value). The adapter calls
+   * it for each request.
    *
    * @param request - The request (Express's `req`).
    * @param response - The response, not written yet (Express's `res`).
    * @param next - Runs the rest of the chain and the controller method.
-   * @returns When the session is saved.
-   * @throws SessionStoreError when the store's infrastructure fails.
-   * @throws SessionCookieTooLargeError when the session no longer fits in a cookie.
+   * @returns When the method has run; the transform that saves runs before the reply
+   *   and rejects with `SessionStoreError` or `SessionCookieTooLargeError` when saving fails.
+   * @throws SessionStoreError when the store's infrastructure fails while loading.
    * @example
    * ```ts
    * await interceptor.intercept(req, res, next); // what the adapter does
@@ -69,14 +81,27 @@ export class SessionInterceptor<T extends object = Record<string, unknown>>
     const lifecycle = await SessionLifecycle.load(this.#manager, fromNodeRequest(request), nodeSink(response));
     const sessions = loaded.get(request) ?? new Map<string, Session<any>>();
     loaded.set(request, sessions.set(this.#manager.name, lifecycle.session));
+    let transforms: InterceptorTransformObject;
     try {
-      await next();
+      transforms = await next();
     } catch (error) {
-      lifecycle.fail();
+      await settle(lifecycle, !isHttpResponse(error) || error.statusCode >= 500);
       throw error;
     }
-    await lifecycle.finish();
+    // Transforms run on the method's value after the interceptors, before the reply.
+    transforms.push(async (value) => {
+      await settle(lifecycle, isHttpResponse(value) && value.statusCode >= 500);
+      return value;
+    });
   }
+}
+
+/** The last save of a request: nothing when it failed (an error, or a 5xx answer). */
+function settle<T extends object>(lifecycle: SessionLifecycle<T>, failed: boolean): Promise<void> {
+  if (failed) {
+    lifecycle.fail();
+  }
+  return lifecycle.finish();
 }
 
 /**
