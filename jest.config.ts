@@ -9,8 +9,9 @@ const config: Config = {
   moduleNameMapper: {
     '^kit-session$': '<rootDir>/lib/index.ts',
     '^kit-session/(redis|postgres)$': '<rootDir>/lib/stores/$1/index.ts',
-    '^kit-session/(fetch|node|express|fastify|hono|react-router|inversify-http)$': '<rootDir>/lib/adapters/$1/index.ts',
+    '^kit-session/(fetch|node|express|fastify|hono|react-router)$': '<rootDir>/lib/adapters/$1/index.ts',
     '^kit-session/di$': '<rootDir>/lib/di/index.ts',
+    '^kit-session/inversify-http$': '<rootDir>/lib/di/inversify-http/index.ts',
     '^kit-session/storage/cookie$': '<rootDir>/lib/compat/storage/cookie.ts',
     '^kit-session/(encrypt|http)$': '<rootDir>/lib/compat/$1.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',

@@ -49,7 +49,7 @@ describe('adapter subpaths', () => {
   // `@injectable()` through inversify. Still no web framework: neither express nor
   // @inversifyjs/http-express, which the app picks.
   it('kit-session/inversify-http loads @inversifyjs/http-core, inversify and reflect-metadata, and no web framework', () => {
-    const packages = [...packagesLoadedBy(path.join(dist, 'adapters', 'inversify-http', 'index.js'))];
+    const packages = [...packagesLoadedBy(path.join(dist, 'di', 'inversify-http', 'index.js'))];
     expect(packages.filter((specifier) => !specifier.startsWith('node:') && specifier !== 'cookie').sort()).toEqual([
       '@inversifyjs/http-core',
       'inversify',

@@ -10,9 +10,9 @@ import { inject, injectable } from 'inversify';
 import type { Session } from '../../core/Session.js';
 import { SessionNotLoadedError } from '../../core/SessionError.js';
 import type { SessionManager } from '../../core/SessionManager.js';
-import { SESSION_MANAGER } from '../../di/identifiers.js';
-import { SessionLifecycle } from '../lifecycle.js';
-import { fromNodeRequest, nodeSink } from '../node/http.js';
+import { SESSION_MANAGER } from '../identifiers.js';
+import { SessionLifecycle } from '../../adapters/lifecycle.js';
+import { fromNodeRequest, nodeSink } from '../../adapters/node/http.js';
 
 /** The sessions each request's interceptors loaded, by the manager's name. */
 const loaded = new WeakMap<object, Map<string, Session<any>>>();
