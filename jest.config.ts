@@ -11,6 +11,7 @@ const config: Config = {
     '^kit-session/(redis|postgres)$': '<rootDir>/lib/stores/$1/index.ts',
     '^kit-session/(fetch|node|express|fastify|hono|react-router)$': '<rootDir>/lib/adapters/$1/index.ts',
     '^kit-session/di$': '<rootDir>/lib/di/index.ts',
+    '^kit-session/inversify-http$': '<rootDir>/lib/di/inversify-http/index.ts',
     '^kit-session/storage/cookie$': '<rootDir>/lib/compat/storage/cookie.ts',
     '^kit-session/(encrypt|http)$': '<rootDir>/lib/compat/$1.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
@@ -29,7 +30,8 @@ const config: Config = {
       },
     ],
   },
-  // inversify 8 and its packages ship ES modules only: let ts-jest turn them into CommonJS.
+  // inversify 8 and its packages (@inversifyjs/http-core, http-express and what they load) ship
+  // ES modules only: let ts-jest turn them into CommonJS.
   transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs)/)'],
   testTimeout: 30_000,
 };

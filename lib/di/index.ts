@@ -1,5 +1,6 @@
 // kit-session/di: the Inversify container module and the annotations of the classes.
-// Needs `inversify` 8 and `reflect-metadata`; nothing else in kit-session does.
+// Needs `inversify` 8 and `reflect-metadata`; nothing else in kit-session does, but the
+// controllers' interceptor of kit-session/inversify-http (./inversify-http/).
 import './annotations.js';
 
 export type { SessionModuleOptions } from './createSessionModule.js';

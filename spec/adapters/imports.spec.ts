@@ -42,6 +42,21 @@ describe('adapter subpaths', () => {
     },
   );
 
+  // The exception: Inversify's HTTP framework has no hook that an adapter could fill in
+  // without it. `@SessionParam()` registers through http-core's
+  // `createCustomParameterDecorator` (the metadata format is http-core's own), the
+  // interceptor tells an answer from a failure with its `isHttpResponse`, and it is
+  // `@injectable()` through inversify. Still no web framework: neither express nor
+  // @inversifyjs/http-express, which the app picks.
+  it('kit-session/inversify-http loads @inversifyjs/http-core, inversify and reflect-metadata, and no web framework', () => {
+    const packages = [...packagesLoadedBy(path.join(dist, 'di', 'inversify-http', 'index.js'))];
+    expect(packages.filter((specifier) => !specifier.startsWith('node:') && specifier !== 'cookie').sort()).toEqual([
+      '@inversifyjs/http-core',
+      'inversify',
+      'reflect-metadata',
+    ]);
+  });
+
   it('the check sees the packages the core loads (it is not vacuous)', () => {
     expect([...packagesLoadedBy(path.join(dist, 'index.js'))]).toEqual(expect.arrayContaining(['cookie']));
   });
