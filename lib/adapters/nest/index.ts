@@ -1,0 +1,4 @@
+export type { CookieSessionModuleOptions, SessionModuleOptions } from './SessionModule.js';
+export { getSession, SessionModule } from './SessionModule.js';
+export { Session } from './Session.js';
+export { SESSION_MANAGER } from '../../di/identifiers.js';
