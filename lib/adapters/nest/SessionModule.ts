@@ -169,7 +169,7 @@ export class SessionModule {
         lifecycles.set(req, await SessionLifecycle.load(manager, fromNodeRequest(req), nodeSink(res)));
         next();
       })
-      .forRoutes('*');
+      .forRoutes('{*path}');
   }
 }
 
