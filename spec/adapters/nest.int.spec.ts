@@ -12,6 +12,7 @@ import {
   Post,
   Redirect,
   Res,
+  Sse,
   UseGuards,
   type ArgumentsHost,
   type CanActivate,
@@ -19,12 +20,14 @@ import {
   type ExceptionFilter,
   type ExecutionContext,
   type INestApplication,
+  type NestInterceptor,
+  type CallHandler,
   type Type,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Response } from 'express';
 import { randomBytes } from 'node:crypto';
-import { of } from 'rxjs';
+import { map, of, type Observable } from 'rxjs';
 import {
   DEFAULT_COOKIE_NAME,
   importRawKey,
@@ -165,6 +168,35 @@ class EdgeController {
   }
 }
 
+/** Server-sent events: Nest writes the head before the first event. */
+@Controller('events')
+class EventsController {
+  @Sse('committed')
+  async committed(@Session() session: Session<AppSession>): Promise<Observable<{ data: string }>> {
+    session.set('visits', 3);
+    await session.commit();
+    return of({ data: 'a' }, { data: 'b' });
+  }
+
+  @Sse('uncommitted')
+  uncommitted(@Session() session: Session<AppSession>): Observable<{ data: string }> {
+    session.set('visits', 4);
+    return of({ data: 'a' });
+  }
+}
+
+/** An app's own interceptor, which changes the session on the way out. */
+class StampInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle().pipe(
+      map((body: unknown) => {
+        getSession<AppSession>(context.switchToHttp().getRequest()).set('flash', 'stamped');
+        return `${String(body)} (stamped)`;
+      }),
+    );
+  }
+}
+
 /** Reads the manager the module provides, from a module that does not import it. */
 @Controller('manager')
 class ManagerController {
@@ -188,15 +220,17 @@ async function start(
   imports: DynamicModule['imports'],
   controllers: Type[],
   filter: ErrorPage = new ErrorPage(),
-): Promise<TestServer & { app: INestApplication }> {
+  setUp: (app: INestApplication) => void = () => undefined,
+): Promise<TestServer> {
   const app = await NestFactory.create(
     { module: TestModule, imports, controllers },
     { logger: false, abortOnError: false, forceCloseConnections: true },
   );
   app.useGlobalFilters(filter);
+  setUp(app);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
-  return { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
+  return { url: `http://127.0.0.1:${port}`, close: () => app.close() };
 }
 
 describe('kit-session/nest', () => {
@@ -264,6 +298,31 @@ describe('kit-session/nest', () => {
         expect(await response.text()).toBe('last');
         expect(sessionCookies(response)).toHaveLength(1);
         expect(await (await jar.fetch(`${url}/peek`)).text()).toBe('visits=7');
+      });
+
+      it("saves what the app's own interceptors change on the way out (the module's interceptor wraps them)", async () => {
+        server = await start([SessionModule.forRoot({ manager })], [ScenarioController], filter, (app) =>
+          app.useGlobalInterceptors(new StampInterceptor()),
+        );
+        const response = await jar.fetch(`${server.url}/count`);
+        expect(await response.text()).toBe('visits=1 (stamped)');
+        expect(await (await jar.fetch(`${server.url}/me`)).text()).toBe('{"userId":null,"flash":"stamped"} (stamped)');
+      });
+
+      it('with @Sse(), saves at await session.commit() before the handler returns its events', async () => {
+        const url = await serve([ScenarioController, EventsController]);
+        const response = await jar.fetch(`${url}/events/committed`);
+        expect(await response.text()).toBe('\nid: 1\ndata: a\n\nid: 2\ndata: b\n\n');
+        expect(sessionCookies(response)).toHaveLength(1);
+        expect(await (await jar.fetch(`${url}/peek`)).text()).toBe('visits=3');
+      });
+
+      it('with @Sse() and no commit, ends the stream with an error event and saves nothing', async () => {
+        const url = await serve([ScenarioController, EventsController]);
+        const response = await jar.fetch(`${url}/events/uncommitted`);
+        expect(await response.text()).toMatch(/data: a\n\nevent: error\n/);
+        expect(response.headers.getSetCookie()).toEqual([]);
+        expect(await (await jar.fetch(`${url}/peek`)).text()).toBe('visits=0');
       });
 
       it('with @Res({ passthrough: true }), saves as usual and keeps the headers the handler set', async () => {
