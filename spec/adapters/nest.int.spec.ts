@@ -6,7 +6,6 @@ import {
   Get,
   Header,
   HttpCode,
-  Inject,
   Injectable,
   Module,
   Post,
@@ -14,6 +13,7 @@ import {
   Res,
   Sse,
   UseGuards,
+  VersioningType,
   type ArgumentsHost,
   type CanActivate,
   type DynamicModule,
@@ -37,7 +37,7 @@ import {
   SessionNotLoadedError,
   SessionStoreError,
 } from 'kit-session';
-import { getSession, Session, SESSION_MANAGER, SessionModule } from 'kit-session/nest';
+import { getSession, Session, SessionModule } from 'kit-session/nest';
 import { CookieJar } from '../support/cookieJar.js';
 import { startExample, stopChild, type RunningExample } from '../examples/processes.js';
 import {
@@ -197,10 +197,10 @@ class StampInterceptor implements NestInterceptor {
   }
 }
 
-/** Reads the manager the module provides, from a module that does not import it. */
+/** Reads the manager the module provides, from a module that does not import it: by its class, as Nest does. */
 @Controller('manager')
 class ManagerController {
-  constructor(@Inject(SESSION_MANAGER) private readonly manager: SessionManager<AppSession>) {}
+  constructor(private readonly manager: SessionManager<AppSession>) {}
 
   @Get()
   name(@Session() session: Session<AppSession>): string {
@@ -307,6 +307,16 @@ describe('kit-session/nest', () => {
         const response = await jar.fetch(`${server.url}/count`);
         expect(await response.text()).toBe('visits=1 (stamped)');
         expect(await (await jar.fetch(`${server.url}/me`)).text()).toBe('{"userId":null,"flash":"stamped"} (stamped)');
+      });
+
+      it('covers the routes under a global prefix and with URI versioning', async () => {
+        server = await start([SessionModule.forRoot({ manager })], [ScenarioController], filter, (app) => {
+          app.setGlobalPrefix('api');
+          app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+        });
+        await jar.fetch(`${server.url}/api/v1/count`);
+        expect(await (await jar.fetch(`${server.url}/api/v1/count`)).text()).toBe('visits=2');
+        expect(filter.errors).toEqual([]);
       });
 
       it('with @Sse(), saves at await session.commit() before the handler returns its events', async () => {

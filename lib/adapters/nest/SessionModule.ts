@@ -15,7 +15,6 @@ import type { Session } from '../../core/Session.js';
 import { SessionNotLoadedError } from '../../core/SessionError.js';
 import { SessionManager } from '../../core/SessionManager.js';
 import { createCookieSessions, type CookieSessionsOptions } from '../../createCookieSessions.js';
-import { SESSION_MANAGER } from '../../di/identifiers.js';
 import { SessionLifecycle } from '../lifecycle.js';
 import { fromNodeRequest, nodeSink } from '../node/http.js';
 
@@ -31,9 +30,9 @@ export interface SessionModuleOptions<T extends object> {
   /** The session manager: `createCookieSessions(…)`, or a `SessionManager` on another store. */
   readonly manager: SessionManager<T>;
   /**
-   * Whether every module can inject the manager (`@Inject(SESSION_MANAGER)`), not only
-   * those that import the module. The session itself is loaded and saved for every
-   * route either way.
+   * Whether every module can inject the manager (a constructor parameter typed
+   * `SessionManager`), not only those that import the module. The session itself is
+   * loaded and saved for every route either way.
    * @default false
    */
   readonly isGlobal?: boolean;
@@ -45,7 +44,8 @@ export interface SessionModuleOptions<T extends object> {
  */
 export interface CookieSessionModuleOptions extends CookieSessionsOptions {
   /**
-   * Whether every module can inject the manager (`@Inject(SESSION_MANAGER)`).
+   * Whether every module can inject the manager (a constructor parameter typed
+   * `SessionManager`), not only those that import the module.
    * @default false
    */
   readonly isGlobal?: boolean;
@@ -104,13 +104,13 @@ export class SessionModule {
    *
    * @param manager - The manager {@link SessionModule.forRoot} provides.
    */
-  constructor(@Inject(SESSION_MANAGER) manager: SessionManager<any>) {
+  constructor(@Inject(SessionManager) manager: SessionManager<any>) {
     this.#manager = manager;
   }
 
   /**
-   * The module, for the root module's `imports`: provides the manager under
-   * `SESSION_MANAGER` and loads and saves the session of every route.
+   * The module, for the root module's `imports`: provides the manager (its token is the
+   * `SessionManager` class) and loads and saves the session of every route.
    *
    * @typeParam T - The shape of the session's values.
    * @param options - The manager, or the options of `createCookieSessions` to build one.
@@ -143,10 +143,10 @@ export class SessionModule {
       module: SessionModule,
       global: isGlobal === true,
       providers: [
-        { provide: SESSION_MANAGER, useValue: manager },
+        { provide: SessionManager, useValue: manager },
         { provide: APP_INTERCEPTOR, useValue: saveSession },
       ],
-      exports: [SESSION_MANAGER],
+      exports: [SessionManager],
     };
   }
 
