@@ -1,5 +1,14 @@
 import type { Config } from 'jest';
 
+/** How ts-jest compiles the specs, the sources and the ES-module-only packages: to CommonJS. */
+const tsconfig = {
+  module: 'commonjs',
+  moduleResolution: 'node10',
+  ignoreDeprecations: '6.0',
+  allowJs: true,
+  isolatedModules: true,
+};
+
 const config: Config = {
   testEnvironment: 'node',
   roots: ['<rootDir>/spec'],
@@ -9,7 +18,7 @@ const config: Config = {
   moduleNameMapper: {
     '^kit-session$': '<rootDir>/lib/index.ts',
     '^kit-session/(redis|postgres)$': '<rootDir>/lib/stores/$1/index.ts',
-    '^kit-session/(fetch|node|express|fastify|hono|react-router)$': '<rootDir>/lib/adapters/$1/index.ts',
+    '^kit-session/(fetch|node|express|fastify|hono|react-router|nest)$': '<rootDir>/lib/adapters/$1/index.ts',
     '^kit-session/di$': '<rootDir>/lib/di/index.ts',
     '^kit-session/inversify-http$': '<rootDir>/lib/di/inversify-http/index.ts',
     '^kit-session/storage/cookie$': '<rootDir>/lib/compat/storage/cookie.ts',
@@ -17,22 +26,13 @@ const config: Config = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {
-    '^.+\\.[tj]s$': [
-      'ts-jest',
-      {
-        tsconfig: {
-          module: 'commonjs',
-          moduleResolution: 'node10',
-          ignoreDeprecations: '6.0',
-          allowJs: true,
-          isolatedModules: true,
-        },
-      },
-    ],
+    // Nest 12 ships ES modules only, one of which reads `import.meta.url`: see the transformer.
+    '/node_modules/@nestjs/.+\\.js$': ['<rootDir>/spec/support/importMetaTransformer.cjs', { tsconfig }],
+    '^.+\\.[tj]s$': ['ts-jest', { tsconfig }],
   },
-  // inversify 8 and its packages (@inversifyjs/http-core, http-express and what they load) ship
-  // ES modules only: let ts-jest turn them into CommonJS.
-  transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs)/)'],
+  // inversify 8, Nest 12 and their packages (@inversifyjs/http-core, http-express and what they
+  // load) ship ES modules only: let ts-jest turn them into CommonJS.
+  transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs|@nestjs)/)'],
   testTimeout: 30_000,
 };
 

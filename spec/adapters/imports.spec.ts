@@ -57,6 +57,18 @@ describe('adapter subpaths', () => {
     ]);
   });
 
+  // Nest reads a module, a middleware and a parameter decorator from metadata that its own
+  // decorators (`@Module`, `@Inject`, `createParamDecorator`) and tokens (`APP_INTERCEPTOR`)
+  // write at run time, and its interceptors speak rxjs: kit-session/nest cannot be types only.
+  it('kit-session/nest loads Nest (@nestjs/common, @nestjs/core) and rxjs at run time, and no other framework', () => {
+    const packages = [...packagesLoadedBy(path.join(dist, 'adapters', 'nest', 'index.js'))];
+    expect(packages.filter((specifier) => !specifier.startsWith('node:') && specifier !== 'cookie').sort()).toEqual([
+      '@nestjs/common',
+      '@nestjs/core',
+      'rxjs',
+    ]);
+  });
+
   it('the check sees the packages the core loads (it is not vacuous)', () => {
     expect([...packagesLoadedBy(path.join(dist, 'index.js'))]).toEqual(expect.arrayContaining(['cookie']));
   });
