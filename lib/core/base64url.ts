@@ -24,20 +24,6 @@ export function encodeBase64url(bytes: Uint8Array): string {
 }
 
 /**
- * Allocates bytes that the caller overwrites in full before reading any: from Buffer's
- * shared pool where it exists (a small `new Uint8Array` costs an allocation of its own
- * outside the heap), else a fresh `Uint8Array`. The view may not start at offset 0 of
- * its buffer.
- *
- * @internal
- * @param length - How many bytes.
- * @returns Bytes of unspecified content.
- */
-export function allocBytes(length: number): Uint8Array {
-  return NodeBuffer !== undefined ? NodeBuffer.allocUnsafe(length) : new Uint8Array(length);
-}
-
-/**
  * Decodes canonical base64url without padding. Anything else (other characters,
  * padding, an impossible length, non-zero trailing bits) gives `undefined`, so that
  * one byte string has exactly one text form.
