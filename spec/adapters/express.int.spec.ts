@@ -523,6 +523,83 @@ describe('kit-session/express', () => {
         expect(headerTokens(response, 'cache-control')).toEqual(['max-age=60', 'private']);
       });
 
+      it.each(['before', 'after'])(
+        'works with middleware registered %s it that wraps res.write and res.end, as compression does',
+        async (order) => {
+          // Upper-cases every chunk on its way out, through whatever res.write and
+          // res.end were when it ran.
+          const shout: express.RequestHandler = (_req, res, next) => {
+            const write = res.write;
+            const end = res.end;
+            const loud = (chunk: unknown): unknown => (typeof chunk === 'string' ? chunk.toUpperCase() : chunk);
+            res.write = function (this: ExpressResponse, chunk: unknown, ...rest: unknown[]) {
+              return (write as (...args: unknown[]) => boolean).call(this, loud(chunk), ...rest);
+            } as typeof res.write;
+            res.end = function (this: ExpressResponse, chunk?: unknown, ...rest: unknown[]) {
+              return (end as (...args: unknown[]) => ExpressResponse).call(this, loud(chunk), ...rest);
+            } as typeof res.end;
+            next();
+          };
+          const app = express();
+          app.set('env', 'test');
+          if (order === 'before') {
+            app.use(shout);
+          }
+          app.use(session(manager));
+          if (order === 'after') {
+            app.use(shout);
+          }
+          app.get('/count', (req, res) => {
+            const s = getSession(req, manager);
+            s.set('visits', (s.get('visits') ?? 0) + 1);
+            res.type('text/plain');
+            res.write('visits ');
+            res.end(String(s.get('visits')));
+          });
+          app.get('/peek', (req, res) => {
+            res.type('text/plain').end(`visits ${getSession(req, manager).get('visits') ?? 0}`);
+          });
+          server = await start(app);
+          const jar = new CookieJar();
+          const counted = await jar.fetch(`${server.url}/count`);
+          expect(await counted.text()).toBe('VISITS 1');
+          expect(sessionCookies(counted)).toHaveLength(1);
+          const peek = await jar.fetch(`${server.url}/peek`);
+          expect(await peek.text()).toBe('VISITS 1');
+          expect(peek.headers.getSetCookie()).toEqual([]);
+        },
+      );
+
+      it('survives a client that goes away while the save holds its response', async () => {
+        let open: () => void = () => undefined;
+        store.gate = new Promise((resolve) => {
+          open = resolve;
+        });
+        const saving = new Promise<void>((resolve) => {
+          store.onSave = resolve;
+        });
+        let finished: Promise<unknown> | undefined;
+        const { url } = await serve((app) => {
+          app.get('/', (req, res) => {
+            finished = new Promise((resolve) => res.once('close', resolve));
+            getSession(req, manager).set('visits', 1);
+            res.send('nobody reads this');
+          });
+        });
+        const abort = new AbortController();
+        const gone = fetch(url, { signal: abort.signal }).catch((error: unknown) => error);
+        await saving;
+        abort.abort();
+        await gone;
+        await finished;
+        open();
+        await tick();
+        // The change was saved all the same, and the server goes on answering.
+        expect(store.size).toBe(1);
+        const response = await fetch(`${url}/peek`);
+        expect(await response.text()).toBe('visits=0');
+      });
+
       it('costs an unchanged session nothing: the response goes out at once, through its own methods', async () => {
         const seen: boolean[] = [];
         const { url } = await serve((app) => {
