@@ -18,14 +18,15 @@ const manager = createCookieSessions<AppSession>({ keys: [await importKeyFromEnv
 const app = express();
 app.use(session(manager));
 
-app.get('/', async (req, res) => {
+app.get('/', (req, res) => {
   const s = getSession(req, manager);
   const visits = (s.get('visits') ?? 0) + 1;
   s.set('visits', visits);
-  await s.commit(); // save before the response is written
-  res.type('text/plain').send(`visits: ${visits}\n`);
+  res.type('text/plain').send(`visits: ${visits}\n`); // saved before it goes out
 });
 
+// A failed save (the store is down, the cookie too large) sends nothing of the route's
+// response: the error comes here instead.
 const onError: ErrorRequestHandler = (error, _req, res, next) => {
   if (res.headersSent) {
     next(error);

@@ -288,8 +288,9 @@ export class Session<T extends object = Record<string, unknown>> {
 
   /**
    * Saves the session now and adds its headers to the response, through the adapter
-   * that loaded it: for node:http and Express handlers that write the response head
-   * themselves (streams, `writeHead`, `res.send`). An unchanged session costs nothing.
+   * that loaded it: for node:http handlers that write the response head themselves
+   * (streams, `writeHead`), and for Express routes that handle a store failure
+   * themselves (Express saves by itself otherwise). An unchanged session costs nothing.
    * It can be called again after further changes; the response then carries only the
    * last cookie.
    *
@@ -374,6 +375,19 @@ export class Session<T extends object = Record<string, unknown>> {
    */
   get isModified(): boolean {
     return this.#state === 'modified' || this.#state === 'destroyed';
+  }
+
+  /**
+   * @internal Whether saving the session now would write anything: a change or a
+   * destroy, ids to delete, or an unchanged session the store must write again (read
+   * with an old key, or its idle expiry due to move). An adapter that has to hold the
+   * response while it saves asks this first, so an unchanged session costs nothing.
+   */
+  get saveDue(): boolean {
+    if (this.isModified || this.retiredIds.length > 0) {
+      return true;
+    }
+    return this.#state === 'unmodified' && (this.rewrite || this.touchDue(this.#rules.now()));
   }
 
   /**

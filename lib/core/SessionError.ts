@@ -124,10 +124,9 @@ export class SessionCookieTooLargeError extends SessionError {
 
 /**
  * A session was changed, or was to be saved, after the response head had gone out, so
- * its change or its cookie could not reach the browser. Thrown by the framework
- * adapters where the framework lets the head go out before the session is saved
- * (node:http, Express) and by every adapter's session handle when a change comes
- * after the response was written.
+ * its change or its cookie could not reach the browser. Thrown by the node:http
+ * adapter, where a handler may write the head before the session is saved, and by
+ * every adapter's session handle when a change comes after the response was written.
  * @example
  * ```ts
  * res.end('done');

@@ -3,40 +3,20 @@
 // http://localhost:<port>/, where browsers accept a Secure (and so a __Host-) cookie
 // without TLS.
 //
-// Chromium is part of the test setup (.ci/run installs it when missing): without it,
-// these tests fail, they are not skipped.
+// Chromium is found at CHROMIUM_PATH, else /usr/bin/chromium (spec/support/chromium.ts);
+// .ci/run installs Debian's when it is missing. Without it, these tests are skipped with
+// the reason printed, and under CI=true they fail.
 
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Cookie, type Page, type Response } from 'playwright-core';
+import type { BrowserContext, Cookie, Page, Response } from 'playwright-core';
+import { describeInChromium, type ChromiumHandle } from '../support/chromium.js';
 import { startDemo, type RunningDemo } from '../examples/processes.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const COOKIE_NAME = '__Host-session';
 /** The demo's idle timeout, which its cookie's Max-Age follows. */
 const IDLE_TIMEOUT_S = 30 * 60;
 
 // Two cores, shared with other test files: be generous.
 jest.setTimeout(120_000);
-
-let browser: Browser;
-
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: install Debian's "chromium" package (.ci/run does). ` +
-        'The browser tests need it and are never skipped.',
-    );
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
 
 /** The demo's address with the host browsers treat as secure by name: localhost. */
 function localhostUrl(demo: RunningDemo): string {
@@ -63,11 +43,11 @@ function useDemo(env: Record<string, string> = {}): { readonly url: string } {
 }
 
 /** A fresh browser context (its own cookie jar) per test, closed after it. */
-function useContext(): { readonly context: BrowserContext; readonly page: Page } {
+function useContext(chromium: ChromiumHandle): { readonly context: BrowserContext; readonly page: Page } {
   let context: BrowserContext | undefined;
   let page: Page | undefined;
   beforeEach(async () => {
-    context = await browser.newContext();
+    context = await chromium.browser.newContext();
     page = await context.newPage();
   });
   afterEach(async () => {
@@ -144,14 +124,14 @@ const otherChar = (char: string): string => (char === 'A' ? 'B' : 'A');
 
 const uniqueName = (label: string): string => `${label} ${Math.random().toString(36).slice(2, 10)}`;
 
-describe('the demo in Chromium', () => {
+describeInChromium('the demo in Chromium', (chromium) => {
   describe('on the encrypted cookie store (the default)', () => {
     const demo = useDemo();
-    const tab = useContext();
+    const tab = useContext(chromium);
 
     it('logs in through the form, JavaScript off; the __Host- cookie is accepted on http://localhost with its attributes', async () => {
       // Plain HTML forms: nothing needs a script.
-      const context = await browser.newContext({ javaScriptEnabled: false });
+      const context = await chromium.browser.newContext({ javaScriptEnabled: false });
       let cookie: Cookie | undefined;
       try {
         const page = await context.newPage();
@@ -191,7 +171,7 @@ describe('the demo in Chromium', () => {
       await reload(page);
       expect((await readHome(page)).visits).toBe(3);
 
-      const restored = await browser.newContext({ storageState: await context.storageState() });
+      const restored = await chromium.browser.newContext({ storageState: await context.storageState() });
       try {
         const other = await restored.newPage();
         await open(other, `${demo.url}/`);
@@ -311,13 +291,13 @@ describe('the demo in Chromium', () => {
 
   describe('on the memory store (SESSION_STORE=memory)', () => {
     const demo = useDemo({ SESSION_STORE: 'memory' });
-    const tab = useContext();
+    const tab = useContext(chromium);
 
     it('logs out everywhere across two browser contexts of one user, and not the other user', async () => {
       const name = uniqueName('Ada');
       const laptop = tab.page;
-      const phoneContext = await browser.newContext();
-      const bobContext = await browser.newContext();
+      const phoneContext = await chromium.browser.newContext();
+      const bobContext = await chromium.browser.newContext();
       try {
         const phone = await phoneContext.newPage();
         const bob = await bobContext.newPage();
@@ -338,7 +318,7 @@ describe('the demo in Chromium', () => {
         expect(phoneHome.flashes).toEqual([]);
 
         // Unlike a cookie session, a copy of the phone's cookie saved before opens nothing.
-        const restored = await browser.newContext({ storageState: phoneSaved });
+        const restored = await chromium.browser.newContext({ storageState: phoneSaved });
         try {
           const copy = await restored.newPage();
           await open(copy, `${demo.url}/`);

@@ -4,39 +4,19 @@
 // Its pages are rendered by React Router on the server and use plain HTML forms, so the
 // browser runs no script: every step is a document request, as with JavaScript off.
 //
-// Chromium is part of the test setup (.ci/run installs it when missing): without it,
-// these tests fail, they are not skipped.
+// Chromium is found at CHROMIUM_PATH, else /usr/bin/chromium (spec/support/chromium.ts);
+// .ci/run installs Debian's when it is missing. Without it, these tests are skipped with
+// the reason printed, and under CI=true they fail.
 
-import { existsSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
-import { chromium, type Browser, type BrowserContext, type Cookie, type Page, type Response } from 'playwright-core';
+import type { BrowserContext, Cookie, Page, Response } from 'playwright-core';
+import { describeInChromium, type ChromiumHandle } from '../support/chromium.js';
 import { startExample, stopChild } from '../examples/processes.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const COOKIE_NAME = '__Host-session';
 
 // Two cores, shared with other test files: be generous.
 jest.setTimeout(120_000);
-
-let browser: Browser;
-
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: install Debian's "chromium" package (.ci/run does). ` +
-        'The browser tests need it and are never skipped.',
-    );
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
 
 /** Starts the example for a describe block, and stops it after; its URL on localhost. */
 function useExample(env: Record<string, string> = {}): { readonly url: string; output(): string } {
@@ -71,12 +51,12 @@ function useExample(env: Record<string, string> = {}): { readonly url: string; o
  * A fresh browser context with JavaScript off (plain HTML forms need none) per test, and
  * the responses to its page loads (redirects included).
  */
-function useTab(): { readonly context: BrowserContext; readonly page: Page; readonly responses: Response[] } {
+function useTab(chromium: ChromiumHandle): { readonly context: BrowserContext; readonly page: Page; readonly responses: Response[] } {
   let context: BrowserContext | undefined;
   let page: Page | undefined;
   let responses: Response[] = [];
   beforeEach(async () => {
-    context = await browser.newContext({ javaScriptEnabled: false });
+    context = await chromium.browser.newContext({ javaScriptEnabled: false });
     page = await context.newPage();
     responses = [];
     page.on('response', (response) => {
@@ -162,10 +142,10 @@ async function sessionCookiesPerResponse(responses: readonly Response[]): Promis
   );
 }
 
-describe('the React Router example in Chromium', () => {
+describeInChromium('the React Router example in Chromium', (chromium) => {
   describe('on the encrypted cookie store (the default)', () => {
     const example = useExample();
-    const tab = useTab();
+    const tab = useTab(chromium);
 
     it('counts in the root loader and the home loader, which run in parallel, with one cookie per response', async () => {
       const { page, responses } = tab;
@@ -216,7 +196,7 @@ describe('the React Router example in Chromium', () => {
 
   describe('on the memory store (SESSION_STORE=memory)', () => {
     const example = useExample({ SESSION_STORE: 'memory' });
-    const tab = useTab();
+    const tab = useTab(chromium);
 
     it('logs in and out; a copy of the cookie saved before the logout opens nothing afterwards', async () => {
       const { page, context } = tab;
@@ -229,7 +209,7 @@ describe('the React Router example in Chromium', () => {
       await submit(page, 'Log out');
       expect(await readHome(page)).toEqual({ visits: 1, homeViews: 1, flash: 'You have logged out.' });
 
-      const restored = await browser.newContext({ storageState: saved, javaScriptEnabled: false });
+      const restored = await chromium.browser.newContext({ storageState: saved, javaScriptEnabled: false });
       try {
         const copy = await restored.newPage();
         await open(copy, `${example.url}/`);

@@ -1,12 +1,38 @@
 import { execFile } from 'node:child_process';
-import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import ts from 'typescript';
 
 const run = promisify(execFile);
 const root = path.resolve(__dirname, '../..');
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+
+/** What a fresh clone does not have: installed packages, build output, git's own folder. */
+const NOT_IN_A_CLONE = new Set(['.git', 'node_modules', 'dist', 'dist-examples', 'dist-bench', 'coverage']);
+
+/** The script a package's `bin` names, to run it with this node. */
+async function binOf(name: string, command: string): Promise<string> {
+  const folder = path.join(root, 'node_modules', name);
+  const manifest = JSON.parse(await readFile(path.join(folder, 'package.json'), 'utf8')) as {
+    bin: string | Record<string, string>;
+  };
+  const bin = typeof manifest.bin === 'string' ? manifest.bin : manifest.bin[command]!;
+  return path.join(folder, bin);
+}
+
+/** Runs a command; resolves to its exit code and output, whether it failed or not. */
+async function outcome(file: string, args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(file, args, { cwd, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code?: number; stdout?: string; stderr?: string }) => ({
+      code: typeof error.code === 'number' ? error.code : -1,
+      stdout: error.stdout ?? '',
+      stderr: error.stderr ?? '',
+    }),
+  );
+}
 
 /** The version of a package installed in this repository, so npm finds it in its cache. */
 async function installedVersion(name: string): Promise<string> {
@@ -27,10 +53,41 @@ async function listFiles(folder: string): Promise<string[]> {
 interface PackageJson {
   readonly name: string;
   readonly exports: Record<string, string | Record<string, string>>;
+  readonly peerDependencies?: Record<string, string>;
+  readonly peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+}
+
+/** The package a bare module specifier names: `@scope/name` or `name`. */
+function packageOf(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+/**
+ * The package that gives TypeScript the types of a bare specifier, resolved from this
+ * repository as an ES module consumer would: the package itself when it ships them,
+ * else its `@types` package; `node:` modules are typed by `@types/node`.
+ */
+function typesPackageOf(specifier: string): string {
+  if (specifier.startsWith('node:')) {
+    return '@types/node';
+  }
+  const { resolvedModule } = ts.resolveModuleName(
+    specifier,
+    path.join(root, 'consumer.mts'),
+    { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext },
+    ts.sys,
+  );
+  return resolvedModule?.packageId?.name ?? `(${specifier}: no types found)`;
 }
 
 describe('the packed package', () => {
   let work: string;
+  /** A copy of the working tree as a fresh clone has it: no dist/. */
+  let clone: string;
+  /** Whether the copy held a dist/ before `npm pack` ran. */
+  let builtBeforePack: boolean;
+  let tarball: string;
   let scratch: string;
   /** Paths inside the tarball, relative to its `package/` folder. */
   let packed: string[];
@@ -45,12 +102,30 @@ describe('the packed package', () => {
 
   beforeAll(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'kit-session-pack-'));
+    clone = path.join(work, 'clone');
     scratch = path.join(work, 'scratch');
 
-    // globalSetup has built dist/; pack what `files` in package.json selects.
-    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: root });
+    // Pack a fresh clone, not this tree: its `prepack` must build dist/ (and the dist/
+    // the other test files run is left alone). The clone shares node_modules, as
+    // `npm ci` would have filled it.
+    await cp(root, clone, {
+      recursive: true,
+      filter: (source) => !NOT_IN_A_CLONE.has(path.relative(root, source).split(path.sep)[0]!),
+    });
+    await symlink(path.join(root, 'node_modules'), path.join(clone, 'node_modules'), 'dir');
+    builtBeforePack = await access(path.join(clone, 'dist')).then(
+      () => true,
+      () => false,
+    );
+    // prepack's build prints to stderr; stdout is npm's JSON.
+    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], {
+      cwd: clone,
+      timeout: 150_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     const [info] = JSON.parse(stdout) as [{ filename: string; files: { path: string }[] }];
     packed = info.files.map((file) => file.path);
+    tarball = path.join(work, info.filename);
 
     await mkdir(scratch);
     await writeFile(path.join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true }));
@@ -61,13 +136,13 @@ describe('the packed package', () => {
         '--no-audit',
         '--no-fund',
         '--prefer-offline',
-        path.join(work, info.filename),
+        tarball,
       ],
       { cwd: scratch, timeout: 120_000 },
     );
     installed = path.join(scratch, 'node_modules', 'kit-session');
     manifest = JSON.parse(await readFile(path.join(installed, 'package.json'), 'utf8')) as PackageJson;
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     if (work !== undefined) {
@@ -76,7 +151,8 @@ describe('the packed package', () => {
   });
 
   describe('contents', () => {
-    it('holds the compiled entry point and its types', () => {
+    it('holds the compiled entry point and its types, built by prepack from a clone with no dist/', () => {
+      expect(builtBeforePack).toBe(false);
       expect(packed).toEqual(expect.arrayContaining(['package.json', 'dist/index.js', 'dist/index.d.ts']));
     });
 
@@ -95,7 +171,7 @@ describe('the packed package', () => {
       expect(files.length).toBe(packed.length);
       for (const file of files) {
         const text = await readFile(path.join(installed, file), 'utf8');
-        expect({ file, hasRoot: text.includes(root) }).toEqual({ file, hasRoot: false });
+        expect({ file, hasRoot: text.includes(root) || text.includes(clone) }).toEqual({ file, hasRoot: false });
         if (file.endsWith('.map')) {
           const map = JSON.parse(text) as { sources: string[]; sourceRoot?: string };
           const absolute = [map.sourceRoot ?? '', ...map.sources].filter(
@@ -123,7 +199,109 @@ describe('the packed package', () => {
     });
   });
 
+  describe('checked by publint and Are the Types Wrong', () => {
+    it('passes publint, suggestions included', async () => {
+      // publint's own API, run by node from this repository (publint is an ES module).
+      const script = `
+        import { readFile } from 'node:fs/promises';
+        import { publint } from 'publint';
+        import { formatMessage } from 'publint/utils';
+        const bytes = await readFile(process.argv[1]);
+        const { messages, pkg } = await publint({
+          pack: { tarball: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) },
+          level: 'suggestion',
+          strict: true,
+        });
+        console.log(JSON.stringify(messages.map((message) => ({ type: message.type, code: message.code, text: formatMessage(message, pkg) }))));
+      `;
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, tarball], {
+        cwd: root,
+        timeout: 60_000,
+      });
+      expect(JSON.parse(stdout)).toEqual([]);
+    });
+
+    it('passes Are the Types Wrong for ES modules and require() of them, on every subpath', async () => {
+      // Profile node16: ES module and CommonJS consumers under TypeScript's node16
+      // resolution (node10 cannot read the exports map, and Node >= 20.19 is required).
+      // cjs-resolves-to-esm is ignored, and only it: the package is ES modules only, and
+      // CommonJS loads it with Node's require() of ES modules, which attw's TypeScript
+      // (5.6) predates; TypeScript >= 5.8 types it, as the .cts check below shows.
+      const attw = await binOf('@arethetypeswrong/cli', 'attw');
+      const result = await outcome(
+        process.execPath,
+        [attw, tarball, '--profile', 'node16', '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'json'],
+        root,
+      );
+      const report = JSON.parse(result.stdout) as {
+        analysis: {
+          entrypoints: Record<string, unknown>;
+          problems: { kind: string; entrypoint: string; resolutionKind?: string }[];
+        };
+      };
+      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(Object.keys(manifest.exports).sort());
+      // What the profile and the one ignored rule set aside, and nothing else.
+      const setAside = report.analysis.problems.filter(
+        ({ kind, resolutionKind }) =>
+          !(kind === 'CJSResolvesToESM' && resolutionKind === 'node16-cjs') && resolutionKind !== 'node10',
+      );
+      expect(setAside).toEqual([]);
+    });
+
+    it("declares every package its declarations import as an optional peer: the package, or its @types when it has none", async () => {
+      const needed = new Map<string, string>();
+      for (const file of packed.filter((name) => name.endsWith('.d.ts'))) {
+        const text = await readFile(path.join(installed, file), 'utf8');
+        // Statements only: the @example code in comments starts with ' * '.
+        for (const [, specifier] of text.matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+'([^'.][^']*)'/gm)) {
+          if (packageOf(specifier!) !== manifest.name) {
+            needed.set(typesPackageOf(specifier!), file);
+          }
+        }
+      }
+      expect([...needed.keys()]).toEqual(expect.arrayContaining(['@types/express', '@types/pg', '@types/node']));
+      for (const [peer, file] of needed) {
+        expect({ peer, file, range: typeof manifest.peerDependencies?.[peer], optional: manifest.peerDependenciesMeta?.[peer]?.optional }).toEqual({
+          peer,
+          file,
+          range: 'string',
+          optional: true,
+        });
+      }
+    });
+  });
+
   describe('use', () => {
+    it('loads every subpath but kit-session/di (which needs inversify) with import and with require(), without a warning', async () => {
+      const subpaths = Object.keys(manifest.exports)
+        .filter((subpath) => subpath !== './package.json' && subpath !== './di')
+        .map((subpath) => `kit-session${subpath.slice(1)}`);
+      const esm = await node([
+        '--input-type=module',
+        '-e',
+        `const names = ${JSON.stringify(subpaths)};
+         const counts = {};
+         for (const name of names) counts[name] = Object.keys(await import(name)).length;
+         console.log(JSON.stringify(counts));`,
+      ]);
+      await writeFile(
+        path.join(scratch, 'subpaths.cjs'),
+        `const counts = {};
+         for (const name of ${JSON.stringify(subpaths)}) counts[name] = Object.keys(require(name)).length;
+         console.log(JSON.stringify(counts));`,
+      );
+      const cjs = await node(['subpaths.cjs']);
+      for (const { stdout, stderr } of [esm, cjs]) {
+        expect(stderr).toBe('');
+        const counts = JSON.parse(stdout) as Record<string, number>;
+        expect(Object.keys(counts)).toEqual(subpaths);
+        for (const [name, count] of Object.entries(counts)) {
+          expect({ name, exports: count > 0 }).toEqual({ name, exports: true });
+        }
+      }
+    });
+
     it('imports from an ES module and seals and opens a session through the published entry point', async () => {
       // Installed alone: neither inversify nor reflect-metadata is there.
       await expect(access(path.join(scratch, 'node_modules', 'inversify'))).rejects.toThrow();

@@ -151,11 +151,11 @@ function serviceStatus(service: Service): ServiceStatus {
   return status;
 }
 
-const warned = new Set<Service>();
+const warned = new Set<string>();
 
 /**
  * Registers a describe block that needs a service. When the service does not answer,
- * the block is skipped with the reason printed once (console.warn) — or, under
+ * the block is skipped with the reason printed once — or, under
  * `CI=true`, replaced by a failing test that gives the reason.
  *
  * @param services - What the block needs.
@@ -166,25 +166,39 @@ export function describeWith(services: Service | readonly Service[], name: strin
   const needed = typeof services === 'string' ? [services] : services;
   for (const service of needed) {
     const status = serviceStatus(service);
-    if (status.ok) {
-      continue;
-    }
-    if (IN_CI) {
-      describe(name, () => {
-        it(`needs ${service}, which must answer under CI=true`, () => {
-          throw new Error(`${status.reason}. CI=true: integration tests must run, not be skipped.`);
-        });
-      });
+    if (!status.ok) {
+      describeWithout(service, status.reason, name, body);
       return;
     }
-    if (!warned.has(service)) {
-      warned.add(service);
-      console.warn(`Skipping integration tests that need ${service}: ${status.reason}. (Under CI=true they fail instead.)`);
-    }
-    describe.skip(name, body);
-    return;
   }
   describe(name, body);
+}
+
+/**
+ * Registers a describe block whose prerequisite is missing: skipped with the reason
+ * printed once per prerequisite and test file, or, under `CI=true`, replaced by a
+ * failing test that gives the reason. The reason goes straight to stderr: Jest does
+ * not show the console output of a test file whose tests were all skipped.
+ *
+ * @param what - The prerequisite: a service, a browser.
+ * @param reason - Why it is missing.
+ * @param name - The block's name.
+ * @param body - The block.
+ */
+export function describeWithout(what: string, reason: string, name: string, body: () => void): void {
+  if (IN_CI) {
+    describe(name, () => {
+      it(`needs ${what}, which must be there under CI=true`, () => {
+        throw new Error(`${reason}. CI=true: integration tests must run, not be skipped.`);
+      });
+    });
+    return;
+  }
+  if (!warned.has(what)) {
+    warned.add(what);
+    process.stderr.write(`Skipping tests that need ${what}: ${reason}. (Under CI=true they fail instead.)\n`);
+  }
+  describe.skip(name, body);
 }
 
 /**

@@ -1,2 +1,1 @@
-export type { ExpressSessionOptions, UnsavedSessionHandler } from './session.js';
 export { getSession, session } from './session.js';

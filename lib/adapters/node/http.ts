@@ -69,7 +69,7 @@ export function nodeHeaderTarget(response: ServerResponse): HeaderTarget {
 }
 
 /**
- * Where the node:http and Express adapters put the session's headers: straight into
+ * Where the node:http adapter puts the session's headers: straight into
  * the response, while its head is not sent.
  *
  * @internal
