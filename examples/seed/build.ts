@@ -2,7 +2,7 @@
 // `react-router build` would generate from app/routes.ts, here for four route modules
 // and no client bundle (the pages work with plain HTML forms; nothing is hydrated).
 import type { ServerBuild } from 'react-router';
-import { serverBuild } from '../react-router/build.js';
+import { serverBuild } from '../react-router/serverBuild.js';
 import * as entry from '../react-router/app/entry.server.js';
 import * as root from './app/root.js';
 import * as home from './app/routes/home.js';

@@ -387,7 +387,7 @@ export class Session<T extends object = Record<string, unknown>> {
     if (this.isModified || this.retiredIds.length > 0) {
       return true;
     }
-    return this.#state === 'unmodified' && (this.rewrite || this.touchDue(this.#rules.now()));
+    return this.rewriteDue(this.#rules.now());
   }
 
   /**
@@ -455,6 +455,17 @@ export class Session<T extends object = Record<string, unknown>> {
       this.#rules.idleTimeout !== undefined &&
       idleExpiry(this.#rules, this.deadlineTime, now) - this.expireTime >= this.#rules.idleTouchInterval
     );
+  }
+
+  /**
+   * @internal Whether an unchanged session is written again anyway: the store read it
+   * under an old key, or its idle expiry is due to move.
+   *
+   * @param now - The current time.
+   * @returns `true` when the response writes the unchanged session.
+   */
+  rewriteDue(now: number): boolean {
+    return this.#state === 'unmodified' && (this.rewrite || this.touchDue(now));
   }
 
   #retire(): void {

@@ -187,7 +187,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     const now = this.#clock.now();
     let cookie: string | undefined;
 
-    if (session.state === 'unmodified' && (session.rewrite || session.touchDue(now))) {
+    if (session.rewriteDue(now)) {
       session.setState('modified');
     }
     if (session.state === 'modified') {
@@ -562,9 +562,12 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     });
   }
 
-  /** The length of the Set-Cookie {@link SessionManager.#setCookie} writes for a base64url token of this length. */
+  /**
+   * The length of the Set-Cookie {@link SessionManager.#setCookie} writes for a
+   * base64url token of this length (which URI-encoding leaves as it is).
+   */
   #cookieLength(tokenLength: number, expireTime: number, now: number): number {
-    return this.#stringify('A'.repeat(tokenLength), expireTime, now).length;
+    return this.#stringify('', expireTime, now).length + tokenLength;
   }
 
   #checkCookieSize(length: number): void {

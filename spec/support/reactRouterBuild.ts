@@ -1,6 +1,7 @@
 import { createElement } from 'react';
 import { renderToReadableStream } from 'react-dom/server';
 import { type EntryContext, type ServerBuild, ServerRouter } from 'react-router';
+import { serverBuild as sharedServerBuild } from '../../examples/react-router/serverBuild.js';
 
 /** A route module as a server build holds it; a resource route has no `default`. */
 export type RouteModule = Partial<NonNullable<ServerBuild['routes'][string]>['module']>;
@@ -41,68 +42,27 @@ async function handleDocumentRequest(
 }
 
 /**
- * A server build written by hand: what `react-router build` makes of app/routes.ts and
- * the route modules, without a client bundle. Its `assets` describe each route as the
- * Vite plugin would (for server rendering, which builds its routes from them).
+ * The server build of a test app: its routes, the shared hand-written build, and a
+ * document renderer that reports errors to `onError`.
  *
- * @param routes - The routes, the root (`id: 'root'`) first.
- * @param options - The middleware flag and an error listener.
+ * @param routes - The routes, parents first.
+ * @param options - Whether route middleware runs, and where errors go.
  * @returns The build, for `createRequestHandler(build)`.
  */
 export function serverBuild(routes: readonly RouteDefinition[], options: ServerBuildOptions = {}): ServerBuild {
-  const placement = ({ id, parentId, path, index }: RouteDefinition) => ({
-    id,
-    ...(parentId === undefined ? {} : { parentId }),
-    ...(path === undefined ? {} : { path }),
-    ...(index === undefined ? {} : { index }),
-  });
-  return {
-    entry: {
-      module: {
-        default: handleDocumentRequest,
-        handleError: (error) => options.onError?.(error),
-      },
-    },
-    routes: Object.fromEntries(
-      routes.map((route) => [
-        route.id,
-        { ...placement(route), module: route.module as NonNullable<ServerBuild['routes'][string]>['module'] },
-      ]),
-    ),
-    assets: {
-      entry: { module: '/assets/entry.client.js', imports: [] },
-      routes: Object.fromEntries(
-        routes.map((route) => [
-          route.id,
-          {
-            ...placement(route),
-            module: `/assets/${route.id}.js`,
-            hasAction: route.module.action !== undefined,
-            hasLoader: route.module.loader !== undefined,
-            hasClientAction: false,
-            hasClientLoader: false,
-            hasClientMiddleware: false,
-            hasErrorBoundary: route.module.ErrorBoundary !== undefined,
-            clientActionModule: undefined,
-            clientLoaderModule: undefined,
-            clientMiddlewareModule: undefined,
-            hydrateFallbackModule: undefined,
-          },
-        ]),
-      ),
-      url: '/assets/manifest.js',
-      version: '1',
-    },
-    publicPath: '/',
-    assetsBuildDirectory: 'build/client',
-    future: {
-      v8_middleware: options.middleware ?? true,
-      v8_passThroughRequests: false,
-      v8_trailingSlashAwareDataRequests: false,
-    },
-    ssr: true,
-    isSpaMode: false,
-    prerender: [],
-    routeDiscovery: { mode: 'initial', manifestPath: '/__manifest' },
-  };
+  const modules = Object.fromEntries(
+    routes.map(({ id, parentId, path, index, module }) => [
+      id,
+      [
+        {
+          ...(parentId === undefined ? {} : { parentId }),
+          ...(path === undefined ? {} : { path }),
+          ...(index === undefined ? {} : { index }),
+        },
+        module,
+      ] as const,
+    ]),
+  );
+  const entry = { default: handleDocumentRequest, handleError: (error: unknown) => options.onError?.(error) };
+  return sharedServerBuild(entry, modules, options.middleware ?? true);
 }
