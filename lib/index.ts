@@ -14,6 +14,8 @@ export {
   SessionCookieTooLargeError,
   SessionError,
   SessionHeadersSentError,
+  SessionLimitError,
+  SessionNotFreshError,
   SessionNotLoadedError,
   SessionStoreError,
   SessionValueError,
@@ -30,13 +32,17 @@ export { SessionManager } from './core/SessionManager.js';
 
 export type {
   LoadedSessionRecord,
+  OwnerGenerations,
   OwnerIndexedSessionStore,
+  OwnerListingSessionStore,
+  OwnerSessionLimit,
+  OwnerSessionRecord,
   PatchableSessionStore,
   SessionPatch,
   SessionRecord,
   SessionStore,
 } from './core/SessionStore.js';
-export { isOwnerIndexedStore, isPatchableStore } from './core/SessionStore.js';
+export { isOwnerIndexedStore, isOwnerListingStore, isPatchableStore } from './core/SessionStore.js';
 export type { CookieSessionStoreOptions } from './stores/CookieSessionStore.js';
 export { CookieSessionStore } from './stores/CookieSessionStore.js';
 export type { MemorySessionStoreOptions } from './stores/MemorySessionStore.js';

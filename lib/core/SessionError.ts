@@ -7,7 +7,9 @@ export type SessionErrorCode =
   | 'ERR_SESSION_STORE'
   | 'ERR_SESSION_VALUE'
   | 'ERR_SESSION_COOKIE_TOO_LARGE'
-  | 'ERR_SESSION_HEADERS_SENT';
+  | 'ERR_SESSION_HEADERS_SENT'
+  | 'ERR_SESSION_LIMIT'
+  | 'ERR_SESSION_NOT_FRESH';
 
 /**
  * Base class of every error kit-session throws on purpose.
@@ -135,4 +137,41 @@ export class SessionCookieTooLargeError extends SessionError {
  */
 export class SessionHeadersSentError extends SessionError {
   static override readonly CODE = 'ERR_SESSION_HEADERS_SENT' as const;
+}
+
+/**
+ * A save would give an owner more live sessions than the manager's
+ * `maxSessionsPerOwner`, and its policy is `'refuse'`: nothing was written. Answer the
+ * log-in with "too many devices: end one first".
+ * @example
+ * ```ts
+ * try {
+ *   await session.commit();
+ * } catch (error) {
+ *   if (error instanceof SessionLimitError) {
+ *     // show the user's sessions and let them end one
+ *   }
+ * }
+ * ```
+ */
+export class SessionLimitError extends SessionError {
+  static override readonly CODE = 'ERR_SESSION_LIMIT' as const;
+}
+
+/**
+ * `requireFresh` found that the session's last authentication (its last `renew()`) is
+ * older than the action allows: ask the user to authenticate again.
+ * @example
+ * ```ts
+ * try {
+ *   session.requireFresh(5 * 60_000);
+ * } catch (error) {
+ *   if (error instanceof SessionNotFreshError) {
+ *     // redirect to "enter your password again"
+ *   }
+ * }
+ * ```
+ */
+export class SessionNotFreshError extends SessionError {
+  static override readonly CODE = 'ERR_SESSION_NOT_FRESH' as const;
 }

@@ -1,3 +1,5 @@
+import type { hashId } from './sessionHandle.js';
+
 /**
  * What a store keeps for one session.
  *
@@ -16,6 +18,16 @@ export interface SessionRecord<T> {
    * milliseconds since the epoch. Activity never moves it.
    */
   readonly deadline: number;
+  /**
+   * The session's metadata, as opaque text the manager writes (its JSON, or that JSON
+   * sealed by `EncryptingStoreDecorator` with `encryptValues`): when it was created and
+   * last authenticated, and, for a session with an owner on a store that lists sessions,
+   * when it was last seen, its user agent and (opted in) its client address. A store keeps
+   * it beside the values, unchanged, and gives it back from `getSession` and
+   * `listOwnerSessions`; it never reads it. It never holds the session id.
+   * @default undefined (no metadata)
+   */
+  readonly meta?: string | undefined;
 }
 
 /**
@@ -170,6 +182,11 @@ export interface SessionPatch<T> {
   /** The session's absolute end (ms since the epoch). */
   readonly deadline: number;
   /**
+   * The session's metadata after the change (see {@link SessionRecord.meta}), or
+   * `undefined` to keep what the store holds.
+   */
+  readonly meta?: string | undefined;
+  /**
    * The session's owner after the change, for {@link OwnerIndexedSessionStore}: a
    * string when the request set the owner value, `null` when it removed it (or set it
    * to something that names no owner), absent (`undefined`) when the request left it
@@ -252,6 +269,10 @@ export interface OwnerIndexedSessionStore<T> extends SessionStore<T> {
    * Deletes every session filed under an owner.
    *
    * @param owner - The owner.
+   * @param keep - Optional: the handle ({@link hashId} of the id) of one session to
+   *   leave alone ("log out my other devices"). A store that lists sessions
+   *   ({@link OwnerListingSessionStore}) must honour it; others may ignore it, and the
+   *   manager never passes it to them.
    * @returns How many live sessions were ended (sessions that had expired already,
    *   by the store's clock, are deleted too but not counted).
    * @throws SessionStoreError when the store's infrastructure fails.
@@ -260,7 +281,7 @@ export interface OwnerIndexedSessionStore<T> extends SessionStore<T> {
    * const ended = await store.deleteOwnerSessions('user-42'); // "log out everywhere"
    * ```
    */
-  deleteOwnerSessions(owner: string): Promise<number>;
+  deleteOwnerSessions(owner: string, keep?: string): Promise<number>;
 }
 
 /**
@@ -277,4 +298,147 @@ export interface OwnerIndexedSessionStore<T> extends SessionStore<T> {
  */
 export function isOwnerIndexedStore<T>(store: SessionStore<T>): store is OwnerIndexedSessionStore<T> {
   return typeof (store as Partial<OwnerIndexedSessionStore<T>>).deleteOwnerSessions === 'function';
+}
+
+/**
+ * One session of an owner, as {@link OwnerListingSessionStore.listOwnerSessions} gives
+ * it: never its id.
+ */
+export interface OwnerSessionRecord {
+  /**
+   * The session's public handle: the SHA-256 of its id, base64url (what the server-side
+   * stores key it by). It names the session in `deleteSessionByHandle` and in session
+   * events; it is not the id and does not work as a cookie.
+   */
+  readonly handle: string;
+  /** The metadata as the manager wrote it ({@link SessionRecord.meta}). */
+  readonly meta: string | undefined;
+  /** When the session ends unless activity extends it (ms since the epoch). */
+  readonly expireTime: number;
+  /** The session's absolute end (ms since the epoch). */
+  readonly deadline: number;
+}
+
+/**
+ * A bound on the live sessions of one owner, given to a store once by the manager
+ * ({@link OwnerListingSessionStore.limitOwnerSessions}).
+ */
+export interface OwnerSessionLimit {
+  /** The most live sessions one owner may have. */
+  readonly max: number;
+  /**
+   * What a save that would exceed it does: `'evict'` ends the owner's sessions written
+   * least recently (last seen longest ago) until the new one fits; `'refuse'` writes
+   * nothing and rejects with `SessionLimitError`.
+   */
+  readonly policy: 'evict' | 'refuse';
+  /**
+   * Called by the store after a save that evicted sessions, with their handles, so the
+   * manager can report them.
+   */
+  readonly evicted?: (owner: string, handles: readonly string[]) => void;
+}
+
+/**
+ * Optional ability: list the sessions of one owner with their metadata, end one by its
+ * handle, end all but one, and bound how many one owner may have. The memory, Redis and
+ * PostgreSQL stores have it. Every operation is atomic against concurrent saves: a save
+ * racing an end never brings the session back (a patch of an ended session writes
+ * nothing).
+ *
+ * @typeParam T - The shape of the session's values.
+ */
+export interface OwnerListingSessionStore<T> extends OwnerIndexedSessionStore<T> {
+  /**
+   * Lists the live sessions filed under an owner.
+   *
+   * @param owner - The owner.
+   * @returns Each live session's handle, metadata and expiry, in no set order.
+   * @throws SessionStoreError when the store's infrastructure fails.
+   * @example
+   * ```ts
+   * const sessions = await store.listOwnerSessions('user-42');
+   * ```
+   */
+  listOwnerSessions(owner: string): Promise<OwnerSessionRecord[]>;
+  /**
+   * Ends one session of an owner, named by its handle. A handle of a session that does
+   * not belong to the owner ends nothing.
+   *
+   * @param owner - The owner.
+   * @param handle - The session's handle, from `listOwnerSessions`.
+   * @returns `true` when a live session was ended.
+   * @throws SessionStoreError when the store's infrastructure fails.
+   * @example
+   * ```ts
+   * await store.deleteSessionByHandle('user-42', handle); // "end this one"
+   * ```
+   */
+  deleteSessionByHandle(owner: string, handle: string): Promise<boolean>;
+  /**
+   * Sets the bound on each owner's live sessions; the manager calls it once, when built
+   * with `maxSessionsPerOwner`. From then on, a save that files a session under an owner
+   * that has `max` other live sessions evicts or refuses, as the policy says, atomically
+   * with the save (a session that already belonged to the owner never counts against it).
+   *
+   * @param limit - The bound, its policy and the eviction callback.
+   * @throws TypeError when the store is already bound differently.
+   * @example
+   * ```ts
+   * store.limitOwnerSessions({ max: 5, policy: 'evict' });
+   * ```
+   */
+  limitOwnerSessions(limit: OwnerSessionLimit): void;
+}
+
+/**
+ * Tells whether a store can list an owner's sessions and end one by its handle.
+ *
+ * @param store - Any store.
+ * @returns `true` when it implements {@link OwnerListingSessionStore}.
+ * @example
+ * ```ts
+ * if (isOwnerListingStore(store)) {
+ *   const sessions = await store.listOwnerSessions('user-42');
+ * }
+ * ```
+ */
+export function isOwnerListingStore<T>(store: SessionStore<T>): store is OwnerListingSessionStore<T> {
+  return typeof (store as Partial<OwnerListingSessionStore<T>>).listOwnerSessions === 'function';
+}
+
+/**
+ * Keeps one number per owner, the owner's generation, for revocable sealed cookies: a
+ * cookie sealed at log-in carries the generation of its owner then, and opens as a fresh
+ * session once the owner's generation has moved past it. `SessionManager`'s
+ * `destroyOwnerSessions` bumps it. kit-session ships `MemoryOwnerGenerations`, and
+ * `RedisOwnerGenerations` and `PostgresOwnerGenerations` behind their subpaths;
+ * `CachedOwnerGenerations` keeps recent answers for a bounded time.
+ */
+export interface OwnerGenerations {
+  /**
+   * Reads an owner's current generation.
+   *
+   * @param owner - The owner.
+   * @returns The generation: 0 for an owner never bumped.
+   * @throws SessionStoreError when its infrastructure fails.
+   * @example
+   * ```ts
+   * const generation = await generations.current('user-42');
+   * ```
+   */
+  current(owner: string): Promise<number>;
+  /**
+   * Moves an owner's generation forward by one, atomically: every cookie sealed before
+   * is revoked.
+   *
+   * @param owner - The owner.
+   * @returns The new generation.
+   * @throws SessionStoreError when its infrastructure fails.
+   * @example
+   * ```ts
+   * await generations.bump('user-42'); // log out everywhere, sealed cookies included
+   * ```
+   */
+  bump(owner: string): Promise<number>;
 }

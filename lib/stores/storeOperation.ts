@@ -1,5 +1,3 @@
-import type { createHash as nodeCreateHash } from 'node:crypto';
-import { encodeBase64url } from '../core/base64url.js';
 import { SessionStoreError } from '../core/SessionError.js';
 
 /**
@@ -36,51 +34,7 @@ export function checkId(id: string): void {
   }
 }
 
-/**
- * node:crypto's `createHash`, as {@link hashId} uses it.
- *
- * @internal
- */
-export type CreateHash = typeof nodeCreateHash;
-
-// Looked up at run time rather than imported, so that this module (and the memory store,
-// which shares it) loads on runtimes without node:crypto too (edge runtimes).
-const builtinCreateHash: CreateHash | undefined = globalThis.process?.getBuiltinModule?.('node:crypto')?.createHash;
-
-const textEncoder = new TextEncoder();
-
-/** @internal */
-export function hashId(id: string, createHash: CreateHash): string;
-/** @internal */
-export function hashId(id: string): string | Promise<string>;
-/**
- * What a server-side store keeps in place of a session id: the SHA-256 of its UTF-8, as
- * base64url without padding (43 characters). A store keys its records (and its owner
- * index) by this hash and never writes the id itself, so that whoever reads the
- * database, a backup or a replica holds nothing they can put in a cookie. The id has
- * 256 random bits, so a plain, unsalted hash is enough: there is nothing to guess.
- *
- * @internal
- * @param id - The session id.
- * @param createHash - node:crypto's `createHash`, for a store that runs on Node only:
- *   the hash is then always computed synchronously.
- * @returns The hash: at once with `createHash` or where node:crypto exists
- *   (`process.getBuiltinModule`), else a promise of it (Web Crypto, edge runtimes).
- * @example
- * ```ts
- * import { createHash } from 'node:crypto';
- *
- * const key = prefix + hashId(id, createHash);
- * ```
- */
-export function hashId(id: string, createHash: CreateHash | undefined = builtinCreateHash): string | Promise<string> {
-  if (createHash !== undefined) {
-    return createHash('sha256').update(id, 'utf8').digest('base64url');
-  }
-  return globalThis.crypto.subtle
-    .digest('SHA-256', textEncoder.encode(id))
-    .then((digest) => encodeBase64url(new Uint8Array(digest)));
-}
+export { hashId, type CreateHash } from '../core/sessionHandle.js';
 
 /**
  * Runs one operation of a server-side store against the store's timeout. Every

@@ -1,10 +1,13 @@
 import {
   isOwnerIndexedStore,
+  isOwnerListingStore,
   isPatchableStore,
+  SessionLimitError,
+  type OwnerListingSessionStore,
   type SessionRecord,
   type SessionStore,
 } from 'kit-session';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { FakeClock } from './FakeClock.js';
 
 /** What the contract suite needs to know about the store under test. */
@@ -40,8 +43,13 @@ function id(): string {
   return randomBytes(32).toString('base64url');
 }
 
-function record(clock: FakeClock, values: ContractValues, ttl = HOUR): SessionRecord<ContractValues> {
-  return { values, expireTime: clock.now() + ttl, deadline: clock.now() + 2 * ttl };
+function record(clock: FakeClock, values: ContractValues, ttl = HOUR, meta?: string): SessionRecord<ContractValues> {
+  return { values, expireTime: clock.now() + ttl, deadline: clock.now() + 2 * ttl, ...(meta === undefined ? {} : { meta }) };
+}
+
+/** A session's public handle, as the stores compute it: the SHA-256 of its id, base64url. */
+export function handleOf(sessionId: string): string {
+  return createHash('sha256').update(sessionId, 'utf8').digest('base64url');
 }
 
 /**
@@ -344,6 +352,227 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         await expect(store.getSession(token)).resolves.toBeDefined();
         await expect(indexed.deleteOwnerSessions('bob')).resolves.toBe(1);
         await expect(store.getSession(token)).resolves.toBeUndefined();
+      });
+    });
+
+    describe('metadata', () => {
+      it('keeps the metadata text beside the values and gives it back unchanged', async () => {
+        const sessionId = id();
+        const meta = '{"c":1,"u":"Mozilla/5.0 \u00e9\\"}';
+        const token = await store.setSession(sessionId, record(clock, { a: 1 }, HOUR, meta));
+        await expect(store.getSession(token)).resolves.toMatchObject({ values: { a: 1 }, meta });
+        const bare = await store.setSession(id(), record(clock, { a: 1 }));
+        expect((await store.getSession(bare))?.meta).toBeUndefined();
+      });
+
+      it('a patch replaces the metadata when it gives one, and keeps it otherwise', async () => {
+        if (!isPatchableStore(store)) {
+          return;
+        }
+        const sessionId = id();
+        await store.setSession(sessionId, record(clock, { a: 1 }, HOUR, 'first'));
+        const later = record(clock, {});
+        const expiry = { expireTime: later.expireTime, deadline: later.deadline };
+        const token = await store.patchSession(sessionId, { set: { b: 2 }, unset: [], meta: 'second', ...expiry });
+        await expect(store.getSession(token!)).resolves.toMatchObject({ values: { a: 1, b: 2 }, meta: 'second' });
+        const kept = await store.patchSession(sessionId, { set: { c: 3 }, unset: [], ...expiry });
+        await expect(store.getSession(kept!)).resolves.toMatchObject({ meta: 'second' });
+      });
+    });
+
+    describe('listing an owner\'s sessions', () => {
+      let listing: OwnerListingSessionStore<ContractValues>;
+
+      function save(sessionId: string, owner: string | undefined, meta?: string, ttl = HOUR): Promise<string> {
+        return listing.setSession(sessionId, record(clock, { u: owner ?? null }, ttl, meta), owner);
+      }
+
+      beforeEach(() => {
+        if (isOwnerListingStore(store)) {
+          listing = store;
+        }
+      });
+
+      it('is offered by every store that keeps sessions on a server and an owner index', () => {
+        expect(isOwnerListingStore(store)).toBe(fixture.serverSide && isOwnerIndexedStore(store));
+      });
+
+      it('lists the live sessions of one owner by handle, with their metadata, never their ids', async () => {
+        if (!isOwnerListingStore(store)) {
+          return;
+        }
+        const ids = [id(), id(), id()];
+        for (const [i, sessionId] of ids.entries()) {
+          await save(sessionId, 'ada', `meta-${i}`);
+        }
+        const gone = id();
+        await save(gone, 'ada', 'short', 1000);
+        const bob = id();
+        await save(bob, 'bob', 'bob');
+        await save(id(), undefined, 'nobody');
+        clock.advance(1000);
+        const listed = await listing.listOwnerSessions('ada');
+        expect(listed.map((entry) => entry.handle).sort()).toEqual(ids.map(handleOf).sort());
+        for (const [i, sessionId] of ids.entries()) {
+          const entry = listed.find((candidate) => candidate.handle === handleOf(sessionId));
+          expect(entry).toMatchObject({ meta: `meta-${i}` });
+          expect(entry!.expireTime).toBeGreaterThan(clock.now());
+          expect(entry!.deadline).toBeGreaterThanOrEqual(entry!.expireTime);
+        }
+        const text = JSON.stringify(listed);
+        for (const sessionId of [...ids, gone, bob]) {
+          expect(text).not.toContain(sessionId);
+        }
+        await expect(listing.listOwnerSessions('carol')).resolves.toEqual([]);
+      });
+
+      it('ends one session by its handle, and only for its own owner', async () => {
+        if (!isOwnerListingStore(store)) {
+          return;
+        }
+        const mine = id();
+        const other = id();
+        const tokenMine = await save(mine, 'ada');
+        const tokenOther = await save(other, 'ada');
+        const bob = id();
+        const tokenBob = await save(bob, 'bob');
+        await expect(listing.deleteSessionByHandle('ada', handleOf(bob))).resolves.toBe(false);
+        await expect(listing.deleteSessionByHandle('ada', 'not-a-handle')).resolves.toBe(false);
+        await expect(store.getSession(tokenBob)).resolves.toBeDefined();
+        await expect(listing.deleteSessionByHandle('ada', handleOf(other))).resolves.toBe(true);
+        await expect(store.getSession(tokenOther)).resolves.toBeUndefined();
+        await expect(store.getSession(tokenMine)).resolves.toBeDefined();
+        await expect(listing.deleteSessionByHandle('ada', handleOf(other))).resolves.toBe(false);
+        expect((await listing.listOwnerSessions('ada')).map((entry) => entry.handle)).toEqual([handleOf(mine)]);
+      });
+
+      it('ends every session of an owner but the one kept', async () => {
+        if (!isOwnerListingStore(store)) {
+          return;
+        }
+        const kept = id();
+        const keptToken = await save(kept, 'ada');
+        const others = await Promise.all([id(), id(), id()].map((sessionId) => save(sessionId, 'ada')));
+        await expect(listing.deleteOwnerSessions('ada', handleOf(kept))).resolves.toBe(3);
+        await expect(store.getSession(keptToken)).resolves.toBeDefined();
+        for (const token of others) {
+          await expect(store.getSession(token)).resolves.toBeUndefined();
+        }
+      });
+
+      it('a save racing an end never brings the session back', async () => {
+        if (!isOwnerListingStore(store) || !isPatchableStore(store)) {
+          return;
+        }
+        const both = store as OwnerListingSessionStore<ContractValues> & typeof store;
+        for (let round = 0; round < 5; round++) {
+          const byHandle = id();
+          const others = [id(), id()];
+          const kept = id();
+          await save(byHandle, 'ada');
+          await save(kept, 'ada');
+          for (const sessionId of others) {
+            await save(sessionId, 'ada');
+          }
+          const later = record(clock, {});
+          const patch = (sessionId: string) =>
+            both.patchSession(sessionId, { set: { n: round }, unset: [], meta: 'patched', expireTime: later.expireTime, deadline: later.deadline });
+          const results = await Promise.all([
+            patch(byHandle),
+            listing.deleteSessionByHandle('ada', handleOf(byHandle)),
+            ...others.map(patch),
+            listing.deleteOwnerSessions('ada', handleOf(kept)),
+            patch(byHandle),
+            ...others.map(patch),
+          ]);
+          expect(results[1]).toBe(true);
+          const listed = (await listing.listOwnerSessions('ada')).map((entry) => entry.handle);
+          expect(listed).toEqual([handleOf(kept)]);
+          await listing.deleteOwnerSessions('ada');
+        }
+      });
+
+      describe('.limitOwnerSessions', () => {
+        it("with 'evict', a new session of a full owner ends the one written least recently", async () => {
+          if (!isOwnerListingStore(store)) {
+            return;
+          }
+          const evicted: [string, readonly string[]][] = [];
+          listing.limitOwnerSessions({ max: 2, policy: 'evict', evicted: (owner, handles) => evicted.push([owner, handles]) });
+          const first = id();
+          const second = id();
+          const firstToken = await save(first, 'ada');
+          clock.advance(1000);
+          const secondToken = await save(second, 'ada');
+          clock.advance(1000);
+          // Written again: now the first is the more recent of the two.
+          await save(first, 'ada', 'again');
+          clock.advance(1000);
+          const thirdToken = await save(id(), 'ada');
+          expect(evicted).toEqual([['ada', [handleOf(second)]]]);
+          await expect(store.getSession(secondToken)).resolves.toBeUndefined();
+          await expect(store.getSession(firstToken)).resolves.toBeDefined();
+          await expect(store.getSession(thirdToken)).resolves.toBeDefined();
+          // Another owner, and sessions without one, are not bounded by ada's count.
+          await save(id(), 'bob');
+          await save(id(), undefined);
+          // Saving a session the owner has already never evicts.
+          await save(first, 'ada', 'once more');
+          expect(evicted).toHaveLength(1);
+          expect(await listing.listOwnerSessions('ada')).toHaveLength(2);
+        });
+
+        it("with 'refuse', a new session of a full owner is refused with SessionLimitError and nothing is written", async () => {
+          if (!isOwnerListingStore(store)) {
+            return;
+          }
+          listing.limitOwnerSessions({ max: 2, policy: 'refuse' });
+          const first = id();
+          await save(first, 'ada');
+          await save(id(), 'ada');
+          const refused = id();
+          await expect(save(refused, 'ada')).rejects.toBeInstanceOf(SessionLimitError);
+          const handles = (await listing.listOwnerSessions('ada')).map((entry) => entry.handle);
+          expect(handles).toHaveLength(2);
+          expect(handles).not.toContain(handleOf(refused));
+          await save(first, 'ada', 'still fine');
+          await listing.deleteSessionByHandle('ada', handleOf(first));
+          await expect(save(refused, 'ada')).resolves.toBeDefined();
+        });
+
+        it('expired sessions do not count against the bound', async () => {
+          if (!isOwnerListingStore(store)) {
+            return;
+          }
+          listing.limitOwnerSessions({ max: 1, policy: 'refuse' });
+          await save(id(), 'ada', undefined, 1000);
+          clock.advance(1000);
+          await expect(save(id(), 'ada')).resolves.toBeDefined();
+        });
+
+        it('holds under concurrent log-ins of one owner', async () => {
+          if (!isOwnerListingStore(store)) {
+            return;
+          }
+          listing.limitOwnerSessions({ max: 3, policy: 'refuse' });
+          const results = await Promise.allSettled(Array.from({ length: 10 }, () => save(id(), 'ada')));
+          expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(3);
+          for (const result of results) {
+            if (result.status === 'rejected') {
+              expect(result.reason).toBeInstanceOf(SessionLimitError);
+            }
+          }
+          expect(await listing.listOwnerSessions('ada')).toHaveLength(3);
+        });
+
+        it("with 'evict', concurrent log-ins leave at most the bound", async () => {
+          if (!isOwnerListingStore(store)) {
+            return;
+          }
+          listing.limitOwnerSessions({ max: 3, policy: 'evict' });
+          await Promise.all(Array.from({ length: 10 }, () => save(id(), 'ada')));
+          expect((await listing.listOwnerSessions('ada')).length).toBeLessThanOrEqual(3);
+        });
       });
     });
   });
