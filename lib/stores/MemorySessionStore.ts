@@ -1,9 +1,12 @@
 import { systemClock, type Clock } from '../core/Clock.js';
 import { checkOptionKeys } from '../core/options.js';
-import { hashId } from './storeOperation.js';
+import { SessionLimitError } from '../core/SessionError.js';
+import { checkLimit, hashId } from './storeOperation.js';
 import type {
   LoadedSessionRecord,
-  OwnerIndexedSessionStore,
+  OwnerListingSessionStore,
+  OwnerSessionLimit,
+  OwnerSessionRecord,
   PatchableSessionStore,
   SessionPatch,
   SessionRecord,
@@ -30,6 +33,10 @@ interface Entry {
   readonly expireTime: number;
   readonly deadline: number;
   readonly owner: string | undefined;
+  /** The metadata text, as the manager wrote it. */
+  readonly meta: string | undefined;
+  /** When the store last wrote the entry, by its clock: the bound evicts the oldest. */
+  readonly written: number;
 }
 
 /** How many of the least recently used entries each write looks at for expired ones. */
@@ -57,7 +64,7 @@ const SWEEP_STEP = 4;
  * ```
  */
 export class MemorySessionStore<T = Record<string, unknown>>
-  implements PatchableSessionStore<T>, OwnerIndexedSessionStore<T>
+  implements PatchableSessionStore<T>, OwnerListingSessionStore<T>
 {
   /** Entries by the hash of their id, least recently used first. */
   readonly #entries = new Map<string, Entry>();
@@ -65,6 +72,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
   readonly #owners = new Map<string, Set<string>>();
   readonly #maxEntries: number;
   readonly #clock: Clock;
+  #limit: OwnerSessionLimit | undefined;
 
   /**
    * @param options - See {@link MemorySessionStoreOptions}.
@@ -115,6 +123,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
       values: JSON.parse(entry.json) as Partial<T>,
       expireTime: entry.expireTime,
       deadline: entry.deadline,
+      ...(entry.meta === undefined ? {} : { meta: entry.meta }),
     };
   }
 
@@ -132,7 +141,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
    */
   async setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string> {
     const json = JSON.stringify(record.values);
-    this.#put(await hashId(id), json, record, owner);
+    this.#put(await hashId(id), json, record, owner, record.meta);
     return id;
   }
 
@@ -152,7 +161,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
     // What the patch says, read now: the hash may take a turn of the event loop.
     const set = Object.entries(patch.set);
     const unset = [...patch.unset];
-    const { expireTime, deadline, owner } = patch;
+    const { expireTime, deadline, owner, meta } = patch;
     const key = await hashId(id);
     // From here to the write, nothing awaits: no other patch can run in between.
     const entry = this.#live(key);
@@ -168,7 +177,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
     }
     // An absent owner keeps the one held now (a concurrent request may have set it).
     const after = owner === undefined ? entry.owner : (owner ?? undefined);
-    this.#put(key, JSON.stringify(values), { expireTime, deadline }, after);
+    this.#put(key, JSON.stringify(values), { expireTime, deadline }, after, meta ?? entry.meta);
     return id;
   }
 
@@ -195,10 +204,13 @@ export class MemorySessionStore<T = Record<string, unknown>>
    * const ended = await store.deleteOwnerSessions('u1'); // "log out everywhere"
    * ```
    */
-  async deleteOwnerSessions(owner: string): Promise<number> {
+  async deleteOwnerSessions(owner: string, keep?: string): Promise<number> {
     const now = this.#clock.now();
     let live = 0;
     for (const key of [...(this.#owners.get(owner) ?? [])]) {
+      if (key === keep) {
+        continue;
+      }
       const entry = this.#entries.get(key);
       if (entry !== undefined && this.#isLive(entry, now)) {
         live++;
@@ -206,6 +218,62 @@ export class MemorySessionStore<T = Record<string, unknown>>
       this.#remove(key);
     }
     return live;
+  }
+
+  /**
+   * Lists the live sessions of one owner.
+   *
+   * @param owner - The owner.
+   * @returns Each session's handle, metadata and expiry.
+   * @example
+   * ```ts
+   * const sessions = await store.listOwnerSessions('u1');
+   * ```
+   */
+  async listOwnerSessions(owner: string): Promise<OwnerSessionRecord[]> {
+    const now = this.#clock.now();
+    const out: OwnerSessionRecord[] = [];
+    for (const key of this.#owners.get(owner) ?? []) {
+      const entry = this.#entries.get(key);
+      if (entry !== undefined && this.#isLive(entry, now)) {
+        out.push({ handle: key, meta: entry.meta, expireTime: entry.expireTime, deadline: entry.deadline });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Ends one session of an owner by its handle.
+   *
+   * @param owner - The owner.
+   * @param handle - The session's handle.
+   * @returns `true` when a live session of that owner was ended.
+   * @example
+   * ```ts
+   * await store.deleteSessionByHandle('u1', handle);
+   * ```
+   */
+  async deleteSessionByHandle(owner: string, handle: string): Promise<boolean> {
+    const entry = this.#entries.get(handle);
+    if (entry === undefined || entry.owner !== owner) {
+      return false;
+    }
+    this.#remove(handle);
+    return this.#isLive(entry, this.#clock.now());
+  }
+
+  /**
+   * Bounds the live sessions of each owner.
+   *
+   * @param limit - The bound and its policy.
+   * @throws TypeError when the store is bounded differently already.
+   * @example
+   * ```ts
+   * store.limitOwnerSessions({ max: 5, policy: 'evict' });
+   * ```
+   */
+  limitOwnerSessions(limit: OwnerSessionLimit): void {
+    this.#limit = checkLimit(this.#limit, limit);
   }
 
   /**
@@ -240,9 +308,13 @@ export class MemorySessionStore<T = Record<string, unknown>>
     json: string,
     expiry: { expireTime: number; deadline: number },
     owner: string | undefined,
+    meta: string | undefined,
   ): void {
     const now = this.#clock.now();
     const previous = this.#entries.get(key)?.owner;
+    if (owner !== undefined && owner !== previous && this.#limit !== undefined && this.#isLive(expiry, now)) {
+      this.#admit(owner, now, this.#limit);
+    }
     // Out of the map before the sweep (which must neither count nor evict it), and back
     // in at the end, as the most recently used. Its owner index entry stays for now: the
     // sweep only removes other entries, so it never empties that owner's set.
@@ -252,11 +324,38 @@ export class MemorySessionStore<T = Record<string, unknown>>
       this.#unindex(key, previous);
       return;
     }
-    this.#entries.set(key, { json, expireTime: expiry.expireTime, deadline: expiry.deadline, owner });
+    this.#entries.set(key, { json, expireTime: expiry.expireTime, deadline: expiry.deadline, owner, meta, written: now });
     if (owner !== previous) {
       this.#unindex(key, previous);
       this.#index(key, owner);
     }
+  }
+
+  /**
+   * Makes room for one more session of a bounded owner: evicts the ones written least
+   * recently, or refuses. Nothing awaits here, so no other save runs in between.
+   */
+  #admit(owner: string, now: number, limit: OwnerSessionLimit): void {
+    const live: [string, Entry][] = [];
+    for (const key of this.#owners.get(owner) ?? []) {
+      const entry = this.#entries.get(key);
+      if (entry !== undefined && this.#isLive(entry, now)) {
+        live.push([key, entry]);
+      }
+    }
+    const excess = live.length - limit.max + 1;
+    if (excess <= 0) {
+      return;
+    }
+    if (limit.policy === 'refuse') {
+      throw new SessionLimitError('the owner has as many sessions as the limit allows');
+    }
+    live.sort((a, b) => a[1].written - b[1].written);
+    const evicted = live.slice(0, excess).map(([key]) => key);
+    for (const key of evicted) {
+      this.#remove(key);
+    }
+    limit.evicted?.(owner, evicted);
   }
 
   #remove(key: string): void {
@@ -308,4 +407,3 @@ export class MemorySessionStore<T = Record<string, unknown>>
     }
   }
 }
-
