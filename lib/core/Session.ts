@@ -1,5 +1,6 @@
 import { randomId } from './base64url.js';
-import { SessionHeadersSentError, SessionNotLoadedError } from './SessionError.js';
+import type { MetaFields } from './metadata.js';
+import { SessionHeadersSentError, SessionNotFreshError, SessionNotLoadedError } from './SessionError.js';
 import { checkValueName, storableValue } from './values.js';
 
 /**
@@ -41,6 +42,8 @@ export interface SessionInit<T> {
   readonly expireTime: number;
   readonly deadline: number;
   readonly status: 'new' | 'unmodified';
+  /** The metadata loaded with it; a new session's is its creation time alone. */
+  readonly meta: MetaFields;
 }
 
 /**
@@ -106,6 +109,14 @@ export class Session<T extends object = Record<string, unknown>> {
   closed: () => boolean = () => false;
   /** @internal Set by an adapter: saves the session now. */
   committer: (() => Promise<void>) | undefined;
+  /** @internal The session's metadata: created, authenticated, last seen, and more. */
+  meta: MetaFields;
+  /** @internal Whether `renew()` ran in this request (for the `renewed` event). */
+  renewed = false;
+  /** @internal Whether the session existed before this request (it was loaded, or has been saved since). */
+  loaded: boolean;
+  /** @internal The request's user agent and client address, for the metadata. */
+  client: { readonly userAgent: string | undefined; readonly address: string | undefined } = NO_CLIENT;
 
   readonly #rules: SessionRules;
 
@@ -125,6 +136,8 @@ export class Session<T extends object = Record<string, unknown>> {
     this.#state = init.status;
     this.stored = init.status === 'unmodified';
     this.token = undefined;
+    this.meta = init.meta;
+    this.loaded = init.status === 'unmodified';
   }
 
   /**
@@ -144,6 +157,7 @@ export class Session<T extends object = Record<string, unknown>> {
       expireTime: idleExpiry(rules, deadline, now),
       deadline,
       status: 'new',
+      meta: { c: now },
     });
   }
 
@@ -281,8 +295,76 @@ export class Session<T extends object = Record<string, unknown>> {
     this.#retire();
     this.id = randomId();
     this.stored = false;
+    this.renewed = true;
+    this.meta = { ...this.meta, a: this.#rules.now() };
     if (this.#state !== 'destroyed') {
       this.#state = 'modified';
+    }
+  }
+
+  /**
+   * When the session was created.
+   *
+   * @example
+   * ```ts
+   * const since = session.createdAt.toISOString();
+   * ```
+   */
+  get createdAt(): Date {
+    return new Date(this.meta.c);
+  }
+
+  /**
+   * When the session was last renewed ({@link Session.renew}, which a log-in calls), or
+   * `undefined` if it never was.
+   *
+   * @example
+   * ```ts
+   * const loggedInAt = session.authenticatedAt;
+   * ```
+   */
+  get authenticatedAt(): Date | undefined {
+    return this.meta.a === undefined ? undefined : new Date(this.meta.a);
+  }
+
+  /**
+   * Whether the session was authenticated ({@link Session.renew}) within the last
+   * `maxAge` milliseconds: for actions that want a recent log-in (change the password,
+   * delete the account).
+   *
+   * @param maxAge - How old the authentication may be, in milliseconds.
+   * @returns `true` when it is recent enough.
+   * @throws TypeError when `maxAge` is not a positive number.
+   * @example
+   * ```ts
+   * if (!session.isFresh(5 * 60_000)) {
+   *   return redirect('/reauthenticate');
+   * }
+   * ```
+   */
+  isFresh(maxAge: number): boolean {
+    if (typeof maxAge !== 'number' || !(maxAge > 0)) {
+      throw new TypeError('maxAge must be a positive number of milliseconds');
+    }
+    const { a } = this.meta;
+    return a !== undefined && this.#rules.now() - a < maxAge;
+  }
+
+  /**
+   * Throws unless the session was authenticated within the last `maxAge` milliseconds
+   * (see {@link Session.isFresh}).
+   *
+   * @param maxAge - How old the authentication may be, in milliseconds.
+   * @throws SessionNotFreshError when it is older, or the session never was authenticated.
+   * @throws TypeError when `maxAge` is not a positive number.
+   * @example
+   * ```ts
+   * session.requireFresh(5 * 60_000); // before changing the password
+   * ```
+   */
+  requireFresh(maxAge: number): void {
+    if (!this.isFresh(maxAge)) {
+      throw new SessionNotFreshError('this action needs a more recent authentication');
     }
   }
 
@@ -339,6 +421,18 @@ export class Session<T extends object = Record<string, unknown>> {
    */
   get state(): SessionStatus {
     return this.#state;
+  }
+
+  /**
+   * @internal Marks an unchanged session to be written again (its metadata changed).
+   *
+   * @throws SessionHeadersSentError when the session has been saved for the last time.
+   */
+  markChanged(): void {
+    this.#assertOpen();
+    if (this.#state === 'unmodified') {
+      this.#state = 'modified';
+    }
   }
 
   /**
@@ -423,6 +517,9 @@ export class Session<T extends object = Record<string, unknown>> {
    * @param now - The current time.
    */
   reset(now: number): void {
+    this.meta = { c: now };
+    this.renewed = false;
+    this.loaded = false;
     this.id = randomId();
     this.token = undefined;
     this.stored = false;
@@ -465,7 +562,19 @@ export class Session<T extends object = Record<string, unknown>> {
    * @returns `true` when the response writes the unchanged session.
    */
   rewriteDue(now: number): boolean {
-    return this.#state === 'unmodified' && (this.rewrite || this.touchDue(now));
+    return this.#state === 'unmodified' && (this.rewrite || this.touchDue(now) || this.seenDue(now));
+  }
+
+  /**
+   * @internal Whether an unchanged session that records when it was last seen is due to
+   * record it again: once per idle-touch interval at most.
+   *
+   * @param now - The current time.
+   * @returns `true` when its last-seen time is that old.
+   */
+  seenDue(now: number): boolean {
+    const { s } = this.meta;
+    return s !== undefined && now - s >= this.#rules.idleTouchInterval;
   }
 
   #retire(): void {
@@ -483,6 +592,8 @@ export class Session<T extends object = Record<string, unknown>> {
     }
   }
 }
+
+const NO_CLIENT = { userAgent: undefined, address: undefined };
 
 function idleExpiry(rules: SessionRules, deadline: number, now: number): number {
   return rules.idleTimeout === undefined ? deadline : Math.min(deadline, now + rules.idleTimeout);

@@ -5,11 +5,17 @@ import type { HeadersLike, RequestLike } from './http.js';
 import { SessionCookieTooLargeError, SessionError, SessionNotLoadedError, SessionStoreError } from './SessionError.js';
 import {
   isOwnerIndexedStore,
+  isOwnerListingStore,
   isPatchableStore,
   type LoadedSessionRecord,
   type OwnerIndexedSessionStore,
+  type OwnerListingSessionStore,
   type SessionStore,
 } from './SessionStore.js';
+import type { SessionEventReason, SessionEventType } from './events.js';
+import { GenerationCache } from './GenerationCache.js';
+import { decodeMeta, encodeMeta, MAX_META_TEXT, metadataOf, type MetaFields, type OwnerSession } from './metadata.js';
+import { hashId } from './sessionHandle.js';
 import { systemClock, type Clock } from './Clock.js';
 import { resolveOptions, type ResolvedOptions, type SessionManagerOptions } from './options.js';
 import { Session, type SessionRules, type SessionStatus, type SessionValueName } from './Session.js';
@@ -70,6 +76,9 @@ export class SessionManager<T extends object = Record<string, unknown>> {
   readonly #clock: Clock;
   readonly #options: ResolvedOptions;
   readonly #rules: SessionRules;
+  /** Whether saves record when an owned session was last seen, and by what client. */
+  readonly #recordsVisits: boolean;
+  readonly #generations: GenerationCache | undefined;
 
   /**
    * @param store - Where sessions live. A bare `CookieSessionStore` is refused unless
@@ -101,10 +110,32 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     }
     // Tells the store the cookie name once; throws when it serves another name.
     store.useCookieName?.(this.#options.name);
-    if (this.#options.ownerKey !== undefined && !isOwnerIndexedStore(store)) {
-      throw new TypeError('ownerKey needs a store that keeps an owner index (memory, Redis, PostgreSQL)');
+    const { ownerKey, maxSessionsPerOwner, revocation } = this.#options;
+    if (ownerKey !== undefined && !isOwnerIndexedStore(store) && revocation === undefined) {
+      throw new TypeError('ownerKey needs a store that keeps an owner index (memory, Redis, PostgreSQL), or revocation');
     }
+    if (maxSessionsPerOwner !== undefined) {
+      if (!isOwnerListingStore(store)) {
+        throw new TypeError('maxSessionsPerOwner needs a store that lists sessions (memory, Redis, PostgreSQL)');
+      }
+      store.limitOwnerSessions({
+        max: maxSessionsPerOwner,
+        policy: this.#options.whenOwnerFull,
+        evicted: (owner, handles) => {
+          for (const handle of handles) {
+            this.#emit('evicted', 'limit', handle, owner);
+          }
+        },
+      });
+    }
+    this.#recordsVisits = ownerKey !== undefined && isOwnerListingStore(store);
     const sessionClock = clock ?? systemClock;
+    this.#generations =
+      revocation === undefined
+        ? undefined
+        : new GenerationCache(revocation.generations, revocation.maxStaleness, revocation.whenUnavailable === 'trust', () =>
+            sessionClock.now(),
+          );
     this.#clock = sessionClock;
     this.#rules = {
       lifetime: this.#options.lifetime,
@@ -144,20 +175,32 @@ export class SessionManager<T extends object = Record<string, unknown>> {
         throw storeError(error);
       }
     }
-    let session: Session<T>;
+    let session: Session<T> | undefined;
     if (record !== undefined && record.expireTime > now && record.deadline > now) {
-      session = new Session<T>(this.#rules, {
-        id: record.id,
-        hasCookie: true,
-        values: record.values,
-        expireTime: record.expireTime,
-        deadline: record.deadline,
-        status: 'unmodified',
-      });
-      session.rewrite = record.rewrite === true;
-      session.token = token;
-    } else {
-      session = Session.fresh<T>(this.#rules, token !== undefined, now);
+      const meta = decodeMeta(record.meta) ?? { c: record.deadline - this.#rules.lifetime };
+      if (this.#generations === undefined || !(await this.#revoked(record, meta))) {
+        session = new Session<T>(this.#rules, {
+          id: record.id,
+          hasCookie: true,
+          values: record.values,
+          expireTime: record.expireTime,
+          deadline: record.deadline,
+          status: 'unmodified',
+          meta,
+        });
+        session.rewrite = record.rewrite === true;
+        session.token = token;
+      }
+    } else if (record !== undefined) {
+      this.#emitFor('expired', record.deadline > now ? 'idle' : 'lifetime', record.id, this.#owner(record.values));
+    }
+    session ??= Session.fresh<T>(this.#rules, token !== undefined, now);
+    if (this.#recordsVisits) {
+      const address = this.#options.clientAddress?.(request);
+      session.client = {
+        userAgent: request.headers.get('user-agent')?.slice(0, MAX_META_TEXT) ?? undefined,
+        address: typeof address === 'string' ? address.slice(0, MAX_META_TEXT) : undefined,
+      };
     }
     return context.withValue(this.contextKey, session);
   }
@@ -186,11 +229,20 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     const session = this.#session(context);
     const now = this.#clock.now();
     let cookie: string | undefined;
+    const retired = this.#options.onEvent === undefined ? undefined : [...session.retiredIds];
+    const wasStored = session.stored;
 
     if (session.rewriteDue(now)) {
       session.setState('modified');
     }
+    let saved = false;
     if (session.state === 'modified') {
+      // The browser's cookie stays good when a server-side store patches the session it
+      // names and the expiry does not move (no idle timeout, or no touch due): the write
+      // sends no Set-Cookie then (and the token the store gives, sealed again, goes unused).
+      const cookieStays =
+        session.stored && session.hasCookie && !session.rewrite && session.token !== undefined && isPatchableStore(this.#store);
+      const cookieExpiry = session.expireTime;
       session.expireTime = session.idleExpiry(now);
       // A store that writes on a server tells its token's length up front: a cookie
       // too large is refused before anything is written.
@@ -200,19 +252,23 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       }
       let token: string | undefined;
       try {
-        token = await this.#save(session);
+        token = await this.#save(session, now);
       } catch (error) {
         throw storeError(error);
       }
-      session.token = token;
       if (token === undefined) {
         // Ended elsewhere (log out everywhere, another request's logout or renewal)
         // since it was loaded: a patch never brings it back. No cookie either: an
         // expiring one could arrive after, and delete, the cookie of a concurrent
         // request that renewed the token; the stale cookie loads nothing anyway.
+        session.token = undefined;
         session.reset(now);
       } else {
-        cookie = this.#setCookie(token, session.expireTime, now);
+        saved = true;
+        if (!cookieStays || session.expireTime !== cookieExpiry) {
+          session.token = token;
+          cookie = this.#setCookie(token, session.expireTime, now);
+        }
       }
     }
     if (session.state === 'destroyed' && session.hasCookie) {
@@ -239,11 +295,16 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       target.append('vary', 'Cookie');
       target.append('cache-control', 'private');
     }
+    if (retired !== undefined) {
+      this.#reportSave(session, retired, wasStored, saved);
+    }
     if (session.state === 'destroyed') {
       session.reset(now);
       session.hasCookie = false;
       session.token = undefined;
-    } else if (cookie !== undefined) {
+    } else if (saved) {
+      session.loaded = true;
+      session.renewed = false;
       session.stored = true;
       session.hasCookie = true;
       session.setState('unmodified');
@@ -466,19 +527,191 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    */
   async destroyOwnerSessions(owner: string | number): Promise<number> {
     const store = this.#store;
-    if (this.#options.ownerKey === undefined || !isOwnerIndexedStore(store)) {
+    if (this.#options.ownerKey === undefined) {
       throw new TypeError('destroyOwnerSessions needs the ownerKey option');
     }
-    return this.#call(() => store.deleteOwnerSessions(String(owner)));
+    const name = String(owner);
+    if (this.#generations !== undefined) {
+      const generations = this.#generations;
+      await this.#call(() => generations.bump(name));
+    }
+    const ended = isOwnerIndexedStore(store) ? await this.#call(() => store.deleteOwnerSessions(name)) : 0;
+    this.#emit('destroyed', 'owner', undefined, name);
+    return ended;
+  }
+
+  /**
+   * Lists the live sessions of one owner, most recently seen first, with their metadata
+   * (created, authenticated, last seen, user agent, client address) and a handle for
+   * {@link SessionManager.destroySessionByHandle}: a "Your sessions" page. Needs the
+   * `ownerKey` option and a store that lists sessions (memory, Redis, PostgreSQL).
+   *
+   * @param owner - The owner, as held in the `ownerKey` value (numbers as their text).
+   * @param context - The asking request's context, so that its own session is marked
+   *   `current`.
+   * @returns The sessions.
+   * @throws TypeError when the manager has no `ownerKey` or its store cannot list sessions.
+   * @throws SessionStoreError when the store's infrastructure fails.
+   * @example
+   * ```ts
+   * const sessions = await manager.listOwnerSessions(userId, context);
+   * for (const { handle, current, userAgent, lastSeen } of sessions) {
+   *   console.log(current ? '(this device)' : handle, userAgent, lastSeen?.toISOString());
+   * }
+   * ```
+   */
+  async listOwnerSessions(owner: string | number, context?: Context): Promise<OwnerSession[]> {
+    const store = this.#listingStore('listOwnerSessions');
+    const records = await this.#call(() => store.listOwnerSessions(String(owner)));
+    const own = context === undefined ? undefined : await this.#handleOf(this.#session(context));
+    const sessions = records.map((record): OwnerSession => {
+      const fields = decodeMeta(record.meta) ?? { c: record.deadline - this.#rules.lifetime };
+      return {
+        handle: record.handle,
+        current: record.handle === own,
+        expiresAt: new Date(record.expireTime),
+        deadline: new Date(record.deadline),
+        ...metadataOf(fields),
+      };
+    });
+    const seen = (session: OwnerSession) => (session.lastSeen ?? session.createdAt).getTime();
+    return sessions.sort((a, b) => seen(b) - seen(a));
+  }
+
+  /**
+   * Ends one session of an owner, named by the handle `listOwnerSessions` gave: "end
+   * this session" on a "Your sessions" page. A handle of another owner's session ends
+   * nothing. If it names the asking request's own session, give that one
+   * `destroyValues` too so that its cookie is expired now.
+   *
+   * @param owner - The owner.
+   * @param handle - The session's handle.
+   * @returns `true` when a live session was ended.
+   * @throws TypeError when the manager has no `ownerKey` or its store cannot list sessions.
+   * @throws SessionStoreError when the store's infrastructure fails.
+   * @example
+   * ```ts
+   * // POST /sessions/end, with the handle from the form
+   * await manager.destroySessionByHandle(userId, form.get('handle'));
+   * ```
+   */
+  async destroySessionByHandle(owner: string | number, handle: string): Promise<boolean> {
+    const store = this.#listingStore('destroySessionByHandle');
+    if (typeof handle !== 'string' || handle === '') {
+      return false;
+    }
+    const name = String(owner);
+    const ended = await this.#call(() => store.deleteSessionByHandle(name, handle));
+    if (ended) {
+      this.#emit('destroyed', 'handle', handle, name);
+    }
+    return ended;
+  }
+
+  /**
+   * Ends every session of the request's owner except the request's own: "log out my
+   * other devices", and what to do after a password change (OWASP ASVS 7.4.3). With
+   * `revocation`, the owner's generation moves forward too, so sealed cookies elsewhere
+   * stop working, and this request's cookie is sealed again with the new generation.
+   *
+   * @param context - A context from {@link SessionManager.extractSession}; its session's
+   *   `ownerKey` value names the owner.
+   * @returns How many sessions the store ended (0 when the session has no owner; with a
+   *   cookie store, 0 as well: its sessions are not known, the generation ends them).
+   * @throws TypeError when the manager has neither a store that lists sessions nor `revocation`.
+   * @throws SessionStoreError when the store's infrastructure fails.
+   * @throws SessionHeadersSentError with `revocation`, when this request's session has been
+   *   saved for the last time (its new cookie could not reach the browser).
+   * @example
+   * ```ts
+   * // POST /password, once the new password is saved
+   * await manager.destroyOtherSessions(context);
+   * ```
+   */
+  async destroyOtherSessions(context: Context): Promise<number> {
+    const session = this.#session(context);
+    const store = this.#store;
+    if (!isOwnerListingStore(store) && this.#generations === undefined) {
+      throw new TypeError('destroyOtherSessions needs a store that lists sessions, or the revocation option');
+    }
+    const owner = this.#owner(session.values);
+    if (owner === undefined) {
+      return 0;
+    }
+    let ended = 0;
+    if (this.#generations !== undefined) {
+      session.markChanged();
+      const generations = this.#generations;
+      const generation = await this.#call(() => generations.bump(owner));
+      session.meta = { ...session.meta, g: generation };
+    }
+    if (isOwnerListingStore(store)) {
+      const keep = session.stored ? await this.#handleOf(session) : undefined;
+      ended = await this.#call(() => store.deleteOwnerSessions(owner, keep));
+    }
+    this.#emit('destroyed', 'others', undefined, owner);
+    return ended;
+  }
+
+  /**
+   * Tells whether the request's session was authenticated (renewed at log-in) within
+   * `maxAge` milliseconds.
+   *
+   * @param context - A context from {@link SessionManager.extractSession}.
+   * @param maxAge - How old the authentication may be, in milliseconds.
+   * @returns `true` when it is recent enough.
+   * @throws SessionNotLoadedError when the context holds no session of this manager.
+   * @example
+   * ```ts
+   * if (!manager.isFresh(context, 5 * 60_000)) {
+   *   // ask for the password again
+   * }
+   * ```
+   */
+  isFresh(context: Context, maxAge: number): boolean {
+    return this.#session(context).isFresh(maxAge);
+  }
+
+  /**
+   * Throws unless the request's session was authenticated within `maxAge` milliseconds.
+   *
+   * @param context - A context from {@link SessionManager.extractSession}.
+   * @param maxAge - How old the authentication may be, in milliseconds.
+   * @throws SessionNotFreshError when it is older, or never happened.
+   * @throws SessionNotLoadedError when the context holds no session of this manager.
+   * @example
+   * ```ts
+   * manager.requireFresh(context, 5 * 60_000); // before deleting the account
+   * ```
+   */
+  requireFresh(context: Context, maxAge: number): void {
+    this.#session(context).requireFresh(maxAge);
   }
 
   /**
    * Saves a modified session: a patch of the changed keys when the store can (of every
    * value when the store asked for a rewrite).
    */
-  #save(session: Session<T>): Promise<string | undefined> {
-    const store = this.#store;
+  #save(session: Session<T>, now: number): Promise<string | undefined> {
     const owner = this.#owner(session.values);
+    const generations = this.#generations;
+    if (
+      generations !== undefined &&
+      owner !== undefined &&
+      (session.meta.g === undefined || session.changedKeys.has(this.#options.ownerKey as SessionValueName<T>))
+    ) {
+      // A log-in seals the generation of now, past the cache: a stale one would be revoked.
+      return generations.fresh(owner).then((generation) => {
+        session.meta = { ...session.meta, g: generation };
+        return this.#write(session, owner, now);
+      });
+    }
+    return this.#write(session, owner, now);
+  }
+
+  #write(session: Session<T>, owner: string | undefined, now: number): Promise<string | undefined> {
+    const store = this.#store;
+    const meta = this.#metaText(session, owner, now);
     if (session.stored && isPatchableStore(store)) {
       const set: [string, unknown][] = [];
       const unset: SessionValueName<T>[] = [];
@@ -501,12 +734,143 @@ export class SessionManager<T extends object = Record<string, unknown>> {
         unset,
         expireTime: session.expireTime,
         deadline: session.deadlineTime,
+        ...(meta === undefined ? {} : { meta }),
         ...(ownerChanged ? { owner: owner ?? null } : {}),
       });
     }
     // The owner is undefined without ownerKey; only an owner-indexed store reads it.
-    const record = { values: session.values, expireTime: session.expireTime, deadline: session.deadlineTime };
+    const record = {
+      values: session.values,
+      expireTime: session.expireTime,
+      deadline: session.deadlineTime,
+      ...(meta === undefined ? {} : { meta }),
+    };
     return (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner);
+  }
+
+  /**
+   * The metadata the save writes, as text (and kept on the session): with an owner on a
+   * store that lists sessions, everything (last seen now, the client); else only the
+   * creation, authentication and generation, when there is an authentication or a
+   * generation to keep; else none.
+   */
+  #metaText(session: Session<T>, owner: string | undefined, now: number): string | undefined {
+    const known = session.meta;
+    const generation = owner === undefined ? undefined : known.g;
+    let fields: MetaFields | undefined;
+    if (this.#recordsVisits && owner !== undefined) {
+      const { client } = session;
+      fields = {
+        c: known.c,
+        a: known.a,
+        s: now,
+        u: client.userAgent ?? known.u,
+        i: this.#options.clientAddress === undefined ? undefined : (client.address ?? known.i),
+        g: generation,
+      };
+    } else if (known.a !== undefined || generation !== undefined) {
+      fields = { c: known.c, a: known.a, g: generation };
+    }
+    if (fields === undefined) {
+      session.meta = { c: known.c };
+      // Metadata held from before (an owner since removed) is replaced, not kept.
+      const held = known.a !== undefined || known.s !== undefined || known.g !== undefined || known.u !== undefined;
+      return held ? encodeMeta(session.meta) : undefined;
+    }
+    session.meta = fields;
+    return encodeMeta(fields);
+  }
+
+  /** Whether a loaded session's cookie was sealed before its owner's latest revocation. */
+  async #revoked(record: LoadedSessionRecord<T>, meta: MetaFields): Promise<boolean> {
+    const owner = this.#owner(record.values);
+    if (owner === undefined) {
+      return false;
+    }
+    let current: number | undefined;
+    try {
+      current = await this.#generations!.current(owner);
+    } catch (error) {
+      throw storeError(error);
+    }
+    if (current === undefined || (meta.g ?? 0) >= current) {
+      return false;
+    }
+    this.#emitFor('revoked', 'generation', record.id, owner);
+    return true;
+  }
+
+  /** Reports what a save did: created, renewed, destroyed. */
+  #reportSave(session: Session<T>, retired: readonly string[], wasStored: boolean, sent: boolean): void {
+    const owner = this.#owner(session.values);
+    if (session.state === 'destroyed') {
+      if (retired.length === 0 && session.loaded) {
+        this.#emit('destroyed', 'request', undefined, owner);
+      }
+      for (const id of retired) {
+        this.#emitFor('destroyed', 'request', id, owner);
+      }
+      return;
+    }
+    if (!sent) {
+      return;
+    }
+    if (session.renewed && session.loaded) {
+      this.#emitFor('renewed', 'request', session.id, owner);
+      return;
+    }
+    for (const id of retired) {
+      // Destroyed, then set again: the old session ended, a new one begins.
+      this.#emitFor('destroyed', 'request', id, owner);
+    }
+    if (!wasStored && !session.loaded) {
+      this.#emitFor('created', 'request', session.id, owner);
+    }
+  }
+
+  /** Reports an event about a session known by its id (hashed here; '' when the store keeps none). */
+  #emitFor(type: SessionEventType, reason: SessionEventReason, id: string, owner: string | undefined): void {
+    if (this.#options.onEvent === undefined) {
+      return;
+    }
+    if (id === '') {
+      this.#emit(type, reason, undefined, owner);
+      return;
+    }
+    const handle = hashId(id);
+    if (typeof handle === 'string') {
+      this.#emit(type, reason, handle, owner);
+    } else {
+      handle.then(
+        (hash) => this.#emit(type, reason, hash, owner),
+        () => this.#emit(type, reason, undefined, owner),
+      );
+    }
+  }
+
+  #emit(type: SessionEventType, reason: SessionEventReason, handle: string | undefined, owner: string | undefined): void {
+    const listener = this.#options.onEvent;
+    if (listener === undefined) {
+      return;
+    }
+    try {
+      listener({ type, reason, handle, owner, at: new Date(this.#clock.now()) });
+    } catch {
+      // An audit hook that throws must not fail the request.
+    }
+  }
+
+  /** The handle of a stored session, or `undefined` when the store does not hold it. */
+  async #handleOf(session: Session<T>): Promise<string | undefined> {
+    return session.stored && session.id !== '' ? hashId(session.id) : undefined;
+  }
+
+  #listingStore(what: string): OwnerListingSessionStore<T> {
+    const store = this.#store;
+    if (this.#options.ownerKey === undefined || !isOwnerListingStore(store)) {
+      throw new TypeError(`${what} needs the ownerKey option and a store that lists sessions (memory, Redis, PostgreSQL)`);
+    }
+    return store;
   }
 
   #owner(values: Partial<T>): string | undefined {

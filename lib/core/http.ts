@@ -18,6 +18,11 @@ export interface RequestLike {
      */
     get(name: string): string | null;
   };
+  /**
+   * Optional: the client's network address, for the manager's `clientAddress` option
+   * (`fromNodeRequest` and the Node adapters give the socket's remote address).
+   */
+  readonly clientAddress?: string | undefined;
 }
 
 /**

@@ -1,5 +1,7 @@
 import { stringifySetCookie, type SetCookie } from 'cookie';
-import type { SessionStore } from './SessionStore.js';
+import type { SessionEvent } from './events.js';
+import type { RequestLike } from './http.js';
+import type { OwnerGenerations, SessionStore } from './SessionStore.js';
 
 /**
  * How the session cookie is named and scoped.
@@ -114,6 +116,68 @@ export interface SessionManagerOptions {
    * @default undefined
    */
   readonly ownerKey?: string;
+  /**
+   * The most live sessions one owner may have (7.1.2 of OWASP ASVS 5.0: bound concurrent
+   * sessions). Needs `ownerKey` and a store that lists sessions (memory, Redis,
+   * PostgreSQL). What a log-in beyond it does is `whenOwnerFull`'s.
+   * @default undefined (no bound)
+   */
+  readonly maxSessionsPerOwner?: number;
+  /**
+   * With `maxSessionsPerOwner`: `'evict'` ends the owner's session seen least recently
+   * to make room for the new one; `'refuse'` saves nothing and the save rejects with
+   * `SessionLimitError`.
+   * @default 'evict'
+   */
+  readonly whenOwnerFull?: 'evict' | 'refuse';
+  /**
+   * Records each owned session's client address in its metadata (off unless given):
+   * a function that reads it from the request, e.g. `(request) => request.clientAddress`
+   * (the socket's address, which the Node adapters fill in) or a header a trusted proxy sets.
+   * @default undefined (no address recorded)
+   */
+  readonly clientAddress?: (request: RequestLike) => string | undefined;
+  /**
+   * Called for each session event, for audit logs: `created`, `renewed`, `destroyed`,
+   * `expired` (a cookie came in for a session that had ended), `evicted` (by
+   * `maxSessionsPerOwner`), `revoked` (a sealed cookie older than its owner's
+   * generation). The event carries the session's handle (a hash of its id), never the
+   * id. Errors it throws are ignored.
+   * @default undefined
+   */
+  readonly onEvent?: (event: SessionEvent) => void;
+  /**
+   * Revocable sealed cookies: each log-in seals its owner's current generation into the
+   * cookie, `destroyOwnerSessions` (and `destroyOtherSessions`) move it forward, and a
+   * cookie sealed with an older generation opens as a fresh session. Needs `ownerKey`.
+   * See {@link SessionRevocationOptions}.
+   * @default undefined (a sealed cookie stays valid until it expires)
+   */
+  readonly revocation?: SessionRevocationOptions;
+}
+
+/**
+ * Options of revocable sealed cookies (`SessionManagerOptions.revocation`).
+ */
+export interface SessionRevocationOptions {
+  /** Where owners' generations live: `MemoryOwnerGenerations`, `RedisOwnerGenerations`, `PostgresOwnerGenerations`. */
+  readonly generations: OwnerGenerations;
+  /**
+   * How long, in milliseconds, an owner's generation read by this process is trusted
+   * before it is read again: at most one read per owner in that time, and the longest a
+   * cookie revoked by another process stays usable here. A revocation made through this
+   * manager applies in this process at once. 0 reads on every request.
+   * @default 5000
+   */
+  readonly maxStaleness?: number;
+  /**
+   * When the generations cannot be read (the server is down): `'fail'` makes the
+   * request fail with `SessionStoreError`, as a server-side store would; `'trust'`
+   * uses the last generation read, however old, or, for an owner never read, accepts
+   * the cookie as sealed.
+   * @default 'fail'
+   */
+  readonly whenUnavailable?: 'fail' | 'trust';
 }
 
 /** The default cookie name. */
@@ -124,7 +188,7 @@ export const DEFAULT_LIFETIME = 24 * 60 * 60 * 1000;
 export const DEFAULT_MAX_COOKIE_SIZE = 4096;
 
 /** Every key of {@link SessionManagerOptions}. */
-const MANAGER_OPTIONS = ['name', 'storage', 'cookie', 'lifetime', 'idleTimeout', 'idleTouchInterval', 'maxCookieSize', 'ownerKey'] as const satisfies readonly (keyof SessionManagerOptions)[];
+const MANAGER_OPTIONS = ['name', 'storage', 'cookie', 'lifetime', 'idleTimeout', 'idleTouchInterval', 'maxCookieSize', 'ownerKey', 'maxSessionsPerOwner', 'whenOwnerFull', 'clientAddress', 'onEvent', 'revocation'] as const satisfies readonly (keyof SessionManagerOptions)[];
 /** Every key of {@link SessionCookieOptions}. */
 const COOKIE_OPTIONS = ['name', 'secure', 'httpOnly', 'sameSite', 'path', 'domain', 'persistent', 'maxAge', 'partitioned'] as const satisfies readonly (keyof SessionCookieOptions)[];
 
@@ -145,6 +209,11 @@ export interface ResolvedOptions {
   readonly maxCookieSize: number;
   readonly persistent: boolean;
   readonly ownerKey: string | undefined;
+  readonly maxSessionsPerOwner: number | undefined;
+  readonly whenOwnerFull: 'evict' | 'refuse';
+  readonly clientAddress: ((request: RequestLike) => string | undefined) | undefined;
+  readonly onEvent: ((event: SessionEvent) => void) | undefined;
+  readonly revocation: Required<SessionRevocationOptions> | undefined;
   /** The cookie attributes other than name, value and expiry. */
   readonly attributes: Omit<SetCookie, 'name' | 'value' | 'maxAge' | 'expires'>;
 }
@@ -302,6 +371,21 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     throw new TypeError('ownerKey must be a non-empty string');
   }
   const maxCookieSize = positive('maxCookieSize', options.maxCookieSize, DEFAULT_MAX_COOKIE_SIZE, 'bytes');
+  const { maxSessionsPerOwner, whenOwnerFull = 'evict', clientAddress, onEvent, revocation } = options;
+  if (maxSessionsPerOwner !== undefined && (!Number.isSafeInteger(maxSessionsPerOwner) || maxSessionsPerOwner < 1)) {
+    throw new TypeError('maxSessionsPerOwner must be a positive integer');
+  }
+  if ((maxSessionsPerOwner !== undefined || revocation !== undefined) && ownerKey === undefined) {
+    throw new TypeError('maxSessionsPerOwner and revocation need the ownerKey option');
+  }
+  if (whenOwnerFull !== 'evict' && whenOwnerFull !== 'refuse') {
+    throw new TypeError("whenOwnerFull must be 'evict' or 'refuse'");
+  }
+  for (const [key, value] of [['clientAddress', clientAddress], ['onEvent', onEvent]] as const) {
+    if (value !== undefined && typeof value !== 'function') {
+      throw new TypeError(`${key} must be a function`);
+    }
+  }
 
   return {
     name,
@@ -312,6 +396,32 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     maxCookieSize,
     persistent: cookie.persistent ?? true,
     ownerKey,
+    maxSessionsPerOwner,
+    whenOwnerFull,
+    clientAddress,
+    onEvent,
+    revocation: revocation === undefined ? undefined : resolveRevocation(revocation),
     attributes,
   };
+}
+
+function resolveRevocation(revocation: SessionRevocationOptions): Required<SessionRevocationOptions> {
+  checkOptionKeys('revocation options', revocation, ['generations', 'maxStaleness', 'whenUnavailable']);
+  const { generations, whenUnavailable = 'fail' } = revocation;
+  if (
+    typeof generations !== 'object' ||
+    generations === null ||
+    typeof generations.current !== 'function' ||
+    typeof generations.bump !== 'function'
+  ) {
+    throw new TypeError('revocation.generations must have current and bump methods');
+  }
+  const maxStaleness = revocation.maxStaleness ?? 5_000;
+  if (typeof maxStaleness !== 'number' || !Number.isFinite(maxStaleness) || maxStaleness < 0) {
+    throw new TypeError('revocation.maxStaleness must be a number of milliseconds, 0 or more');
+  }
+  if (whenUnavailable !== 'fail' && whenUnavailable !== 'trust') {
+    throw new TypeError("revocation.whenUnavailable must be 'fail' or 'trust'");
+  }
+  return { generations, maxStaleness, whenUnavailable };
 }

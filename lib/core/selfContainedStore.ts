@@ -20,13 +20,14 @@ export interface SelfContainedSessionStore<T> extends SessionStore<T> {
    * Writes a record as the text its token encodes.
    *
    * @param record - The values and expiry.
+   * @param id - The session's id, which the store may keep (for a session with metadata).
    * @returns The text.
    * @example
    * ```ts
    * const text = store.encodeRecord({ values: { theme: 'dark' }, expireTime, deadline });
    * ```
    */
-  encodeRecord(record: SessionRecord<T>): string;
+  encodeRecord(record: SessionRecord<T>, id?: string): string;
   /**
    * Reads what {@link SelfContainedSessionStore.encodeRecord} wrote, with fresh objects
    * on every call.

@@ -1,11 +1,15 @@
 import { systemClock, type Clock } from '../core/Clock.js';
 import { isSelfContainedStore, type SelfContainedSessionStore } from '../core/selfContainedStore.js';
 import { checkOptionKeys, DEFAULT_COOKIE_NAME } from '../core/options.js';
+import { hashId } from '../core/sessionHandle.js';
 import {
   isOwnerIndexedStore,
+  isOwnerListingStore,
   isPatchableStore,
   type LoadedSessionRecord,
   type OwnerIndexedSessionStore,
+  type OwnerListingSessionStore,
+  type OwnerSessionRecord,
   type PatchableSessionStore,
   type SessionPatch,
   type SessionRecord,
@@ -124,6 +128,15 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    */
   readonly deleteOwnerSessions?: OwnerIndexedSessionStore<T>['deleteOwnerSessions'];
   /**
+   * Present when the inner store lists sessions: lists an owner's sessions, their
+   * metadata opened when `encryptValues` sealed it. See `OwnerListingSessionStore`.
+   */
+  readonly listOwnerSessions?: OwnerListingSessionStore<T>['listOwnerSessions'];
+  /** Present when the inner store lists sessions: ends one by its handle. */
+  readonly deleteSessionByHandle?: OwnerListingSessionStore<T>['deleteSessionByHandle'];
+  /** Present when the inner store lists sessions: bounds each owner's sessions. */
+  readonly limitOwnerSessions?: OwnerListingSessionStore<T>['limitOwnerSessions'];
+  /**
    * Present when the inner store writes on a server and tells its token's length: the
    * length of the sealed token a save under an id gives. See `SessionStore.tokenLength`.
    */
@@ -171,7 +184,12 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
       this.patchSession = (id, patch) => this.#patch(inner, id, patch);
     }
     if (isOwnerIndexedStore(inner)) {
-      this.deleteOwnerSessions = (owner) => inner.deleteOwnerSessions(owner);
+      this.deleteOwnerSessions = (owner, keep) => inner.deleteOwnerSessions(owner, keep);
+    }
+    if (isOwnerListingStore(inner)) {
+      this.listOwnerSessions = (owner) => this.#list(inner, owner);
+      this.deleteSessionByHandle = (owner, handle) => inner.deleteSessionByHandle(owner, handle);
+      this.limitOwnerSessions = (limit) => inner.limitOwnerSessions(limit);
     }
     const { tokenLength } = inner;
     if (typeof tokenLength === 'function' && this.#selfContained === undefined) {
@@ -236,11 +254,9 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     // The sealed expiry is what ends a session kept in its cookie. A server-side
     // session's expiry is the store's: another request (another holder of the same id)
     // may have moved it past the one sealed in this copy of the cookie.
-    const now = this.#clock.now();
-    if (this.#selfContained !== undefined && !(opened.expireTime > now)) {
-      return undefined;
-    }
     if (opened.text !== undefined) {
+      // An expired record comes back as it is (its sealed expiry is the one in the text):
+      // the manager tells it from a live one and reports it.
       const record = this.#selfContained!.decodeRecord(opened.text);
       return record === undefined || opened.current ? record : { ...record, rewrite: true };
     }
@@ -252,8 +268,18 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     if (values === undefined) {
       return undefined;
     }
-    const current = opened.current && Object.values(record.values).every((sealed) => this.#sealer.sealsCurrent(sealed as string));
-    return { ...record, values, ...(current ? {} : { rewrite: true }) };
+    let meta: string | undefined;
+    if (record.meta !== undefined) {
+      meta = await this.#openMeta(await hashId(record.id), record.meta);
+      if (meta === undefined) {
+        return undefined;
+      }
+    }
+    const current =
+      opened.current &&
+      Object.values(record.values).every((sealed) => this.#sealer.sealsCurrent(sealed as string)) &&
+      (record.meta === undefined || this.#sealer.sealsCurrent(record.meta));
+    return { ...record, values, meta, ...(current ? {} : { rewrite: true }) };
   }
 
   /** Opens a sealed token: its expiry, and the inner token or a self-contained store's text. */
@@ -297,11 +323,13 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
   async setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string> {
     if (this.#selfContained !== undefined) {
       // What the store's token would hold, base64url-decoded: seal its bytes directly.
-      const text = this.#selfContained.encodeRecord(record);
+      const text = this.#selfContained.encodeRecord(record, id);
       const sealing = this.#sealText(text, FLAG_BASE64URL, record.expireTime);
       return typeof sealing === 'string' ? sealing : await sealing;
     }
-    const stored = this.#encryptValues ? { ...record, values: await this.#sealValues(id, record.values) } : record;
+    const stored = this.#encryptValues
+      ? { ...record, values: await this.#sealValues(id, record.values), meta: await this.#sealMeta(id, record.meta) }
+      : record;
     const innerToken = await (this.#inner as OwnerIndexedSessionStore<T>).setSession(id, stored, owner);
     return this.#sealToken(innerToken, record.expireTime);
   }
@@ -321,9 +349,52 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
   }
 
   async #patch(inner: PatchableSessionStore<T>, id: string, patch: SessionPatch<T>): Promise<string | undefined> {
-    const stored = this.#encryptValues ? { ...patch, set: await this.#sealValues(id, patch.set) } : patch;
+    const stored = this.#encryptValues
+      ? { ...patch, set: await this.#sealValues(id, patch.set), meta: await this.#sealMeta(id, patch.meta) }
+      : patch;
     const innerToken = await inner.patchSession(id, stored);
     return innerToken === undefined ? undefined : this.#sealToken(innerToken, patch.expireTime);
+  }
+
+  async #list(inner: OwnerListingSessionStore<T>, owner: string): Promise<OwnerSessionRecord[]> {
+    const records = await inner.listOwnerSessions(owner);
+    if (!this.#encryptValues) {
+      return records;
+    }
+    // Metadata that does not open (another key, tampered) lists as none.
+    return Promise.all(
+      records.map(async (record) => ({
+        ...record,
+        meta: record.meta === undefined ? undefined : await this.#openMeta(record.handle, record.meta),
+      })),
+    );
+  }
+
+  /**
+   * The metadata's label binds it to the session's handle, not its id: a listing knows
+   * only handles.
+   */
+  #metaLabel(handle: string): Uint8Array {
+    return textEncoder.encode(`${this.#valuesLabel}\0meta\0${handle}`);
+  }
+
+  async #sealMeta(id: string, meta: string | undefined): Promise<string | undefined> {
+    if (meta === undefined) {
+      return undefined;
+    }
+    return this.#sealer.seal(textEncoder.encode(meta), this.#metaLabel(await hashId(id)));
+  }
+
+  async #openMeta(handle: string, sealed: string): Promise<string | undefined> {
+    const plain = await this.#sealer.open(sealed, this.#metaLabel(handle));
+    if (plain === undefined) {
+      return undefined;
+    }
+    try {
+      return textDecoder.decode(plain);
+    } catch {
+      return undefined;
+    }
   }
 
   async #sealToken(innerToken: string, expireTime: number): Promise<string> {

@@ -114,12 +114,19 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SessionS
     if (!isPlainObject(parsed) || !isPlainObject(parsed.v)) {
       return undefined;
     }
-    const { e: expireTime, d: deadline } = parsed;
-    const now = this.#clock.now();
-    if (typeof expireTime !== 'number' || typeof deadline !== 'number' || !(expireTime > now) || !(deadline > now)) {
+    const { e: expireTime, d: deadline, i: id, m: meta } = parsed;
+    if (typeof expireTime !== 'number' || typeof deadline !== 'number' || Number.isNaN(expireTime) || Number.isNaN(deadline)) {
       return undefined;
     }
-    return { id: '', values: parsed.v as Partial<T>, expireTime, deadline };
+    // An expired record comes back as it is: the manager tells it from a live one and
+    // reports it (the `expired` session event).
+    return {
+      id: typeof id === 'string' ? id : '',
+      values: parsed.v as Partial<T>,
+      expireTime,
+      deadline,
+      ...(typeof meta === 'string' ? { meta } : {}),
+    };
   }
 
   /**
@@ -134,8 +141,8 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SessionS
    * const token = await store.setSession('', { values: { theme: 'dark' }, expireTime, deadline });
    * ```
    */
-  async setSession(_id: string, record: SessionRecord<T>): Promise<string> {
-    return encodeBase64url(textEncoder.encode(this.encodeRecord(record)));
+  async setSession(id: string, record: SessionRecord<T>): Promise<string> {
+    return encodeBase64url(textEncoder.encode(this.encodeRecord(record, id)));
   }
 
   /**
@@ -149,8 +156,13 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SessionS
    * ```
    * @internal
    */
-  encodeRecord(record: SessionRecord<T>): string {
-    return JSON.stringify({ v: record.values, e: record.expireTime, d: record.deadline });
+  encodeRecord(record: SessionRecord<T>, id?: string): string {
+    const { meta } = record;
+    // A session with metadata (an authenticated one) keeps its id too, so that its
+    // events (renewed, destroyed, revoked) name it by the same handle each time.
+    return meta === undefined
+      ? JSON.stringify({ v: record.values, e: record.expireTime, d: record.deadline })
+      : JSON.stringify({ v: record.values, e: record.expireTime, d: record.deadline, m: meta, ...(id ? { i: id } : {}) });
   }
 
   /**

@@ -159,6 +159,8 @@ interface StoredSession {
   expireTime: number;
   deadline: number;
   owner: string | undefined;
+  /** When an owned session was last seen (written), on a store that lists sessions. */
+  seen: number | undefined;
   /** With `encryptValues`: the key (generation) each value is sealed under. */
   valueKeys: Map<string, number>;
 }
@@ -185,6 +187,8 @@ interface Working {
   changed: Set<string>;
   retired: number[];
   rewrite: boolean;
+  /** When the store last saw the session, as loaded (owned sessions on a listing store). */
+  seen: number | undefined;
 }
 
 /** What a response does to the browser's cookie. */
@@ -247,6 +251,7 @@ export class SessionModel {
       changed: new Set(),
       retired: [],
       rewrite: false,
+      seen: undefined,
     };
   }
 
@@ -270,7 +275,7 @@ export class SessionModel {
       if (!this.#live(record)) {
         return this.#fresh(true);
       }
-      return { ...this.#loaded(record, 0), rewrite: sealedOld };
+      return { ...this.#loaded(record, 0, undefined), rewrite: sealedOld };
     }
     const stored = this.sessions.get(cookie.sid!);
     if (stored === undefined || !this.#live(stored)) {
@@ -281,10 +286,14 @@ export class SessionModel {
       // A value sealed under a key no longer listed: the session does not open.
       return this.#fresh(true);
     }
-    return { ...this.#loaded(stored, cookie.sid!), rewrite: sealedOld || valueKeys.some((key) => key !== this.keys[0]) };
+    return { ...this.#loaded(stored, cookie.sid!, stored.seen), rewrite: sealedOld || valueKeys.some((key) => key !== this.keys[0]) };
   }
 
-  #loaded(record: { values: ReadonlyMap<string, Json>; expireTime: number; deadline: number }, sid: number): Working {
+  #loaded(
+    record: { values: ReadonlyMap<string, Json>; expireTime: number; deadline: number },
+    sid: number,
+    seen: number | undefined,
+  ): Working {
     return {
       status: 'unmodified',
       values: new Map(record.values),
@@ -296,6 +305,7 @@ export class SessionModel {
       changed: new Set(),
       retired: [],
       rewrite: false,
+      seen,
     };
   }
 
@@ -307,6 +317,7 @@ export class SessionModel {
     session.changed.clear();
     session.deadline = this.now + LIFETIME;
     session.expireTime = this.#idleExpiry(session.deadline);
+    session.seen = undefined;
   }
 
   #retire(session: Working): void {
@@ -369,19 +380,36 @@ export class SessionModel {
     return this.idleTimeout !== undefined && this.#idleExpiry(session.deadline) - session.expireTime >= TOUCH_INTERVAL;
   }
 
+  /**
+   * Whether an owned session on a store that lists sessions is due to record when it was
+   * last seen: once per touch interval (one minute without an idle timeout).
+   */
+  #seenDue(session: Working): boolean {
+    const interval = this.idleTimeout === undefined ? MINUTE : TOUCH_INTERVAL;
+    return this.#recordsSeen() && session.seen !== undefined && this.now - session.seen >= interval;
+  }
+
+  #recordsSeen(): boolean {
+    return this.traits.kind === 'server' && this.traits.ownerIndex;
+  }
+
   /** `injectSession`: writes what changed and tells what the response does to the cookie. */
   save(session: Working): CookieEffect {
     let effect: CookieEffect = { kind: 'none' };
-    if (session.status === 'unmodified' && (session.rewrite || this.#touchDue(session))) {
+    if (session.status === 'unmodified' && (session.rewrite || this.#touchDue(session) || this.#seenDue(session))) {
       session.status = 'modified';
     }
     if (session.status === 'modified') {
+      // A server-side session patched in place keeps the browser's cookie when its
+      // expiry does not move and its seal is current: no Set-Cookie then.
+      const cookieStays = this.traits.kind === 'server' && session.stored && session.hasCookie && !session.rewrite;
+      const cookieExpiry = session.expireTime;
       session.expireTime = this.#idleExpiry(session.deadline);
       const saved = this.#write(session);
       if (saved === undefined) {
         // Ended elsewhere since it was loaded: a patch never brings it back, and no cookie.
         this.#reset(session);
-      } else {
+      } else if (!cookieStays || session.expireTime !== cookieExpiry) {
         effect = { kind: 'set', cookie: saved };
       }
     }
@@ -423,6 +451,7 @@ export class SessionModel {
       if (keys.has(OWNER_KEY)) {
         stored.owner = ownerOf(session.values);
       }
+      stored.seen = this.#recordsSeen() && ownerOf(session.values) !== undefined ? this.now : undefined;
       return { sid: session.sid, key };
     }
     this.sessions.set(session.sid, {
@@ -430,6 +459,7 @@ export class SessionModel {
       expireTime: session.expireTime,
       deadline: session.deadline,
       owner: ownerOf(session.values),
+      seen: this.#recordsSeen() && ownerOf(session.values) !== undefined ? this.now : undefined,
       valueKeys: new Map([...session.values.keys()].map((name) => [name, key])),
     });
     return { sid: session.sid, key };

@@ -27,6 +27,9 @@ export function fromNodeRequest(request: IncomingMessage): RequestLike {
         return Array.isArray(value) ? value.join(', ') : value;
       },
     },
+    get clientAddress(): string | undefined {
+      return request.socket?.remoteAddress;
+    },
   };
 }
 
