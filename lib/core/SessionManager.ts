@@ -232,16 +232,23 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     const retired = this.#options.onEvent === undefined ? undefined : [...session.retiredIds];
     const wasStored = session.stored;
 
-    if (session.rewriteDue(now)) {
+    // An unchanged session written only to record when it was last seen.
+    const seenOnly = session.rewriteDue(now);
+    if (seenOnly) {
       session.setState('modified');
     }
     let saved = false;
     if (session.state === 'modified') {
-      // The browser's cookie stays good when a server-side store patches the session it
-      // names and the expiry does not move (no idle timeout, or no touch due): the write
-      // sends no Set-Cookie then (and the token the store gives, sealed again, goes unused).
+      // The browser's cookie stays good when an unchanged server-side session is patched
+      // only to record when it was last seen and its expiry does not move: that write
+      // sends no Set-Cookie (the token the store gives, sealed again, goes unused).
       const cookieStays =
-        session.stored && session.hasCookie && !session.rewrite && session.token !== undefined && isPatchableStore(this.#store);
+        seenOnly &&
+        session.stored &&
+        session.hasCookie &&
+        !session.rewrite &&
+        session.token !== undefined &&
+        isPatchableStore(this.#store);
       const cookieExpiry = session.expireTime;
       session.expireTime = session.idleExpiry(now);
       // A store that writes on a server tells its token's length up front: a cookie

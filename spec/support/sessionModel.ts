@@ -396,13 +396,14 @@ export class SessionModel {
   /** `injectSession`: writes what changed and tells what the response does to the cookie. */
   save(session: Working): CookieEffect {
     let effect: CookieEffect = { kind: 'none' };
-    if (session.status === 'unmodified' && (session.rewrite || this.#touchDue(session) || this.#seenDue(session))) {
+    const rewritten = session.status === 'unmodified' && (session.rewrite || this.#touchDue(session) || this.#seenDue(session));
+    if (rewritten) {
       session.status = 'modified';
     }
     if (session.status === 'modified') {
-      // A server-side session patched in place keeps the browser's cookie when its
-      // expiry does not move and its seal is current: no Set-Cookie then.
-      const cookieStays = this.traits.kind === 'server' && session.stored && session.hasCookie && !session.rewrite;
+      // An unchanged server-side session written only to record when it was last seen
+      // keeps the browser's cookie when its expiry does not move: no Set-Cookie then.
+      const cookieStays = rewritten && this.traits.kind === 'server' && session.stored && session.hasCookie && !session.rewrite;
       const cookieExpiry = session.expireTime;
       session.expireTime = this.#idleExpiry(session.deadline);
       const saved = this.#write(session);
