@@ -1,4 +1,5 @@
 import { SessionStoreError } from '../core/SessionError.js';
+import type { OwnerSessionLimit } from '../core/SessionStore.js';
 
 /**
  * The default `timeout` of the server-side stores, in milliseconds.
@@ -79,4 +80,27 @@ export async function storeOperation<R>(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The bound a listing store keeps: the one given, checked, unless it has another already.
+ *
+ * @internal
+ * @param current - The bound the store has, if any.
+ * @param limit - The bound asked for.
+ * @returns The bound to keep.
+ * @throws TypeError when `max` is not a positive integer, the policy is unknown, or the
+ *   store is bounded differently already.
+ */
+export function checkLimit(current: OwnerSessionLimit | undefined, limit: OwnerSessionLimit): OwnerSessionLimit {
+  if (!Number.isSafeInteger(limit.max) || limit.max < 1) {
+    throw new TypeError('maxSessionsPerOwner must be a positive integer');
+  }
+  if (limit.policy !== 'evict' && limit.policy !== 'refuse') {
+    throw new TypeError("the owner limit's policy must be 'evict' or 'refuse'");
+  }
+  if (current !== undefined && (current.max !== limit.max || current.policy !== limit.policy)) {
+    throw new TypeError('this store is bounded by another maxSessionsPerOwner already');
+  }
+  return limit;
 }
