@@ -1,7 +1,6 @@
 // The public handle of a session (core): the SHA-256 of its id, which the server-side
 // stores key their records by, the listing of an owner's sessions names, and the
 // session events carry. Never the id: it cannot be used as a cookie.
-import type { createHash as nodeCreateHash } from 'node:crypto';
 import { encodeBase64url } from './base64url.js';
 
 /**
@@ -9,7 +8,9 @@ import { encodeBase64url } from './base64url.js';
  *
  * @internal
  */
-export type CreateHash = typeof nodeCreateHash;
+export type CreateHash = (algorithm: 'sha256') => {
+  update(data: string, encoding: 'utf8'): { digest(encoding: 'base64url'): string };
+};
 
 // Looked up at run time rather than imported, so that this module (and the memory store,
 // which shares it) loads on runtimes without node:crypto too (edge runtimes).
