@@ -1,3 +1,4 @@
+// kit-session/redis: RedisSessionStore, sessions in Redis or a Redis Cluster through ioredis.
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { systemClock, type Clock } from '../../core/Clock.js';
@@ -130,42 +131,76 @@ function valueFields(values: object): string[] {
  *
  * **Layout.** Each session is one hash, `<prefix><hash>`, where `<hash>` is the SHA-256
  * of the session id (base64url, 43 characters), never the id itself: anyone who reads
- * Redis, a dump (RDB, AOF) or a replica cannot use what they read as a cookie. The hash
- * has fields `e` (expiry), `d` (deadline), `o` (owner) and one field `v<name>` per
- * value, holding that value's JSON. A load is one `HGETALL`. A save is one Lua script (`EVALSHA`, through ioredis's
+ * Redis, a dump (RDB, AOF) or a replica cannot use what they read as a cookie. The same
+ * hash is the session's public *handle* (`listOwnerSessions`, `deleteSessionByHandle`).
+ * The hash has fields `e` (expiry), `d` (deadline), `o` (owner), `m` (the metadata
+ * text, kept and given back as it came, never parsed), `w` (the store's clock at the
+ * last save: "written") and one field `v<name>` per value, holding that value's JSON. A
+ * load is one `HGETALL`. A save is one Lua script (`EVALSHA`, through ioredis's
  * `defineCommand`, which sends the script's body the first time a connection runs it),
  * so a session is never half-written.
  *
  * **No lost updates.** `patchSession` runs a script that checks that the session
  * still exists and has not expired (else it writes nothing and the manager drops the
- * session: a patch never brings one back), then `HSET`s the values the request set,
- * `HDEL`s the ones it unset and moves the expiry (when it moved), all atomically.
- * Values another request changed meanwhile are left alone; when two requests change
- * the same value, the later save wins. Keeping one hash field per value means the script never decodes
- * or re-encodes JSON (Redis's Lua cjson would turn `[]` into `{}` and round numbers to
- * 14 digits).
+ * session: a patch never brings one back), then `HSET`s the values the request set
+ * (and the metadata, when the patch has one), `HDEL`s the ones it unset and moves the
+ * expiry (when it moved), all atomically. Values another request changed meanwhile are
+ * left alone; when two requests change the same value, the later save wins. Keeping one
+ * hash field per value means the script never decodes or re-encodes JSON (Redis's Lua
+ * cjson would turn `[]` into `{}` and round numbers to 14 digits).
  *
- * **Log out everywhere, and why it works in a Cluster.** A session's key is known from
+ * **The owner index, and why it works in a Cluster.** A session's key is known from
  * its token alone, long before it has an owner, and its owner can change, so a session
  * and its owner's index cannot be made to share a Cluster slot (a common `{hash tag}`
  * would put every session on one node). They live apart instead, and are never written
  * by one script: the owner index, a sorted set `<prefix>owner:<owner>` of the sessions'
- * id hashes scored by their deadline, is a superset that is always written *before* a
+ * hashes scored by their deadline, is a superset that is always written *before* a
  * session takes that owner (or keeps it past the deadline filed), and the truth is the
- * session's own `o` field. `deleteOwnerSessions` reads the
- * index and deletes each listed session with a script that checks `o` still names the
- * owner, so a stale entry (a session deleted, expired or moved to another owner) does
- * no harm. An entry is pruned only a minute after its deadline (room for clock skew
+ * session's own `o` field. Filing a member again without raising its deadline raises its
+ * score by a stamp of 1/256 ms, so whoever saw a score can tell whether the member was
+ * filed again since. `deleteOwnerSessions` reads the index and deletes each listed
+ * session (but `keep`) with a script that checks `o` still names the owner, so a stale
+ * entry (a session deleted, expired or moved to another owner) does no harm;
+ * `listOwnerSessions` reads the index, then each listed session (`HMGET`), and gives
+ * those that are live and name the owner; `deleteSessionByHandle` is that one script on
+ * the handle's key. An entry is pruned a minute after its deadline (room for clock skew
  * between app servers), when its session has certainly ended. `setSession` writes the
  * index before the session whenever there is an owner. A patch that leaves the owner
  * alone keeps whichever owner the session holds now (a concurrent request may have set
  * it). The patch script refuses (writes nothing, and names the owner) when the session
  * is about to take an owner, or keep its owner with a later deadline, that the index is
  * not known to cover; the store then writes that index and runs the patch again.
- * `deleteOwnerSessions` counts only the sessions that were live by the store's clock.
- * Round trips: one per load; one
- * per save, except `setSession` with an owner (two: index, then session) and the first
- * patch that gives a session its owner (three).
+ *
+ * **The bound per owner** (`limitOwnerSessions`). The owner's index is where concurrent
+ * log-ins of one owner meet, so the bound is decided there, by one script (`admit`)
+ * that counts and files in one step: exact under concurrency. A bounded save that files
+ * a session under an owner (a `setSession`, or a patch that gives a new owner) first
+ * marks the session `i` = owner (a hash of that field alone when the session is new,
+ * which loads as nothing, kept at least the timeout plus a minute) while it reads the
+ * index with scores. When the index holds `max` or more other entries, it reads each of
+ * their sessions (`HMGET`, in parallel over the nodes) and tells the script which are
+ * stale (gone, a tombstone, another owner, ended over a minute ago: dropped, each only if
+ * its score is still the one seen), which are expired but maybe not for every clock yet
+ * (not counted) and when the live ones were written. Every entry the store did not see,
+ * or whose session carries the owner's mark, is counted as a save in flight. The
+ * session's own entry never counts against itself when its session names the owner
+ * already. Below `max` it files the session; at `max`, `'refuse'` files nothing (the
+ * store takes its mark back and rejects with `SessionLimitError`), `'evict'` files it
+ * and names the entries written least recently (unseen ones count as the newest); the
+ * store then writes the session while it ends those with the owner-checking delete
+ * script, and calls `evicted`. Ending a session that carries the owner's mark (its save
+ * in flight) leaves a tombstone (`x`) in its place for the same grace time: the save
+ * script writes nothing over a tombstone, and the patch script finds no session, so an
+ * ended session never comes back. The mark is what keeps the index a superset: a save
+ * in flight is never dropped as stale.
+ *
+ * Round trips: one per load; one per save, except `setSession` with an owner (two:
+ * index, then session) and the first patch that gives a session its owner (three).
+ * Bounded: a new session of an owner three (mark and read the index, in parallel;
+ * admit; write), four when the owner is at the bound (its sessions read first), plus a
+ * parallel one to end whom it evicted, or one to take the mark back when refused; a
+ * patch that gives a new owner four or five. `listOwnerSessions`: two.
+ * `deleteSessionByHandle`: one. `deleteOwnerSessions`: two.
  *
  * The store runs no timer and never closes the client, which belongs to the app.
  *
