@@ -347,6 +347,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
           fields: valueFields(record.values),
         }),
       );
+    let evicted: string[] = [];
     const admitted = await this.#run('save', async () => {
       if (px === 0) {
         await this.#client.del(key);
@@ -376,11 +377,15 @@ export class RedisSessionStore<T = Record<string, unknown>>
         return false;
       }
       await Promise.all([write(), this.#evict(owner, victims, now)]);
-      this.#report(limit, owner, victims);
+      evicted = victims;
       return true;
     });
     if (!admitted) {
       throw new SessionLimitError('the owner has as many live sessions as maxSessionsPerOwner allows');
+    }
+    // After the operation, so that a callback that throws is not taken for a Redis failure.
+    if (limit !== undefined && owner !== undefined) {
+      this.#report(limit, owner, evicted);
     }
     return id;
   }
@@ -411,6 +416,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
     const key = this.#key(hash);
     const set = valueFields(patch.set);
     const limit = this.#limit;
+    const reports: [owner: string, victims: string[]][] = [];
     const result = await this.#run('save', async () => {
       const unset = patch.unset.map((name) => VALUE_FIELD + name);
       let indexed: string | undefined;
@@ -448,11 +454,15 @@ export class RedisSessionStore<T = Record<string, unknown>>
             return 'refused';
           }
           await this.#evict(owner, victims, now);
-          this.#report(limit, owner, victims);
+          reports.push([owner, victims]);
         }
         indexed = owner;
       }
     });
+    // After the operation, so that a callback that throws is not taken for a Redis failure.
+    for (const [owner, victims] of reports) {
+      this.#report(limit!, owner, victims);
+    }
     if (result === 'refused') {
       throw new SessionLimitError('the owner has as many live sessions as maxSessionsPerOwner allows');
     }
