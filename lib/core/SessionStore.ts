@@ -1,5 +1,3 @@
-import type { hashId } from './sessionHandle.js';
-
 /**
  * What a store keeps for one session.
  *
@@ -269,7 +267,7 @@ export interface OwnerIndexedSessionStore<T> extends SessionStore<T> {
    * Deletes every session filed under an owner.
    *
    * @param owner - The owner.
-   * @param keep - Optional: the handle ({@link hashId} of the id) of one session to
+   * @param keep - Optional: the handle (the SHA-256 of the id, base64url) of one session to
    *   leave alone ("log out my other devices"). A store that lists sessions
    *   ({@link OwnerListingSessionStore}) must honour it; others may ignore it, and the
    *   manager never passes it to them.

@@ -35,6 +35,7 @@ export function checkId(id: string): void {
   }
 }
 
+/** @internal */
 export { hashId, type CreateHash } from '../core/sessionHandle.js';
 
 /**

@@ -1,24 +1,33 @@
+// kit-session/redis: RedisSessionStore, sessions in Redis or a Redis Cluster through ioredis.
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { systemClock, type Clock } from '../../core/Clock.js';
 import { checkOptionKeys, positive } from '../../core/options.js';
-import { checkId, DEFAULT_TIMEOUT, hashId, isId, storeOperation } from '../storeOperation.js';
+import { SessionLimitError } from '../../core/SessionError.js';
+import { checkId, checkLimit, DEFAULT_TIMEOUT, hashId, isId, storeOperation } from '../storeOperation.js';
 import type {
   LoadedSessionRecord,
-  OwnerIndexedSessionStore,
+  OwnerListingSessionStore,
+  OwnerSessionLimit,
+  OwnerSessionRecord,
   PatchableSessionStore,
   SessionPatch,
   SessionRecord,
 } from '../../core/SessionStore.js';
+import { withoutArguments } from './redisErrors.js';
 import {
+  admitCall,
+  clearIntentCall,
   deleteOwnedCall,
   indexCall,
+  intentCall,
   patchCall,
   SCRIPTS,
   setCall,
   type ScriptArgument,
   type ScriptCall,
   type ScriptName,
+  type SeenEntry,
 } from './scripts.js';
 
 /**
@@ -61,7 +70,11 @@ const PATCH_ATTEMPTS = 4;
  */
 const CLOCK_SKEW_MARGIN = 60_000;
 
-/** Hash field names: `e` expiry, `d` deadline, `o` owner, `v<name>` one value as JSON. */
+/**
+ * Hash field names: `e` expiry, `d` deadline, `o` owner, `m` metadata, `w` write time,
+ * `v<name>` one value as JSON; `i` and `x` mark a bounded save in flight and a tombstone
+ * (see scripts.ts).
+ */
 const VALUE_FIELD = 'v';
 
 /** Command names carry a hash of their script, so two versions never clash on one client. */
@@ -72,15 +85,24 @@ const COMMAND_NAMES = Object.fromEntries(
   ]),
 ) as Record<ScriptName, string>;
 
-/** One of the scripts, bound to the client: the key, then ARGV. Scripts answer integers or strings. */
-type Command = (key: string, ...args: ScriptArgument[]) => Promise<number | string>;
+/** What a script answers: an integer, a string, or an array of them. */
+type Answer = number | string | (number | string)[];
+
+/** One of the scripts, bound to the client: the key, then ARGV. */
+type Command = (key: string, ...args: ScriptArgument[]) => Promise<Answer>;
 
 /** The part of ioredis's `Redis` and `Cluster` this store uses; both have it. */
 interface RedisCommands {
   hgetall(key: string): Promise<Record<string, string>>;
+  hmget(key: string, ...fields: string[]): Promise<(string | null)[]>;
   del(key: string): Promise<number>;
-  zrangebyscore(key: string, min: string, max: string): Promise<string[]>;
+  zrangebyscore(key: string, min: string, max: string, withScores?: 'WITHSCORES'): Promise<string[]>;
   defineCommand(name: string, definition: { lua: string; numberOfKeys: number }): void;
+}
+
+/** Whether an entry's session is live by `now`: both its expiry and its deadline are later. */
+function liveAt(expireTime: number, deadline: number, now: number): boolean {
+  return expireTime > now && deadline > now;
 }
 
 /** The integer PX that ends the key with the session, by the store's clock; 0 when it has ended. */
@@ -102,24 +124,6 @@ function valueFields(values: object): string[] {
 }
 
 /**
- * ioredis puts the command's arguments on the errors it rejects with
- * (`error.command.args`), and those hold the session key (the hash of the id) and the
- * session's values. Keep the command's name only, so that a logged `cause` carries
- * neither.
- */
-function withoutArguments(error: unknown): unknown {
-  if (typeof error === 'object' && error !== null && 'command' in error) {
-    const { command } = error as { command?: { name?: unknown } };
-    try {
-      (error as { command?: unknown }).command = { name: command?.name };
-    } catch {
-      // A frozen error keeps its property; the message never had the token anyway.
-    }
-  }
-  return error;
-}
-
-/**
  * Keeps sessions in Redis or a Redis Cluster through ioredis, for apps that run on many
  * machines. Sessions expire on their own (`PX` from the session's expiry); the store
  * also checks the expiry against its clock on every load, so a session is never served
@@ -127,42 +131,76 @@ function withoutArguments(error: unknown): unknown {
  *
  * **Layout.** Each session is one hash, `<prefix><hash>`, where `<hash>` is the SHA-256
  * of the session id (base64url, 43 characters), never the id itself: anyone who reads
- * Redis, a dump (RDB, AOF) or a replica cannot use what they read as a cookie. The hash
- * has fields `e` (expiry), `d` (deadline), `o` (owner) and one field `v<name>` per
- * value, holding that value's JSON. A load is one `HGETALL`. A save is one Lua script (`EVALSHA`, through ioredis's
+ * Redis, a dump (RDB, AOF) or a replica cannot use what they read as a cookie. The same
+ * hash is the session's public *handle* (`listOwnerSessions`, `deleteSessionByHandle`).
+ * The hash has fields `e` (expiry), `d` (deadline), `o` (owner), `m` (the metadata
+ * text, kept and given back as it came, never parsed), `w` (the store's clock at the
+ * last save: "written") and one field `v<name>` per value, holding that value's JSON. A
+ * load is one `HGETALL`. A save is one Lua script (`EVALSHA`, through ioredis's
  * `defineCommand`, which sends the script's body the first time a connection runs it),
  * so a session is never half-written.
  *
  * **No lost updates.** `patchSession` runs a script that checks that the session
  * still exists and has not expired (else it writes nothing and the manager drops the
- * session: a patch never brings one back), then `HSET`s the values the request set,
- * `HDEL`s the ones it unset and moves the expiry (when it moved), all atomically.
- * Values another request changed meanwhile are left alone; when two requests change
- * the same value, the later save wins. Keeping one hash field per value means the script never decodes
- * or re-encodes JSON (Redis's Lua cjson would turn `[]` into `{}` and round numbers to
- * 14 digits).
+ * session: a patch never brings one back), then `HSET`s the values the request set
+ * (and the metadata, when the patch has one), `HDEL`s the ones it unset and moves the
+ * expiry (when it moved), all atomically. Values another request changed meanwhile are
+ * left alone; when two requests change the same value, the later save wins. Keeping one
+ * hash field per value means the script never decodes or re-encodes JSON (Redis's Lua
+ * cjson would turn `[]` into `{}` and round numbers to 14 digits).
  *
- * **Log out everywhere, and why it works in a Cluster.** A session's key is known from
+ * **The owner index, and why it works in a Cluster.** A session's key is known from
  * its token alone, long before it has an owner, and its owner can change, so a session
  * and its owner's index cannot be made to share a Cluster slot (a common `{hash tag}`
  * would put every session on one node). They live apart instead, and are never written
  * by one script: the owner index, a sorted set `<prefix>owner:<owner>` of the sessions'
- * id hashes scored by their deadline, is a superset that is always written *before* a
+ * hashes scored by their deadline, is a superset that is always written *before* a
  * session takes that owner (or keeps it past the deadline filed), and the truth is the
- * session's own `o` field. `deleteOwnerSessions` reads the
- * index and deletes each listed session with a script that checks `o` still names the
- * owner, so a stale entry (a session deleted, expired or moved to another owner) does
- * no harm. An entry is pruned only a minute after its deadline (room for clock skew
+ * session's own `o` field. Filing a member again without raising its deadline raises its
+ * score by a stamp of 1/256 ms, so whoever saw a score can tell whether the member was
+ * filed again since. `deleteOwnerSessions` reads the index and deletes each listed
+ * session (but `keep`) with a script that checks `o` still names the owner, so a stale
+ * entry (a session deleted, expired or moved to another owner) does no harm;
+ * `listOwnerSessions` reads the index, then each listed session (`HMGET`), and gives
+ * those that are live and name the owner; `deleteSessionByHandle` is that one script on
+ * the handle's key. An entry is pruned a minute after its deadline (room for clock skew
  * between app servers), when its session has certainly ended. `setSession` writes the
  * index before the session whenever there is an owner. A patch that leaves the owner
  * alone keeps whichever owner the session holds now (a concurrent request may have set
  * it). The patch script refuses (writes nothing, and names the owner) when the session
  * is about to take an owner, or keep its owner with a later deadline, that the index is
  * not known to cover; the store then writes that index and runs the patch again.
- * `deleteOwnerSessions` counts only the sessions that were live by the store's clock.
- * Round trips: one per load; one
- * per save, except `setSession` with an owner (two: index, then session) and the first
- * patch that gives a session its owner (three).
+ *
+ * **The bound per owner** (`limitOwnerSessions`). The owner's index is where concurrent
+ * log-ins of one owner meet, so the bound is decided there, by one script (`admit`)
+ * that counts and files in one step: exact under concurrency. A bounded save that files
+ * a session under an owner (a `setSession`, or a patch that gives a new owner) first
+ * marks the session `i` = owner (a hash of that field alone when the session is new,
+ * which loads as nothing, kept at least the timeout plus a minute) while it reads the
+ * index with scores. When the index holds `max` or more other entries, it reads each of
+ * their sessions (`HMGET`, in parallel over the nodes) and tells the script which are
+ * stale (gone, a tombstone, another owner, ended over a minute ago: dropped, each only if
+ * its score is still the one seen), which are expired but maybe not for every clock yet
+ * (not counted) and when the live ones were written. Every entry the store did not see,
+ * or whose session carries the owner's mark, is counted as a save in flight. The
+ * session's own entry never counts against itself when its session names the owner
+ * already. Below `max` it files the session; at `max`, `'refuse'` files nothing (the
+ * store takes its mark back and rejects with `SessionLimitError`), `'evict'` files it
+ * and names the entries written least recently (unseen ones count as the newest); the
+ * store then writes the session while it ends those with the owner-checking delete
+ * script, and calls `evicted`. Ending a session that carries the owner's mark (its save
+ * in flight) leaves a tombstone (`x`) in its place for the same grace time: the save
+ * script writes nothing over a tombstone, and the patch script finds no session, so an
+ * ended session never comes back. The mark is what keeps the index a superset: a save
+ * in flight is never dropped as stale.
+ *
+ * Round trips: one per load; one per save, except `setSession` with an owner (two:
+ * index, then session) and the first patch that gives a session its owner (three).
+ * Bounded: a new session of an owner three (mark and read the index, in parallel;
+ * admit; write), four when the owner is at the bound (its sessions read first), plus a
+ * parallel one to end whom it evicted, or one to take the mark back when refused; a
+ * patch that gives a new owner four or five. `listOwnerSessions`: two.
+ * `deleteSessionByHandle`: one. `deleteOwnerSessions`: two.
  *
  * The store runs no timer and never closes the client, which belongs to the app.
  *
@@ -178,13 +216,14 @@ function withoutArguments(error: unknown): unknown {
  * ```
  */
 export class RedisSessionStore<T = Record<string, unknown>>
-  implements PatchableSessionStore<T>, OwnerIndexedSessionStore<T>
+  implements PatchableSessionStore<T>, OwnerListingSessionStore<T>
 {
   readonly #client: RedisCommands;
   readonly #commands: Record<ScriptName, Command>;
   readonly #prefix: string;
   readonly #timeout: number;
   readonly #clock: Clock;
+  #limit: OwnerSessionLimit | undefined;
 
   /**
    * @param client - An ioredis `Redis` or `Cluster`, owned by the app. The store adds
@@ -228,7 +267,8 @@ export class RedisSessionStore<T = Record<string, unknown>>
    * Loads a session: one `HGETALL`.
    *
    * @param token - The session's id.
-   * @returns The record, or `undefined` when the token is unknown, malformed or expired.
+   * @returns The record (its metadata included), or `undefined` when the token is
+   *   unknown, malformed or expired.
    * @throws SessionStoreError when Redis fails or does not answer within `timeout`.
    * @example
    * ```ts
@@ -245,7 +285,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
     const now = this.#clock.now();
     const expireTime = Number(fields.e);
     const deadline = Number(fields.d);
-    if (!(expireTime > now && deadline > now)) {
+    if (!liveAt(expireTime, deadline, now)) {
       return undefined;
     }
     const values: Record<string, unknown> = {};
@@ -265,18 +305,22 @@ export class RedisSessionStore<T = Record<string, unknown>>
         }
       }
     }
-    return { id: token, values: values as Partial<T>, expireTime, deadline };
+    const record = { id: token, values: values as Partial<T>, expireTime, deadline };
+    return fields.m === undefined ? record : { ...record, meta: fields.m };
   }
 
   /**
    * Saves a session, replacing what was kept under its id: one script, plus the owner
-   * index first when there is an owner.
+   * index first when there is an owner (and, when owners are bounded, the admission
+   * under the bound: see the class's comment).
    *
    * @param id - The session's id.
-   * @param record - The values and expiry.
+   * @param record - The values, expiry and metadata.
    * @param owner - The session's owner, for {@link RedisSessionStore.deleteOwnerSessions}.
    * @returns The id, which is the token.
    * @throws TypeError when the id is not 1 to 256 characters of base64url.
+   * @throws SessionLimitError when owners are bounded with the policy `'refuse'` and the
+   *   owner has as many other live sessions as the bound allows: nothing was written.
    * @throws SessionStoreError when Redis fails or does not answer within `timeout`.
    * @example
    * ```ts
@@ -289,37 +333,75 @@ export class RedisSessionStore<T = Record<string, unknown>>
     const px = pxOf(record, now);
     const hash = hashId(id, createHash);
     const key = this.#key(hash);
-    await this.#run('save', async () => {
-      if (px === 0) {
-        await this.#client.del(key);
-        return;
-      }
-      if (owner !== undefined) {
-        await this.#index(owner, hash, record.deadline, now);
-      }
-      await this.#call(
+    const limit = this.#limit;
+    const write = () =>
+      this.#call(
         setCall({
           key,
           px,
           expireTime: record.expireTime,
           deadline: record.deadline,
           owner: owner ?? null,
+          meta: record.meta,
+          now,
           fields: valueFields(record.values),
         }),
       );
+    let evicted: string[] = [];
+    const admitted = await this.#run('save', async () => {
+      if (px === 0) {
+        await this.#client.del(key);
+        return true;
+      }
+      if (owner === undefined) {
+        await write();
+        return true;
+      }
+      if (limit === undefined) {
+        await this.#index(owner, hash, record.deadline, now);
+        await write();
+        return true;
+      }
+      // Bounded: mark the session as in flight for the owner while reading the index,
+      // then admit it, then write it (and end whom its admission evicted).
+      const [intent, entries] = await Promise.all([
+        this.#call(intentCall({ key, owner, grace: this.#grace, now })),
+        this.#entries(owner, now),
+      ]);
+      if (intent === 0) {
+        return true; // ended meanwhile (a tombstone): nothing to write
+      }
+      const victims = await this.#admit(limit, owner, hash, record.deadline, now, intent === 2, entries);
+      if (victims === undefined) {
+        await this.#call(clearIntentCall({ key, owner }));
+        return false;
+      }
+      await Promise.all([write(), this.#evict(owner, victims, now)]);
+      evicted = victims;
+      return true;
     });
+    if (!admitted) {
+      throw new SessionLimitError('the owner has as many live sessions as maxSessionsPerOwner allows');
+    }
+    // After the operation, so that a callback that throws is not taken for a Redis failure.
+    if (limit !== undefined && owner !== undefined) {
+      this.#report(limit, owner, evicted);
+    }
     return id;
   }
 
   /**
    * Applies the values one request set and unset, atomically, on top of what Redis
    * holds now: one script in the usual case. A patch without `owner` keeps the owner
-   * Redis holds now; `owner: null` removes it.
+   * Redis holds now; `owner: null` removes it. A patch without `meta` keeps the stored
+   * metadata.
    *
    * @param id - The session's id.
    * @param patch - What changed.
    * @returns The id, or `undefined` when the session is gone or expired.
    * @throws TypeError when the id is not 1 to 256 characters of base64url.
+   * @throws SessionLimitError when the patch gives the session a new owner whose bound
+   *   (policy `'refuse'`) is reached: nothing was written.
    * @throws SessionStoreError when Redis fails or does not answer within `timeout`.
    * @example
    * ```ts
@@ -333,6 +415,8 @@ export class RedisSessionStore<T = Record<string, unknown>>
     const hash = hashId(id, createHash);
     const key = this.#key(hash);
     const set = valueFields(patch.set);
+    const limit = this.#limit;
+    const reports: [owner: string, victims: string[]][] = [];
     const result = await this.#run('save', async () => {
       const unset = patch.unset.map((name) => VALUE_FIELD + name);
       let indexed: string | undefined;
@@ -346,21 +430,42 @@ export class RedisSessionStore<T = Record<string, unknown>>
             deadline: patch.deadline,
             owner: patch.owner,
             indexed,
+            meta: patch.meta,
+            limited: limit !== undefined,
             set,
             unset,
           }),
         );
-        if (typeof answer !== 'string') {
-          return answer;
+        if (!Array.isArray(answer)) {
+          return Number(answer);
         }
         if (attempt === PATCH_ATTEMPTS) {
           throw new Error('concurrent saves kept moving the session to other owners');
         }
         // The session is to name this owner: its index must cover the session first.
-        await this.#index(answer, hash, patch.deadline, now);
-        indexed = answer;
+        const owner = String(answer[0]);
+        if (limit === undefined) {
+          await this.#index(owner, hash, patch.deadline, now);
+        } else {
+          const entries = await this.#entries(owner, now);
+          const victims = await this.#admit(limit, owner, hash, patch.deadline, now, answer[1] === '1', entries);
+          if (victims === undefined) {
+            await this.#call(clearIntentCall({ key, owner }));
+            return 'refused';
+          }
+          await this.#evict(owner, victims, now);
+          reports.push([owner, victims]);
+        }
+        indexed = owner;
       }
     });
+    // After the operation, so that a callback that throws is not taken for a Redis failure.
+    for (const [owner, victims] of reports) {
+      this.#report(limit!, owner, victims);
+    }
+    if (result === 'refused') {
+      throw new SessionLimitError('the owner has as many live sessions as maxSessionsPerOwner allows');
+    }
     return result === 1 ? id : undefined;
   }
 
@@ -387,6 +492,8 @@ export class RedisSessionStore<T = Record<string, unknown>>
    * listed session that still names this owner (in parallel, each on its own node).
    *
    * @param owner - The owner.
+   * @param keep - Optional: the handle of one session to leave alone ("log out my other
+   *   devices").
    * @returns How many live sessions were ended (sessions already expired by the store's
    *   clock, whose keys Redis has not yet dropped, are deleted too but not counted).
    * @throws SessionStoreError when Redis fails or does not answer within `timeout`.
@@ -395,16 +502,96 @@ export class RedisSessionStore<T = Record<string, unknown>>
    * const ended = await store.deleteOwnerSessions('u1'); // "log out everywhere"
    * ```
    */
-  async deleteOwnerSessions(owner: string): Promise<number> {
+  async deleteOwnerSessions(owner: string, keep?: string): Promise<number> {
     const now = this.#clock.now();
     const bound = now - CLOCK_SKEW_MARGIN;
     return this.#run('delete owner sessions', async () => {
       const hashes = await this.#client.zrangebyscore(this.#ownerKey(owner), `(${bound}`, '+inf');
       const ended = await Promise.all(
-        hashes.filter(isId).map((hash) => this.#call(deleteOwnedCall({ key: this.#key(hash), owner, now }))),
+        hashes
+          .filter((hash) => isId(hash) && hash !== keep)
+          .map((hash) => this.#call(deleteOwnedCall({ key: this.#key(hash), owner, now, grace: this.#grace }))),
       );
       return ended.reduce<number>((sum, n) => sum + Number(n), 0);
     });
+  }
+
+  /**
+   * Lists the live sessions of one owner: reads the owner's index, then each listed
+   * session (`HMGET`, in parallel, each on its own node), and keeps those that are live
+   * by the store's clock and still name the owner. Two round trips.
+   *
+   * @param owner - The owner.
+   * @returns Each live session's handle (the hash its key is made of), metadata and
+   *   expiry, in no set order; never an id.
+   * @throws SessionStoreError when Redis fails or does not answer within `timeout`.
+   * @example
+   * ```ts
+   * for (const { handle, meta, expireTime } of await store.listOwnerSessions('u1')) {
+   *   console.log(handle, meta, new Date(expireTime));
+   * }
+   * ```
+   */
+  async listOwnerSessions(owner: string): Promise<OwnerSessionRecord[]> {
+    const now = this.#clock.now();
+    const bound = now - CLOCK_SKEW_MARGIN;
+    return this.#run('list owner sessions', async () => {
+      const hashes = (await this.#client.zrangebyscore(this.#ownerKey(owner), `(${bound}`, '+inf')).filter(isId);
+      const states = await Promise.all(hashes.map((hash) => this.#client.hmget(this.#key(hash), 'o', 'e', 'd', 'm')));
+      const listed: OwnerSessionRecord[] = [];
+      states.forEach(([storedOwner, e, d, meta], index) => {
+        const expireTime = Number(e);
+        const deadline = Number(d);
+        if (storedOwner === owner && e !== null && d !== null && liveAt(expireTime, deadline, now)) {
+          listed.push({ handle: hashes[index]!, meta: meta ?? undefined, expireTime, deadline });
+        }
+      });
+      return listed;
+    });
+  }
+
+  /**
+   * Ends one session of an owner, named by its handle: one script on the session's key,
+   * which deletes it only if its own owner field names this owner. The owner's index
+   * keeps the entry (a superset); a later admission or pruning drops it.
+   *
+   * @param owner - The owner.
+   * @param handle - The session's handle, from `listOwnerSessions`.
+   * @returns `true` when a live session was ended.
+   * @throws SessionStoreError when Redis fails or does not answer within `timeout`.
+   * @example
+   * ```ts
+   * await store.deleteSessionByHandle('u1', handle); // "end this one"
+   * ```
+   */
+  async deleteSessionByHandle(owner: string, handle: string): Promise<boolean> {
+    if (!isId(handle)) {
+      return false;
+    }
+    const now = this.#clock.now();
+    const key = this.#key(handle);
+    const ended = await this.#run('delete by handle', () =>
+      this.#call(deleteOwnedCall({ key, owner, now, grace: this.#grace })),
+    );
+    return ended === 1;
+  }
+
+  /**
+   * Bounds each owner's live sessions, from now on: a save that files a session under
+   * an owner with `max` other live sessions evicts the owner's sessions written least
+   * recently, or writes nothing and rejects with `SessionLimitError`, as the policy says.
+   * The manager calls it once, when built with `maxSessionsPerOwner`.
+   *
+   * @param limit - The bound, its policy and the eviction callback.
+   * @throws TypeError when `max` is not a positive integer, the policy is unknown, or the
+   *   store is bounded differently already.
+   * @example
+   * ```ts
+   * store.limitOwnerSessions({ max: 5, policy: 'evict', evicted: (owner, handles) => audit(owner, handles) });
+   * ```
+   */
+  limitOwnerSessions(limit: OwnerSessionLimit): void {
+    this.#limit = checkLimit(this.#limit, limit);
   }
 
   /**
@@ -430,8 +617,16 @@ export class RedisSessionStore<T = Record<string, unknown>>
     return `${this.#prefix}owner:${owner}`;
   }
 
+  /**
+   * How long an in-flight mark and a tombstone live: longer than any save may take
+   * before it counts as failed, plus the clock-skew margin.
+   */
+  get #grace(): number {
+    return this.#timeout + CLOCK_SKEW_MARGIN;
+  }
+
   /** Files a session (the hash of its id) under its owner, until its deadline. */
-  #index(owner: string, hash: string, deadline: number, now: number): Promise<number | string> {
+  #index(owner: string, hash: string, deadline: number, now: number): Promise<Answer> {
     return this.#call(
       indexCall({
         key: this.#ownerKey(owner),
@@ -443,8 +638,99 @@ export class RedisSessionStore<T = Record<string, unknown>>
     );
   }
 
+  /** The owner's index entries not yet prunable, each with its score as Redis wrote it. */
+  async #entries(owner: string, now: number): Promise<SeenEntry[]> {
+    const flat = await this.#client.zrangebyscore(this.#ownerKey(owner), `(${now - CLOCK_SKEW_MARGIN}`, '+inf', 'WITHSCORES');
+    const entries: SeenEntry[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      entries.push({ hash: flat[i]!, score: flat[i + 1]! });
+    }
+    return entries;
+  }
+
+  /**
+   * Admits a session into its owner's index under the bound. When the index holds as
+   * many other entries as the bound, reads each of their sessions first (in parallel),
+   * to tell the admission which are stale, which expired and when the live ones were
+   * written. Resolves to the sessions to evict (none when it fits), or `undefined` when
+   * the policy refused it.
+   */
+  async #admit(
+    limit: OwnerSessionLimit,
+    owner: string,
+    hash: string,
+    deadline: number,
+    now: number,
+    already: boolean,
+    entries: readonly SeenEntry[],
+  ): Promise<string[] | undefined> {
+    const own = entries.find((entry) => entry.hash === hash);
+    const alreadyScore = already ? own?.score : undefined;
+    const others = entries.filter((entry) => entry.hash !== hash && isId(entry.hash));
+    const dead: SeenEntry[] = [];
+    const uncounted: SeenEntry[] = [];
+    const written: { hash: string; writeTime: number }[] = [];
+    if (alreadyScore === undefined && others.length >= limit.max) {
+      const states = await Promise.all(
+        others.map((entry) => this.#client.hmget(this.#key(entry.hash), 'o', 'e', 'd', 'w', 'i')),
+      );
+      states.forEach(([storedOwner, e, d, w, inFlight], index) => {
+        const entry = others[index]!;
+        const expireTime = Number(e);
+        const end = Math.min(expireTime, Number(d));
+        if (inFlight === owner) {
+          return; // a bounded save of it is in flight: counted, as the most recent
+        }
+        if (storedOwner !== owner || e === null || d === null || !(end > now - CLOCK_SKEW_MARGIN)) {
+          // Gone, a tombstone, moved to another owner, or ended long enough ago that no
+          // app server's clock still sees it live: a save can no longer file it here
+          // without filing it again (which changes its score).
+          dead.push(entry);
+        } else if (!liveAt(expireTime, Number(d), now)) {
+          uncounted.push(entry);
+        } else {
+          written.push({ hash: entry.hash, writeTime: Number(w) || 0 });
+        }
+      });
+    }
+    const answer = await this.#call(
+      admitCall({
+        key: this.#ownerKey(owner),
+        hash,
+        deadline,
+        pruneUpTo: now - CLOCK_SKEW_MARGIN,
+        ttl: Math.max(1, Math.ceil(deadline - now + CLOCK_SKEW_MARGIN)),
+        max: limit.max,
+        policy: limit.policy,
+        alreadyScore,
+        dead,
+        uncounted,
+        written,
+      }),
+    );
+    const [verdict, ...victims] = Array.isArray(answer) ? answer : [answer];
+    if (Number(verdict) === 0) {
+      return undefined;
+    }
+    return victims.map(String);
+  }
+
+  /** Ends the sessions an admission evicted, each only if it still belongs to the owner. */
+  async #evict(owner: string, victims: readonly string[], now: number): Promise<void> {
+    await Promise.all(
+      victims.map((hash) => this.#call(deleteOwnedCall({ key: this.#key(hash), owner, now, grace: this.#grace }))),
+    );
+  }
+
+  /** Tells the bound's callback whom a save evicted, if anyone. */
+  #report(limit: OwnerSessionLimit, owner: string, victims: readonly string[]): void {
+    if (victims.length > 0) {
+      limit.evicted?.(owner, victims);
+    }
+  }
+
   /** Runs one script, as its builder laid it out. */
-  #call(call: ScriptCall): Promise<number | string> {
+  #call(call: ScriptCall): Promise<Answer> {
     return this.#commands[call.script](...call.keys, ...call.args);
   }
 

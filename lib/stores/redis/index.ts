@@ -1,2 +1,4 @@
+export type { RedisOwnerGenerationsOptions } from './RedisOwnerGenerations.js';
+export { RedisOwnerGenerations } from './RedisOwnerGenerations.js';
 export type { RedisSessionStoreOptions } from './RedisSessionStore.js';
 export { DEFAULT_REDIS_PREFIX, RedisSessionStore } from './RedisSessionStore.js';

@@ -5,6 +5,14 @@
 // Every script touches only KEYS[1], so it runs on whichever Cluster node holds that
 // key, and ioredis's `keyPrefix` applies to it. Numbers arrive as decimal strings.
 // Unpacking is chunked: Lua's stack holds only a few thousand arguments.
+//
+// Session hash fields: `e` expiry, `d` deadline, `o` owner, `m` metadata, `w` write
+// time (the store's clock at the last save), `v<name>` one value as JSON, `i` an owner
+// whose bounded save is in flight (see INTENT_LUA), `x` a tombstone (see
+// DELETE_OWNED_LUA). Owner index: a sorted set of session hashes scored by deadline;
+// each refiling of a member that does not raise its score raises it by a stamp of
+// 1/256 ms instead, so a script that saw a score can tell whether the member was filed
+// again since (ADMIT_LUA removes a stale member only if its score is the one seen).
 
 /**
  * A Lua helper both save scripts start with: writes `fields` followed by the
@@ -28,18 +36,26 @@ end
 
 /**
  * setSession. ARGV: see {@link setCall}. The store writes the owner index before it
- * runs this, so the script never checks it. Returns 1.
+ * runs this, so the script never checks it. Returns 1; 0 (nothing written) when the key
+ * holds a tombstone: the session was ended while this save was in flight.
  */
 const SET_LUA = `${HSET_PAIRS_LUA}
 local key = KEYS[1]
+if redis.call('HEXISTS', key, 'x') == 1 then
+  return 0
+end
 local owner = ARGV[4]
-local fields = {'e', ARGV[2], 'd', ARGV[3]}
+local fields = {'e', ARGV[2], 'd', ARGV[3], 'w', ARGV[6]}
 if owner ~= '' then
-  fields[5] = 'o'
-  fields[6] = string.sub(owner, 2)
+  fields[#fields + 1] = 'o'
+  fields[#fields + 1] = string.sub(owner, 2)
+end
+if ARGV[5] ~= '' then
+  fields[#fields + 1] = 'm'
+  fields[#fields + 1] = string.sub(ARGV[5], 2)
 end
 redis.call('DEL', key)
-hset_pairs(key, fields, 5, #ARGV)
+hset_pairs(key, fields, 7, #ARGV)
 redis.call('PEXPIRE', key, ARGV[1])
 return 1
 `;
@@ -48,14 +64,16 @@ return 1
  * patchSession. ARGV: see {@link patchCall}.
  *
  * Returns 1; 0 when the session is gone or expired (nothing written: a patch never
- * brings a session back); or, with nothing written, the owner (a string) whose index
- * must cover the session first: when the session is to take a new owner, or to keep
- * its owner with a later deadline than the index is known to cover (the stored one).
+ * brings a session back); or, with nothing written, `{owner, already}`: the owner whose
+ * index must cover the session first (when the session is to take a new owner, or to
+ * keep its owner with a later deadline than the index is known to cover), and '1' when
+ * the session names that owner already. With ARGV[8] '1' (the store bounds owners) it
+ * then also marks the session with `i` = owner: a bounded save of it is in flight.
  */
 const PATCH_LUA = `${HSET_PAIRS_LUA}
 local key = KEYS[1]
 local now = tonumber(ARGV[1])
-local stored = redis.call('HMGET', key, 'e', 'd', 'o')
+local stored = redis.call('HMGET', key, 'e', 'd', 'o', 'i')
 local e = tonumber(stored[1])
 local d = tonumber(stored[2])
 if not e or not d or e <= now or d <= now then
@@ -74,24 +92,37 @@ elseif ARGV[5] ~= '=' then
   owner = string.sub(ARGV[5], 2)
 end
 if owner and ARGV[6] ~= '#' .. owner and (stored[3] ~= owner or d < tonumber(ARGV[4])) then
-  return owner
+  if ARGV[8] == '1' then
+    redis.call('HSET', key, 'i', owner)
+  end
+  return {owner, stored[3] == owner and '1' or '0'}
 end
 -- When the expiry is unchanged (no idle timeout), the key's PX already ends it.
 local same_expiry = stored[1] == ARGV[3] and stored[2] == ARGV[4]
-local fields = {}
+local fields = {'w', ARGV[1]}
 if not same_expiry then
-  fields = {'e', ARGV[3], 'd', ARGV[4]}
+  fields[#fields + 1] = 'e'
+  fields[#fields + 1] = ARGV[3]
+  fields[#fields + 1] = 'd'
+  fields[#fields + 1] = ARGV[4]
 end
 if owner and stored[3] ~= owner then
   fields[#fields + 1] = 'o'
   fields[#fields + 1] = owner
 end
+if ARGV[7] ~= '=' then
+  fields[#fields + 1] = 'm'
+  fields[#fields + 1] = string.sub(ARGV[7], 2)
+end
 local n = #ARGV
-local last_set = 7 + tonumber(ARGV[7])
-hset_pairs(key, fields, 8, last_set)
+local last_set = 9 + tonumber(ARGV[9])
+hset_pairs(key, fields, 10, last_set)
 local gone = {}
 if not owner and stored[3] then
   gone[1] = 'o'
+end
+if owner and stored[4] == owner then
+  gone[#gone + 1] = 'i'
 end
 for i = last_set + 1, n do
   gone[#gone + 1] = ARGV[i]
@@ -110,46 +141,185 @@ return 1
 `;
 
 /**
+ * A Lua helper of the index scripts: files `member` in the sorted set `key` with the
+ * deadline as its score, or, when its score is that high already, raises the score by a
+ * stamp of 1/256 ms (so that whoever saw the old score can tell it was filed again),
+ * and makes the set live at least `ttl` ms. Scores are written with 17 digits: Lua's
+ * own number formatting keeps 14, which would lose the stamp.
+ */
+const FILE_LUA = `
+local function file(key, member, deadline, ttl)
+  local score = redis.call('ZSCORE', key, member)
+  if not score or tonumber(score) < tonumber(deadline) then
+    redis.call('ZADD', key, deadline, member)
+  else
+    redis.call('ZADD', key, string.format('%.17g', tonumber(score) + 0.00390625), member)
+  end
+  if redis.call('PTTL', key) < tonumber(ttl) then
+    redis.call('PEXPIRE', key, ttl)
+  end
+end
+`;
+
+/**
  * Files a session under its owner. KEYS[1]: the owner's sorted set. ARGV: see
  * {@link indexCall}. Returns 1.
  */
-const INDEX_LUA = `
-local key = KEYS[1]
-redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[3])
-local score = redis.call('ZSCORE', key, ARGV[1])
-if not score or tonumber(score) < tonumber(ARGV[2]) then
-  redis.call('ZADD', key, ARGV[2], ARGV[1])
-end
-local ttl = redis.call('PTTL', key)
-if ttl < tonumber(ARGV[4]) then
-  redis.call('PEXPIRE', key, ARGV[4])
-end
+const INDEX_LUA = `${FILE_LUA}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+file(KEYS[1], ARGV[1], ARGV[2], ARGV[4])
 return 1
 `;
 
 /**
- * Deletes a session only if it still belongs to the owner. ARGV: see
- * {@link deleteOwnedCall}. Returns 1 when it deleted a session that was live by the
- * clock it was given, else 0 (an expired session whose key has not yet run out is deleted too, but
- * not counted).
+ * Deletes a session only if it still belongs to the owner, or a bounded save filing it
+ * under the owner is in flight (`i` names the owner). ARGV: see {@link deleteOwnedCall}.
+ * In the second case it leaves a tombstone (`x`, for the grace time), so that the save
+ * in flight writes nothing (SET_LUA refuses a tombstone; PATCH_LUA finds no session).
+ * Returns 1 when it deleted a session that was live by the clock it was given, else 0
+ * (an expired session whose key has not yet run out is deleted too, but not counted).
  */
 const DELETE_OWNED_LUA = `
-local stored = redis.call('HMGET', KEYS[1], 'o', 'e', 'd')
-if stored[1] ~= ARGV[1] then
+local key = KEYS[1]
+local stored = redis.call('HMGET', key, 'o', 'e', 'd', 'i')
+local in_flight = stored[4] == ARGV[1]
+if stored[1] ~= ARGV[1] and not in_flight then
   return 0
 end
-redis.call('DEL', KEYS[1])
+redis.call('DEL', key)
+if in_flight then
+  redis.call('HSET', key, 'x', '1')
+  redis.call('PEXPIRE', key, ARGV[3])
+end
 local now = tonumber(ARGV[2])
 local e = tonumber(stored[2])
 local d = tonumber(stored[3])
-if e and d and e > now and d > now then
+if stored[1] == ARGV[1] and e and d and e > now and d > now then
   return 1
 end
 return 0
 `;
 
+/**
+ * Marks a session as about to be filed under an owner by a bounded `setSession`,
+ * before the owner's index admits it: sets `i` = owner (creating a hash of that field
+ * alone when there is no session yet, which loads as nothing), and keeps the key at
+ * least the grace time. While the mark stands, the admission of another session of the
+ * owner counts this one and never drops it from the index as stale. ARGV: see
+ * {@link intentCall}. Returns 0 (nothing written) on a tombstone: the session was ended;
+ * 2 when the session is a live one of this owner already; else 1.
+ */
+const INTENT_LUA = `
+local key = KEYS[1]
+local stored = redis.call('HMGET', key, 'o', 'e', 'd', 'x')
+if stored[4] then
+  return 0
+end
+redis.call('HSET', key, 'i', ARGV[1])
+if redis.call('PTTL', key) < tonumber(ARGV[2]) then
+  redis.call('PEXPIRE', key, ARGV[2])
+end
+local now = tonumber(ARGV[3])
+local e = tonumber(stored[2])
+local d = tonumber(stored[3])
+if stored[1] == ARGV[1] and e and d and e > now and d > now then
+  return 2
+end
+return 1
+`;
+
+/**
+ * Takes back the mark of {@link INTENT_LUA} (or of a patch) after the owner's bound
+ * refused the save: drops `i` when it names the owner, and the whole key when the mark
+ * was all it held. ARGV: 1 owner. Returns 1.
+ */
+const CLEAR_INTENT_LUA = `
+local key = KEYS[1]
+if redis.call('HGET', key, 'i') == ARGV[1] then
+  redis.call('HDEL', key, 'i')
+  if redis.call('HEXISTS', key, 'e') == 0 then
+    redis.call('DEL', key)
+  end
+end
+return 1
+`;
+
+/**
+ * Admits a session into its owner's index under the bound (`limitOwnerSessions`), as
+ * one step, so concurrent admissions of one owner are counted exactly. KEYS[1]: the
+ * owner's sorted set. ARGV: see {@link admitCall}.
+ *
+ * It prunes entries long past their deadline; drops the entries the store found stale
+ * (session gone, ended, moved to another owner or expired long ago), each only if its
+ * score is still the one the store saw (else it was filed again since, by a save in
+ * flight); then, unless the session is the owner's already (its entry unchanged since
+ * seen), counts the other entries, leaving out those the store found expired. Every
+ * entry the store did not see is counted: a save in flight. Below `max`, it files the
+ * session. At `max` or above, 'refuse' files nothing; 'evict' files the session and
+ * names as victims the counted entries written least recently (entries the store did
+ * not see count as the most recent), enough to leave `max - 1` others. Victims stay in
+ * the index until a later admission finds them ended. Returns {1} (filed), {0}
+ * (refused) or {2, victim...} (filed; the store ends the victims).
+ */
+const ADMIT_LUA = `${FILE_LUA}
+local key = KEYS[1]
+local member = ARGV[1]
+redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[3])
+local i = 10
+for _ = 1, tonumber(ARGV[8]) do
+  if redis.call('ZSCORE', key, ARGV[i]) == ARGV[i + 1] then
+    redis.call('ZREM', key, ARGV[i])
+  end
+  i = i + 2
+end
+local uncounted = {}
+for _ = 1, tonumber(ARGV[9]) do
+  if redis.call('ZSCORE', key, ARGV[i]) == ARGV[i + 1] then
+    uncounted[ARGV[i]] = true
+  end
+  i = i + 2
+end
+local written = {}
+while i < #ARGV do
+  written[ARGV[i]] = tonumber(ARGV[i + 1])
+  i = i + 2
+end
+if ARGV[7] ~= '' and redis.call('ZSCORE', key, member) == ARGV[7] then
+  file(key, member, ARGV[2], ARGV[4])
+  return {1}
+end
+local others = {}
+for _, other in ipairs(redis.call('ZRANGE', key, '0', '-1')) do
+  if other ~= member and not uncounted[other] then
+    others[#others + 1] = other
+  end
+end
+local max = tonumber(ARGV[5])
+if #others < max then
+  file(key, member, ARGV[2], ARGV[4])
+  return {1}
+end
+if ARGV[6] ~= 'evict' then
+  return {0}
+end
+table.sort(others, function(a, b)
+  local wa = written[a] or math.huge
+  local wb = written[b] or math.huge
+  if wa ~= wb then
+    return wa < wb
+  end
+  return a < b
+end)
+local answer = {2}
+for k = 1, #others - max + 1 do
+  answer[#answer + 1] = others[k]
+end
+file(key, member, ARGV[2], ARGV[4])
+return answer
+`;
+
 /** @internal The name of one of the store's scripts. */
-export type ScriptName = 'set' | 'patch' | 'index' | 'deleteOwned';
+export type ScriptName = 'set' | 'patch' | 'index' | 'deleteOwned' | 'intent' | 'clearIntent' | 'admit';
 
 /** @internal The Lua text of each script, by name. */
 export const SCRIPTS: Readonly<Record<ScriptName, string>> = {
@@ -157,6 +327,9 @@ export const SCRIPTS: Readonly<Record<ScriptName, string>> = {
   patch: PATCH_LUA,
   index: INDEX_LUA,
   deleteOwned: DELETE_OWNED_LUA,
+  intent: INTENT_LUA,
+  clearIntent: CLEAR_INTENT_LUA,
+  admit: ADMIT_LUA,
 };
 
 /** @internal One argument to a script; Redis hands it to Lua as a string. */
@@ -195,15 +368,24 @@ export interface SetCallInput {
   readonly deadline: number;
   /** The session's owner, stored as `o`; `null` for none. */
   readonly owner: string | null;
+  /** The session's metadata, stored as `m`; `undefined` for none. */
+  readonly meta: string | undefined;
+  /** The store's clock (ms since the epoch), stored as the write time `w`. */
+  readonly now: number;
   /** The hash fields of the values, as field/value pairs, flattened. */
   readonly fields: readonly string[];
+}
+
+/** Optional text as one Lua argument: '' for none, else '#' and the text. */
+function textArgument(text: string | undefined): string {
+  return text === undefined ? '' : `#${text}`;
 }
 
 /**
  * @internal Lays out a run of the set script, which replaces the session's hash.
  *
- * ARGV: 1 px, 2 expireTime, 3 deadline, 4 owner ('' = none, else '#' .. owner), then
- * the field/value pairs.
+ * ARGV: 1 px, 2 expireTime, 3 deadline, 4 owner ('' = none, else '#' .. owner), 5 meta
+ * ('' = none, else '#' .. meta), 6 now (the write time), then the field/value pairs.
  *
  * @param input - The session's key, expiry, owner and value fields.
  * @returns The script's name, KEYS and ARGV.
@@ -217,6 +399,8 @@ export function setCall(input: SetCallInput): ScriptCall<'set'> {
       String(input.expireTime),
       String(input.deadline),
       ownerArgument(input.owner),
+      textArgument(input.meta),
+      String(input.now),
       ...input.fields,
     ],
   };
@@ -241,6 +425,13 @@ export interface PatchCallInput {
    * deadline, or `undefined` when it has not.
    */
   readonly indexed: string | undefined;
+  /** The new metadata, or `undefined` to keep the stored one. */
+  readonly meta: string | undefined;
+  /**
+   * Whether the store bounds owners: a patch refused for want of an index then marks the
+   * session as in flight for that owner (`i`).
+   */
+  readonly limited: boolean;
   /** The hash fields to write, as field/value pairs, flattened. */
   readonly set: readonly string[];
   /** The hash fields to delete. */
@@ -251,9 +442,10 @@ export interface PatchCallInput {
  * @internal Lays out a run of the patch script, which applies one request's changes on
  * top of the stored session.
  *
- * ARGV: 1 now, 2 px ('0' = delete), 3 expireTime, 4 deadline, 5 owner ('=' = unchanged;
- * '' = none; else '#' .. owner), 6 indexed ('#' .. owner, else ''), 7 the number of
- * field/value arguments, then the field/value pairs, then the fields to delete.
+ * ARGV: 1 now (also the write time), 2 px ('0' = delete), 3 expireTime, 4 deadline,
+ * 5 owner ('=' = unchanged; '' = none; else '#' .. owner), 6 indexed ('#' .. owner, else
+ * ''), 7 meta ('=' = unchanged, else '#' .. meta), 8 limited ('1' or '0'), 9 the number
+ * of field/value arguments, then the field/value pairs, then the fields to delete.
  *
  * @param input - The session's key, the clock, the new expiry and owner, and the fields
  *   to write and delete.
@@ -270,6 +462,8 @@ export function patchCall(input: PatchCallInput): ScriptCall<'patch'> {
       String(input.deadline),
       ownerArgument(input.owner),
       input.indexed === undefined ? '' : `#${input.indexed}`,
+      input.meta === undefined ? '=' : `#${input.meta}`,
+      input.limited ? '1' : '0',
       input.set.length,
       ...input.set,
       ...input.unset,
@@ -316,21 +510,131 @@ export interface DeleteOwnedCallInput {
   readonly owner: string;
   /** The store's clock (ms since the epoch), to count only live sessions. */
   readonly now: number;
+  /** How long a tombstone lives, in milliseconds. */
+  readonly grace: number;
 }
 
 /**
  * @internal Lays out a run of the script that deletes a session only if it still
  * belongs to an owner.
  *
- * ARGV: 1 owner, 2 now.
+ * ARGV: 1 owner, 2 now, 3 grace (a tombstone's PX).
  *
- * @param input - The session's key, the owner and the clock.
+ * @param input - The session's key, the owner, the clock and the tombstone's life.
  * @returns The script's name, KEYS and ARGV.
  */
 export function deleteOwnedCall(input: DeleteOwnedCallInput): ScriptCall<'deleteOwned'> {
   return {
     script: 'deleteOwned',
     keys: [input.key],
-    args: [input.owner, String(input.now)],
+    args: [input.owner, String(input.now), input.grace],
+  };
+}
+
+/** @internal What {@link intentCall} needs. */
+export interface IntentCallInput {
+  /** The session's key. */
+  readonly key: string;
+  /** The owner the session is about to be filed under. */
+  readonly owner: string;
+  /** The least time the key then lives, in milliseconds. */
+  readonly grace: number;
+  /** The store's clock (ms since the epoch). */
+  readonly now: number;
+}
+
+/**
+ * @internal Lays out a run of the script that marks a session as about to be filed
+ * under an owner by a bounded save.
+ *
+ * ARGV: 1 owner, 2 grace, 3 now.
+ *
+ * @param input - The session's key, the owner, the key's least life and the clock.
+ * @returns The script's name, KEYS and ARGV.
+ */
+export function intentCall(input: IntentCallInput): ScriptCall<'intent'> {
+  return { script: 'intent', keys: [input.key], args: [input.owner, input.grace, String(input.now)] };
+}
+
+/**
+ * @internal Lays out a run of the script that takes back the in-flight mark after the
+ * bound refused a save.
+ *
+ * ARGV: 1 owner.
+ *
+ * @param input - The session's key and the owner.
+ * @returns The script's name, KEYS and ARGV.
+ */
+export function clearIntentCall(input: { readonly key: string; readonly owner: string }): ScriptCall<'clearIntent'> {
+  return { script: 'clearIntent', keys: [input.key], args: [input.owner] };
+}
+
+/** @internal One index entry as the store saw it: the member and its score, as Redis wrote it. */
+export interface SeenEntry {
+  /** The member: a session's hash. */
+  readonly hash: string;
+  /** Its score as Redis gave it (text: compared as text). */
+  readonly score: string;
+}
+
+/** @internal What {@link admitCall} needs. */
+export interface AdmitCallInput {
+  /** The owner's sorted set. */
+  readonly key: string;
+  /** The hash of the session to admit. */
+  readonly hash: string;
+  /** The session's deadline: its score. */
+  readonly deadline: number;
+  /** Entries scored at or below this are dropped. */
+  readonly pruneUpTo: number;
+  /** The set's time to live in milliseconds, only ever raised. */
+  readonly ttl: number;
+  /** The most live sessions of one owner. */
+  readonly max: number;
+  /** What a save over the bound does. */
+  readonly policy: 'evict' | 'refuse';
+  /**
+   * The score of the session's own entry as seen, when the session is the owner's
+   * already (it then never counts against itself); `undefined` otherwise.
+   */
+  readonly alreadyScore: string | undefined;
+  /** Entries found stale: dropped if their score is unchanged. */
+  readonly dead: readonly SeenEntry[];
+  /** Entries found expired but not yet droppable: not counted if their score is unchanged. */
+  readonly uncounted: readonly SeenEntry[];
+  /** Live entries with their write times, for choosing whom to evict. */
+  readonly written: readonly { readonly hash: string; readonly writeTime: number }[];
+}
+
+/**
+ * @internal Lays out a run of the script that admits a session into its owner's index
+ * under the bound.
+ *
+ * ARGV: 1 hash, 2 deadline, 3 prune bound, 4 ttl, 5 max, 6 policy, 7 the own entry's
+ * score when already the owner's (else ''), 8 the number of dead entries, 9 the number
+ * of uncounted entries, then each dead entry's member and score, then each uncounted
+ * entry's member and score, then each live entry's member and write time.
+ *
+ * @param input - The owner's set, the session, the bound and what the store saw.
+ * @returns The script's name, KEYS and ARGV.
+ */
+export function admitCall(input: AdmitCallInput): ScriptCall<'admit'> {
+  return {
+    script: 'admit',
+    keys: [input.key],
+    args: [
+      input.hash,
+      String(input.deadline),
+      String(input.pruneUpTo),
+      input.ttl,
+      input.max,
+      input.policy,
+      input.alreadyScore ?? '',
+      input.dead.length,
+      input.uncounted.length,
+      ...input.dead.flatMap((entry) => [entry.hash, entry.score]),
+      ...input.uncounted.flatMap((entry) => [entry.hash, entry.score]),
+      ...input.written.flatMap((entry) => [entry.hash, String(entry.writeTime)]),
+    ],
   };
 }

@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Cluster } from 'ioredis';
 import { EncryptingStoreDecorator, importRawKey } from 'kit-session';
-import { RedisSessionStore } from 'kit-session/redis';
+import { RedisOwnerGenerations, RedisSessionStore } from 'kit-session/redis';
+import { describeOwnerGenerationsContract } from '../../support/ownerGenerationsContract.js';
 import { FakeClock } from '../../support/FakeClock.js';
 import { deleteRedisKeys, dumpRedis, startRedisCluster, type RedisClusterProcesses } from '../../support/redisCluster.js';
 import { describeManagerScenarios, describeWith, hashedId, uniqueName } from '../../support/services.js';
+import { describeRedisOwnerIndex } from '../../support/redisOwners.js';
 import { describeStoreContract, type ContractValues } from '../../support/storeContract.js';
 
 const HOUR = 60 * 60 * 1000;
@@ -57,12 +59,19 @@ describeWith('redis-binaries', 'RedisSessionStore on a three-node Redis Cluster'
     };
   });
 
+  describeRedisOwnerIndex('RedisSessionStore (Cluster)', () => cluster);
+
+  describeOwnerGenerationsContract('RedisOwnerGenerations (Cluster)', () => {
+    const prefix = prefixOf();
+    return { generations: new RedisOwnerGenerations(cluster, { prefix }), close: () => deleteRedisKeys(cluster, prefix) };
+  });
+
   describeManagerScenarios('RedisSessionStore (Cluster)', () => {
     const prefix = prefixOf();
     return { store: new RedisSessionStore(cluster, { prefix }), close: () => deleteRedisKeys(cluster, prefix) };
   });
 
-  it('ends every session of one owner when the sessions and the owner index sit on different nodes', async () => {
+  it('lists, ends by handle and ends all but one of an owner\'s sessions when the sessions and the owner index sit on different nodes', async () => {
     const clock = new FakeClock();
     const prefix = prefixOf();
     const store = new RedisSessionStore<ContractValues>(cluster, { prefix }, clock);
@@ -89,7 +98,14 @@ describeWith('redis-binaries', 'RedisSessionStore on a three-node Redis Cluster'
     await store.setSession(other, { ...record, values: { u: 'bob' } }, 'bob');
 
     try {
-      await expect(store.deleteOwnerSessions('ada')).resolves.toBe(3);
+      const handles = [...idsByNode.values()].map(hashedId);
+      const listed = await store.listOwnerSessions('ada');
+      expect(listed.map((entry) => entry.handle).sort()).toEqual([...handles].sort());
+      await expect(store.deleteSessionByHandle('ada', handles[0]!)).resolves.toBe(true);
+      await expect(store.deleteSessionByHandle('bob', handles[1]!)).resolves.toBe(false);
+      await expect(store.deleteOwnerSessions('ada', handles[1]!)).resolves.toBe(1);
+      await expect(store.listOwnerSessions('ada')).resolves.toMatchObject([{ handle: handles[1] }]);
+      await expect(store.deleteOwnerSessions('ada')).resolves.toBe(1);
       for (const id of idsByNode.values()) {
         await expect(store.getSession(id)).resolves.toBeUndefined();
       }

@@ -5,6 +5,7 @@ import {
   EncryptingStoreDecorator,
   importRawKey,
   isOwnerIndexedStore,
+  isOwnerListingStore,
   isPatchableStore,
   SessionManager,
   type SessionRecord,
@@ -22,6 +23,7 @@ import {
   uniqueName,
 } from '../../support/services.js';
 import { describeStoreContract, type ContractValues } from '../../support/storeContract.js';
+import { describeRedisOwnerIndex } from '../../support/redisOwners.js';
 
 const HOUR = 60 * 60 * 1000;
 
@@ -56,10 +58,27 @@ describe(RedisSessionStore, () => {
     expect(() => new RedisSessionStore({} as Redis)).toThrow(TypeError);
   });
 
-  it('offers both optional abilities', () => {
+  it('offers the optional abilities: patches, the owner index, listing', () => {
     const store = new RedisSessionStore(idle);
     expect(isPatchableStore(store)).toBe(true);
     expect(isOwnerIndexedStore(store)).toBe(true);
+    expect(isOwnerListingStore(store)).toBe(true);
+  });
+
+  it.each([
+    ['a max of 0', { max: 0, policy: 'refuse' as const }],
+    ['a fractional max', { max: 1.5, policy: 'refuse' as const }],
+    ['an unknown policy', { max: 2, policy: 'drop' as never }],
+  ])('limitOwnerSessions rejects %s with TypeError', (_label, limit) => {
+    expect(() => new RedisSessionStore(idle).limitOwnerSessions(limit)).toThrow(TypeError);
+  });
+
+  it('limitOwnerSessions takes the same bound twice, and rejects another with TypeError', () => {
+    const store = new RedisSessionStore(idle);
+    store.limitOwnerSessions({ max: 2, policy: 'evict' });
+    store.limitOwnerSessions({ max: 2, policy: 'evict' });
+    expect(() => store.limitOwnerSessions({ max: 3, policy: 'evict' })).toThrow(TypeError);
+    expect(() => store.limitOwnerSessions({ max: 2, policy: 'refuse' })).toThrow(TypeError);
   });
 
   it('gives the length of its token before saving (the id itself), and sends nothing', () => {
@@ -125,6 +144,8 @@ describeWith('redis', 'RedisSessionStore on one Redis server', () => {
       close: () => deleteRedisKeys(client, prefix),
     };
   });
+
+  describeRedisOwnerIndex('RedisSessionStore', () => client);
 
   describeManagerScenarios('RedisSessionStore', () => {
     const prefix = `${uniqueName('kit-session-test')}:`;
@@ -404,6 +425,21 @@ describeWith('redis', 'RedisSessionStore on one Redis server', () => {
       await expect(commandsOf(() => store.patchSession(id, { set: { n: 2 }, unset: [], ...expiry }))).resolves.toEqual([
         'evalsha',
       ]);
+    });
+
+    it('with a bound: a new session of an owner below it is three round trips (mark + read index, admit, write); listing is two', async () => {
+      store.limitOwnerSessions({ max: 3, policy: 'refuse' });
+      const expiry = { expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR };
+      await store.setSession(newId(), { values: {}, ...expiry }, 'warm-up');
+      const id = newId();
+      await expect(commandsOf(() => store.setSession(id, { values: {}, ...expiry }, 'ada'))).resolves.toEqual([
+        'evalsha',
+        'zrangebyscore',
+        'evalsha',
+        'evalsha',
+      ]);
+      await expect(commandsOf(() => store.listOwnerSessions('ada'))).resolves.toEqual(['zrangebyscore', 'hmget']);
+      await expect(commandsOf(() => store.deleteSessionByHandle('ada', hashedId(id)))).resolves.toEqual(['evalsha']);
     });
 
     it('the first patch that gives a session its owner is three: refused, index, patch', async () => {

@@ -1,6 +1,9 @@
 import {
+  admitCall,
+  clearIntentCall,
   deleteOwnedCall,
   indexCall,
+  intentCall,
   patchCall,
   SCRIPTS,
   setCall,
@@ -26,19 +29,27 @@ function upTo(n: number): number[] {
 }
 
 describe(setCall, () => {
-  it('puts the key in KEYS[1]; px, expireTime, deadline and owner in ARGV[1..4]; then the field/value pairs', () => {
+  it('puts the key in KEYS[1]; px, expireTime, deadline, owner, meta and now in ARGV[1..6]; then the field/value pairs', () => {
     const fields = ['va', '1', 'vb', '"x"'];
-    expect(setCall({ key: 'sess:h', px: 5000, expireTime: EXPIRE, deadline: DEADLINE, owner: 'ada', fields })).toEqual({
+    expect(
+      setCall({ key: 'sess:h', px: 5000, expireTime: EXPIRE, deadline: DEADLINE, owner: 'ada', meta: '{"c":1}', now: NOW, fields }),
+    ).toEqual({
       script: 'set',
       keys: ['sess:h'],
-      args: [5000, String(EXPIRE), String(DEADLINE), '#ada', 'va', '1', 'vb', '"x"'],
+      args: [5000, String(EXPIRE), String(DEADLINE), '#ada', '#{"c":1}', String(NOW), 'va', '1', 'vb', '"x"'],
     });
   });
 
   it('sends no owner as the empty string, and the empty-string owner as "#"', () => {
-    const base = { key: 'k', px: 1, expireTime: EXPIRE, deadline: DEADLINE, fields: [] };
+    const base = { key: 'k', px: 1, expireTime: EXPIRE, deadline: DEADLINE, meta: undefined, now: NOW, fields: [] };
     expect(setCall({ ...base, owner: null }).args[3]).toBe('');
     expect(setCall({ ...base, owner: '' }).args[3]).toBe('#');
+  });
+
+  it('sends no metadata as the empty string, and empty metadata as "#"', () => {
+    const base = { key: 'k', px: 1, expireTime: EXPIRE, deadline: DEADLINE, owner: null, now: NOW, fields: [] };
+    expect(setCall({ ...base, meta: undefined }).args[4]).toBe('');
+    expect(setCall({ ...base, meta: '' }).args[4]).toBe('#');
   });
 });
 
@@ -51,16 +62,18 @@ describe(patchCall, () => {
     deadline: DEADLINE,
     owner: 'ada',
     indexed: 'bob',
+    meta: 'm',
+    limited: true,
     set: ['va', '1', 'vb', '"x"'],
     unset: ['vc', 'vd', 've'],
   };
 
-  it('puts now, px, expireTime, deadline, owner, indexed, the pair count in ARGV[1..7]; then pairs, deletions', () => {
+  it('puts now, px, expireTime, deadline, owner, indexed, meta, limited, the pair count in ARGV[1..9]; then pairs, deletions', () => {
     expect(patchCall(base)).toEqual({
       script: 'patch',
       keys: ['sess:h'],
       args: [
-        ...[String(NOW), 5000, String(EXPIRE), String(DEADLINE), '#ada', '#bob', 4],
+        ...[String(NOW), 5000, String(EXPIRE), String(DEADLINE), '#ada', '#bob', '#m', '1', 4],
         ...['va', '1', 'vb', '"x"'],
         ...['vc', 'vd', 've'],
       ],
@@ -78,8 +91,14 @@ describe(patchCall, () => {
     expect(patchCall({ ...base, indexed: '' }).args[5]).toBe('#');
   });
 
-  it('counts no pairs when nothing is set, so every field after ARGV[7] is deleted', () => {
-    expect(patchCall({ ...base, set: [], unset: ['vc'] }).args.slice(6)).toEqual([0, 'vc']);
+  it('sends unchanged metadata as "=", and "not limited" as "0"', () => {
+    expect(patchCall({ ...base, meta: undefined }).args[6]).toBe('=');
+    expect(patchCall({ ...base, meta: '' }).args[6]).toBe('#');
+    expect(patchCall({ ...base, limited: false }).args[7]).toBe('0');
+  });
+
+  it('counts no pairs when nothing is set, so every field after ARGV[9] is deleted', () => {
+    expect(patchCall({ ...base, set: [], unset: ['vc'] }).args.slice(8)).toEqual([0, 'vc']);
   });
 
   it('sends px 0, which tells the script to delete the session', () => {
@@ -98,19 +117,70 @@ describe(indexCall, () => {
 });
 
 describe(deleteOwnedCall, () => {
-  it('puts the key in KEYS[1]; the owner and now in ARGV[1..2]', () => {
-    expect(deleteOwnedCall({ key: 'sess:h', owner: 'ada', now: NOW })).toEqual({
+  it('puts the key in KEYS[1]; the owner, now and the grace time in ARGV[1..3]', () => {
+    expect(deleteOwnedCall({ key: 'sess:h', owner: 'ada', now: NOW, grace: 65_000 })).toEqual({
       script: 'deleteOwned',
       keys: ['sess:h'],
-      args: ['ada', String(NOW)],
+      args: ['ada', String(NOW), 65_000],
     });
+  });
+});
+
+describe(intentCall, () => {
+  it('puts the key in KEYS[1]; the owner, the grace time and now in ARGV[1..3]', () => {
+    expect(intentCall({ key: 'sess:h', owner: 'ada', grace: 65_000, now: NOW })).toEqual({
+      script: 'intent',
+      keys: ['sess:h'],
+      args: ['ada', 65_000, String(NOW)],
+    });
+  });
+});
+
+describe(clearIntentCall, () => {
+  it('puts the key in KEYS[1] and the owner in ARGV[1]', () => {
+    expect(clearIntentCall({ key: 'sess:h', owner: 'ada' })).toEqual({ script: 'clearIntent', keys: ['sess:h'], args: ['ada'] });
+  });
+});
+
+describe(admitCall, () => {
+  it('puts the set in KEYS[1]; the fixed fields and both counts in ARGV[1..9]; then dead, uncounted and written entries', () => {
+    expect(
+      admitCall({
+        key: 'sess:owner:ada',
+        hash: 'h',
+        deadline: DEADLINE,
+        pruneUpTo: NOW,
+        ttl: 61_000,
+        max: 3,
+        policy: 'evict',
+        alreadyScore: '5.5',
+        dead: [{ hash: 'd1', score: '1' }],
+        uncounted: [{ hash: 'u1', score: '2' }, { hash: 'u2', score: '3' }],
+        written: [{ hash: 'w1', writeTime: EXPIRE }],
+      }),
+    ).toEqual({
+      script: 'admit',
+      keys: ['sess:owner:ada'],
+      args: [
+        ...['h', String(DEADLINE), String(NOW), 61_000, 3, 'evict', '5.5', 1, 2],
+        ...['d1', '1'],
+        ...['u1', '2', 'u2', '3'],
+        ...['w1', String(EXPIRE)],
+      ],
+    });
+  });
+
+  it("sends 'not the owner's already' as the empty string", () => {
+    const input = { key: 'k', hash: 'h', deadline: DEADLINE, pruneUpTo: NOW, ttl: 1, max: 1, policy: 'refuse' as const };
+    expect(admitCall({ ...input, alreadyScore: undefined, dead: [], uncounted: [], written: [] }).args[6]).toBe('');
   });
 });
 
 describe('SCRIPTS', () => {
   // With no value fields, a builder sends exactly the numbered slots its script reads.
   const fixed: Record<ScriptName, number> = {
-    set: setCall({ key: 'k', px: 1, expireTime: EXPIRE, deadline: DEADLINE, owner: null, fields: [] }).args.length,
+    set: setCall({ key: 'k', px: 1, expireTime: EXPIRE, deadline: DEADLINE, owner: null, meta: undefined, now: NOW, fields: [] })
+      .args.length,
     patch: patchCall({
       key: 'k',
       now: NOW,
@@ -119,11 +189,28 @@ describe('SCRIPTS', () => {
       deadline: DEADLINE,
       owner: undefined,
       indexed: undefined,
+      meta: undefined,
+      limited: false,
       set: [],
       unset: [],
     }).args.length,
     index: indexCall({ key: 'k', hash: 'h', deadline: DEADLINE, pruneUpTo: NOW, ttl: 1 }).args.length,
-    deleteOwned: deleteOwnedCall({ key: 'k', owner: 'ada', now: NOW }).args.length,
+    deleteOwned: deleteOwnedCall({ key: 'k', owner: 'ada', now: NOW, grace: 1 }).args.length,
+    intent: intentCall({ key: 'k', owner: 'ada', grace: 1, now: NOW }).args.length,
+    clearIntent: clearIntentCall({ key: 'k', owner: 'ada' }).args.length,
+    admit: admitCall({
+      key: 'k',
+      hash: 'h',
+      deadline: DEADLINE,
+      pruneUpTo: NOW,
+      ttl: 1,
+      max: 1,
+      policy: 'refuse',
+      alreadyScore: undefined,
+      dead: [],
+      uncounted: [],
+      written: [],
+    }).args.length,
   };
 
   it.each(Object.keys(SCRIPTS) as ScriptName[])(
