@@ -2,7 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
-import { EncryptingStoreDecorator, importRawKey, isOwnerIndexedStore, isPatchableStore, SessionStoreError } from 'kit-session';
+import {
+  EncryptingStoreDecorator,
+  importRawKey,
+  isOwnerIndexedStore,
+  isOwnerListingStore,
+  isPatchableStore,
+  SessionStoreError,
+} from 'kit-session';
 import { DEFAULT_SESSION_TABLE, PostgresSessionStore, sessionTableSql } from 'kit-session/postgres';
 import { FakeClock } from '../../support/FakeClock.js';
 import { DATABASE_URL, describeManagerScenarios, describeWith, hashedId, uniqueName } from '../../support/services.js';
@@ -43,10 +50,11 @@ describe(PostgresSessionStore, () => {
     expect(() => new PostgresSessionStore({} as pg.Pool)).toThrow(TypeError);
   });
 
-  it('offers both optional abilities', () => {
+  it('offers every optional ability: patches, the owner index, listing by owner', () => {
     const store = new PostgresSessionStore(idle);
     expect(isPatchableStore(store)).toBe(true);
     expect(isOwnerIndexedStore(store)).toBe(true);
+    expect(isOwnerListingStore(store)).toBe(true);
   });
 
   it('documents its schema: quoted names, an expiry index and an owner index', () => {
@@ -173,10 +181,10 @@ describeWith('postgres', 'PostgresSessionStore on a PostgreSQL table', () => {
       }
     });
 
-    it('one row per session: hashed token, jsonb values, timestamptz expiry and deadline, owner', async () => {
+    it('one row per session: hashed token, jsonb values, timestamptz expiry and deadline, owner, metadata, write time', async () => {
       const id = newId();
       const expireTime = clock.now() + HOUR + 123;
-      await store.setSession(id, { values: { a: [1, 'two'] }, expireTime, deadline: expireTime + HOUR }, 'ada');
+      await store.setSession(id, { values: { a: [1, 'two'] }, expireTime, deadline: expireTime + HOUR, meta: '{"c":1}' }, 'ada');
       const { rows } = await pool.query(`SELECT * FROM "${table}"`);
       expect(rows).toEqual([
         {
@@ -185,6 +193,8 @@ describeWith('postgres', 'PostgresSessionStore on a PostgreSQL table', () => {
           expire_time: new Date(expireTime),
           deadline: new Date(expireTime + HOUR),
           owner: 'ada',
+          meta: '{"c":1}',
+          write_time: new Date(clock.now()),
         },
       ]);
     });
