@@ -314,16 +314,15 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     // twice, so computed once); `excess`: how many must go for one more; `evicted`: the
     // least recently written of them, deleted when the policy evicts; `saved`: the write,
     // done when the policy evicts or nothing is in excess.
-    const bounded = (owner: number, max: number, evict: number, others: string, write: string) =>
+    const bounded = (max: number, evict: number, others: string, write: string) =>
       `WITH others AS (${others}), ` +
-      `excess AS (SELECT greatest(count(*) - $${max}::int + 1, 0)::int AS n FROM others), ` +
+      `excess AS (SELECT greatest(count(*) - $${max}::bigint + 1, 0)::int AS n FROM others), ` +
       `evicted AS (DELETE FROM ${table} WHERE $${evict}::boolean AND token IN ` +
       `(SELECT token FROM others ORDER BY write_time, token LIMIT (SELECT n FROM excess)) RETURNING token), ` +
       `saved AS (${write} RETURNING 1) ` +
       `SELECT (SELECT count(*) FROM saved)::int AS saved, (SELECT n FROM excess) AS excess, ` +
       `ARRAY(SELECT token FROM evicted) AS evicted`;
-    const upsert =
-      `INSERT INTO ${table} (token, data, expire_time, deadline, owner, meta, write_time) `;
+    const upsert = `INSERT INTO ${table} (token, data, expire_time, deadline, owner, meta, write_time) `;
     const onConflict =
       `ON CONFLICT (token) DO UPDATE SET data = excluded.data, expire_time = excluded.expire_time, ` +
       `deadline = excluded.deadline, owner = excluded.owner, meta = excluded.meta, write_time = excluded.write_time`;
@@ -353,7 +352,6 @@ export class PostgresSessionStore<T = Record<string, unknown>>
       // A session the owner holds already (live) counts nothing; nor does a record that is
       // not live itself.
       boundedSet: bounded(
-        6,
         8,
         9,
         `SELECT token, write_time FROM ${table} WHERE owner = $6 AND token <> $1 AND ${live(2)} ` +
@@ -365,7 +363,6 @@ export class PostgresSessionStore<T = Record<string, unknown>>
       // $1 token, $2 now, $3 set, $4 unset, $5 expiry, $6 deadline, $7 owner, $8 meta, $9 max,
       // $10 evict. Counts only when the session is live and not the owner's already.
       boundedPatch: bounded(
-        7,
         9,
         10,
         `SELECT token, write_time FROM ${table} WHERE owner = $7 AND token <> $1 AND ${live(2)} ` +
