@@ -62,6 +62,12 @@ describe(PostgresSessionStore, () => {
     expect(sql).toContain('CREATE TABLE IF NOT EXISTS "auth"."app_sessions"');
     expect(sql).toContain('"app_sessions_expiry_idx" ON "auth"."app_sessions" (least(expire_time, deadline))');
     expect(sql).toContain('"app_sessions_owner_idx" ON "auth"."app_sessions" (owner)');
+    expect(sql).toContain('meta        text,');
+    expect(sql).toContain('write_time  timestamptz NOT NULL DEFAULT now()');
+    // A table made by an earlier version gets the new columns.
+    expect(sql).toContain(
+      'ALTER TABLE "auth"."app_sessions" ADD COLUMN IF NOT EXISTS meta text,\n      ADD COLUMN IF NOT EXISTS write_time',
+    );
     expect(sessionTableSql()).toContain(`"${DEFAULT_SESSION_TABLE}"`);
     expect(() => sessionTableSql({ table: 'x; DROP TABLE y' })).toThrow(TypeError);
     expect(() => sessionTableSql({ tabel: 'sessions' } as never)).toThrow(TypeError);
