@@ -2,7 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
-import { EncryptingStoreDecorator, importRawKey, isOwnerIndexedStore, isPatchableStore, SessionStoreError } from 'kit-session';
+import {
+  EncryptingStoreDecorator,
+  importRawKey,
+  isOwnerIndexedStore,
+  isOwnerListingStore,
+  isPatchableStore,
+  SessionStoreError,
+} from 'kit-session';
 import { DEFAULT_SESSION_TABLE, PostgresSessionStore, sessionTableSql } from 'kit-session/postgres';
 import { FakeClock } from '../../support/FakeClock.js';
 import { DATABASE_URL, describeManagerScenarios, describeWith, hashedId, uniqueName } from '../../support/services.js';
@@ -43,10 +50,11 @@ describe(PostgresSessionStore, () => {
     expect(() => new PostgresSessionStore({} as pg.Pool)).toThrow(TypeError);
   });
 
-  it('offers both optional abilities', () => {
+  it('offers every optional ability: patches, the owner index, listing by owner', () => {
     const store = new PostgresSessionStore(idle);
     expect(isPatchableStore(store)).toBe(true);
     expect(isOwnerIndexedStore(store)).toBe(true);
+    expect(isOwnerListingStore(store)).toBe(true);
   });
 
   it('documents its schema: quoted names, an expiry index and an owner index', () => {
@@ -54,6 +62,12 @@ describe(PostgresSessionStore, () => {
     expect(sql).toContain('CREATE TABLE IF NOT EXISTS "auth"."app_sessions"');
     expect(sql).toContain('"app_sessions_expiry_idx" ON "auth"."app_sessions" (least(expire_time, deadline))');
     expect(sql).toContain('"app_sessions_owner_idx" ON "auth"."app_sessions" (owner)');
+    expect(sql).toContain('meta        text,');
+    expect(sql).toContain('write_time  timestamptz NOT NULL DEFAULT now()');
+    // A table made by an earlier version gets the new columns.
+    expect(sql).toContain(
+      'ALTER TABLE "auth"."app_sessions" ADD COLUMN IF NOT EXISTS meta text,\n      ADD COLUMN IF NOT EXISTS write_time',
+    );
     expect(sessionTableSql()).toContain(`"${DEFAULT_SESSION_TABLE}"`);
     expect(() => sessionTableSql({ table: 'x; DROP TABLE y' })).toThrow(TypeError);
     expect(() => sessionTableSql({ tabel: 'sessions' } as never)).toThrow(TypeError);
@@ -173,10 +187,10 @@ describeWith('postgres', 'PostgresSessionStore on a PostgreSQL table', () => {
       }
     });
 
-    it('one row per session: hashed token, jsonb values, timestamptz expiry and deadline, owner', async () => {
+    it('one row per session: hashed token, jsonb values, timestamptz expiry and deadline, owner, metadata, write time', async () => {
       const id = newId();
       const expireTime = clock.now() + HOUR + 123;
-      await store.setSession(id, { values: { a: [1, 'two'] }, expireTime, deadline: expireTime + HOUR }, 'ada');
+      await store.setSession(id, { values: { a: [1, 'two'] }, expireTime, deadline: expireTime + HOUR, meta: '{"c":1}' }, 'ada');
       const { rows } = await pool.query(`SELECT * FROM "${table}"`);
       expect(rows).toEqual([
         {
@@ -185,6 +199,8 @@ describeWith('postgres', 'PostgresSessionStore on a PostgreSQL table', () => {
           expire_time: new Date(expireTime),
           deadline: new Date(expireTime + HOUR),
           owner: 'ada',
+          meta: '{"c":1}',
+          write_time: new Date(clock.now()),
         },
       ]);
     });
