@@ -23,7 +23,9 @@ export {
 
 export type { Clock } from './core/Clock.js';
 export { systemClock } from './core/Clock.js';
-export type { SessionCookieOptions, SessionManagerOptions } from './core/options.js';
+export type { SessionCookieOptions, SessionManagerOptions, SessionRevocationOptions } from './core/options.js';
+export type { SessionEvent, SessionEventReason, SessionEventType } from './core/events.js';
+export type { OwnerSession, SessionMetadata } from './core/metadata.js';
 export { DEFAULT_COOKIE_NAME, DEFAULT_LIFETIME, DEFAULT_MAX_COOKIE_SIZE } from './core/options.js';
 export type { SessionStatus } from './core/Session.js';
 export { Session } from './core/Session.js';
@@ -47,6 +49,7 @@ export type { CookieSessionStoreOptions } from './stores/CookieSessionStore.js';
 export { CookieSessionStore } from './stores/CookieSessionStore.js';
 export type { MemorySessionStoreOptions } from './stores/MemorySessionStore.js';
 export { MemorySessionStore } from './stores/MemorySessionStore.js';
+export { MemoryOwnerGenerations } from './stores/MemoryOwnerGenerations.js';
 
 export type { ImportRawKeyOptions } from './crypto/keys.js';
 export { EncryptionKey, importKeyFromEnv, importRawKey } from './crypto/keys.js';
