@@ -80,7 +80,7 @@ const result = await runHttpBench({
   cases,
   rounds: roundsArgument() ?? (QUICK ? 3 : 7),
   durationSeconds: QUICK ? 1.5 : 4,
-  warmupSeconds: QUICK ? 1 : 2,
+  warmupSeconds: QUICK ? 0.5 : 2,
 });
 if (!partial) {
   writeResult('adapters.json', result);

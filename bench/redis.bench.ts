@@ -70,7 +70,7 @@ if (skipped !== undefined) {
     cases,
     rounds: roundsArgument() ?? (QUICK ? 3 : 7),
     durationSeconds: QUICK ? 1.5 : 4,
-    warmupSeconds: QUICK ? 1 : 2,
+    warmupSeconds: QUICK ? 0.5 : 2,
   });
   if (!partial) {
     writeResult('redis.json', { ...result, redisUrlHost: new URL(REDIS_URL).host });

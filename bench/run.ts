@@ -222,7 +222,7 @@ function chart(results: Results, note: string): string {
     panels.push({
       title: 'HTTP: requests per second ÷ bare node:http (same round), median of rounds',
       axis: 'higher is better; bare node:http = 1',
-      bars: http.cases.map((c) => ({ label: c.label, value: c.ratioToBaseline, mine: mine(c) })),
+      bars: http.cases.map((c) => ({ label: c.id, value: c.ratioToBaseline, mine: mine(c) })),
       marks: [
         { value: 0.7, label: 'read, 4,096 ≥ 0.7' },
         { value: 0.8, label: 'read ≥ 0.8' },
@@ -233,14 +233,14 @@ function chart(results: Results, note: string): string {
     panels.push({
       title: 'Adapters: requests per second ÷ the bare framework (same round), median of rounds',
       axis: 'higher is better; the bare framework = 1',
-      bars: adapters.cases.filter((c) => c.kind !== 'none').map((c) => ({ label: c.label, value: c.ratioToBaseline, mine: mine(c) })),
+      bars: adapters.cases.filter((c) => c.kind !== 'none').map((c) => ({ label: c.id, value: c.ratioToBaseline, mine: mine(c) })),
     });
   }
   if (redis !== undefined) {
     panels.push({
       title: 'Redis over HTTP: requests per second ÷ raw ioredis GET/SET (same round, same in flight)',
       axis: 'higher is better; raw ioredis = 1',
-      bars: redis.cases.map((c) => ({ label: c.label, value: c.ratioToBaseline, mine: mine(c) })),
+      bars: redis.cases.map((c) => ({ label: c.id, value: c.ratioToBaseline, mine: mine(c) })),
       marks: [{ value: 0.9, label: '≥ 0.9' }],
     });
   }
