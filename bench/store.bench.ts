@@ -4,6 +4,8 @@
 //   ioredis GET + SET PX of the same ~200-byte JSON, in the same run: interleaved
 //   rounds with the order shuffled, medians over rounds, ratios taken within each
 //   round before the median; at one request in flight and at 16;
+// - the same through EncryptingStoreDecorator with `encryptValues: true` (every value
+//   sealed on its own before it goes to Redis);
 // - the memory store's heap bytes per session at 100,000 sessions of the same values
 //   (heapUsed after a full GC, with and without the sessions).
 //
@@ -16,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { MemorySessionStore, type SessionRecord } from 'kit-session';
+import { EncryptingStoreDecorator, importRawKey, MemorySessionStore, type SessionRecord } from 'kit-session';
 import { RedisSessionStore } from 'kit-session/redis';
 import { machine, markdownTable, QUICK, writeResult } from './lib/report.js';
 import { median, pairedMedian, round, shuffled } from './lib/stats.js';
@@ -62,7 +64,8 @@ interface RedisCase {
   readonly op: (i: number) => Promise<unknown>;
 }
 
-interface RedisCaseResult {
+/** One Redis case at one number in flight. */
+export interface RedisCaseResult {
   readonly id: string;
   readonly label: string;
   readonly concurrency: number;
@@ -95,6 +98,10 @@ async function benchRedis(): Promise<{ cases: RedisCaseResult[] } | { skipped: s
   }
   const prefix = `kit-session-bench:${process.pid}:`;
   const store = new RedisSessionStore<Values>(client, { prefix: `${prefix}store:` });
+  // Every value sealed before it goes to Redis, each on its own (encryptValues).
+  const keys = [await importRawKey(randomBytes(32).toString('base64'))];
+  const encryptedInner = new RedisSessionStore<Values>(client, { prefix: `${prefix}enc:` });
+  const encrypted = new EncryptingStoreDecorator<Values>(encryptedInner, { keys, encryptValues: true });
   const values = valuesOfSize(SIZE);
   const json = JSON.stringify(values);
   const sessions = 1000;
@@ -106,8 +113,10 @@ async function benchRedis(): Promise<{ cases: RedisCaseResult[] } | { skipped: s
     const expireTime = Date.now() + HOUR;
     return { expireTime, deadline: fixed.deadline };
   };
+  const tokens: string[] = [];
   for (const sessionId of ids) {
     await store.setSession(sessionId, { values, ...fixed });
+    tokens.push(await encrypted.setSession(sessionId, { values, ...fixed }));
     await client.set(`${prefix}raw:${sessionId}`, json, 'PX', HOUR);
   }
 
@@ -138,6 +147,14 @@ async function benchRedis(): Promise<{ cases: RedisCaseResult[] } | { skipped: s
         const sessionId = ids[i]!;
         const loaded = await store.getSession(sessionId);
         await store.patchSession(sessionId, { set: { visits: (loaded!.values.visits as number) + 1 }, unset: [], ...moving() });
+      },
+    },
+    {
+      id: 'store-encrypt-get-patch',
+      label: 'EncryptingStoreDecorator (encryptValues) over RedisSessionStore, getSession + patchSession (no idle timeout)',
+      op: async (i) => {
+        const loaded = await encrypted.getSession(tokens[i]!);
+        await encrypted.patchSession!(loaded!.id, { set: { visits: (loaded!.values.visits as number) + 1 }, unset: [], ...fixed });
       },
     },
     {
@@ -183,7 +200,9 @@ async function benchRedis(): Promise<{ cases: RedisCaseResult[] } | { skipped: s
     }
   } finally {
     for (const sessionId of ids) {
-      await client.del(`${prefix}store:${sessionId}`, `${prefix}raw:${sessionId}`);
+      await store.deleteSession(sessionId);
+      await encryptedInner.deleteSession(sessionId);
+      await client.del(`${prefix}raw:${sessionId}`);
     }
     await client.quit();
   }
@@ -210,6 +229,23 @@ async function heapBytesPerSession(): Promise<number> {
   }
   // The ids were in the heap before and after: the difference is what the store keeps.
   return (after - before) / MEMORY_SESSIONS;
+}
+
+/** What the store benchmark writes to `bench/results/store.json`. */
+export interface StoreResult {
+  readonly bench: 'store';
+  readonly machine: Record<string, unknown>;
+  readonly redisUrlHost: string;
+  readonly rounds: number;
+  readonly sessionBytes: number;
+  readonly redis: { readonly cases: readonly RedisCaseResult[] } | { readonly skipped: string };
+  readonly memory: {
+    readonly sessions: number;
+    readonly valueJsonBytes: number;
+    /** Median over samples of (heapUsed with the sessions − heapUsed without) ÷ sessions. */
+    readonly heapBytesPerSession: number;
+    readonly samples: readonly number[];
+  };
 }
 
 const redis = await benchRedis();
@@ -243,12 +279,12 @@ console.log(
   ),
 );
 const file = writeResult('store.json', {
-  bench: 'store',
+  bench: 'store' as const,
   machine: machine(),
   redisUrlHost: new URL(REDIS_URL).host,
   rounds: ROUNDS,
   sessionBytes: SIZE,
   redis,
   memory,
-});
+} satisfies StoreResult);
 console.log(`\nwritten to ${file}`);

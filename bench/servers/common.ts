@@ -1,4 +1,4 @@
-// What every benchmark server shares: it is started by bench/http.bench.ts with
+// What every benchmark server shares: it is started by bench/lib/httpBench.ts with
 // child_process.fork, tells its port over IPC once it listens, reports its own CPU
 // time when asked (so the parent can work out CPU per request), and exits when the
 // parent goes away.
@@ -51,3 +51,9 @@ function send(message: ChildMessage): void {
 export function body(n: number): string {
   return JSON.stringify({ ok: true, n });
 }
+
+/** The Redis the store servers use. */
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** How long a session of a store server lives, so that its keys go away after the run. */
+export const STORE_LIFETIME_MS = 60 * 60 * 1000;

@@ -1,0 +1,9 @@
+// Adapters benchmark: bare Hono on @hono/node-server, no session, the 1× of the Hono cases.
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { Server } from 'node:http';
+import { announce, body } from './common.js';
+
+const app = new Hono();
+app.get('/', (c) => c.body(body(0), 200, { 'content-type': 'application/json' }));
+const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => announce(server as Server));

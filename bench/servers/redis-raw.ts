@@ -1,0 +1,47 @@
+// Redis benchmark: the counter by hand with ioredis, the 1× of the Redis cases. The
+// session is a JSON blob under a random id sent as the cookie: GET, JSON.parse, change,
+// JSON.stringify, SET PX. GET /incr adds one to the counter; GET / reads it.
+// Keys are under a prefix of this process and end with the sessions (one hour).
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import { parseCookie, stringifySetCookie } from 'cookie';
+import { Redis } from 'ioredis';
+import { announce, body, REDIS_URL, STORE_LIFETIME_MS } from './common.js';
+
+const NAME = 'sid';
+const PREFIX = `kit-session-bench-raw:${process.pid}:`;
+const client = new Redis(REDIS_URL);
+
+const server = createServer(async (request, response) => {
+  try {
+    const header = request.headers.cookie;
+    let id = header === undefined ? undefined : parseCookie(header)[NAME];
+    let values: { n?: number } | undefined;
+    if (id !== undefined) {
+      const json = await client.get(PREFIX + id);
+      values = json === null ? undefined : (JSON.parse(json) as { n?: number });
+    }
+    let n = values?.n ?? 0;
+    if (request.url === '/incr') {
+      n += 1;
+      const fresh = values === undefined;
+      if (fresh) {
+        id = randomBytes(32).toString('base64url');
+      }
+      await client.set(PREFIX + id!, JSON.stringify({ ...values, n }), 'PX', STORE_LIFETIME_MS);
+      if (fresh) {
+        response.setHeader(
+          'set-cookie',
+          stringifySetCookie(NAME, id!, { path: '/', httpOnly: true, secure: true, sameSite: 'lax', maxAge: STORE_LIFETIME_MS / 1000 }),
+        );
+      }
+    }
+    response.setHeader('content-type', 'application/json');
+    response.end(body(n));
+  } catch {
+    response.statusCode = 500;
+    response.end();
+  }
+});
+await client.ping();
+server.listen(0, '127.0.0.1', () => announce(server));
