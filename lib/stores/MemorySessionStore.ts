@@ -111,13 +111,18 @@ export class MemorySessionStore<T = Record<string, unknown>>
    */
   async getSession(token: string): Promise<LoadedSessionRecord<T> | undefined> {
     const key = await hashId(token);
-    const entry = this.#live(key);
+    const entry = this.#entries.get(key);
     if (entry === undefined) {
       return undefined;
     }
-    // Move to the end: the map's order is least recently used first.
+    // Move to the end: the map's order is least recently used first. An expired entry
+    // goes, and is given back this once as it is: the manager reports it as expired.
     this.#entries.delete(key);
-    this.#entries.set(key, entry);
+    if (this.#isLive(entry, this.#clock.now())) {
+      this.#entries.set(key, entry);
+    } else {
+      this.#unindex(key, entry.owner);
+    }
     return {
       id: token,
       values: JSON.parse(entry.json) as Partial<T>,

@@ -327,7 +327,8 @@ export class PostgresSessionStore<T = Record<string, unknown>>
       `ON CONFLICT (token) DO UPDATE SET data = excluded.data, expire_time = excluded.expire_time, ` +
       `deadline = excluded.deadline, owner = excluded.owner, meta = excluded.meta, write_time = excluded.write_time`;
     this.#sql = {
-      get: `SELECT ${session} FROM ${table} WHERE token = $1 AND ${live(2)}`,
+      // Expired rows too (until swept): the manager reports them as the `expired` event.
+      get: `SELECT ${session} FROM ${table} WHERE token = $1`,
       // $1 token, $2 now, $3 values, $4 expiry, $5 deadline, $6 owner, $7 meta
       set: `${upsert}VALUES ($1, $3::jsonb, ${at(4)}, ${at(5)}, $6, $7, ${at(2)}) ${onConflict}`,
       // $1 token, $2 now, $3 set, $4 unset, $5 expiry, $6 deadline, $7 owner, $8 owner given, $9 meta
@@ -421,8 +422,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     if (!isId(token)) {
       return undefined;
     }
-    const now = this.#clock.now();
-    const { rows } = await this.#query<SessionRow>('load', this.#sql.get, [hashId(token, createHash), now]);
+    const { rows } = await this.#query<SessionRow>('load', this.#sql.get, [hashId(token, createHash)]);
     const row = rows[0];
     if (row === undefined) {
       return undefined;
@@ -438,8 +438,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
         return undefined;
       }
     }
-    const live = expireTime > now && deadline > now;
-    if (typeof values !== 'object' || values === null || Array.isArray(values) || !live) {
+    if (typeof values !== 'object' || values === null || Array.isArray(values) || Number.isNaN(expireTime + deadline)) {
       return undefined;
     }
     return {
