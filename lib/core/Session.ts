@@ -98,6 +98,11 @@ export class Session<T extends object = Record<string, unknown>> {
   stored: boolean;
   /** @internal Ids to delete from the store when the response is written (renewed or destroyed). */
   readonly retiredIds: string[] = [];
+  /**
+   * @internal The values as they were when the request first called {@link Session.destroy},
+   * so that the `destroyed` event names the owner; cleared when the response is written.
+   */
+  destroyedValues: Partial<T> | undefined;
   /** @internal The names set or unset in this request. */
   readonly changedKeys = new Set<SessionValueName<T>>();
   /**
@@ -271,6 +276,7 @@ export class Session<T extends object = Record<string, unknown>> {
   destroy(): void {
     this.#assertOpen();
     this.#retire();
+    this.destroyedValues ??= this.#values;
     this.#values = {};
     this.changedKeys.clear();
     this.stored = false;

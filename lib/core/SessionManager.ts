@@ -305,6 +305,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     if (retired !== undefined) {
       this.#reportSave(session, retired, wasStored, saved);
     }
+    session.destroyedValues = undefined;
     if (session.state === 'destroyed') {
       session.reset(now);
       session.hasCookie = false;
@@ -810,12 +811,14 @@ export class SessionManager<T extends object = Record<string, unknown>> {
   /** Reports what a save did: created, renewed, destroyed. */
   #reportSave(session: Session<T>, retired: readonly string[], wasStored: boolean, sent: boolean): void {
     const owner = this.#owner(session.values);
+    // destroy() emptied the values: the ended session's owner is in those it held.
+    const ended = session.destroyedValues === undefined ? owner : this.#owner(session.destroyedValues);
     if (session.state === 'destroyed') {
       if (retired.length === 0 && session.loaded) {
-        this.#emit('destroyed', 'request', undefined, owner);
+        this.#emit('destroyed', 'request', undefined, ended);
       }
       for (const id of retired) {
-        this.#emitFor('destroyed', 'request', id, owner);
+        this.#emitFor('destroyed', 'request', id, ended);
       }
       return;
     }
@@ -828,7 +831,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     }
     for (const id of retired) {
       // Destroyed, then set again: the old session ended, a new one begins.
-      this.#emitFor('destroyed', 'request', id, owner);
+      this.#emitFor('destroyed', 'request', id, ended);
     }
     if (!wasStored && !session.loaded) {
       this.#emitFor('created', 'request', session.id, owner);

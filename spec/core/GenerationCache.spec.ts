@@ -1,0 +1,127 @@
+import { MemoryOwnerGenerations, type OwnerGenerations } from 'kit-session';
+import { GenerationCache } from '../../lib/core/GenerationCache.js';
+import { FakeClock } from '../support/FakeClock.js';
+
+/**
+ * Real in-memory generations that count their reads, and whose server can be made
+ * unreachable (`down`): `current` then rejects, as a client of a dead server would.
+ */
+class CountedGenerations implements OwnerGenerations {
+  reads = 0;
+  down = false;
+  readonly inner = new MemoryOwnerGenerations();
+  /** When set, `current` waits for this before it answers. */
+  gate: Promise<void> | undefined;
+
+  async current(owner: string): Promise<number> {
+    this.reads++;
+    if (this.down) {
+      throw new Error('connect ECONNREFUSED');
+    }
+    const generation = await this.inner.current(owner);
+    await this.gate;
+    return generation;
+  }
+
+  bump(owner: string): Promise<number> {
+    return this.inner.bump(owner);
+  }
+}
+
+describe(GenerationCache, () => {
+  let clock: FakeClock;
+  let generations: CountedGenerations;
+  const cacheOf = (trust = false, maxStaleness = 5000) => new GenerationCache(generations, maxStaleness, trust, () => clock.now());
+
+  beforeEach(() => {
+    clock = new FakeClock();
+    generations = new CountedGenerations();
+  });
+
+  describe('.current', () => {
+    it('reads an owner once per maxStaleness, then again', async () => {
+      const cache = cacheOf();
+      await expect(cache.current('ada')).resolves.toBe(0);
+      await generations.inner.bump('ada'); // another process
+      clock.advance(4999);
+      expect(cache.current('ada')).toBe(0); // from the cache, synchronously
+      expect(generations.reads).toBe(1);
+      clock.advance(1);
+      await expect(cache.current('ada')).resolves.toBe(1);
+      expect(generations.reads).toBe(2);
+    });
+
+    it('keeps owners apart', async () => {
+      const cache = cacheOf();
+      await generations.inner.bump('bob');
+      await expect(cache.current('ada')).resolves.toBe(0);
+      await expect(cache.current('bob')).resolves.toBe(1);
+      expect(generations.reads).toBe(2);
+    });
+
+    it('with maxStaleness 0, reads on every call', async () => {
+      const cache = cacheOf(false, 0);
+      await cache.current('ada');
+      await cache.current('ada');
+      expect(generations.reads).toBe(2);
+    });
+
+    it('shares one read among concurrent calls for one owner', async () => {
+      const cache = cacheOf();
+      let open!: () => void;
+      generations.gate = new Promise((resolve) => (open = resolve));
+      const calls = [cache.current('ada'), cache.current('ada'), cache.current('ada')];
+      open();
+      await expect(Promise.all(calls)).resolves.toEqual([0, 0, 0]);
+      expect(generations.reads).toBe(1);
+    });
+
+    it('without trust, rethrows a failed read', async () => {
+      const cache = cacheOf(false);
+      generations.down = true;
+      await expect(cache.current('ada')).rejects.toThrow(Error);
+    });
+
+    it('with trust, falls back to the last generation read, however old, or to none', async () => {
+      const cache = cacheOf(true);
+      await generations.inner.bump('ada');
+      await expect(cache.current('ada')).resolves.toBe(1);
+      generations.down = true;
+      clock.advance(60_000);
+      await expect(cache.current('ada')).resolves.toBe(1);
+      await expect(cache.current('bob')).resolves.toBeUndefined();
+    });
+  });
+
+  describe('.fresh', () => {
+    it('reads past the cache and remembers what it read', async () => {
+      const cache = cacheOf();
+      await cache.current('ada');
+      await generations.inner.bump('ada');
+      await expect(cache.fresh('ada')).resolves.toBe(1);
+      expect(cache.current('ada')).toBe(1);
+      expect(generations.reads).toBe(2);
+    });
+  });
+
+  describe('.bump', () => {
+    it('applies at once: the new generation is what the cache gives next', async () => {
+      const cache = cacheOf();
+      await cache.current('ada');
+      await expect(cache.bump('ada')).resolves.toBe(1);
+      expect(cache.current('ada')).toBe(1);
+      expect(generations.reads).toBe(1);
+    });
+
+    it('a read that raced a bump does not take the generation back', async () => {
+      const cache = cacheOf(false, 60_000);
+      let open!: () => void;
+      generations.gate = new Promise((resolve) => (open = resolve));
+      const reading = cache.fresh('ada'); // reads 0, answers only after the bump
+      await expect(cache.bump('ada')).resolves.toBe(1);
+      open();
+      await expect(reading).resolves.toBe(0);
+      expect(cache.current('ada')).toBe(1);
+    });
+  });
+});
