@@ -23,6 +23,10 @@ export interface AppOptions {
   readonly store: string;
   /** Whether sessions live on the server (memory, Redis, PostgreSQL), only an id in the cookie. */
   readonly serverSide: boolean;
+  /** Whether sessions live in cookies that a name's generation can revoke (SESSION_STORE=revocable). */
+  readonly revocable: boolean;
+  /** How recent a log-in "Delete my data" wants, in milliseconds. */
+  readonly freshLogin: number;
 }
 
 /** The largest form accepted, in bytes. */
@@ -63,7 +67,7 @@ export function createApp(options: AppOptions): RequestListener {
 }
 
 async function serve(options: AppOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const { sessions, store, serverSide } = options;
+  const { sessions, store, serverSide, revocable, freshLogin } = options;
   const path = (request.url ?? '/').split('?', 1)[0]!;
   const route = routes.get(`${request.method} ${path}`);
   if (route === undefined) {
@@ -73,7 +77,7 @@ async function serve(options: AppOptions, request: IncomingMessage, response: Se
 
   const context = await sessions.extractSession(Context.background, fromNodeRequest(request));
   const cookieBytes = sessionCookieBytes(request.headers.cookie, sessions.name);
-  const result = await route({ context, sessions, form, store, serverSide, cookieBytes });
+  const result = await route({ context, sessions, form, store, serverSide, revocable, freshLogin, cookieBytes });
   // Before the head goes out: writes Set-Cookie when the session changed.
   await sessions.injectSession(context, fromNodeResponse(response));
   send(response, result);

@@ -2,6 +2,8 @@
 // every piece of text that came from a user or from the session goes through
 // `escapeHtml`. Plain forms, no JavaScript.
 
+import type { OwnerSession } from 'kit-session';
+
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
@@ -33,6 +35,32 @@ export interface HomeView {
   readonly store: string;
   /** Whether sessions live on the server, so "log out everywhere" is offered. */
   readonly serverSide: boolean;
+  /** Whether sessions live in revocable cookies, so "log out everywhere" is offered too. */
+  readonly revocable: boolean;
+  /** How recent a log-in "Delete my data" wants, in milliseconds. */
+  readonly freshLogin: number;
+}
+
+/** What the "Your sessions" page shows. */
+export interface SessionsView {
+  /** The logged-in name. */
+  readonly user: string;
+  /** A one-time message from the previous request, if any. */
+  readonly flash: string | undefined;
+  /** The name's sessions, this one marked `current`; `undefined` when the store cannot list them (cookies). */
+  readonly devices: readonly OwnerSession[] | undefined;
+  /** Whether sessions live in revocable cookies, so "end all others" works without a list. */
+  readonly revocable: boolean;
+  /** Where sessions are kept, in words. */
+  readonly store: string;
+}
+
+/** What the "re-enter your name" page shows. */
+export interface ConfirmNameView {
+  /** How recent a log-in the action wants, in milliseconds. */
+  readonly freshLogin: number;
+  /** Whether the name just entered was not the one logged in. */
+  readonly wrongName: boolean;
 }
 
 /** What the big-value page shows. */
@@ -67,6 +95,8 @@ const STYLE = `
   .error { background: #fff0f0; border-left: 4px solid #c62828; padding: 0.5rem 1rem; }
   form { margin: 1rem 0; }
   form.inline { display: inline-block; margin: 0 1rem 0 0; }
+  ul.devices { padding-left: 1.25rem; }
+  ul.devices li { margin-bottom: 1rem; }
   nav { margin: 1rem 0; }
   label { display: block; font-weight: 600; margin-bottom: 0.25rem; }
   input { font: inherit; padding: 0.25rem 0.5rem; }
@@ -112,6 +142,15 @@ function renderSpan(ms: number): string {
   return parts.join(' ');
 }
 
+/** How recent a log-in must be, in words: "2 minutes", "90 seconds". */
+function renderFreshLogin(ms: number): string {
+  const seconds = ms / 1000;
+  if (seconds % 60 === 0) {
+    return `${seconds / 60} ${seconds === 60 ? 'minute' : 'minutes'}`;
+  }
+  return `${seconds} ${seconds === 1 ? 'second' : 'seconds'}`;
+}
+
 function renderFlash(flash: string | undefined): string {
   return flash === undefined ? '' : `<p class="flash" role="status">${escapeHtml(flash)}</p>\n`;
 }
@@ -126,7 +165,7 @@ function renderFooter(store: string): string {
  */
 export function renderHome(view: HomeView): string {
   const { times } = view;
-  const everywhere = view.serverSide
+  const everywhere = view.serverSide || view.revocable
     ? `
 <form class="inline" method="post" action="/logout-everywhere">
   <button type="submit">Log out everywhere</button>
@@ -143,7 +182,12 @@ export function renderHome(view: HomeView): string {
       : `<p>Logged in as <strong class="user">${escapeHtml(view.user)}</strong>.</p>
 <form class="inline" method="post" action="/logout">
   <button type="submit">Log out</button>
-</form>${everywhere}`;
+</form>${everywhere}
+<form method="post" action="/delete-data">
+  <button type="submit">Delete my data</button>
+</form>
+<p>Deleting your data starts the visit count over and removes the stored value. It cannot be undone,
+so it wants a log-in from the last ${renderFreshLogin(view.freshLogin)}; older, it asks for your name again.</p>`;
   const big =
     view.bigBytes === undefined ? '' : `<p>Your session also holds a value of <strong class="big-bytes">${view.bigBytes}</strong> bytes.</p>\n`;
   return layout(
@@ -153,7 +197,7 @@ ${renderFlash(view.flash)}<p>Visits to this page in this session: <strong class=
 <p>This session ends at ${renderTime(times.expires, 'expires')} (in ${renderSpan(times.expires.getTime() - times.now.getTime())}) unless you come back before;
 each visit moves that on, up to ${renderTime(times.deadline, 'deadline')}, its end at the latest.</p>
 ${big}${account}
-<nav><a href="/big">Store a value too large for a cookie</a></nav>
+<nav>${view.user === undefined ? '' : '<a href="/sessions">Your sessions</a> · '}<a href="/big">Store a value too large for a cookie</a></nav>
 ${renderFooter(view.store)}`,
   );
 }
@@ -191,6 +235,75 @@ ${cookie}
 </form>
 <nav><a href="/">Back to the demo</a></nav>
 ${renderFooter(view.store)}`,
+  );
+}
+
+/** One device on the "Your sessions" page; another device's has an "End this one" button. */
+function renderDevice(device: OwnerSession): string {
+  const end = device.current
+    ? ''
+    : `
+  <form method="post" action="/sessions/end">
+    <button type="submit" name="handle" value="${escapeHtml(device.handle)}">End this one</button>
+  </form>`;
+  const lastSeen = device.lastSeen === undefined ? 'not recorded' : renderTime(device.lastSeen, 'last-seen');
+  return `<li class="device${device.current ? ' current' : ''}">
+  <strong class="agent">${escapeHtml(device.userAgent ?? 'an unknown browser')}</strong>${device.current ? ' <em class="this-device">(this device)</em>' : ''}<br>
+  Logged in ${renderTime(device.createdAt, 'created')}, last seen ${lastSeen}.${end}
+</li>`;
+}
+
+/**
+ * The "Your sessions" page: each device of the logged-in name with a way to end it,
+ * and "End all others"; with cookies, what can be done without a list, and why.
+ */
+export function renderSessions(view: SessionsView): string {
+  const endOthers = `<form method="post" action="/sessions/end-others">
+  <button type="submit">End all others</button>
+</form>`;
+  let body: string;
+  if (view.devices !== undefined) {
+    body = `<p>Each browser where you logged in has its own session, kept on the server. Ending one logs that browser out at its next page.</p>
+<ul class="devices">
+${view.devices.map(renderDevice).join('\n')}
+</ul>
+${endOthers}`;
+  } else if (view.revocable) {
+    body = `<p>Your sessions live in encrypted cookies, one in each browser, and the server keeps no list of them,
+so it cannot show your devices. It keeps one number for your name instead (a generation), sealed in each of your cookies.
+"End all others" moves that number on and seals this browser's cookie again with it: every other cookie of yours stops opening.</p>
+${endOthers}`;
+  } else {
+    body = `<p>Your sessions live in encrypted cookies, one in each browser, and the server keeps nothing about them:
+it can neither list your devices nor end them. Start the demo with <code>SESSION_STORE=memory</code> (or <code>redis</code>,
+<code>postgres</code>) to list and end each device, or <code>SESSION_STORE=revocable</code> to end all others.</p>`;
+  }
+  return layout(
+    'Your sessions - kit-session demo',
+    `<h1>Your sessions</h1>
+${renderFlash(view.flash)}<p>Logged in as <strong class="user">${escapeHtml(view.user)}</strong>.</p>
+${body}
+<nav><a href="/">Back to the demo</a></nav>
+${renderFooter(view.store)}`,
+  );
+}
+
+/** Asks for the name again before an action that wants a recent log-in. */
+export function renderConfirmName(view: ConfirmNameView): string {
+  const wrong = view.wrongName
+    ? '<p class="error" role="alert">That is not the name you logged in with.</p>\n'
+    : '';
+  return layout(
+    'Confirm it is you - kit-session demo',
+    `<h1>Confirm it is you</h1>
+${wrong}<p>Deleting your data wants a log-in from the last ${renderFreshLogin(view.freshLogin)}, and yours is older.
+Re-enter your name to continue: that logs you in again (a new token), then deletes your data.</p>
+<form method="post" action="/delete-data">
+  <label for="confirm-name">Your name</label>
+  <input id="confirm-name" name="name" autocomplete="username" required>
+  <button type="submit">Continue</button>
+</form>
+<nav><a href="/">Back to the demo</a></nav>`,
   );
 }
 

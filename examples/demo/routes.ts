@@ -3,13 +3,13 @@
 // reading forms, writing responses, errors) lives in app.ts.
 
 import type { Context, SessionManager } from 'kit-session';
-import { renderBig, renderError, renderHome, type SessionTimes } from './pages.js';
+import { renderBig, renderConfirmName, renderError, renderHome, renderSessions, type SessionTimes } from './pages.js';
 
 /** What the demo keeps in a session. */
 export interface DemoSession {
   /** How many times the home page was loaded in this session. */
   visits: number;
-  /** The logged-in name; also the session's owner, for "log out everywhere". */
+  /** The logged-in name; also the session's owner, for "Your sessions" and "log out everywhere". */
   user: string;
   /** A message for the next page only. */
   flash: string;
@@ -37,6 +37,10 @@ export interface RouteInput {
   readonly store: string;
   /** Whether sessions live on the server (the cookie holding only their sealed id). */
   readonly serverSide: boolean;
+  /** Whether sessions live in cookies that a name's generation can revoke. */
+  readonly revocable: boolean;
+  /** How recent a log-in "Delete my data" wants, in milliseconds. */
+  readonly freshLogin: number;
   /** The length of the session cookie the request brought (`name=value`), if any. */
   readonly cookieBytes: number | undefined;
 }
@@ -54,7 +58,7 @@ function timesOf({ context, sessions }: RouteInput): SessionTimes {
 
 /** GET /: counts the visit and shows the page; the flash message is shown once. */
 function home(input: RouteInput): RouteResult {
-  const { context, sessions, store, serverSide } = input;
+  const { context, sessions, store, serverSide, revocable, freshLogin } = input;
   const visits = (sessions.getValue(context, 'visits') ?? 0) + 1;
   sessions.setValue(context, 'visits', visits);
   return {
@@ -66,6 +70,8 @@ function home(input: RouteInput): RouteResult {
       times: timesOf(input),
       store,
       serverSide,
+      revocable,
+      freshLogin,
     }),
   };
 }
@@ -90,23 +96,27 @@ function logout({ context, sessions }: RouteInput): RouteResult {
   return { redirect: '/' };
 }
 
+/** The 409 page of an action the store cannot do: a plain encrypted cookie cannot be taken back. */
+function notWithThisStore(what: string, stores: string): RouteResult {
+  return {
+    status: 409,
+    html: renderError({
+      status: 409,
+      title: 'Not with this store',
+      message: `A session kept in an encrypted cookie cannot be ended from the server. Start the demo with SESSION_STORE=${stores} to ${what}.`,
+    }),
+  };
+}
+
 /**
  * POST /logout-everywhere: ends every session of the logged-in name, in every browser,
- * this one included. Only a server-side store can do that: an encrypted cookie cannot
- * be taken back from a browser that holds a copy.
+ * this one included. A server-side store deletes them; with revocable cookies the
+ * name's generation moves on, so every cookie sealed before stops opening. A plain
+ * encrypted cookie cannot be taken back from a browser that holds a copy.
  */
-async function logoutEverywhere({ context, sessions, serverSide }: RouteInput): Promise<RouteResult> {
-  if (!serverSide) {
-    return {
-      status: 409,
-      html: renderError({
-        status: 409,
-        title: 'Not with this store',
-        message:
-          'A session kept in an encrypted cookie cannot be ended from the server. ' +
-          'Start the demo with SESSION_STORE=memory, redis or postgres to log out everywhere.',
-      }),
-    };
+async function logoutEverywhere({ context, sessions, serverSide, revocable }: RouteInput): Promise<RouteResult> {
+  if (!serverSide && !revocable) {
+    return notWithThisStore('log out everywhere', 'memory, redis, postgres or revocable');
   }
   const user = sessions.getValue(context, 'user');
   if (user === undefined) {
@@ -114,13 +124,107 @@ async function logoutEverywhere({ context, sessions, serverSide }: RouteInput): 
     return { redirect: '/' };
   }
   const ended = await sessions.destroyOwnerSessions(user);
-  // Already deleted from the store; this also expires this browser's cookie now.
+  // Already deleted from the store (or revoked); this also expires this browser's cookie now.
   sessions.destroyValues(context);
   sessions.setValue(
     context,
     'flash',
-    `You have logged out everywhere: ${ended} ${ended === 1 ? 'session' : 'sessions'} ended.`,
+    serverSide
+      ? `You have logged out everywhere: ${ended} ${ended === 1 ? 'session' : 'sessions'} ended.`
+      : 'You have logged out everywhere: every cookie of yours was revoked.',
   );
+  return { redirect: '/' };
+}
+
+/**
+ * GET /sessions: "Your sessions". A server-side store lists each device of the name
+ * (`listOwnerSessions`, this request's own marked `current`); cookies cannot be listed,
+ * so with revocable cookies the page offers only "end all others", and with plain
+ * ones it explains why it offers nothing.
+ */
+async function sessionsPage({ context, sessions, store, serverSide, revocable }: RouteInput): Promise<RouteResult> {
+  const user = sessions.getValue(context, 'user');
+  if (user === undefined) {
+    sessions.setValue(context, 'flash', 'Log in to see your sessions.');
+    return { redirect: '/' };
+  }
+  return {
+    html: renderSessions({
+      user,
+      flash: sessions.popValue(context, 'flash'),
+      devices: serverSide ? await sessions.listOwnerSessions(user, context) : undefined,
+      revocable,
+      store,
+    }),
+  };
+}
+
+/**
+ * POST /sessions/end: ends one other device's session, named by the handle the list
+ * gave (`destroySessionByHandle`). A handle of another name's session ends nothing.
+ */
+async function endSession({ context, sessions, form, serverSide }: RouteInput): Promise<RouteResult> {
+  if (!serverSide) {
+    return notWithThisStore('end one session', 'memory, redis or postgres');
+  }
+  const user = sessions.getValue(context, 'user');
+  if (user === undefined) {
+    sessions.setValue(context, 'flash', 'You are not logged in.');
+    return { redirect: '/' };
+  }
+  const ended = await sessions.destroySessionByHandle(user, form.get('handle') ?? '');
+  sessions.setValue(context, 'flash', ended ? 'That session has ended: its browser is logged out.' : 'That session had already ended.');
+  return { redirect: '/sessions' };
+}
+
+/**
+ * POST /sessions/end-others: ends every session of the name but this one
+ * (`destroyOtherSessions`). With revocable cookies, the name's generation moves on and
+ * this browser's cookie is sealed again with the new one.
+ */
+async function endOtherSessions({ context, sessions, serverSide, revocable }: RouteInput): Promise<RouteResult> {
+  if (!serverSide && !revocable) {
+    return notWithThisStore('end your other sessions', 'memory, redis, postgres or revocable');
+  }
+  if (sessions.getValue(context, 'user') === undefined) {
+    sessions.setValue(context, 'flash', 'You are not logged in.');
+    return { redirect: '/' };
+  }
+  const ended = await sessions.destroyOtherSessions(context);
+  sessions.setValue(
+    context,
+    'flash',
+    serverSide
+      ? `Ended ${ended} other ${ended === 1 ? 'session' : 'sessions'}; this one goes on.`
+      : 'Your other sessions are revoked; this one goes on.',
+  );
+  return { redirect: '/sessions' };
+}
+
+/**
+ * POST /delete-data: forgets the visit count and the big value. It cannot be undone,
+ * so it wants a recent log-in (`isFresh`); older, the page asks for the name again.
+ * That form posts here with `name`: the same name is a new log-in (`renewToken`, which
+ * sets `authenticatedAt`), and the data goes at once.
+ */
+function deleteData({ context, sessions, form, freshLogin }: RouteInput): RouteResult {
+  const user = sessions.getValue(context, 'user');
+  if (user === undefined) {
+    sessions.setValue(context, 'flash', 'You are not logged in.');
+    return { redirect: '/' };
+  }
+  const name = form.get('name');
+  if (name !== null) {
+    if (name.trim() !== user) {
+      return { status: 403, html: renderConfirmName({ freshLogin, wrongName: true }) };
+    }
+    sessions.renewToken(context);
+  } else if (!sessions.isFresh(context, freshLogin)) {
+    return { html: renderConfirmName({ freshLogin, wrongName: false }) };
+  }
+  sessions.unsetValue(context, 'visits');
+  sessions.unsetValue(context, 'big');
+  sessions.setValue(context, 'flash', 'Your data is deleted: the visit count starts over and the stored value is gone.');
   return { redirect: '/' };
 }
 
@@ -169,6 +273,10 @@ export const routes: ReadonlyMap<string, Route> = new Map<string, Route>([
   ['POST /login', login],
   ['POST /logout', logout],
   ['POST /logout-everywhere', logoutEverywhere],
+  ['GET /sessions', sessionsPage],
+  ['POST /sessions/end', endSession],
+  ['POST /sessions/end-others', endOtherSessions],
+  ['POST /delete-data', deleteData],
   ['GET /big', bigPage],
   ['POST /big', storeBig],
   ['POST /big/remove', removeBig],

@@ -1,6 +1,8 @@
 // Where the demo keeps its sessions, chosen by SESSION_STORE:
 //
 //   cookie    (default) the whole session in an encrypted cookie, nothing on the server
+//   revocable the same encrypted cookie, plus one number per logged-in name in this
+//             process's memory (a generation): moving it on revokes that name's cookies
 //   memory    this process's memory
 //   redis     Redis at REDIS_URL (default redis://127.0.0.1:6379), keys `kit-session-demo:…`
 //   postgres  PostgreSQL at DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
@@ -19,14 +21,16 @@ import {
   EncryptingStoreDecorator,
   importKeyFromEnv,
   importRawKey,
+  MemoryOwnerGenerations,
   MemorySessionStore,
   type EncryptionKey,
+  type SessionRevocationOptions,
   type SessionStore,
 } from 'kit-session';
 import type { DemoSession } from './routes.js';
 
 /** The stores the demo can run on. */
-export const STORE_KINDS = ['cookie', 'memory', 'redis', 'postgres'] as const;
+export const STORE_KINDS = ['cookie', 'revocable', 'memory', 'redis', 'postgres'] as const;
 
 /** One of {@link STORE_KINDS}. */
 export type StoreKind = (typeof STORE_KINDS)[number];
@@ -42,6 +46,13 @@ export const POSTGRES_TABLE = 'kit_session_demo';
 
 /** How long the demo waits for Redis or PostgreSQL, at start and on every request. */
 const SERVICE_TIMEOUT = 5_000;
+/**
+ * With SESSION_STORE=revocable, how long a name's generation is trusted before it is
+ * read again. The demo is one process, whose own revocations apply at once; with several
+ * processes sharing Redis or PostgreSQL generations, this is how long a revoked cookie
+ * can still open elsewhere.
+ */
+const REVOCATION_MAX_STALENESS = 1_000;
 
 /** The store the demo runs on, and what to tell the person starting it. */
 export interface DemoStore {
@@ -51,9 +62,15 @@ export interface DemoStore {
   /**
    * Whether the sessions live on the server (memory, Redis, PostgreSQL), the cookie
    * carrying only a sealed id: then logout really ends a session, "log out everywhere"
-   * works, and a session can hold more than a cookie.
+   * works, "Your sessions" lists each device, and a session can hold more than a cookie.
    */
   readonly serverSide: boolean;
+  /**
+   * With SESSION_STORE=revocable, the manager's `revocation` option: the sessions stay
+   * in cookies, and "end all others" or "log out everywhere" revokes a name's cookies
+   * by moving its generation on. `undefined` for every other store.
+   */
+  readonly revocation: SessionRevocationOptions | undefined;
   /** Where sessions are kept, in words, for the page footer. */
   readonly description: string;
   /** Things to print before the server starts. */
@@ -132,8 +149,21 @@ export async function createDemoStore(env: NodeJS.ProcessEnv, cookieName: string
       return {
         kind,
         serverSide: false,
+        revocation: undefined,
         store: seal(new CookieSessionStore<DemoSession>(), false),
         description: 'an encrypted cookie (AES-GCM), not on the server',
+        warnings,
+        close: async () => {},
+      };
+    case 'revocable':
+      return {
+        kind,
+        serverSide: false,
+        // Kept in memory, so a restart forgets every revocation: a real deployment
+        // keeps generations in Redis or PostgreSQL (RedisOwnerGenerations…).
+        revocation: { generations: new MemoryOwnerGenerations(), maxStaleness: REVOCATION_MAX_STALENESS },
+        store: seal(new CookieSessionStore<DemoSession>(), false),
+        description: "an encrypted cookie (AES-GCM), revocable by name through a generation kept in the demo process's memory",
         warnings,
         close: async () => {},
       };
@@ -141,6 +171,7 @@ export async function createDemoStore(env: NodeJS.ProcessEnv, cookieName: string
       return {
         kind,
         serverSide: true,
+        revocation: undefined,
         store: seal(new MemorySessionStore<DemoSession>(), true),
         description: "the demo process's memory (the cookie holds only an encrypted id)",
         warnings,
@@ -187,6 +218,7 @@ async function connectRedis(url: string, seal: Seal): Promise<Connected> {
   return {
     kind: 'redis',
     serverSide: true,
+    revocation: undefined,
     store: seal(new RedisSessionStore<DemoSession>(client, { prefix: REDIS_PREFIX, timeout: SERVICE_TIMEOUT }), true),
     description: `Redis, under the keys ${REDIS_PREFIX}… (the cookie holds only an encrypted id)`,
     close: async () => {
@@ -217,6 +249,7 @@ async function connectPostgres(url: string, seal: Seal): Promise<Connected> {
   return {
     kind: 'postgres',
     serverSide: true,
+    revocation: undefined,
     store: seal(store, true),
     description: `PostgreSQL, in the table ${POSTGRES_TABLE} (the cookie holds only an encrypted id)`,
     close: async () => {

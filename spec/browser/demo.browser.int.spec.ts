@@ -114,6 +114,44 @@ async function logIn(page: Page, url: string, name: string): Promise<void> {
   expect((await readHome(page)).user).toBe(name);
 }
 
+/** Follows a link of the page, as a person would, and checks it answered 200. */
+async function follow(page: Page, link: string): Promise<void> {
+  const [response] = await Promise.all([
+    page.waitForEvent('response', (candidate) => candidate.request().isNavigationRequest()),
+    page.waitForEvent('load'),
+    page.getByRole('link', { name: link, exact: true }).click(),
+  ]);
+  expect(response.status()).toBe(200);
+}
+
+/** The devices "Your sessions" lists: user agent, and whether it is marked as this device. */
+async function readDevices(page: Page): Promise<{ userAgent: string; current: boolean }[]> {
+  await expect(page.locator('h1').textContent()).resolves.toBe('Your sessions');
+  const devices = [];
+  for (const item of await page.locator('li.device').all()) {
+    devices.push({
+      userAgent: (await item.locator('.agent').textContent()) ?? '',
+      current: (await item.locator('.this-device').count()) === 1,
+    });
+  }
+  return devices;
+}
+
+/**
+ * Two browser contexts (two devices, each its own cookie jar) with user agents that
+ * tell them apart on "Your sessions", both logged in under one name.
+ */
+async function twoDevices(chromium: ChromiumHandle, url: string, name: string) {
+  const contexts = [
+    await chromium.browser.newContext({ userAgent: 'Mozilla/5.0 (Device A)' }),
+    await chromium.browser.newContext({ userAgent: 'Mozilla/5.0 (Device B)' }),
+  ] as const;
+  const [a, b] = [await contexts[0].newPage(), await contexts[1].newPage()];
+  await logIn(a, url, name);
+  await logIn(b, url, name);
+  return { a, b, contexts, close: () => Promise.all(contexts.map((context) => context.close())) };
+}
+
 /** The session cookie the context holds, if any. */
 async function sessionCookie(context: BrowserContext, url: string): Promise<Cookie | undefined> {
   return (await context.cookies(url)).find((cookie) => cookie.name === COOKIE_NAME);
@@ -267,6 +305,27 @@ describeInChromium('the demo in Chromium', (chromium) => {
       expect(replaced).not.toBe(cookie.value);
     });
 
+    it('deletes your data at once right after logging in: a fresh log-in is enough', async () => {
+      const { page } = tab;
+      await logIn(page, demo.url, 'Ada');
+      await reload(page);
+      expect((await readHome(page)).visits).toBe(3);
+      expect((await submit(page, 'Delete my data')).status()).toBe(200);
+      const home = await readHome(page);
+      expect(home.flashes).toEqual([expect.stringMatching(/^Your data is deleted/)]);
+      expect(home.visits).toBe(1);
+      expect(home.user).toBe('Ada');
+    });
+
+    it('"Your sessions" explains that cookies can be neither listed nor ended', async () => {
+      const { page } = tab;
+      await logIn(page, demo.url, 'Ada');
+      await follow(page, 'Your sessions');
+      expect(await readDevices(page)).toEqual([]);
+      await expect(page.getByRole('button', { name: 'End all others' }).count()).resolves.toBe(0);
+      await expect(page.locator('body').textContent()).resolves.toContain('it can neither list your devices nor end them');
+    });
+
     it('answers a session too large for a cookie with the app\'s 413 page; the session is not lost', async () => {
       const { page, context } = tab;
       await logIn(page, demo.url, 'Ada');
@@ -286,6 +345,112 @@ describeInChromium('the demo in Chromium', (chromium) => {
       const home = await readHome(page);
       expect(home.user).toBe('Ada');
       expect(home.visits).toBe(3);
+    });
+  });
+
+  describe('"Delete my data" with an older log-in (FRESH_LOGIN_SECONDS=0.05)', () => {
+    const demo = useDemo({ FRESH_LOGIN_SECONDS: '0.05' });
+    const tab = useContext(chromium);
+
+    it('asks for the name again; once it is re-entered, the data is deleted', async () => {
+      const { page, context } = tab;
+      await logIn(page, demo.url, 'Ada');
+      await open(page, `${demo.url}/big`);
+      await page.getByLabel(/^Size of the value to store/).fill('100');
+      expect((await submit(page, 'Store it')).status()).toBe(200);
+      await open(page, `${demo.url}/`);
+      // The demo reads the wall clock, which no test can set: wait out the 50 ms.
+      await page.waitForTimeout(100);
+
+      expect((await submit(page, 'Delete my data')).status()).toBe(200);
+      await expect(page.locator('h1').textContent()).resolves.toBe('Confirm it is you');
+      await open(page, `${demo.url}/big`);
+      await expect(page.locator('.big-bytes').textContent()).resolves.toBe('100');
+      await open(page, `${demo.url}/`);
+
+      expect((await submit(page, 'Delete my data')).status()).toBe(200);
+      const before = (await sessionCookie(context, demo.url))!.value;
+      await page.getByLabel('Your name').fill('Ada');
+      expect((await submit(page, 'Continue')).status()).toBe(200);
+      const home = await readHome(page);
+      expect(home.flashes).toEqual([expect.stringMatching(/^Your data is deleted/)]);
+      expect(home.user).toBe('Ada');
+      expect(home.visits).toBe(1);
+      await expect(page.locator('.big-bytes').count()).resolves.toBe(0);
+      // Logged in again: a new token.
+      expect((await sessionCookie(context, demo.url))!.value).not.toBe(before);
+    });
+  });
+
+  describe('"Your sessions" on the memory store (SESSION_STORE=memory)', () => {
+    const demo = useDemo({ SESSION_STORE: 'memory' });
+
+    it('lists both devices of the name, ends one, then all others; the device asking goes on', async () => {
+      const name = uniqueName('Ada');
+      const { a, b, close } = await twoDevices(chromium, demo.url, name);
+      try {
+        await follow(a, 'Your sessions');
+        const listed = await readDevices(a);
+        expect([...listed].sort((x, y) => x.userAgent.localeCompare(y.userAgent))).toEqual([
+          { userAgent: 'Mozilla/5.0 (Device A)', current: true },
+          { userAgent: 'Mozilla/5.0 (Device B)', current: false },
+        ]);
+        await expect(a.locator('.this-device').textContent()).resolves.toBe('(this device)');
+        // Only the other device has a button, and it is B's.
+        const deviceB = a.locator('li.device', { hasText: 'Device B' });
+        await expect(deviceB.getByRole('button', { name: 'End this one' }).count()).resolves.toBe(1);
+        await expect(a.getByRole('button', { name: 'End this one' }).count()).resolves.toBe(1);
+
+        // A ends B's session: B's next page is logged out.
+        expect((await submit(a, 'End this one')).status()).toBe(200);
+        await expect(a.locator('.flash').textContent()).resolves.toBe('That session has ended: its browser is logged out.');
+        expect(await readDevices(a)).toEqual([{ userAgent: 'Mozilla/5.0 (Device A)', current: true }]);
+        await reload(b);
+        expect((await readHome(b)).user).toBeUndefined();
+
+        // B logs in again; A ends all others.
+        await logIn(b, demo.url, name);
+        await reload(a);
+        expect(await readDevices(a)).toHaveLength(2);
+        expect((await submit(a, 'End all others')).status()).toBe(200);
+        await expect(a.locator('.flash').textContent()).resolves.toBe('Ended 1 other session; this one goes on.');
+        expect(await readDevices(a)).toEqual([{ userAgent: 'Mozilla/5.0 (Device A)', current: true }]);
+        await reload(b);
+        expect((await readHome(b)).user).toBeUndefined();
+        await open(a, `${demo.url}/`);
+        expect((await readHome(a)).user).toBe(name);
+      } finally {
+        await close();
+      }
+    });
+  });
+
+  describe('"Your sessions" on revocable cookies (SESSION_STORE=revocable)', () => {
+    const demo = useDemo({ SESSION_STORE: 'revocable' });
+
+    it('lists no devices; "End all others" revokes the other device\'s sealed cookie, and the device asking goes on', async () => {
+      const name = uniqueName('Ada');
+      const { a, b, contexts, close } = await twoDevices(chromium, demo.url, name);
+      try {
+        await follow(a, 'Your sessions');
+        expect(await readDevices(a)).toEqual([]);
+        await expect(a.locator('body').textContent()).resolves.toContain('the server keeps no list of them');
+        const cookieB = (await sessionCookie(contexts[1], demo.url))!.value;
+
+        expect((await submit(a, 'End all others')).status()).toBe(200);
+        await expect(a.locator('.flash').textContent()).resolves.toBe('Your other sessions are revoked; this one goes on.');
+
+        // B still holds the same sealed cookie, which opens nothing now.
+        expect((await sessionCookie(contexts[1], demo.url))!.value).toBe(cookieB);
+        await reload(b);
+        const home = await readHome(b);
+        expect(home.user).toBeUndefined();
+        expect(home.visits).toBe(1);
+        await open(a, `${demo.url}/`);
+        expect((await readHome(a)).user).toBe(name);
+      } finally {
+        await close();
+      }
     });
   });
 

@@ -9,9 +9,15 @@ class Browser {
   /** The session cookie as sent back (`name=value`), if any. */
   cookie: string | undefined;
   readonly #url: string;
+  readonly #userAgent: string | undefined;
 
-  constructor(url: string) {
+  /**
+   * @param url - The demo's base URL.
+   * @param userAgent - The User-Agent it sends, to tell devices apart on "Your sessions".
+   */
+  constructor(url: string, userAgent?: string) {
     this.#url = url;
+    this.#userAgent = userAgent;
   }
 
   /** Sends a request, keeps the cookie the answer sets, and follows no redirect. */
@@ -19,7 +25,11 @@ class Browser {
     const response = await fetch(`${this.#url}${path}`, {
       method,
       redirect: 'manual',
-      headers: { ...(this.cookie === undefined ? {} : { cookie: this.cookie }), ...init.headers },
+      headers: {
+        ...(this.cookie === undefined ? {} : { cookie: this.cookie }),
+        ...(this.#userAgent === undefined ? {} : { 'user-agent': this.#userAgent }),
+        ...init.headers,
+      },
       ...(init.form === undefined ? {} : { body: new URLSearchParams(init.form) }),
     });
     for (const line of response.headers.getSetCookie()) {
@@ -43,17 +53,45 @@ class Browser {
     return readBig(await response.text());
   }
 
+  /** Loads "Your sessions" and reads what it shows. */
+  async sessions(): Promise<SessionsPage> {
+    const response = await this.request('GET', '/sessions');
+    expect(response.status).toBe(200);
+    return readSessions(await response.text());
+  }
+
   /**
    * Posts a form the way the page's own form does, and checks that a redirect goes
-   * where the page's forms lead: home, or back to the big-value page.
+   * where the page's forms lead: home, or back to the big-value or sessions page.
    */
   async post(path: string, form: Record<string, string> = {}): Promise<Response> {
     const response = await this.request('POST', path, { form, headers: { origin: this.#url } });
     if (response.status === 303) {
-      expect(response.headers.get('location')).toBe(path.startsWith('/big') ? '/big' : '/');
+      const back = ['/big', '/sessions'].find((page) => path.startsWith(page));
+      // A route that finds nobody logged in sends the visitor home instead.
+      expect([back ?? '/', '/']).toContain(response.headers.get('location'));
     }
     return response;
   }
+}
+
+/** A device as "Your sessions" lists it. */
+interface Device {
+  readonly userAgent: string;
+  readonly current: boolean;
+  /** The handle its "End this one" button posts; `undefined` for this device. */
+  readonly handle: string | undefined;
+  readonly createdAt: number;
+}
+
+interface SessionsPage {
+  readonly html: string;
+  readonly user: string | undefined;
+  readonly flash: string | undefined;
+  /** The devices listed, `undefined` when the page has no list. */
+  readonly devices: Device[] | undefined;
+  /** Whether it offers "End all others". */
+  readonly endOthers: boolean;
 }
 
 interface HomePage {
@@ -93,6 +131,23 @@ function readHome(html: string): HomePage {
     expires: timeIn(html, 'expires'),
     deadline: timeIn(html, 'deadline'),
     bigBytes: numberIn(html, 'big-bytes'),
+  };
+}
+
+function readSessions(html: string): SessionsPage {
+  const list = /<ul class="devices">([\s\S]*?)<\/ul>/.exec(html)?.[1];
+  const devices = list?.split('<li ').slice(1).map((item) => ({
+    userAgent: /class="agent">([^<]*)</.exec(item)?.[1] ?? '',
+    current: item.startsWith('class="device current"') && item.includes('(this device)'),
+    handle: /name="handle" value="([^"]+)"/.exec(item)?.[1],
+    createdAt: timeIn(item, 'created'),
+  }));
+  return {
+    html,
+    user: /class="user">([^<]*)</.exec(html)?.[1],
+    flash: flashIn(html),
+    devices,
+    endOthers: html.includes('action="/sessions/end-others"'),
   };
 }
 
@@ -199,6 +254,45 @@ describe('examples/demo', () => {
       expect(response.status).toBe(409);
       expect(response.headers.getSetCookie()).toEqual([]);
       expect((await browser.home()).user).toBe('Ada');
+    });
+
+    it('on "Your sessions", says cookies can be neither listed nor ended, and refuses both with 409', async () => {
+      await browser.post('/login', { name: 'Ada' });
+      expect((await browser.home()).html).toContain('href="/sessions"');
+      const page = await browser.sessions();
+      expect(page.user).toBe('Ada');
+      expect(page.devices).toBeUndefined();
+      expect(page.endOthers).toBe(false);
+      expect(page.html).toContain('SESSION_STORE=revocable');
+
+      for (const path of ['/sessions/end-others', '/sessions/end']) {
+        const response = await browser.post(path, { handle: 'x' });
+        expect(response.status).toBe(409);
+        expect(response.headers.getSetCookie()).toEqual([]);
+      }
+      expect((await browser.home()).user).toBe('Ada');
+    });
+
+    it('sends a visitor who is not logged in from "Your sessions" back home, saying why', async () => {
+      const response = await browser.request('GET', '/sessions');
+      expect(response.status).toBe(303);
+      expect(response.headers.get('location')).toBe('/');
+      expect((await browser.home()).flash).toBe('Log in to see your sessions.');
+    });
+
+    it('deletes your data at once within two minutes of logging in: the count starts over, the value is gone', async () => {
+      await browser.post('/login', { name: 'Ada' });
+      await browser.post('/big', { size: '100' });
+      await browser.home();
+      expect((await browser.home()).visits).toBe(2);
+
+      expect((await browser.post('/delete-data')).status).toBe(303);
+      const page = await browser.home();
+      expect(page.flash).toMatch(/^Your data is deleted/);
+      expect(page.visits).toBe(1);
+      expect(page.bigBytes).toBeUndefined();
+      expect(page.user).toBe('Ada');
+      expect(page.html).toContain('a log-in from the last 2 minutes');
     });
 
     it('stores a small value from the big-value page, then removes it', async () => {
@@ -359,7 +453,15 @@ describe('examples/demo', () => {
     it('refuses an unknown SESSION_STORE', async () => {
       const run = await runExample('demo', { SESSION_STORE: 'mongodb', PORT: '0' });
       expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(/^demo: SESSION_STORE must be one of cookie, memory, redis, postgres$/m);
+      expect(run.stderr).toMatch(/^demo: SESSION_STORE must be one of cookie, revocable, memory, redis, postgres$/m);
+    });
+
+    it('refuses a FRESH_LOGIN_SECONDS that is not a number above 0', async () => {
+      for (const value of ['0', '-1', 'soon']) {
+        const run = await runExample('demo', { FRESH_LOGIN_SECONDS: value, PORT: '0' });
+        expect(run.code).toBe(1);
+        expect(run.stderr).toMatch(/^demo: FRESH_LOGIN_SECONDS must be a number of seconds above 0$/m);
+      }
     });
 
     it('refuses to start when Redis does not answer, naming the URL without its password', async () => {
@@ -431,6 +533,151 @@ describe('examples/demo', () => {
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/^demo: SESSION_KEY.*16, 24 or 32 .*bytes/m);
       expect(run.stderr + run.stdout).not.toContain(badKey);
+    });
+  });
+
+  describe('with FRESH_LOGIN_SECONDS=0.05: "Delete my data" asks for the name again', () => {
+    let demo: RunningDemo;
+    let browser: Browser;
+
+    beforeAll(async () => {
+      demo = await startDemo({ FRESH_LOGIN_SECONDS: '0.05' });
+    });
+    afterAll(async () => {
+      expect(await demo.stop()).toBe(0);
+    });
+
+    /** Logs in, stores a value, and lets the log-in grow older than 50 ms. */
+    async function staleLogIn(): Promise<void> {
+      browser = new Browser(demo.url);
+      await browser.post('/login', { name: 'Ada' });
+      await browser.post('/big', { size: '100' });
+      await browser.home();
+      expect((await browser.home()).visits).toBe(2);
+      // The demo reads the wall clock, which no test can set: wait out the 50 ms.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+
+    it('with an older log-in, asks for the name and deletes nothing', async () => {
+      await staleLogIn();
+      const cookie = browser.cookie;
+      const response = await browser.post('/delete-data');
+      expect(response.status).toBe(200);
+      expect(response.headers.getSetCookie()).toEqual([]);
+      const html = await response.text();
+      expect(html).toContain('<h1>Confirm it is you</h1>');
+      expect(html).toContain('a log-in from the last 0.05 seconds');
+      expectLabelledInputs(html);
+      expect(browser.cookie).toBe(cookie);
+      const page = await browser.home();
+      expect(page.bigBytes).toBe(100);
+      expect(page.visits).toBe(3);
+    });
+
+    it('another name than the logged-in one is refused with 403, and nothing is deleted', async () => {
+      await staleLogIn();
+      const response = await browser.post('/delete-data', { name: 'Mallory' });
+      expect(response.status).toBe(403);
+      expect(await response.text()).toContain('That is not the name you logged in with.');
+      expect((await browser.home()).bigBytes).toBe(100);
+    });
+
+    it('the logged-in name logs in again (a new token) and deletes the data', async () => {
+      await staleLogIn();
+      const before = browser.cookie;
+      const response = await browser.post('/delete-data', { name: ' Ada ' });
+      expect(response.status).toBe(303);
+      expect(response.headers.get('location')).toBe('/');
+      expect(browser.cookie).not.toBe(before);
+      const page = await browser.home();
+      expect(page.flash).toMatch(/^Your data is deleted/);
+      expect(page.user).toBe('Ada');
+      expect(page.visits).toBe(1);
+      expect(page.bigBytes).toBeUndefined();
+      // On the cookie store, a copy of the cookie from before the new log-in still opens
+      // the old session, data and all: a cookie cannot be taken back.
+      const copy = new Browser(demo.url);
+      copy.cookie = before;
+      expect((await copy.home()).bigBytes).toBe(100);
+    });
+  });
+
+  describe('SESSION_STORE=revocable', () => {
+    let demo: RunningDemo;
+
+    beforeAll(async () => {
+      demo = await startDemo({ SESSION_STORE: 'revocable' });
+    });
+    afterAll(async () => {
+      expect(await demo.stop()).toBe(0);
+    });
+
+    async function loggedIn(name: string, userAgent?: string): Promise<Browser> {
+      const browser = new Browser(demo.url, userAgent);
+      expect((await browser.post('/login', { name })).status).toBe(303);
+      expect((await browser.home()).user).toBe(name);
+      return browser;
+    }
+
+    it('says it runs on revocable cookies', async () => {
+      expect(demo.output().stdout).toMatch(/^SESSION_STORE=revocable: sessions are kept in an encrypted cookie \(AES-GCM\), revocable by name/m);
+    });
+
+    it('"Your sessions" has no list but "End all others", and refuses to end one session by handle', async () => {
+      const browser = await loggedIn(uniqueName('Ada'));
+      const page = await browser.sessions();
+      expect(page.devices).toBeUndefined();
+      expect(page.endOthers).toBe(true);
+      expect(page.html).toContain('the server keeps no list of them');
+      expect((await browser.post('/sessions/end', { handle: 'x' })).status).toBe(409);
+    });
+
+    it('"End all others" revokes the other cookies of the name, even a copy of this one from before; this one and other names go on', async () => {
+      const name = uniqueName('Ada');
+      const laptop = await loggedIn(name, 'Laptop');
+      const phone = await loggedIn(name, 'Phone');
+      const bob = await loggedIn(uniqueName('Bob'));
+      const laptopBefore = laptop.cookie;
+
+      expect((await laptop.post('/sessions/end-others')).status).toBe(303);
+      // Sealed again with the new generation.
+      expect(laptop.cookie).not.toBe(laptopBefore);
+      expect((await laptop.sessions()).flash).toBe('Your other sessions are revoked; this one goes on.');
+      expect((await laptop.home()).user).toBe(name);
+
+      const phonePage = await phone.home();
+      expect(phonePage.user).toBeUndefined();
+      expect(phonePage.visits).toBe(1);
+      const copy = new Browser(demo.url);
+      copy.cookie = laptopBefore;
+      expect((await copy.home()).user).toBeUndefined();
+      expect((await bob.home()).user).toBeDefined();
+    });
+
+    it('"Log out everywhere" revokes every cookie of the name, this one included', async () => {
+      const name = uniqueName('Ada');
+      const laptop = await loggedIn(name);
+      const phone = await loggedIn(name);
+      const laptopBefore = laptop.cookie;
+      expect((await laptop.post('/logout-everywhere')).status).toBe(303);
+      const after = await laptop.home();
+      expect(after.user).toBeUndefined();
+      expect(after.flash).toBe('You have logged out everywhere: every cookie of yours was revoked.');
+      expect((await phone.home()).user).toBeUndefined();
+      const copy = new Browser(demo.url);
+      copy.cookie = laptopBefore;
+      expect((await copy.home()).user).toBeUndefined();
+    });
+
+    it('logging in again after a revocation works', async () => {
+      const name = uniqueName('Ada');
+      const laptop = await loggedIn(name);
+      const phone = await loggedIn(name);
+      await laptop.post('/sessions/end-others');
+      expect((await phone.home()).user).toBeUndefined();
+      await phone.post('/login', { name });
+      expect((await phone.home()).user).toBe(name);
+      expect((await laptop.home()).user).toBe(name);
     });
   });
 
@@ -506,8 +753,8 @@ function describeServerSide(kind: 'memory' | 'redis' | 'postgres'): void {
     });
 
     /** Logs a new browser in under a name and checks that it worked. */
-    async function loggedIn(name: string): Promise<Browser> {
-      const browser = new Browser(demo.url);
+    async function loggedIn(name: string, userAgent?: string): Promise<Browser> {
+      const browser = new Browser(demo.url, userAgent);
       await browser.home();
       expect((await browser.post('/login', { name })).status).toBe(303);
       expect((await browser.home()).user).toBe(name);
@@ -579,6 +826,68 @@ function describeServerSide(kind: 'memory' | 'redis' | 'postgres'): void {
       expect(bobPage.user).toBe(bob);
       expect(bobPage.visits).toBe(3);
       expect((await anonymous.home()).visits).toBe(3);
+    });
+
+    it('"Your sessions" lists each device of the name, this one marked, no other name\'s', async () => {
+      const name = uniqueName('Ada');
+      const laptop = await loggedIn(name, 'Laptop/1.0');
+      const phone = await loggedIn(name, 'Phone/2.0');
+      await loggedIn(uniqueName('Bob'), 'Bob/1.0');
+
+      const page = await phone.sessions();
+      expect(page.user).toBe(name);
+      expect(page.endOthers).toBe(true);
+      const byAgent = [...page.devices!].sort((a, b) => a.userAgent.localeCompare(b.userAgent));
+      expect(byAgent).toEqual([
+        { userAgent: 'Laptop/1.0', current: false, handle: expect.stringMatching(/^[\w-]{43}$/), createdAt: expect.any(Number) },
+        { userAgent: 'Phone/2.0', current: true, handle: undefined, createdAt: expect.any(Number) },
+      ]);
+      for (const device of byAgent) {
+        expect(Date.now() - device.createdAt).toBeLessThan(60_000);
+      }
+      expect(page.html).not.toMatch(/<script/i);
+      const fromLaptop = await laptop.sessions();
+      expect(fromLaptop.devices?.map(({ userAgent, current }) => [userAgent, current])).toEqual(
+        expect.arrayContaining([['Laptop/1.0', true], ['Phone/2.0', false]]),
+      );
+    });
+
+    it('"End this one" logs the other device out at its next page; a handle of another name ends nothing', async () => {
+      const name = uniqueName('Ada');
+      const laptop = await loggedIn(name, 'Laptop');
+      const phone = await loggedIn(name, 'Phone');
+      const bob = await loggedIn(uniqueName('Bob'), 'Bob');
+      const phoneHandle = (await laptop.sessions()).devices!.find((device) => device.userAgent === 'Phone')!.handle!;
+
+      // Bob cannot end Ada's phone with its handle.
+      expect((await bob.post('/sessions/end', { handle: phoneHandle })).status).toBe(303);
+      expect((await bob.sessions()).flash).toBe('That session had already ended.');
+      expect((await phone.home()).user).toBe(name);
+
+      expect((await laptop.post('/sessions/end', { handle: phoneHandle })).status).toBe(303);
+      const after = await laptop.sessions();
+      expect(after.flash).toBe('That session has ended: its browser is logged out.');
+      expect(after.devices?.map((device) => device.userAgent)).toEqual(['Laptop']);
+      expect((await phone.home()).user).toBeUndefined();
+      expect((await laptop.home()).user).toBe(name);
+      expect((await bob.home()).user).toBeDefined();
+    });
+
+    it('"End all others" ends the other devices of the name, not this one, not another name', async () => {
+      const name = uniqueName('Ada');
+      const laptop = await loggedIn(name, 'Laptop');
+      const phone = await loggedIn(name, 'Phone');
+      const tablet = await loggedIn(name, 'Tablet');
+      const bob = await loggedIn(uniqueName('Bob'), 'Bob');
+
+      expect((await laptop.post('/sessions/end-others')).status).toBe(303);
+      const after = await laptop.sessions();
+      expect(after.flash).toBe('Ended 2 other sessions; this one goes on.');
+      expect(after.devices).toEqual([expect.objectContaining({ userAgent: 'Laptop', current: true })]);
+      expect((await phone.home()).user).toBeUndefined();
+      expect((await tablet.home()).user).toBeUndefined();
+      expect((await laptop.home()).user).toBe(name);
+      expect((await bob.home()).user).toBeDefined();
     });
 
     it('logs out for real: a copy of the cookie taken before logout opens a fresh session', async () => {
