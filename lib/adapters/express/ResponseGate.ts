@@ -1,4 +1,4 @@
-import { OutgoingMessage, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { HeaderTarget, PendingHeaders } from '../../core/headers.js';
 import type { SessionHeaderSink, SessionLifecycle } from '../lifecycle.js';
 import { nodeHeaderTarget } from '../node/http.js';
@@ -8,9 +8,6 @@ const WRITERS = ['writeHead', 'flushHeaders', 'write', 'end'] as const;
 
 type Writer = (typeof WRITERS)[number];
 type Method = (this: ServerResponse, ...args: unknown[]) => unknown;
-
-/** node:http's own `headersSent` getter, which the gate's stand-in defers to. */
-const nodeHeadersSent = Object.getOwnPropertyDescriptor(OutgoingMessage.prototype, 'headersSent')!.get!;
 
 /**
  * Where the Express adapter puts the session's headers, and how it saves the session by
@@ -74,27 +71,19 @@ export class ResponseGate implements SessionHeaderSink {
   saveBeforeHead<T extends object>(lifecycle: SessionLifecycle<T>, onError: (error: unknown) => void): void {
     const res = this.#res;
     const slots = res as unknown as Record<Writer, Method>;
+    const own = WRITERS.map((name) => Object.hasOwn(res, name));
     const originals = WRITERS.map((name) => slots[name]);
     const wrappers: Method[] = [];
     const held: [index: number, args: unknown[]][] = [];
     let state: 'open' | 'holding' | 'through' = 'open';
 
-    // Nothing is ever deleted from `res`: V8 turns an object it deletes a property from
-    // into a slow dictionary object for the rest of the request, and Express reads and
-    // writes `res` a lot. (Checked with node --allow-natives-syntax and
-    // %HasFastProperties(res) on an Express 5 server: with the deletes, every response
-    // of the middleware ended in dictionary mode; without them, none.)
     const hold = (on: boolean): void => {
       this.#holding = on;
-      if (on && !Object.hasOwn(res, 'headersSent')) {
-        // As far as the app can tell, it has sent its response while the gate holds it.
-        const gate = this;
-        Object.defineProperty(res, 'headersSent', {
-          configurable: true,
-          get(this: ServerResponse): boolean {
-            return gate.#holding || nodeHeadersSent.call(this);
-          },
-        });
+      if (on) {
+        // As far as the app can tell, it has sent its response.
+        Object.defineProperty(res, 'headersSent', { configurable: true, get: () => true });
+      } else {
+        delete (res as { headersSent?: boolean }).headersSent;
       }
     };
 
@@ -102,10 +91,13 @@ export class ResponseGate implements SessionHeaderSink {
     const restore = (): void => {
       state = 'through';
       WRITERS.forEach((name, i) => {
-        if (slots[name] === wrappers[i]) {
-          // An own property again, holding the method the response had: `res.end` is
-          // the prototype's `end` once more, with nothing deleted.
+        if (slots[name] !== wrappers[i]) {
+          return;
+        }
+        if (own[i]) {
           slots[name] = originals[i]!;
+        } else {
+          delete (slots as Partial<Record<Writer, Method>>)[name];
         }
       });
     };
