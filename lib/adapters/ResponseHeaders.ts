@@ -3,9 +3,12 @@ import type { SessionHeaderSink } from './lifecycle.js';
 
 /**
  * Where the Fetch and Hono adapters put the session's headers: collected while the
- * handler runs, then added to the `Response` it returns. A `Response`'s own headers may
- * be immutable (`Response.redirect`, a proxied `fetch`) and a `Response` may be shared,
- * so the headers go on a copy; nothing is copied when the session sends no header.
+ * handler runs, then added to the `Response` it returns. The Fetch adapter adds them to
+ * a copy ({@link ResponseHeaders.onto}): a `Response`'s own headers may be immutable
+ * (`Response.redirect`, a proxied `fetch`) and a `Response` may be shared. Hono's
+ * `c.res` belongs to its request, so the Hono adapter adds them to its own headers
+ * ({@link ResponseHeaders.into}), copying only when those are immutable. Nothing is
+ * copied when the session sends no header.
  *
  * @internal
  */
@@ -42,5 +45,34 @@ export class ResponseHeaders implements SessionHeaderSink {
       headers.applyTo(target);
     }
     return copy;
+  }
+
+  /**
+   * Adds the kept headers to a response's own headers, merged with them; when those are
+   * immutable, to a copy, as {@link ResponseHeaders.onto} does. Copying costs more than
+   * the whole session layer on `@hono/node-server`: reading `response.body` turns its
+   * light response into a stream that is then piped out.
+   *
+   * @param response - A response made for this request alone.
+   * @returns The same response, or a copy with the headers when its own are immutable.
+   */
+  into(response: Response): Response {
+    if (this.#saved.length === 0) {
+      return response;
+    }
+    const target = webHeaderTarget(response.headers);
+    try {
+      for (const headers of this.#saved) {
+        headers.applyTo(target);
+      }
+    } catch (error) {
+      // An immutable Headers refuses its first change, so nothing was written; and the
+      // merge replaces what it wrote, so a second write could not repeat a header.
+      if (error instanceof TypeError) {
+        return this.onto(response);
+      }
+      throw error;
+    }
+    return response;
   }
 }

@@ -36,7 +36,8 @@ export class SessionLifecycle<T extends object> {
   #closed = false;
   #failed = false;
   #commitFailed = false;
-  #saving: Promise<void> = Promise.resolve();
+  /** The latest commit's settling, or `undefined` while no commit has started. */
+  #saving: Promise<void> | undefined;
 
   /**
    * @param manager - The session manager.
@@ -95,7 +96,7 @@ export class SessionLifecycle<T extends object> {
    * @throws What `SessionManager.injectSession` throws; the sink is then untouched.
    */
   commit(): Promise<void> {
-    const run = this.#saving.then(() => this.#save()).then(
+    const run = (this.#saving ?? Promise.resolve()).then(() => this.#save()).then(
       () => {
         this.#commitFailed = false;
       },
@@ -116,8 +117,21 @@ export class SessionLifecycle<T extends object> {
    * @throws What {@link SessionLifecycle.commit} throws.
    */
   finish(): Promise<void> {
+    return this.finishIdle() ? Promise.resolve() : this.commit();
+  }
+
+  /**
+   * The last save of the request, when it has nothing to do: closes the session and
+   * tells whether the save is done already (the request failed, or the session is
+   * unchanged, not due for a rewrite, and no commit is under way), so an adapter can
+   * answer at once, without the commit's promises and the manager's call, which would
+   * write no header. Otherwise call {@link SessionLifecycle.finish}.
+   *
+   * @returns `true` when nothing is left to save.
+   */
+  finishIdle(): boolean {
     this.#closed = true;
-    return this.#failed ? Promise.resolve() : this.commit();
+    return this.#failed || (this.#saving === undefined && !this.session.saveDue);
   }
 
   async #save(): Promise<void> {

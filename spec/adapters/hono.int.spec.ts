@@ -94,6 +94,27 @@ describe('kit-session/hono', () => {
         expect(sessionCookies(response)).toHaveLength(1);
       });
 
+      it('adds the session\'s headers to the route\'s own response, without a copy', async () => {
+        let built: Response | undefined;
+        let sent: Response | undefined;
+        const app = newApp(errors);
+        app.use(async (c, next) => {
+          await next();
+          sent = c.res;
+        });
+        app.use(session(manager));
+        app.get('/', (c) => {
+          c.get('session').set('visits', 1);
+          built = c.text('ok');
+          return built;
+        });
+        server = await start(app);
+        const response = await fetch(server.url);
+        expect(await response.text()).toBe('ok');
+        expect(sessionCookies(response)).toHaveLength(1);
+        expect(sent).toBe(built);
+      });
+
       it('keeps the app\'s headers when the route sets them on c.res after building it', async () => {
         const { url } = await serve((app) => {
           app.use(async (c, next) => {

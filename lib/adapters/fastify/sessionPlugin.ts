@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import type { HeaderTarget } from '../../core/headers.js';
+import type { HeaderTarget, PendingHeaders } from '../../core/headers.js';
 import type { Session } from '../../core/Session.js';
 import type { SessionManager } from '../../core/SessionManager.js';
-import { SessionLifecycle } from '../lifecycle.js';
+import { SessionLifecycle, type SessionHeaderSink } from '../lifecycle.js';
 import { fromNodeRequest } from '../node/http.js';
 import { RequestSessions } from '../RequestSessions.js';
 
@@ -20,18 +20,35 @@ export interface SessionPluginOptions {
 
 const sessions = new RequestSessions();
 
-function replyHeaderTarget(reply: FastifyReply): HeaderTarget {
-  return {
-    get(name) {
-      const value = reply.getHeader(name);
-      return typeof value === 'number' ? String(value) : value;
-    },
-    set(name, value) {
-      // `reply.header('set-cookie', …)` appends to earlier cookies: replace instead.
-      reply.removeHeader(name);
-      reply.header(name, typeof value === 'string' ? value : [...value]);
-    },
-  };
+/**
+ * Where the plugin puts the session's headers: the reply, merged with its own. One
+ * object per request, its methods on the prototype, rather than closures.
+ */
+class ReplySink implements SessionHeaderSink, HeaderTarget {
+  readonly #reply: FastifyReply;
+
+  constructor(reply: FastifyReply) {
+    this.#reply = reply;
+  }
+
+  headSent(): boolean {
+    return this.#reply.raw.headersSent;
+  }
+
+  write(headers: PendingHeaders): void {
+    headers.applyTo(this);
+  }
+
+  get(name: string): string | readonly string[] | undefined {
+    const value = this.#reply.getHeader(name);
+    return typeof value === 'number' ? String(value) : value;
+  }
+
+  set(name: string, value: string | readonly string[]): void {
+    // `reply.header('set-cookie', …)` appends to earlier cookies: replace instead.
+    this.#reply.removeHeader(name);
+    this.#reply.header(name, typeof value === 'string' ? value : [...value]);
+  }
 }
 
 /**
@@ -81,26 +98,30 @@ export const sessionPlugin: FastifyPluginAsync<SessionPluginOptions> = async (fa
   }
   const lifecycles = new WeakMap<object, SessionLifecycle<object>>();
 
-  fastify.addHook('onRequest', async (request, reply) => {
-    const target = replyHeaderTarget(reply);
-    const lifecycle = await SessionLifecycle.load(manager, fromNodeRequest(request.raw), {
-      headSent: () => reply.raw.headersSent,
-      write: (headers) => headers.applyTo(target),
-    });
-    lifecycles.set(request, lifecycle);
-    sessions.attach(request, manager, lifecycle.session);
+  // Callback hooks, not async ones: an unchanged session then answers in onSend at once,
+  // without a promise and a turn of the microtask queue per hook.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    SessionLifecycle.load(manager, fromNodeRequest(request.raw), new ReplySink(reply)).then((lifecycle) => {
+      lifecycles.set(request, lifecycle);
+      sessions.attach(request, manager, lifecycle.session);
+      done();
+    }, done);
   });
 
-  fastify.addHook('onError', async (request) => {
+  fastify.addHook('onError', (request, _reply, _error, done) => {
     lifecycles.get(request)?.fail();
+    done();
   });
 
-  fastify.addHook('onSend', async (request, _reply, payload) => {
+  fastify.addHook('onSend', (request, _reply, payload, done) => {
     const lifecycle = lifecycles.get(request);
     // Once per request: an error reply sent because the save failed runs onSend again.
     lifecycles.delete(request);
-    await lifecycle?.finish();
-    return payload;
+    if (lifecycle === undefined || lifecycle.finishIdle()) {
+      done(null, payload);
+      return;
+    }
+    lifecycle.finish().then(() => done(null, payload), done);
   });
 };
 

@@ -42,10 +42,12 @@ export interface HonoSessionOptions<K extends string = 'session'> {
  * goes out: handlers need no explicit save.
  *
  * - The session's headers are merged with the app's: its `Set-Cookie` goes beside the
- *   app's cookies, `Cookie` is added to `Vary` and `private` to `Cache-Control`. The
- *   response is copied first (same body, status and headers), because a handler may
- *   return a `Response` whose headers are immutable (`Response.redirect`, a proxied
- *   `fetch`) or one shared between requests.
+ *   app's cookies, `Cookie` is added to `Vary` and `private` to `Cache-Control`. They
+ *   are added to `c.res.headers`, as Hono's own middleware (`cors`, `secureHeaders`)
+ *   add theirs, so `c.res` must be this request's own response, not one object
+ *   returned to every request. When its headers are immutable (`Response.redirect`, a
+ *   proxied `fetch`), the response is copied (same body, status and headers) and the
+ *   headers go on the copy.
  * - A request that fails (`c.error` is set: `app.onError` answered) saves nothing.
  * - When saving fails, the error is thrown from the middleware and reaches
  *   `app.onError`: `SessionCookieTooLargeError` when the session no longer fits in a
@@ -96,7 +98,7 @@ export function session<T extends object, K extends string = 'session'>(
       return;
     }
     await lifecycle.finish();
-    const response = headers.onto(c.res);
+    const response = headers.into(c.res);
     if (response === c.res) {
       return;
     }
