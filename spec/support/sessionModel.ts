@@ -818,6 +818,8 @@ export class RealSystem {
   steps = 0;
   /** The events the manager reported, since the test last took them. */
   events: SessionEvent[] = [];
+  /** How many of each event (`type/reason`) the sequence saw. */
+  readonly tally = new Map<string, number>();
   /** With revocation: the owners' generations, kept across rebuilds. */
   readonly generations = new MemoryOwnerGenerations();
   /** The real handle of each session the model knows by its id, and back. */
@@ -1087,6 +1089,9 @@ async function respond(model: SessionModel, real: RealSystem, jar: number, { wor
     return chosen as number[];
   });
   expect({ response: got.kind }).toEqual({ response: effect.kind });
+  if (got.kind === 'refused') {
+    real.tally.set('save refused', (real.tally.get('save refused') ?? 0) + 1);
+  }
   if (effect.kind !== 'refused' && model.sessions.has(working.sid)) {
     const session = real.session(context);
     expect({ stored: session.stored }).toEqual({ stored: true });
@@ -1099,6 +1104,9 @@ async function respond(model: SessionModel, real: RealSystem, jar: number, { wor
 /** Checks that the manager reported the events the model predicts (types and reasons). */
 async function checkEvents(model: SessionModel, real: RealSystem, where: string): Promise<void> {
   const got = (await real.takeEvents()).map((event) => `${event.type}/${event.reason}`).sort();
+  for (const event of got) {
+    real.tally.set(event, (real.tally.get(event) ?? 0) + 1);
+  }
   const want = model.takeEvents().sort();
   expect({ where, events: got }).toEqual({ where, events: want });
 }
@@ -1217,6 +1225,25 @@ class CopyCookieCommand implements Command {
 
   toString(): string {
     return `copyCookie(browser ${this.from} → browser ${this.to})`;
+  }
+}
+
+class ClearCookieCommand implements Command {
+  constructor(readonly jar: number) {}
+
+  check(): boolean {
+    return true;
+  }
+
+  async run(model: SessionModel, real: RealSystem): Promise<void> {
+    real.steps++;
+    // The session stays in a server-side store until it expires: an owner's forgotten device.
+    model.jars[this.jar] = undefined;
+    real.jars[this.jar] = undefined;
+  }
+
+  toString(): string {
+    return `clearCookie(browser ${this.jar})`;
   }
 }
 
@@ -1441,7 +1468,12 @@ const commandArbs: fc.Arbitrary<Command>[] = [
     fc
       .tuple(jarArb, actionsArb, actionsArb, fc.boolean())
       .map(([jar, first, second, order]) => new ConcurrentCommand(jar, first, second, order)),
+    // A log-in: renew, then name the owner.
+    fc
+      .tuple(jarArb, ownerArb)
+      .map(([jar, owner]) => new RequestCommand(jar, [{ op: 'renew' }, { op: 'set', key: OWNER_KEY, value: owner }])),
     fc.tuple(jarArb, jarArb).map(([from, to]) => new CopyCookieCommand(from, to)),
+    jarArb.map((jar) => new ClearCookieCommand(jar)),
     ownerArb.map((owner) => new LogOutEverywhereCommand(owner)),
     fc
       .tuple(jarArb, ownerArb, fc.constantFrom<AccountOp>('list', 'end', 'end', 'others'), fc.nat({ max: 7 }))
@@ -1471,6 +1503,8 @@ const SEED = Number.isSafeInteger(Number(process.env.FC_SEED)) && process.env.FC
 interface Tally {
   sequences: number;
   steps: number;
+  /** How many events of each type the runs saw, so that the closing line shows what they exercised. */
+  events: Map<string, number>;
 }
 
 /**
@@ -1483,7 +1517,7 @@ interface Tally {
  */
 export function describeSessionModel(target: ModelTarget, runs: number): void {
   it(`${target.name}: every step of ${modelRuns(runs)} random request sequences matches the model`, async () => {
-    const tally: Tally = { sequences: 0, steps: 0 };
+    const tally: Tally = { sequences: 0, steps: 0, events: new Map() };
     const property = fc.asyncProperty(fc.boolean(), commandsArb, async (idle, commands) => {
       const clock = new FakeClock();
       const { store, close } = await target.open(clock);
@@ -1506,6 +1540,9 @@ export function describeSessionModel(target: ModelTarget, runs: number): void {
         await fc.asyncModelRun(() => ({ model, real }), commands);
       } finally {
         tally.steps += real.steps;
+        for (const [event, count] of real.tally) {
+          tally.events.set(event, (tally.events.get(event) ?? 0) + count);
+        }
         await real.close();
       }
     });
@@ -1516,7 +1553,8 @@ export function describeSessionModel(target: ModelTarget, runs: number): void {
       ...(path === undefined ? {} : { path }),
       endOnFailure: false,
     });
-    console.log(`model test, ${target.name}: ${tally.sequences} sequences, ${tally.steps} steps (seed ${SEED})`);
+    const events = [...tally.events].sort().map(([event, count]) => `${event} ${count}`).join(', ');
+    console.log(`model test, ${target.name}: ${tally.sequences} sequences, ${tally.steps} steps (seed ${SEED}); events: ${events}`);
     // Long runs (FC_RUNS) get the time they need: a test cut off by jest would run on
     // beside the next one, on the same table or prefix.
   }, 120_000 + modelRuns(runs) * 500);
