@@ -229,7 +229,11 @@ interface Working {
   loaded: boolean;
   /** Whether `renew()` ran in this request: for the `renewed` event. */
   renewed: boolean;
-  /** Whether the store knows the session by an id to delete (the cookie store: when the cookie carries it). */
+  /**
+   * Whether the session has an id: a new one has; one loaded from a cookie has when the
+   * cookie carries it (it does once saved with metadata). Ending one without an id
+   * retires nothing, so destroying it and setting a value again reports only `created`.
+   */
   retirable: boolean;
 }
 
@@ -432,6 +436,7 @@ export class SessionModel {
     session.gen = undefined;
     session.loaded = false;
     session.renewed = false;
+    session.retirable = true;
   }
 
   #retire(session: Working): void {
@@ -486,6 +491,7 @@ export class SessionModel {
     session.sid = this.#nextSid++;
     session.stored = false;
     session.renewed = true;
+    session.retirable = true;
     session.auth = this.now;
     if (session.status !== 'destroyed') {
       session.status = 'modified';
@@ -650,7 +656,7 @@ export class SessionModel {
           created: session.created,
           auth: written.a,
           gen: written.g,
-          hasId: meta !== 'keep',
+          hasId: meta !== 'keep' && session.retirable,
         },
         key,
       };
