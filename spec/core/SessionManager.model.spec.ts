@@ -56,7 +56,7 @@ describe('SessionManager against the session model', () => {
       traits: { kind: 'server', sealed: false, encryptValues: false, ownerIndex: true, limit: { max: 2, policy: 'evict' } },
       open: async (clock) => ({ store: new MemorySessionStore({}, clock) }),
     },
-    150,
+    120,
   );
   describeSessionModel(
     {
@@ -64,7 +64,7 @@ describe('SessionManager against the session model', () => {
       traits: { kind: 'server', sealed: false, encryptValues: false, ownerIndex: true, limit: { max: 1, policy: 'refuse' } },
       open: async (clock) => ({ store: new MemorySessionStore({}, clock) }),
     },
-    150,
+    80,
   );
   describeSessionModel(
     {
@@ -72,7 +72,7 @@ describe('SessionManager against the session model', () => {
       traits: { ...cookie, revocation: true },
       open: async (clock) => ({ store: new CookieSessionStore({}, clock) }),
     },
-    200,
+    150,
   );
   describeSessionModel(
     {
@@ -80,6 +80,6 @@ describe('SessionManager against the session model', () => {
       traits: { kind: 'server', sealed: true, encryptValues: true, ownerIndex: true, revocation: true },
       open: async (clock) => ({ store: new MemorySessionStore({}, clock) }),
     },
-    100,
+    60,
   );
 });
