@@ -13,7 +13,12 @@
  * copying another's cookie (a second tab, a restored profile, a stolen cookie), log
  * out everywhere, the clock moving (across the idle timeout and the lifetime), and key
  * rotation (a new key first, old ones still listed; then the old ones dropped), each
- * rebuild picking a crypto path.
+ * rebuild picking a crypto path. Also: a log-in (renew, then name the owner), a browser
+ * clearing its cookie, `isFresh`, and a request to the "Your sessions" page (list the
+ * owner's sessions, end one by the handle the listing gave, or end the others). Each
+ * step also checks the events the manager reports; targets can bound each owner's
+ * sessions or make sessions revocable. The model knows the real sessions by their
+ * handles (the SHA-256 of the real id), learned as both sides save.
  *
  * Environment: `FC_RUNS` (sequences per store), `FC_SEED` (replay a failure),
  * `FC_PATH` (with the seed: replay straight to the shrunk failure).

@@ -48,8 +48,8 @@ describeWith('redis', 'RedisSessionStore against the session model', () => {
     const prefix = `${base}:${sequence++}:`;
     return { store: new RedisSessionStore(redis, { prefix }, clock), close: () => deleteRedisKeys(redis, prefix) };
   };
-  describeSessionModel({ name: 'RedisSessionStore, maxSessionsPerOwner 2, evict', traits: { ...bare, limit: { max: 2, policy: 'evict' } }, open }, 40);
-  describeSessionModel({ name: 'RedisSessionStore, maxSessionsPerOwner 1, refuse', traits: { ...bare, limit: { max: 1, policy: 'refuse' } }, open }, 30);
+  describeSessionModel({ name: 'RedisSessionStore, maxSessionsPerOwner 2, evict', traits: { ...bare, limit: { max: 2, policy: 'evict' } }, open }, 25);
+  describeSessionModel({ name: 'RedisSessionStore, maxSessionsPerOwner 1, refuse', traits: { ...bare, limit: { max: 1, policy: 'refuse' } }, open }, 15);
 });
 
 describeWith(['redis-binaries'], 'RedisSessionStore on a Redis Cluster against the session model', () => {
