@@ -47,4 +47,39 @@ describe('SessionManager against the session model', () => {
     },
     250,
   );
+  // The bound on an owner's sessions, each policy, and revocable sessions (owners'
+  // generations): in the cookie, where revocation is the only way to end one, and
+  // beside a server-side store.
+  describeSessionModel(
+    {
+      name: 'MemorySessionStore, maxSessionsPerOwner 2, evict',
+      traits: { kind: 'server', sealed: false, encryptValues: false, ownerIndex: true, limit: { max: 2, policy: 'evict' } },
+      open: async (clock) => ({ store: new MemorySessionStore({}, clock) }),
+    },
+    120,
+  );
+  describeSessionModel(
+    {
+      name: 'MemorySessionStore, maxSessionsPerOwner 1, refuse',
+      traits: { kind: 'server', sealed: false, encryptValues: false, ownerIndex: true, limit: { max: 1, policy: 'refuse' } },
+      open: async (clock) => ({ store: new MemorySessionStore({}, clock) }),
+    },
+    80,
+  );
+  describeSessionModel(
+    {
+      name: 'EncryptingStoreDecorator(CookieSessionStore), revocation',
+      traits: { ...cookie, revocation: true },
+      open: async (clock) => ({ store: new CookieSessionStore({}, clock) }),
+    },
+    150,
+  );
+  describeSessionModel(
+    {
+      name: 'EncryptingStoreDecorator(MemorySessionStore, encryptValues), revocation',
+      traits: { kind: 'server', sealed: true, encryptValues: true, ownerIndex: true, revocation: true },
+      open: async (clock) => ({ store: new MemorySessionStore({}, clock) }),
+    },
+    60,
+  );
 });

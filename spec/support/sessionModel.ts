@@ -13,7 +13,12 @@
  * copying another's cookie (a second tab, a restored profile, a stolen cookie), log
  * out everywhere, the clock moving (across the idle timeout and the lifetime), and key
  * rotation (a new key first, old ones still listed; then the old ones dropped), each
- * rebuild picking a crypto path.
+ * rebuild picking a crypto path. Also: a log-in (renew, then name the owner), a browser
+ * clearing its cookie, `isFresh`, and a request to the "Your sessions" page (list the
+ * owner's sessions, end one by the handle the listing gave, or end the others). Each
+ * step also checks the events the manager reports; targets can bound each owner's
+ * sessions or make sessions revocable. The model knows the real sessions by their
+ * handles (the SHA-256 of the real id), learned as both sides save.
  *
  * Environment: `FC_RUNS` (sequences per store), `FC_SEED` (replay a failure),
  * `FC_PATH` (with the seed: replay straight to the shrunk failure).
@@ -25,15 +30,19 @@ import {
   DEFAULT_COOKIE_NAME,
   EncryptingStoreDecorator,
   importRawKey,
+  MemoryOwnerGenerations,
+  SessionLimitError,
   SessionManager,
   SessionValueError,
   type CryptoPath,
+  type OwnerSession,
   type Session,
+  type SessionEvent,
   type EncryptionKey,
   type SessionManagerOptions,
   type SessionStore,
 } from 'kit-session';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { FakeClock } from './FakeClock.js';
 
 // ---------------------------------------------------------------------------------
@@ -163,6 +172,23 @@ interface StoredSession {
   seen: number | undefined;
   /** With `encryptValues`: the key (generation) each value is sealed under. */
   valueKeys: Map<string, number>;
+  /** When the session was created (its metadata's `createdAt`). */
+  created: number;
+  /** When it was last renewed (`authenticatedAt`), if ever. */
+  auth: number | undefined;
+  /** With revocation: the owner's generation sealed into its metadata. */
+  gen: number | undefined;
+  /** When the store last wrote it: the bound on an owner's sessions evicts the oldest. */
+  written: number;
+  /** With `encryptValues`: the key its metadata is sealed under, when it has metadata. */
+  metaKey: number | undefined;
+}
+
+/** What a session's metadata holds beside its creation: authenticated, last seen, generation. */
+interface Meta {
+  readonly a: number | undefined;
+  readonly s: number | undefined;
+  readonly g: number | undefined;
 }
 
 /** What a browser holds: a session id on a server-side store, or the whole session in a cookie. */
@@ -170,7 +196,16 @@ interface ModelCookie {
   /** The server-side session id (the model's own numbering); unset for the cookie store. */
   readonly sid?: number;
   /** The session itself, for the cookie store. */
-  readonly record?: { readonly values: ReadonlyMap<string, Json>; readonly expireTime: number; readonly deadline: number };
+  readonly record?: {
+    readonly values: ReadonlyMap<string, Json>;
+    readonly expireTime: number;
+    readonly deadline: number;
+    readonly created: number;
+    readonly auth: number | undefined;
+    readonly gen: number | undefined;
+    /** Whether the cookie carries the session's id: it does when it carries metadata. */
+    readonly hasId: boolean;
+  };
   /** The key (generation) the cookie is sealed under; 0 for an unsealed store. */
   readonly key: number;
 }
@@ -189,10 +224,36 @@ interface Working {
   rewrite: boolean;
   /** When the store last saw the session, as loaded (owned sessions on a listing store). */
   seen: number | undefined;
+  /** When the session was created. */
+  created: number;
+  /** When it was last renewed (`renew()` records it), if ever. */
+  auth: number | undefined;
+  /** With revocation: the owner's generation it holds. */
+  gen: number | undefined;
+  /** Whether the session existed before this request (loaded, or saved since): for events. */
+  loaded: boolean;
+  /** Whether `renew()` ran in this request: for the `renewed` event. */
+  renewed: boolean;
+  /**
+   * Whether the session has an id: a new one has; one loaded from a cookie has when the
+   * cookie carries it (it does once saved with metadata). Ending one without an id
+   * retires nothing, so destroying it and setting a value again reports only `created`.
+   */
+  retirable: boolean;
 }
 
 /** What a response does to the browser's cookie. */
 type CookieEffect = { readonly kind: 'none' } | { readonly kind: 'set'; readonly cookie: ModelCookie } | { readonly kind: 'expire' };
+
+/** What a save does: its cookie effect, or refused by the bound on an owner's sessions (nothing written). */
+type SaveEffect = CookieEffect | { readonly kind: 'refused' };
+
+/**
+ * Which of the owner's sessions a full bound evicts: the store's choice among those
+ * written least recently (the model cannot order sessions written in the same
+ * millisecond), told by the manager's `evicted` events. Gives the model's session ids.
+ */
+export type EvictionOracle = (candidates: readonly number[], excess: number) => number[];
 
 /** What kind of store a target is, as far as the meaning of a session goes. */
 export interface TargetTraits {
@@ -204,6 +265,10 @@ export interface TargetTraits {
   readonly encryptValues: boolean;
   /** The store keeps an owner index: the manager runs with `ownerKey`. */
   readonly ownerIndex: boolean;
+  /** The manager bounds each owner's sessions (`maxSessionsPerOwner`, `whenOwnerFull`). */
+  readonly limit?: { readonly max: number; readonly policy: 'evict' | 'refuse' };
+  /** Revocable sessions: `MemoryOwnerGenerations`, `maxStaleness` 0 (the manager runs with `ownerKey`). */
+  readonly revocation?: boolean;
 }
 
 /** The reference model: what every store must give. */
@@ -216,6 +281,10 @@ export class SessionModel {
   readonly jars: (ModelCookie | undefined)[];
   /** A server-side store's sessions, by the model's session id. */
   readonly sessions = new Map<number, StoredSession>();
+  /** With revocation: each owner's generation. */
+  readonly generations = new Map<string, number>();
+  /** The events (`type/reason`) the manager reports, since the test last took them. */
+  events: string[] = [];
   #nextSid = 1;
 
   constructor(
@@ -232,6 +301,17 @@ export class SessionModel {
 
   dropOldKeys(): void {
     this.keys = [this.keys[0]!];
+  }
+
+  /** Takes the events reported so far. */
+  takeEvents(): string[] {
+    const events = this.events;
+    this.events = [];
+    return events;
+  }
+
+  #event(type: string, reason: string): void {
+    this.events.push(`${type}/${reason}`);
   }
 
   #idleExpiry(deadline: number): number {
@@ -252,11 +332,32 @@ export class SessionModel {
       retired: [],
       rewrite: false,
       seen: undefined,
+      created: this.now,
+      auth: undefined,
+      gen: undefined,
+      loaded: false,
+      renewed: false,
+      retirable: true,
     };
   }
 
   #live(expiry: { expireTime: number; deadline: number }): boolean {
     return expiry.expireTime > this.now && expiry.deadline > this.now;
+  }
+
+  /** Whether the store lists sessions (and the manager records when they were last seen). */
+  get listing(): boolean {
+    return this.traits.kind === 'server' && this.traits.ownerIndex;
+  }
+
+  /** Whether a session of this owner, sealed with this generation, was revoked since. */
+  #revoked(values: ReadonlyMap<string, Json>, gen: number | undefined): boolean {
+    const owner = ownerOf(values);
+    if (this.traits.revocation !== true || owner === undefined || (gen ?? 0) >= (this.generations.get(owner) ?? 0)) {
+      return false;
+    }
+    this.#event('revoked', 'generation');
+    return true;
   }
 
   /** Loads the session a browser's cookie names. */
@@ -273,26 +374,37 @@ export class SessionModel {
     if (cookie.record !== undefined) {
       const { record } = cookie;
       if (!this.#live(record)) {
+        // The cookie store gives an expired record back: the manager reports it.
+        this.#event('expired', record.deadline > this.now ? 'idle' : 'lifetime');
         return this.#fresh(true);
       }
-      return { ...this.#loaded(record, 0, undefined), rewrite: sealedOld };
+      if (this.#revoked(record.values, record.gen)) {
+        return this.#fresh(true);
+      }
+      return { ...this.#loaded(record, 0, { a: record.auth, s: undefined, g: record.gen }), rewrite: sealedOld, retirable: record.hasId };
     }
     const stored = this.sessions.get(cookie.sid!);
     if (stored === undefined || !this.#live(stored)) {
       return this.#fresh(true);
     }
-    const valueKeys = encryptValues ? [...stored.valueKeys.values()] : [];
+    const valueKeys = encryptValues ? [...stored.valueKeys.values(), ...(stored.metaKey === undefined ? [] : [stored.metaKey])] : [];
     if (valueKeys.some((key) => !this.keys.includes(key))) {
-      // A value sealed under a key no longer listed: the session does not open.
+      // A value or the metadata sealed under a key no longer listed: the session does not open.
       return this.#fresh(true);
     }
-    return { ...this.#loaded(stored, cookie.sid!, stored.seen), rewrite: sealedOld || valueKeys.some((key) => key !== this.keys[0]) };
+    if (this.#revoked(stored.values, stored.gen)) {
+      return this.#fresh(true);
+    }
+    return {
+      ...this.#loaded(stored, cookie.sid!, { a: stored.auth, s: stored.seen, g: stored.gen }),
+      rewrite: sealedOld || valueKeys.some((key) => key !== this.keys[0]),
+    };
   }
 
   #loaded(
-    record: { values: ReadonlyMap<string, Json>; expireTime: number; deadline: number },
+    record: { values: ReadonlyMap<string, Json>; expireTime: number; deadline: number; created: number },
     sid: number,
-    seen: number | undefined,
+    meta: Meta,
   ): Working {
     return {
       status: 'unmodified',
@@ -305,7 +417,13 @@ export class SessionModel {
       changed: new Set(),
       retired: [],
       rewrite: false,
-      seen,
+      seen: meta.s,
+      created: record.created,
+      auth: meta.a,
+      gen: meta.g,
+      loaded: true,
+      renewed: false,
+      retirable: true,
     };
   }
 
@@ -318,10 +436,16 @@ export class SessionModel {
     session.deadline = this.now + LIFETIME;
     session.expireTime = this.#idleExpiry(session.deadline);
     session.seen = undefined;
+    session.created = this.now;
+    session.auth = undefined;
+    session.gen = undefined;
+    session.loaded = false;
+    session.renewed = false;
+    session.retirable = true;
   }
 
   #retire(session: Working): void {
-    if (session.stored && this.traits.kind === 'server') {
+    if (session.stored && session.retirable) {
       session.retired.push(session.sid);
     }
   }
@@ -371,9 +495,17 @@ export class SessionModel {
     this.#retire(session);
     session.sid = this.#nextSid++;
     session.stored = false;
+    session.renewed = true;
+    session.retirable = true;
+    session.auth = this.now;
     if (session.status !== 'destroyed') {
       session.status = 'modified';
     }
+  }
+
+  /** `isFresh(maxAge)`: renewed less than `maxAge` ago. */
+  isFresh(session: Working, maxAge: number): boolean {
+    return session.auth !== undefined && this.now - session.auth < maxAge;
   }
 
   #touchDue(session: Working): boolean {
@@ -386,16 +518,19 @@ export class SessionModel {
    */
   #seenDue(session: Working): boolean {
     const interval = this.idleTimeout === undefined ? MINUTE : TOUCH_INTERVAL;
-    return this.#recordsSeen() && session.seen !== undefined && this.now - session.seen >= interval;
+    return session.seen !== undefined && this.now - session.seen >= interval;
   }
 
-  #recordsSeen(): boolean {
-    return this.traits.kind === 'server' && this.traits.ownerIndex;
-  }
-
-  /** `injectSession`: writes what changed and tells what the response does to the cookie. */
-  save(session: Working): CookieEffect {
+  /**
+   * `injectSession`: writes what changed and tells what the response does to the cookie,
+   * or that the bound on the owner's sessions refused the save (then nothing changed).
+   * `evict` tells which sessions the store chose to evict.
+   */
+  save(session: Working, evict: EvictionOracle): SaveEffect {
     let effect: CookieEffect = { kind: 'none' };
+    const retired = [...session.retired];
+    const wasStored = session.stored;
+    let saved = false;
     const rewritten = session.status === 'unmodified' && (session.rewrite || this.#touchDue(session) || this.#seenDue(session));
     if (rewritten) {
       session.status = 'modified';
@@ -406,12 +541,23 @@ export class SessionModel {
       const cookieStays = rewritten && this.traits.kind === 'server' && session.stored && session.hasCookie && !session.rewrite;
       const cookieExpiry = session.expireTime;
       session.expireTime = this.#idleExpiry(session.deadline);
-      const saved = this.#write(session);
-      if (saved === undefined) {
+      const owner = ownerOf(session.values);
+      if (this.traits.revocation === true && owner !== undefined && (session.gen === undefined || session.changed.has(OWNER_KEY))) {
+        // A log-in seals the owner's generation of now.
+        session.gen = this.generations.get(owner) ?? 0;
+      }
+      const saved_ = this.#write(session, evict);
+      if (saved_ === 'refused') {
+        return { kind: 'refused' };
+      }
+      if (saved_ === undefined) {
         // Ended elsewhere since it was loaded: a patch never brings it back, and no cookie.
         this.#reset(session);
-      } else if (!cookieStays || session.expireTime !== cookieExpiry) {
-        effect = { kind: 'set', cookie: saved };
+      } else {
+        saved = true;
+        if (!cookieStays || session.expireTime !== cookieExpiry) {
+          effect = { kind: 'set', cookie: saved_ };
+        }
       }
     }
     if (session.status === 'destroyed' && session.hasCookie) {
@@ -421,14 +567,102 @@ export class SessionModel {
       this.sessions.delete(sid);
     }
     session.retired.length = 0;
+    this.#reportSave(session, retired, wasStored, saved);
     return effect;
   }
 
-  #write(session: Working): ModelCookie | undefined {
+  /** The events a save reports: created, renewed, destroyed. */
+  #reportSave(session: Working, retired: readonly number[], wasStored: boolean, saved: boolean): void {
+    if (session.status === 'destroyed') {
+      if (retired.length === 0 && session.loaded) {
+        this.#event('destroyed', 'request');
+      }
+      retired.forEach(() => this.#event('destroyed', 'request'));
+      return;
+    }
+    if (!saved) {
+      return;
+    }
+    if (session.renewed && session.loaded) {
+      this.#event('renewed', 'request');
+      return;
+    }
+    // Destroyed, then set again: the old session ended, a new one begins.
+    retired.forEach(() => this.#event('destroyed', 'request'));
+    if (!wasStored && !session.loaded) {
+      this.#event('created', 'request');
+    }
+  }
+
+  /**
+   * The metadata a save writes: with an owner on a store that lists sessions, all of it
+   * (last seen now); else the authentication and generation when there are any; else
+   * nothing, and `'keep'` when nothing was held before either (a patch then leaves the
+   * store's metadata as it is: a concurrent request's, maybe).
+   */
+  #meta(session: Working, owner: string | undefined): Meta | 'keep' {
+    const generation = owner === undefined ? undefined : session.gen;
+    if (this.listing && owner !== undefined) {
+      return { a: session.auth, s: this.now, g: generation };
+    }
+    if (session.auth !== undefined || generation !== undefined) {
+      return { a: session.auth, s: undefined, g: generation };
+    }
+    const held = session.auth !== undefined || session.seen !== undefined || session.gen !== undefined;
+    return held ? { a: undefined, s: undefined, g: undefined } : 'keep';
+  }
+
+  /**
+   * Files a session under an owner, within the bound: `'refused'`, or makes room by
+   * evicting the owner's sessions written least recently (the store's choice among ties).
+   */
+  #admit(owner: string, sid: number, evict: EvictionOracle): 'refused' | undefined {
+    const limit = this.traits.limit;
+    if (limit === undefined) {
+      return undefined;
+    }
+    const others = [...this.sessions].filter(([other, stored]) => other !== sid && stored.owner === owner && this.#live(stored));
+    const excess = others.length - limit.max + 1;
+    if (excess <= 0) {
+      return undefined;
+    }
+    if (limit.policy === 'refuse') {
+      return 'refused';
+    }
+    const chosen = evict(
+      others.map(([other]) => other),
+      excess,
+    );
+    const written = (other: number) => this.sessions.get(other)!.written;
+    const kept = others.filter(([other]) => !chosen.includes(other));
+    const newestChosen = Math.max(...chosen.map(written));
+    expect({ evicted: chosen.length, ofTheOldest: kept.every(([, stored]) => stored.written >= newestChosen) }).toEqual({
+      evicted: excess,
+      ofTheOldest: true,
+    });
+    for (const other of chosen) {
+      this.sessions.delete(other);
+      this.#event('evicted', 'limit');
+    }
+    return undefined;
+  }
+
+  #write(session: Working, evict: EvictionOracle): ModelCookie | undefined | 'refused' {
     const key = this.traits.sealed ? this.keys[0]! : 0;
+    const owner = ownerOf(session.values);
+    const meta = this.#meta(session, owner);
+    const written = meta === 'keep' ? { a: undefined, s: undefined, g: undefined } : meta;
     if (this.traits.kind === 'cookie') {
       return {
-        record: { values: new Map(session.values), expireTime: session.expireTime, deadline: session.deadline },
+        record: {
+          values: new Map(session.values),
+          expireTime: session.expireTime,
+          deadline: session.deadline,
+          created: session.created,
+          auth: written.a,
+          gen: written.g,
+          hasId: meta !== 'keep' && session.retirable,
+        },
         key,
       };
     }
@@ -438,6 +672,11 @@ export class SessionModel {
         return undefined;
       }
       const keys = session.rewrite ? new Set([...session.changed, ...session.values.keys()]) : session.changed;
+      // The owner goes with the patch only when this request set or unset it.
+      const newOwner = keys.has(OWNER_KEY) ? owner : stored.owner;
+      if (newOwner !== undefined && newOwner !== stored.owner && this.#admit(newOwner, session.sid, evict) === 'refused') {
+        return 'refused';
+      }
       for (const name of keys) {
         if (session.values.has(name)) {
           stored.values.set(name, session.values.get(name)!);
@@ -449,25 +688,47 @@ export class SessionModel {
       }
       stored.expireTime = session.expireTime;
       stored.deadline = session.deadline;
-      if (keys.has(OWNER_KEY)) {
-        stored.owner = ownerOf(session.values);
+      stored.owner = newOwner;
+      stored.written = this.now;
+      if (meta !== 'keep') {
+        stored.metaKey = key;
+        stored.auth = meta.a;
+        stored.seen = meta.s;
+        stored.gen = meta.g;
       }
-      stored.seen = this.#recordsSeen() && ownerOf(session.values) !== undefined ? this.now : undefined;
       return { sid: session.sid, key };
+    }
+    if (owner !== undefined && this.#admit(owner, session.sid, evict) === 'refused') {
+      return 'refused';
     }
     this.sessions.set(session.sid, {
       values: new Map(session.values),
       expireTime: session.expireTime,
       deadline: session.deadline,
-      owner: ownerOf(session.values),
-      seen: this.#recordsSeen() && ownerOf(session.values) !== undefined ? this.now : undefined,
+      owner,
+      seen: written.s,
       valueKeys: new Map([...session.values.keys()].map((name) => [name, key])),
+      created: session.created,
+      auth: written.a,
+      gen: written.g,
+      written: this.now,
+      metaKey: meta === 'keep' ? undefined : key,
     });
     return { sid: session.sid, key };
   }
 
+  /** Bumps an owner's generation (revocation). */
+  #bump(owner: string): number {
+    const generation = (this.generations.get(owner) ?? 0) + 1;
+    this.generations.set(owner, generation);
+    return generation;
+  }
+
   /** `destroyOwnerSessions`: ends every session of the owner; counts the live ones. */
   destroyOwner(owner: string): number {
+    if (this.traits.revocation === true) {
+      this.#bump(owner);
+    }
     let ended = 0;
     for (const [sid, stored] of this.sessions) {
       if (stored.owner === owner) {
@@ -475,11 +736,65 @@ export class SessionModel {
         this.sessions.delete(sid);
       }
     }
+    this.#event('destroyed', 'owner');
+    return ended;
+  }
+
+  /** The live sessions filed under an owner (what `listOwnerSessions` lists), by id. */
+  ownerSessions(owner: string): [number, StoredSession][] {
+    return [...this.sessions].filter(([, stored]) => stored.owner === owner && this.#live(stored));
+  }
+
+  /** Whether a stored session's metadata opens: it does not once sealed under a key no longer listed. */
+  metaOpens(stored: StoredSession): boolean {
+    return !this.traits.encryptValues || stored.metaKey === undefined || this.keys.includes(stored.metaKey);
+  }
+
+  /** `destroySessionByHandle`: ends the session if it is the owner's; tells whether it was live. */
+  destroyByHandle(owner: string, sid: number | undefined): boolean {
+    const stored = sid === undefined ? undefined : this.sessions.get(sid);
+    if (stored === undefined || stored.owner !== owner) {
+      return false;
+    }
+    this.sessions.delete(sid!);
+    const ended = this.#live(stored);
+    if (ended) {
+      this.#event('destroyed', 'handle');
+    }
+    return ended;
+  }
+
+  /**
+   * `destroyOtherSessions`: with revocation, bumps the owner's generation and seals the
+   * request's session with it; ends the owner's other sessions on a listing store.
+   */
+  destroyOthers(session: Working): number {
+    const owner = ownerOf(session.values);
+    if (owner === undefined) {
+      return 0;
+    }
+    if (this.traits.revocation === true) {
+      if (session.status === 'unmodified') {
+        session.status = 'modified';
+      }
+      session.gen = this.#bump(owner);
+    }
+    let ended = 0;
+    if (this.listing) {
+      const keep = session.stored ? session.sid : undefined;
+      ended = this.ownerSessions(owner).filter(([sid]) => sid !== keep).length;
+      for (const [sid, stored] of this.sessions) {
+        if (stored.owner === owner && sid !== keep) {
+          this.sessions.delete(sid);
+        }
+      }
+    }
+    this.#event('destroyed', 'others');
     return ended;
   }
 
   /** Applies what a response does to the browser's cookie. */
-  receive(jar: number, effect: CookieEffect): void {
+  receive(jar: number, effect: SaveEffect): void {
     if (effect.kind === 'set') {
       this.jars[jar] = effect.cookie;
     } else if (effect.kind === 'expire') {
@@ -512,6 +827,15 @@ export class RealSystem {
   readonly jars: (string | undefined)[];
   /** How many commands ran (those whose precondition held). */
   steps = 0;
+  /** The events the manager reported, since the test last took them. */
+  events: SessionEvent[] = [];
+  /** How many of each event (`type/reason`) the sequence saw. */
+  readonly tally = new Map<string, number>();
+  /** With revocation: the owners' generations, kept across rebuilds. */
+  readonly generations = new MemoryOwnerGenerations();
+  /** The real handle of each session the model knows by its id, and back. */
+  readonly #handles = new Map<number, string>();
+  readonly #sids = new Map<string, number>();
   #builds = 0;
 
   constructor(
@@ -533,7 +857,56 @@ export class RealSystem {
     const store = sealed
       ? new EncryptingStoreDecorator(this.inner, { keys: this.keys, encryptValues, crypto }, this.clock)
       : this.inner;
-    this.manager = new SessionManager(store, this.options, this.clock);
+    const { limit, revocation } = this.target.traits;
+    this.manager = new SessionManager(
+      store,
+      {
+        ...this.options,
+        onEvent: (event) => this.events.push(event),
+        ...(limit === undefined ? {} : { maxSessionsPerOwner: limit.max, whenOwnerFull: limit.policy }),
+        ...(revocation === true ? { revocation: { generations: this.generations, maxStaleness: 0 } } : {}),
+      },
+      this.clock,
+    );
+  }
+
+  /**
+   * Takes the events reported so far, once those whose handle is hashed asynchronously
+   * have arrived.
+   */
+  async takeEvents(): Promise<SessionEvent[]> {
+    await new Promise((resolve) => setImmediate(resolve));
+    const events = this.events;
+    this.events = [];
+    return events;
+  }
+
+  /** The handle of a session the real store keeps: the SHA-256 of its id, base64url. */
+  static handleOf(id: string): string {
+    return createHash('sha256').update(id, 'utf8').digest('base64url');
+  }
+
+  /**
+   * Records that the model's session `sid` is the real session with this id; a session
+   * seen before must be the same one.
+   */
+  link(sid: number, id: string, where: string): void {
+    const handle = RealSystem.handleOf(id);
+    const known = this.#handles.get(sid);
+    expect({ where, sameSession: known === undefined || known === handle }).toEqual({ where, sameSession: true });
+    expect({ where, sameSession: (this.#sids.get(handle) ?? sid) === sid }).toEqual({ where, sameSession: true });
+    this.#handles.set(sid, handle);
+    this.#sids.set(handle, sid);
+  }
+
+  /** The real handle of the model's session. */
+  handle(sid: number): string | undefined {
+    return this.#handles.get(sid);
+  }
+
+  /** The model's session a real handle names. */
+  sid(handle: string | undefined): number | undefined {
+    return handle === undefined ? undefined : this.#sids.get(handle);
   }
 
   async addKey(): Promise<void> {
@@ -556,10 +929,20 @@ export class RealSystem {
     return context.value(this.manager.contextKey)!;
   }
 
-  /** Saves, and tells what the response does to the cookie. */
-  async save(context: Context): Promise<{ readonly kind: 'none' } | { readonly kind: 'set'; readonly value: string } | { readonly kind: 'expire' }> {
+  /** Saves, and tells what the response does to the cookie (or that the bound refused the save). */
+  async save(
+    context: Context,
+  ): Promise<{ readonly kind: 'none' } | { readonly kind: 'set'; readonly value: string } | { readonly kind: 'expire' } | { readonly kind: 'refused' }> {
     const headers = new Headers();
-    await this.manager.injectSession(context, headers);
+    try {
+      await this.manager.injectSession(context, headers);
+    } catch (error) {
+      if (error instanceof SessionLimitError) {
+        expect([...headers.keys()]).toEqual([]);
+        return { kind: 'refused' };
+      }
+      throw error;
+    }
     const lines = headers.getSetCookie().map((line) => parseSetCookie(line)).filter((c) => c.name === DEFAULT_COOKIE_NAME);
     expect(lines.length).toBeLessThanOrEqual(1);
     const line = lines[0];
@@ -589,7 +972,8 @@ type Action =
   | { readonly op: 'unset'; readonly key: string }
   | { readonly op: 'pop'; readonly key: string }
   | { readonly op: 'destroy' }
-  | { readonly op: 'renew' };
+  | { readonly op: 'renew' }
+  | { readonly op: 'fresh'; readonly maxAge: number };
 
 function showAction(action: Action): string {
   switch (action.op) {
@@ -599,6 +983,8 @@ function showAction(action: Action): string {
     case 'unset':
     case 'pop':
       return `${action.op} ${JSON.stringify(action.key)}`;
+    case 'fresh':
+      return `isFresh(${action.maxAge})`;
     default:
       return action.op;
   }
@@ -611,12 +997,16 @@ function checkSession(real: RealSystem, context: Context, expected: Working, whe
     values: canonical(session.values),
     expireTime: session.expireTime,
     deadline: session.deadlineTime,
+    createdAt: session.createdAt.getTime(),
+    authenticatedAt: session.authenticatedAt?.getTime(),
   };
   const want = {
     status: expected.status,
     values: canonical(mapToObject(expected.values)),
     expireTime: expected.expireTime,
     deadline: expected.deadline,
+    createdAt: expected.created,
+    authenticatedAt: expected.auth,
   };
   expect({ where, ...got }).toEqual({ where, ...want });
 }
@@ -665,6 +1055,9 @@ function act(model: SessionModel, working: Working, real: RealSystem, context: C
       model.renew(working);
       manager.renewToken(context);
       break;
+    case 'fresh':
+      expect({ where, fresh: manager.isFresh(context, action.maxAge) }).toEqual({ where, fresh: model.isFresh(working, action.maxAge) });
+      break;
   }
   checkSession(real, context, working, `after ${where}`);
 }
@@ -682,6 +1075,9 @@ async function arrive(model: SessionModel, real: RealSystem, jar: number, label:
   const working = model.load(jar);
   const context = await real.load(jar);
   checkSession(real, context, working, label);
+  if (working.stored && model.traits.kind === 'server') {
+    real.link(working.sid, real.session(context).id, label);
+  }
   return { working, context };
 }
 
@@ -694,11 +1090,74 @@ function handle(model: SessionModel, real: RealSystem, { working, context }: InF
 
 /** Saves on both sides, checks that the responses agree, and gives the browser its cookie. */
 async function respond(model: SessionModel, real: RealSystem, jar: number, { working, context }: InFlight): Promise<void> {
-  const effect = model.save(working);
+  const mark = real.events.length;
   const got = await real.save(context);
+  // Whom the store evicted to make room, as the manager reported them.
+  const evicted = real.events.slice(mark).filter((event) => event.type === 'evicted');
+  const effect = model.save(working, (candidates) => {
+    const chosen = evicted.map((event) => real.sid(event.handle));
+    expect({ evicted: chosen.every((sid) => sid !== undefined && candidates.includes(sid)) }).toEqual({ evicted: true });
+    return chosen as number[];
+  });
   expect({ response: got.kind }).toEqual({ response: effect.kind });
+  if (got.kind === 'refused') {
+    real.tally.set('save refused', (real.tally.get('save refused') ?? 0) + 1);
+  }
+  if (effect.kind !== 'refused' && model.sessions.has(working.sid)) {
+    const session = real.session(context);
+    expect({ stored: session.stored }).toEqual({ stored: true });
+    real.link(working.sid, session.id, 'saved');
+  }
   model.receive(jar, effect);
   real.receive(jar, got);
+}
+
+/** Checks that the manager reported the events the model predicts (types and reasons). */
+async function checkEvents(model: SessionModel, real: RealSystem, where: string): Promise<void> {
+  const got = (await real.takeEvents()).map((event) => `${event.type}/${event.reason}`).sort();
+  for (const event of got) {
+    real.tally.set(event, (real.tally.get(event) ?? 0) + 1);
+  }
+  const want = model.takeEvents().sort();
+  expect({ where, events: got }).toEqual({ where, events: want });
+}
+
+/**
+ * Lists an owner's sessions on both sides (from a request, so that its own is `current`)
+ * and checks that they are the same sessions with the same metadata.
+ */
+async function checkListing(model: SessionModel, real: RealSystem, owner: string, request: InFlight | undefined, where: string): Promise<void> {
+  const listed = await real.manager.listOwnerSessions(owner, request?.context);
+  const seen = (session: OwnerSession) => (session.lastSeen ?? session.createdAt).getTime();
+  expect({ where, mostRecentlySeenFirst: listed.every((session, i) => i === 0 || seen(listed[i - 1]!) >= seen(session)) }).toEqual({
+    where,
+    mostRecentlySeenFirst: true,
+  });
+  const own = request?.working.stored === true ? request.working.sid : undefined;
+  const got = listed
+    .map((session) => ({
+      sid: real.sid(session.handle) ?? `unknown handle ${session.handle}`,
+      current: session.current,
+      createdAt: session.createdAt.getTime(),
+      authenticatedAt: session.authenticatedAt?.getTime(),
+      lastSeen: session.lastSeen?.getTime(),
+      expiresAt: session.expiresAt.getTime(),
+      deadline: session.deadline.getTime(),
+    }))
+    .sort((a, b) => String(a.sid).localeCompare(String(b.sid)));
+  const want = model
+    .ownerSessions(owner)
+    .map(([sid, stored]) => ({
+      sid,
+      current: sid === own,
+      createdAt: stored.created,
+      authenticatedAt: model.metaOpens(stored) ? stored.auth : undefined,
+      lastSeen: model.metaOpens(stored) ? stored.seen : undefined,
+      expiresAt: stored.expireTime,
+      deadline: stored.deadline,
+    }))
+    .sort((a, b) => String(a.sid).localeCompare(String(b.sid)));
+  expect({ where, owner, sessions: got }).toEqual({ where, owner, sessions: want });
 }
 
 function showActions(actions: readonly Action[]): string {
@@ -720,6 +1179,7 @@ class RequestCommand implements Command {
     const request = await arrive(model, real, this.jar, 'loaded');
     handle(model, real, request, this.actions);
     await respond(model, real, this.jar, request);
+    await checkEvents(model, real, this.toString());
   }
 
   toString(): string {
@@ -749,6 +1209,7 @@ class ConcurrentCommand implements Command {
     for (const request of this.secondSavesFirst ? [second, first] : [first, second]) {
       await respond(model, real, this.jar, request);
     }
+    await checkEvents(model, real, this.toString());
   }
 
   toString(): string {
@@ -778,11 +1239,30 @@ class CopyCookieCommand implements Command {
   }
 }
 
+class ClearCookieCommand implements Command {
+  constructor(readonly jar: number) {}
+
+  check(): boolean {
+    return true;
+  }
+
+  async run(model: SessionModel, real: RealSystem): Promise<void> {
+    real.steps++;
+    // The session stays in a server-side store until it expires: an owner's forgotten device.
+    model.jars[this.jar] = undefined;
+    real.jars[this.jar] = undefined;
+  }
+
+  toString(): string {
+    return `clearCookie(browser ${this.jar})`;
+  }
+}
+
 class LogOutEverywhereCommand implements Command {
   constructor(readonly owner: string | number) {}
 
   check(model: Readonly<SessionModel>): boolean {
-    return model.traits.ownerIndex;
+    return model.traits.ownerIndex || model.traits.revocation === true;
   }
 
   async run(model: SessionModel, real: RealSystem): Promise<void> {
@@ -790,10 +1270,67 @@ class LogOutEverywhereCommand implements Command {
     const want = model.destroyOwner(String(this.owner));
     const got = await real.manager.destroyOwnerSessions(this.owner);
     expect({ ended: got }).toEqual({ ended: want });
+    await checkEvents(model, real, this.toString());
   }
 
   toString(): string {
     return `logOutEverywhere(${JSON.stringify(this.owner)})`;
+  }
+}
+
+/** What a request to the account's "Your sessions" page does. */
+type AccountOp = 'list' | 'end' | 'others';
+
+/**
+ * A request of one browser to its owner's "Your sessions" page (the owner its session
+ * names, else the one given): lists the sessions (its own marked `current`), then maybe
+ * ends one by the handle the listing gave (any session the model knows, the owner's or
+ * not, its own included, or a handle no session has), or ends all the others
+ * (`destroyOtherSessions`, which with revocation seals its own cookie anew).
+ */
+class AccountCommand implements Command {
+  constructor(
+    readonly jar: number,
+    readonly owner: string | number,
+    readonly op: AccountOp,
+    readonly pick: number,
+  ) {}
+
+  check(model: Readonly<SessionModel>): boolean {
+    return model.listing || (this.op === 'others' && model.traits.revocation === true);
+  }
+
+  async run(model: SessionModel, real: RealSystem): Promise<void> {
+    real.steps++;
+    const request = await arrive(model, real, this.jar, 'loaded');
+    const owner = ownerOf(request.working.values) ?? String(this.owner);
+    if (model.listing) {
+      await checkListing(model, real, owner, request, 'listed');
+    }
+    if (this.op === 'end') {
+      const sids = [...model.sessions.keys()].sort((a, b) => a - b);
+      const sid = sids[this.pick % (sids.length + 1)];
+      const handle = sid === undefined ? 'A'.repeat(43) : real.handle(sid)!;
+      const want = model.destroyByHandle(owner, sid);
+      const got = await real.manager.destroySessionByHandle(owner, handle);
+      expect({ ended: got }).toEqual({ ended: want });
+      await checkListing(model, real, owner, request, 'after destroySessionByHandle');
+    } else if (this.op === 'others') {
+      const want = model.destroyOthers(request.working);
+      const got = await real.manager.destroyOtherSessions(request.context);
+      expect({ ended: got }).toEqual({ ended: want });
+      checkSession(real, request.context, request.working, 'after destroyOtherSessions');
+      if (model.listing) {
+        await checkListing(model, real, owner, request, 'after destroyOtherSessions');
+      }
+    }
+    await respond(model, real, this.jar, request);
+    await checkEvents(model, real, this.toString());
+  }
+
+  toString(): string {
+    const what = this.op === 'end' ? `end #${this.pick}` : this.op;
+    return `account(browser ${this.jar}, owner ${JSON.stringify(this.owner)} unless its own: ${what})`;
   }
 }
 
@@ -930,6 +1467,7 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('pop' as const), key: nameArb }) },
   { weight: 1, arbitrary: fc.constant({ op: 'destroy' as const }) },
   { weight: 1, arbitrary: fc.constant({ op: 'renew' as const }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('fresh' as const), maxAge: fc.constantFrom(SECOND, MINUTE, IDLE_TIMEOUT, LIFETIME) }) },
 );
 
 const actionsArb = fc.array(actionArb, { maxLength: 4 });
@@ -941,8 +1479,16 @@ const commandArbs: fc.Arbitrary<Command>[] = [
     fc
       .tuple(jarArb, actionsArb, actionsArb, fc.boolean())
       .map(([jar, first, second, order]) => new ConcurrentCommand(jar, first, second, order)),
+    // A log-in: renew, then name the owner.
+    fc
+      .tuple(jarArb, ownerArb)
+      .map(([jar, owner]) => new RequestCommand(jar, [{ op: 'renew' }, { op: 'set', key: OWNER_KEY, value: owner }])),
     fc.tuple(jarArb, jarArb).map(([from, to]) => new CopyCookieCommand(from, to)),
+    jarArb.map((jar) => new ClearCookieCommand(jar)),
     ownerArb.map((owner) => new LogOutEverywhereCommand(owner)),
+    fc
+      .tuple(jarArb, ownerArb, fc.constantFrom<AccountOp>('list', 'end', 'end', 'others'), fc.nat({ max: 7 }))
+      .map(([jar, owner, op, pick]) => new AccountCommand(jar, owner, op, pick)),
     fc
       .constantFrom(SECOND, TOUCH_INTERVAL - 1, TOUCH_INTERVAL, MINUTE, IDLE_TIMEOUT - 1, IDLE_TIMEOUT, IDLE_TIMEOUT + 1, LIFETIME / 2, LIFETIME)
       .map((ms) => new AdvanceCommand(ms)),
@@ -968,6 +1514,8 @@ const SEED = Number.isSafeInteger(Number(process.env.FC_SEED)) && process.env.FC
 interface Tally {
   sequences: number;
   steps: number;
+  /** How many events of each type the runs saw, so that the closing line shows what they exercised. */
+  events: Map<string, number>;
 }
 
 /**
@@ -980,14 +1528,14 @@ interface Tally {
  */
 export function describeSessionModel(target: ModelTarget, runs: number): void {
   it(`${target.name}: every step of ${modelRuns(runs)} random request sequences matches the model`, async () => {
-    const tally: Tally = { sequences: 0, steps: 0 };
+    const tally: Tally = { sequences: 0, steps: 0, events: new Map() };
     const property = fc.asyncProperty(fc.boolean(), commandsArb, async (idle, commands) => {
       const clock = new FakeClock();
       const { store, close } = await target.open(clock);
       const options: SessionManagerOptions = {
         lifetime: LIFETIME,
         ...(idle ? { idleTimeout: IDLE_TIMEOUT } : {}),
-        ...(target.traits.ownerIndex ? { ownerKey: OWNER_KEY } : {}),
+        ...(target.traits.ownerIndex || target.traits.revocation === true ? { ownerKey: OWNER_KEY } : {}),
         // The model does not predict cookie sizes: no sequence comes near this.
         maxCookieSize: 1_000_000,
       };
@@ -1003,6 +1551,9 @@ export function describeSessionModel(target: ModelTarget, runs: number): void {
         await fc.asyncModelRun(() => ({ model, real }), commands);
       } finally {
         tally.steps += real.steps;
+        for (const [event, count] of real.tally) {
+          tally.events.set(event, (tally.events.get(event) ?? 0) + count);
+        }
         await real.close();
       }
     });
@@ -1013,7 +1564,8 @@ export function describeSessionModel(target: ModelTarget, runs: number): void {
       ...(path === undefined ? {} : { path }),
       endOnFailure: false,
     });
-    console.log(`model test, ${target.name}: ${tally.sequences} sequences, ${tally.steps} steps (seed ${SEED})`);
+    const events = [...tally.events].sort().map(([event, count]) => `${event} ${count}`).join(', ');
+    console.log(`model test, ${target.name}: ${tally.sequences} sequences, ${tally.steps} steps (seed ${SEED}); events: ${events}`);
     // Long runs (FC_RUNS) get the time they need: a test cut off by jest would run on
     // beside the next one, on the same table or prefix.
   }, 120_000 + modelRuns(runs) * 500);

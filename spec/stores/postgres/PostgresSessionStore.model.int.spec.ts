@@ -40,4 +40,8 @@ describeWith('postgres', 'PostgresSessionStore against the session model', () =>
     },
     150,
   );
+  // The bound on an owner's sessions, each policy (one statement admits and writes).
+  const bare = { kind: 'server', sealed: false, encryptValues: false, ownerIndex: true } as const;
+  describeSessionModel({ name: 'PostgresSessionStore, maxSessionsPerOwner 2, evict', traits: { ...bare, limit: { max: 2, policy: 'evict' } }, open }, 25);
+  describeSessionModel({ name: 'PostgresSessionStore, maxSessionsPerOwner 1, refuse', traits: { ...bare, limit: { max: 1, policy: 'refuse' } }, open }, 15);
 });

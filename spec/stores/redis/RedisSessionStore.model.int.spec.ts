@@ -41,6 +41,15 @@ describeWith('redis', 'RedisSessionStore against the session model', () => {
   });
 
   targets('RedisSessionStore', () => redis, 150);
+  // The bound on an owner's sessions, each policy (the admission runs in Lua).
+  const base = uniqueName('kit-session-model-limit');
+  let sequence = 0;
+  const open: ModelTarget['open'] = async (clock) => {
+    const prefix = `${base}:${sequence++}:`;
+    return { store: new RedisSessionStore(redis, { prefix }, clock), close: () => deleteRedisKeys(redis, prefix) };
+  };
+  describeSessionModel({ name: 'RedisSessionStore, maxSessionsPerOwner 2, evict', traits: { ...bare, limit: { max: 2, policy: 'evict' } }, open }, 25);
+  describeSessionModel({ name: 'RedisSessionStore, maxSessionsPerOwner 1, refuse', traits: { ...bare, limit: { max: 1, policy: 'refuse' } }, open }, 15);
 });
 
 describeWith(['redis-binaries'], 'RedisSessionStore on a Redis Cluster against the session model', () => {
