@@ -209,7 +209,13 @@ export class Session<T extends object = Record<string, unknown>> {
     }
     value = storableValue(value) as T[K];
     if (this.#state === 'destroyed') {
+      // A new session; an authentication made in this request (destroy, renew, set: a
+      // log-in after a log-out) stays with it.
+      const authenticated = this.renewed ? this.meta.a : undefined;
       this.reset(this.#rules.now());
+      if (authenticated !== undefined) {
+        this.meta = { ...this.meta, a: authenticated };
+      }
     }
     if (key === '__proto__') {
       // Assignment would replace the prototype; keep it an ordinary value, as JSON does.

@@ -374,7 +374,8 @@ export class SessionModel {
     if (cookie.record !== undefined) {
       const { record } = cookie;
       if (!this.#live(record)) {
-        // The cookie store gives an expired record back: the manager reports it.
+        // The cookie store gives an expired record back: the manager reports it. (So may a
+        // server-side store that still holds the session: see checkEvents.)
         this.#event('expired', record.deadline > this.now ? 'idle' : 'lifetime');
         return this.#fresh(true);
       }
@@ -464,7 +465,10 @@ export class SessionModel {
       return 'done';
     }
     if (session.status === 'destroyed') {
+      // A log-in after a log-out in one request keeps its authentication time.
+      const auth = session.renewed ? session.auth : undefined;
       this.#reset(session);
+      session.auth = auth;
     }
     session.values.set(key, expected.value);
     session.changed.add(key);
@@ -1114,9 +1118,17 @@ async function respond(model: SessionModel, real: RealSystem, jar: number, { wor
 
 /** Checks that the manager reported the events the model predicts (types and reasons). */
 async function checkEvents(model: SessionModel, real: RealSystem, where: string): Promise<void> {
-  const got = (await real.takeEvents()).map((event) => `${event.type}/${event.reason}`).sort();
+  let got = (await real.takeEvents()).map((event) => `${event.type}/${event.reason}`).sort();
   for (const event of got) {
     real.tally.set(event, (real.tally.get(event) ?? 0) + 1);
+  }
+  if (model.traits.kind === 'server') {
+    // A server-side store reports an expired session only while it still holds it: the
+    // memory store until its sweep (which looks at a few entries on each write) drops
+    // it, PostgreSQL until deleteExpired, Redis never. The model does not follow sweeps;
+    // the expired event is checked on the cookie store here, and on each store in
+    // spec/core/SessionManager.accounts.int.spec.ts.
+    got = got.filter((event) => !event.startsWith('expired/'));
   }
   const want = model.takeEvents().sort();
   expect({ where, events: got }).toEqual({ where, events: want });
