@@ -259,7 +259,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       }
       let token: string | undefined;
       try {
-        token = await this.#save(session, now);
+        token = await this.#save(session, now, session.expireTime === cookieExpiry ? session.token : undefined);
       } catch (error) {
         throw storeError(error);
       }
@@ -700,7 +700,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * Saves a modified session: a patch of the changed keys when the store can (of every
    * value when the store asked for a rewrite).
    */
-  #save(session: Session<T>, now: number): Promise<string | undefined> {
+  #save(session: Session<T>, now: number, token: string | undefined): Promise<string | undefined> {
     const owner = this.#owner(session.values);
     const generations = this.#generations;
     if (
@@ -711,13 +711,13 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       // A log-in seals the generation of now, past the cache: a stale one would be revoked.
       return generations.fresh(owner).then((generation) => {
         session.meta = { ...session.meta, g: generation };
-        return this.#write(session, owner, now);
+        return this.#write(session, owner, now, token);
       });
     }
-    return this.#write(session, owner, now);
+    return this.#write(session, owner, now, token);
   }
 
-  #write(session: Session<T>, owner: string | undefined, now: number): Promise<string | undefined> {
+  #write(session: Session<T>, owner: string | undefined, now: number, token: string | undefined): Promise<string | undefined> {
     const store = this.#store;
     const meta = this.#metaText(session, owner, now);
     if (session.stored && isPatchableStore(store)) {
@@ -744,6 +744,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
         deadline: session.deadlineTime,
         ...(meta === undefined ? {} : { meta }),
         ...(ownerChanged ? { owner: owner ?? null } : {}),
+        ...(token === undefined ? {} : { token }),
       });
     }
     // The owner is undefined without ownerKey; only an owner-indexed store reads it.

@@ -192,6 +192,13 @@ export interface SessionPatch<T> {
    * may have set it).
    */
   readonly owner?: string | null | undefined;
+  /**
+   * The token the session was loaded with, when this save keeps both its id and its
+   * expiry; else absent. A store whose token for the save would say the same thing
+   * may give it back as it is rather than make a new one (`EncryptingStoreDecorator`
+   * then skips sealing the id again); any other store ignores it.
+   */
+  readonly token?: string | undefined;
 }
 
 /**

@@ -353,7 +353,17 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
       ? { ...patch, set: await this.#sealValues(id, patch.set), meta: await this.#sealMeta(id, patch.meta) }
       : patch;
     const innerToken = await inner.patchSession(id, stored);
-    return innerToken === undefined ? undefined : this.#sealToken(innerToken, patch.expireTime);
+    if (innerToken === undefined) {
+      return undefined;
+    }
+    // The cookie's token seals this very inner token (the id: the manager loaded the
+    // session with it and neither the id nor the expiry moved since) under the current
+    // key: give it back rather than seal the same again (one AES-GCM seal less a save).
+    const { token } = patch;
+    if (token !== undefined && innerToken === id && this.#sealer.sealsCurrent(token)) {
+      return token;
+    }
+    return this.#sealToken(innerToken, patch.expireTime);
   }
 
   async #list(inner: OwnerListingSessionStore<T>, owner: string): Promise<OwnerSessionRecord[]> {

@@ -264,6 +264,34 @@ describe(EncryptingStoreDecorator, () => {
     });
   });
 
+  describe('.patchSession', () => {
+    const id = randomBytes(32).toString('base64url');
+
+    it('when given the token the session was loaded with, sealed under the current key, gives it back without sealing again', async () => {
+      const store = new EncryptingStoreDecorator<Values>(new MemorySessionStore({}, clock), { keys: [await newKey()] }, clock);
+      const saved = record(clock, { n: 1 });
+      const token = await store.setSession(id, saved);
+      const loaded = await store.getSession(token);
+      const patch = { set: { n: 2 }, unset: [], expireTime: saved.expireTime, deadline: saved.deadline };
+      await expect(store.patchSession!(loaded!.id, { ...patch, token })).resolves.toBe(token);
+      expect((await store.getSession(token))?.values).toEqual({ n: 2 });
+      // Without it, a new seal: the same session under another IV.
+      const resealed = await store.patchSession!(loaded!.id, patch);
+      expect(resealed).not.toBe(token);
+      expect((await store.getSession(resealed!))?.values).toEqual({ n: 2 });
+    });
+
+    it('when the token was sealed under a key that is no longer first, seals a new one under the first', async () => {
+      const [oldKey, currentKey] = await Promise.all([newKey(), newKey()]);
+      const inner = new MemorySessionStore<Values>({}, clock);
+      const saved = record(clock, { n: 1 });
+      const token = await new EncryptingStoreDecorator<Values>(inner, { keys: [oldKey] }, clock).setSession(id, saved);
+      const store = new EncryptingStoreDecorator<Values>(inner, { keys: [currentKey, oldKey] }, clock);
+      const patched = await store.patchSession!(id, { set: { n: 2 }, unset: [], expireTime: saved.expireTime, deadline: saved.deadline, token });
+      expect(header(patched!).keyId).toBe(currentKey.id);
+    });
+  });
+
   describe('optional abilities', () => {
     it('offers patches and the owner index exactly when the inner store has them', async () => {
       const key = await newKey();
