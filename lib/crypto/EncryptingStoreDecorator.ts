@@ -247,7 +247,9 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
   async getSession(token: string): Promise<LoadedSessionRecord<T> | undefined> {
     // No cache of opened tokens: under a load of many distinct cookies it hit almost
     // never and cost more than it saved (bench/README.md, "The speed work, A/B'd").
-    const opened = await this.#openToken(token);
+    // No promise to wait for when the sealer answered synchronously (node:crypto).
+    const opening = this.#openToken(token);
+    const opened = opening instanceof Promise ? await opening : opening;
     if (opened === undefined) {
       return undefined;
     }
@@ -283,9 +285,12 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
   }
 
   /** Opens a sealed token: its expiry, and the inner token or a self-contained store's text. */
-  async #openToken(token: string): Promise<OpenedToken | undefined> {
+  #openToken(token: string): OpenedToken | undefined | Promise<OpenedToken | undefined> {
     const opening = this.#sealer.open(token, this.#tokenLabel);
-    const plain = opening instanceof Promise ? await opening : opening;
+    return opening instanceof Promise ? opening.then((plain) => this.#readToken(token, plain)) : this.#readToken(token, opening);
+  }
+
+  #readToken(token: string, plain: Uint8Array | undefined): OpenedToken | undefined {
     if (plain === undefined || plain.length < TOKEN_HEAD) {
       return undefined;
     }

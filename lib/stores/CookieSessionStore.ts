@@ -120,13 +120,11 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SessionS
     }
     // An expired record comes back as it is: the manager tells it from a live one and
     // reports it (the `expired` session event).
-    return {
-      id: typeof id === 'string' ? id : '',
-      values: parsed.v as Partial<T>,
-      expireTime,
-      deadline,
-      ...(typeof meta === 'string' ? { meta } : {}),
-    };
+    const sessionId = typeof id === 'string' ? id : '';
+    const values = parsed.v as Partial<T>;
+    return typeof meta === 'string'
+      ? { id: sessionId, values, expireTime, deadline, meta }
+      : { id: sessionId, values, expireTime, deadline };
   }
 
   /**

@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '../core/Clock.js';
 import { checkOptionKeys } from '../core/options.js';
 import { SessionLimitError } from '../core/SessionError.js';
 import { checkLimit, hashId } from './storeOperation.js';
+import { makeEntry, type Entry } from './memoryEntry.js';
 import type {
   LoadedSessionRecord,
   OwnerListingSessionStore,
@@ -25,19 +26,6 @@ export interface MemorySessionStoreOptions {
 
 /** Every key of {@link MemorySessionStoreOptions}. */
 const MEMORY_OPTIONS = ['maxEntries'] as const satisfies readonly (keyof MemorySessionStoreOptions)[];
-
-/** One session, kept under the hash of its id. */
-interface Entry {
-  /** The values as JSON, so later changes to the caller's objects do not leak in. */
-  readonly json: string;
-  readonly expireTime: number;
-  readonly deadline: number;
-  readonly owner: string | undefined;
-  /** The metadata text, as the manager wrote it. */
-  readonly meta: string | undefined;
-  /** When the store last wrote the entry, by its clock: the bound evicts the oldest. */
-  readonly written: number;
-}
 
 /** How many of the least recently used entries each write looks at for expired ones. */
 const SWEEP_STEP = 4;
@@ -123,13 +111,14 @@ export class MemorySessionStore<T = Record<string, unknown>>
     } else {
       this.#unindex(key, entry.owner);
     }
-    return {
+    const record: LoadedSessionRecord<T> = {
       id: token,
       values: JSON.parse(entry.json) as Partial<T>,
       expireTime: entry.expireTime,
       deadline: entry.deadline,
-      ...(entry.meta === undefined ? {} : { meta: entry.meta }),
     };
+    const { meta } = entry;
+    return meta === undefined ? record : { ...record, meta };
   }
 
   /**
@@ -329,7 +318,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
       this.#unindex(key, previous);
       return;
     }
-    this.#entries.set(key, { json, expireTime: expiry.expireTime, deadline: expiry.deadline, owner, meta, written: now });
+    this.#entries.set(key, makeEntry(json, expiry.expireTime, expiry.deadline, owner, meta, now));
     if (owner !== previous) {
       this.#unindex(key, previous);
       this.#index(key, owner);
