@@ -111,7 +111,7 @@ export class Session<T extends object = Record<string, unknown>> {
    */
   rewrite = false;
   /** @internal Set by an adapter: tells whether changes can no longer be saved. */
-  closed: () => boolean = NEVER_CLOSED;
+  closed: () => boolean = () => false;
   /** @internal Set by an adapter: saves the session now. */
   committer: (() => Promise<void>) | undefined;
   /** @internal The session's metadata: created, authenticated, last seen, and more. */
@@ -606,11 +606,6 @@ export class Session<T extends object = Record<string, unknown>> {
 }
 
 const NO_CLIENT = { userAgent: undefined, address: undefined };
-
-/** What `closed` answers until an adapter says otherwise: one function for every session. */
-function NEVER_CLOSED(): boolean {
-  return false;
-}
 
 function idleExpiry(rules: SessionRules, deadline: number, now: number): number {
   return rules.idleTimeout === undefined ? deadline : Math.min(deadline, now + rules.idleTimeout);

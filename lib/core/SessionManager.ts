@@ -10,14 +10,12 @@ import {
   type LoadedSessionRecord,
   type OwnerIndexedSessionStore,
   type OwnerListingSessionStore,
-  type SessionRecord,
   type SessionStore,
 } from './SessionStore.js';
 import type { SessionEventReason, SessionEventType } from './events.js';
 import { GenerationCache } from './GenerationCache.js';
 import { decodeMeta, encodeMeta, MAX_META_TEXT, metadataOf, type MetaFields, type OwnerSession } from './metadata.js';
 import { hashId } from './sessionHandle.js';
-import { SetCookieWriter } from './setCookieWriter.js';
 import { systemClock, type Clock } from './Clock.js';
 import { resolveOptions, type ResolvedOptions, type SessionManagerOptions } from './options.js';
 import { Session, type SessionRules, type SessionStatus, type SessionValueName } from './Session.js';
@@ -81,7 +79,6 @@ export class SessionManager<T extends object = Record<string, unknown>> {
   /** Whether saves record when an owned session was last seen, and by what client. */
   readonly #recordsVisits: boolean;
   readonly #generations: GenerationCache | undefined;
-  readonly #cookieWriter: SetCookieWriter;
 
   /**
    * @param store - Where sessions live. A bare `CookieSessionStore` is refused unless
@@ -147,7 +144,6 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       now: () => sessionClock.now(),
     };
     this.name = this.#options.name;
-    this.#cookieWriter = new SetCookieWriter(this.name, this.#options.attributes);
     this.contextKey = createContextKey<Session<T>>(this.#options.contextName);
   }
 
@@ -752,10 +748,12 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       });
     }
     // The owner is undefined without ownerKey; only an owner-indexed store reads it.
-    const record: SessionRecord<T> =
-      meta === undefined
-        ? { values: session.values, expireTime: session.expireTime, deadline: session.deadlineTime }
-        : { values: session.values, expireTime: session.expireTime, deadline: session.deadlineTime, meta };
+    const record = {
+      values: session.values,
+      expireTime: session.expireTime,
+      deadline: session.deadlineTime,
+      ...(meta === undefined ? {} : { meta }),
+    };
     return (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner);
   }
 
@@ -783,12 +781,9 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       fields = { c: known.c, a: known.a, g: generation };
     }
     if (fields === undefined) {
+      session.meta = { c: known.c };
       // Metadata held from before (an owner since removed) is replaced, not kept.
       const held = known.a !== undefined || known.s !== undefined || known.g !== undefined || known.u !== undefined;
-      if (known.i !== undefined || held) {
-        session.meta = { c: known.c };
-      }
-      // (Most writes: the session's { c } stays as it is, nothing allocated.)
       return held ? encodeMeta(session.meta) : undefined;
     }
     session.meta = fields;
@@ -933,10 +928,13 @@ export class SessionManager<T extends object = Record<string, unknown>> {
 
   /** The session's Set-Cookie, as `cookie` writes it (the value URI-encoded, a no-op for base64url). */
   #stringify(token: string, expireTime: number, now: number): string {
-    return this.#cookieWriter.write(
-      token,
-      this.#options.persistent ? Math.max(0, Math.ceil((expireTime - now) / 1000)) : undefined,
-    );
+    const { persistent, attributes } = this.#options;
+    return stringifySetCookie({
+      name: this.name,
+      value: token,
+      ...(persistent ? { maxAge: Math.max(0, Math.ceil((expireTime - now) / 1000)) } : {}),
+      ...attributes,
+    });
   }
 
   /**

@@ -117,11 +117,9 @@ function mergeInto(target: HeaderTarget, name: string, value: string): void {
   target.set(name, mergeHeader(name, listOf(target.get(name)), value));
 }
 
-const NO_VALUES: readonly string[] = [];
-
 function listOf(current: string | readonly string[] | undefined): readonly string[] {
   if (current === undefined) {
-    return NO_VALUES;
+    return [];
   }
   return typeof current === 'string' ? [current] : current;
 }

@@ -247,9 +247,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
   async getSession(token: string): Promise<LoadedSessionRecord<T> | undefined> {
     // No cache of opened tokens: under a load of many distinct cookies it hit almost
     // never and cost more than it saved (bench/README.md, "The speed work, A/B'd").
-    // No promise to wait for when the sealer answered synchronously (node:crypto).
-    const opening = this.#openToken(token);
-    const opened = opening instanceof Promise ? await opening : opening;
+    const opened = await this.#openToken(token);
     if (opened === undefined) {
       return undefined;
     }
@@ -285,12 +283,9 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
   }
 
   /** Opens a sealed token: its expiry, and the inner token or a self-contained store's text. */
-  #openToken(token: string): OpenedToken | undefined | Promise<OpenedToken | undefined> {
+  async #openToken(token: string): Promise<OpenedToken | undefined> {
     const opening = this.#sealer.open(token, this.#tokenLabel);
-    return opening instanceof Promise ? opening.then((plain) => this.#readToken(token, plain)) : this.#readToken(token, opening);
-  }
-
-  #readToken(token: string, plain: Uint8Array | undefined): OpenedToken | undefined {
+    const plain = opening instanceof Promise ? await opening : opening;
     if (plain === undefined || plain.length < TOKEN_HEAD) {
       return undefined;
     }

@@ -12,7 +12,7 @@
 import type * as NodeCrypto from 'node:crypto';
 import { encodeBase64url } from '../core/base64url.js';
 import { materialOf, type EncryptionKey } from './keys.js';
-import { concat, header, HEADER, IV, keyMap, keyNamer, OVERHEAD, parse, TAG } from './sealedFormat.js';
+import { concat, header, HEADER, IV, keyMap, namesKey, OVERHEAD, parse, TAG } from './sealedFormat.js';
 import type { Sealer } from './Sealer.js';
 
 /** How many IVs the sealer draws from one call to the CSPRNG. */
@@ -33,7 +33,6 @@ export class NodeCryptoSealer implements Sealer {
   readonly #sealKey: NodeKey;
   readonly #header: Uint8Array;
   readonly #keys: Map<number, NodeKey>;
-  readonly #namesSealKey: (sealed: string) => boolean;
   // IVs come from a pool that one randomFillSync call fills for IV_POOL seals: the call
   // costs more than sealing a small session. Each IV is still 96 fresh CSPRNG bits,
   // used once.
@@ -56,11 +55,10 @@ export class NodeCryptoSealer implements Sealer {
     this.#sealKeyId = keys[0]!.id;
     this.#sealKey = this.#keys.get(this.#sealKeyId)!;
     this.#header = header(this.#sealKeyId);
-    this.#namesSealKey = keyNamer(this.#sealKeyId);
   }
 
   sealsCurrent(sealed: string): boolean {
-    return this.#namesSealKey(sealed);
+    return namesKey(sealed, this.#sealKeyId);
   }
 
   /** The additional data for a label under the sealing key's header. */

@@ -7,7 +7,7 @@
 // the 5-byte header followed by a caller-given label (the cookie name, say), so a
 // sealed value cannot be moved to another label, key id or format version.
 
-import { decodeBase64url, encodeBase64url } from '../core/base64url.js';
+import { decodeBase64url } from '../core/base64url.js';
 import type { EncryptionKey } from './keys.js';
 
 /**
@@ -65,22 +65,6 @@ export function namesKey(sealed: string, keyId: number): boolean {
     new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(1) === keyId
   );
 }
-
-/**
- * The same test as {@link namesKey} for one key id, made once, that reads the text
- * without decoding it: the version byte and key id are the first 7 characters (the
- * 7th holds the key id's last 4 bits, then 2 bits of the IV).
- *
- * @internal
- */
-export function keyNamer(keyId: number): (sealed: string) => boolean {
-  const head = encodeBase64url(header(keyId));
-  const prefix = head.slice(0, 6);
-  const last = BASE64URL_ALPHABET.indexOf(head[6]!) >> 2;
-  return (sealed) => sealed.startsWith(prefix) && BASE64URL_ALPHABET.indexOf(sealed.charAt(6)) >> 2 === last;
-}
-
-const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /** @internal */
 export function header(keyId: number): Uint8Array {

@@ -120,11 +120,13 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SessionS
     }
     // An expired record comes back as it is: the manager tells it from a live one and
     // reports it (the `expired` session event).
-    const sessionId = typeof id === 'string' ? id : '';
-    const values = parsed.v as Partial<T>;
-    return typeof meta === 'string'
-      ? { id: sessionId, values, expireTime, deadline, meta }
-      : { id: sessionId, values, expireTime, deadline };
+    return {
+      id: typeof id === 'string' ? id : '',
+      values: parsed.v as Partial<T>,
+      expireTime,
+      deadline,
+      ...(typeof meta === 'string' ? { meta } : {}),
+    };
   }
 
   /**
