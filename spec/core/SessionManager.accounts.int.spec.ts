@@ -26,7 +26,7 @@ import {
 import { PostgresOwnerGenerations, PostgresSessionStore } from 'kit-session/postgres';
 import { RedisOwnerGenerations, RedisSessionStore } from 'kit-session/redis';
 import { FakeClock } from '../support/FakeClock.js';
-import { deleteRedisKeys, dumpRedis, startRedisCluster, type RedisClusterProcesses } from '../support/redisCluster.js';
+import { deleteRedisKeys, dumpRedis, useRedisCluster } from '../support/redisCluster.js';
 import { type AppValues, DATABASE_URL, describeWith, hashedId, REDIS_URL, uniqueName } from '../support/services.js';
 
 // Account sessions ("Your sessions") through the manager, on every server-side store,
@@ -591,26 +591,12 @@ describeWith('postgres', 'SessionManager accounts on PostgreSQL', () => {
   });
 });
 
-let processes: RedisClusterProcesses | undefined;
-let cluster: Cluster | undefined;
 
 describeWith('redis-binaries', 'SessionManager accounts on a three-node Redis Cluster', () => {
-  beforeAll(async () => {
-    processes = await startRedisCluster();
-    cluster = new Cluster([...processes.nodes], { redisOptions: { maxRetriesPerRequest: 1 } });
-    cluster.on('error', () => {});
-    if (cluster.status !== 'ready') {
-      await once(cluster, 'ready');
-    }
-  }, 180_000);
-
-  afterAll(async () => {
-    await cluster?.quit();
-    await processes?.stop();
-  }, 60_000);
+  const clusterClient = useRedisCluster();
 
   describeAccountSessions('RedisSessionStore (Cluster)', async (clock) => {
-    const client = cluster!;
+    const client = clusterClient();
     const prefix = `${uniqueName('kit-session-accounts')}:`;
     return {
       store: new RedisSessionStore<AppValues>(client, { prefix }, clock),
@@ -620,7 +606,7 @@ describeWith('redis-binaries', 'SessionManager accounts on a three-node Redis Cl
   });
 
   describeRevocation('RedisOwnerGenerations (Cluster)', async () => {
-    const client = cluster!;
+    const client = clusterClient();
     const prefix = `${uniqueName('kit-generations-accounts')}:`;
     return {
       generations: new RedisOwnerGenerations(client, { prefix }),

@@ -2,6 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
+import { once } from 'node:events';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
@@ -291,4 +292,28 @@ export async function redisKeys(client: Redis | Cluster, prefix: string): Promis
 /** Deletes every key under a prefix (one by one, so it works across Cluster slots). */
 export async function deleteRedisKeys(client: Redis | Cluster, prefix: string): Promise<void> {
   await Promise.all((await redisKeys(client, prefix)).map((key) => client.del(key)));
+}
+
+/**
+ * Starts a three-node Redis Cluster before the enclosing describe block's tests and stops
+ * it after them, with one ioredis `Cluster` client connected.
+ *
+ * @returns A getter for the client (valid inside the tests and their hooks).
+ */
+export function useRedisCluster(): () => Cluster {
+  let processes: RedisClusterProcesses | undefined;
+  let cluster: Cluster | undefined;
+  beforeAll(async () => {
+    processes = await startRedisCluster();
+    cluster = new Cluster([...processes.nodes], { redisOptions: { maxRetriesPerRequest: 1 } });
+    cluster.on('error', () => {});
+    if (cluster.status !== 'ready') {
+      await once(cluster, 'ready');
+    }
+  }, 180_000);
+  afterAll(async () => {
+    await cluster?.quit();
+    await processes?.stop();
+  }, 60_000);
+  return () => cluster!;
 }

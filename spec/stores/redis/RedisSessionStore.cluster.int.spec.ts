@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { Cluster } from 'ioredis';
 import { EncryptingStoreDecorator, importRawKey } from 'kit-session';
 import { RedisOwnerGenerations, RedisSessionStore } from 'kit-session/redis';
 import { describeOwnerGenerationsContract } from '../../support/ownerGenerationsContract.js';
 import { FakeClock } from '../../support/FakeClock.js';
-import { deleteRedisKeys, dumpRedis, startRedisCluster, type RedisClusterProcesses } from '../../support/redisCluster.js';
+import { deleteRedisKeys, dumpRedis, useRedisCluster } from '../../support/redisCluster.js';
 import { describeManagerScenarios, describeWith, hashedId, uniqueName } from '../../support/services.js';
 import { describeRedisOwnerIndex } from '../../support/redisOwners.js';
 import { describeStoreContract, type ContractValues } from '../../support/storeContract.js';
@@ -13,22 +12,8 @@ import { describeStoreContract, type ContractValues } from '../../support/storeC
 const HOUR = 60 * 60 * 1000;
 
 describeWith('redis-binaries', 'RedisSessionStore on a three-node Redis Cluster', () => {
-  let processes: RedisClusterProcesses;
-  let cluster: Cluster;
 
-  beforeAll(async () => {
-    processes = await startRedisCluster();
-    cluster = new Cluster([...processes.nodes], { redisOptions: { maxRetriesPerRequest: 1 } });
-    cluster.on('error', () => {});
-    if (cluster.status !== 'ready') {
-      await once(cluster, 'ready');
-    }
-  }, 180_000);
-
-  afterAll(async () => {
-    await cluster?.quit();
-    await processes?.stop();
-  }, 60_000);
+  const clusterClient = useRedisCluster();
 
   const prefixOf = () => `${uniqueName('kit-session-test')}:`;
 
@@ -36,11 +21,11 @@ describeWith('redis-binaries', 'RedisSessionStore on a three-node Redis Cluster'
     const clock = new FakeClock();
     const prefix = prefixOf();
     return {
-      store: new RedisSessionStore<ContractValues>(cluster, { prefix }, clock),
+      store: new RedisSessionStore<ContractValues>(clusterClient(), { prefix }, clock),
       clock,
       serverSide: true,
-      dump: () => dumpRedis(cluster, prefix),
-      close: () => deleteRedisKeys(cluster, prefix),
+      dump: () => dumpRedis(clusterClient(), prefix),
+      close: () => deleteRedisKeys(clusterClient(), prefix),
     };
   });
 
@@ -48,38 +33,38 @@ describeWith('redis-binaries', 'RedisSessionStore on a three-node Redis Cluster'
     const clock = new FakeClock();
     const prefix = prefixOf();
     const keys = [await importRawKey(randomBytes(32).toString('base64'))];
-    const inner = new RedisSessionStore<ContractValues>(cluster, { prefix }, clock);
+    const inner = new RedisSessionStore<ContractValues>(clusterClient(), { prefix }, clock);
     return {
       store: new EncryptingStoreDecorator(inner, { keys, encryptValues: true }, clock),
       clock,
       serverSide: true,
       encryptsValues: true,
-      dump: () => dumpRedis(cluster, prefix),
-      close: () => deleteRedisKeys(cluster, prefix),
+      dump: () => dumpRedis(clusterClient(), prefix),
+      close: () => deleteRedisKeys(clusterClient(), prefix),
     };
   });
 
-  describeRedisOwnerIndex('RedisSessionStore (Cluster)', () => cluster);
+  describeRedisOwnerIndex('RedisSessionStore (Cluster)', clusterClient);
 
   describeOwnerGenerationsContract('RedisOwnerGenerations (Cluster)', () => {
     const prefix = prefixOf();
-    return { generations: new RedisOwnerGenerations(cluster, { prefix }), close: () => deleteRedisKeys(cluster, prefix) };
+    return { generations: new RedisOwnerGenerations(clusterClient(), { prefix }), close: () => deleteRedisKeys(clusterClient(), prefix) };
   });
 
   describeManagerScenarios('RedisSessionStore (Cluster)', () => {
     const prefix = prefixOf();
-    return { store: new RedisSessionStore(cluster, { prefix }), close: () => deleteRedisKeys(cluster, prefix) };
+    return { store: new RedisSessionStore(clusterClient(), { prefix }), close: () => deleteRedisKeys(clusterClient(), prefix) };
   });
 
   it('lists, ends by handle and ends all but one of an owner\'s sessions when the sessions and the owner index sit on different nodes', async () => {
     const clock = new FakeClock();
     const prefix = prefixOf();
-    const store = new RedisSessionStore<ContractValues>(cluster, { prefix }, clock);
+    const store = new RedisSessionStore<ContractValues>(clusterClient(), { prefix }, clock);
 
     // Pick one session id per node, so the owner index cannot share a node with all.
-    const slots = (await cluster.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+    const slots = (await clusterClient().call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
     const nodeOf = async (key: string) => {
-      const slot = Number(await cluster.call('CLUSTER', 'KEYSLOT', key));
+      const slot = Number(await clusterClient().call('CLUSTER', 'KEYSLOT', key));
       return slots.find(([from, to]) => slot >= from && slot <= to)![2][1];
     };
     const idsByNode = new Map<number, string>();
@@ -111,7 +96,7 @@ describeWith('redis-binaries', 'RedisSessionStore on a three-node Redis Cluster'
       }
       await expect(store.getSession(other)).resolves.toMatchObject({ values: { u: 'bob' } });
     } finally {
-      await deleteRedisKeys(cluster, prefix);
+      await deleteRedisKeys(clusterClient(), prefix);
     }
   });
 });

@@ -1,7 +1,6 @@
-import { once } from 'node:events';
 import { Cluster, Redis } from 'ioredis';
 import { RedisSessionStore } from 'kit-session/redis';
-import { deleteRedisKeys, startRedisCluster, type RedisClusterProcesses } from '../../support/redisCluster.js';
+import { deleteRedisKeys, useRedisCluster } from '../../support/redisCluster.js';
 import { describeWith, REDIS_URL, uniqueName } from '../../support/services.js';
 import { describeSessionModel, type ModelTarget, type TargetTraits } from '../../support/sessionModel.js';
 
@@ -53,22 +52,8 @@ describeWith('redis', 'RedisSessionStore against the session model', () => {
 });
 
 describeWith(['redis-binaries'], 'RedisSessionStore on a Redis Cluster against the session model', () => {
-  let processes: RedisClusterProcesses;
-  let cluster: Cluster;
 
-  beforeAll(async () => {
-    processes = await startRedisCluster();
-    cluster = new Cluster([...processes.nodes], { redisOptions: { maxRetriesPerRequest: 1 } });
-    cluster.on('error', () => {});
-    if (cluster.status !== 'ready') {
-      await once(cluster, 'ready');
-    }
-  }, 180_000);
+  const clusterClient = useRedisCluster();
 
-  afterAll(async () => {
-    await cluster?.quit();
-    await processes?.stop();
-  }, 60_000);
-
-  targets('RedisSessionStore (Cluster)', () => cluster, 80);
+  targets('RedisSessionStore (Cluster)', clusterClient, 80);
 });
