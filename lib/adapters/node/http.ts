@@ -17,8 +17,20 @@ import type { HeadersLike, RequestLike } from '../../core/http.js';
  * ```
  */
 export function fromNodeRequest(request: IncomingMessage): RequestLike {
-  return {
-    headers: {
+  return new NodeRequestView(request);
+}
+
+/**
+ * What {@link fromNodeRequest} gives: a class, so that `clientAddress` is a getter on its
+ * prototype (an object literal with a getter is built on V8's slow path, every request).
+ */
+class NodeRequestView implements RequestLike {
+  readonly headers: RequestLike['headers'];
+  readonly #request: IncomingMessage;
+
+  constructor(request: IncomingMessage) {
+    this.#request = request;
+    this.headers = {
       get(name: string): string | null {
         const value = request.headers[name.toLowerCase()];
         if (value === undefined) {
@@ -26,11 +38,12 @@ export function fromNodeRequest(request: IncomingMessage): RequestLike {
         }
         return Array.isArray(value) ? value.join(', ') : value;
       },
-    },
-    get clientAddress(): string | undefined {
-      return request.socket?.remoteAddress;
-    },
-  };
+    };
+  }
+
+  get clientAddress(): string | undefined {
+    return this.#request.socket?.remoteAddress;
+  }
 }
 
 /**
