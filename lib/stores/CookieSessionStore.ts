@@ -1,5 +1,5 @@
 import { decodeBase64url, encodeBase64url } from '../core/base64url.js';
-import { systemClock, type Clock } from '../core/Clock.js';
+import type { Clock } from '../core/Clock.js';
 import { checkOptionKeys } from '../core/options.js';
 import type { LoadedSessionRecord, SessionRecord, SessionStore } from '../core/SessionStore.js';
 
@@ -48,21 +48,20 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SessionS
   readonly allowPlaintext: boolean;
   /** `true` unless built with `allowPlaintext`: a manager then refuses this store alone. */
   readonly requiresEncryption: boolean;
-  readonly #clock: Clock;
 
   /**
    * @param options - See {@link CookieSessionStoreOptions}.
-   * @param clock - The source of time for expiry checks.
+   * @param _clock - Unused, kept for callers that pass one: the store gives an expired
+   *   record back as it is, and the manager tells it from a live one.
    * @throws TypeError when an option is unknown.
    */
   constructor(
     options?: CookieSessionStoreOptions,
-    clock?: Clock,
+    _clock?: Clock,
   ) {
     checkOptionKeys('CookieSessionStore options', options, ['allowPlaintext']);
     this.allowPlaintext = options?.allowPlaintext ?? false;
     this.requiresEncryption = !this.allowPlaintext;
-    this.#clock = clock ?? systemClock;
   }
 
   /**
