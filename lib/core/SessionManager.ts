@@ -1,5 +1,6 @@
 import { parseCookie, stringifySetCookie } from 'cookie';
 import { createContextKey, type Context, type ContextKey } from './Context.js';
+import { isImmediateStore, NOT_NOW, type ImmediateSessionStore } from './immediateStore.js';
 import { mergingHeaders, webHeaderTarget } from './headers.js';
 import type { HeadersLike, RequestLike } from './http.js';
 import { SessionCookieTooLargeError, SessionError, SessionNotLoadedError, SessionStoreError } from './SessionError.js';
@@ -21,6 +22,17 @@ import { resolveOptions, type ResolvedOptions, type SessionManagerOptions } from
 import { Session, type SessionRules, type SessionStatus, type SessionValueName } from './Session.js';
 
 const EXPIRED = new Date(0);
+const BASE64URL_TEXT = /^[\w-]*$/;
+
+/**
+ * A token as the cookie's value: URI-encoded as `cookie` would, except that base64url
+ * (every token of the built-in stores) is left as it is without a pass of
+ * `encodeURIComponent` over a long token, which it would not change.
+ */
+function encodeToken(token: string): string {
+  return BASE64URL_TEXT.test(token) ? token : encodeURIComponent(token);
+}
+const TOKEN_ENCODING = { encode: encodeToken };
 
 /** Whether something has the three methods every store must have. */
 function isStore(store: unknown): boolean {
@@ -73,6 +85,8 @@ export class SessionManager<T extends object = Record<string, unknown>> {
   readonly contextKey: ContextKey<Session<T>>;
 
   readonly #store: SessionStore<T>;
+  /** The store, when it can answer some loads and saves without a promise (immediateStore.ts). */
+  readonly #immediate: ImmediateSessionStore<T> | undefined;
   readonly #clock: Clock;
   readonly #options: ResolvedOptions;
   readonly #rules: SessionRules;
@@ -104,6 +118,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       );
     }
     this.#store = store;
+    this.#immediate = isImmediateStore(store) ? store : undefined;
     this.#options = resolveOptions(options);
     if (options?.storage !== undefined && options.storage !== store) {
       throw new TypeError('options.storage names another store than the one given: give the store once');
@@ -170,7 +185,8 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     if (token !== undefined) {
       // What #call does, without a closure and an async frame on every request.
       try {
-        record = await this.#store.getSession(token);
+        const immediate = this.#immediate === undefined ? NOT_NOW : this.#immediate.loadNow(token);
+        record = immediate === NOT_NOW ? await this.#store.getSession(token) : immediate;
       } catch (error) {
         throw storeError(error);
       }
@@ -259,7 +275,8 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       }
       let token: string | undefined;
       try {
-        token = await this.#save(session, now, session.expireTime === cookieExpiry ? session.token : undefined);
+        const saving = this.#save(session, now, session.expireTime === cookieExpiry ? session.token : undefined);
+        token = typeof saving === 'object' ? await saving : saving;
       } catch (error) {
         throw storeError(error);
       }
@@ -700,7 +717,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * Saves a modified session: a patch of the changed keys when the store can (of every
    * value when the store asked for a rewrite).
    */
-  #save(session: Session<T>, now: number, token: string | undefined): Promise<string | undefined> {
+  #save(session: Session<T>, now: number, token: string | undefined): string | undefined | Promise<string | undefined> {
     const owner = this.#owner(session.values);
     const generations = this.#generations;
     if (
@@ -717,7 +734,12 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     return this.#write(session, owner, now, token);
   }
 
-  #write(session: Session<T>, owner: string | undefined, now: number, token: string | undefined): Promise<string | undefined> {
+  #write(
+    session: Session<T>,
+    owner: string | undefined,
+    now: number,
+    token: string | undefined,
+  ): string | undefined | Promise<string | undefined> {
     const store = this.#store;
     const meta = this.#metaText(session, owner, now);
     if (session.stored && isPatchableStore(store)) {
@@ -754,7 +776,8 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       deadline: session.deadlineTime,
       ...(meta === undefined ? {} : { meta }),
     };
-    return (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner);
+    const saved = this.#immediate === undefined ? NOT_NOW : this.#immediate.saveNow(session.id, record);
+    return saved === NOT_NOW ? (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner) : saved;
   }
 
   /**
@@ -929,12 +952,15 @@ export class SessionManager<T extends object = Record<string, unknown>> {
   /** The session's Set-Cookie, as `cookie` writes it (the value URI-encoded, a no-op for base64url). */
   #stringify(token: string, expireTime: number, now: number): string {
     const { persistent, attributes } = this.#options;
-    return stringifySetCookie({
-      name: this.name,
-      value: token,
-      ...(persistent ? { maxAge: Math.max(0, Math.ceil((expireTime - now) / 1000)) } : {}),
-      ...attributes,
-    });
+    return stringifySetCookie(
+      {
+        name: this.name,
+        value: token,
+        ...(persistent ? { maxAge: Math.max(0, Math.ceil((expireTime - now) / 1000)) } : {}),
+        ...attributes,
+      },
+      TOKEN_ENCODING,
+    );
   }
 
   /**

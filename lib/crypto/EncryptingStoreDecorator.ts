@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../core/Clock.js';
+import { NOT_NOW } from '../core/immediateStore.js';
 import { isSelfContainedStore, type SelfContainedSessionStore } from '../core/selfContainedStore.js';
 import { checkOptionKeys, DEFAULT_COOKIE_NAME } from '../core/options.js';
 import { hashId } from '../core/sessionHandle.js';
@@ -64,12 +65,18 @@ const textDecoder = new TextDecoder('utf-8', { fatal: true });
 const TOKEN_HEAD = 9;
 const FLAG_BASE64URL = 1;
 
+// The expiry goes in and out as a big-endian float64 through one shared 8-byte view:
+// a DataView over each token's bytes costs more than copying 8 bytes.
+const float64 = new DataView(new ArrayBuffer(8));
+const float64Bytes = new Uint8Array(float64.buffer);
+
 /** A token's plaintext with its head written and room for a body of `length` bytes. */
 function tokenPlaintext(flags: number, expireTime: number, length: number): Uint8Array {
   // The caller writes the body over every byte after the head.
   const plain = new Uint8Array(TOKEN_HEAD + length);
   plain[0] = flags;
-  new DataView(plain.buffer, plain.byteOffset, TOKEN_HEAD).setFloat64(1, expireTime);
+  float64.setFloat64(0, expireTime);
+  plain.set(float64Bytes, 1);
   return plain;
 }
 
@@ -247,7 +254,8 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
   async getSession(token: string): Promise<LoadedSessionRecord<T> | undefined> {
     // No cache of opened tokens: under a load of many distinct cookies it hit almost
     // never and cost more than it saved (bench/README.md, "The speed work, A/B'd").
-    const opened = await this.#openToken(token);
+    const opening = this.#openToken(token);
+    const opened = opening instanceof Promise ? await opening : opening;
     if (opened === undefined) {
       return undefined;
     }
@@ -255,10 +263,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     // session's expiry is the store's: another request (another holder of the same id)
     // may have moved it past the one sealed in this copy of the cookie.
     if (opened.text !== undefined) {
-      // An expired record comes back as it is (its sealed expiry is the one in the text):
-      // the manager tells it from a live one and reports it.
-      const record = this.#selfContained!.decodeRecord(opened.text);
-      return record === undefined || opened.current ? record : { ...record, rewrite: true };
+      return this.#selfContainedRecord(opened);
     }
     const record = await this.#inner.getSession(opened.innerToken!);
     if (record === undefined || !this.#encryptValues) {
@@ -282,15 +287,56 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     return { ...record, values, meta, ...(current ? {} : { rewrite: true }) };
   }
 
+  /**
+   * What {@link EncryptingStoreDecorator.getSession} resolves to, at once, when the
+   * sealer opens synchronously and the inner store keeps the session in its token (the
+   * cookie store on node:crypto); else `NOT_NOW`. See `ImmediateLoadSessionStore`.
+   *
+   * @internal
+   * @param token - The sealed token from the cookie.
+   * @returns The record, `undefined`, or `NOT_NOW`.
+   * @example
+   * ```ts
+   * const now = store.loadNow(token); // NOT_NOW on Web Crypto or around a server-side store
+   * ```
+   */
+  loadNow(token: string): LoadedSessionRecord<T> | undefined | typeof NOT_NOW {
+    if (this.#selfContained === undefined || !this.#sealer.immediate) {
+      return NOT_NOW;
+    }
+    const opened = this.#openToken(token) as OpenedToken | undefined;
+    if (opened === undefined) {
+      return undefined;
+    }
+    return opened.text === undefined ? NOT_NOW : this.#selfContainedRecord(opened);
+  }
+
+  /** The record of a self-contained store's opened text, to be written again when an older key sealed it. */
+  #selfContainedRecord(opened: OpenedToken): LoadedSessionRecord<T> | undefined {
+    // An expired record comes back as it is (its sealed expiry is the one in the text):
+    // the manager tells it from a live one and reports it.
+    const record = this.#selfContained!.decodeRecord(opened.text!);
+    return record === undefined || opened.current ? record : { ...record, rewrite: true };
+  }
+
   /** Opens a sealed token: its expiry, and the inner token or a self-contained store's text. */
-  async #openToken(token: string): Promise<OpenedToken | undefined> {
+  #openToken(token: string): OpenedToken | undefined | Promise<OpenedToken | undefined> {
     const opening = this.#sealer.open(token, this.#tokenLabel);
-    const plain = opening instanceof Promise ? await opening : opening;
+    return opening instanceof Promise
+      ? opening.then((plain) => this.#openedToken(token, plain))
+      : this.#openedToken(token, opening);
+  }
+
+  /** Reads an opened token's plaintext. */
+  #openedToken(token: string, plain: Uint8Array | undefined): OpenedToken | undefined {
     if (plain === undefined || plain.length < TOKEN_HEAD) {
       return undefined;
     }
     const flags = plain[0]!;
-    const expireTime = new DataView(plain.buffer, plain.byteOffset, plain.byteLength).getFloat64(1);
+    for (let i = 0; i < 8; i++) {
+      float64Bytes[i] = plain[1 + i]!;
+    }
+    const expireTime = float64.getFloat64(0);
     const body = plain.subarray(TOKEN_HEAD);
     const current = this.#sealer.sealsCurrent(token);
     if (flags & FLAG_BASE64URL && this.#selfContained !== undefined) {
@@ -320,6 +366,27 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    * const token = await store.setSession(id, { values: { userId: 'u-42' }, expireTime, deadline }); // the cookie's value
    * ```
    */
+  /**
+   * What {@link EncryptingStoreDecorator.setSession} resolves to, at once, when the
+   * inner store keeps the session in its token and the sealer seals synchronously (the
+   * cookie store on node:crypto); else `NOT_NOW`. See `ImmediateSessionStore`.
+   *
+   * @internal
+   * @param id - The session's id.
+   * @param record - The values and expiry.
+   * @returns The sealed token, or `NOT_NOW`.
+   * @example
+   * ```ts
+   * const now = store.saveNow(id, record); // NOT_NOW on Web Crypto or around a server-side store
+   * ```
+   */
+  saveNow(id: string, record: SessionRecord<T>): string | typeof NOT_NOW {
+    if (this.#selfContained === undefined || !this.#sealer.immediate) {
+      return NOT_NOW;
+    }
+    return this.#sealText(this.#selfContained.encodeRecord(record, id), FLAG_BASE64URL, record.expireTime) as string;
+  }
+
   async setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string> {
     if (this.#selfContained !== undefined) {
       // What the store's token would hold, base64url-decoded: seal its bytes directly.

@@ -12,7 +12,7 @@
 import type * as NodeCrypto from 'node:crypto';
 import { encodeBase64url } from '../core/base64url.js';
 import { materialOf, type EncryptionKey } from './keys.js';
-import { concat, header, HEADER, IV, keyMap, namesKey, OVERHEAD, parse, TAG } from './sealedFormat.js';
+import { concat, header, HEADER, IV, keyHead, type KeyHead, keyMap, namesKey, OVERHEAD, parse, TAG } from './sealedFormat.js';
 import type { Sealer } from './Sealer.js';
 
 /** How many IVs the sealer draws from one call to the CSPRNG. */
@@ -28,8 +28,11 @@ interface NodeKey {
  * @internal
  */
 export class NodeCryptoSealer implements Sealer {
+  readonly immediate = true;
   readonly #crypto: typeof NodeCrypto;
   readonly #sealKeyId: number;
+  /** How texts sealed under the first key start. */
+  readonly #sealHead: KeyHead;
   readonly #sealKey: NodeKey;
   readonly #header: Uint8Array;
   readonly #keys: Map<number, NodeKey>;
@@ -53,12 +56,13 @@ export class NodeCryptoSealer implements Sealer {
       };
     });
     this.#sealKeyId = keys[0]!.id;
+    this.#sealHead = keyHead(this.#sealKeyId);
     this.#sealKey = this.#keys.get(this.#sealKeyId)!;
     this.#header = header(this.#sealKeyId);
   }
 
   sealsCurrent(sealed: string): boolean {
-    return namesKey(sealed, this.#sealKeyId);
+    return namesKey(sealed, this.#sealHead);
   }
 
   /** The additional data for a label under the sealing key's header. */

@@ -6,7 +6,7 @@ import type * as NodeCrypto from 'node:crypto';
 import { encodeBase64url } from '../core/base64url.js';
 import { materialOf, type EncryptionKey } from './keys.js';
 import { NodeCryptoSealer } from './NodeCryptoSealer.js';
-import { concat, header, HEADER, IV, keyMap, namesKey, parse, TAG } from './sealedFormat.js';
+import { concat, header, HEADER, IV, keyHead, type KeyHead, keyMap, namesKey, parse, TAG } from './sealedFormat.js';
 
 /**
  * Which implementation of AES-GCM to use.
@@ -23,6 +23,8 @@ export type CryptoPath = 'auto' | 'webcrypto';
  * @internal
  */
 export interface Sealer {
+  /** Whether `seal` and `open` answer without a promise. */
+  readonly immediate: boolean;
   /** Seals with the first key. */
   seal(plaintext: Uint8Array, label: Uint8Array): string | Promise<string>;
   /** Opens with whichever listed key the header names; `undefined` on any failure. */
@@ -33,20 +35,22 @@ export interface Sealer {
 
 /** AES-GCM on `crypto.subtle` alone: runs on every runtime with Web Crypto. */
 class WebCryptoSealer implements Sealer {
+  readonly immediate = false;
   readonly #sealKey: CryptoKey;
-  readonly #sealKeyId: number;
+  /** How texts sealed under the first key start. */
+  readonly #sealHead: KeyHead;
   readonly #header: Uint8Array;
   readonly #keys: Map<number, CryptoKey>;
 
   constructor(keys: readonly EncryptionKey[]) {
     this.#keys = keyMap(keys, (key) => materialOf(key).cryptoKey);
     this.#sealKey = materialOf(keys[0]!).cryptoKey;
-    this.#sealKeyId = keys[0]!.id;
+    this.#sealHead = keyHead(keys[0]!.id);
     this.#header = header(keys[0]!.id);
   }
 
   sealsCurrent(sealed: string): boolean {
-    return namesKey(sealed, this.#sealKeyId);
+    return namesKey(sealed, this.#sealHead);
   }
 
   async seal(plaintext: Uint8Array, label: Uint8Array): Promise<string> {
