@@ -1,13 +1,30 @@
 import type { ServerResponse } from 'node:http';
-import type { HeaderTarget, PendingHeaders } from '../../core/headers.js';
+import type { PendingHeaders } from '../../core/headers.js';
 import type { SessionHeaderSink, SessionLifecycle } from '../lifecycle.js';
 import { nodeHeaderTarget } from '../node/http.js';
 
-/** The methods of a node:http response that send its head or its body. */
-const WRITERS = ['writeHead', 'flushHeaders', 'write', 'end'] as const;
-
-type Writer = (typeof WRITERS)[number];
 type Method = (this: ServerResponse, ...args: unknown[]) => unknown;
+
+/** The response as the gate sees it: its writers. */
+type Writers = Record<'writeHead' | 'flushHeaders' | 'write' | 'end', Method>;
+
+/** The writers of a node:http response, by the index a held call keeps. */
+const WRITE_HEAD = 0;
+const FLUSH_HEADERS = 1;
+const WRITE = 2;
+const END = 3;
+
+/** Where the gate is: the first write has not come; it holds the writes; it let them through. */
+const OPEN = 0;
+const HOLDING = 1;
+const THROUGH = 2;
+
+/**
+ * The `headersSent` of a held response. One getter for every response, not a new one per
+ * request: V8 reuses a shape only for the same accessor, and a new one per request sent
+ * each response object into slow (dictionary) mode.
+ */
+const HEAD_HELD: PropertyDescriptor = { configurable: true, get: () => true };
 
 /**
  * Where the Express adapter puts the session's headers, and how it saves the session by
@@ -28,21 +45,42 @@ type Method = (this: ServerResponse, ...args: unknown[]) => unknown;
  * response, as express-session wraps `res.end`; the wrappers remove themselves at the
  * first write.
  *
+ * The state of one response lives in this object's fields, not in closures, and the
+ * properties it puts on the response are taken off in the reverse order they went on,
+ * which lets V8 step the response back to its earlier shape rather than make it a slow
+ * (dictionary) object: this runs on every request (the adapters benchmark's express
+ * counter, `bench/adapters.bench.ts`).
+ *
  * @internal
  */
 export class ResponseGate implements SessionHeaderSink {
   readonly #res: ServerResponse;
-  readonly #target: HeaderTarget;
   /** What each successful save wrote: kept when a later save fails. */
-  readonly #written: PendingHeaders[] = [];
+  #written: PendingHeaders[] | undefined;
   #holding = false;
+  #state = OPEN;
+  #lifecycle: SessionLifecycle<object> | undefined;
+  #onError: ((error: unknown) => void) | undefined;
+  /** The held calls, flat: a writer's index, then its arguments. */
+  #held: (number | unknown[])[] | undefined;
+  /** The writers as they were before the gate's (the response's own, or another wrapper's). */
+  #writeHead: Method | undefined;
+  #flushHeaders: Method | undefined;
+  #write: Method | undefined;
+  #end: Method | undefined;
+  /** The gate's wrappers, to know whether another went on top of them. */
+  #gatedWriteHead: Method | undefined;
+  #gatedFlushHeaders: Method | undefined;
+  #gatedWrite: Method | undefined;
+  #gatedEnd: Method | undefined;
+  /** Which writers were the response's own properties, by bit (1 << index). */
+  #own = 0;
 
   /**
    * @param res - The response, its head not sent yet.
    */
   constructor(res: ServerResponse) {
     this.#res = res;
-    this.#target = nodeHeaderTarget(res);
   }
 
   /** Whether the head has really gone out (while the gate holds it, it has not). */
@@ -56,8 +94,8 @@ export class ResponseGate implements SessionHeaderSink {
    * @param headers - The session's headers.
    */
   write(headers: PendingHeaders): void {
-    headers.applyTo(this.#target);
-    this.#written.push(headers);
+    headers.applyTo(nodeHeaderTarget(this.#res));
+    (this.#written ??= []).push(headers);
   }
 
   /**
@@ -69,116 +107,165 @@ export class ResponseGate implements SessionHeaderSink {
    * @param onError - Takes a failed save's error, once the response is clear to answer it.
    */
   saveBeforeHead<T extends object>(lifecycle: SessionLifecycle<T>, onError: (error: unknown) => void): void {
+    const res = this.#res as unknown as Writers;
+    this.#lifecycle = lifecycle as unknown as SessionLifecycle<object>;
+    this.#onError = onError;
+    this.#own =
+      (Object.hasOwn(res, 'writeHead') ? 1 << WRITE_HEAD : 0) |
+      (Object.hasOwn(res, 'flushHeaders') ? 1 << FLUSH_HEADERS : 0) |
+      (Object.hasOwn(res, 'write') ? 1 << WRITE : 0) |
+      (Object.hasOwn(res, 'end') ? 1 << END : 0);
+    const writeHead = (this.#writeHead = res.writeHead);
+    const flushHeaders = (this.#flushHeaders = res.flushHeaders);
+    const write = (this.#write = res.write);
+    const end = (this.#end = res.end);
+    // Arrow functions: `this` is the gate, whatever the caller binds.
+    res.writeHead = this.#gatedWriteHead = (...args) => this.#call(WRITE_HEAD, writeHead, args);
+    res.flushHeaders = this.#gatedFlushHeaders = (...args) => this.#call(FLUSH_HEADERS, flushHeaders, args);
+    res.write = this.#gatedWrite = (...args) => this.#call(WRITE, write, args);
+    res.end = this.#gatedEnd = (...args) => this.#call(END, end, args);
+  }
+
+  /** One call of a wrapped writer. */
+  #call(index: number, original: Method, args: unknown[]): unknown {
     const res = this.#res;
-    const slots = res as unknown as Record<Writer, Method>;
-    const own = WRITERS.map((name) => Object.hasOwn(res, name));
-    const originals = WRITERS.map((name) => slots[name]);
-    const wrappers: Method[] = [];
-    const held: [index: number, args: unknown[]][] = [];
-    let state: 'open' | 'holding' | 'through' = 'open';
+    if (this.#state === THROUGH) {
+      return original.apply(res, args);
+    }
+    if (index === WRITE_HEAD) {
+      args = applyHeadHeaders(res, args);
+    }
+    if (this.#state === OPEN && !this.#mustWait(index === WRITE_HEAD && typeof args[0] === 'number' ? args[0] : res.statusCode)) {
+      return original.apply(res, args);
+    }
+    (this.#held ??= []).push(index, args);
+    return index === WRITE ? false : index === FLUSH_HEADERS ? undefined : res;
+  }
 
-    const hold = (on: boolean): void => {
-      this.#holding = on;
-      if (on) {
-        // As far as the app can tell, it has sent its response.
-        Object.defineProperty(res, 'headersSent', { configurable: true, get: () => true });
-      } else {
-        delete (res as { headersSent?: boolean }).headersSent;
-      }
-    };
-
-    /** Puts the response's own methods back, unless another wrapper went on top of ours. */
-    const restore = (): void => {
-      state = 'through';
-      WRITERS.forEach((name, i) => {
-        if (slots[name] !== wrappers[i]) {
-          return;
-        }
-        if (own[i]) {
-          slots[name] = originals[i]!;
-        } else {
-          delete (slots as Partial<Record<Writer, Method>>)[name];
-        }
-      });
-    };
-
-    const replay = (): void => {
-      hold(false);
-      restore();
-      let wrote = false;
-      for (const [i, args] of held.splice(0)) {
-        // A head asked for again while the first was held: node:http would refuse it.
-        if (WRITERS[i] === 'writeHead' && res.headersSent) {
-          continue;
-        }
-        originals[i]!.apply(res, args);
-        wrote ||= WRITERS[i] === 'write';
-      }
-      // Held writes answered `false`: a writer waiting for 'drain' may go on.
-      if (wrote && !res.writableEnded && !res.writableNeedDrain) {
-        res.emit('drain');
-      }
-    };
-
-    const abandon = (error: unknown): void => {
-      hold(false);
-      restore();
-      held.length = 0;
+  /** At the first write: starts the last save; true when the write must wait for it. */
+  #mustWait(status: number): boolean {
+    const lifecycle = this.#lifecycle!;
+    if (lifecycle.failed || status >= 500) {
       lifecycle.fail();
-      if (!res.headersSent) {
-        // The app's response is not sent: its error handler answers on a clean one,
-        // with the cookie of any earlier successful save (whose old id may be gone).
-        for (const name of res.getHeaderNames()) {
-          res.removeHeader(name);
-        }
-        for (const headers of this.#written) {
-          headers.applyTo(this.#target);
-        }
-        res.statusCode = 200;
-      }
-      onError(error);
-    };
-
-    /** At the first write: starts the last save; true when the write must wait for it. */
-    const mustWait = (status: number): boolean => {
-      if (lifecycle.failed || status >= 500) {
-        lifecycle.fail();
-      } else if (lifecycle.session.saveDue) {
-        state = 'holding';
-        hold(true);
-        lifecycle.finish().then(() => {
+    } else if (lifecycle.session.saveDue) {
+      this.#state = HOLDING;
+      this.#hold(true);
+      lifecycle.finish().then(
+        () => {
           try {
-            replay();
+            this.#replay();
           } catch (error) {
-            abandon(error);
+            this.#abandon(error);
           }
-        }, abandon);
-        return true;
-      } else {
-        lifecycle.close();
-      }
-      restore();
-      return false;
-    };
+        },
+        (error: unknown) => this.#abandon(error),
+      );
+      return true;
+    } else {
+      lifecycle.close();
+    }
+    this.#restore();
+    return false;
+  }
 
-    WRITERS.forEach((name, i) => {
-      const original = originals[i]!;
-      const wrapper: Method = function gate(...args) {
-        if (state === 'through') {
-          return original.apply(res, args);
+  #hold(on: boolean): void {
+    this.#holding = on;
+    if (on) {
+      // As far as the app can tell, it has sent its response.
+      Object.defineProperty(this.#res, 'headersSent', HEAD_HELD);
+    } else {
+      delete (this.#res as { headersSent?: boolean }).headersSent;
+    }
+  }
+
+  /**
+   * Puts the response's own methods back, unless another wrapper went on top of ours;
+   * last on, first off (see the class's comment).
+   */
+  #restore(): void {
+    const res = this.#res as unknown as Partial<Writers>;
+    const own = this.#own;
+    this.#state = THROUGH;
+    if (res.end === this.#gatedEnd) {
+      if (own & (1 << END)) {
+        res.end = this.#end;
+      } else {
+        delete res.end;
+      }
+    }
+    if (res.write === this.#gatedWrite) {
+      if (own & (1 << WRITE)) {
+        res.write = this.#write;
+      } else {
+        delete res.write;
+      }
+    }
+    if (res.flushHeaders === this.#gatedFlushHeaders) {
+      if (own & (1 << FLUSH_HEADERS)) {
+        res.flushHeaders = this.#flushHeaders;
+      } else {
+        delete res.flushHeaders;
+      }
+    }
+    if (res.writeHead === this.#gatedWriteHead) {
+      if (own & (1 << WRITE_HEAD)) {
+        res.writeHead = this.#writeHead;
+      } else {
+        delete res.writeHead;
+      }
+    }
+  }
+
+  #original(index: number): Method {
+    return (index === WRITE_HEAD ? this.#writeHead : index === FLUSH_HEADERS ? this.#flushHeaders : index === WRITE ? this.#write : this.#end)!;
+  }
+
+  #replay(): void {
+    const res = this.#res;
+    this.#hold(false);
+    this.#restore();
+    const held = this.#held;
+    this.#held = undefined;
+    if (held === undefined) {
+      return;
+    }
+    let wrote = false;
+    for (let n = 0; n < held.length; n += 2) {
+      const index = held[n] as number;
+      // A head asked for again while the first was held: node:http would refuse it.
+      if (index === WRITE_HEAD && res.headersSent) {
+        continue;
+      }
+      this.#original(index).apply(res, held[n + 1] as unknown[]);
+      wrote ||= index === WRITE;
+    }
+    // Held writes answered `false`: a writer waiting for 'drain' may go on.
+    if (wrote && !res.writableEnded && !res.writableNeedDrain) {
+      res.emit('drain');
+    }
+  }
+
+  #abandon(error: unknown): void {
+    const res = this.#res;
+    this.#hold(false);
+    this.#restore();
+    this.#held = undefined;
+    this.#lifecycle!.fail();
+    if (!res.headersSent) {
+      // The app's response is not sent: its error handler answers on a clean one,
+      // with the cookie of any earlier successful save (whose old id may be gone).
+      for (const name of res.getHeaderNames()) {
+        res.removeHeader(name);
+      }
+      if (this.#written !== undefined) {
+        const target = nodeHeaderTarget(res);
+        for (const headers of this.#written) {
+          headers.applyTo(target);
         }
-        if (name === 'writeHead') {
-          args = applyHeadHeaders(res, args);
-        }
-        if (state === 'open' && !mustWait(name === 'writeHead' && typeof args[0] === 'number' ? args[0] : res.statusCode)) {
-          return original.apply(res, args);
-        }
-        held.push([i, args]);
-        return name === 'write' ? false : name === 'flushHeaders' ? undefined : res;
-      };
-      wrappers.push(wrapper);
-      slots[name] = wrapper;
-    });
+      }
+      res.statusCode = 200;
+    }
+    this.#onError!(error);
   }
 }
 
