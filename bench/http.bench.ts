@@ -1,6 +1,7 @@
 // HTTP benchmark: kit-session on node:http (an encrypted cookie, read and written)
 // beside bare node:http and the peers (express-session, iron-session,
-// @fastify/secure-session), each read and written, each with one repeated cookie and
+// @fastify/secure-session) and the floor of an AES-GCM cookie on node:crypto
+// (bench/servers/raw-aes-gcm.ts), each read and written, each with one repeated cookie and
 // with a pool of 4,096 distinct cookies. The harness (servers in their own processes,
 // pinning, interleaved shuffled rounds, per-round ratios, medians, the cookie pools) is
 // bench/lib/httpBench.ts.
@@ -17,6 +18,7 @@ const SERVERS: readonly ServerSpec[] = [
   { id: 'express-session', script: 'express-session.js' },
   { id: 'iron-session', script: 'iron-session.js', cookieSession: true },
   { id: 'fastify-secure-session', script: 'fastify-secure-session.js', cookieSession: true },
+  { id: 'raw-aes-gcm', script: 'raw-aes-gcm.js', cookieSession: true },
 ];
 
 const CONNECTIONS = 10;
@@ -46,6 +48,7 @@ const HTTP_CASES: readonly HttpCase[] = [
   ...sessionCases('iron-session', 'd', 'iron-session'),
   ...sessionCases('fastify-secure-session', 'd', '@fastify/secure-session'),
   ...sessionCases('kit-webcrypto', 'f', "kit-session, crypto 'webcrypto',"),
+  ...sessionCases('raw-aes-gcm', 'g', 'floor: hand-written node:crypto AES-GCM cookie'),
 ];
 
 const { cases, partial } = selectCases(HTTP_CASES);
