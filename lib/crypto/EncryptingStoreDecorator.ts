@@ -353,20 +353,6 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
   }
 
   /**
-   * Saves through the inner store (sealing the values first with `encryptValues`) and
-   * seals the token it returns, with the first key.
-   *
-   * @param id - The session's id.
-   * @param record - The values and expiry.
-   * @param owner - The session's owner, passed on to an owner-indexed inner store.
-   * @returns The sealed token.
-   * @throws SessionStoreError when the inner store's infrastructure fails.
-   * @example
-   * ```ts
-   * const token = await store.setSession(id, { values: { userId: 'u-42' }, expireTime, deadline }); // the cookie's value
-   * ```
-   */
-  /**
    * What {@link EncryptingStoreDecorator.setSession} resolves to, at once, when the
    * inner store keeps the session in its token and the sealer seals synchronously (the
    * cookie store on node:crypto); else `NOT_NOW`. See `ImmediateSessionStore`.
@@ -387,6 +373,20 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     return this.#sealText(this.#selfContained.encodeRecord(record, id), FLAG_BASE64URL, record.expireTime) as string;
   }
 
+  /**
+   * Saves through the inner store (sealing the values first with `encryptValues`) and
+   * seals the token it returns, with the first key.
+   *
+   * @param id - The session's id.
+   * @param record - The values and expiry.
+   * @param owner - The session's owner, passed on to an owner-indexed inner store.
+   * @returns The sealed token.
+   * @throws SessionStoreError when the inner store's infrastructure fails.
+   * @example
+   * ```ts
+   * const token = await store.setSession(id, { values: { userId: 'u-42' }, expireTime, deadline }); // the cookie's value
+   * ```
+   */
   async setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string> {
     if (this.#selfContained !== undefined) {
       // What the store's token would hold, base64url-decoded: seal its bytes directly.
