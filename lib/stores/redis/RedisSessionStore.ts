@@ -22,6 +22,7 @@ import {
   indexCall,
   intentCall,
   patchCall,
+  patchValuesCall,
   SCRIPTS,
   setCall,
   type ScriptArgument,
@@ -435,20 +436,33 @@ export class RedisSessionStore<T = Record<string, unknown>>
       const unset = patch.unset.length === 0 ? [] : patch.unset.map((name) => VALUE_FIELD + name);
       let indexed: string | undefined;
       for (let attempt = 1; ; attempt++) {
+        // The usual patch (the owner left alone, no bound, no index just written) runs
+        // the smaller script, which answers as the full one would.
         const answer = await this.#call(
-          patchCall({
-            key,
-            now,
-            px: pxOf(patch, now),
-            expireTime: patch.expireTime,
-            deadline: patch.deadline,
-            owner: patch.owner,
-            indexed,
-            meta: patch.meta,
-            limited: limit !== undefined,
-            set,
-            unset,
-          }),
+          patch.owner === undefined && indexed === undefined && limit === undefined
+            ? patchValuesCall({
+                key,
+                now,
+                px: pxOf(patch, now),
+                expireTime: patch.expireTime,
+                deadline: patch.deadline,
+                meta: patch.meta,
+                set,
+                unset,
+              })
+            : patchCall({
+                key,
+                now,
+                px: pxOf(patch, now),
+                expireTime: patch.expireTime,
+                deadline: patch.deadline,
+                owner: patch.owner,
+                indexed,
+                meta: patch.meta,
+                limited: limit !== undefined,
+                set,
+                unset,
+              }),
         );
         if (!Array.isArray(answer)) {
           return Number(answer);

@@ -141,6 +141,55 @@ return 1
 `;
 
 /**
+ * patchSession in the usual case, as PATCH_LUA would run it: a patch that leaves the
+ * owner alone, in a store without a bound. ARGV: see {@link patchValuesCall}. The same
+ * answers as PATCH_LUA. A smaller script with five fixed arguments: Redis runs it in
+ * about half the time of PATCH_LUA (usec_per_call of EVALSHA, INFO commandstats), and it
+ * hands ARGV's slices to HSET and HDEL with `unpack` instead of copying them into tables.
+ */
+const PATCH_VALUES_LUA = `
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+local stored = redis.call('HMGET', key, 'e', 'd', 'o', 'i')
+local e = tonumber(stored[1])
+local d = tonumber(stored[2])
+if not e or not d or e <= now or d <= now then
+  return 0
+end
+if ARGV[2] == '0' then
+  redis.call('DEL', key)
+  return 1
+end
+-- The session keeps its owner: its index must cover the later deadline first.
+local owner = stored[3]
+if owner and d < tonumber(ARGV[4]) then
+  return {owner, '1'}
+end
+local last_set = 5 + tonumber(ARGV[5])
+-- When the expiry is unchanged (no idle timeout), the key's PX already ends it.
+local same_expiry = stored[1] == ARGV[3] and stored[2] == ARGV[4]
+if same_expiry then
+  redis.call('HSET', key, 'w', ARGV[1], unpack(ARGV, 6, math.min(last_set, 205)))
+else
+  redis.call('HSET', key, 'w', ARGV[1], 'e', ARGV[3], 'd', ARGV[4], unpack(ARGV, 6, math.min(last_set, 205)))
+end
+for i = 206, last_set, 200 do
+  redis.call('HSET', key, unpack(ARGV, i, math.min(i + 199, last_set)))
+end
+if owner and stored[4] == owner then
+  redis.call('HDEL', key, 'i')
+end
+local n = #ARGV
+for i = last_set + 1, n, 200 do
+  redis.call('HDEL', key, unpack(ARGV, i, math.min(i + 199, n)))
+end
+if not same_expiry then
+  redis.call('PEXPIRE', key, ARGV[2])
+end
+return 1
+`;
+
+/**
  * A Lua helper of the index scripts: files `member` in the sorted set `key` with the
  * deadline as its score, or, when its score is that high already, raises the score by a
  * stamp of 1/256 ms (so that whoever saw the old score can tell it was filed again),
@@ -319,12 +368,13 @@ return answer
 `;
 
 /** @internal The name of one of the store's scripts. */
-export type ScriptName = 'set' | 'patch' | 'index' | 'deleteOwned' | 'intent' | 'clearIntent' | 'admit';
+export type ScriptName = 'set' | 'patch' | 'patchValues' | 'index' | 'deleteOwned' | 'intent' | 'clearIntent' | 'admit';
 
 /** @internal The Lua text of each script, by name. */
 export const SCRIPTS: Readonly<Record<ScriptName, string>> = {
   set: SET_LUA,
   patch: PATCH_LUA,
+  patchValues: PATCH_VALUES_LUA,
   index: INDEX_LUA,
   deleteOwned: DELETE_OWNED_LUA,
   intent: INTENT_LUA,
@@ -469,6 +519,60 @@ export function patchCall(input: PatchCallInput): ScriptCall<'patch'> {
       ...input.unset,
     ],
   };
+}
+
+/** @internal What {@link patchValuesCall} needs. */
+export interface PatchValuesCallInput {
+  /** The session's key. */
+  readonly key: string;
+  /** The store's clock (ms since the epoch): a session that has ended by it is not patched. */
+  readonly now: number;
+  /** The key's new time to live in milliseconds; 0 when the new expiry has passed: delete the session. */
+  readonly px: number;
+  /** The session's new expiry (ms since the epoch). */
+  readonly expireTime: number;
+  /** The session's new absolute end (ms since the epoch). */
+  readonly deadline: number;
+  /** The new metadata, or `undefined` to keep the stored one. */
+  readonly meta: string | undefined;
+  /** The hash fields to write, as field/value pairs, flattened. */
+  readonly set: readonly string[];
+  /** The hash fields to delete. */
+  readonly unset: readonly string[];
+}
+
+/**
+ * @internal Lays out a run of the script for a patch that leaves the owner alone, in a
+ * store without a bound (what {@link patchCall} would send with `owner` and `indexed`
+ * undefined and `limited` false).
+ *
+ * ARGV: 1 now (also the write time), 2 px ('0' = delete), 3 expireTime, 4 deadline,
+ * 5 the number of field/value arguments, then the field/value pairs (the metadata, when
+ * given, as the pair `m`), then the fields to delete.
+ *
+ * @param input - The session's key, the clock, the new expiry, and the fields to write
+ *   and delete.
+ * @returns The script's name, KEYS and ARGV.
+ */
+export function patchValuesCall(input: PatchValuesCallInput): ScriptCall<'patchValues'> {
+  const { set, unset, meta } = input;
+  const args: ScriptArgument[] = [
+    String(input.now),
+    input.px,
+    String(input.expireTime),
+    String(input.deadline),
+    meta === undefined ? set.length : set.length + 2,
+  ];
+  if (meta !== undefined) {
+    args.push('m', meta);
+  }
+  for (const field of set) {
+    args.push(field);
+  }
+  for (const field of unset) {
+    args.push(field);
+  }
+  return { script: 'patchValues', keys: [input.key], args };
 }
 
 /** @internal What {@link indexCall} needs. */

@@ -5,6 +5,7 @@ import {
   indexCall,
   intentCall,
   patchCall,
+  patchValuesCall,
   SCRIPTS,
   setCall,
   type ScriptName,
@@ -106,6 +107,40 @@ describe(patchCall, () => {
   });
 });
 
+describe(patchValuesCall, () => {
+  const base = {
+    key: 'sess:h',
+    now: NOW,
+    px: 5000,
+    expireTime: EXPIRE,
+    deadline: DEADLINE,
+    meta: undefined,
+    set: ['va', '1', 'vb', '"x"'],
+    unset: ['vc', 'vd', 've'],
+  };
+
+  it('puts now, px, expireTime, deadline, the pair count in ARGV[1..5]; then pairs, deletions', () => {
+    expect(patchValuesCall(base)).toEqual({
+      script: 'patchValues',
+      keys: ['sess:h'],
+      args: [...[String(NOW), 5000, String(EXPIRE), String(DEADLINE), 4], ...['va', '1', 'vb', '"x"'], ...['vc', 'vd', 've']],
+    });
+  });
+
+  it('sends metadata, empty metadata too, as the first pair, field m, counted with the pairs', () => {
+    expect(patchValuesCall({ ...base, meta: '{"c":1}' }).args.slice(4, 7)).toEqual([6, 'm', '{"c":1}']);
+    expect(patchValuesCall({ ...base, meta: '' }).args.slice(4, 7)).toEqual([6, 'm', '']);
+  });
+
+  it('counts no pairs when nothing is set, so every field after ARGV[5] is deleted', () => {
+    expect(patchValuesCall({ ...base, set: [], unset: ['vc'] }).args.slice(4)).toEqual([0, 'vc']);
+  });
+
+  it('sends px 0, which tells the script to delete the session', () => {
+    expect(patchValuesCall({ ...base, px: 0 }).args[1]).toBe(0);
+  });
+});
+
 describe(indexCall, () => {
   it("puts the owner's set in KEYS[1]; the hash, deadline, prune bound and ttl in ARGV[1..4]", () => {
     expect(indexCall({ key: 'sess:owner:ada', hash: 'h', deadline: DEADLINE, pruneUpTo: NOW, ttl: 61_000 })).toEqual({
@@ -191,6 +226,16 @@ describe('SCRIPTS', () => {
       indexed: undefined,
       meta: undefined,
       limited: false,
+      set: [],
+      unset: [],
+    }).args.length,
+    patchValues: patchValuesCall({
+      key: 'k',
+      now: NOW,
+      px: 1,
+      expireTime: EXPIRE,
+      deadline: DEADLINE,
+      meta: undefined,
       set: [],
       unset: [],
     }).args.length,

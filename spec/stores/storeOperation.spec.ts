@@ -1,0 +1,122 @@
+import { SessionStoreError } from '../../lib/core/SessionError.js';
+import { storeOperation } from '../../lib/stores/storeOperation.js';
+
+// Fake timers (they fake performance.now too): the deadlines are watched by one timer
+// shared by the operations of a timeout, and these tests pin what each operation sees.
+
+/** An operation that settles when the test says so. */
+function pending<R>(): { work: () => Promise<R>; resolve: (value: R) => void; reject: (error: unknown) => void } {
+  let resolve!: (value: R) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<R>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { work: () => promise, resolve, reject };
+}
+
+const keep = (error: unknown) => error;
+
+/** What a promise has come to so far. */
+function outcome<R>(promise: Promise<R>): { settled: boolean; value?: R; error?: unknown } {
+  const state: { settled: boolean; value?: R; error?: unknown } = { settled: false };
+  promise.then(
+    (value) => Object.assign(state, { settled: true, value }),
+    (error: unknown) => Object.assign(state, { settled: true, error }),
+  );
+  return state;
+}
+
+describe(storeOperation, () => {
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('resolves to what the operation resolves to', async () => {
+    await expect(storeOperation('test: load', 1_000, () => Promise.resolve(42), keep)).resolves.toBe(42);
+  });
+
+  it('when the operation rejects, rejects with SessionStoreError whose cause went through scrub', async () => {
+    const failure = await storeOperation('test: load', 1_000, () => Promise.reject(new Error('boom')), () => 'scrubbed').catch(
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(SessionStoreError);
+    expect((failure as SessionStoreError).code).toBe('ERR_SESSION_STORE');
+    expect((failure as SessionStoreError).cause).toBe('scrubbed');
+  });
+
+  it('when the operation throws before it returns a promise, rejects with SessionStoreError', async () => {
+    const work = (): Promise<never> => {
+      throw new Error('boom');
+    };
+    await expect(storeOperation('test: load', 1_000, work, keep)).rejects.toBeInstanceOf(SessionStoreError);
+  });
+
+  it('passes a SessionStoreError of the operation on as it is', async () => {
+    const own = new SessionStoreError('inner');
+    await expect(storeOperation('test: load', 1_000, () => Promise.reject(own), keep)).rejects.toBe(own);
+  });
+
+  it('when the operation takes longer than timeout, rejects with SessionStoreError (cause TimeoutError), not before', async () => {
+    const op = pending<number>();
+    const state = outcome(storeOperation('test: load', 1_000, op.work, keep));
+    await jest.advanceTimersByTimeAsync(999);
+    expect(state.settled).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(state.error).toBeInstanceOf(SessionStoreError);
+    expect(((state.error as SessionStoreError).cause as Error).name).toBe('TimeoutError');
+    op.resolve(1); // an answer after the timeout changes nothing
+    await jest.advanceTimersByTimeAsync(0);
+    expect(state.value).toBeUndefined();
+  });
+
+  it('times each of several overlapping operations from its own start, settled ones left alone', async () => {
+    const first = pending<number>();
+    const second = pending<number>();
+    const third = pending<number>();
+    const a = outcome(storeOperation('test: a', 1_000, first.work, keep));
+    await jest.advanceTimersByTimeAsync(300);
+    const b = outcome(storeOperation('test: b', 1_000, second.work, keep));
+    await jest.advanceTimersByTimeAsync(300);
+    const c = outcome(storeOperation('test: c', 1_000, third.work, keep));
+    first.resolve(1);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(a.value).toBe(1);
+    // 1,000 ms after the first started: only the first's deadline has come, and it answered.
+    await jest.advanceTimersByTimeAsync(400);
+    expect([a.error, b.settled, c.settled]).toEqual([undefined, false, false]);
+    await jest.advanceTimersByTimeAsync(300);
+    expect(b.error).toBeInstanceOf(SessionStoreError);
+    expect(c.settled).toBe(false);
+    await jest.advanceTimersByTimeAsync(299);
+    expect(c.settled).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(c.error).toBeInstanceOf(SessionStoreError);
+  });
+
+  it('keeps operations with different timeouts apart', async () => {
+    const long = pending<number>();
+    const short = pending<number>();
+    const l = outcome(storeOperation('test: long', 2_000, long.work, keep));
+    const s = outcome(storeOperation('test: short', 500, short.work, keep));
+    await jest.advanceTimersByTimeAsync(500);
+    expect([l.settled, s.error instanceof SessionStoreError]).toEqual([false, true]);
+    await jest.advanceTimersByTimeAsync(1_500);
+    expect(l.error).toBeInstanceOf(SessionStoreError);
+  });
+
+  it('times out an operation that starts after an idle spell in which the timer ran out', async () => {
+    await storeOperation('test: quick', 1_000, () => Promise.resolve(1), keep);
+    await jest.advanceTimersByTimeAsync(5_000);
+    const op = pending<number>();
+    const state = outcome(storeOperation('test: later', 1_000, op.work, keep));
+    await jest.advanceTimersByTimeAsync(999);
+    expect(state.settled).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(state.error).toBeInstanceOf(SessionStoreError);
+  });
+});
