@@ -13,6 +13,15 @@ const KEY = Buffer.from(BENCH_KEY_BASE64, 'base64');
 const NAME = 'raw=';
 const ATTRIBUTES = '; Path=/; HttpOnly; Secure; SameSite=Lax';
 
+/** Where the cookie's name starts in a Cookie header, or -1: at the start or after "; " (not inside "xraw="). */
+function cookieAt(header: string): number {
+  if (header.startsWith(NAME)) {
+    return 0;
+  }
+  const at = header.indexOf(`; ${NAME}`);
+  return at === -1 ? -1 : at + 2;
+}
+
 function open(token: string): { n?: number } | undefined {
   const bytes = Buffer.from(token, 'base64url');
   if (bytes.length < 28) {
@@ -38,7 +47,7 @@ function seal(values: { n?: number }): string {
 
 const server = createServer((request, response) => {
   const header = request.headers.cookie;
-  const at = header === undefined ? -1 : header.indexOf(NAME);
+  const at = header === undefined ? -1 : cookieAt(header);
   let values: { n?: number } | undefined;
   if (at !== -1) {
     const end = header!.indexOf(';', at);

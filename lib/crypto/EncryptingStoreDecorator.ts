@@ -123,6 +123,9 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
   #valuesLabel: string;
   /** The inner store when it keeps the session in its token (the cookie store). */
   readonly #selfContained: SelfContainedSessionStore<T> | undefined;
+  /** Whether `loadNow` and `saveNow` answer (else they say `NOT_NOW`). */
+  readonly #loadsNow: boolean;
+  readonly #savesNow: boolean;
 
   /**
    * Present when the inner store can apply patches: seals the changed values and the
@@ -187,6 +190,11 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     // are inside the sealed token already: encryptValues asks for nothing more there.
     // (Sealing them apart would bind them to an id such a store does not keep.)
     this.#encryptValues = (options.encryptValues ?? false) && this.#selfContained === undefined;
+    // The fast path answers only for this class's own getSession and setSession: a
+    // subclass that overrides one (to audit or count, say) is called for every load or save.
+    const immediate = this.#selfContained !== undefined && this.#sealer.immediate;
+    this.#loadsNow = immediate && this.getSession === EncryptingStoreDecorator.prototype.getSession;
+    this.#savesNow = immediate && this.setSession === EncryptingStoreDecorator.prototype.setSession;
     if (isPatchableStore(inner)) {
       this.patchSession = (id, patch) => this.#patch(inner, id, patch);
     }
@@ -290,7 +298,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
   /**
    * What {@link EncryptingStoreDecorator.getSession} resolves to, at once, when the
    * sealer opens synchronously and the inner store keeps the session in its token (the
-   * cookie store on node:crypto); else `NOT_NOW`. See `ImmediateLoadSessionStore`.
+   * cookie store on node:crypto); else `NOT_NOW`. See `ImmediateSessionStore`.
    *
    * @internal
    * @param token - The sealed token from the cookie.
@@ -301,13 +309,15 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    * ```
    */
   loadNow(token: string): LoadedSessionRecord<T> | undefined | typeof NOT_NOW {
-    if (this.#selfContained === undefined || !this.#sealer.immediate) {
+    if (!this.#loadsNow) {
       return NOT_NOW;
     }
     const opened = this.#openToken(token) as OpenedToken | undefined;
     if (opened === undefined) {
       return undefined;
     }
+    // A token whose inner token was not base64url (the cookie store writes none) is opened
+    // here and again by getSession: rare, and it costs only time.
     return opened.text === undefined ? NOT_NOW : this.#selfContainedRecord(opened);
   }
 
@@ -367,10 +377,12 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    * ```
    */
   saveNow(id: string, record: SessionRecord<T>): string | typeof NOT_NOW {
-    if (this.#selfContained === undefined || !this.#sealer.immediate) {
-      return NOT_NOW;
-    }
-    return this.#sealText(this.#selfContained.encodeRecord(record, id), FLAG_BASE64URL, record.expireTime) as string;
+    return this.#savesNow ? (this.#sealRecord(id, record) as string) : NOT_NOW;
+  }
+
+  /** A self-contained store's record sealed: its text, which its token would hold base64url-encoded, sealed directly. */
+  #sealRecord(id: string, record: SessionRecord<T>): string | Promise<string> {
+    return this.#sealText(this.#selfContained!.encodeRecord(record, id), FLAG_BASE64URL, record.expireTime);
   }
 
   /**
@@ -389,9 +401,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    */
   async setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string> {
     if (this.#selfContained !== undefined) {
-      // What the store's token would hold, base64url-decoded: seal its bytes directly.
-      const text = this.#selfContained.encodeRecord(record, id);
-      const sealing = this.#sealText(text, FLAG_BASE64URL, record.expireTime);
+      const sealing = this.#sealRecord(id, record);
       return typeof sealing === 'string' ? sealing : await sealing;
     }
     const stored = this.#encryptValues

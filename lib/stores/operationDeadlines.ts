@@ -7,7 +7,9 @@
 // the same timeout), so each timeout keeps a queue in start order: adding is an append,
 // settling marks the entry and drops settled entries from the head, and the one timer is
 // armed for the head's deadline only. Under steady load the timer runs about once per
-// `timeout` rather than being set and cleared on every operation.
+// `timeout` rather than being set and cleared on every operation. Settled entries behind
+// an unsettled head wait to be dropped: at most the operations started within one
+// `timeout`, each a small object holding nothing else.
 
 /** The longest delay `setTimeout` takes; a longer one would fire at once. */
 const MAX_DELAY = 2_147_483_647;
@@ -55,7 +57,8 @@ class DeadlineQueue {
     }
     this.#tail = entry;
     if (this.#timer === undefined || this.#armedWith !== setTimeout) {
-      this.#arm(this.#timeout);
+      // For the oldest operation's deadline, which may be nearer than this one's.
+      this.#arm(Math.ceil(this.#head!.at - entry.at + this.#timeout));
     }
     return entry;
   }

@@ -119,4 +119,27 @@ describe(storeOperation, () => {
     await jest.advanceTimersByTimeAsync(1);
     expect(state.error).toBeInstanceOf(SessionStoreError);
   });
+  it('a newer operation that answered stays answered when an older one times out', async () => {
+    const older = pending<number>();
+    const newer = pending<number>();
+    const o = outcome(storeOperation('test: older', 1_000, older.work, keep));
+    await jest.advanceTimersByTimeAsync(100);
+    const n = outcome(storeOperation('test: newer', 1_000, newer.work, keep));
+    newer.resolve(2);
+    await jest.advanceTimersByTimeAsync(900);
+    expect(o.error).toBeInstanceOf(SessionStoreError);
+    expect(n).toEqual({ settled: true, value: 2 });
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(n).toEqual({ settled: true, value: 2 });
+  });
+
+  it('leaves no timer behind once every operation has settled and its timeout has passed', async () => {
+    const ops = Array.from({ length: 5 }, () => pending<number>());
+    const states = ops.map((op, i) => outcome(storeOperation(`test: ${i}`, 1_000, op.work, keep)));
+    ops.forEach((op, i) => op.resolve(i));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(states.map((state) => state.value)).toEqual([0, 1, 2, 3, 4]);
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(jest.getTimerCount()).toBe(0);
+  });
 });

@@ -438,31 +438,20 @@ export class RedisSessionStore<T = Record<string, unknown>>
       for (let attempt = 1; ; attempt++) {
         // The usual patch (the owner left alone, no bound, no index just written) runs
         // the smaller script, which answers as the full one would.
+        const inputs = {
+          key,
+          now,
+          px: pxOf(patch, now),
+          expireTime: patch.expireTime,
+          deadline: patch.deadline,
+          meta: patch.meta,
+          set,
+          unset,
+        };
         const answer = await this.#call(
           patch.owner === undefined && indexed === undefined && limit === undefined
-            ? patchValuesCall({
-                key,
-                now,
-                px: pxOf(patch, now),
-                expireTime: patch.expireTime,
-                deadline: patch.deadline,
-                meta: patch.meta,
-                set,
-                unset,
-              })
-            : patchCall({
-                key,
-                now,
-                px: pxOf(patch, now),
-                expireTime: patch.expireTime,
-                deadline: patch.deadline,
-                owner: patch.owner,
-                indexed,
-                meta: patch.meta,
-                limited: limit !== undefined,
-                set,
-                unset,
-              }),
+            ? patchValuesCall(inputs)
+            : patchCall({ ...inputs, owner: patch.owner, indexed, limited: limit !== undefined }),
         );
         if (!Array.isArray(answer)) {
           return Number(answer);

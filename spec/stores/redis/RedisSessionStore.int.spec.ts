@@ -324,6 +324,19 @@ describeWith('redis', 'RedisSessionStore on one Redis server', () => {
       await expect(store.deleteOwnerSessions('ada')).resolves.toBe(1);
     });
 
+    it('patches thousands of values with the owner left alone (the smaller script, in chunks)', async () => {
+      const id = newId();
+      const values = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`key${i}`, i]));
+      await store.setSession(id, record(values));
+      const set = Object.fromEntries(Array.from({ length: 1500 }, (_, i) => [`new${i}`, [i]]));
+      const unset = Array.from({ length: 1200 }, (_, i) => `key${i}`);
+      await store.patchSession(id, { set, unset, meta: 'm1', expireTime: clock.now() + HOUR, deadline: clock.now() + 2 * HOUR });
+      const loaded = await store.getSession(id);
+      const expected = { ...Object.fromEntries(Array.from({ length: 1800 }, (_, i) => [`key${i + 1200}`, i + 1200])), ...set };
+      expect(loaded?.values).toEqual(expected);
+      expect(loaded?.meta).toBe('m1');
+    });
+
     it('a session that another save moved to a new owner is not deleted with its old owner, even by a patch', async () => {
       const id = newId();
       await store.setSession(id, record({}), 'ada');
