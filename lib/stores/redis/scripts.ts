@@ -61,16 +61,11 @@ return 1
 `;
 
 /**
- * patchSession. ARGV: see {@link patchCall}.
- *
- * Returns 1; 0 when the session is gone or expired (nothing written: a patch never
- * brings a session back); or, with nothing written, `{owner, already}`: the owner whose
- * index must cover the session first (when the session is to take a new owner, or to
- * keep its owner with a later deadline than the index is known to cover), and '1' when
- * the session names that owner already. With ARGV[8] '1' (the store bounds owners) it
- * then also marks the session with `i` = owner: a bounded save of it is in flight.
+ * The start both patch scripts share: the session's expiry, deadline, owner and intent
+ * read; 0 when it is gone or over by the app's clock (ARGV[1]); deleted when the patch
+ * expires it (ARGV[2] '0').
  */
-const PATCH_LUA = `${HSET_PAIRS_LUA}
+const PATCH_START_LUA = `
 local key = KEYS[1]
 local now = tonumber(ARGV[1])
 local stored = redis.call('HMGET', key, 'e', 'd', 'o', 'i')
@@ -83,7 +78,19 @@ if ARGV[2] == '0' then
   redis.call('DEL', key)
   return 1
 end
--- The owner after the patch (false: none), and whether its index is known to cover
+`;
+
+/**
+ * patchSession. ARGV: see {@link patchCall}.
+ *
+ * Returns 1; 0 when the session is gone or expired (nothing written: a patch never
+ * brings a session back); or, with nothing written, `{owner, already}`: the owner whose
+ * index must cover the session first (when the session is to take a new owner, or to
+ * keep its owner with a later deadline than the index is known to cover), and '1' when
+ * the session names that owner already. With ARGV[8] '1' (the store bounds owners) it
+ * then also marks the session with `i` = owner: a bounded save of it is in flight.
+ */
+const PATCH_LUA = `${HSET_PAIRS_LUA}${PATCH_START_LUA}-- The owner after the patch (false: none), and whether its index is known to cover
 -- the session until the new deadline.
 local owner = stored[3]
 if ARGV[5] == '' then
@@ -147,20 +154,7 @@ return 1
  * about half the time of PATCH_LUA (usec_per_call of EVALSHA, INFO commandstats), and it
  * hands ARGV's slices to HSET and HDEL with `unpack` instead of copying them into tables.
  */
-const PATCH_VALUES_LUA = `
-local key = KEYS[1]
-local now = tonumber(ARGV[1])
-local stored = redis.call('HMGET', key, 'e', 'd', 'o', 'i')
-local e = tonumber(stored[1])
-local d = tonumber(stored[2])
-if not e or not d or e <= now or d <= now then
-  return 0
-end
-if ARGV[2] == '0' then
-  redis.call('DEL', key)
-  return 1
-end
--- The session keeps its owner: its index must cover the later deadline first.
+const PATCH_VALUES_LUA = `${PATCH_START_LUA}-- The session keeps its owner: its index must cover the later deadline first.
 local owner = stored[3]
 if owner and d < tonumber(ARGV[4]) then
   return {owner, '1'}
