@@ -1,5 +1,6 @@
 import { parseCookie, stringifySetCookie } from 'cookie';
 import { createContextKey, type Context, type ContextKey } from './Context.js';
+import { isBase64urlText } from './base64url.js';
 import { isImmediateStore, NOT_NOW, type ImmediateSessionStore } from './immediateStore.js';
 import { mergingHeaders, webHeaderTarget } from './headers.js';
 import type { HeadersLike, RequestLike } from './http.js';
@@ -22,15 +23,13 @@ import { resolveOptions, type ResolvedOptions, type SessionManagerOptions } from
 import { Session, type SessionRules, type SessionStatus, type SessionValueName } from './Session.js';
 
 const EXPIRED = new Date(0);
-const BASE64URL_TEXT = /^[\w-]*$/;
-
 /**
  * A token as the cookie's value: URI-encoded as `cookie` would, except that base64url
  * (every token of the built-in stores) is left as it is without a pass of
  * `encodeURIComponent` over a long token, which it would not change.
  */
 function encodeToken(token: string): string {
-  return BASE64URL_TEXT.test(token) ? token : encodeURIComponent(token);
+  return isBase64urlText(token) ? token : encodeURIComponent(token);
 }
 const TOKEN_ENCODING = { encode: encodeToken };
 

@@ -3,7 +3,31 @@
 
 const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Whether a text is made of base64url characters only (no padding).
+ *
+ * @internal
+ * @param text - Any text.
+ * @returns `true` when every character is one of A–Z, a–z, 0–9, `-`, `_`.
+ */
+export function isBase64urlText(text: string): boolean {
+  return BASE64URL.test(text);
+}
+
+/**
+ * The 6-bit value of a base64url character, by its character code.
+ *
+ * @internal
+ * @param code - A character code.
+ * @returns 0–63, or -1 for a character outside base64url.
+ */
+export function base64urlDigit(code: number): number {
+  if (code >= 65 && code <= 90) return code - 65;
+  if (code >= 97 && code <= 122) return code - 71;
+  if (code >= 48 && code <= 57) return code + 4;
+  return code === 45 ? 62 : code === 95 ? 63 : -1;
+}
 
 /**
  * Encodes bytes as base64url without padding.
@@ -40,13 +64,13 @@ export function decodeBase64url(text: string): Uint8Array | undefined {
     const decoded = NodeBuffer.from(text, 'base64url');
     return decoded.toString('base64url') === text ? decoded : undefined;
   }
-  if (text.length % 4 === 1 || !BASE64URL.test(text)) {
+  if (text.length % 4 === 1 || !isBase64urlText(text)) {
     return undefined;
   }
   // Reject non-canonical forms: the unused low bits of the last character must be 0.
   const rest = text.length % 4;
   if (rest !== 0) {
-    const last = ALPHABET.indexOf(text[text.length - 1]!);
+    const last = base64urlDigit(text.charCodeAt(text.length - 1));
     if ((rest === 2 && (last & 0x0f) !== 0) || (rest === 3 && (last & 0x03) !== 0)) {
       return undefined;
     }

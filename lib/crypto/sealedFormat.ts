@@ -7,7 +7,7 @@
 // the 5-byte header followed by a caller-given label (the cookie name, say), so a
 // sealed value cannot be moved to another label, key id or format version.
 
-import { decodeBase64url, encodeBase64url } from '../core/base64url.js';
+import { base64urlDigit, decodeBase64url, encodeBase64url } from '../core/base64url.js';
 import type { EncryptionKey } from './keys.js';
 
 /**
@@ -69,15 +69,7 @@ export interface KeyHead {
 /** @internal */
 export function keyHead(keyId: number): KeyHead {
   const text = encodeBase64url(header(keyId));
-  return { text: text.slice(0, 6), last: sixBits(text.charCodeAt(6)) >> 2 };
-}
-
-/** The value of a base64url character's code, or -1. */
-function sixBits(code: number): number {
-  if (code >= 65 && code <= 90) return code - 65;
-  if (code >= 97 && code <= 122) return code - 71;
-  if (code >= 48 && code <= 57) return code + 4;
-  return code === 45 ? 62 : code === 95 ? 63 : -1;
+  return { text: text.slice(0, 6), last: base64urlDigit(text.charCodeAt(6)) >> 2 };
 }
 
 /**
@@ -87,7 +79,7 @@ function sixBits(code: number): number {
  * @internal
  */
 export function namesKey(sealed: string, head: KeyHead): boolean {
-  return sealed.length > 6 && sealed.startsWith(head.text) && sixBits(sealed.charCodeAt(6)) >> 2 === head.last;
+  return sealed.length > 6 && sealed.startsWith(head.text) && base64urlDigit(sealed.charCodeAt(6)) >> 2 === head.last;
 }
 
 /** @internal */

@@ -101,6 +101,15 @@ const clientAddress = (request: { headers: { get(name: string): string | null } 
 /** The id the store keeps a request's session under (never to be seen outside the store). */
 const idOf = (manager: SessionManager<AppValues>, context: Context) => manager.session(context).id;
 
+/** A session that was never renewed (an anonymous cart) is never fresh, however long the maxAge. */
+async function expectAnonymousNeverFresh(manager: SessionManager<AppValues>): Promise<void> {
+  const anonymous = new Device(manager);
+  await anonymous.request((context) => manager.setValue(context, 'cart', ['book']));
+  const never = await anonymous.load();
+  expect(manager.isFresh(never, 24 * 60 * MINUTE)).toBe(false);
+  expect(() => manager.requireFresh(never, 24 * 60 * MINUTE)).toThrow(SessionNotFreshError);
+}
+
 // ---------------------------------------------------------------------------------
 // Server-side stores
 // ---------------------------------------------------------------------------------
@@ -412,11 +421,7 @@ function describeAccountSessions(name: string, open: (clock: FakeClock) => Promi
           expect(manager.isFresh(stale, 5 * MINUTE)).toBe(false);
           expect(() => manager.requireFresh(stale, 5 * MINUTE)).toThrow(SessionNotFreshError);
 
-          const anonymous = new Device(manager);
-          await anonymous.request((context) => manager.setValue(context, 'cart', ['book']));
-          const never = await anonymous.load();
-          expect(manager.isFresh(never, 24 * 60 * MINUTE)).toBe(false);
-          expect(() => manager.requireFresh(never, 24 * 60 * MINUTE)).toThrow(SessionNotFreshError);
+          await expectAnonymousNeverFresh(manager);
           // An owner set without renew is not an authentication either.
           const owned = new Device(manager);
           await owned.request((context) => manager.setValue(context, 'userId', 'bob'));
@@ -439,10 +444,7 @@ function describeAccountSessions(name: string, open: (clock: FakeClock) => Promi
           const anon = await phone.request((context) => manager.setValue(context, 'cart', ['book']));
           await track(phone, anon.context);
           const anonHandle = hashedId(idOf(manager, anon.context));
-          const login = await phone.request((context) => {
-            manager.renewToken(context);
-            manager.setValue(context, 'userId', 'ada');
-          });
+          const login = await phone.logIn('ada');
           await track(phone, login.context);
           await track(laptop, (await laptop.logIn('ada')).context);
           await track(tablet, (await tablet.logIn('ada')).context);
@@ -535,6 +537,29 @@ const redisClient = () => {
   return redis;
 };
 
+/** A RedisSessionStore under a prefix of its own, on a server or a Cluster. */
+const redisBackend = (client: Redis | Cluster, clock: FakeClock): ServerBackend => {
+  const prefix = `${uniqueName('kit-session-accounts')}:`;
+  return {
+    store: new RedisSessionStore<AppValues>(client, { prefix }, clock),
+    raw: () => dumpRedis(client, prefix),
+    close: () => deleteRedisKeys(client, prefix),
+  };
+};
+
+/**
+ * Redis generations under a prefix of their own, on a server or a Cluster; `elsewhere`
+ * is another instance's view of the same keys.
+ */
+const redisGenerations = (client: Redis | Cluster): GenerationsFixture => {
+  const prefix = `${uniqueName('kit-generations-accounts')}:`;
+  return {
+    generations: new RedisOwnerGenerations(client, { prefix }),
+    elsewhere: new RedisOwnerGenerations(client, { prefix }),
+    close: () => deleteRedisKeys(client, prefix),
+  };
+};
+
 const postgresPool = async () => {
   if (pool === undefined) {
     pool = new pg.Pool({ connectionString: DATABASE_URL, max: 3 });
@@ -567,15 +592,7 @@ describe('SessionManager accounts on MemorySessionStore', () => {
 });
 
 describeWith('redis', 'SessionManager accounts on Redis', () => {
-  describeAccountSessions('RedisSessionStore', async (clock) => {
-    const client = redisClient();
-    const prefix = `${uniqueName('kit-session-accounts')}:`;
-    return {
-      store: new RedisSessionStore<AppValues>(client, { prefix }, clock),
-      raw: () => dumpRedis(client, prefix),
-      close: () => deleteRedisKeys(client, prefix),
-    };
-  });
+  describeAccountSessions('RedisSessionStore', async (clock) => redisBackend(redisClient(), clock));
 });
 
 describeWith('postgres', 'SessionManager accounts on PostgreSQL', () => {
@@ -591,29 +608,12 @@ describeWith('postgres', 'SessionManager accounts on PostgreSQL', () => {
   });
 });
 
-
 describeWith('redis-binaries', 'SessionManager accounts on a three-node Redis Cluster', () => {
   const clusterClient = useRedisCluster();
 
-  describeAccountSessions('RedisSessionStore (Cluster)', async (clock) => {
-    const client = clusterClient();
-    const prefix = `${uniqueName('kit-session-accounts')}:`;
-    return {
-      store: new RedisSessionStore<AppValues>(client, { prefix }, clock),
-      raw: () => dumpRedis(client, prefix),
-      close: () => deleteRedisKeys(client, prefix),
-    };
-  });
+  describeAccountSessions('RedisSessionStore (Cluster)', async (clock) => redisBackend(clusterClient(), clock));
 
-  describeRevocation('RedisOwnerGenerations (Cluster)', async () => {
-    const client = clusterClient();
-    const prefix = `${uniqueName('kit-generations-accounts')}:`;
-    return {
-      generations: new RedisOwnerGenerations(client, { prefix }),
-      elsewhere: new RedisOwnerGenerations(client, { prefix }),
-      close: () => deleteRedisKeys(client, prefix),
-    };
-  });
+  describeRevocation('RedisOwnerGenerations (Cluster)', async () => redisGenerations(clusterClient()));
 });
 
 // ---------------------------------------------------------------------------------
@@ -650,11 +650,7 @@ describe('SessionManager accounts on the encrypted cookie store', () => {
     expect(manager.isFresh(stale, 5 * MINUTE)).toBe(false);
     expect(() => manager.requireFresh(stale, 5 * MINUTE)).toThrow(SessionNotFreshError);
 
-    const anonymous = new Device(manager);
-    await anonymous.request((context) => manager.setValue(context, 'cart', ['book']));
-    const never = await anonymous.load();
-    expect(manager.isFresh(never, 24 * 60 * MINUTE)).toBe(false);
-    expect(() => manager.requireFresh(never, 24 * 60 * MINUTE)).toThrow(SessionNotFreshError);
+    await expectAnonymousNeverFresh(manager);
   });
 
   it('reports a cookie that comes back after the idle timeout as expired (reason idle), without its token', async () => {
@@ -855,15 +851,7 @@ describeRevocation('MemoryOwnerGenerations', async () => {
 });
 
 describeWith('redis', 'revocation on Redis', () => {
-  describeRevocation('RedisOwnerGenerations', async () => {
-    const client = redisClient();
-    const prefix = `${uniqueName('kit-generations-accounts')}:`;
-    return {
-      generations: new RedisOwnerGenerations(client, { prefix }),
-      elsewhere: new RedisOwnerGenerations(client, { prefix }),
-      close: () => deleteRedisKeys(client, prefix),
-    };
-  });
+  describeRevocation('RedisOwnerGenerations', async () => redisGenerations(redisClient()));
 });
 
 describeWith('postgres', 'revocation on PostgreSQL', () => {

@@ -119,6 +119,7 @@ describe(storeOperation, () => {
     await jest.advanceTimersByTimeAsync(1);
     expect(state.error).toBeInstanceOf(SessionStoreError);
   });
+
   it('a newer operation that answered stays answered when an older one times out', async () => {
     const older = pending<number>();
     const newer = pending<number>();

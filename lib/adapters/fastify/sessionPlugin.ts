@@ -121,7 +121,7 @@ export const sessionPlugin: FastifyPluginAsync<SessionPluginOptions> = async (fa
       done(null, payload);
       return;
     }
-    lifecycle.finish().then(() => done(null, payload), done);
+    lifecycle.commit().then(() => done(null, payload), done);
   });
 };
 

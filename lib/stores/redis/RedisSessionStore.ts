@@ -434,20 +434,20 @@ export class RedisSessionStore<T = Record<string, unknown>>
     const reports: [owner: string, victims: string[]][] = [];
     const result = await this.#run('save', async () => {
       const unset = patch.unset.length === 0 ? [] : patch.unset.map((name) => VALUE_FIELD + name);
+      const inputs = {
+        key,
+        now,
+        px: pxOf(patch, now),
+        expireTime: patch.expireTime,
+        deadline: patch.deadline,
+        meta: patch.meta,
+        set,
+        unset,
+      };
       let indexed: string | undefined;
       for (let attempt = 1; ; attempt++) {
         // The usual patch (the owner left alone, no bound, no index just written) runs
         // the smaller script, which answers as the full one would.
-        const inputs = {
-          key,
-          now,
-          px: pxOf(patch, now),
-          expireTime: patch.expireTime,
-          deadline: patch.deadline,
-          meta: patch.meta,
-          set,
-          unset,
-        };
         const answer = await this.#call(
           patch.owner === undefined && indexed === undefined && limit === undefined
             ? patchValuesCall(inputs)

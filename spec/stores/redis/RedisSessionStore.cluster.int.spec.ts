@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Cluster } from 'ioredis';
 import { EncryptingStoreDecorator, importRawKey } from 'kit-session';
 import { RedisOwnerGenerations, RedisSessionStore } from 'kit-session/redis';
 import { describeOwnerGenerationsContract } from '../../support/ownerGenerationsContract.js';
@@ -12,7 +11,6 @@ import { describeStoreContract, type ContractValues } from '../../support/storeC
 const HOUR = 60 * 60 * 1000;
 
 describeWith('redis-binaries', 'RedisSessionStore on a three-node Redis Cluster', () => {
-
   const clusterClient = useRedisCluster();
 
   const prefixOf = () => `${uniqueName('kit-session-test')}:`;

@@ -31,6 +31,18 @@ function newId(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/**
+ * A session of 3,000 values (`key0`…), a patch that sets 1,500 new ones and unsets the
+ * first 1,200, and the values left after it: more than one chunk of the scripts' arguments.
+ */
+function thousandsOfValues() {
+  const values = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`key${i}`, i]));
+  const set = Object.fromEntries(Array.from({ length: 1500 }, (_, i) => [`new${i}`, [i]]));
+  const unset = Array.from({ length: 1200 }, (_, i) => `key${i}`);
+  const expected = { ...Object.fromEntries(Array.from({ length: 1800 }, (_, i) => [`key${i + 1200}`, i + 1200])), ...set };
+  return { values, set, unset, expected };
+}
+
 function connect(): Redis {
   const client = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   client.on('error', () => {
@@ -313,26 +325,20 @@ describeWith('redis', 'RedisSessionStore on one Redis server', () => {
 
     it('saves and patches a session of thousands of values (written in chunks by the scripts)', async () => {
       const id = newId();
-      const values = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`key${i}`, i]));
+      const { values, set, unset, expected } = thousandsOfValues();
       await store.setSession(id, record(values), 'ada');
-      const set = Object.fromEntries(Array.from({ length: 1500 }, (_, i) => [`new${i}`, [i]]));
-      const unset = Array.from({ length: 1200 }, (_, i) => `key${i}`);
       await store.patchSession(id, { set, unset, owner: 'ada', expireTime: clock.now() + HOUR, deadline: clock.now() + 2 * HOUR });
       const loaded = await store.getSession(id);
-      const expected = { ...Object.fromEntries(Array.from({ length: 1800 }, (_, i) => [`key${i + 1200}`, i + 1200])), ...set };
       expect(loaded?.values).toEqual(expected);
       await expect(store.deleteOwnerSessions('ada')).resolves.toBe(1);
     });
 
     it('patches thousands of values with the owner left alone (the smaller script, in chunks)', async () => {
       const id = newId();
-      const values = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`key${i}`, i]));
+      const { values, set, unset, expected } = thousandsOfValues();
       await store.setSession(id, record(values));
-      const set = Object.fromEntries(Array.from({ length: 1500 }, (_, i) => [`new${i}`, [i]]));
-      const unset = Array.from({ length: 1200 }, (_, i) => `key${i}`);
       await store.patchSession(id, { set, unset, meta: 'm1', expireTime: clock.now() + HOUR, deadline: clock.now() + 2 * HOUR });
       const loaded = await store.getSession(id);
-      const expected = { ...Object.fromEntries(Array.from({ length: 1800 }, (_, i) => [`key${i + 1200}`, i + 1200])), ...set };
       expect(loaded?.values).toEqual(expected);
       expect(loaded?.meta).toBe('m1');
     });

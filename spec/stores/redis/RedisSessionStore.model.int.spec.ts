@@ -52,7 +52,6 @@ describeWith('redis', 'RedisSessionStore against the session model', () => {
 });
 
 describeWith(['redis-binaries'], 'RedisSessionStore on a Redis Cluster against the session model', () => {
-
   const clusterClient = useRedisCluster();
 
   targets('RedisSessionStore (Cluster)', clusterClient, 80);
