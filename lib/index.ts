@@ -40,11 +40,13 @@ export type {
   OwnerSessionLimit,
   OwnerSessionRecord,
   PatchableSessionStore,
+  RenewableSessionStore,
+  SessionRenewal,
   SessionPatch,
   SessionRecord,
   SessionStore,
 } from './core/SessionStore.js';
-export { isOwnerIndexedStore, isOwnerListingStore, isPatchableStore } from './core/SessionStore.js';
+export { isOwnerIndexedStore, isOwnerListingStore, isPatchableStore, isRenewableStore } from './core/SessionStore.js';
 export type { CookieSessionStoreOptions } from './stores/CookieSessionStore.js';
 export { CookieSessionStore } from './stores/CookieSessionStore.js';
 export type { MemorySessionStoreOptions } from './stores/MemorySessionStore.js';

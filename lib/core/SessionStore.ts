@@ -49,6 +49,15 @@ export interface LoadedSessionRecord<T> extends SessionRecord<T> {
    * @default undefined (nothing to rewrite)
    */
   readonly rewrite?: boolean;
+  /**
+   * Set by a store that loaded an id another request has since renewed
+   * ({@link RenewableSessionStore.renewSession}), within the renewal's grace window: the
+   * record is the session as it was when it was renewed. The manager serves it read-only:
+   * the request's changes are not saved and it sends no cookie, so the browser keeps its
+   * successor's.
+   * @default undefined (a live session)
+   */
+  readonly superseded?: boolean;
 }
 
 /**
@@ -219,8 +228,9 @@ export interface PatchableSessionStore<T> extends SessionStore<T> {
    *
    * @param id - The session's id.
    * @param patch - What changed.
-   * @returns The token for the cookie, or `undefined` when the session no longer
-   *   exists (deleted or expired meanwhile): a patch never brings a session back.
+   * @returns The token for the cookie, or `undefined` when the session is no longer
+   *   live (deleted, expired or renewed meanwhile): a patch never brings a session back
+   *   and never writes into a retired one.
    * @throws SessionStoreError when the store's infrastructure fails.
    * @example
    * ```ts
@@ -246,6 +256,85 @@ export interface PatchableSessionStore<T> extends SessionStore<T> {
  */
 export function isPatchableStore<T>(store: SessionStore<T>): store is PatchableSessionStore<T> {
   return typeof (store as Partial<PatchableSessionStore<T>>).patchSession === 'function';
+}
+
+/**
+ * What {@link RenewableSessionStore.renewSession} writes: the successor of a renewed
+ * session, and how long the retired id is still served.
+ *
+ * @typeParam T - The shape of the session's values.
+ */
+export interface SessionRenewal<T> {
+  /** The successor's record: its values, expiry, deadline and metadata. */
+  readonly record: SessionRecord<T>;
+  /**
+   * The successor's owner, for a store that keeps an owner index
+   * ({@link OwnerIndexedSessionStore}); `undefined` when it has none.
+   */
+  readonly owner?: string | undefined;
+  /**
+   * How long, in milliseconds, the retired id is still served, read-only and marked
+   * {@link LoadedSessionRecord.superseded}, to a request that was already on its way
+   * with it; 0 forgets it at once.
+   */
+  readonly grace: number;
+}
+
+/**
+ * Optional ability: give a session a new id in one atomic step, so that a renewal never
+ * brings back a session ended meanwhile, never counts against its owner's bound, and
+ * never logs a browser out through a request that still carries the old id. The memory,
+ * Redis and PostgreSQL stores have it. A store without it is renewed by `setSession`
+ * under the new id and `deleteSession` of the old one, which offers none of this.
+ *
+ * @typeParam T - The shape of the session's values.
+ */
+export interface RenewableSessionStore<T> extends SessionStore<T> {
+  /**
+   * Renews a session, atomically against every other save and end:
+   * - when `id` is not live (unknown, expired, ended, evicted, or renewed already),
+   *   writes nothing and resolves to `undefined`;
+   * - else writes `renewal.record` under `newId`, filed under `renewal.owner`. When the
+   *   old session was filed under that same owner, the successor takes its place in the
+   *   owner's bound ({@link OwnerListingSessionStore.limitOwnerSessions}): nothing is
+   *   refused or evicted for it. Otherwise the bound applies as to any new session;
+   * - and retires `id`: it leaves its owner's index (never listed or counted; ending it
+   *   by its handle ends its successor, the same device), a patch or renewal of it
+   *   writes nothing, and for `renewal.grace`
+   *   milliseconds (never past its own expiry) `getSession` gives its record as it is
+   *   stored, with `superseded: true`, as long as its successor (followed through later
+   *   renewals) is live; after that, `undefined`.
+   *
+   * @param id - The session's current id.
+   * @param newId - The successor's id.
+   * @param renewal - The successor's record, owner, and the grace of the retired id.
+   * @returns The successor's token for the cookie, or `undefined` when nothing was
+   *   written.
+   * @throws SessionLimitError when the owner's bound refuses the successor.
+   * @throws SessionStoreError when the store's infrastructure fails.
+   * @example
+   * ```ts
+   * const token = await store.renewSession(oldId, newId, { record, owner: 'user-42', grace: 30_000 });
+   * if (token === undefined) {
+   *   // ended or renewed elsewhere meanwhile: nothing was written
+   * }
+   * ```
+   */
+  renewSession(id: string, newId: string, renewal: SessionRenewal<T>): Promise<string | undefined>;
+}
+
+/**
+ * Tells whether a store can renew a session atomically.
+ *
+ * @param store - Any store.
+ * @returns `true` when it implements {@link RenewableSessionStore}.
+ * @example
+ * ```ts
+ * isRenewableStore(new MemorySessionStore()); // true
+ * ```
+ */
+export function isRenewableStore<T>(store: SessionStore<T>): store is RenewableSessionStore<T> {
+  return typeof (store as Partial<RenewableSessionStore<T>>).renewSession === 'function';
 }
 
 /**
@@ -368,7 +457,8 @@ export interface OwnerListingSessionStore<T> extends OwnerIndexedSessionStore<T>
   listOwnerSessions(owner: string): Promise<OwnerSessionRecord[]>;
   /**
    * Ends one session of an owner, named by its handle. A handle of a session that does
-   * not belong to the owner ends nothing.
+   * not belong to the owner ends nothing. A handle of a session renewed meanwhile (still
+   * in its grace window, see {@link RenewableSessionStore}) ends its successor.
    *
    * @param owner - The owner.
    * @param handle - The session's handle, from `listOwnerSessions`.

@@ -7,13 +7,16 @@ import {
   isOwnerIndexedStore,
   isOwnerListingStore,
   isPatchableStore,
+  isRenewableStore,
   type LoadedSessionRecord,
   type OwnerIndexedSessionStore,
   type OwnerListingSessionStore,
   type OwnerSessionRecord,
   type PatchableSessionStore,
+  type RenewableSessionStore,
   type SessionPatch,
   type SessionRecord,
+  type SessionRenewal,
   type SessionStore,
 } from '../core/SessionStore.js';
 import { decodeBase64url, encodeBase64url } from '../core/base64url.js';
@@ -133,6 +136,11 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    */
   readonly patchSession?: PatchableSessionStore<T>['patchSession'];
   /**
+   * Present when the inner store renews atomically: seals the successor's values and
+   * token, as `setSession` does. See `RenewableSessionStore`.
+   */
+  readonly renewSession?: RenewableSessionStore<T>['renewSession'];
+  /**
    * Present when the inner store keeps an owner index: deletes every session of an
    * owner. See `OwnerIndexedSessionStore`.
    */
@@ -197,6 +205,9 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     this.#savesNow = immediate && this.setSession === EncryptingStoreDecorator.prototype.setSession;
     if (isPatchableStore(inner)) {
       this.patchSession = (id, patch) => this.#patch(inner, id, patch);
+    }
+    if (isRenewableStore(inner)) {
+      this.renewSession = (id, newId, renewal) => this.#renew(inner, id, newId, renewal);
     }
     if (isOwnerIndexedStore(inner)) {
       this.deleteOwnerSessions = (owner, keep) => inner.deleteOwnerSessions(owner, keep);
@@ -441,6 +452,23 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
       return token;
     }
     return this.#sealToken(innerToken, patch.expireTime);
+  }
+
+  async #renew(
+    inner: RenewableSessionStore<T>,
+    id: string,
+    newId: string,
+    renewal: SessionRenewal<T>,
+  ): Promise<string | undefined> {
+    const { record } = renewal;
+    const stored = this.#encryptValues
+      ? {
+          ...renewal,
+          record: { ...record, values: await this.#sealValues(newId, record.values), meta: await this.#sealMeta(newId, record.meta) },
+        }
+      : renewal;
+    const innerToken = await inner.renewSession(id, newId, stored);
+    return innerToken === undefined ? undefined : this.#sealToken(innerToken, record.expireTime);
   }
 
   async #list(inner: OwnerListingSessionStore<T>, owner: string): Promise<OwnerSessionRecord[]> {

@@ -2,15 +2,17 @@ import { systemClock, type Clock } from '../core/Clock.js';
 import { checkOptionKeys } from '../core/options.js';
 import { SessionLimitError } from '../core/SessionError.js';
 import { checkLimit, hashId } from './storeOperation.js';
-import { makeEntry, type Entry } from './memoryEntry.js';
+import { makeEntry, retireEntry, type Entry } from './memoryEntry.js';
 import type {
   LoadedSessionRecord,
   OwnerListingSessionStore,
   OwnerSessionLimit,
   OwnerSessionRecord,
   PatchableSessionStore,
+  RenewableSessionStore,
   SessionPatch,
   SessionRecord,
+  SessionRenewal,
 } from '../core/SessionStore.js';
 
 /**
@@ -29,6 +31,9 @@ const MEMORY_OPTIONS = ['maxEntries'] as const satisfies readonly (keyof MemoryS
 
 /** How many of the least recently used entries each write looks at for expired ones. */
 const SWEEP_STEP = 4;
+
+/** How many renewals a retired id's successor is followed through, at most. */
+const MAX_RENEWAL_STEPS = 4;
 
 /**
  * Keeps sessions in this process's memory: for tests, development and single-process
@@ -52,7 +57,7 @@ const SWEEP_STEP = 4;
  * ```
  */
 export class MemorySessionStore<T = Record<string, unknown>>
-  implements PatchableSessionStore<T>, OwnerListingSessionStore<T>
+  implements PatchableSessionStore<T>, RenewableSessionStore<T>, OwnerListingSessionStore<T>
 {
   /** Entries by the hash of their id, least recently used first. */
   readonly #entries = new Map<string, Entry>();
@@ -103,10 +108,17 @@ export class MemorySessionStore<T = Record<string, unknown>>
     if (entry === undefined) {
       return undefined;
     }
+    const now = this.#clock.now();
+    const { successor } = entry;
+    if (successor !== undefined && !(this.#isLive(entry, now) && this.#successorLive(successor, now))) {
+      // Renewed, and its grace is over or its successor has ended: gone, not expired.
+      this.#entries.delete(key);
+      return undefined;
+    }
     // Move to the end: the map's order is least recently used first. An expired entry
     // goes, and is given back this once as it is: the manager reports it as expired.
     this.#entries.delete(key);
-    if (this.#isLive(entry, this.#clock.now())) {
+    if (this.#isLive(entry, now)) {
       this.#entries.set(key, entry);
     } else {
       this.#unindex(key, entry.owner);
@@ -116,9 +128,49 @@ export class MemorySessionStore<T = Record<string, unknown>>
       values: JSON.parse(entry.json) as Partial<T>,
       expireTime: entry.expireTime,
       deadline: entry.deadline,
+      ...(successor === undefined ? {} : { superseded: true }),
     };
     const { meta } = entry;
     return meta === undefined ? record : { ...record, meta };
+  }
+
+  /**
+   * Renews a session atomically: see `RenewableSessionStore.renewSession`. Nothing
+   * awaits between the check of the old id and the writes.
+   *
+   * @param id - The session's current id.
+   * @param newId - The successor's id.
+   * @param renewal - The successor's record and owner, and the grace of the old id.
+   * @returns The new id, which is the token; `undefined` when the old id is not live.
+   * @throws SessionLimitError when the owner's bound refuses the successor.
+   * @example
+   * ```ts
+   * const token = await store.renewSession(oldId, newId, { record, owner: 'user-42', grace: 30_000 });
+   * ```
+   */
+  async renewSession(id: string, newId: string, renewal: SessionRenewal<T>): Promise<string | undefined> {
+    const { record, owner, grace } = renewal;
+    const json = JSON.stringify(record.values);
+    const key = await hashId(id);
+    const newKey = await hashId(newId);
+    // From here to the end, nothing awaits: no other save or end can run in between.
+    const entry = this.#live(key);
+    if (entry === undefined || entry.successor !== undefined) {
+      return undefined;
+    }
+    // Out of its owner's index first: a successor of the same owner takes its place.
+    this.#remove(key);
+    try {
+      this.#put(newKey, json, record, owner, record.meta);
+    } catch (error) {
+      this.#entries.set(key, entry);
+      this.#index(key, entry.owner);
+      throw error;
+    }
+    if (grace > 0) {
+      this.#entries.set(key, retireEntry(entry, this.#clock.now() + grace, newKey));
+    }
+    return newId;
   }
 
   /**
@@ -159,7 +211,8 @@ export class MemorySessionStore<T = Record<string, unknown>>
     const key = await hashId(id);
     // From here to the write, nothing awaits: no other patch can run in between.
     const entry = this.#live(key);
-    if (entry === undefined) {
+    if (entry === undefined || entry.successor !== undefined) {
+      // Ended, expired, or renewed: a patch neither brings it back nor writes into it.
       return undefined;
     }
     const values = JSON.parse(entry.json) as Record<string, unknown>;
@@ -248,13 +301,24 @@ export class MemorySessionStore<T = Record<string, unknown>>
    * ```
    */
   async deleteSessionByHandle(owner: string, handle: string): Promise<boolean> {
-    const entry = this.#entries.get(handle);
-    if (entry === undefined || entry.owner !== owner) {
-      return false;
+    // A handle of a renewed session ends its successor too (the same device, renewed
+    // while the owner looked at the list).
+    const now = this.#clock.now();
+    let key: string | undefined = handle;
+    for (let step = 0; step < MAX_RENEWAL_STEPS && key !== undefined; step++) {
+      const entry = this.#entries.get(key);
+      if (entry === undefined || entry.owner !== owner) {
+        return false;
+      }
+      this.#remove(key);
+      if (entry.successor === undefined) {
+        return this.#isLive(entry, now);
+      }
+      key = entry.successor;
     }
-    this.#remove(handle);
-    return this.#isLive(entry, this.#clock.now());
+    return false;
   }
+
 
   /**
    * Bounds the live sessions of each owner.
@@ -291,6 +355,22 @@ export class MemorySessionStore<T = Record<string, unknown>>
       return undefined;
     }
     return entry;
+  }
+
+  /**
+   * Whether a retired entry's successor, followed through later renewals (a few steps at
+   * most), is live.
+   */
+  #successorLive(key: string, now: number): boolean {
+    let next: string | undefined = key;
+    for (let step = 0; step < MAX_RENEWAL_STEPS && next !== undefined; step++) {
+      const entry = this.#entries.get(next);
+      if (entry === undefined || !this.#isLive(entry, now)) {
+        return false;
+      }
+      next = entry.successor;
+    }
+    return next === undefined;
   }
 
   #isLive(entry: { expireTime: number; deadline: number }, now: number): boolean {

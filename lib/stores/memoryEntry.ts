@@ -43,6 +43,11 @@ export class Entry {
   get written(): number {
     return 0;
   }
+
+  /** The key of the session this one was renewed into, when it is retired. */
+  get successor(): string | undefined {
+    return undefined;
+  }
 }
 
 /**
@@ -87,6 +92,48 @@ class DetailedEntry extends Entry {
  * @param written - Now, by the store's clock.
  * @returns The entry.
  */
+/**
+ * A retired entry: a session renewed into another, kept read-only for the renewal's
+ * grace window. It keeps its owner (to end its successor by its handle) but is filed
+ * in no owner index.
+ */
+class RetiredEntry extends Entry {
+  readonly #owner: string | undefined;
+  readonly #meta: string | undefined;
+  readonly #successor: string;
+
+  constructor(entry: Entry, expireTime: number, successor: string) {
+    super(entry.json, expireTime, entry.deadline);
+    this.#owner = entry.owner;
+    this.#meta = entry.meta;
+    this.#successor = successor;
+  }
+
+  override get owner(): string | undefined {
+    return this.#owner;
+  }
+
+  override get meta(): string | undefined {
+    return this.#meta;
+  }
+
+  override get successor(): string {
+    return this.#successor;
+  }
+}
+
+/**
+ * The entry of a session renewed into another, served read-only until `expireTime`.
+ *
+ * @param entry - The session's entry as it was.
+ * @param expireTime - The end of its grace window.
+ * @param successor - The key of its successor.
+ * @returns The retired entry.
+ */
+export function retireEntry(entry: Entry, expireTime: number, successor: string): Entry {
+  return new RetiredEntry(entry, Math.min(entry.expireTime, expireTime), successor);
+}
+
 export function makeEntry(
   json: string,
   expireTime: number,

@@ -2,8 +2,10 @@ import {
   isOwnerIndexedStore,
   isOwnerListingStore,
   isPatchableStore,
+  isRenewableStore,
   SessionLimitError,
   type OwnerListingSessionStore,
+  type RenewableSessionStore,
   type SessionRecord,
   type SessionStore,
 } from 'kit-session';
@@ -578,6 +580,229 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
           listing.limitOwnerSessions({ max: 3, policy: 'evict' });
           await Promise.all(Array.from({ length: 10 }, () => save(id(), 'ada')));
           expect((await listing.listOwnerSessions('ada')).length).toBeLessThanOrEqual(3);
+        });
+      });
+    });
+
+    describe('renewal', () => {
+      let renewable: RenewableSessionStore<ContractValues> & OwnerListingSessionStore<ContractValues>;
+      const GRACE = 30_000;
+
+      function save(sessionId: string, owner: string | undefined, values: ContractValues = { u: owner ?? null }): Promise<string> {
+        return (store as OwnerListingSessionStore<ContractValues>).setSession(sessionId, record(clock, values), owner);
+      }
+
+      function renew(from: string, to: string, owner: string | undefined, grace = GRACE, values: ContractValues = { u: owner ?? null, renewed: true }) {
+        return renewable.renewSession(from, to, { record: record(clock, values, HOUR, 'after'), owner, grace });
+      }
+
+      async function listed(owner: string): Promise<string[]> {
+        return (await renewable.listOwnerSessions(owner)).map((entry) => entry.handle).sort();
+      }
+
+      beforeEach(() => {
+        if (isRenewableStore(store)) {
+          renewable = store as typeof renewable;
+        }
+      });
+
+      it('is offered by every store that lists sessions', () => {
+        expect(isRenewableStore(store)).toBe(isOwnerListingStore(store));
+      });
+
+      it('writes the successor, and serves the retired id read-only, as it was, within the grace', async () => {
+        if (!isRenewableStore(store)) {
+          return;
+        }
+        const before = id();
+        const after = id();
+        const oldToken = await save(before, 'ada', { u: 'ada', cart: 3 });
+        const token = await renew(before, after, 'ada');
+        expect(token).toEqual(expect.any(String));
+        const successor = await store.getSession(token!);
+        expect(successor).toMatchObject({ id: after, values: { u: 'ada', renewed: true }, meta: 'after' });
+        expect(successor!.superseded).toBeUndefined();
+        const retired = await store.getSession(oldToken);
+        expect(retired).toMatchObject({ id: before, values: { u: 'ada', cart: 3 }, superseded: true });
+        expect(await listed('ada')).toEqual([handleOf(after)]);
+        clock.advance(GRACE);
+        await expect(store.getSession(oldToken)).resolves.toBeUndefined();
+        await expect(store.getSession(token!)).resolves.toMatchObject({ id: after });
+      });
+
+      it('with no grace, forgets the retired id at once', async () => {
+        if (!isRenewableStore(store)) {
+          return;
+        }
+        const before = id();
+        const oldToken = await save(before, undefined);
+        await expect(renew(before, id(), undefined, 0)).resolves.toEqual(expect.any(String));
+        await expect(store.getSession(oldToken)).resolves.toBeUndefined();
+      });
+
+      it('writes nothing for an id that is unknown, ended, expired or renewed already', async () => {
+        if (!isRenewableStore(store)) {
+          return;
+        }
+        await expect(renew(id(), id(), 'ada')).resolves.toBeUndefined();
+        const ended = id();
+        await save(ended, 'ada');
+        await store.deleteSession(ended);
+        await expect(renew(ended, id(), 'ada')).resolves.toBeUndefined();
+        const expired = id();
+        await renewable.setSession(expired, record(clock, {}, 1000), 'ada');
+        clock.advance(1000);
+        await expect(renew(expired, id(), 'ada')).resolves.toBeUndefined();
+        const twice = id();
+        await save(twice, 'ada');
+        const first = id();
+        await expect(renew(twice, first, 'ada')).resolves.toEqual(expect.any(String));
+        await expect(renew(twice, id(), 'ada')).resolves.toBeUndefined();
+        expect(await listed('ada')).toEqual([handleOf(first)]);
+      });
+
+      it('a patch of a retired id writes nothing, into it or its successor', async () => {
+        if (!isRenewableStore(store) || !isPatchableStore(store)) {
+          return;
+        }
+        const before = id();
+        const after = id();
+        const oldToken = await save(before, 'ada', { u: 'ada', page: 1 });
+        const token = await renew(before, after, 'ada');
+        const later = record(clock, {});
+        await expect(
+          store.patchSession(before, { set: { page: 2 }, unset: [], expireTime: later.expireTime, deadline: later.deadline }),
+        ).resolves.toBeUndefined();
+        await expect(store.getSession(oldToken)).resolves.toMatchObject({ values: { page: 1 }, superseded: true });
+        expect((await store.getSession(token!))!.values).not.toHaveProperty('page');
+      });
+
+      it('the retired id ends with its successor, followed through later renewals', async () => {
+        if (!isRenewableStore(store)) {
+          return;
+        }
+        const first = id();
+        const second = id();
+        const third = id();
+        const firstToken = await save(first, 'ada');
+        const secondToken = (await renew(first, second, 'ada'))!;
+        await renew(second, third, 'ada');
+        await expect(store.getSession(firstToken)).resolves.toMatchObject({ superseded: true });
+        await expect(store.getSession(secondToken)).resolves.toMatchObject({ superseded: true });
+        await renewable.deleteOwnerSessions('ada');
+        await expect(store.getSession(firstToken)).resolves.toBeUndefined();
+        await expect(store.getSession(secondToken)).resolves.toBeUndefined();
+
+        const alone = id();
+        const aloneToken = await save(alone, undefined);
+        const next = id();
+        await renew(alone, next, undefined);
+        await store.deleteSession(next);
+        await expect(store.getSession(aloneToken)).resolves.toBeUndefined();
+      });
+
+      it("ending a retired id by its handle ends its successor: the same device", async () => {
+        if (!isRenewableStore(store)) {
+          return;
+        }
+        const before = id();
+        const after = id();
+        await save(before, 'ada');
+        const token = (await renew(before, after, 'ada'))!;
+        await expect(renewable.deleteSessionByHandle('bob', handleOf(before))).resolves.toBe(false);
+        await expect(store.getSession(token)).resolves.toBeDefined();
+        await expect(renewable.deleteSessionByHandle('ada', handleOf(before))).resolves.toBe(true);
+        await expect(store.getSession(token)).resolves.toBeUndefined();
+        expect(await listed('ada')).toEqual([]);
+      });
+
+      it('a renewal racing each kind of end never brings the session back', async () => {
+        if (!isRenewableStore(store)) {
+          return;
+        }
+        for (const end of ['handle', 'owner', 'others', 'delete'] as const) {
+          for (let round = 0; round < 4; round++) {
+            const before = id();
+            const after = id();
+            const kept = id();
+            await save(before, 'ada');
+            await save(kept, 'ada');
+            const ending = {
+              handle: () => renewable.deleteSessionByHandle('ada', handleOf(before)),
+              owner: () => renewable.deleteOwnerSessions('ada'),
+              others: () => renewable.deleteOwnerSessions('ada', handleOf(kept)),
+              delete: () => store.deleteSession(before),
+            }[end];
+            const [token] = round % 2 === 0 ? await Promise.all([renew(before, after, 'ada'), ending()]) : (await Promise.all([ending(), renew(before, after, 'ada')])).reverse();
+            const handles = await listed('ada');
+            if (end === 'delete') {
+              // A delete of the old id alone does not end a successor written first.
+              expect(handles).toContain(handleOf(kept));
+            } else {
+              expect(handles).not.toContain(handleOf(after));
+              if (token !== undefined) {
+                await expect(store.getSession(token as string)).resolves.toBeUndefined();
+              }
+            }
+            if (token === undefined) {
+              expect(handles).not.toContain(handleOf(after));
+            }
+            await renewable.deleteOwnerSessions('ada');
+          }
+        }
+      });
+
+      describe('at the owner bound', () => {
+        for (const policy of ['evict', 'refuse'] as const) {
+          it(`with '${policy}', the successor takes its predecessor's place: nothing refused or evicted`, async () => {
+            if (!isRenewableStore(store)) {
+              return;
+            }
+            const evicted: string[] = [];
+            renewable.limitOwnerSessions({ max: 2, policy, evicted: (_owner, handles) => evicted.push(...handles) });
+            const mine = id();
+            const other = id();
+            await save(mine, 'ada');
+            await save(other, 'ada');
+            let current = mine;
+            for (let step = 0; step < 3; step++) {
+              const next = id();
+              await expect(renew(current, next, 'ada')).resolves.toEqual(expect.any(String));
+              current = next;
+            }
+            expect(evicted).toEqual([]);
+            expect(await listed('ada')).toEqual([handleOf(current), handleOf(other)].sort());
+          });
+        }
+
+        it("a log-in (an anonymous session renewed into a full owner's) is bounded as any new session", async () => {
+          if (!isRenewableStore(store)) {
+            return;
+          }
+          renewable.limitOwnerSessions({ max: 1, policy: 'refuse' });
+          await save(id(), 'ada');
+          const anonymous = id();
+          const anonymousToken = await save(anonymous, undefined);
+          await expect(renew(anonymous, id(), 'ada')).rejects.toBeInstanceOf(SessionLimitError);
+          const still = await store.getSession(anonymousToken);
+          expect(still).toBeDefined();
+          expect(still!.superseded).toBeUndefined();
+        });
+
+        it('concurrent renewals of one session leave exactly one successor', async () => {
+          if (!isRenewableStore(store)) {
+            return;
+          }
+          renewable.limitOwnerSessions({ max: 2, policy: 'evict' });
+          const mine = id();
+          const other = id();
+          await save(mine, 'ada');
+          await save(other, 'ada');
+          const successors = [id(), id(), id(), id(), id()];
+          const tokens = await Promise.all(successors.map((next) => renew(mine, next, 'ada')));
+          expect(tokens.filter((token) => token !== undefined)).toHaveLength(1);
+          const won = successors[tokens.findIndex((token) => token !== undefined)]!;
+          expect(await listed('ada')).toEqual([handleOf(won), handleOf(other)].sort());
         });
       });
     });
