@@ -16,6 +16,7 @@ export {
   SessionHeadersSentError,
   SessionLimitError,
   SessionNotFreshError,
+  SessionStaleError,
   SessionNotLoadedError,
   SessionStoreError,
   SessionValueError,

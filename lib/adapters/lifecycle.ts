@@ -49,8 +49,10 @@ export class SessionLifecycle<T extends object> {
     this.context = context;
     this.#sink = sink;
     this.session = manager.session(context);
-    this.session.closed = () => this.#closed || sink.headSent();
-    this.session.committer = () => this.commit();
+    this.session.bindAdapter(
+      () => this.#closed || sink.headSent(),
+      () => this.commit(),
+    );
   }
 
   /**

@@ -1,6 +1,11 @@
 import { randomId } from './base64url.js';
 import type { MetaFields } from './metadata.js';
-import { SessionHeadersSentError, SessionNotFreshError, SessionNotLoadedError } from './SessionError.js';
+import {
+  SessionHeadersSentError,
+  SessionNotFreshError,
+  SessionNotLoadedError,
+  SessionStaleError,
+} from './SessionError.js';
 import { checkValueName, storableValue } from './values.js';
 
 /**
@@ -44,6 +49,20 @@ export interface SessionInit<T> {
   readonly status: 'new' | 'unmodified';
   /** The metadata loaded with it; a new session's is its creation time alone. */
   readonly meta: MetaFields;
+  /** The token it was loaded with. */
+  readonly token?: string | undefined;
+  /** The store read it with an old key (see `LoadedSessionRecord.rewrite`). */
+  readonly rewrite?: boolean | undefined;
+  /** The store served a renewed id (see `LoadedSessionRecord.superseded`). */
+  readonly superseded?: boolean | undefined;
+  /** The request's user agent and client address. */
+  readonly client?: SessionClient | undefined;
+}
+
+/** @internal The request's user agent and client address, for the metadata. */
+export interface SessionClient {
+  readonly userAgent: string | undefined;
+  readonly address: string | undefined;
 }
 
 /**
@@ -71,57 +90,36 @@ export interface SessionInit<T> {
  * ```
  */
 export class Session<T extends object = Record<string, unknown>> {
-  /** @internal The id the store keeps the session under. */
-  id: string;
-  /**
-   * @internal Whether the browser holds a cookie for this session: one came in with
-   * the request, or this response sends one. A destroyed session expires the cookie
-   * only then.
-   */
-  hasCookie: boolean;
-  /**
-   * When the session ends unless activity extends it, in milliseconds since the epoch,
-   * as loaded or last saved ({@link Session.expiresAt} counts the idle timeout from now).
-   */
-  expireTime: number;
-  /**
-   * The token the browser holds for this session, as it came in the cookie or as this
-   * response sends it; `undefined` when there is none. It is a bearer credential: never
-   * log it.
-   */
-  token: string | undefined;
-  /** @internal The absolute end of the session (ms since the epoch). */
-  deadlineTime: number;
+  #id: string;
+  #hasCookie: boolean;
+  #expireTime: number;
+  #token: string | undefined;
+  #deadline: number;
   #values: Partial<T>;
   #state: SessionStatus;
-  /** @internal Whether the store holds this session under {@link Session.id} as it was loaded. */
-  stored: boolean;
-  /** @internal Ids to delete from the store when the response is written (renewed or destroyed). */
-  readonly retiredIds: string[] = [];
-  /**
-   * @internal The values as they were when the request first called {@link Session.destroy},
-   * so that the `destroyed` event names the owner; cleared when the response is written.
-   */
-  destroyedValues: Partial<T> | undefined;
-  /** @internal The names set or unset in this request. */
-  readonly changedKeys = new Set<SessionValueName<T>>();
-  /**
-   * @internal Whether the response writes the whole session again even if nothing
-   * changed: the store read it with an old key (see `LoadedSessionRecord.rewrite`).
-   */
-  rewrite = false;
-  /** @internal Set by an adapter: tells whether changes can no longer be saved. */
-  closed: () => boolean = () => false;
-  /** @internal Set by an adapter: saves the session now. */
-  committer: (() => Promise<void>) | undefined;
-  /** @internal The session's metadata: created, authenticated, last seen, and more. */
-  meta: MetaFields;
-  /** @internal Whether `renew()` ran in this request (for the `renewed` event). */
-  renewed = false;
-  /** @internal Whether the session existed before this request (it was loaded, or has been saved since). */
-  loaded: boolean;
-  /** @internal The request's user agent and client address, for the metadata. */
-  client: { readonly userAgent: string | undefined; readonly address: string | undefined } = NO_CLIENT;
+  /** Whether the store holds this session under #id as it was loaded (or last saved). */
+  #stored: boolean;
+  /** Ids to delete from the store when the response is written (destroyed sessions). */
+  readonly #retiredIds: string[] = [];
+  /** The stored id this request renewed: retired by the store when the successor is saved. */
+  #predecessor: string | undefined;
+  /** The values as they were when the request first called destroy(), for the event. */
+  #destroyedValues: Partial<T> | undefined;
+  readonly #changedKeys = new Set<SessionValueName<T>>();
+  /** The store read it with an old key: the response writes it whole again. */
+  #rewrite = false;
+  #closed: () => boolean = NEVER_CLOSED;
+  #committer: (() => Promise<void>) | undefined;
+  #meta: MetaFields;
+  /** How the id was renewed in this request, if it was: by renew(), or by the renewal interval. */
+  #renewal: 'request' | 'interval' | undefined;
+  /** Whether the session existed before this request (it was loaded, or has been saved since). */
+  #loaded: boolean;
+  #client: SessionClient = NO_CLIENT;
+  /** Renewed or ended by another request: nothing of this request is saved. */
+  #stale: boolean;
+  /** Whether the last save dropped changes because the session was stale. */
+  #dropped = false;
 
   readonly #rules: SessionRules;
 
@@ -133,16 +131,19 @@ export class Session<T extends object = Record<string, unknown>> {
    */
   constructor(rules: SessionRules, init: SessionInit<T>) {
     this.#rules = rules;
-    this.id = init.id;
-    this.hasCookie = init.hasCookie;
+    this.#id = init.id;
+    this.#hasCookie = init.hasCookie;
     this.#values = init.values;
-    this.expireTime = init.expireTime;
-    this.deadlineTime = init.deadline;
+    this.#expireTime = init.expireTime;
+    this.#deadline = init.deadline;
     this.#state = init.status;
-    this.stored = init.status === 'unmodified';
-    this.token = undefined;
-    this.meta = init.meta;
-    this.loaded = init.status === 'unmodified';
+    this.#stored = init.status === 'unmodified';
+    this.#token = init.token;
+    this.#meta = init.meta;
+    this.#loaded = init.status === 'unmodified';
+    this.#rewrite = init.rewrite === true;
+    this.#stale = init.superseded === true;
+    this.#client = init.client ?? NO_CLIENT;
   }
 
   /**
@@ -151,9 +152,10 @@ export class Session<T extends object = Record<string, unknown>> {
    * @param rules - The manager's rules.
    * @param hasCookie - Whether a cookie came in (one that loaded nothing).
    * @param now - The current time.
+   * @param client - The request's user agent and address, for the metadata.
    * @returns The session.
    */
-  static fresh<T extends object>(rules: SessionRules, hasCookie: boolean, now: number): Session<T> {
+  static fresh<T extends object>(rules: SessionRules, hasCookie: boolean, now: number, client?: SessionClient): Session<T> {
     const deadline = now + rules.lifetime;
     return new Session<T>(rules, {
       id: randomId(),
@@ -163,7 +165,117 @@ export class Session<T extends object = Record<string, unknown>> {
       deadline,
       status: 'new',
       meta: { c: now },
+      ...(client === undefined ? {} : { client }),
     });
+  }
+
+  /**
+   * When the session ends unless activity extends it, in milliseconds since the epoch,
+   * as loaded or last saved ({@link Session.expiresAt} counts the idle timeout from now).
+   */
+  get expireTime(): number {
+    return this.#expireTime;
+  }
+
+  /**
+   * The token the browser holds for this session, as it came in the cookie or as this
+   * response sends it; `undefined` when there is none. It is a bearer credential: never
+   * log it.
+   */
+  get token(): string | undefined {
+    return this.#token;
+  }
+
+  /**
+   * Whether another request renewed or ended this session while this request was on its
+   * way with the old id (another tab's log-in, the manager's `renewalInterval`, "log out
+   * everywhere"). A stale session can be read (as it was when it was renewed) and
+   * changed, but nothing of this request is saved and its response sends no cookie, so
+   * the browser keeps its successor's; `commit()` then rejects with `SessionStaleError`.
+   *
+   * @example
+   * ```ts
+   * if (session.isStale) {
+   *   return new Response(null, { status: 409 }); // the browser's next request has the new cookie
+   * }
+   * ```
+   */
+  get isStale(): boolean {
+    return this.#stale;
+  }
+
+  /** @internal The id the store keeps the session under. */
+  get id(): string {
+    return this.#id;
+  }
+
+  /** @internal Whether the browser holds a cookie for this session (one came in, or this response sent one). */
+  get hasCookie(): boolean {
+    return this.#hasCookie;
+  }
+
+  /** @internal The absolute end of the session (ms since the epoch). */
+  get deadlineTime(): number {
+    return this.#deadline;
+  }
+
+  /** @internal Whether the store holds this session under {@link Session.id} as it was loaded. */
+  get stored(): boolean {
+    return this.#stored;
+  }
+
+  /** @internal Ids to delete from the store when the response is written. */
+  get retiredIds(): readonly string[] {
+    return this.#retiredIds;
+  }
+
+  /** @internal The stored id this request renewed, which the store retires when the successor is saved. */
+  get predecessor(): string | undefined {
+    return this.#predecessor;
+  }
+
+  /** @internal The values as they were when the request first called destroy(), so the event names the owner. */
+  get destroyedValues(): Readonly<Partial<T>> | undefined {
+    return this.#destroyedValues;
+  }
+
+  /** @internal The names set or unset in this request. */
+  get changedKeys(): ReadonlySet<SessionValueName<T>> {
+    return this.#changedKeys;
+  }
+
+  /** @internal Whether the response writes the whole session again: the store read it with an old key. */
+  get rewrite(): boolean {
+    return this.#rewrite;
+  }
+
+  /** @internal The session's metadata: created, authenticated, last seen, and more. */
+  get meta(): MetaFields {
+    return this.#meta;
+  }
+
+  /** @internal How the id was renewed in this request, if it was. */
+  get renewal(): 'request' | 'interval' | undefined {
+    return this.#renewal;
+  }
+
+  /**
+   * @internal When the session's id was last issued: its creation, last authentication
+   * or last periodic renewal, whichever came last (ms since the epoch).
+   */
+  get idIssuedAt(): number {
+    const { c, a, r } = this.#meta;
+    return Math.max(c, a ?? c, r ?? c);
+  }
+
+  /** @internal Whether the session existed before this request (loaded, or saved since). */
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+
+  /** @internal The request's user agent and client address, for the metadata. */
+  get client(): SessionClient {
+    return this.#client;
   }
 
   /**
@@ -211,10 +323,10 @@ export class Session<T extends object = Record<string, unknown>> {
     if (this.#state === 'destroyed') {
       // A new session; an authentication made in this request (destroy, renew, set: a
       // log-in after a log-out) stays with it.
-      const authenticated = this.renewed ? this.meta.a : undefined;
-      this.reset(this.#rules.now());
+      const authenticated = this.#renewal === 'request' ? this.#meta.a : undefined;
+      this.#reset(this.#rules.now());
       if (authenticated !== undefined) {
-        this.meta = { ...this.meta, a: authenticated };
+        this.#meta = { ...this.#meta, a: authenticated };
       }
     }
     if (key === '__proto__') {
@@ -223,7 +335,7 @@ export class Session<T extends object = Record<string, unknown>> {
     } else {
       this.#values[key] = value;
     }
-    this.changedKeys.add(key);
+    this.#changedKeys.add(key);
     this.#state = 'modified';
   }
 
@@ -243,7 +355,7 @@ export class Session<T extends object = Record<string, unknown>> {
       return;
     }
     delete this.#values[key];
-    this.changedKeys.add(key);
+    this.#changedKeys.add(key);
     if (this.#state !== 'destroyed') {
       this.#state = 'modified';
     }
@@ -282,10 +394,15 @@ export class Session<T extends object = Record<string, unknown>> {
   destroy(): void {
     this.#assertOpen();
     this.#retire();
-    this.destroyedValues ??= this.#values;
+    if (this.#predecessor !== undefined) {
+      // Renewed, then destroyed, in one request: the loaded id is deleted, not retired.
+      this.#retiredIds.push(this.#predecessor);
+      this.#predecessor = undefined;
+    }
+    this.#destroyedValues ??= this.#values;
     this.#values = {};
-    this.changedKeys.clear();
-    this.stored = false;
+    this.#changedKeys.clear();
+    this.#stored = false;
     this.#state = 'destroyed';
   }
 
@@ -304,11 +421,32 @@ export class Session<T extends object = Record<string, unknown>> {
    */
   renew(): void {
     this.#assertOpen();
-    this.#retire();
-    this.id = randomId();
-    this.stored = false;
-    this.renewed = true;
-    this.meta = { ...this.meta, a: this.#rules.now() };
+    const now = this.#rules.now();
+    this.#renewId('request');
+    this.#meta = { ...this.#meta, a: now };
+  }
+
+  /**
+   * @internal Renews the id of a session in use, as the manager's `renewalInterval`
+   * asks: a new id, as {@link Session.renew} gives, but no new authentication.
+   *
+   * @param now - The current time.
+   */
+  renewPeriodically(now: number): void {
+    this.#renewId('interval');
+    this.#meta = { ...this.#meta, r: now };
+  }
+
+  #renewId(how: 'request' | 'interval'): void {
+    if (this.#stored && this.#id !== '' && this.#state !== 'destroyed') {
+      // The store retires it when the successor is saved (or deletes it, if it cannot).
+      this.#predecessor ??= this.#id;
+    } else {
+      this.#retire();
+    }
+    this.#id = randomId();
+    this.#stored = false;
+    this.#renewal = this.#renewal === 'request' ? 'request' : how;
     if (this.#state !== 'destroyed') {
       this.#state = 'modified';
     }
@@ -323,7 +461,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * ```
    */
   get createdAt(): Date {
-    return new Date(this.meta.c);
+    return new Date(this.#meta.c);
   }
 
   /**
@@ -336,7 +474,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * ```
    */
   get authenticatedAt(): Date | undefined {
-    return this.meta.a === undefined ? undefined : new Date(this.meta.a);
+    return this.#meta.a === undefined ? undefined : new Date(this.#meta.a);
   }
 
   /**
@@ -358,7 +496,7 @@ export class Session<T extends object = Record<string, unknown>> {
     if (typeof maxAge !== 'number' || !(maxAge > 0)) {
       throw new TypeError('maxAge must be a positive number of milliseconds');
     }
-    const { a } = this.meta;
+    const { a } = this.#meta;
     return a !== undefined && this.#rules.now() - a < maxAge;
   }
 
@@ -396,6 +534,8 @@ export class Session<T extends object = Record<string, unknown>> {
    *   session's headers could be added, so its changes cannot reach the browser.
    * @throws SessionNotLoadedError when no adapter loaded this session (with the
    *   manager alone, call `manager.injectSession`).
+   * @throws SessionStaleError when another request renewed or ended the session
+   *   meanwhile, so this request's changes were not saved (see {@link Session.isStale}).
    * @example
    * ```ts
    * session.renew();
@@ -405,12 +545,19 @@ export class Session<T extends object = Record<string, unknown>> {
    * ```
    */
   commit(): Promise<void> {
-    if (this.committer === undefined) {
+    const committer = this.#committer;
+    if (committer === undefined) {
       return Promise.reject(
         new SessionNotLoadedError('no adapter saves this session: call manager.injectSession with the response headers'),
       );
     }
-    return this.committer();
+    return committer().then(() => {
+      if (this.#dropped) {
+        throw new SessionStaleError(
+          'another request renewed or ended this session meanwhile: this request\'s changes were not saved',
+        );
+      }
+    });
   }
 
   /**
@@ -448,12 +595,101 @@ export class Session<T extends object = Record<string, unknown>> {
   }
 
   /**
-   * @internal Moves the session to another status; the manager does, when it saves.
+   * @internal Connects the adapter that loaded the session: what tells whether changes
+   * can still be saved, and what saves now ({@link Session.commit}).
    *
-   * @param state - The new status.
+   * @param closed - Whether the session has been saved for the last time.
+   * @param commit - Saves the session and adds its headers to the response.
    */
-  setState(state: SessionStatus): void {
-    this.#state = state;
+  bindAdapter(closed: () => boolean, commit: () => Promise<void>): void {
+    this.#closed = closed;
+    this.#committer = commit;
+  }
+
+  /**
+   * @internal Starts a save at `now`: an unchanged session that is due to be written
+   * again (old key, idle expiry, last seen) becomes modified, and a modified session's
+   * expiry moves.
+   *
+   * @param now - The current time.
+   * @returns Whether the session was due only for that rewrite (no change of its own).
+   */
+  beginSave(now: number): boolean {
+    const rewriteOnly = this.rewriteDue(now);
+    if (rewriteOnly) {
+      this.#state = 'modified';
+    }
+    if (this.#state === 'modified') {
+      this.#expireTime = idleExpiry(this.#rules, this.#deadline, now);
+    }
+    return rewriteOnly;
+  }
+
+  /**
+   * @internal Records the metadata the save writes.
+   *
+   * @param meta - The metadata.
+   */
+  recordMeta(meta: MetaFields): void {
+    this.#meta = meta;
+  }
+
+  /**
+   * @internal Records that the store saved the session.
+   *
+   * @param token - The token the browser now holds (a new cookie, or the one it has).
+   */
+  saved(token: string | undefined): void {
+    this.#token = token;
+    this.#loaded = true;
+    this.#renewal = undefined;
+    this.#predecessor = undefined;
+    this.#stored = true;
+    this.#hasCookie = true;
+    this.#state = 'unmodified';
+    this.#rewrite = false;
+    this.#dropped = false;
+    this.#changedKeys.clear();
+  }
+
+  /**
+   * @internal Records that the save found the session renewed or ended by another
+   * request: nothing was written and no cookie is sent. The session starts over, new
+   * and empty, and is stale.
+   *
+   * @param now - The current time.
+   * @param changed - Whether the request had changes of its own that were dropped.
+   */
+  lostAtSave(now: number, changed: boolean): void {
+    this.#reset(now);
+    this.#stale = true;
+    this.#dropped = changed;
+  }
+
+  /**
+   * @internal Records that the save wrote nothing because the session was stale when it
+   * was loaded (a renewed id in its grace window).
+   */
+  skippedAsStale(): void {
+    this.#dropped = this.isModified;
+  }
+
+  /**
+   * @internal Records that the destroyed session was deleted and its cookie expired:
+   * the session starts over, new and empty, with no cookie.
+   *
+   * @param now - The current time.
+   */
+  destroySaved(now: number): void {
+    this.#destroyedValues = undefined;
+    this.#reset(now);
+    this.#hasCookie = false;
+  }
+
+  /** @internal Forgets the ids deleted from the store. */
+  retiredIdsDeleted(): void {
+    this.#retiredIds.length = 0;
+    this.#destroyedValues = undefined;
   }
 
   /**
@@ -490,7 +726,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * response while it saves asks this first, so an unchanged session costs nothing.
    */
   get saveDue(): boolean {
-    if (this.isModified || this.retiredIds.length > 0) {
+    if (this.isModified || this.#retiredIds.length > 0) {
       return true;
     }
     return this.rewriteDue(this.#rules.now());
@@ -508,7 +744,7 @@ export class Session<T extends object = Record<string, unknown>> {
   get expiresAt(): Date {
     const now = this.#rules.now();
     const saved = this.#state === 'unmodified' && !this.touchDue(now);
-    return new Date(saved ? this.expireTime : idleExpiry(this.#rules, this.deadlineTime, now));
+    return new Date(saved ? this.#expireTime : idleExpiry(this.#rules, this.#deadline, now));
   }
 
   /**
@@ -520,26 +756,23 @@ export class Session<T extends object = Record<string, unknown>> {
    * ```
    */
   get deadline(): Date {
-    return new Date(this.deadlineTime);
+    return new Date(this.#deadline);
   }
 
-  /**
-   * @internal Makes the session new and empty, with a new id, deadline and expiry.
-   *
-   * @param now - The current time.
-   */
-  reset(now: number): void {
-    this.meta = { c: now };
-    this.renewed = false;
-    this.loaded = false;
-    this.id = randomId();
-    this.token = undefined;
-    this.stored = false;
+  /** Makes the session new and empty, with a new id, deadline and expiry. */
+  #reset(now: number): void {
+    this.#meta = { c: now };
+    this.#renewal = undefined;
+    this.#loaded = false;
+    this.#id = randomId();
+    this.#token = undefined;
+    this.#stored = false;
+    this.#predecessor = undefined;
     this.#state = 'new';
     this.#values = {};
-    this.changedKeys.clear();
-    this.deadlineTime = now + this.#rules.lifetime;
-    this.expireTime = idleExpiry(this.#rules, this.deadlineTime, now);
+    this.#changedKeys.clear();
+    this.#deadline = now + this.#rules.lifetime;
+    this.#expireTime = idleExpiry(this.#rules, this.#deadline, now);
   }
 
   /**
@@ -549,7 +782,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * @returns Milliseconds since the epoch.
    */
   idleExpiry(now: number): number {
-    return idleExpiry(this.#rules, this.deadlineTime, now);
+    return idleExpiry(this.#rules, this.#deadline, now);
   }
 
   /**
@@ -562,7 +795,7 @@ export class Session<T extends object = Record<string, unknown>> {
   touchDue(now: number): boolean {
     return (
       this.#rules.idleTimeout !== undefined &&
-      idleExpiry(this.#rules, this.deadlineTime, now) - this.expireTime >= this.#rules.idleTouchInterval
+      idleExpiry(this.#rules, this.#deadline, now) - this.#expireTime >= this.#rules.idleTouchInterval
     );
   }
 
@@ -574,7 +807,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * @returns `true` when the response writes the unchanged session.
    */
   rewriteDue(now: number): boolean {
-    return this.#state === 'unmodified' && (this.rewrite || this.touchDue(now) || this.seenDue(now));
+    return this.#state === 'unmodified' && (this.#rewrite || this.touchDue(now) || this.seenDue(now));
   }
 
   /**
@@ -585,18 +818,18 @@ export class Session<T extends object = Record<string, unknown>> {
    * @returns `true` when its last-seen time is that old.
    */
   seenDue(now: number): boolean {
-    const { s } = this.meta;
+    const { s } = this.#meta;
     return s !== undefined && now - s >= this.#rules.idleTouchInterval;
   }
 
   #retire(): void {
-    if (this.stored && this.id !== '') {
-      this.retiredIds.push(this.id);
+    if (this.#stored && this.#id !== '') {
+      this.#retiredIds.push(this.#id);
     }
   }
 
   #assertOpen(): void {
-    if (this.closed()) {
+    if (this.#closed()) {
       throw new SessionHeadersSentError(
         'the session was changed after the response head was sent, so the change cannot be saved: ' +
           'change the session before the response is written',
@@ -605,7 +838,8 @@ export class Session<T extends object = Record<string, unknown>> {
   }
 }
 
-const NO_CLIENT = { userAgent: undefined, address: undefined };
+const NO_CLIENT: SessionClient = { userAgent: undefined, address: undefined };
+const NEVER_CLOSED = (): boolean => false;
 
 function idleExpiry(rules: SessionRules, deadline: number, now: number): number {
   return rules.idleTimeout === undefined ? deadline : Math.min(deadline, now + rules.idleTimeout);

@@ -9,7 +9,8 @@ export type SessionErrorCode =
   | 'ERR_SESSION_COOKIE_TOO_LARGE'
   | 'ERR_SESSION_HEADERS_SENT'
   | 'ERR_SESSION_LIMIT'
-  | 'ERR_SESSION_NOT_FRESH';
+  | 'ERR_SESSION_NOT_FRESH'
+  | 'ERR_SESSION_STALE';
 
 /**
  * Base class of every error kit-session throws on purpose.
@@ -174,4 +175,25 @@ export class SessionLimitError extends SessionError {
  */
 export class SessionNotFreshError extends SessionError {
   static override readonly CODE = 'ERR_SESSION_NOT_FRESH' as const;
+}
+
+/**
+ * The request's session was renewed or ended by another request (another tab's log-in,
+ * a periodic renewal, "log out everywhere") while this one was on its way with the old
+ * id, so this request's changes were not saved and its response sends no cookie: the
+ * browser keeps the cookie of the session's successor. `session.commit()` rejects with
+ * it when there were changes to save; `session.isStale` tells it at any time.
+ * @example
+ * ```ts
+ * try {
+ *   await session.commit();
+ * } catch (error) {
+ *   if (error instanceof SessionStaleError) {
+ *     // ask the browser to try again: its next request carries the new cookie
+ *   }
+ * }
+ * ```
+ */
+export class SessionStaleError extends SessionError {
+  static override readonly CODE = 'ERR_SESSION_STALE' as const;
 }

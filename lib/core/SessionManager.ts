@@ -1,37 +1,21 @@
-import { parseCookie, stringifySetCookie } from 'cookie';
 import { createContextKey, type Context, type ContextKey } from './Context.js';
-import { isBase64urlText } from './base64url.js';
 import { isImmediateStore, NOT_NOW, type ImmediateSessionStore } from './immediateStore.js';
-import { mergingHeaders, webHeaderTarget } from './headers.js';
 import type { HeadersLike, RequestLike } from './http.js';
-import { SessionCookieTooLargeError, SessionError, SessionNotLoadedError, SessionStoreError } from './SessionError.js';
+import { SessionNotLoadedError } from './SessionError.js';
 import {
-  isOwnerIndexedStore,
-  isOwnerListingStore,
   isPatchableStore,
+  isRenewableStore,
   type LoadedSessionRecord,
   type OwnerIndexedSessionStore,
-  type OwnerListingSessionStore,
   type SessionStore,
 } from './SessionStore.js';
-import type { SessionEventReason, SessionEventType } from './events.js';
-import { GenerationCache } from './GenerationCache.js';
-import { decodeMeta, encodeMeta, MAX_META_TEXT, metadataOf, type MetaFields, type OwnerSession } from './metadata.js';
-import { hashId } from './sessionHandle.js';
+import { callStore, SessionAccounts, storeError } from './accounts/SessionAccounts.js';
+import { SessionEvents } from './accounts/SessionEvents.js';
+import { decodeMeta, MAX_META_TEXT, type OwnerSession } from './metadata.js';
 import { systemClock, type Clock } from './Clock.js';
 import { resolveOptions, type ResolvedOptions, type SessionManagerOptions } from './options.js';
-import { Session, type SessionRules, type SessionStatus, type SessionValueName } from './Session.js';
-
-const EXPIRED = new Date(0);
-/**
- * A token as the cookie's value: URI-encoded as `cookie` would, except that base64url
- * (every token of the built-in stores) is left as it is without a pass of
- * `encodeURIComponent` over a long token, which it would not change.
- */
-function encodeToken(token: string): string {
-  return isBase64urlText(token) ? token : encodeURIComponent(token);
-}
-const TOKEN_ENCODING = { encode: encodeToken };
+import { SessionCookie } from './SessionCookie.js';
+import { Session, type SessionClient, type SessionRules, type SessionStatus, type SessionValueName } from './Session.js';
 
 /** Whether something has the three methods every store must have. */
 function isStore(store: unknown): boolean {
@@ -55,11 +39,6 @@ function isStore(store: unknown): boolean {
  * @typeParam V - The type asked for, if any.
  */
 export type ValueOf<T, K extends keyof T, V> = ([V] extends [never] ? T[K] : V) | undefined;
-
-/** A store's failure as the manager reports it: its own errors as they are, others wrapped. */
-function storeError(error: unknown): SessionError {
-  return error instanceof SessionError ? error : new SessionStoreError('session store failed', { cause: error });
-}
 
 /**
  * Loads, changes and saves sessions. One manager serves every request: it holds no
@@ -89,9 +68,9 @@ export class SessionManager<T extends object = Record<string, unknown>> {
   readonly #clock: Clock;
   readonly #options: ResolvedOptions;
   readonly #rules: SessionRules;
-  /** Whether saves record when an owned session was last seen, and by what client. */
-  readonly #recordsVisits: boolean;
-  readonly #generations: GenerationCache | undefined;
+  readonly #cookie: SessionCookie;
+  readonly #events: SessionEvents;
+  readonly #accounts: SessionAccounts<T>;
 
   /**
    * @param store - Where sessions live. A bare `CookieSessionStore` is refused unless
@@ -124,33 +103,11 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     }
     // Tells the store the cookie name once; throws when it serves another name.
     store.useCookieName?.(this.#options.name);
-    const { ownerKey, maxSessionsPerOwner, revocation } = this.#options;
-    if (ownerKey !== undefined && !isOwnerIndexedStore(store) && revocation === undefined) {
-      throw new TypeError('ownerKey needs a store that keeps an owner index (memory, Redis, PostgreSQL), or revocation');
-    }
-    if (maxSessionsPerOwner !== undefined) {
-      if (!isOwnerListingStore(store)) {
-        throw new TypeError('maxSessionsPerOwner needs a store that lists sessions (memory, Redis, PostgreSQL)');
-      }
-      store.limitOwnerSessions({
-        max: maxSessionsPerOwner,
-        policy: this.#options.whenOwnerFull,
-        evicted: (owner, handles) => {
-          for (const handle of handles) {
-            this.#emit('evicted', 'limit', handle, owner);
-          }
-        },
-      });
-    }
-    this.#recordsVisits = ownerKey !== undefined && isOwnerListingStore(store);
     const sessionClock = clock ?? systemClock;
-    this.#generations =
-      revocation === undefined
-        ? undefined
-        : new GenerationCache(revocation.generations, revocation.maxStaleness, revocation.whenUnavailable === 'trust', () =>
-            sessionClock.now(),
-          );
     this.#clock = sessionClock;
+    this.#cookie = new SessionCookie(this.#options);
+    this.#events = new SessionEvents(this.#options.onEvent, sessionClock);
+    this.#accounts = new SessionAccounts(store, this.#options, this.#events, sessionClock);
     this.#rules = {
       lifetime: this.#options.lifetime,
       idleTimeout: this.#options.idleTimeout,
@@ -178,11 +135,11 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * ```
    */
   async extractSession(context: Context, request: RequestLike): Promise<Context> {
-    const token = this.#readCookie(request.headers.get('cookie'));
+    const token = this.#cookie.read(request.headers.get('cookie'));
     const now = this.#clock.now();
     let record: LoadedSessionRecord<T> | undefined;
     if (token !== undefined) {
-      // What #call does, without a closure and an async frame on every request.
+      // What callStore does, without a closure and an async frame on every request.
       try {
         const immediate = this.#immediate === undefined ? NOT_NOW : this.#immediate.loadNow(token);
         record = immediate === NOT_NOW ? await this.#store.getSession(token) : immediate;
@@ -190,10 +147,11 @@ export class SessionManager<T extends object = Record<string, unknown>> {
         throw storeError(error);
       }
     }
+    const client = this.#accounts.recordsVisits ? this.#client(request) : undefined;
     let session: Session<T> | undefined;
     if (record !== undefined && record.expireTime > now && record.deadline > now) {
       const meta = decodeMeta(record.meta) ?? { c: record.deadline - this.#rules.lifetime };
-      if (this.#generations === undefined || !(await this.#revoked(record, meta))) {
+      if (!(await this.#accounts.revoked(record, meta))) {
         session = new Session<T>(this.#rules, {
           id: record.id,
           hasCookie: true,
@@ -202,21 +160,17 @@ export class SessionManager<T extends object = Record<string, unknown>> {
           deadline: record.deadline,
           status: 'unmodified',
           meta,
+          token,
+          rewrite: record.rewrite,
+          superseded: record.superseded,
+          client,
         });
-        session.rewrite = record.rewrite === true;
-        session.token = token;
       }
     } else if (record !== undefined) {
-      this.#emitFor('expired', record.deadline > now ? 'idle' : 'lifetime', record.id, this.#owner(record.values));
+      const reason = record.deadline > now ? 'idle' : 'lifetime';
+      this.#events.emitFor('expired', reason, record.id, this.#accounts.owner(record.values));
     }
-    session ??= Session.fresh<T>(this.#rules, token !== undefined, now);
-    if (this.#recordsVisits) {
-      const address = this.#options.clientAddress?.(request);
-      session.client = {
-        userAgent: request.headers.get('user-agent')?.slice(0, MAX_META_TEXT) ?? undefined,
-        address: typeof address === 'string' ? address.slice(0, MAX_META_TEXT) : undefined,
-      };
-    }
+    session ??= Session.fresh<T>(this.#rules, token !== undefined, now, client);
     return context.withValue(this.contextKey, session);
   }
 
@@ -242,35 +196,49 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    */
   async injectSession(context: Context, headers: HeadersLike): Promise<Context> {
     const session = this.#session(context);
-    const now = this.#clock.now();
-    let cookie: string | undefined;
-    const retired = this.#options.onEvent === undefined ? undefined : [...session.retiredIds];
-    const wasStored = session.stored;
-
-    // An unchanged session written only to record when it was last seen.
-    const seenOnly = session.rewriteDue(now);
-    if (seenOnly) {
-      session.setState('modified');
+    if (session.isStale) {
+      // Renewed or ended by another request while this one was on its way: nothing of it
+      // is saved, and no cookie replaces the successor's in the browser.
+      session.skippedAsStale();
+      return context;
     }
+    const now = this.#clock.now();
+    const { renewalInterval } = this.#options;
+    if (
+      renewalInterval !== undefined &&
+      session.loaded &&
+      session.stored &&
+      session.status !== 'destroyed' &&
+      now - session.idIssuedAt >= renewalInterval
+    ) {
+      session.renewPeriodically(now);
+    }
+    const retired = this.#events.listening ? [...session.retiredIds] : undefined;
+    const { status, loaded, renewal, destroyedValues, predecessor } = session;
+    const wasStored = session.stored;
+    const cookieExpiry = session.expireTime;
+    // An unchanged session written only to record when it was last seen, or to move
+    // its expiry: it is then 'modified' too.
+    const rewriteOnly = session.beginSave(now);
+    let cookie: string | undefined;
     let saved = false;
-    if (session.state === 'modified') {
+    if (session.status === 'modified') {
       // The browser's cookie stays good when an unchanged server-side session is patched
       // only to record when it was last seen and its expiry does not move: that write
       // sends no Set-Cookie (the token the store gives, sealed again, goes unused).
       const cookieStays =
-        seenOnly &&
+        rewriteOnly &&
         session.stored &&
         session.hasCookie &&
         !session.rewrite &&
         session.token !== undefined &&
+        session.expireTime === cookieExpiry &&
         isPatchableStore(this.#store);
-      const cookieExpiry = session.expireTime;
-      session.expireTime = session.idleExpiry(now);
       // A store that writes on a server tells its token's length up front: a cookie
       // too large is refused before anything is written.
       const tokenLength = this.#store.tokenLength?.(session.id);
       if (tokenLength !== undefined) {
-        this.#checkCookieSize(this.#cookieLength(tokenLength, session.expireTime, now));
+        this.#cookie.checkTokenLength(tokenLength, session.expireTime, now);
       }
       let token: string | undefined;
       try {
@@ -280,60 +248,52 @@ export class SessionManager<T extends object = Record<string, unknown>> {
         throw storeError(error);
       }
       if (token === undefined) {
-        // Ended elsewhere (log out everywhere, another request's logout or renewal)
-        // since it was loaded: a patch never brings it back. No cookie either: an
+        // Ended or renewed elsewhere (log out everywhere, another request's log-out or
+        // renewal) since it was loaded: a save never brings it back. No cookie either: an
         // expiring one could arrive after, and delete, the cookie of a concurrent
         // request that renewed the token; the stale cookie loads nothing anyway.
-        session.token = undefined;
-        session.reset(now);
+        session.lostAtSave(now, !rewriteOnly);
       } else {
         saved = true;
-        if (!cookieStays || session.expireTime !== cookieExpiry) {
-          session.token = token;
-          cookie = this.#setCookie(token, session.expireTime, now);
+        if (!cookieStays) {
+          cookie = this.#cookie.write(token, session.expireTime, now);
         }
+        session.saved(cookieStays ? session.token : token);
       }
     }
-    if (session.state === 'destroyed' && session.hasCookie) {
-      cookie = stringifySetCookie({
-        name: this.name,
-        value: '',
-        ...this.#options.attributes,
-        maxAge: 0,
-        expires: EXPIRED,
-      });
+    if (session.status === 'destroyed' && session.hasCookie) {
+      cookie = this.#cookie.expire();
     }
-
-    if (session.retiredIds.length > 0) {
+    const deleted = [...session.retiredIds];
+    if (saved && predecessor !== undefined && !isRenewableStore(this.#store)) {
+      // A store that cannot renew atomically: the successor is written, the old id deleted.
+      deleted.push(predecessor);
+    }
+    if (deleted.length > 0) {
       // Forgotten only once deleted: a failed delete is retried by the next call.
-      await this.#call(() => Promise.all(session.retiredIds.map((id) => this.#store.deleteSession(id))));
-      session.retiredIds.length = 0;
+      await callStore(() => Promise.all(deleted.map((id) => this.#store.deleteSession(id))));
     }
     if (cookie !== undefined) {
-      const target =
-        typeof Headers === 'function' && headers instanceof Headers ? mergingHeaders(webHeaderTarget(headers)) : headers;
-      // Lower-case names: node:http and Headers look them up in lower case, and a name
-      // that is lower case already costs no conversion.
-      target.append('set-cookie', cookie);
-      target.append('vary', 'Cookie');
-      target.append('cache-control', 'private');
+      this.#cookie.append(headers, cookie);
     }
     if (retired !== undefined) {
-      this.#reportSave(session, retired, wasStored, saved);
+      const owner = this.#accounts.owner(session.values);
+      this.#events.reportSave({
+        status: session.status === 'destroyed' ? 'destroyed' : status,
+        id: session.id,
+        retired,
+        renewal,
+        loaded,
+        wasStored,
+        sent: saved,
+        owner,
+        // destroy() emptied the values: the ended session's owner is in those it held.
+        ended: destroyedValues === undefined ? owner : this.#accounts.owner(destroyedValues),
+      });
     }
-    session.destroyedValues = undefined;
-    if (session.state === 'destroyed') {
-      session.reset(now);
-      session.hasCookie = false;
-      session.token = undefined;
-    } else if (saved) {
-      session.loaded = true;
-      session.renewed = false;
-      session.stored = true;
-      session.hasCookie = true;
-      session.setState('unmodified');
-      session.rewrite = false;
-      session.changedKeys.clear();
+    session.retiredIdsDeleted();
+    if (session.status === 'destroyed') {
+      session.destroySaved(now);
     }
     return context;
   }
@@ -549,19 +509,8 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * manager.destroyValues(context); // and this request's own session, cookie included
    * ```
    */
-  async destroyOwnerSessions(owner: string | number): Promise<number> {
-    const store = this.#store;
-    if (this.#options.ownerKey === undefined) {
-      throw new TypeError('destroyOwnerSessions needs the ownerKey option');
-    }
-    const name = String(owner);
-    if (this.#generations !== undefined) {
-      const generations = this.#generations;
-      await this.#call(() => generations.bump(name));
-    }
-    const ended = isOwnerIndexedStore(store) ? await this.#call(() => store.deleteOwnerSessions(name)) : 0;
-    this.#emit('destroyed', 'owner', undefined, name);
-    return ended;
+  destroyOwnerSessions(owner: string | number): Promise<number> {
+    return this.#accounts.destroyOwnerSessions(owner);
   }
 
   /**
@@ -584,22 +533,8 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * }
    * ```
    */
-  async listOwnerSessions(owner: string | number, context?: Context): Promise<OwnerSession[]> {
-    const store = this.#listingStore('listOwnerSessions');
-    const records = await this.#call(() => store.listOwnerSessions(String(owner)));
-    const own = context === undefined ? undefined : await this.#handleOf(this.#session(context));
-    const sessions = records.map((record): OwnerSession => {
-      const fields = decodeMeta(record.meta) ?? { c: record.deadline - this.#rules.lifetime };
-      return {
-        handle: record.handle,
-        current: record.handle === own,
-        expiresAt: new Date(record.expireTime),
-        deadline: new Date(record.deadline),
-        ...metadataOf(fields),
-      };
-    });
-    const seen = (session: OwnerSession) => (session.lastSeen ?? session.createdAt).getTime();
-    return sessions.sort((a, b) => seen(b) - seen(a));
+  listOwnerSessions(owner: string | number, context?: Context): Promise<OwnerSession[]> {
+    return this.#accounts.listOwnerSessions(owner, context === undefined ? undefined : this.#session(context));
   }
 
   /**
@@ -619,17 +554,8 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * await manager.destroySessionByHandle(userId, form.get('handle'));
    * ```
    */
-  async destroySessionByHandle(owner: string | number, handle: string): Promise<boolean> {
-    const store = this.#listingStore('destroySessionByHandle');
-    if (typeof handle !== 'string' || handle === '') {
-      return false;
-    }
-    const name = String(owner);
-    const ended = await this.#call(() => store.deleteSessionByHandle(name, handle));
-    if (ended) {
-      this.#emit('destroyed', 'handle', handle, name);
-    }
-    return ended;
+  destroySessionByHandle(owner: string | number, handle: string): Promise<boolean> {
+    return this.#accounts.destroySessionByHandle(owner, handle);
   }
 
   /**
@@ -652,29 +578,8 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * await manager.destroyOtherSessions(context);
    * ```
    */
-  async destroyOtherSessions(context: Context): Promise<number> {
-    const session = this.#session(context);
-    const store = this.#store;
-    if (!isOwnerListingStore(store) && this.#generations === undefined) {
-      throw new TypeError('destroyOtherSessions needs a store that lists sessions, or the revocation option');
-    }
-    const owner = this.#owner(session.values);
-    if (owner === undefined) {
-      return 0;
-    }
-    let ended = 0;
-    if (this.#generations !== undefined) {
-      session.markChanged();
-      const generations = this.#generations;
-      const generation = await this.#call(() => generations.bump(owner));
-      session.meta = { ...session.meta, g: generation };
-    }
-    if (isOwnerListingStore(store)) {
-      const keep = session.stored ? await this.#handleOf(session) : undefined;
-      ended = await this.#call(() => store.deleteOwnerSessions(owner, keep));
-    }
-    this.#emit('destroyed', 'others', undefined, owner);
-    return ended;
+  destroyOtherSessions(context: Context): Promise<number> {
+    return this.#accounts.destroyOtherSessions(this.#session(context));
   }
 
   /**
@@ -713,24 +618,14 @@ export class SessionManager<T extends object = Record<string, unknown>> {
   }
 
   /**
-   * Saves a modified session: a patch of the changed keys when the store can (of every
-   * value when the store asked for a rewrite).
+   * Saves a modified session: a renewal of the loaded id when the request renewed it and
+   * the store can; a patch of the changed keys when the store can (of every value when
+   * the store asked for a rewrite); else the whole record.
    */
   #save(session: Session<T>, now: number, token: string | undefined): string | undefined | Promise<string | undefined> {
-    const owner = this.#owner(session.values);
-    const generations = this.#generations;
-    if (
-      generations !== undefined &&
-      owner !== undefined &&
-      (session.meta.g === undefined || session.changedKeys.has(this.#options.ownerKey as SessionValueName<T>))
-    ) {
-      // A log-in seals the generation of now, past the cache: a stale one would be revoked.
-      return generations.fresh(owner).then((generation) => {
-        session.meta = { ...session.meta, g: generation };
-        return this.#write(session, owner, now, token);
-      });
-    }
-    return this.#write(session, owner, now, token);
+    const owner = this.#accounts.owner(session.values);
+    const sealing = this.#accounts.sealGeneration(session, owner);
+    return sealing === undefined ? this.#write(session, owner, now, token) : sealing.then(() => this.#write(session, owner, now, token));
   }
 
   #write(
@@ -740,7 +635,17 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     token: string | undefined,
   ): string | undefined | Promise<string | undefined> {
     const store = this.#store;
-    const meta = this.#metaText(session, owner, now);
+    const meta = this.#accounts.metaText(session, owner, now);
+    const record = {
+      values: session.values,
+      expireTime: session.expireTime,
+      deadline: session.deadlineTime,
+      ...(meta === undefined ? {} : { meta }),
+    };
+    const { predecessor } = session;
+    if (predecessor !== undefined && isRenewableStore(store)) {
+      return store.renewSession(predecessor, session.id, { record, owner, grace: this.#options.renewalGrace });
+    }
     if (session.stored && isPatchableStore(store)) {
       const set: [string, unknown][] = [];
       const unset: SessionValueName<T>[] = [];
@@ -769,150 +674,17 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       });
     }
     // The owner is undefined without ownerKey; only an owner-indexed store reads it.
-    const record = {
-      values: session.values,
-      expireTime: session.expireTime,
-      deadline: session.deadlineTime,
-      ...(meta === undefined ? {} : { meta }),
-    };
     const saved = this.#immediate === undefined ? NOT_NOW : this.#immediate.saveNow(session.id, record);
     return saved === NOT_NOW ? (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner) : saved;
   }
 
-  /**
-   * The metadata the save writes, as text (and kept on the session): with an owner on a
-   * store that lists sessions, everything (last seen now, the client); else only the
-   * creation, authentication and generation, when there is an authentication or a
-   * generation to keep; else none.
-   */
-  #metaText(session: Session<T>, owner: string | undefined, now: number): string | undefined {
-    const known = session.meta;
-    const generation = owner === undefined ? undefined : known.g;
-    let fields: MetaFields | undefined;
-    if (this.#recordsVisits && owner !== undefined) {
-      const { client } = session;
-      fields = {
-        c: known.c,
-        a: known.a,
-        s: now,
-        u: client.userAgent ?? known.u,
-        i: this.#options.clientAddress === undefined ? undefined : (client.address ?? known.i),
-        g: generation,
-      };
-    } else if (known.a !== undefined || generation !== undefined) {
-      fields = { c: known.c, a: known.a, g: generation };
-    }
-    if (fields === undefined) {
-      session.meta = { c: known.c };
-      // Metadata held from before (an owner since removed) is replaced, not kept.
-      const held = known.a !== undefined || known.s !== undefined || known.g !== undefined || known.u !== undefined;
-      return held ? encodeMeta(session.meta) : undefined;
-    }
-    session.meta = fields;
-    return encodeMeta(fields);
-  }
-
-  /** Whether a loaded session's cookie was sealed before its owner's latest revocation. */
-  async #revoked(record: LoadedSessionRecord<T>, meta: MetaFields): Promise<boolean> {
-    const owner = this.#owner(record.values);
-    if (owner === undefined) {
-      return false;
-    }
-    let current: number | undefined;
-    try {
-      current = await this.#generations!.current(owner);
-    } catch (error) {
-      throw storeError(error);
-    }
-    if (current === undefined || (meta.g ?? 0) >= current) {
-      return false;
-    }
-    this.#emitFor('revoked', 'generation', record.id, owner);
-    return true;
-  }
-
-  /** Reports what a save did: created, renewed, destroyed. */
-  #reportSave(session: Session<T>, retired: readonly string[], wasStored: boolean, sent: boolean): void {
-    const owner = this.#owner(session.values);
-    // destroy() emptied the values: the ended session's owner is in those it held.
-    const ended = session.destroyedValues === undefined ? owner : this.#owner(session.destroyedValues);
-    if (session.state === 'destroyed') {
-      if (retired.length === 0 && session.loaded) {
-        this.#emit('destroyed', 'request', undefined, ended);
-      }
-      for (const id of retired) {
-        this.#emitFor('destroyed', 'request', id, ended);
-      }
-      return;
-    }
-    if (!sent) {
-      return;
-    }
-    if (session.renewed && session.loaded) {
-      this.#emitFor('renewed', 'request', session.id, owner);
-      return;
-    }
-    for (const id of retired) {
-      // Destroyed, then set again: the old session ended, a new one begins.
-      this.#emitFor('destroyed', 'request', id, ended);
-    }
-    if (!wasStored && !session.loaded) {
-      this.#emitFor('created', 'request', session.id, owner);
-    }
-  }
-
-  /** Reports an event about a session known by its id (hashed here; '' when the store keeps none). */
-  #emitFor(type: SessionEventType, reason: SessionEventReason, id: string, owner: string | undefined): void {
-    if (this.#options.onEvent === undefined) {
-      return;
-    }
-    if (id === '') {
-      this.#emit(type, reason, undefined, owner);
-      return;
-    }
-    const handle = hashId(id);
-    if (typeof handle === 'string') {
-      this.#emit(type, reason, handle, owner);
-    } else {
-      handle.then(
-        (hash) => this.#emit(type, reason, hash, owner),
-        () => this.#emit(type, reason, undefined, owner),
-      );
-    }
-  }
-
-  #emit(type: SessionEventType, reason: SessionEventReason, handle: string | undefined, owner: string | undefined): void {
-    const listener = this.#options.onEvent;
-    if (listener === undefined) {
-      return;
-    }
-    try {
-      listener({ type, reason, handle, owner, at: new Date(this.#clock.now()) });
-    } catch {
-      // An audit hook that throws must not fail the request.
-    }
-  }
-
-  /** The handle of a stored session, or `undefined` when the store does not hold it. */
-  async #handleOf(session: Session<T>): Promise<string | undefined> {
-    return session.stored && session.id !== '' ? hashId(session.id) : undefined;
-  }
-
-  #listingStore(what: string): OwnerListingSessionStore<T> {
-    const store = this.#store;
-    if (this.#options.ownerKey === undefined || !isOwnerListingStore(store)) {
-      throw new TypeError(`${what} needs the ownerKey option and a store that lists sessions (memory, Redis, PostgreSQL)`);
-    }
-    return store;
-  }
-
-  #owner(values: Partial<T>): string | undefined {
-    const { ownerKey } = this.#options;
-    if (ownerKey === undefined || !Object.hasOwn(values, ownerKey)) {
-      return undefined;
-    }
-    const owner = (values as Record<string, unknown>)[ownerKey];
-    return typeof owner === 'string' || typeof owner === 'number' ? String(owner) : undefined;
+  /** The request's user agent and client address, for the metadata of owned sessions. */
+  #client(request: RequestLike): SessionClient {
+    const address = this.#options.clientAddress?.(request);
+    return {
+      userAgent: request.headers.get('user-agent')?.slice(0, MAX_META_TEXT) ?? undefined,
+      address: typeof address === 'string' ? address.slice(0, MAX_META_TEXT) : undefined,
+    };
   }
 
   #session(context: Context): Session<T> {
@@ -923,65 +695,5 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       );
     }
     return session;
-  }
-
-
-
-
-
-
-  #readCookie(header: string | null): string | undefined {
-    if (header === null || !header.includes(this.name)) {
-      return undefined;
-    }
-    try {
-      const value = parseCookie(header)[this.name];
-      return value === undefined || value === '' ? undefined : value;
-    } catch {
-      return undefined;
-    }
-  }
-
-  #setCookie(token: string, expireTime: number, now: number): string {
-    const cookie = this.#stringify(token, expireTime, now);
-    this.#checkCookieSize(cookie.length);
-    return cookie;
-  }
-
-  /** The session's Set-Cookie, as `cookie` writes it (the value URI-encoded, a no-op for base64url). */
-  #stringify(token: string, expireTime: number, now: number): string {
-    const { persistent, attributes } = this.#options;
-    return stringifySetCookie(
-      {
-        name: this.name,
-        value: token,
-        ...(persistent ? { maxAge: Math.max(0, Math.ceil((expireTime - now) / 1000)) } : {}),
-        ...attributes,
-      },
-      TOKEN_ENCODING,
-    );
-  }
-
-  /**
-   * The length of the Set-Cookie {@link SessionManager.#setCookie} writes for a
-   * base64url token of this length (which URI-encoding leaves as it is).
-   */
-  #cookieLength(tokenLength: number, expireTime: number, now: number): number {
-    return this.#stringify('', expireTime, now).length + tokenLength;
-  }
-
-  #checkCookieSize(length: number): void {
-    const { maxCookieSize } = this.#options;
-    if (length > maxCookieSize) {
-      throw new SessionCookieTooLargeError(length, maxCookieSize);
-    }
-  }
-
-  async #call<R>(operation: () => Promise<R>): Promise<R> {
-    try {
-      return await operation();
-    } catch (error) {
-      throw storeError(error);
-    }
   }
 }

@@ -3,7 +3,8 @@
 /**
  * What happened to a session:
  * - `created`: a new session was saved for the first time;
- * - `renewed`: a session got a new id (`renew()`, at log-in);
+ * - `renewed`: a session got a new id (`renew()`, at log-in, or the manager's
+ *   `renewalInterval`);
  * - `destroyed`: a session was ended (log-out, `destroySessionByHandle`,
  *   `destroyOtherSessions`, `destroyOwnerSessions`);
  * - `expired`: a cookie came in for a session past its idle timeout or lifetime (reported
@@ -15,12 +16,13 @@ export type SessionEventType = 'created' | 'renewed' | 'destroyed' | 'expired' |
 
 /**
  * Why it happened, one word per cause: `'request'` (the request's own session: created,
- * renewed, destroyed), `'handle'`, `'others'` and `'owner'` (the manager's
+ * renewed, destroyed), `'interval'` (renewed by `renewalInterval`), `'handle'`, `'others'` and `'owner'` (the manager's
  * `destroySessionByHandle`, `destroyOtherSessions` and `destroyOwnerSessions`),
  * `'idle'` and `'lifetime'` (expired), `'limit'` (evicted), `'generation'` (revoked).
  */
 export type SessionEventReason =
   | 'request'
+  | 'interval'
   | 'handle'
   | 'others'
   | 'owner'

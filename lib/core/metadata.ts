@@ -34,6 +34,8 @@ export interface MetaFields {
   u?: string | undefined;
   i?: string | undefined;
   g?: number | undefined;
+  /** When the id was last renewed by the manager's `renewalInterval` (ms since the epoch). */
+  r?: number | undefined;
 }
 
 /** The longest user agent or client address kept. */
@@ -71,7 +73,7 @@ export function decodeMeta(meta: string | undefined): MetaFields | undefined {
   if (created === undefined) {
     return undefined;
   }
-  return { c: created, a: time(fields.a), s: time(fields.s), u: text(fields.u), i: text(fields.i), g: time(fields.g) };
+  return { c: created, a: time(fields.a), s: time(fields.s), u: text(fields.u), i: text(fields.i), g: time(fields.g), r: time(fields.r) };
 }
 
 /**

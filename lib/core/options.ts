@@ -103,6 +103,23 @@ export interface SessionManagerOptions {
    */
   readonly idleTouchInterval?: number;
   /**
+   * After a session's id changes (`renew()` at log-in, or `renewalInterval`), how long,
+   * in milliseconds, a request of the same browser that still carries the old id (sent
+   * before the new cookie arrived) is served the session as it was, read-only: it saves
+   * nothing and sends no cookie, so it never logs the browser out, and it never sees the
+   * new id or anything set after the renewal. After the window, the old id is unknown.
+   * Needs a store that renews atomically (memory, Redis, PostgreSQL); 0 turns it off.
+   * @default 30_000 (30 seconds)
+   */
+  readonly renewalGrace?: number;
+  /**
+   * Renews the id of a session in use at most this many milliseconds after it was
+   * issued (OWASP's renewal timeout): the first request after that gets a new id, with
+   * the same values and authentication time, and the guarantees of `renewalGrace`.
+   * @default undefined (no periodic renewal)
+   */
+  readonly renewalInterval?: number;
+  /**
    * The longest `Set-Cookie` header accepted, in bytes. Browsers drop longer cookies
    * without a word; the manager throws `SessionCookieTooLargeError` instead.
    * @default 4096
@@ -184,11 +201,13 @@ export interface SessionRevocationOptions {
 export const DEFAULT_COOKIE_NAME = '__Host-session';
 /** The default lifetime: 24 hours. */
 export const DEFAULT_LIFETIME = 24 * 60 * 60 * 1000;
+/** How long a renewed id is still served, read-only: 30 seconds. */
+export const DEFAULT_RENEWAL_GRACE = 30_000;
 /** The longest Set-Cookie browsers are known to keep. */
 export const DEFAULT_MAX_COOKIE_SIZE = 4096;
 
 /** Every key of {@link SessionManagerOptions}. */
-const MANAGER_OPTIONS = ['name', 'storage', 'cookie', 'lifetime', 'idleTimeout', 'idleTouchInterval', 'maxCookieSize', 'ownerKey', 'maxSessionsPerOwner', 'whenOwnerFull', 'clientAddress', 'onEvent', 'revocation'] as const satisfies readonly (keyof SessionManagerOptions)[];
+const MANAGER_OPTIONS = ['name', 'storage', 'cookie', 'lifetime', 'idleTimeout', 'idleTouchInterval', 'renewalGrace', 'renewalInterval', 'maxCookieSize', 'ownerKey', 'maxSessionsPerOwner', 'whenOwnerFull', 'clientAddress', 'onEvent', 'revocation'] as const satisfies readonly (keyof SessionManagerOptions)[];
 /** Every key of {@link SessionCookieOptions}. */
 const COOKIE_OPTIONS = ['name', 'secure', 'httpOnly', 'sameSite', 'path', 'domain', 'persistent', 'maxAge', 'partitioned'] as const satisfies readonly (keyof SessionCookieOptions)[];
 
@@ -206,6 +225,8 @@ export interface ResolvedOptions {
   readonly lifetime: number;
   readonly idleTimeout: number | undefined;
   readonly idleTouchInterval: number;
+  readonly renewalGrace: number;
+  readonly renewalInterval: number | undefined;
   readonly maxCookieSize: number;
   readonly persistent: boolean;
   readonly ownerKey: string | undefined;
@@ -366,6 +387,11 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     // The expiry could never move by that much: active sessions would still time out.
     throw new TypeError('idleTouchInterval must be shorter than idleTimeout');
   }
+  const renewalGrace = options.renewalGrace ?? DEFAULT_RENEWAL_GRACE;
+  if (typeof renewalGrace !== 'number' || !Number.isFinite(renewalGrace) || renewalGrace < 0) {
+    throw new TypeError('renewalGrace must be a number of milliseconds, 0 or more');
+  }
+  const renewalInterval = positive('renewalInterval', options.renewalInterval, undefined);
   const { ownerKey } = options;
   if (ownerKey !== undefined && (typeof ownerKey !== 'string' || ownerKey === '')) {
     throw new TypeError('ownerKey must be a non-empty string');
@@ -393,6 +419,8 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     lifetime,
     idleTimeout,
     idleTouchInterval,
+    renewalGrace,
+    renewalInterval,
     maxCookieSize,
     persistent: cookie.persistent ?? true,
     ownerKey,

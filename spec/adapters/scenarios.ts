@@ -205,14 +205,21 @@ export function describeAdapterScenarios(start: (manager: SessionManager<AppSess
     });
 
     if (kind === 'memory') {
-      it('no longer loads the cookie from before the login (server-side store)', async () => {
+      it('a request still carrying the cookie from before the login never sees the login and never logs the browser out (server-side store)', async () => {
         await jar.fetch(url('/count'));
         const before = jar.clone();
         await jar.fetch(url('/login'), { method: 'POST' });
         const replay = await before.fetch(url('/me'));
         expect(replay.status).toBe(200);
         expect(await replay.json()).toEqual({ userId: null, flash: null });
-        expect(await (await before.fetch(url('/peek'))).text()).toBe('visits=0');
+        // Within the renewal grace it is served the session as it was, read-only: its
+        // change is not saved, and no cookie of it replaces the logged-in one. (A route
+        // that commits by itself learns it from SessionStaleError.)
+        const late = await before.fetch(url('/count'));
+        expect(sessionCookies(late)).toEqual([]);
+        expect(await (await before.fetch(url('/peek'))).text()).toBe('visits=1');
+        expect(await (await jar.fetch(url('/me'))).json()).toEqual({ userId: 'u-42', flash: 'welcome' });
+        expect(await (await jar.fetch(url('/peek'))).text()).toBe('visits=1');
       });
 
       it('no longer loads the cookie from before the logout (server-side store)', async () => {

@@ -409,12 +409,19 @@ describe(SessionManager, () => {
         manager.setValue(c, 'userId', 'ada');
       });
       expect(second.cookie).not.toBe(first.cookie);
-      expect(store.size).toBe(1);
+      // The retired id stays, read-only, for the renewal grace.
+      expect(store.size).toBe(2);
       const renewed = await roundTrip(manager, second.cookie);
       expect(manager.getValue(renewed.context, 'visits')).toBe(3);
       expect(manager.getValue(renewed.context, 'userId')).toBe('ada');
       const old = await roundTrip(manager, first.cookie);
-      expect(manager.getStatus(old.context)).toBe('new');
+      // Within the renewal grace, the old token is served read-only, as it was.
+      expect(manager.session(old.context).isStale).toBe(true);
+      expect(manager.getValue(old.context, 'userId')).toBeUndefined();
+      clock.advance(30_000);
+      const later = await roundTrip(manager, first.cookie);
+      expect(manager.getStatus(later.context)).toBe('new');
+      expect(store.size).toBe(1);
     });
 
     it('alone marks the session modified, so the new token is sent', async () => {
