@@ -311,8 +311,9 @@ export class MemorySessionStore<T = Record<string, unknown>>
         return false;
       }
       this.#remove(key);
-      if (entry.successor === undefined) {
-        return this.#isLive(entry, now);
+      if (entry.successor === undefined || !this.#isLive(entry, now)) {
+        // A retired id past its grace is gone: it leads nowhere.
+        return entry.successor === undefined && this.#isLive(entry, now);
       }
       key = entry.successor;
     }

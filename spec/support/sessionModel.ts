@@ -33,6 +33,7 @@ import {
   MemoryOwnerGenerations,
   SessionLimitError,
   SessionManager,
+  SessionStaleError,
   SessionValueError,
   type CryptoPath,
   type OwnerSession,
@@ -64,6 +65,12 @@ const TOUCH_INTERVAL = Math.min(MINUTE, IDLE_TIMEOUT / 10);
 const MAX_DEPTH = 64;
 /** The value naming the owner, with `ownerKey`. */
 const OWNER_KEY = 'userId';
+/** The model's renewal grace, when the run has one (else 0). */
+export const RENEWAL_GRACE = 20 * SECOND;
+/** The model's renewal interval, when the run has one. */
+export const RENEWAL_INTERVAL = 3 * MINUTE;
+/** How many renewals a retired id's successor is followed through. */
+const MAX_RENEWAL_STEPS = 4;
 
 /** What `setValue(key, value)` does to a session, by the rule every store follows. */
 type Expected = { readonly kind: 'unset' } | { readonly kind: 'refused' } | { readonly kind: 'value'; readonly value: Json };
@@ -182,6 +189,10 @@ interface StoredSession {
   written: number;
   /** With `encryptValues`: the key its metadata is sealed under, when it has metadata. */
   metaKey: number | undefined;
+  /** When its id was last renewed by the renewal interval, if ever. */
+  renewedAt: number | undefined;
+  /** Retired by a renewal: the session it was renewed into. Not filed under its owner. */
+  successor: number | undefined;
 }
 
 /** What a session's metadata holds beside its creation: authenticated, last seen, generation. */
@@ -189,6 +200,7 @@ interface Meta {
   readonly a: number | undefined;
   readonly s: number | undefined;
   readonly g: number | undefined;
+  readonly r: number | undefined;
 }
 
 /** What a browser holds: a session id on a server-side store, or the whole session in a cookie. */
@@ -203,6 +215,7 @@ interface ModelCookie {
     readonly created: number;
     readonly auth: number | undefined;
     readonly gen: number | undefined;
+    readonly renewedAt: number | undefined;
     /** Whether the cookie carries the session's id: it does when it carries metadata. */
     readonly hasId: boolean;
   };
@@ -232,8 +245,14 @@ interface Working {
   gen: number | undefined;
   /** Whether the session existed before this request (loaded, or saved since): for events. */
   loaded: boolean;
-  /** Whether `renew()` ran in this request: for the `renewed` event. */
-  renewed: boolean;
+  /** How the id was renewed in this request (`renew()`, or the interval): for the `renewed` event. */
+  renewal: 'request' | 'interval' | undefined;
+  /** When the id was last renewed by the renewal interval, if ever. */
+  renewedAt: number | undefined;
+  /** The stored id this request renewed: the store retires it when the successor is saved. */
+  predecessor: number | undefined;
+  /** Loaded as a retired id within the grace, or found renewed or ended at save: nothing is saved. */
+  stale: boolean;
   /**
    * Whether the session has an id: a new one has; one loaded from a cookie has when the
    * cookie carries it (it does once saved with metadata). Ending one without an id
@@ -279,6 +298,8 @@ export class SessionModel {
   #nextKey = 2;
   /** Each browser's cookie. */
   readonly jars: (ModelCookie | undefined)[];
+  /** Each browser's cookie before its last change: what a request sent before that change carried. */
+  readonly previous: (ModelCookie | undefined)[];
   /** A server-side store's sessions, by the model's session id. */
   readonly sessions = new Map<number, StoredSession>();
   /** With revocation: each owner's generation. */
@@ -291,8 +312,11 @@ export class SessionModel {
     readonly traits: TargetTraits,
     readonly idleTimeout: number | undefined,
     browsers: number,
+    readonly renewalGrace = RENEWAL_GRACE,
+    readonly renewalInterval: number | undefined = undefined,
   ) {
     this.jars = Array.from({ length: browsers }, () => undefined);
+    this.previous = Array.from({ length: browsers }, () => undefined);
   }
 
   addKey(): void {
@@ -336,7 +360,10 @@ export class SessionModel {
       auth: undefined,
       gen: undefined,
       loaded: false,
-      renewed: false,
+      renewal: undefined,
+      renewedAt: undefined,
+      predecessor: undefined,
+      stale: false,
       retirable: true,
     };
   }
@@ -361,8 +388,8 @@ export class SessionModel {
   }
 
   /** Loads the session a browser's cookie names. */
-  load(jar: number): Working {
-    const cookie = this.jars[jar];
+  load(jar: number, late = false): Working {
+    const cookie = late ? this.previous[jar] : this.jars[jar];
     if (cookie === undefined) {
       return this.#fresh(false);
     }
@@ -382,10 +409,19 @@ export class SessionModel {
       if (this.#revoked(record.values, record.gen)) {
         return this.#fresh(true);
       }
-      return { ...this.#loaded(record, 0, { a: record.auth, s: undefined, g: record.gen }), rewrite: sealedOld, retirable: record.hasId };
+      return {
+        ...this.#loaded(record, 0, { a: record.auth, s: undefined, g: record.gen, r: record.renewedAt }),
+        rewrite: sealedOld,
+        retirable: record.hasId,
+      };
     }
     const stored = this.sessions.get(cookie.sid!);
     if (stored === undefined || !this.#live(stored)) {
+      return this.#fresh(true);
+    }
+    if (stored.successor !== undefined && !this.#successorLive(stored.successor)) {
+      // Retired, and its successor has ended: gone (no expired event).
+      this.sessions.delete(cookie.sid!);
       return this.#fresh(true);
     }
     const valueKeys = encryptValues ? [...stored.valueKeys.values(), ...(stored.metaKey === undefined ? [] : [stored.metaKey])] : [];
@@ -397,9 +433,23 @@ export class SessionModel {
       return this.#fresh(true);
     }
     return {
-      ...this.#loaded(stored, cookie.sid!, { a: stored.auth, s: stored.seen, g: stored.gen }),
+      ...this.#loaded(stored, cookie.sid!, { a: stored.auth, s: stored.seen, g: stored.gen, r: stored.renewedAt }),
       rewrite: sealedOld || valueKeys.some((key) => key !== this.keys[0]),
+      stale: stored.successor !== undefined,
     };
+  }
+
+  /** Whether a retired session's successor, followed through later renewals, is live. */
+  #successorLive(sid: number): boolean {
+    let next: number | undefined = sid;
+    for (let step = 0; step < MAX_RENEWAL_STEPS && next !== undefined; step++) {
+      const stored = this.sessions.get(next);
+      if (stored === undefined || !this.#live(stored)) {
+        return false;
+      }
+      next = stored.successor;
+    }
+    return next === undefined;
   }
 
   #loaded(
@@ -423,7 +473,10 @@ export class SessionModel {
       auth: meta.a,
       gen: meta.g,
       loaded: true,
-      renewed: false,
+      renewal: undefined,
+      renewedAt: meta.r,
+      predecessor: undefined,
+      stale: false,
       retirable: true,
     };
   }
@@ -441,7 +494,9 @@ export class SessionModel {
     session.auth = undefined;
     session.gen = undefined;
     session.loaded = false;
-    session.renewed = false;
+    session.renewal = undefined;
+    session.renewedAt = undefined;
+    session.predecessor = undefined;
     session.retirable = true;
   }
 
@@ -466,7 +521,7 @@ export class SessionModel {
     }
     if (session.status === 'destroyed') {
       // A log-in after a log-out in one request keeps its authentication time.
-      const auth = session.renewed ? session.auth : undefined;
+      const auth = session.renewal === 'request' ? session.auth : undefined;
       this.#reset(session);
       session.auth = auth;
     }
@@ -489,6 +544,11 @@ export class SessionModel {
 
   destroy(session: Working): void {
     this.#retire(session);
+    if (session.predecessor !== undefined) {
+      // Renewed, then destroyed: the loaded id is deleted, not retired.
+      session.retired.push(session.predecessor);
+      session.predecessor = undefined;
+    }
     session.values = new Map();
     session.changed.clear();
     session.stored = false;
@@ -496,12 +556,20 @@ export class SessionModel {
   }
 
   renew(session: Working): void {
-    this.#retire(session);
+    this.#renewId(session, 'request');
+    session.auth = this.now;
+  }
+
+  #renewId(session: Working, how: 'request' | 'interval'): void {
+    if (session.stored && session.retirable && session.status !== 'destroyed') {
+      session.predecessor ??= session.sid;
+    } else {
+      this.#retire(session);
+    }
     session.sid = this.#nextSid++;
     session.stored = false;
-    session.renewed = true;
+    session.renewal = session.renewal === 'request' ? 'request' : how;
     session.retirable = true;
-    session.auth = this.now;
     if (session.status !== 'destroyed') {
       session.status = 'modified';
     }
@@ -531,9 +599,26 @@ export class SessionModel {
    * `evict` tells which sessions the store chose to evict.
    */
   save(session: Working, evict: EvictionOracle): SaveEffect {
+    if (session.stale) {
+      // Renewed by another request: nothing is saved, no cookie replaces the successor's.
+      return { kind: 'none' };
+    }
+    if (
+      this.renewalInterval !== undefined &&
+      session.loaded &&
+      session.stored &&
+      session.status !== 'destroyed' &&
+      this.now - Math.max(session.created, session.auth ?? session.created, session.renewedAt ?? session.created) >=
+        this.renewalInterval
+    ) {
+      this.#renewId(session, 'interval');
+      session.renewedAt = this.now;
+    }
     let effect: CookieEffect = { kind: 'none' };
     const retired = [...session.retired];
     const wasStored = session.stored;
+    const renewal = session.renewal;
+    const loaded = session.loaded;
     let saved = false;
     const rewritten = session.status === 'unmodified' && (session.rewrite || this.#touchDue(session) || this.#seenDue(session));
     if (rewritten) {
@@ -555,8 +640,9 @@ export class SessionModel {
         return { kind: 'refused' };
       }
       if (saved_ === undefined) {
-        // Ended elsewhere since it was loaded: a patch never brings it back, and no cookie.
+        // Ended or renewed elsewhere since it was loaded: a save never brings it back, and no cookie.
         this.#reset(session);
+        session.stale = true;
       } else {
         saved = true;
         if (!cookieStays || session.expireTime !== cookieExpiry) {
@@ -571,14 +657,24 @@ export class SessionModel {
       this.sessions.delete(sid);
     }
     session.retired.length = 0;
-    this.#reportSave(session, retired, wasStored, saved);
+    this.#reportSave(session, retired, wasStored, saved, renewal, loaded);
+    if (saved) {
+      session.predecessor = undefined;
+    }
     return effect;
   }
 
   /** The events a save reports: created, renewed, destroyed. */
-  #reportSave(session: Working, retired: readonly number[], wasStored: boolean, saved: boolean): void {
+  #reportSave(
+    session: Working,
+    retired: readonly number[],
+    wasStored: boolean,
+    saved: boolean,
+    renewal: 'request' | 'interval' | undefined,
+    loaded: boolean,
+  ): void {
     if (session.status === 'destroyed') {
-      if (retired.length === 0 && session.loaded) {
+      if (retired.length === 0 && loaded) {
         this.#event('destroyed', 'request');
       }
       retired.forEach(() => this.#event('destroyed', 'request'));
@@ -587,13 +683,13 @@ export class SessionModel {
     if (!saved) {
       return;
     }
-    if (session.renewed && session.loaded) {
-      this.#event('renewed', 'request');
+    if (renewal !== undefined && loaded) {
+      this.#event('renewed', renewal);
       return;
     }
     // Destroyed, then set again: the old session ended, a new one begins.
     retired.forEach(() => this.#event('destroyed', 'request'));
-    if (!wasStored && !session.loaded) {
+    if (!wasStored && !loaded) {
       this.#event('created', 'request');
     }
   }
@@ -606,26 +702,31 @@ export class SessionModel {
    */
   #meta(session: Working, owner: string | undefined): Meta | 'keep' {
     const generation = owner === undefined ? undefined : session.gen;
+    const renewed = this.renewalInterval === undefined ? undefined : session.renewedAt;
     if (this.listing && owner !== undefined) {
-      return { a: session.auth, s: this.now, g: generation };
+      return { a: session.auth, s: this.now, g: generation, r: renewed };
     }
-    if (session.auth !== undefined || generation !== undefined) {
-      return { a: session.auth, s: undefined, g: generation };
+    if (session.auth !== undefined || generation !== undefined || renewed !== undefined) {
+      return { a: session.auth, s: undefined, g: generation, r: renewed };
     }
     const held = session.auth !== undefined || session.seen !== undefined || session.gen !== undefined;
-    return held ? { a: undefined, s: undefined, g: undefined } : 'keep';
+    return held ? { a: undefined, s: undefined, g: undefined, r: undefined } : 'keep';
   }
 
   /**
    * Files a session under an owner, within the bound: `'refused'`, or makes room by
    * evicting the owner's sessions written least recently (the store's choice among ties).
    */
-  #admit(owner: string, sid: number, evict: EvictionOracle): 'refused' | undefined {
+  #admit(owner: string, sid: number, evict: EvictionOracle, predecessor?: number): 'refused' | undefined {
     const limit = this.traits.limit;
     if (limit === undefined) {
       return undefined;
     }
-    const others = [...this.sessions].filter(([other, stored]) => other !== sid && stored.owner === owner && this.#live(stored));
+    // A renewal's predecessor never counts: the successor takes its place.
+    const others = [...this.sessions].filter(
+      ([other, stored]) =>
+        other !== sid && other !== predecessor && stored.owner === owner && stored.successor === undefined && this.#live(stored),
+    );
     const excess = others.length - limit.max + 1;
     if (excess <= 0) {
       return undefined;
@@ -655,7 +756,7 @@ export class SessionModel {
     const key = this.traits.sealed ? this.keys[0]! : 0;
     const owner = ownerOf(session.values);
     const meta = this.#meta(session, owner);
-    const written = meta === 'keep' ? { a: undefined, s: undefined, g: undefined } : meta;
+    const written = meta === 'keep' ? { a: undefined, s: undefined, g: undefined, r: undefined } : meta;
     if (this.traits.kind === 'cookie') {
       return {
         record: {
@@ -665,6 +766,7 @@ export class SessionModel {
           created: session.created,
           auth: written.a,
           gen: written.g,
+          renewedAt: written.r,
           hasId: meta !== 'keep' && session.retirable,
         },
         key,
@@ -672,7 +774,7 @@ export class SessionModel {
     }
     if (session.stored) {
       const stored = this.sessions.get(session.sid);
-      if (stored === undefined || !this.#live(stored)) {
+      if (stored === undefined || !this.#live(stored) || stored.successor !== undefined) {
         return undefined;
       }
       const keys = session.rewrite ? new Set([...session.changed, ...session.values.keys()]) : session.changed;
@@ -699,11 +801,26 @@ export class SessionModel {
         stored.auth = meta.a;
         stored.seen = meta.s;
         stored.gen = meta.g;
+        stored.renewedAt = meta.r;
       }
       return { sid: session.sid, key };
     }
-    if (owner !== undefined && this.#admit(owner, session.sid, evict) === 'refused') {
+    const { predecessor } = session;
+    const old = predecessor === undefined ? undefined : this.sessions.get(predecessor);
+    if (predecessor !== undefined && (old === undefined || !this.#live(old) || old.successor !== undefined)) {
+      // Ended, expired or renewed elsewhere since it was loaded: the renewal writes nothing.
+      return undefined;
+    }
+    if (owner !== undefined && this.#admit(owner, session.sid, evict, predecessor) === 'refused') {
       return 'refused';
+    }
+    if (old !== undefined) {
+      if (this.renewalGrace > 0) {
+        old.successor = session.sid;
+        old.expireTime = Math.min(old.expireTime, this.now + this.renewalGrace);
+      } else {
+        this.sessions.delete(predecessor!);
+      }
     }
     this.sessions.set(session.sid, {
       values: new Map(session.values),
@@ -717,6 +834,8 @@ export class SessionModel {
       gen: written.g,
       written: this.now,
       metaKey: meta === 'keep' ? undefined : key,
+      renewedAt: written.r,
+      successor: undefined,
     });
     return { sid: session.sid, key };
   }
@@ -735,7 +854,8 @@ export class SessionModel {
     }
     let ended = 0;
     for (const [sid, stored] of this.sessions) {
-      if (stored.owner === owner) {
+      // A retired id is filed under no owner: it ends with its successor.
+      if (stored.owner === owner && stored.successor === undefined) {
         ended += this.#live(stored) ? 1 : 0;
         this.sessions.delete(sid);
       }
@@ -746,7 +866,7 @@ export class SessionModel {
 
   /** The live sessions filed under an owner (what `listOwnerSessions` lists), by id. */
   ownerSessions(owner: string): [number, StoredSession][] {
-    return [...this.sessions].filter(([, stored]) => stored.owner === owner && this.#live(stored));
+    return [...this.sessions].filter(([, stored]) => stored.owner === owner && stored.successor === undefined && this.#live(stored));
   }
 
   /** Whether a stored session's metadata opens: it does not once sealed under a key no longer listed. */
@@ -756,26 +876,38 @@ export class SessionModel {
 
   /** `destroySessionByHandle`: ends the session if it is the owner's; tells whether it was live. */
   destroyByHandle(owner: string, sid: number | undefined): boolean {
-    const stored = sid === undefined ? undefined : this.sessions.get(sid);
-    if (stored === undefined || stored.owner !== owner) {
-      return false;
+    // A retired id's handle ends its successor too: the same device.
+    let next = sid;
+    for (let step = 0; step < MAX_RENEWAL_STEPS && next !== undefined; step++) {
+      const stored = this.sessions.get(next);
+      if (stored === undefined || stored.owner !== owner) {
+        return false;
+      }
+      this.sessions.delete(next);
+      if (stored.successor === undefined || !this.#live(stored)) {
+        // A retired id past its grace is gone: it leads nowhere.
+        const ended = stored.successor === undefined && this.#live(stored);
+        if (ended) {
+          this.#event('destroyed', 'handle');
+        }
+        return ended;
+      }
+      next = stored.successor;
     }
-    this.sessions.delete(sid!);
-    const ended = this.#live(stored);
-    if (ended) {
-      this.#event('destroyed', 'handle');
-    }
-    return ended;
+    return false;
   }
 
   /**
    * `destroyOtherSessions`: with revocation, bumps the owner's generation and seals the
    * request's session with it; ends the owner's other sessions on a listing store.
    */
-  destroyOthers(session: Working): number {
+  destroyOthers(session: Working): number | 'stale' {
     const owner = ownerOf(session.values);
     if (owner === undefined) {
       return 0;
+    }
+    if (session.stale) {
+      return 'stale';
     }
     if (this.traits.revocation === true) {
       if (session.status === 'unmodified') {
@@ -785,10 +917,11 @@ export class SessionModel {
     }
     let ended = 0;
     if (this.listing) {
-      const keep = session.stored ? session.sid : undefined;
+      // Renewed in this request and not saved yet: the loaded id, which its save renews.
+      const keep = session.predecessor ?? (session.stored ? session.sid : undefined);
       ended = this.ownerSessions(owner).filter(([sid]) => sid !== keep).length;
       for (const [sid, stored] of this.sessions) {
-        if (stored.owner === owner && sid !== keep) {
+        if (stored.owner === owner && sid !== keep && stored.successor === undefined) {
           this.sessions.delete(sid);
         }
       }
@@ -797,12 +930,11 @@ export class SessionModel {
     return ended;
   }
 
-  /** Applies what a response does to the browser's cookie. */
+  /** Applies what a response does to the browser's cookie; the one it replaces is kept as the jar's previous. */
   receive(jar: number, effect: SaveEffect): void {
-    if (effect.kind === 'set') {
-      this.jars[jar] = effect.cookie;
-    } else if (effect.kind === 'expire') {
-      this.jars[jar] = undefined;
+    if (effect.kind === 'set' || effect.kind === 'expire') {
+      this.previous[jar] = this.jars[jar];
+      this.jars[jar] = effect.kind === 'set' ? effect.cookie : undefined;
     }
   }
 }
@@ -829,6 +961,8 @@ export class RealSystem {
   keys: EncryptionKey[] = [];
   manager!: SessionManager<Record<string, unknown>>;
   readonly jars: (string | undefined)[];
+  /** Each browser's cookie before its last change. */
+  readonly previous: (string | undefined)[];
   /** How many commands ran (those whose precondition held). */
   steps = 0;
   /** The events the manager reported, since the test last took them. */
@@ -851,6 +985,7 @@ export class RealSystem {
     readonly close: () => Promise<void>,
   ) {
     this.jars = Array.from({ length: browsers }, () => undefined);
+    this.previous = Array.from({ length: browsers }, () => undefined);
   }
 
   /** Builds the decorator (with the current keys and the next crypto path) and the manager. */
@@ -923,8 +1058,8 @@ export class RealSystem {
     this.build();
   }
 
-  load(jar: number): Promise<Context> {
-    const cookie = this.jars[jar];
+  load(jar: number, late = false): Promise<Context> {
+    const cookie = late ? this.previous[jar] : this.jars[jar];
     const headers: Record<string, string> = cookie === undefined ? {} : { cookie: `${DEFAULT_COOKIE_NAME}=${cookie}` };
     return this.manager.extractSession(Context.background, new Request('https://app.test/', { headers }));
   }
@@ -957,10 +1092,9 @@ export class RealSystem {
   }
 
   receive(jar: number, effect: Awaited<ReturnType<RealSystem['save']>>): void {
-    if (effect.kind === 'set') {
-      this.jars[jar] = effect.value;
-    } else if (effect.kind === 'expire') {
-      this.jars[jar] = undefined;
+    if (effect.kind === 'set' || effect.kind === 'expire') {
+      this.previous[jar] = this.jars[jar];
+      this.jars[jar] = effect.kind === 'set' ? effect.value : undefined;
     }
   }
 }
@@ -1003,6 +1137,7 @@ function checkSession(real: RealSystem, context: Context, expected: Working, whe
     deadline: session.deadlineTime,
     createdAt: session.createdAt.getTime(),
     authenticatedAt: session.authenticatedAt?.getTime(),
+    stale: session.isStale,
   };
   const want = {
     status: expected.status,
@@ -1011,6 +1146,7 @@ function checkSession(real: RealSystem, context: Context, expected: Working, whe
     deadline: expected.deadline,
     createdAt: expected.created,
     authenticatedAt: expected.auth,
+    stale: expected.stale,
   };
   expect({ where, ...got }).toEqual({ where, ...want });
 }
@@ -1075,10 +1211,13 @@ interface InFlight {
 }
 
 /** Loads a browser's session on both sides and checks that they agree. */
-async function arrive(model: SessionModel, real: RealSystem, jar: number, label: string): Promise<InFlight> {
-  const working = model.load(jar);
-  const context = await real.load(jar);
+async function arrive(model: SessionModel, real: RealSystem, jar: number, label: string, late = false): Promise<InFlight> {
+  const working = model.load(jar, late);
+  const context = await real.load(jar, late);
   checkSession(real, context, working, label);
+  if (working.stale) {
+    real.tally.set('retired id served', (real.tally.get('retired id served') ?? 0) + 1);
+  }
   if (working.stored && model.traits.kind === 'server') {
     real.link(working.sid, real.session(context).id, label);
   }
@@ -1104,10 +1243,14 @@ async function respond(model: SessionModel, real: RealSystem, jar: number, { wor
     return chosen as number[];
   });
   expect({ response: got.kind }).toEqual({ response: effect.kind });
+  expect({ stale: real.session(context).isStale }).toEqual({ stale: working.stale });
+  if (working.stale) {
+    real.tally.set('stale save (nothing written)', (real.tally.get('stale save (nothing written)') ?? 0) + 1);
+  }
   if (got.kind === 'refused') {
     real.tally.set('save refused', (real.tally.get('save refused') ?? 0) + 1);
   }
-  if (effect.kind !== 'refused' && model.sessions.has(working.sid)) {
+  if (effect.kind !== 'refused' && !working.stale && model.sessions.has(working.sid)) {
     const session = real.session(context);
     expect({ stored: session.stored }).toEqual({ stored: true });
     real.link(working.sid, session.id, 'saved');
@@ -1329,7 +1472,12 @@ class AccountCommand implements Command {
       await checkListing(model, real, owner, request, 'after destroySessionByHandle');
     } else if (this.op === 'others') {
       const want = model.destroyOthers(request.working);
-      const got = await real.manager.destroyOtherSessions(request.context);
+      const got = await real.manager.destroyOtherSessions(request.context).catch((error: unknown) => {
+        if (error instanceof SessionStaleError) {
+          return 'stale' as const;
+        }
+        throw error;
+      });
       expect({ ended: got }).toEqual({ ended: want });
       checkSession(real, request.context, request.working, 'after destroyOtherSessions');
       if (model.listing) {
@@ -1343,6 +1491,93 @@ class AccountCommand implements Command {
   toString(): string {
     const what = this.op === 'end' ? `end #${this.pick}` : this.op;
     return `account(browser ${this.jar}, owner ${JSON.stringify(this.owner)} unless its own: ${what})`;
+  }
+}
+
+/**
+ * A request a browser sent before its last cookie change arrived (a renewal, a log-in, a
+ * log-out), answered after it: it carries the browser's previous cookie, and the
+ * browser keeps whatever its response sets, as it arrives last.
+ */
+class LateRequestCommand implements Command {
+  constructor(
+    readonly jar: number,
+    readonly actions: readonly Action[],
+  ) {}
+
+  check(): boolean {
+    return true;
+  }
+
+  async run(model: SessionModel, real: RealSystem): Promise<void> {
+    real.steps++;
+    const request = await arrive(model, real, this.jar, 'late request loaded', true);
+    handle(model, real, request, this.actions);
+    await respond(model, real, this.jar, request);
+    await checkEvents(model, real, this.toString());
+  }
+
+  toString(): string {
+    return `lateRequest(browser ${this.jar} with its previous cookie: ${showActions(this.actions)})`;
+  }
+}
+
+/** What ends a session, or fills its owner's bound, while a request of it is in flight. */
+type RaceEnd = 'owner' | 'handle' | 'others' | 'login';
+
+/**
+ * A request that loads its session, runs endpoint code (a log-in, say: renew and name
+ * the owner), and saves only after something else has happened meanwhile: its owner
+ * logs out everywhere, its device is ended by its handle, another browser ends the
+ * others, or another browser logs in as the same owner (the bound).
+ */
+class RaceCommand implements Command {
+  constructor(
+    readonly jar: number,
+    readonly actions: readonly Action[],
+    readonly other: number,
+    readonly end: RaceEnd,
+    readonly owner: string | number,
+  ) {}
+
+  check(model: Readonly<SessionModel>): boolean {
+    return this.end === 'login' || model.listing;
+  }
+
+  async run(model: SessionModel, real: RealSystem): Promise<void> {
+    real.steps++;
+    const request = await arrive(model, real, this.jar, 'racing request loaded');
+    const loadedSid = request.working.stored ? request.working.sid : undefined;
+    const loadedOwner = ownerOf(request.working.values);
+    handle(model, real, request, this.actions);
+    const owner = loadedOwner ?? ownerOf(request.working.values) ?? String(this.owner);
+    switch (this.end) {
+      case 'owner': {
+        const want = model.destroyOwner(owner);
+        expect({ ended: await real.manager.destroyOwnerSessions(owner) }).toEqual({ ended: want });
+        break;
+      }
+      case 'handle': {
+        const handle = loadedSid === undefined ? undefined : real.handle(loadedSid);
+        const want = model.destroyByHandle(owner, handle === undefined ? undefined : loadedSid);
+        expect({ ended: await real.manager.destroySessionByHandle(owner, handle ?? 'A'.repeat(43)) }).toEqual({ ended: want });
+        break;
+      }
+      case 'others':
+        await new AccountCommand(this.other, owner, 'others', 0).run(model, real);
+        real.steps--;
+        break;
+      case 'login':
+        await new RequestCommand(this.other, [{ op: 'renew' }, { op: 'set', key: OWNER_KEY, value: owner }]).run(model, real);
+        real.steps--;
+        break;
+    }
+    await respond(model, real, this.jar, request);
+    await checkEvents(model, real, this.toString());
+  }
+
+  toString(): string {
+    return `race(browser ${this.jar}: ${showActions(this.actions)}; meanwhile ${this.end} (browser ${this.other}, owner ${JSON.stringify(this.owner)}))`;
   }
 }
 
@@ -1495,6 +1730,16 @@ const commandArbs: fc.Arbitrary<Command>[] = [
     fc
       .tuple(jarArb, ownerArb)
       .map(([jar, owner]) => new RequestCommand(jar, [{ op: 'renew' }, { op: 'set', key: OWNER_KEY, value: owner }])),
+    fc.tuple(jarArb, actionsArb).map(([jar, actions]) => new LateRequestCommand(jar, actions)),
+    fc
+      .tuple(
+        jarArb,
+        fc.oneof(actionsArb, fc.constant<Action[]>([{ op: 'renew' }]), ownerArb.map((owner): Action[] => [{ op: 'renew' }, { op: 'set', key: OWNER_KEY, value: owner }])),
+        jarArb,
+        fc.constantFrom<RaceEnd>('owner', 'handle', 'others', 'login'),
+        ownerArb,
+      )
+      .map(([jar, actions, other, end, owner]) => new RaceCommand(jar, actions, other, end, owner)),
     fc.tuple(jarArb, jarArb).map(([from, to]) => new CopyCookieCommand(from, to)),
     jarArb.map((jar) => new ClearCookieCommand(jar)),
     ownerArb.map((owner) => new LogOutEverywhereCommand(owner)),
@@ -1502,7 +1747,7 @@ const commandArbs: fc.Arbitrary<Command>[] = [
       .tuple(jarArb, ownerArb, fc.constantFrom<AccountOp>('list', 'end', 'end', 'others'), fc.nat({ max: 7 }))
       .map(([jar, owner, op, pick]) => new AccountCommand(jar, owner, op, pick)),
     fc
-      .constantFrom(SECOND, TOUCH_INTERVAL - 1, TOUCH_INTERVAL, MINUTE, IDLE_TIMEOUT - 1, IDLE_TIMEOUT, IDLE_TIMEOUT + 1, LIFETIME / 2, LIFETIME)
+      .constantFrom(SECOND, TOUCH_INTERVAL - 1, TOUCH_INTERVAL, RENEWAL_GRACE - 1, RENEWAL_GRACE, MINUTE, IDLE_TIMEOUT - 1, IDLE_TIMEOUT, IDLE_TIMEOUT + 1, RENEWAL_INTERVAL, LIFETIME / 2, LIFETIME)
       .map((ms) => new AdvanceCommand(ms)),
     fc.constant(new AddKeyCommand()),
     fc.constant(new DropOldKeysCommand()),
@@ -1541,17 +1786,21 @@ interface Tally {
 export function describeSessionModel(target: ModelTarget, runs: number): void {
   it(`${target.name}: every step of ${modelRuns(runs)} random request sequences matches the model`, async () => {
     const tally: Tally = { sequences: 0, steps: 0, events: new Map() };
-    const property = fc.asyncProperty(fc.boolean(), commandsArb, async (idle, commands) => {
+    const renewalArb = fc.record({ grace: fc.constantFrom(RENEWAL_GRACE, RENEWAL_GRACE, 0), periodic: fc.boolean() });
+    const property = fc.asyncProperty(fc.boolean(), renewalArb, commandsArb, async (idle, renewal, commands) => {
       const clock = new FakeClock();
       const { store, close } = await target.open(clock);
+      const renewalInterval = renewal.periodic ? RENEWAL_INTERVAL : undefined;
       const options: SessionManagerOptions = {
         lifetime: LIFETIME,
+        renewalGrace: renewal.grace,
+        ...(renewalInterval === undefined ? {} : { renewalInterval }),
         ...(idle ? { idleTimeout: IDLE_TIMEOUT } : {}),
         ...(target.traits.ownerIndex || target.traits.revocation === true ? { ownerKey: OWNER_KEY } : {}),
         // The model does not predict cookie sizes: no sequence comes near this.
         maxCookieSize: 1_000_000,
       };
-      const model = new SessionModel(target.traits, idle ? IDLE_TIMEOUT : undefined, BROWSERS);
+      const model = new SessionModel(target.traits, idle ? IDLE_TIMEOUT : undefined, BROWSERS, renewal.grace, renewalInterval);
       const real = new RealSystem(clock, target, store, options, BROWSERS, close ?? (async () => {}));
       if (target.traits.sealed) {
         await real.addKey();
