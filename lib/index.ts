@@ -43,6 +43,7 @@ export type {
   PatchableSessionStore,
   RenewableSessionStore,
   SessionRenewal,
+  EvictionReport,
   SessionPatch,
   SessionRecord,
   SessionStore,

@@ -5,6 +5,7 @@ import { SessionNotLoadedError } from './SessionError.js';
 import {
   isPatchableStore,
   isRenewableStore,
+  type EvictionReport,
   type LoadedSessionRecord,
   type OwnerIndexedSessionStore,
   type SessionStore,
@@ -71,6 +72,8 @@ export class SessionManager<T extends object = Record<string, unknown>> {
   readonly #cookie: SessionCookie;
   readonly #events: SessionEvents;
   readonly #accounts: SessionAccounts<T>;
+  /** Reports the evictions of this manager's own saves (a store may be shared by several). */
+  readonly #evicted: EvictionReport;
 
   /**
    * @param store - Where sessions live. A bare `CookieSessionStore` is refused unless
@@ -108,6 +111,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     this.#cookie = new SessionCookie(this.#options);
     this.#events = new SessionEvents(this.#options.onEvent, sessionClock);
     this.#accounts = new SessionAccounts(store, this.#options, this.#events, sessionClock);
+    this.#evicted = this.#accounts.evicted;
     this.#rules = {
       lifetime: this.#options.lifetime,
       idleTimeout: this.#options.idleTimeout,
@@ -644,7 +648,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     };
     const { predecessor } = session;
     if (predecessor !== undefined && isRenewableStore(store)) {
-      return store.renewSession(predecessor, session.id, { record, owner, grace: this.#options.renewalGrace });
+      return store.renewSession(predecessor, session.id, { record, owner, grace: this.#options.renewalGrace, evicted: this.#evicted });
     }
     if (session.stored && isPatchableStore(store)) {
       const set: [string, unknown][] = [];
@@ -671,11 +675,12 @@ export class SessionManager<T extends object = Record<string, unknown>> {
         ...(meta === undefined ? {} : { meta }),
         ...(ownerChanged ? { owner: owner ?? null } : {}),
         ...(token === undefined ? {} : { token }),
+        evicted: this.#evicted,
       });
     }
     // The owner is undefined without ownerKey; only an owner-indexed store reads it.
     const saved = this.#immediate === undefined ? NOT_NOW : this.#immediate.saveNow(session.id, record);
-    return saved === NOT_NOW ? (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner) : saved;
+    return saved === NOT_NOW ? (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner, this.#evicted) : saved;
   }
 
   /** The request's user agent and client address, for the metadata of owned sessions. */

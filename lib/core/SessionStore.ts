@@ -175,6 +175,14 @@ export interface SessionStore<T> {
 }
 
 /**
+ * Told which sessions of an owner a save evicted to keep the owner's bound
+ * ({@link OwnerListingSessionStore.limitOwnerSessions}), with their handles: the manager
+ * that saved reports them. A save passes its own, so that two managers sharing one
+ * store each report the evictions of their own saves.
+ */
+export type EvictionReport = (owner: string, handles: readonly string[]) => void;
+
+/**
  * The changes one request made to a session, for {@link PatchableSessionStore}.
  *
  * @typeParam T - The shape of the session's values.
@@ -208,6 +216,11 @@ export interface SessionPatch<T> {
    * then skips sealing the id again); any other store ignores it.
    */
   readonly token?: string | undefined;
+  /**
+   * Told which sessions this save evicted (see {@link EvictionReport}); when absent, the
+   * bound's own `evicted` is.
+   */
+  readonly evicted?: EvictionReport | undefined;
 }
 
 /**
@@ -278,6 +291,11 @@ export interface SessionRenewal<T> {
    * with it; 0 forgets it at once.
    */
   readonly grace: number;
+  /**
+   * Told which sessions this save evicted (see {@link EvictionReport}); when absent, the
+   * bound's own `evicted` is.
+   */
+  readonly evicted?: EvictionReport | undefined;
 }
 
 /**
@@ -352,13 +370,15 @@ export interface OwnerIndexedSessionStore<T> extends SessionStore<T> {
    * @param record - The values and expiry.
    * @param owner - The owner, or `undefined` when the session has none (any earlier
    *   filing of this id is then dropped).
+   * @param evicted - Told which sessions this save evicted (see {@link EvictionReport});
+   *   when absent, the bound's own `evicted` is.
    * @returns The token for the cookie.
    * @example
    * ```ts
    * const token = await store.setSession(id, record, 'user-42');
    * ```
    */
-  setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string>;
+  setSession(id: string, record: SessionRecord<T>, owner?: string, evicted?: EvictionReport): Promise<string>;
   /**
    * Deletes every session filed under an owner.
    *

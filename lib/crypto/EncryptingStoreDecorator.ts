@@ -6,6 +6,7 @@ import { hashId } from '../core/sessionHandle.js';
 import {
   isOwnerIndexedStore,
   isOwnerListingStore,
+  type EvictionReport,
   isPatchableStore,
   isRenewableStore,
   type LoadedSessionRecord,
@@ -403,6 +404,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    * @param id - The session's id.
    * @param record - The values and expiry.
    * @param owner - The session's owner, passed on to an owner-indexed inner store.
+   * @param evicted - Told which sessions the save evicted, passed on likewise.
    * @returns The sealed token.
    * @throws SessionStoreError when the inner store's infrastructure fails.
    * @example
@@ -410,7 +412,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    * const token = await store.setSession(id, { values: { userId: 'u-42' }, expireTime, deadline }); // the cookie's value
    * ```
    */
-  async setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string> {
+  async setSession(id: string, record: SessionRecord<T>, owner?: string, evicted?: EvictionReport): Promise<string> {
     if (this.#selfContained !== undefined) {
       const sealing = this.#sealRecord(id, record);
       return typeof sealing === 'string' ? sealing : await sealing;
@@ -418,7 +420,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     const stored = this.#encryptValues
       ? { ...record, values: await this.#sealValues(id, record.values), meta: await this.#sealMeta(id, record.meta) }
       : record;
-    const innerToken = await (this.#inner as OwnerIndexedSessionStore<T>).setSession(id, stored, owner);
+    const innerToken = await (this.#inner as OwnerIndexedSessionStore<T>).setSession(id, stored, owner, evicted);
     return this.#sealToken(innerToken, record.expireTime);
   }
 

@@ -4,6 +4,7 @@ import { SessionLimitError } from '../core/SessionError.js';
 import { checkLimit, hashId } from './storeOperation.js';
 import { makeEntry, retireEntry, type Entry } from './memoryEntry.js';
 import type {
+  EvictionReport,
   LoadedSessionRecord,
   OwnerListingSessionStore,
   OwnerSessionLimit,
@@ -149,7 +150,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
    * ```
    */
   async renewSession(id: string, newId: string, renewal: SessionRenewal<T>): Promise<string | undefined> {
-    const { record, owner, grace } = renewal;
+    const { record, owner, grace, evicted } = renewal;
     const json = JSON.stringify(record.values);
     const key = await hashId(id);
     const newKey = await hashId(newId);
@@ -161,7 +162,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
     // Out of its owner's index first: a successor of the same owner takes its place.
     this.#remove(key);
     try {
-      this.#put(newKey, json, record, owner, record.meta);
+      this.#put(newKey, json, record, owner, record.meta, evicted);
     } catch (error) {
       this.#entries.set(key, entry);
       this.#index(key, entry.owner);
@@ -179,15 +180,16 @@ export class MemorySessionStore<T = Record<string, unknown>>
    * @param id - The session's id.
    * @param record - The values and expiry.
    * @param owner - The session's owner, for {@link MemorySessionStore.deleteOwnerSessions}.
+   * @param evicted - Told which sessions the save evicted; else the bound's own `evicted` is.
    * @returns The id, which is the token.
    * @example
    * ```ts
    * const token = await store.setSession(id, { values: { userId: 'u1' }, expireTime, deadline }, 'u1'); // token === id
    * ```
    */
-  async setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string> {
+  async setSession(id: string, record: SessionRecord<T>, owner?: string, evicted?: EvictionReport): Promise<string> {
     const json = JSON.stringify(record.values);
-    this.#put(await hashId(id), json, record, owner, record.meta);
+    this.#put(await hashId(id), json, record, owner, record.meta, evicted);
     return id;
   }
 
@@ -207,7 +209,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
     // What the patch says, read now: the hash may take a turn of the event loop.
     const set = Object.entries(patch.set);
     const unset = [...patch.unset];
-    const { expireTime, deadline, owner, meta } = patch;
+    const { expireTime, deadline, owner, meta, evicted } = patch;
     const key = await hashId(id);
     // From here to the write, nothing awaits: no other patch can run in between.
     const entry = this.#live(key);
@@ -224,7 +226,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
     }
     // An absent owner keeps the one held now (a concurrent request may have set it).
     const after = owner === undefined ? entry.owner : (owner ?? undefined);
-    this.#put(key, JSON.stringify(values), { expireTime, deadline }, after, meta ?? entry.meta);
+    this.#put(key, JSON.stringify(values), { expireTime, deadline }, after, meta ?? entry.meta, evicted);
     return id;
   }
 
@@ -384,11 +386,12 @@ export class MemorySessionStore<T = Record<string, unknown>>
     expiry: { expireTime: number; deadline: number },
     owner: string | undefined,
     meta: string | undefined,
+    evicted: EvictionReport | undefined,
   ): void {
     const now = this.#clock.now();
     const previous = this.#entries.get(key)?.owner;
     if (owner !== undefined && owner !== previous && this.#limit !== undefined && this.#isLive(expiry, now)) {
-      this.#admit(owner, now, this.#limit);
+      this.#admit(owner, now, this.#limit, evicted ?? this.#limit.evicted);
     }
     // Out of the map before the sweep (which must neither count nor evict it), and back
     // in at the end, as the most recently used. Its owner index entry stays for now: the
@@ -410,7 +413,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
    * Makes room for one more session of a bounded owner: evicts the ones written least
    * recently, or refuses. Nothing awaits here, so no other save runs in between.
    */
-  #admit(owner: string, now: number, limit: OwnerSessionLimit): void {
+  #admit(owner: string, now: number, limit: OwnerSessionLimit, report: EvictionReport | undefined): void {
     const live: [string, Entry][] = [];
     for (const key of this.#owners.get(owner) ?? []) {
       const entry = this.#entries.get(key);
@@ -430,7 +433,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
     for (const key of evicted) {
       this.#remove(key);
     }
-    limit.evicted?.(owner, evicted);
+    report?.(owner, evicted);
   }
 
   #remove(key: string): void {

@@ -609,4 +609,32 @@ describe('SessionManager and odd value names', () => {
     expect(manager.getValue(context, '__proto__')).toEqual({ polluted: true });
     expect(manager.getValue(context, 'polluted')).toBeUndefined();
   });
+
+  describe('onEvent', () => {
+    it('when two managers share one store, each reports the evictions of its own saves', async () => {
+      const clock = new FakeClock();
+      const store = new MemorySessionStore<AppSession>({}, clock);
+      const seen: Record<string, string[]> = { a: [], b: [] };
+      const [a, b] = (['a', 'b'] as const).map(
+        (name) =>
+          new SessionManager<AppSession>(
+            store,
+            { ownerKey: 'userId', maxSessionsPerOwner: 1, onEvent: (event) => seen[name]!.push(`${event.type}/${event.owner}`) },
+            clock,
+          ),
+      );
+      const logIn = (manager: SessionManager<AppSession>, owner: string) =>
+        roundTrip(manager, undefined, (c) => {
+          manager.renewToken(c);
+          manager.setValue(c, 'userId', owner);
+        });
+      await logIn(a!, 'ada');
+      await logIn(b!, 'bob');
+      await logIn(a!, 'ada');
+      await logIn(b!, 'bob');
+      await logIn(b!, 'bob');
+      expect(seen.a!.filter((event) => event.startsWith('evicted'))).toEqual(['evicted/ada']);
+      expect(seen.b!.filter((event) => event.startsWith('evicted'))).toEqual(['evicted/bob', 'evicted/bob']);
+    });
+  });
 });

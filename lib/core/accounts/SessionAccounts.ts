@@ -54,6 +54,12 @@ export class SessionAccounts<T extends object> {
   readonly #generations: GenerationCache | undefined;
   /** Whether saves record when an owned session was last seen, and by what client. */
   readonly recordsVisits: boolean;
+  /** Reports the sessions a save of this manager evicted. */
+  readonly evicted = (owner: string, handles: readonly string[]): void => {
+    for (const handle of handles) {
+      this.#events.emit('evicted', 'limit', handle, owner);
+    }
+  };
 
   /**
    * @param store - The manager's store.
@@ -74,15 +80,7 @@ export class SessionAccounts<T extends object> {
       if (!isOwnerListingStore(store)) {
         throw new TypeError('maxSessionsPerOwner needs a store that lists sessions (memory, Redis, PostgreSQL)');
       }
-      store.limitOwnerSessions({
-        max: maxSessionsPerOwner,
-        policy: options.whenOwnerFull,
-        evicted: (owner, handles) => {
-          for (const handle of handles) {
-            events.emit('evicted', 'limit', handle, owner);
-          }
-        },
-      });
+      store.limitOwnerSessions({ max: maxSessionsPerOwner, policy: options.whenOwnerFull, evicted: this.evicted });
     }
     this.recordsVisits = ownerKey !== undefined && isOwnerListingStore(store);
     this.#generations =
