@@ -57,6 +57,9 @@ function isStore(store: unknown): boolean {
 export type ValueOf<T, K extends keyof T, V> = ([V] extends [never] ? T[K] : V) | undefined;
 
 /** A store's failure as the manager reports it: its own errors as they are, others wrapped. */
+/** What a rejected `onEvent` promise is handed to: nothing. */
+function ignoreHookError(): void {}
+
 function storeError(error: unknown): SessionError {
   return error instanceof SessionError ? error : new SessionStoreError('session store failed', { cause: error });
 }
@@ -887,7 +890,11 @@ export class SessionManager<T extends object = Record<string, unknown>> {
       return;
     }
     try {
-      listener({ type, reason, handle, owner, at: new Date(this.#clock.now()) });
+      const result: unknown = listener({ type, reason, handle, owner, at: new Date(this.#clock.now()) });
+      if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+        // An async hook that rejects is ignored too, never an unhandled rejection.
+        (result as PromiseLike<unknown>).then(undefined, ignoreHookError);
+      }
     } catch {
       // An audit hook that throws must not fail the request.
     }

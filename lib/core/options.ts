@@ -142,7 +142,8 @@ export interface SessionManagerOptions {
    * `expired` (a cookie came in for a session that had ended), `evicted` (by
    * `maxSessionsPerOwner`), `revoked` (a sealed cookie older than its owner's
    * generation). The event carries the session's handle (a hash of its id), never the
-   * id. Errors it throws are ignored.
+   * id. An error it throws, and a promise it returns that rejects, are ignored: they
+   * never fail the request.
    * @default undefined
    */
   readonly onEvent?: (event: SessionEvent) => void;
