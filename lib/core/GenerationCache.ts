@@ -78,15 +78,19 @@ export class GenerationCache {
    * @returns The new generation.
    */
   async bump(owner: string): Promise<number> {
+    const startedAt = this.#now();
     const generation = await this.#generations.bump(owner);
-    this.#remember(owner, generation);
+    this.#remember(owner, generation, startedAt);
     return generation;
   }
 
   async #read(owner: string, previous: Entry | undefined): Promise<number | undefined> {
+    // Stamped with the time the read began: the answer may reflect the server as early
+    // as that, so `maxStaleness` counts from then, however late it arrives.
+    const startedAt = this.#now();
     try {
       const generation = await this.#generations.current(owner);
-      this.#remember(owner, generation);
+      this.#remember(owner, generation, startedAt);
       return generation;
     } catch (error) {
       if (!this.#trustWhenUnavailable) {
@@ -96,13 +100,13 @@ export class GenerationCache {
     }
   }
 
-  #remember(owner: string, generation: number): void {
+  #remember(owner: string, generation: number, readAt: number): void {
     // A read that raced a bump must not take the generation back.
     const known = this.#entries.get(owner);
     this.#entries.delete(owner);
     this.#entries.set(owner, {
       generation: known === undefined ? generation : Math.max(known.generation, generation),
-      readAt: this.#now(),
+      readAt,
     });
     if (this.#entries.size > MAX_OWNERS) {
       this.#entries.delete(this.#entries.keys().next().value!);

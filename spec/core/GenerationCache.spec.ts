@@ -76,6 +76,21 @@ describe(GenerationCache, () => {
       expect(generations.reads).toBe(1);
     });
 
+    it('when a read answers late, counts maxStaleness from when the read began', async () => {
+      const cache = cacheOf(false, 250);
+      let open!: () => void;
+      generations.gate = new Promise((resolve) => (open = resolve));
+      const reading = cache.current('ada'); // reads 0 now, answers 600 ms later
+      await generations.inner.bump('ada'); // another process revokes meanwhile
+      clock.advance(600);
+      open();
+      await expect(reading).resolves.toBe(0);
+      generations.gate = undefined;
+      // Read 600 ms ago: older than 250 ms, so read again, never answered from the cache.
+      await expect(cache.current('ada')).resolves.toBe(1);
+      expect(generations.reads).toBe(2);
+    });
+
     it('without trust, rethrows a failed read', async () => {
       const cache = cacheOf(false);
       generations.down = true;
