@@ -13,6 +13,7 @@ export type { SessionErrorCode } from './core/SessionError.js';
 export {
   SessionCookieTooLargeError,
   SessionError,
+  SessionGenerationsLostError,
   SessionHeadersSentError,
   SessionLimitError,
   SessionNotFreshError,

@@ -2,6 +2,7 @@
 // revocable sealed cookie costs at most one read of the generations server per owner per
 // `maxStaleness` (5 s by default) instead of one per request. Its cost per request is in
 // bench/README.md ("Revocable cookies"), measured with `node dist-bench/bench/request.bench.js`.
+import { SessionGenerationsLostError } from './SessionError.js';
 import type { OwnerGenerations } from './SessionStore.js';
 
 /** How many owners' generations are kept at most; the least recently read go first. */
@@ -14,7 +15,9 @@ interface Entry {
 
 /**
  * @internal Reads owners' generations through a short cache, for the manager's
- * `revocation` option.
+ * `revocation` option. It never takes a generation back: a read lower than one this
+ * process read before that read began means the store lost data, and is handled as a
+ * failed read (`SessionGenerationsLostError`), never as "nothing was revoked".
  */
 export class GenerationCache {
   readonly #generations: OwnerGenerations;
@@ -46,7 +49,8 @@ export class GenerationCache {
    * @param owner - The owner.
    * @returns The generation, or `undefined` when it could not be read and the options
    *   say to trust the cookie.
-   * @throws whatever the generations' `current` throws, unless told to trust.
+   * @throws whatever the generations' `current` throws, and SessionGenerationsLostError
+   *   when it answers lower than a generation read before, unless told to trust.
    */
   current(owner: string): number | undefined | Promise<number | undefined> {
     const entry = this.#entries.get(owner);
@@ -78,32 +82,47 @@ export class GenerationCache {
    * @returns The new generation.
    */
   async bump(owner: string): Promise<number> {
+    const startedAt = this.#now();
     const generation = await this.#generations.bump(owner);
-    this.#remember(owner, generation);
+    this.#remember(owner, generation, startedAt);
     return generation;
   }
 
+  /**
+   * @param previous - What this process knew of the owner when the read began.
+   */
   async #read(owner: string, previous: Entry | undefined): Promise<number | undefined> {
+    // Stamped with the time the read began: the answer may reflect the server as early
+    // as that, so `maxStaleness` counts from then, however late it arrives.
+    const startedAt = this.#now();
     try {
       const generation = await this.#generations.current(owner);
-      this.#remember(owner, generation);
+      if (previous !== undefined && generation < previous.generation && this.#entries.get(owner) === previous) {
+        // Lower than a generation read before this read began, and not a read that raced
+        // a bump (that would have left a newer entry): the store lost what it held.
+        throw new SessionGenerationsLostError('owner generations: the store answered a generation lower than one it gave before');
+      }
+      this.#remember(owner, generation, startedAt);
       return generation;
     } catch (error) {
       if (!this.#trustWhenUnavailable) {
         throw error;
       }
-      return previous?.generation;
+      // The last generation known, however old: never one lower than this process saw.
+      return this.#entries.get(owner)?.generation ?? previous?.generation;
     }
   }
 
-  #remember(owner: string, generation: number): void {
-    // A read that raced a bump must not take the generation back.
+  #remember(owner: string, generation: number, readAt: number): void {
     const known = this.#entries.get(owner);
     this.#entries.delete(owner);
-    this.#entries.set(owner, {
-      generation: known === undefined ? generation : Math.max(known.generation, generation),
-      readAt: this.#now(),
-    });
+    // A read that raced a bump must not take the generation back: the newer entry stays.
+    this.#entries.set(
+      owner,
+      known === undefined || generation > known.generation
+        ? { generation, readAt }
+        : { generation: known.generation, readAt: generation === known.generation ? Math.max(known.readAt, readAt) : known.readAt },
+    );
     if (this.#entries.size > MAX_OWNERS) {
       this.#entries.delete(this.#entries.keys().next().value!);
     }

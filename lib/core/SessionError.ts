@@ -5,6 +5,7 @@ export type SessionErrorCode =
   | 'ERR_SESSION'
   | 'ERR_SESSION_NOT_LOADED'
   | 'ERR_SESSION_STORE'
+  | 'ERR_SESSION_GENERATIONS_LOST'
   | 'ERR_SESSION_VALUE'
   | 'ERR_SESSION_COOKIE_TOO_LARGE'
   | 'ERR_SESSION_HEADERS_SENT'
@@ -74,7 +75,28 @@ export class SessionNotLoadedError extends SessionError {
  * ```
  */
 export class SessionStoreError extends SessionError {
-  static override readonly CODE = 'ERR_SESSION_STORE' as const;
+  // Typed as any code: a subclass narrows it to its own.
+  static override readonly CODE: SessionErrorCode = 'ERR_SESSION_STORE';
+}
+
+/**
+ * The owners' generations of revocable sealed cookies (`revocation`) lost data they
+ * held: a generation read lower than one this process had read, or the generations
+ * store's marker gone or replaced (Redis restarted without persistence, the table
+ * truncated). Never read as "nothing was revoked": the manager handles it as
+ * `revocation.whenUnavailable` says ('fail': the request fails with this error, a
+ * {@link SessionStoreError}), and the store begins a new epoch above every generation
+ * handed out before, so the cookies sealed before the loss read as revoked. Keep the
+ * generations store durable (Redis persistence, a backed-up table).
+ * @example
+ * ```ts
+ * catch (error) {
+ *   if (error instanceof SessionGenerationsLostError) console.error('revocation data lost: check the generations store persists');
+ * }
+ * ```
+ */
+export class SessionGenerationsLostError extends SessionStoreError {
+  static override readonly CODE = 'ERR_SESSION_GENERATIONS_LOST' as const;
 }
 
 /**

@@ -159,7 +159,8 @@ export interface SessionManagerOptions {
    * `expired` (a cookie came in for a session that had ended), `evicted` (by
    * `maxSessionsPerOwner`), `revoked` (a sealed cookie older than its owner's
    * generation). The event carries the session's handle (a hash of its id), never the
-   * id. Errors it throws are ignored.
+   * id. An error it throws, and a promise it returns that rejects, are ignored: they
+   * never fail the request.
    * @default undefined
    */
   readonly onEvent?: (event: SessionEvent) => void;
@@ -265,6 +266,36 @@ export function checkOptionKeys(what: string, options: unknown, known: readonly 
 }
 
 /**
+ * Reads a boolean option, so that untyped configuration (`'false'`, `0`, `'no'`) fails
+ * when the object is built instead of being read by its truthiness.
+ *
+ * @internal
+ * @param name - The option's name, for the message (`'cookie.secure'`).
+ * @param value - What was given.
+ * @param fallback - The default when nothing was given.
+ * @returns The value, or the fallback.
+ * @throws TypeError naming the option when a value was given that is not `true` or
+ *   `false` (the message never holds the value).
+ */
+export function booleanOption(name: string, value: boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) {
+    return fallback;
+  }
+  if (typeof value !== 'boolean') {
+    throw new TypeError(`${name} must be true or false`);
+  }
+  return value;
+}
+
+/**
+ * The longest delay, in milliseconds, a timer takes (`setTimeout`, `setInterval`): a
+ * longer one fires at once.
+ *
+ * @internal
+ */
+export const MAX_TIMER_DELAY = 2_147_483_647;
+
+/**
  * The unit a number option is given in, for its error message.
  *
  * @internal
@@ -272,13 +303,14 @@ export function checkOptionKeys(what: string, options: unknown, known: readonly 
 export type OptionUnit = 'milliseconds' | 'seconds' | 'bytes' | 'entries';
 
 /** @internal */
-export function positive(name: string, value: number | undefined, fallback: number, unit?: OptionUnit): number;
+export function positive(name: string, value: number | undefined, fallback: number, unit?: OptionUnit, max?: number): number;
 /** @internal */
 export function positive(
   name: string,
   value: number | undefined,
   fallback: undefined,
   unit?: OptionUnit,
+  max?: number,
 ): number | undefined;
 /**
  * Reads a positive, finite number option.
@@ -288,20 +320,51 @@ export function positive(
  * @param value - What was given.
  * @param fallback - The default when nothing was given.
  * @param unit - What the number counts, for the message.
+ * @param max - The largest value accepted (a timer's delay: {@link MAX_TIMER_DELAY}).
  * @returns The value, or the fallback.
- * @throws TypeError when a value was given that is not a positive, finite number.
+ * @throws TypeError when a value was given that is not a positive, finite number, or
+ *   is more than `max`.
  */
 export function positive(
   name: string,
   value: number | undefined,
   fallback: number | undefined,
   unit: OptionUnit = 'milliseconds',
+  max = Number.MAX_VALUE,
 ): number | undefined {
   if (value === undefined) {
     return fallback;
   }
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new TypeError(`${name} must be a positive, finite number of ${unit}`);
+  }
+  if (value > max) {
+    throw new TypeError(`${name} must be at most ${max} ${unit}`);
+  }
+  return value;
+}
+
+/** @internal */
+export function positiveInteger(name: string, value: number | undefined, fallback: number): number;
+/** @internal */
+export function positiveInteger(name: string, value: number | undefined, fallback: undefined): number | undefined;
+/**
+ * Reads a positive integer option (a count).
+ *
+ * @internal
+ * @param name - The option's name, for the message.
+ * @param value - What was given.
+ * @param fallback - The default when nothing was given.
+ * @returns The value, or the fallback.
+ * @throws TypeError naming the option when a value was given that is not a positive
+ *   safe integer.
+ */
+export function positiveInteger(name: string, value: number | undefined, fallback: number | undefined): number | undefined {
+  if (value === undefined) {
+    return fallback;
+  }
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new TypeError(`${name} must be a positive integer`);
   }
   return value;
 }
@@ -320,7 +383,11 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
   checkOptionKeys('cookie options', options.cookie, COOKIE_OPTIONS);
   const cookie = options.cookie ?? {};
   const name = cookie.name ?? DEFAULT_COOKIE_NAME;
-  const secure = cookie.secure ?? true;
+  // Read before any rule uses them: a string 'false' is truthy.
+  const secure = booleanOption('cookie.secure', cookie.secure, true);
+  const httpOnly = booleanOption('cookie.httpOnly', cookie.httpOnly, true);
+  const persistent = booleanOption('cookie.persistent', cookie.persistent, true);
+  const partitioned = booleanOption('cookie.partitioned', cookie.partitioned, false);
   const path = cookie.path ?? '/';
   const sameSite = cookie.sameSite ?? 'lax';
   const { domain } = cookie;
@@ -342,17 +409,17 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
   if (sameSite === 'none' && !secure) {
     throw new TypeError('cookie.sameSite "none" needs secure: true');
   }
-  if (cookie.partitioned === true && !secure) {
+  if (partitioned && !secure) {
     throw new TypeError('cookie.partitioned needs secure: true');
   }
 
   const attributes = {
     path,
     ...(domain === undefined ? {} : { domain }),
-    httpOnly: cookie.httpOnly ?? true,
+    httpOnly,
     secure,
     sameSite,
-    ...(cookie.partitioned === true ? { partitioned: true } : {}),
+    ...(partitioned ? { partitioned: true } : {}),
   };
   try {
     // The cookie library checks path and domain characters; let it do so now.
@@ -397,10 +464,8 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     throw new TypeError('ownerKey must be a non-empty string');
   }
   const maxCookieSize = positive('maxCookieSize', options.maxCookieSize, DEFAULT_MAX_COOKIE_SIZE, 'bytes');
-  const { maxSessionsPerOwner, whenOwnerFull = 'evict', clientAddress, onEvent, revocation } = options;
-  if (maxSessionsPerOwner !== undefined && (!Number.isSafeInteger(maxSessionsPerOwner) || maxSessionsPerOwner < 1)) {
-    throw new TypeError('maxSessionsPerOwner must be a positive integer');
-  }
+  const { whenOwnerFull = 'evict', clientAddress, onEvent, revocation } = options;
+  const maxSessionsPerOwner = positiveInteger('maxSessionsPerOwner', options.maxSessionsPerOwner, undefined);
   if ((maxSessionsPerOwner !== undefined || revocation !== undefined) && ownerKey === undefined) {
     throw new TypeError('maxSessionsPerOwner and revocation need the ownerKey option');
   }
@@ -422,7 +487,7 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     renewalGrace,
     renewalInterval,
     maxCookieSize,
-    persistent: cookie.persistent ?? true,
+    persistent,
     ownerKey,
     maxSessionsPerOwner,
     whenOwnerFull,

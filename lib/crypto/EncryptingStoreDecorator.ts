@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../core/Clock.js';
 import { NOT_NOW } from '../core/immediateStore.js';
 import { isSelfContainedStore, type SelfContainedSessionStore } from '../core/selfContainedStore.js';
-import { checkOptionKeys, DEFAULT_COOKIE_NAME } from '../core/options.js';
+import { booleanOption, checkOptionKeys, DEFAULT_COOKIE_NAME } from '../core/options.js';
 import { hashId } from '../core/sessionHandle.js';
 import {
   isOwnerIndexedStore,
@@ -166,7 +166,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    * @param options - Keys and what to encrypt.
    * @param clock - The source of time for the sealed expiry.
    * @throws TypeError when `inner` is not a store, no key is given, a key was not made
-   *   by `importRawKey`, or an option is unknown.
+   *   by `importRawKey`, an option is unknown, or `encryptValues` is not a boolean.
    */
   constructor(
     inner: SessionStore<T>,
@@ -198,7 +198,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     // Around a store that keeps the session in its token (the cookie store), the values
     // are inside the sealed token already: encryptValues asks for nothing more there.
     // (Sealing them apart would bind them to an id such a store does not keep.)
-    this.#encryptValues = (options.encryptValues ?? false) && this.#selfContained === undefined;
+    this.#encryptValues = booleanOption('encryptValues', options.encryptValues, false) && this.#selfContained === undefined;
     // The fast path answers only for this class's own getSession and setSession: a
     // subclass that overrides one (to audit or count, say) is called for every load or save.
     const immediate = this.#selfContained !== undefined && this.#sealer.immediate;

@@ -6,7 +6,7 @@ import { EncryptingStoreDecorator, type EncryptingStoreOptions } from '../crypto
 import { SessionRequestHook } from './SessionRequestHook.js';
 import { SessionResponseHook } from './SessionResponseHook.js';
 import type { Clock } from '../core/Clock.js';
-import { checkOptionKeys, resolveOptions, type SessionManagerOptions } from '../core/options.js';
+import { booleanOption, checkOptionKeys, resolveOptions, type SessionManagerOptions } from '../core/options.js';
 import { SessionManager } from '../core/SessionManager.js';
 import { CookieSessionStore } from '../stores/CookieSessionStore.js';
 import {
@@ -82,6 +82,7 @@ export function createSessionModule(options: SessionModuleOptions = {}): Contain
   if (innerStore !== 'cookie' && innerStore !== 'app') {
     throw new TypeError('innerStore must be "cookie" or "app"');
   }
+  booleanOption('encryptValues', options.encryptValues, false);
   if (keys === undefined && (options.innerStore !== undefined || options.encryptValues !== undefined)) {
     throw new TypeError('innerStore and encryptValues need keys');
   }

@@ -1,6 +1,6 @@
 import { decodeBase64url, encodeBase64url } from '../core/base64url.js';
 import type { Clock } from '../core/Clock.js';
-import { checkOptionKeys } from '../core/options.js';
+import { booleanOption, checkOptionKeys } from '../core/options.js';
 import type { LoadedSessionRecord, SessionRecord, SessionStore } from '../core/SessionStore.js';
 
 /**
@@ -53,14 +53,15 @@ export class CookieSessionStore<T = Record<string, unknown>> implements SessionS
    * @param options - See {@link CookieSessionStoreOptions}.
    * @param _clock - Unused, kept for callers that pass one: the store gives an expired
    *   record back as it is, and the manager tells it from a live one.
-   * @throws TypeError when an option is unknown.
+   * @throws TypeError when an option is unknown, or `allowPlaintext` is not a boolean.
    */
   constructor(
     options?: CookieSessionStoreOptions,
     _clock?: Clock,
   ) {
     checkOptionKeys('CookieSessionStore options', options, ['allowPlaintext']);
-    this.allowPlaintext = options?.allowPlaintext ?? false;
+    // A string 'false' must not build a plaintext store: only `true` allows it.
+    this.allowPlaintext = booleanOption('allowPlaintext', options?.allowPlaintext, false);
     this.requiresEncryption = !this.allowPlaintext;
   }
 

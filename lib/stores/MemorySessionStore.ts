@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../core/Clock.js';
-import { checkOptionKeys } from '../core/options.js';
+import { checkOptionKeys, positiveInteger } from '../core/options.js';
 import { SessionLimitError } from '../core/SessionError.js';
 import { checkLimit, hashId } from './storeOperation.js';
 import { makeEntry, retireEntry, type Entry } from './memoryEntry.js';
@@ -79,11 +79,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
     clock?: Clock,
   ) {
     checkOptionKeys('MemorySessionStore options', options, MEMORY_OPTIONS);
-    const maxEntries = options?.maxEntries ?? 10_000;
-    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
-      throw new TypeError('maxEntries must be a positive integer');
-    }
-    this.#maxEntries = maxEntries;
+    this.#maxEntries = positiveInteger('maxEntries', options?.maxEntries, 10_000);
     this.#clock = clock ?? systemClock;
   }
 

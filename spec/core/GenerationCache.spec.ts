@@ -1,4 +1,4 @@
-import { MemoryOwnerGenerations, type OwnerGenerations } from 'kit-session';
+import { MemoryOwnerGenerations, SessionGenerationsLostError, type OwnerGenerations } from 'kit-session';
 import { GenerationCache } from '../../lib/core/GenerationCache.js';
 import { FakeClock } from '../support/FakeClock.js';
 
@@ -9,7 +9,7 @@ import { FakeClock } from '../support/FakeClock.js';
 class CountedGenerations implements OwnerGenerations {
   reads = 0;
   down = false;
-  readonly inner = new MemoryOwnerGenerations();
+  inner = new MemoryOwnerGenerations();
   /** When set, `current` waits for this before it answers. */
   gate: Promise<void> | undefined;
 
@@ -25,6 +25,11 @@ class CountedGenerations implements OwnerGenerations {
 
   bump(owner: string): Promise<number> {
     return this.inner.bump(owner);
+  }
+
+  /** The server loses its data (restarted without persistence): every owner is back at 0. */
+  lose(): void {
+    this.inner = new MemoryOwnerGenerations();
   }
 }
 
@@ -76,6 +81,21 @@ describe(GenerationCache, () => {
       expect(generations.reads).toBe(1);
     });
 
+    it('when a read answers late, counts maxStaleness from when the read began', async () => {
+      const cache = cacheOf(false, 250);
+      let open!: () => void;
+      generations.gate = new Promise((resolve) => (open = resolve));
+      const reading = cache.current('ada'); // reads 0 now, answers 600 ms later
+      await generations.inner.bump('ada'); // another process revokes meanwhile
+      clock.advance(600);
+      open();
+      await expect(reading).resolves.toBe(0);
+      generations.gate = undefined;
+      // Read 600 ms ago: older than 250 ms, so read again, never answered from the cache.
+      await expect(cache.current('ada')).resolves.toBe(1);
+      expect(generations.reads).toBe(2);
+    });
+
     it('without trust, rethrows a failed read', async () => {
       const cache = cacheOf(false);
       generations.down = true;
@@ -90,6 +110,44 @@ describe(GenerationCache, () => {
       clock.advance(60_000);
       await expect(cache.current('ada')).resolves.toBe(1);
       await expect(cache.current('bob')).resolves.toBeUndefined();
+    });
+  });
+
+  describe('when the store has lost its data', () => {
+    it('without trust, a read lower than one read before rejects with SessionGenerationsLostError, never answering it', async () => {
+      const cache = cacheOf(false);
+      await generations.inner.bump('ada');
+      await generations.inner.bump('ada');
+      await expect(cache.current('ada')).resolves.toBe(2);
+      generations.lose();
+      clock.advance(5000);
+      await expect(cache.current('ada')).rejects.toBeInstanceOf(SessionGenerationsLostError);
+      await expect(cache.fresh('ada')).rejects.toBeInstanceOf(SessionGenerationsLostError);
+      // Still lost on the next read: the cached generation is never taken back.
+      clock.advance(5000);
+      await expect(cache.current('ada')).rejects.toBeInstanceOf(SessionGenerationsLostError);
+    });
+
+    it('with trust, answers the generation read before: a log-in seals it, so the cache never logs it out', async () => {
+      const cache = cacheOf(true);
+      await generations.inner.bump('ada');
+      await expect(cache.current('ada')).resolves.toBe(1);
+      generations.lose();
+      await expect(cache.fresh('ada')).resolves.toBe(1); // what a log-in seals
+      clock.advance(5000);
+      await expect(cache.current('ada')).resolves.toBe(1);
+    });
+
+    it('once the store answers higher again (a new epoch), takes that', async () => {
+      const cache = cacheOf(false);
+      await generations.inner.bump('ada');
+      await expect(cache.current('ada')).resolves.toBe(1);
+      generations.lose();
+      for (let i = 0; i < 5; i++) {
+        await generations.inner.bump('ada');
+      }
+      await expect(cache.fresh('ada')).resolves.toBe(5);
+      expect(cache.current('ada')).toBe(5);
     });
   });
 

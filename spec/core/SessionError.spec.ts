@@ -1,6 +1,7 @@
 import {
   SessionCookieTooLargeError,
   SessionError,
+  SessionGenerationsLostError,
   SessionNotLoadedError,
   SessionStoreError,
   SessionValueError,
@@ -12,12 +13,17 @@ describe(SessionError, () => {
     [SessionNotLoadedError, 'ERR_SESSION_NOT_LOADED'],
     [SessionStoreError, 'ERR_SESSION_STORE'],
     [SessionValueError, 'ERR_SESSION_VALUE'],
+    [SessionGenerationsLostError, 'ERR_SESSION_GENERATIONS_LOST'],
   ] as const)('%p carries its code and name, and is a SessionError', (ErrorClass, code) => {
     const error = new ErrorClass('message');
     expect(error).toBeInstanceOf(SessionError);
     expect(error).toBeInstanceOf(Error);
     expect(error.code).toBe(code);
     expect(error.name).toBe(ErrorClass.name);
+  });
+
+  it('a SessionGenerationsLostError is a SessionStoreError, so a handler of store failures answers it too', () => {
+    expect(new SessionGenerationsLostError('lost')).toBeInstanceOf(SessionStoreError);
   });
 
   it('keeps its cause', () => {

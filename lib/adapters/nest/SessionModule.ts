@@ -15,6 +15,7 @@ import type { Session } from '../../core/Session.js';
 import { SessionNotLoadedError } from '../../core/SessionError.js';
 import { SessionManager } from '../../core/SessionManager.js';
 import { createCookieSessions, type CookieSessionsOptions } from '../../createCookieSessions.js';
+import { booleanOption } from '../../core/options.js';
 import { SessionLifecycle } from '../lifecycle.js';
 import { fromNodeRequest, nodeSink } from '../node/http.js';
 
@@ -116,7 +117,8 @@ export class SessionModule {
    * @param options - The manager, or the options of `createCookieSessions` to build one.
    * @returns The dynamic module.
    * @throws TypeError when `manager` is not a `SessionManager`, both `manager` and
-   *   `keys` are given, or `createCookieSessions` refuses the options.
+   *   `keys` are given, `isGlobal` is not a boolean, or `createCookieSessions` refuses
+   *   the options.
    * @example
    * ```ts
    * @Module({
@@ -129,7 +131,8 @@ export class SessionModule {
     if (options === null || typeof options !== 'object') {
       throw new TypeError('SessionModule.forRoot needs options with a manager or keys');
     }
-    const { isGlobal = false, ...rest } = options;
+    const { isGlobal: givenGlobal, ...rest } = options;
+    const isGlobal = booleanOption('isGlobal', givenGlobal, false);
     let manager: SessionManager<any>;
     if ('manager' in rest) {
       if (!(rest.manager instanceof SessionManager) || Object.keys(rest).length > 1) {
@@ -141,7 +144,7 @@ export class SessionModule {
     }
     return {
       module: SessionModule,
-      global: isGlobal === true,
+      global: isGlobal,
       providers: [
         { provide: SessionManager, useValue: manager },
         { provide: APP_INTERCEPTOR, useValue: saveSession },

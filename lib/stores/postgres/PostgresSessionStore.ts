@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { SessionLimitError, SessionStoreError } from '../../core/SessionError.js';
 import { systemClock, type Clock } from '../../core/Clock.js';
-import { checkOptionKeys, positive } from '../../core/options.js';
+import { checkOptionKeys, MAX_TIMER_DELAY, positive } from '../../core/options.js';
 import { checkId, checkLimit, DEFAULT_TIMEOUT, hashId, isId, storeOperation } from '../storeOperation.js';
 import { guardedCreate, qualifiedTable, withoutData } from './tables.js';
 import type {
@@ -49,8 +49,9 @@ export interface PostgresSessionStoreOptions extends SessionTableOptions {
   /**
    * Run {@link PostgresSessionStore.deleteExpired} every this many milliseconds. The
    * timer is unref'd, so it never keeps the process alive; stop it with
-   * {@link PostgresSessionStore.stopCleanup}. Unset: no timer (expired rows are never
-   * returned anyway; call `deleteExpired` from a scheduled job instead).
+   * {@link PostgresSessionStore.stopCleanup}. At most 2147483647 (about 24.8 days, the
+   * longest a timer takes). Unset: no timer (expired rows are never returned anyway;
+   * call `deleteExpired` from a scheduled job instead).
    * @default undefined
    */
   readonly cleanupInterval?: number;
@@ -294,7 +295,8 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     const { table } = qualified;
     // `?? undefined`: a null timeout means the default, as an unset one does.
     const timeout = positive('timeout', options.timeout ?? undefined, DEFAULT_TIMEOUT, 'milliseconds');
-    const cleanupInterval = positive('cleanupInterval', options.cleanupInterval, undefined, 'milliseconds');
+    // setInterval runs a longer interval every millisecond.
+    const cleanupInterval = positive('cleanupInterval', options.cleanupInterval, undefined, 'milliseconds', MAX_TIMER_DELAY);
     if (options.onCleanupError !== undefined && typeof options.onCleanupError !== 'function') {
       throw new TypeError('onCleanupError must be a function');
     }
