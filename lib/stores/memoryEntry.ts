@@ -81,19 +81,7 @@ class DetailedEntry extends Entry {
 }
 
 /**
- * Makes the entry of a session: the plain form unless there is an owner or metadata.
- *
- * @internal
- * @param json - The values as JSON, as `JSON.stringify` gave them.
- * @param expireTime - When the session expires.
- * @param deadline - The session's absolute end.
- * @param owner - The owner, if any.
- * @param meta - The metadata text, if any.
- * @param written - Now, by the store's clock.
- * @returns The entry.
- */
-/**
- * A retired entry: a session renewed into another, kept read-only for the renewal's
+ * @internal A retired entry: a session renewed into another, kept read-only for the renewal's
  * grace window. It keeps its owner (to end its successor by its handle) but is filed
  * in no owner index.
  */
@@ -125,6 +113,7 @@ class RetiredEntry extends Entry {
 /**
  * The entry of a session renewed into another, served read-only until `expireTime`.
  *
+ * @internal
  * @param entry - The session's entry as it was.
  * @param expireTime - The end of its grace window.
  * @param successor - The key of its successor.
@@ -134,6 +123,18 @@ export function retireEntry(entry: Entry, expireTime: number, successor: string)
   return new RetiredEntry(entry, Math.min(entry.expireTime, expireTime), successor);
 }
 
+/**
+ * Makes the entry of a session: the plain form unless there is an owner or metadata.
+ *
+ * @internal
+ * @param json - The values as JSON, as `JSON.stringify` gave them.
+ * @param expireTime - When the session expires.
+ * @param deadline - The session's absolute end.
+ * @param owner - The owner, if any.
+ * @param meta - The metadata text, if any.
+ * @param written - Now, by the store's clock.
+ * @returns The entry.
+ */
 export function makeEntry(
   json: string,
   expireTime: number,
