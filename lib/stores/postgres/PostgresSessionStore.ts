@@ -19,6 +19,7 @@ import {
   MAX_RENEWAL_STEPS,
   patchArgs,
   renewArgs,
+  servedArgs,
   sessionStatements,
   setArgs,
   tableSql,
@@ -159,7 +160,7 @@ interface SessionRow extends QueryResultRow {
   expire_time: number;
   deadline: number;
   meta: string | null;
-  superseded: boolean;
+  successor: string | null;
 }
 
 interface ListedRow extends QueryResultRow {
@@ -220,13 +221,15 @@ interface BoundedRow extends QueryResultRow {
  * renewal one statement more), and `deleteOwnerSessions`, which sees that a row changed
  * under it, runs again. A retired row keeps its owner, so that its handle still ends its
  * successor, but every query that lists, counts, bounds or ends an owner's sessions
- * reads `successor IS NULL`. `getSession` of a retired id reads the chain of successors
- * in the same statement (`WITH RECURSIVE`, a few steps) and gives the record with
- * `superseded: true` while every row of it is live. On a store with a bound, a renewal
- * that files its successor under an owner is one short transaction under that owner's
- * lock, as any bounded save: the successor of the owner's own session takes its place
- * and counts nothing; a log-in (an anonymous session renewed into an owner's) is bounded
- * as a new session.
+ * reads `successor IS NULL`. `getSession` stays one `SELECT` by primary key; for a
+ * retired row (only then) a second statement follows its successors (`WITH RECURSIVE`,
+ * at most 4 steps) and the record is given, with `superseded: true`, while every row of
+ * that chain is live (read in the first statement, it would cost every load the planning
+ * of a recursive query).
+ * On a store with a bound, a renewal that files its successor under an owner is one
+ * short transaction under that owner's lock, as any bounded save: the successor of the
+ * owner's own session takes its place and counts nothing; a log-in (an anonymous session
+ * renewed into an owner's) is bounded as a new session.
  *
  * **The bound per owner** ({@link PostgresSessionStore.limitOwnerSessions}). A save that
  * files a session under an owner (`setSession` with an owner, a patch that names one)
@@ -346,8 +349,8 @@ export class PostgresSessionStore<T = Record<string, unknown>>
 
   /**
    * Loads a session: one `SELECT` by primary key. A renewed id is given, marked
-   * `superseded`, only while it and its successor (followed through later renewals, read
-   * in the same statement) are live.
+   * `superseded`, only while it and its successor (followed through later renewals) are
+   * live: a second statement reads that chain, for a retired row only.
    *
    * @param token - The session's id.
    * @returns The record (its metadata included), or `undefined` when the token is
@@ -364,14 +367,19 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     if (!isId(token)) {
       return undefined;
     }
-    const { rows } = await this.#query<SessionRow>(
-      'load',
-      this.#sql.get,
-      getArgs({ token: hashId(token, createHash), now: this.#clock.now() }),
-    );
+    const key = hashId(token, createHash);
+    const { rows } = await this.#query<SessionRow>('load', this.#sql.get, getArgs(key));
     const row = rows[0];
     if (row === undefined) {
       return undefined;
+    }
+    const superseded = row.successor !== null;
+    if (superseded) {
+      const args = servedArgs({ token: key, now: this.#clock.now() });
+      const served = await this.#query<{ served: boolean }>('load', this.#sql.served, args);
+      if (served.rows[0]?.served !== true) {
+        return undefined;
+      }
     }
     const expireTime = Number(row.expire_time);
     const deadline = Number(row.deadline);
@@ -393,7 +401,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
       expireTime,
       deadline,
       ...(typeof row.meta === 'string' ? { meta: row.meta } : {}),
-      ...(row.superseded === true ? { superseded: true } : {}),
+      ...(superseded ? { superseded: true } : {}),
     };
   }
 
@@ -525,7 +533,8 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     };
     const limit = this.#limit;
     if (owner === undefined || limit === undefined) {
-      const { rows } = await this.#query<{ saved: number }>('renew', this.#sql.renew, renewArgs({ ...renew, owner: owner ?? null }));
+      const args = renewArgs({ ...renew, owner: owner ?? null });
+      const { rows } = await this.#query<{ saved: number }>('renew', this.#sql.renew, args);
       return Number(rows[0]?.saved) === 1 ? newId : undefined;
     }
     const bound = { owner, max: limit.max, evict: limit.policy === 'evict' };
@@ -578,7 +587,11 @@ export class PostgresSessionStore<T = Record<string, unknown>>
       let ended = 0;
       for (let run = 0; run <= MAX_RENEWAL_STEPS; run++) {
         const args = deleteOwnerArgs({ owner, now: this.#clock.now(), keep: kept });
-        const { rows } = await this.#query<{ live: number; missed: number }>('delete owner sessions', this.#sql.deleteOwner, args);
+        const { rows } = await this.#query<{ live: number; missed: number }>(
+          'delete owner sessions',
+          this.#sql.deleteOwner,
+          args,
+        );
         ended += Number(rows[0]?.live ?? 0);
         if (Number(rows[0]?.missed ?? 0) <= 0) {
           break;
@@ -604,7 +617,8 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     if (!holdable(owner)) {
       return [];
     }
-    const { rows } = await this.#query<ListedRow>('list owner sessions', this.#sql.list, listArgs({ owner, now: this.#clock.now() }));
+    const args = listArgs({ owner, now: this.#clock.now() });
+    const { rows } = await this.#query<ListedRow>('list owner sessions', this.#sql.list, args);
     return rows.map((row) => ({
       handle: row.handle,
       meta: typeof row.meta === 'string' ? row.meta : undefined,

@@ -71,8 +71,10 @@ END $$;`,
  * @internal
  */
 export interface SessionStatements {
-  /** Loads a session, or a retired one while it is served: {@link getArgs}. */
+  /** Loads a row, retired or not, naming its successor: {@link getArgs}. */
   readonly get: string;
+  /** Whether a retired row is served: {@link servedArgs}. */
+  readonly served: string;
   /** Writes a whole session (an upsert): {@link setArgs}. */
   readonly set: string;
   /** Applies a patch to a live session of its own: {@link patchArgs}. */
@@ -112,7 +114,11 @@ export function sessionStatements(table: string): SessionStatements {
   // evicts (a row retired meanwhile is not: it has left the owner's count on its own);
   // `saved`: the write, done when the policy evicts or nothing is in excess; `after`: CTEs
   // that follow the write.
-  const bounded = (max: number, evict: number, parts: { before?: string; others: string; write: string; after?: string }) =>
+  const bounded = (
+    max: number,
+    evict: number,
+    parts: { readonly before?: string; readonly others: string; readonly write: string; readonly after?: string },
+  ) =>
     `WITH ${parts.before ?? ''}others AS (${parts.others}), ` +
     `excess AS (SELECT greatest(count(*) - $${max}::bigint + 1, 0)::int AS n FROM others), ` +
     `evicted AS (DELETE FROM ${table} WHERE $${evict}::boolean AND successor IS NULL AND token IN ` +
@@ -138,6 +144,8 @@ export function sessionStatements(table: string): SessionStatements {
   // then the old row is retired (its expiry cut to the grace) or, with no grace, deleted.
   const old =
     `old AS (SELECT token, owner FROM ${table} WHERE token = $1 AND ${session(2)} FOR UPDATE), `;
+  // deleteOwner's rows: the owner's sessions of their own, but the one kept.
+  const ownersOthers = `owner = $1 AND successor IS NULL AND token IS DISTINCT FROM $3::text`;
   const successor = (when: string) =>
     `${insert}SELECT $3, $4::jsonb, ${at(5)}, ${at(6)}, $7, $8, ${at(2)} FROM old ${when}${onConflict}`;
   const retire =
@@ -147,16 +155,18 @@ export function sessionStatements(table: string): SessionStatements {
     `dropped AS (DELETE FROM ${table} WHERE token = $1 AND $9::float8 <= 0 AND EXISTS (SELECT 1 FROM saved))`;
 
   return {
-    // Expired rows too (until swept): the manager reports them as the `expired` event. A
-    // retired row only while it and the successors it leads to are live, up to a session
-    // of its own within MAX_RENEWAL_STEPS: the chain is read in the same statement.
-    get:
+    // Expired rows too (until swept): the manager reports them as the `expired` event.
+    get: `SELECT ${record}, successor FROM ${table} WHERE token = $1`,
+    // A retired row is served while it and the successors it leads to are live, up to a
+    // session of its own within MAX_RENEWAL_STEPS. A statement of its own, run only for a
+    // retired row: read in `get`, the chain would cost every load the planning of a
+    // recursive CTE.
+    served:
       `WITH RECURSIVE chain (successor, live, step) AS (` +
       `SELECT successor, ${live(2)}, 0 FROM ${table} WHERE token = $1 ` +
       `UNION ALL SELECT next.successor, ${live(2, 'next.')}, chain.step + 1 FROM chain ` +
       `JOIN ${table} next ON next.token = chain.successor WHERE chain.step < ${MAX_RENEWAL_STEPS}) ` +
-      `SELECT ${record}, successor IS NOT NULL AS superseded FROM ${table} WHERE token = $1 AND ` +
-      `(successor IS NULL OR (SELECT bool_and(chain.live) AND bool_or(chain.successor IS NULL) FROM chain))`,
+      `SELECT coalesce(bool_and(live) AND bool_or(successor IS NULL), false) AS served FROM chain`,
     set: `${insert}VALUES ($1, $3::jsonb, ${at(4)}, ${at(5)}, $6, $7, ${at(2)}) ${onConflict}`,
     patch: `${patchSet}WHERE token = $1 AND ${session(2)}`,
     renew:
@@ -167,10 +177,10 @@ export function sessionStatements(table: string): SessionStatements {
     // after this one's snapshot (renewed one: its successor is not in the snapshot). The
     // store then runs it again, with a snapshot that sees what changed.
     deleteOwner:
-      `WITH seen AS (SELECT token FROM ${table} WHERE owner = $1 AND successor IS NULL AND token IS DISTINCT FROM $3::text), ` +
-      `ended AS (DELETE FROM ${table} WHERE owner = $1 AND successor IS NULL AND token IS DISTINCT FROM $3::text ` +
-      `RETURNING ${live(2)} AS live) ` +
-      `SELECT count(*) FILTER (WHERE live)::int AS live, ((SELECT count(*) FROM seen) - count(*))::int AS missed FROM ended`,
+      `WITH seen AS (SELECT token FROM ${table} WHERE ${ownersOthers}), ` +
+      `ended AS (DELETE FROM ${table} WHERE ${ownersOthers} RETURNING ${live(2)} AS live) ` +
+      `SELECT count(*) FILTER (WHERE live)::int AS live, ` +
+      `((SELECT count(*) FROM seen) - count(*))::int AS missed FROM ended`,
     deleteExpired: `DELETE FROM ${table} WHERE least(expire_time, deadline) <= ${at(1)}`,
     list:
       `SELECT token AS handle, meta, ${ms('expire_time')} AS expire_time, ${ms('deadline')} AS deadline ` +
@@ -185,7 +195,9 @@ export function sessionStatements(table: string): SessionStatements {
         `SELECT token, write_time FROM ${table} WHERE owner = $6 AND token <> $1 AND ${session(2)} ` +
         `AND least($4::float8, $5::float8) > $2::float8 ` +
         `AND NOT EXISTS (SELECT 1 FROM ${table} WHERE token = $1 AND owner = $6 AND ${session(2)})`,
-      write: `${insert}SELECT $1, $3::jsonb, ${at(4)}, ${at(5)}, $6, $7, ${at(2)} WHERE $9::boolean OR (SELECT n FROM excess) = 0 ${onConflict}`,
+      write:
+        `${insert}SELECT $1, $3::jsonb, ${at(4)}, ${at(5)}, $6, $7, ${at(2)} ` +
+        `WHERE $9::boolean OR (SELECT n FROM excess) = 0 ${onConflict}`,
     }),
     // Counts only when the session is live, of its own, and not the owner's already.
     boundedPatch: bounded(10, 11, {
@@ -234,12 +246,22 @@ export interface KeyInput {
 }
 
 /**
- * @internal `get`: $1 token, $2 now.
+ * @internal `get`: $1 token.
+ *
+ * @param token - The token.
+ * @returns The parameters.
+ */
+export function getArgs(token: string): unknown[] {
+  return [token];
+}
+
+/**
+ * @internal `served`: $1 the retired row's token, $2 now.
  *
  * @param input - The token and the clock.
  * @returns The parameters.
  */
-export function getArgs(input: KeyInput): unknown[] {
+export function servedArgs(input: KeyInput): unknown[] {
   return [input.token, input.now];
 }
 

@@ -293,6 +293,21 @@ describeWith('postgres', 'PostgresSessionStore: migration, the bound per owner, 
       expect(counts).toEqual({ poolQueries: 2, connects: 1, clientQueries: 3 });
     });
 
+    it('a load is one statement; a load of a renewed id, two (the second follows its successors)', async () => {
+      const { pool: counted, counts } = countingPool(pool);
+      const store = new PostgresSessionStore<ContractValues>(counted, { table }, clock);
+      const before = newId();
+      const after = newId();
+      await store.setSession(before, record({ a: 1 }));
+      await store.renewSession(before, after, { record: record({ a: 1 }), grace: 1000 });
+      const start = counts.poolQueries;
+      await expect(store.getSession(after)).resolves.toMatchObject({ values: { a: 1 } });
+      await expect(store.getSession(newId())).resolves.toBeUndefined();
+      expect(counts.poolQueries - start).toBe(2);
+      await expect(store.getSession(before)).resolves.toMatchObject({ superseded: true });
+      expect(counts.poolQueries - start).toBe(4);
+    });
+
     it('ending a session by its handle is one statement, and one more for each renewal its handle is followed through', async () => {
       const { pool: counted, counts } = countingPool(pool);
       const store = new PostgresSessionStore<ContractValues>(counted, { table }, clock);

@@ -11,6 +11,7 @@ import {
   lockOwnerSql,
   patchArgs,
   renewArgs,
+  servedArgs,
   sessionStatements,
   setArgs,
   tableSql,
@@ -44,7 +45,8 @@ const renewal = { ...write, newToken: 'new', grace: 30_000 };
 const bound = { max: 5, evict: true };
 
 const cases: [keyof SessionStatements, unknown[]][] = [
-  ['get', getArgs({ token: 'tok', now: NOW })],
+  ['get', getArgs('tok')],
+  ['served', servedArgs({ token: 'tok', now: NOW })],
   ['set', setArgs(write)],
   ['patch', patchArgs(patch)],
   ['renew', renewArgs(renewal)],
