@@ -528,8 +528,10 @@ export class PostgresSessionStore<T = Record<string, unknown>>
       expireTime: record.expireTime,
       deadline: record.deadline,
       meta: record.meta ?? null,
-      // NaN, a negative or no grace: the old row goes at once.
-      grace: Number.isFinite(grace) && grace > 0 ? grace : 0,
+      // NaN, a negative or no grace: the old row goes at once. A grace is never longer
+      // than the old session's own expiry, so a huge one (Infinity) is cut to one that
+      // PostgreSQL's timestamps still hold.
+      grace: grace > 0 ? Math.min(grace, MAX_GRACE) : 0,
     };
     const limit = this.#limit;
     if (owner === undefined || limit === undefined) {
@@ -836,6 +838,9 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     );
   }
 }
+
+/** The longest grace sent to PostgreSQL: about 35 years, in milliseconds. */
+const MAX_GRACE = 2 ** 40;
 
 /**
  * Whether PostgreSQL can hold the owner in a `text` column: not with U+0000. No session

@@ -97,6 +97,22 @@ describeWith('postgres', 'PostgresSessionStore: renewal on a PostgreSQL table', 
       expect(retired?.expire_time).toEqual(new Date(clock.now() + 1000));
     });
 
+    it.each([
+      ['Infinity', 'kept until its own expiry', Number.POSITIVE_INFINITY],
+      ['NaN', 'deleted', Number.NaN],
+      ['-1', 'deleted', -1],
+    ] as const)('with a grace of %s, the old row is %s', async (_label, fate, grace) => {
+      const before = newId();
+      await store.setSession(before, record());
+      await expect(store.renewSession(before, newId(), { record: record(), grace })).resolves.toEqual(expect.any(String));
+      const retired = (await rows()).find((row) => row.token === hashedId(before));
+      if (fate !== 'deleted') {
+        expect(retired?.expire_time).toEqual(new Date(clock.now() + HOUR));
+      } else {
+        expect(retired).toBeUndefined();
+      }
+    });
+
     it('deleteExpired removes a retired row once its grace is over, and keeps its successor', async () => {
       const before = newId();
       const after = newId();
