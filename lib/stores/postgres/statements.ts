@@ -139,13 +139,11 @@ export function sessionStatements(table: string): SessionStatements {
     `meta = coalesce($9::text, meta), write_time = ${at(2)} `;
 
   // A renewal. `old`: the session, locked, when it is live and of its own (a concurrent
-  // save or end of it waits for this statement, and one that went first is seen: READ
-  // COMMITTED re-checks the row it waited for). The successor is written only from it;
+  // save or end of it waits for this statement; when this one waited for it, READ
+  // COMMITTED re-checks the row as it left it). The successor is written only from it;
   // then the old row is retired (its expiry cut to the grace) or, with no grace, deleted.
   const old =
     `old AS (SELECT token, owner FROM ${table} WHERE token = $1 AND ${session(2)} FOR UPDATE), `;
-  // deleteOwner's rows: the owner's sessions of their own, but the one kept.
-  const ownersOthers = `owner = $1 AND successor IS NULL AND token IS DISTINCT FROM $3::text`;
   const successor = (when: string) =>
     `${insert}SELECT $3, $4::jsonb, ${at(5)}, ${at(6)}, $7, $8, ${at(2)} FROM old ${when}${onConflict}`;
   const retire =
@@ -153,6 +151,9 @@ export function sessionStatements(table: string): SessionStatements {
     `expire_time = least(expire_time, to_timestamp(($2::float8 + $9::float8) / 1000)) ` +
     `WHERE token = $1 AND $9::float8 > 0 AND EXISTS (SELECT 1 FROM saved)), ` +
     `dropped AS (DELETE FROM ${table} WHERE token = $1 AND $9::float8 <= 0 AND EXISTS (SELECT 1 FROM saved))`;
+
+  // deleteOwner's rows: the owner's sessions of their own, but the one kept.
+  const ownersOthers = `owner = $1 AND successor IS NULL AND token IS DISTINCT FROM $3::text`;
 
   return {
     // Expired rows too (until swept): the manager reports them as the `expired` event.
