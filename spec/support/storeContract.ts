@@ -454,6 +454,27 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         expect((await listing.listOwnerSessions('ada')).map((entry) => entry.handle)).toEqual([handleOf(mine)]);
       });
 
+      it.each([
+        ['containing U+0000', `${'A'.repeat(42)}\u0000`],
+        ['U+0000 alone', '\u0000'],
+        ['a lone surrogate', `${'A'.repeat(42)}\ud800`],
+        ['a lone low surrogate', '\udc00'.repeat(43)],
+        ['very long', 'A'.repeat(100_000)],
+        ['empty', ''],
+        ['of 43 characters but not base64url', `${'A'.repeat(42)}=`],
+      ])('when the handle is %s (no store can hold it), deleteSessionByHandle answers false and throws nothing', async (_label, handle) => {
+        if (!isOwnerListingStore(store)) {
+          return;
+        }
+        const mine = id();
+        const token = await save(mine, 'ada');
+        await expect(listing.deleteSessionByHandle('ada', handle)).resolves.toBe(false);
+        await expect(store.getSession(token)).resolves.toBeDefined();
+        // As the one to keep, it names no session: every session of the owner ends.
+        await expect(listing.deleteOwnerSessions('ada', handle)).resolves.toBe(1);
+        await expect(store.getSession(token)).resolves.toBeUndefined();
+      });
+
       it('ends every session of an owner but the one kept', async () => {
         if (!isOwnerListingStore(store)) {
           return;

@@ -3,16 +3,38 @@ import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { SessionLimitError, SessionStoreError } from '../../core/SessionError.js';
 import { systemClock, type Clock } from '../../core/Clock.js';
 import { checkOptionKeys, MAX_TIMER_DELAY, positive } from '../../core/options.js';
-import { checkId, checkLimit, DEFAULT_TIMEOUT, hashId, isId, storeOperation } from '../storeOperation.js';
+import { checkId, checkLimit, DEFAULT_TIMEOUT, hashId, isHandle, isId, storeOperation } from '../storeOperation.js';
 import { guardedCreate, qualifiedTable, withoutData } from './tables.js';
+import {
+  boundedPatchArgs,
+  boundedRenewArgs,
+  boundedSetArgs,
+  deleteArgs,
+  deleteByHandleArgs,
+  deleteExpiredArgs,
+  deleteOwnerArgs,
+  getArgs,
+  listArgs,
+  lockOwnerSql,
+  MAX_RENEWAL_STEPS,
+  patchArgs,
+  renewArgs,
+  servedArgs,
+  sessionStatements,
+  setArgs,
+  tableSql,
+  type SessionStatements,
+} from './statements.js';
 import type {
   LoadedSessionRecord,
   OwnerListingSessionStore,
   OwnerSessionLimit,
   OwnerSessionRecord,
   PatchableSessionStore,
+  RenewableSessionStore,
   SessionPatch,
   SessionRecord,
+  SessionRenewal,
 } from '../../core/SessionStore.js';
 
 /**
@@ -89,15 +111,17 @@ export const DEFAULT_SESSION_TABLE = 'sessions';
  *   deadline    timestamptz NOT NULL,
  *   owner       text,
  *   meta        text,
- *   write_time  timestamptz NOT NULL DEFAULT now()
+ *   write_time  timestamptz NOT NULL DEFAULT now(),
+ *   successor   text
  * );
- * -- A table made before meta and write_time existed gets them (only then: the ALTER
- * -- takes an ACCESS EXCLUSIVE lock, so it does not run when nothing is missing).
+ * -- A table made before meta, write_time or successor existed gets them (only then: the
+ * -- ALTER takes an ACCESS EXCLUSIVE lock, so it does not run when nothing is missing).
  * DO $$ BEGIN
  *   IF (SELECT count(*) FROM pg_attribute WHERE attrelid = '"sessions"'::regclass
- *       AND attname IN ('meta', 'write_time') AND NOT attisdropped) < 2 THEN
+ *       AND attname IN ('meta', 'write_time', 'successor') AND NOT attisdropped) < 3 THEN
  *     ALTER TABLE "sessions" ADD COLUMN IF NOT EXISTS meta text,
- *       ADD COLUMN IF NOT EXISTS write_time timestamptz NOT NULL DEFAULT now();
+ *       ADD COLUMN IF NOT EXISTS write_time timestamptz NOT NULL DEFAULT now(),
+ *       ADD COLUMN IF NOT EXISTS successor text;
  *   END IF;
  * END $$;
  * CREATE INDEX IF NOT EXISTS "sessions_expiry_idx" ON "sessions" (least(expire_time, deadline));
@@ -111,9 +135,12 @@ export const DEFAULT_SESSION_TABLE = 'sessions';
  * it, `deadline` its absolute end, `owner` who it belongs to (for "log out
  * everywhere"), `meta` the manager's metadata text (never read by the store),
  * `write_time` when the store last wrote the row (by its clock: the bound on an owner's
- * sessions evicts the least recently written). A row counts only while
- * `least(expire_time, deadline)` is in the future, which the first index serves for
- * `deleteExpired`.
+ * sessions evicts the least recently written), `successor` the `token` of the session
+ * this one was renewed into (`renewSession`): NULL for a session of its own; set, the
+ * row is *retired*, served read-only until its `expire_time` (the renewal's grace) while
+ * its successor lives, and never listed, counted, patched or renewed. A row counts only
+ * while `least(expire_time, deadline)` is in the future, which the first index serves
+ * for `deleteExpired`.
  *
  * @param options - The table's name and schema.
  * @returns The SQL, statements separated by `;`.
@@ -129,42 +156,12 @@ export function sessionTableSql(options: SessionTableOptions = {}): string {
   return tableSql(qualifiedTable(options, DEFAULT_SESSION_TABLE));
 }
 
-/** {@link sessionTableSql} for a table already checked by `qualifiedTable`. */
-function tableSql({ table, name }: { table: string; name: string }): string {
-  return [
-    `CREATE TABLE IF NOT EXISTS ${table} (
-  token       text        PRIMARY KEY,
-  data        jsonb       NOT NULL,
-  expire_time timestamptz NOT NULL,
-  deadline    timestamptz NOT NULL,
-  owner       text,
-  meta        text,
-  write_time  timestamptz NOT NULL DEFAULT now()
-);`,
-    // The names are checked identifiers: no quote or dollar sign can reach this text.
-    `DO $$ BEGIN
-  IF (SELECT count(*) FROM pg_attribute WHERE attrelid = '${table}'::regclass
-      AND attname IN ('meta', 'write_time') AND NOT attisdropped) < 2 THEN
-    ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS meta text,
-      ADD COLUMN IF NOT EXISTS write_time timestamptz NOT NULL DEFAULT now();
-  END IF;
-END $$;`,
-    `CREATE INDEX IF NOT EXISTS "${name}_expiry_idx" ON ${table} (least(expire_time, deadline));`,
-    `CREATE INDEX IF NOT EXISTS "${name}_owner_idx" ON ${table} (owner) WHERE owner IS NOT NULL;`,
-  ].join('\n');
-}
-
-/** A timestamptz from a parameter holding milliseconds since the epoch. */
-const at = (n: number) => `to_timestamp($${n}::float8 / 1000)`;
-/** Milliseconds since the epoch from a timestamptz column, exactly (values are whole ms). */
-const ms = (column: string) => `round(extract(epoch from ${column}) * 1000)::float8`;
-
-
 interface SessionRow extends QueryResultRow {
   data: unknown;
   expire_time: number;
   deadline: number;
   meta: string | null;
+  successor: string | null;
 }
 
 interface ListedRow extends QueryResultRow {
@@ -214,6 +211,27 @@ interface BoundedRow extends QueryResultRow {
  * patch: the patch either lands first and is deleted with the row, or finds no row and
  * writes nothing.
  *
+ * **Renewal** ({@link PostgresSessionStore.renewSession}) is one statement: it locks the
+ * old row (`SELECT … FOR UPDATE` in a CTE) when it is live and of its own, writes the
+ * successor from it, and retires it (`successor` = the successor's token, `expire_time`
+ * cut to `now + grace`) or, with no grace, deletes it. A concurrent patch or renewal of
+ * the old id waits for the lock, then finds a retired row and writes nothing; one that
+ * went first is seen (READ COMMITTED re-checks the row it waited for). An end that waited
+ * for the lock deletes the retired row, or skips it, and its snapshot predates the
+ * successor: `deleteSessionByHandle` then ends the successor it names (each later
+ * renewal one statement more), and `deleteOwnerSessions`, which sees that a row changed
+ * under it, runs again. A retired row keeps its owner, so that its handle still ends its
+ * successor, but every query that lists, counts, bounds or ends an owner's sessions
+ * reads `successor IS NULL`. `getSession` stays one `SELECT` by primary key; for a
+ * retired row (only then) a second statement follows its successors (`WITH RECURSIVE`,
+ * at most 4 steps) and the record is given, with `superseded: true`, while every row of
+ * that chain is live (read in the first statement, it would cost every load the planning
+ * of a recursive query).
+ * On a store with a bound, a renewal that files its successor under an owner is one
+ * short transaction under that owner's lock, as any bounded save: the successor of the
+ * owner's own session takes its place and counts nothing; a log-in (an anonymous session
+ * renewed into an owner's) is bounded as a new session.
+ *
  * **The bound per owner** ({@link PostgresSessionStore.limitOwnerSessions}). A save that
  * files a session under an owner (`setSession` with an owner, a patch that names one)
  * runs, on a store with a bound, as one short transaction on a pooled connection:
@@ -251,7 +269,7 @@ interface BoundedRow extends QueryResultRow {
  * ```
  */
 export class PostgresSessionStore<T = Record<string, unknown>>
-  implements PatchableSessionStore<T>, OwnerListingSessionStore<T>
+  implements PatchableSessionStore<T>, RenewableSessionStore<T>, OwnerListingSessionStore<T>
 {
   readonly #pool: Pool;
   /** What {@link PostgresSessionStore.createTable} runs. */
@@ -259,20 +277,9 @@ export class PostgresSessionStore<T = Record<string, unknown>>
   readonly #timeout: number;
   readonly #clock: Clock;
   readonly #onCleanupError: ((error: SessionStoreError) => void) | undefined;
-  readonly #sql: {
-    readonly get: string;
-    readonly set: string;
-    readonly patch: string;
-    readonly delete: string;
-    readonly deleteOwner: string;
-    readonly deleteExpired: string;
-    readonly list: string;
-    readonly deleteByHandle: string;
-    readonly boundedSet: string;
-    readonly boundedPatch: string;
-    /** Opens a bounded save's transaction and takes its owner's lock; ends with the owner's key. */
-    readonly lockOwner: string;
-  };
+  /** The quoted, qualified table, for the owner's lock. */
+  readonly #table: string;
+  readonly #sql: SessionStatements;
   #limit: OwnerSessionLimit | undefined;
   /** The last end of each owner's sessions still under way: ends of one owner run in call order. */
   readonly #ends = new Map<string, Promise<unknown>>();
@@ -310,74 +317,8 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     this.#timeout = timeout;
     this.#clock = clock ?? systemClock;
     this.#onCleanupError = options.onCleanupError;
-    const live = (now: number) => `least(expire_time, deadline) > ${at(now)}`;
-    const session = `data, ${ms('expire_time')} AS expire_time, ${ms('deadline')} AS deadline, meta`;
-    // A bounded save in one statement. `others`: the owner's other live rows (referenced
-    // twice, so computed once); `excess`: how many must go for one more; `evicted`: the
-    // least recently written of them, deleted when the policy evicts; `saved`: the write,
-    // done when the policy evicts or nothing is in excess.
-    const bounded = (max: number, evict: number, others: string, write: string) =>
-      `WITH others AS (${others}), ` +
-      `excess AS (SELECT greatest(count(*) - $${max}::bigint + 1, 0)::int AS n FROM others), ` +
-      `evicted AS (DELETE FROM ${table} WHERE $${evict}::boolean AND token IN ` +
-      `(SELECT token FROM others ORDER BY write_time, token LIMIT (SELECT n FROM excess)) RETURNING token), ` +
-      `saved AS (${write} RETURNING 1) ` +
-      `SELECT (SELECT count(*) FROM saved)::int AS saved, (SELECT n FROM excess) AS excess, ` +
-      `ARRAY(SELECT token FROM evicted) AS evicted`;
-    const upsert = `INSERT INTO ${table} (token, data, expire_time, deadline, owner, meta, write_time) `;
-    const onConflict =
-      `ON CONFLICT (token) DO UPDATE SET data = excluded.data, expire_time = excluded.expire_time, ` +
-      `deadline = excluded.deadline, owner = excluded.owner, meta = excluded.meta, write_time = excluded.write_time`;
-    this.#sql = {
-      // Expired rows too (until swept): the manager reports them as the `expired` event.
-      get: `SELECT ${session} FROM ${table} WHERE token = $1`,
-      // $1 token, $2 now, $3 values, $4 expiry, $5 deadline, $6 owner, $7 meta
-      set: `${upsert}VALUES ($1, $3::jsonb, ${at(4)}, ${at(5)}, $6, $7, ${at(2)}) ${onConflict}`,
-      // $1 token, $2 now, $3 set, $4 unset, $5 expiry, $6 deadline, $7 owner, $8 owner given, $9 meta
-      patch:
-        `UPDATE ${table} SET data = (data || $3::jsonb) - $4::text[], expire_time = ${at(5)}, ` +
-        `deadline = ${at(6)}, owner = CASE WHEN $8::boolean THEN $7::text ELSE owner END, ` +
-        `meta = coalesce($9::text, meta), write_time = ${at(2)} ` +
-        `WHERE token = $1 AND ${live(2)}`,
-      delete: `DELETE FROM ${table} WHERE token = $1`,
-      // $1 owner, $2 now, $3 the handle to keep (or null)
-      deleteOwner:
-        `WITH ended AS (DELETE FROM ${table} WHERE owner = $1 AND token IS DISTINCT FROM $3::text ` +
-        `RETURNING ${live(2)} AS live) SELECT count(*) FILTER (WHERE live)::int AS live FROM ended`,
-      deleteExpired: `DELETE FROM ${table} WHERE least(expire_time, deadline) <= ${at(1)}`,
-      // $1 owner, $2 now
-      list:
-        `SELECT token AS handle, meta, ${ms('expire_time')} AS expire_time, ${ms('deadline')} AS deadline ` +
-        `FROM ${table} WHERE owner = $1 AND ${live(2)}`,
-      // $1 handle, $2 now, $3 owner
-      deleteByHandle: `DELETE FROM ${table} WHERE token = $1 AND owner = $3 RETURNING ${live(2)} AS live`,
-      // $1 token, $2 now, $3 values, $4 expiry, $5 deadline, $6 owner, $7 meta, $8 max, $9 evict.
-      // A session the owner holds already (live) counts nothing; nor does a record that is
-      // not live itself.
-      boundedSet: bounded(
-        8,
-        9,
-        `SELECT token, write_time FROM ${table} WHERE owner = $6 AND token <> $1 AND ${live(2)} ` +
-          `AND least($4::float8, $5::float8) > $2::float8 ` +
-          `AND NOT EXISTS (SELECT 1 FROM ${table} WHERE token = $1 AND owner = $6 AND ${live(2)})`,
-        `${upsert}SELECT $1, $3::jsonb, ${at(4)}, ${at(5)}, $6, $7, ${at(2)} ` +
-          `WHERE $9::boolean OR (SELECT n FROM excess) = 0 ${onConflict}`,
-      ),
-      // $1 token, $2 now, $3 set, $4 unset, $5 expiry, $6 deadline, $7 owner, $8 meta, $9 max,
-      // $10 evict. Counts only when the session is live and not the owner's already.
-      boundedPatch: bounded(
-        9,
-        10,
-        `SELECT token, write_time FROM ${table} WHERE owner = $7 AND token <> $1 AND ${live(2)} ` +
-          `AND EXISTS (SELECT 1 FROM ${table} WHERE token = $1 AND owner IS DISTINCT FROM $7 AND ${live(2)})`,
-        `UPDATE ${table} SET data = (data || $3::jsonb) - $4::text[], expire_time = ${at(5)}, ` +
-          `deadline = ${at(6)}, owner = $7, meta = coalesce($8::text, meta), write_time = ${at(2)} ` +
-          `WHERE token = $1 AND ${live(2)} AND ($10::boolean OR (SELECT n FROM excess) = 0)`,
-      ),
-      // The two-key form: its keys never meet the one-key locks of other code. The owner's
-      // key is a number computed here (see #ownerLockKey), so this stays one simple query.
-      lockOwner: `BEGIN; SELECT pg_advisory_xact_lock(hashtext('kit-session owner ${table}'), `,
-    };
+    this.#table = table;
+    this.#sql = sessionStatements(table);
 
     const { on, listenerCount } = pool as Partial<Pick<Pool, 'on' | 'listenerCount'>>;
     if (typeof on === 'function' && typeof listenerCount === 'function' && pool.listenerCount('error') === 0) {
@@ -393,7 +334,8 @@ export class PostgresSessionStore<T = Record<string, unknown>>
 
   /**
    * Creates the session table and its indexes if they do not exist, and adds the
-   * columns a table made by an earlier version lacks (`meta`, `write_time`): runs
+   * columns a table made by an earlier version lacks (`meta`, `write_time`,
+   * `successor`): runs
    * {@link sessionTableSql} for this store's table, in one transaction behind an
    * advisory lock, so that app instances starting at once do not trip over each other.
    *
@@ -408,11 +350,14 @@ export class PostgresSessionStore<T = Record<string, unknown>>
   }
 
   /**
-   * Loads a session: one `SELECT` by primary key, which skips expired rows.
+   * Loads a session: one `SELECT` by primary key. A renewed id is given, marked
+   * `superseded`, only while it and its successor (followed through later renewals) are
+   * live: a second statement reads that chain, for a retired row only.
    *
    * @param token - The session's id.
    * @returns The record (its metadata included), or `undefined` when the token is
-   *   unknown, malformed or expired.
+   *   unknown or malformed, or names a retired session no longer served. An expired
+   *   session may be given back as it is (the manager reports it as expired).
    * @throws SessionStoreError when PostgreSQL fails or does not answer within `timeout`.
    * @example
    * ```ts
@@ -424,10 +369,19 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     if (!isId(token)) {
       return undefined;
     }
-    const { rows } = await this.#query<SessionRow>('load', this.#sql.get, [hashId(token, createHash)]);
+    const key = hashId(token, createHash);
+    const { rows } = await this.#query<SessionRow>('load', this.#sql.get, getArgs(key));
     const row = rows[0];
     if (row === undefined) {
       return undefined;
+    }
+    const superseded = row.successor !== null;
+    if (superseded) {
+      const args = servedArgs({ token: key, now: this.#clock.now() });
+      const served = await this.#query<{ served: boolean }>('load', this.#sql.served, args);
+      if (served.rows[0]?.served !== true) {
+        return undefined;
+      }
     }
     const expireTime = Number(row.expire_time);
     const deadline = Number(row.deadline);
@@ -449,6 +403,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
       expireTime,
       deadline,
       ...(typeof row.meta === 'string' ? { meta: row.meta } : {}),
+      ...(superseded ? { superseded: true } : {}),
     };
   }
 
@@ -472,21 +427,22 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    */
   async setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string> {
     checkId(id);
-    const values = [
-      hashId(id, createHash),
-      this.#clock.now(),
-      JSON.stringify(record.values),
-      record.expireTime,
-      record.deadline,
-      owner ?? null,
-      record.meta ?? null,
-    ];
+    const write = {
+      token: hashId(id, createHash),
+      now: this.#clock.now(),
+      values: JSON.stringify(record.values),
+      expireTime: record.expireTime,
+      deadline: record.deadline,
+      owner: owner ?? null,
+      meta: record.meta ?? null,
+    };
     const limit = this.#limit;
     if (owner === undefined || limit === undefined) {
-      await this.#query('save', this.#sql.set, values);
+      await this.#query('save', this.#sql.set, setArgs(write));
       return id;
     }
-    const row = await this.#bounded(owner, this.#sql.boundedSet, [...values, limit.max, limit.policy === 'evict']);
+    const bound = { owner, max: limit.max, evict: limit.policy === 'evict' };
+    const row = await this.#bounded(owner, this.#sql.boundedSet, boundedSetArgs({ ...write, ...bound }));
     this.#settle(owner, limit, row);
     return id;
   }
@@ -500,7 +456,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    *
    * @param id - The session's id.
    * @param patch - What changed.
-   * @returns The id, or `undefined` when the session is gone or expired.
+   * @returns The id, or `undefined` when the session is gone, expired or renewed.
    * @throws TypeError when the id is not 1 to 256 characters of base64url.
    * @throws SessionLimitError when the bound refuses to file the session under its new
    *   owner; nothing was written.
@@ -513,41 +469,82 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    */
   async patchSession(id: string, patch: SessionPatch<T>): Promise<string | undefined> {
     checkId(id);
-    const token = hashId(id, createHash);
-    const now = this.#clock.now();
-    const set = JSON.stringify(patch.set);
-    const unset = [...patch.unset];
     const { owner, expireTime, deadline } = patch;
-    const meta = patch.meta ?? null;
-    const limit = this.#limit;
-    if (typeof owner !== 'string' || limit === undefined) {
-      const result = await this.#query('save', this.#sql.patch, [
-        token,
-        now,
-        set,
-        unset,
-        expireTime,
-        deadline,
-        owner ?? null,
-        owner !== undefined,
-        meta,
-      ]);
-      return result.rowCount === 1 ? id : undefined;
-    }
-    const row = await this.#bounded(owner, this.#sql.boundedPatch, [
-      token,
-      now,
-      set,
-      unset,
+    const changes = {
+      token: hashId(id, createHash),
+      now: this.#clock.now(),
+      set: JSON.stringify(patch.set),
+      unset: patch.unset,
       expireTime,
       deadline,
-      owner,
-      meta,
-      limit.max,
-      limit.policy === 'evict',
-    ]);
+      meta: patch.meta ?? null,
+    };
+    const limit = this.#limit;
+    if (typeof owner !== 'string' || limit === undefined) {
+      const result = await this.#query('save', this.#sql.patch, patchArgs({ ...changes, owner }));
+      return result.rowCount === 1 ? id : undefined;
+    }
+    const bound = { owner, max: limit.max, evict: limit.policy === 'evict' };
+    const row = await this.#bounded(owner, this.#sql.boundedPatch, boundedPatchArgs({ ...changes, ...bound }));
     this.#settle(owner, limit, row);
     return row.saved === 1 ? id : undefined;
+  }
+
+  /**
+   * Renews a session atomically: see `RenewableSessionStore.renewSession`. One statement
+   * locks the old row when it is live and of its own, writes the successor, and retires
+   * the old row (its `successor` set, its expiry cut to `now + grace`) or, with no grace,
+   * deletes it. On a store with a bound, a renewal with an owner is one short transaction
+   * under that owner's lock: the successor of the owner's own session takes its place
+   * (nothing refused or evicted); any other is bounded as a new session.
+   *
+   * @param id - The session's current id.
+   * @param newId - The successor's id.
+   * @param renewal - The successor's record and owner, and the grace of the old id.
+   * @returns The new id, which is the token; `undefined` when the old id is not live
+   *   (unknown, malformed, expired, ended or renewed already): nothing was written.
+   * @throws TypeError when `newId` is not 1 to 256 characters of base64url, or is `id`.
+   * @throws SessionLimitError when the owner's bound refuses the successor; nothing was
+   *   written.
+   * @throws SessionStoreError when PostgreSQL fails or does not answer within `timeout`.
+   * @example
+   * ```ts
+   * const token = await store.renewSession(oldId, newId, { record, owner: 'u1', grace: 30_000 });
+   * // undefined: the old id was ended or renewed meanwhile, and nothing was written
+   * ```
+   */
+  async renewSession(id: string, newId: string, renewal: SessionRenewal<T>): Promise<string | undefined> {
+    checkId(newId);
+    if (newId === id) {
+      throw new TypeError('a renewal needs a new session id');
+    }
+    if (!isId(id)) {
+      return undefined;
+    }
+    const { record, owner, grace } = renewal;
+    const renew = {
+      token: hashId(id, createHash),
+      newToken: hashId(newId, createHash),
+      now: this.#clock.now(),
+      values: JSON.stringify(record.values),
+      expireTime: record.expireTime,
+      deadline: record.deadline,
+      meta: record.meta ?? null,
+      // NaN, a negative or no grace: the old row goes at once. A grace is never longer
+      // than the old session's own expiry, so a huge one (Infinity) is cut to one that
+      // PostgreSQL's timestamps still hold.
+      grace: grace > 0 ? Math.min(grace, MAX_GRACE) : 0,
+    };
+    const limit = this.#limit;
+    if (owner === undefined || limit === undefined) {
+      const args = renewArgs({ ...renew, owner: owner ?? null });
+      const { rows } = await this.#query<{ saved: number }>('renew', this.#sql.renew, args);
+      return Number(rows[0]?.saved) === 1 ? newId : undefined;
+    }
+    const bound = { owner, max: limit.max, evict: limit.policy === 'evict' };
+    const row = await this.#bounded(owner, this.#sql.boundedRenew, boundedRenewArgs({ ...renew, ...bound }));
+    this.#settle(owner, limit, row);
+    return row.saved === 1 ? newId : undefined;
   }
 
   /**
@@ -564,11 +561,14 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     if (!isId(id)) {
       return;
     }
-    await this.#query('delete', this.#sql.delete, [hashId(id, createHash)]);
+    await this.#query('delete', this.#sql.delete, deleteArgs(hashId(id, createHash)));
   }
 
   /**
    * Deletes every session of one owner, in one statement, but the one named by `keep`.
+   * Retired rows are left alone: they stop being served with their successor. When a
+   * row changed under the statement (renewed, ended or moved to another owner by a
+   * concurrent save), it runs again, so a successor written meanwhile ends too.
    *
    * @param owner - The owner.
    * @param keep - Optional: the handle of a session to leave alone ("log out my other
@@ -582,14 +582,27 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    * ```
    */
   async deleteOwnerSessions(owner: string, keep?: string): Promise<number> {
-    const { rows } = await this.#inOrder(owner, () =>
-      this.#query<{ live: number }>('delete owner sessions', this.#sql.deleteOwner, [
-        owner,
-        this.#clock.now(),
-        keep ?? null,
-      ]),
-    );
-    return Number(rows[0]?.live ?? 0);
+    if (!holdable(owner)) {
+      return 0;
+    }
+    // A keep that is no handle names no session: everything of the owner goes.
+    const kept = isHandle(keep) ? keep : null;
+    return this.#inOrder(owner, async () => {
+      let ended = 0;
+      for (let run = 0; run <= MAX_RENEWAL_STEPS; run++) {
+        const args = deleteOwnerArgs({ owner, now: this.#clock.now(), keep: kept });
+        const { rows } = await this.#query<{ live: number; missed: number }>(
+          'delete owner sessions',
+          this.#sql.deleteOwner,
+          args,
+        );
+        ended += Number(rows[0]?.live ?? 0);
+        if (Number(rows[0]?.missed ?? 0) <= 0) {
+          break;
+        }
+      }
+      return ended;
+    });
   }
 
   /**
@@ -605,7 +618,11 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    * ```
    */
   async listOwnerSessions(owner: string): Promise<OwnerSessionRecord[]> {
-    const { rows } = await this.#query<ListedRow>('list owner sessions', this.#sql.list, [owner, this.#clock.now()]);
+    if (!holdable(owner)) {
+      return [];
+    }
+    const args = listArgs({ owner, now: this.#clock.now() });
+    const { rows } = await this.#query<ListedRow>('list owner sessions', this.#sql.list, args);
     return rows.map((row) => ({
       handle: row.handle,
       meta: typeof row.meta === 'string' ? row.meta : undefined,
@@ -616,7 +633,10 @@ export class PostgresSessionStore<T = Record<string, unknown>>
 
   /**
    * Ends one session of an owner by its handle: one `DELETE` that matches the owner
-   * too, so a handle of another owner's session ends nothing.
+   * too, so a handle of another owner's session ends nothing. A handle of a renewed
+   * session (retired) ends its successor, the same device: one `DELETE` more for each
+   * renewal followed. A handle that is not one (not 43 characters of base64url, as the
+   * SHA-256 of an id is) answers `false` before any query.
    *
    * @param owner - The owner.
    * @param handle - The session's handle, from `listOwnerSessions`.
@@ -628,17 +648,29 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    * ```
    */
   async deleteSessionByHandle(owner: string, handle: string): Promise<boolean> {
-    if (typeof handle !== 'string' || typeof owner !== 'string') {
+    if (!isHandle(handle) || !holdable(owner)) {
       return false;
     }
-    const { rows } = await this.#inOrder(owner, () =>
-      this.#query<{ live: boolean }>('delete session by handle', this.#sql.deleteByHandle, [
-        handle,
-        this.#clock.now(),
-        owner,
-      ]),
-    );
-    return rows[0]?.live === true;
+    return this.#inOrder(owner, async () => {
+      let next: string | null = handle;
+      for (let step = 0; step <= MAX_RENEWAL_STEPS && next !== null; step++) {
+        const args = deleteByHandleArgs({ handle: next, now: this.#clock.now(), owner });
+        const { rows } = await this.#query<{ live: boolean; successor: string | null }>(
+          'delete session by handle',
+          this.#sql.deleteByHandle,
+          args,
+        );
+        const row = rows[0];
+        if (row === undefined) {
+          return false;
+        }
+        if (row.successor === null) {
+          return row.live === true;
+        }
+        next = row.successor;
+      }
+      return false;
+    });
   }
 
   /**
@@ -688,7 +720,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    * ```
    */
   async deleteExpired(): Promise<number> {
-    const result = await this.#query('delete expired', this.#sql.deleteExpired, [this.#clock.now()]);
+    const result = await this.#query('delete expired', this.#sql.deleteExpired, deleteExpiredArgs(this.#clock.now()));
     return result.rowCount ?? 0;
   }
 
@@ -771,7 +803,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    * on one pooled connection (three round trips), against the store's timeout.
    */
   async #bounded(owner: string, text: string, values: unknown[]): Promise<BoundedRow> {
-    const lock = `${this.#sql.lockOwner}${ownerLockKey(owner)})`;
+    const lock = lockOwnerSql(this.#table, owner);
     return storeOperation(
       'postgres session store: save',
       this.#timeout,
@@ -809,11 +841,14 @@ export class PostgresSessionStore<T = Record<string, unknown>>
   }
 }
 
+/** The longest grace sent to PostgreSQL: about 35 years, in milliseconds. */
+const MAX_GRACE = 2 ** 40;
+
 /**
- * The second key of an owner's advisory lock: 32 bits of the SHA-256 of the owner, so
- * that the lock statement holds a number and never the owner's text. Two owners that
- * share a key only wait for each other's bounded saves.
+ * Whether PostgreSQL can hold the owner in a `text` column: not with U+0000. No session
+ * is filed under such an owner (its save fails), so reads and ends answer "none" before
+ * any query rather than fail.
  */
-function ownerLockKey(owner: string): number {
-  return createHash('sha256').update(owner, 'utf8').digest().readInt32BE(0);
+function holdable(owner: unknown): owner is string {
+  return typeof owner === 'string' && !owner.includes('\u0000');
 }

@@ -8,6 +8,7 @@ import {
   isOwnerIndexedStore,
   isOwnerListingStore,
   isPatchableStore,
+  isRenewableStore,
   SessionStoreError,
 } from 'kit-session';
 import { DEFAULT_SESSION_TABLE, PostgresSessionStore, sessionTableSql } from 'kit-session/postgres';
@@ -50,9 +51,10 @@ describe(PostgresSessionStore, () => {
     expect(() => new PostgresSessionStore({} as pg.Pool)).toThrow(TypeError);
   });
 
-  it('offers every optional ability: patches, the owner index, listing by owner', () => {
+  it('offers every optional ability: patches, renewal, the owner index, listing by owner', () => {
     const store = new PostgresSessionStore(idle);
     expect(isPatchableStore(store)).toBe(true);
+    expect(isRenewableStore(store)).toBe(true);
     expect(isOwnerIndexedStore(store)).toBe(true);
     expect(isOwnerListingStore(store)).toBe(true);
   });
@@ -63,10 +65,13 @@ describe(PostgresSessionStore, () => {
     expect(sql).toContain('"app_sessions_expiry_idx" ON "auth"."app_sessions" (least(expire_time, deadline))');
     expect(sql).toContain('"app_sessions_owner_idx" ON "auth"."app_sessions" (owner)');
     expect(sql).toContain('meta        text,');
-    expect(sql).toContain('write_time  timestamptz NOT NULL DEFAULT now()');
+    expect(sql).toContain('write_time  timestamptz NOT NULL DEFAULT now(),');
+    expect(sql).toContain('successor   text\n);');
     // A table made by an earlier version gets the new columns.
     expect(sql).toContain(
-      'ALTER TABLE "auth"."app_sessions" ADD COLUMN IF NOT EXISTS meta text,\n      ADD COLUMN IF NOT EXISTS write_time',
+      'ALTER TABLE "auth"."app_sessions" ADD COLUMN IF NOT EXISTS meta text,\n' +
+        '      ADD COLUMN IF NOT EXISTS write_time timestamptz NOT NULL DEFAULT now(),\n' +
+        '      ADD COLUMN IF NOT EXISTS successor text;',
     );
     expect(sessionTableSql()).toContain(`"${DEFAULT_SESSION_TABLE}"`);
     expect(() => sessionTableSql({ table: 'x; DROP TABLE y' })).toThrow(TypeError);
@@ -86,6 +91,46 @@ describe(PostgresSessionStore, () => {
     await expect(store.setSession('not an id', record)).rejects.toThrow(TypeError);
     await expect(store.patchSession('', { ...record, set: {}, unset: [] })).rejects.toThrow(TypeError);
     expect(idle.totalCount).toBe(0);
+  });
+
+  describe('.renewSession', () => {
+    const record = { values: {}, expireTime: Date.now() + HOUR, deadline: Date.now() + HOUR };
+
+    it('when the new id is not base64url, or is the old id, rejects with TypeError before any query', async () => {
+      const store = new PostgresSessionStore(idle);
+      const id = newId();
+      await expect(store.renewSession(id, 'not an id', { record, grace: 0 })).rejects.toBeInstanceOf(TypeError);
+      await expect(store.renewSession(id, id, { record, grace: 0 })).rejects.toBeInstanceOf(TypeError);
+      expect(idle.totalCount).toBe(0);
+    });
+
+    it('when the old id cannot be one (not base64url), resolves to undefined before any query', async () => {
+      const store = new PostgresSessionStore(idle);
+      await expect(store.renewSession('not an id', newId(), { record, grace: 1000 })).resolves.toBeUndefined();
+      expect(idle.totalCount).toBe(0);
+    });
+  });
+
+  describe('.deleteSessionByHandle', () => {
+    it.each([
+      ['containing U+0000', `${'A'.repeat(42)}\u0000`],
+      ['a lone surrogate', `${'A'.repeat(42)}\ud800`],
+      ['very long', 'A'.repeat(100_000)],
+      ['empty', ''],
+      ['base64url of the wrong length', 'A'.repeat(44)],
+    ])('when the handle is %s, answers false before any query', async (_label, handle) => {
+      const store = new PostgresSessionStore(idle);
+      await expect(store.deleteSessionByHandle('ada', handle)).resolves.toBe(false);
+      expect(idle.totalCount).toBe(0);
+    });
+
+    it('when the owner contains U+0000 (no row can hold it), answers false, and the other owner reads answer none, before any query', async () => {
+      const store = new PostgresSessionStore(idle);
+      await expect(store.deleteSessionByHandle('ada\u0000', hashedId(newId()))).resolves.toBe(false);
+      await expect(store.listOwnerSessions('ada\u0000')).resolves.toEqual([]);
+      await expect(store.deleteOwnerSessions('ada\u0000')).resolves.toBe(0);
+      expect(idle.totalCount).toBe(0);
+    });
   });
 
   it('its cleanup timer does not keep the process alive', () => {
@@ -201,6 +246,7 @@ describeWith('postgres', 'PostgresSessionStore on a PostgreSQL table', () => {
           owner: 'ada',
           meta: '{"c":1}',
           write_time: new Date(clock.now()),
+          successor: null,
         },
       ]);
     });

@@ -16,7 +16,7 @@ function newId(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** The table as the previous version of kit-session made it: no meta, no write_time. */
+/** The table as an earlier version of kit-session made it: no meta, no write_time, no successor. */
 function previousSchema(table: string): string {
   return `CREATE TABLE "${table}" (
   token       text        PRIMARY KEY,
@@ -28,6 +28,24 @@ function previousSchema(table: string): string {
 CREATE INDEX "${table}_expiry_idx" ON "${table}" (least(expire_time, deadline));
 CREATE INDEX "${table}_owner_idx" ON "${table}" (owner) WHERE owner IS NOT NULL;`;
 }
+
+/** The table as the version before renewal made it: meta and write_time, no successor. */
+function schemaBeforeRenewal(table: string): string {
+  return `CREATE TABLE "${table}" (
+  token       text        PRIMARY KEY,
+  data        jsonb       NOT NULL,
+  expire_time timestamptz NOT NULL,
+  deadline    timestamptz NOT NULL,
+  owner       text,
+  meta        text,
+  write_time  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX "${table}_expiry_idx" ON "${table}" (least(expire_time, deadline));
+CREATE INDEX "${table}_owner_idx" ON "${table}" (owner) WHERE owner IS NOT NULL;`;
+}
+
+/** Every column of the table as this version makes it. */
+const COLUMNS = ['token', 'data', 'expire_time', 'deadline', 'owner', 'meta', 'write_time', 'successor'];
 
 /** The columns of a table, in order. */
 async function columnsOf(pool: pg.Pool, table: string): Promise<string[]> {
@@ -126,7 +144,7 @@ describeWith('postgres', 'PostgresSessionStore: migration, the bound per owner, 
       await pool.query(`DROP TABLE IF EXISTS "${old}"`);
     });
 
-    it('createTable adds meta and write_time; old rows load, list and count; old writers keep working', async () => {
+    it('createTable adds meta, write_time and successor; old rows load, list and count; old writers keep working', async () => {
       const oldId = newId();
       const insertAsBefore = `INSERT INTO "${old}" (token, data, expire_time, deadline, owner) VALUES ($1, $2, $3, $3, $4)`;
       await pool.query(insertAsBefore, [hashedId(oldId), { a: 1 }, new Date(clock.now() + HOUR), 'ada']);
@@ -136,7 +154,7 @@ describeWith('postgres', 'PostgresSessionStore: migration, the bound per owner, 
       // Before the migration, a store that needs the new columns fails cleanly.
       await expect(store.getSession(oldId)).rejects.toBeInstanceOf(SessionStoreError);
       await store.createTable();
-      expect(await columnsOf(pool, old)).toEqual(['token', 'data', 'expire_time', 'deadline', 'owner', 'meta', 'write_time']);
+      expect(await columnsOf(pool, old)).toEqual(COLUMNS);
 
       const loaded = await store.getSession(oldId);
       expect(loaded).toMatchObject({ id: oldId, values: { a: 1 } });
@@ -165,12 +183,54 @@ describeWith('postgres', 'PostgresSessionStore: migration, the bound per owner, 
       await Promise.all(
         Array.from({ length: 5 }, () => new PostgresSessionStore(pool, { table: old }).createTable()),
       );
-      expect(await columnsOf(pool, old)).toEqual(['token', 'data', 'expire_time', 'deadline', 'owner', 'meta', 'write_time']);
+      expect(await columnsOf(pool, old)).toEqual(COLUMNS);
       const { rows } = await pool.query<{ indexname: string }>(
         'SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY indexname',
         [old],
       );
       expect(rows.map((row) => row.indexname)).toEqual([`${old}_expiry_idx`, `${old}_owner_idx`, `${old}_pkey`]);
+    });
+  });
+
+  describe('a table made by the version before renewal', () => {
+    let old: string;
+
+    beforeEach(async () => {
+      old = uniqueName('kit_prerenew');
+      await pool.query(schemaBeforeRenewal(old));
+    });
+
+    afterEach(async () => {
+      await pool.query(`DROP TABLE IF EXISTS "${old}"`);
+    });
+
+    it('createTable adds successor alone; its rows load, patch, list and renew; writers of that version keep working', async () => {
+      const insertAsBefore =
+        `INSERT INTO "${old}" (token, data, expire_time, deadline, owner, meta, write_time) ` +
+        `VALUES ($1, $2, $3, $3, $4, $5, $6)`;
+      const before = newId();
+      const expiry = new Date(clock.now() + HOUR);
+      await pool.query(insertAsBefore, [hashedId(before), { a: 1 }, expiry, 'ada', 'm', new Date(clock.now())]);
+
+      const store = new PostgresSessionStore<ContractValues>(pool, { table: old }, clock);
+      // Before the migration, a store that needs the new column fails cleanly.
+      await expect(store.getSession(before)).rejects.toBeInstanceOf(SessionStoreError);
+      await store.createTable();
+      expect(await columnsOf(pool, old)).toEqual(COLUMNS);
+
+      await expect(store.getSession(before)).resolves.toMatchObject({ id: before, values: { a: 1 }, meta: 'm' });
+      await expect(store.patchSession(before, { set: { b: 2 }, unset: [], ...later() })).resolves.toBe(before);
+      const after = newId();
+      await expect(store.renewSession(before, after, { record: record({ a: 1, b: 2 }), owner: 'ada', grace: 1000 })).resolves.toBe(after);
+      await expect(store.getSession(before)).resolves.toMatchObject({ values: { a: 1, b: 2 }, superseded: true });
+      expect((await store.listOwnerSessions('ada')).map((entry) => entry.handle)).toEqual([hashedId(after)]);
+
+      // An app instance still on that version writes as before, during a rolling deploy.
+      const stillOld = newId();
+      await pool.query(insertAsBefore, [hashedId(stillOld), { c: 3 }, expiry, 'ada', null, new Date(clock.now())]);
+      await expect(store.getSession(stillOld)).resolves.toMatchObject({ values: { c: 3 } });
+      expect((await store.getSession(stillOld))?.superseded).toBeUndefined();
+      await expect(store.deleteOwnerSessions('ada')).resolves.toBe(2);
     });
   });
 
@@ -211,6 +271,58 @@ describeWith('postgres', 'PostgresSessionStore: migration, the bound per owner, 
       expect(counts).toEqual({ poolQueries: 3, connects: 1, clientQueries: 3 });
       await store.patchSession(anonymous, { set: { u: 'ada' }, unset: [], owner: 'ada', ...later() });
       expect(counts).toEqual({ poolQueries: 3, connects: 2, clientQueries: 6 });
+    });
+
+    it('a renewal is one statement; with a bound and an owner, BEGIN + lock, the statement, COMMIT', async () => {
+      const { pool: counted, counts } = countingPool(pool);
+      const store = new PostgresSessionStore<ContractValues>(counted, { table }, clock);
+      const first = newId();
+      const second = newId();
+      await pool.query(`INSERT INTO "${table}" (token, data, expire_time, deadline, owner) VALUES ($1, '{}', $2, $2, 'ada')`, [
+        hashedId(first),
+        new Date(clock.now() + HOUR),
+      ]);
+      await expect(store.renewSession(first, second, { record: record(), owner: 'ada', grace: 1000 })).resolves.toBe(second);
+      expect(counts).toEqual({ poolQueries: 1, connects: 0, clientQueries: 0 });
+
+      store.limitOwnerSessions({ max: 5, policy: 'refuse' });
+      const third = newId();
+      await expect(store.renewSession(second, third, { record: record(), grace: 1000 })).resolves.toBe(third);
+      expect(counts).toEqual({ poolQueries: 2, connects: 0, clientQueries: 0 });
+      await expect(store.renewSession(third, newId(), { record: record(), owner: 'ada', grace: 1000 })).resolves.toEqual(expect.any(String));
+      expect(counts).toEqual({ poolQueries: 2, connects: 1, clientQueries: 3 });
+    });
+
+    it('a load is one statement; a load of a renewed id, two (the second follows its successors)', async () => {
+      const { pool: counted, counts } = countingPool(pool);
+      const store = new PostgresSessionStore<ContractValues>(counted, { table }, clock);
+      const before = newId();
+      const after = newId();
+      await store.setSession(before, record({ a: 1 }));
+      await store.renewSession(before, after, { record: record({ a: 1 }), grace: 1000 });
+      const start = counts.poolQueries;
+      await expect(store.getSession(after)).resolves.toMatchObject({ values: { a: 1 } });
+      await expect(store.getSession(newId())).resolves.toBeUndefined();
+      expect(counts.poolQueries - start).toBe(2);
+      await expect(store.getSession(before)).resolves.toMatchObject({ superseded: true });
+      expect(counts.poolQueries - start).toBe(4);
+    });
+
+    it('ending a session by its handle is one statement, and one more for each renewal its handle is followed through', async () => {
+      const { pool: counted, counts } = countingPool(pool);
+      const store = new PostgresSessionStore<ContractValues>(counted, { table }, clock);
+      const live = newId();
+      await store.setSession(live, record(), 'ada');
+      const renewed = [newId(), newId(), newId()];
+      await store.setSession(renewed[0]!, record(), 'ada');
+      await store.renewSession(renewed[0]!, renewed[1]!, { record: record(), owner: 'ada', grace: 1000 });
+      await store.renewSession(renewed[1]!, renewed[2]!, { record: record(), owner: 'ada', grace: 1000 });
+      const start = counts.poolQueries;
+      await expect(store.deleteSessionByHandle('ada', hashedId(live))).resolves.toBe(true);
+      expect(counts.poolQueries - start).toBe(1);
+      await expect(store.deleteSessionByHandle('ada', hashedId(renewed[0]!))).resolves.toBe(true);
+      expect(counts.poolQueries - start).toBe(4);
+      await expect(store.getSession(renewed[2]!)).resolves.toBeUndefined();
     });
   });
 
