@@ -72,6 +72,12 @@ const PATCH_ATTEMPTS = 4;
 const CLOCK_SKEW_MARGIN = 60_000;
 
 /**
+ * What an owner index puts before the member of a session an admission evicted, beside
+ * the member itself (see ADMIT_LUA): no session hash starts with it.
+ */
+const EVICTED_MARK = '!';
+
+/**
  * Hash field names: `e` expiry, `d` deadline, `o` owner, `m` metadata, `w` write time,
  * `v<name>` one value as JSON; `i` and `x` mark a bounded save in flight and a tombstone
  * (see scripts.ts).
@@ -198,9 +204,13 @@ function valueFields(values: object): string[] {
  * session's own entry never counts against itself when its session names the owner
  * already. Below `max` it files the session; at `max`, `'refuse'` files nothing (the
  * store takes its mark back and rejects with `SessionLimitError`), `'evict'` files it
- * and names the entries written least recently (unseen ones count as the newest); the
- * store then writes the session while it ends those with the owner-checking delete
- * script, and calls `evicted`. Ending a session that carries the owner's mark (its save
+ * and names the entries written least recently (unseen ones count as the newest),
+ * marking each as evicted in the index (`!<hash>`, beside the entry): no later admission
+ * counts it or names it again, so each admission leaves exactly `max` entries counted
+ * and each victim is named once. The store then writes the session while it ends the
+ * victims with the owner-checking delete script, and calls `evicted` with those that
+ * script ended (a live session, or a save in flight): each eviction is reported once,
+ * and one ended meanwhile by a log-out is not reported. Ending a session that carries the owner's mark (its save
  * in flight) leaves a tombstone (`x`) in its place for the same grace time: the save
  * script writes nothing over a tombstone, and the patch script finds no session, so an
  * ended session never comes back. The mark is what keeps the index a superset: a save
@@ -391,8 +401,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
         await this.#call(clearIntentCall({ key, owner }));
         return false;
       }
-      await Promise.all([write(), this.#evict(owner, victims, now)]);
-      evicted = victims;
+      [, evicted] = await Promise.all([write(), this.#evict(owner, victims, now)]);
       return true;
     });
     if (!admitted) {
@@ -470,8 +479,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
             await this.#call(clearIntentCall({ key, owner }));
             return 'refused';
           }
-          await this.#evict(owner, victims, now);
-          reports.push([owner, victims]);
+          reports.push([owner, await this.#evict(owner, victims, now)]);
         }
         indexed = owner;
       }
@@ -529,7 +537,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
           .filter((hash) => isId(hash) && hash !== keep)
           .map((hash) => this.#call(deleteOwnedCall({ key: this.#key(hash), owner, now, grace: this.#grace }))),
       );
-      return ended.reduce<number>((sum, n) => sum + Number(n), 0);
+      return ended.filter((answer) => Number(answer) === 1).length;
     });
   }
 
@@ -684,10 +692,14 @@ export class RedisSessionStore<T = Record<string, unknown>>
     const own = entries.find((entry) => entry.hash === hash);
     const alreadyScore = already ? own?.score : undefined;
     const others = entries.filter((entry) => entry.hash !== hash && isId(entry.hash));
+    // Entries an earlier admission evicted stay listed, marked, until found ended: they
+    // no longer count, but are read with the others so that they can be dropped.
+    const evicted = new Set(entries.filter((entry) => entry.hash.startsWith(EVICTED_MARK)).map((entry) => entry.hash.slice(1)));
+    const counted = others.filter((entry) => !evicted.has(entry.hash)).length;
     const dead: SeenEntry[] = [];
     const uncounted: SeenEntry[] = [];
     const written: { hash: string; writeTime: number }[] = [];
-    if (alreadyScore === undefined && others.length >= limit.max) {
+    if (alreadyScore === undefined && counted >= limit.max) {
       const states = await Promise.all(
         others.map((entry) => this.#client.hmget(this.#key(entry.hash), 'o', 'e', 'd', 'w', 'i')),
       );
@@ -732,11 +744,16 @@ export class RedisSessionStore<T = Record<string, unknown>>
     return victims.map(String);
   }
 
-  /** Ends the sessions an admission evicted, each only if it still belongs to the owner. */
-  async #evict(owner: string, victims: readonly string[], now: number): Promise<void> {
-    await Promise.all(
+  /**
+   * Ends the sessions an admission evicted, each only if it still belongs to the owner.
+   * Resolves to those it ended: a live session, or a save in flight (left a tombstone).
+   * One ended meanwhile by other means (a log-out, its expiry) was not evicted.
+   */
+  async #evict(owner: string, victims: readonly string[], now: number): Promise<string[]> {
+    const answers = await Promise.all(
       victims.map((hash) => this.#call(deleteOwnedCall({ key: this.#key(hash), owner, now, grace: this.#grace }))),
     );
+    return victims.filter((_, index) => Number(answers[index]) !== 0);
   }
 
   /** Tells the bound's callback whom a save evicted, if anyone. */

@@ -13,6 +13,9 @@
 // each refiling of a member that does not raise its score raises it by a stamp of
 // 1/256 ms instead, so a script that saw a score can tell whether the member was filed
 // again since (ADMIT_LUA removes a stale member only if its score is the one seen).
+// Beside a member an admission evicted, the set holds `!` .. member (same score): the
+// member stays (the index remains a superset until the store has ended the session),
+// but no later admission counts it or names it again.
 
 /**
  * A Lua helper both save scripts start with: writes `fields` followed by the
@@ -219,8 +222,10 @@ return 1
  * under the owner is in flight (`i` names the owner). ARGV: see {@link deleteOwnedCall}.
  * In the second case it leaves a tombstone (`x`, for the grace time), so that the save
  * in flight writes nothing (SET_LUA refuses a tombstone; PATCH_LUA finds no session).
- * Returns 1 when it deleted a session that was live by the clock it was given, else 0
- * (an expired session whose key has not yet run out is deleted too, but not counted).
+ * Returns 1 when it deleted a session that was live by the clock it was given; 2 when it
+ * left a tombstone in place of a save in flight (nothing live was deleted, but that save
+ * will write nothing); else 0 (an expired session whose key has not yet run out is
+ * deleted too, but not counted).
  */
 const DELETE_OWNED_LUA = `
 local key = KEYS[1]
@@ -239,6 +244,9 @@ local e = tonumber(stored[2])
 local d = tonumber(stored[3])
 if stored[1] == ARGV[1] and e and d and e > now and d > now then
   return 1
+end
+if in_flight then
+  return 2
 end
 return 0
 `;
@@ -301,7 +309,10 @@ return 1
  * session. At `max` or above, 'refuse' files nothing; 'evict' files the session and
  * names as victims the counted entries written least recently (entries the store did
  * not see count as the most recent), enough to leave `max - 1` others. Victims stay in
- * the index until a later admission finds them ended. Returns {1} (filed), {0}
+ * the index until a later admission finds them ended, each marked evicted (`!` ..
+ * victim): from then on no admission counts it or names it again, so each victim is
+ * named by exactly one admission, and the count stays exact however many admissions of
+ * one owner run at once. A member filed afresh loses its mark. Returns {1} (filed), {0}
  * (refused) or {2, victim...} (filed; the store ends the victims).
  */
 const ADMIT_LUA = `${FILE_LUA}
@@ -311,7 +322,7 @@ redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[3])
 local i = 10
 for _ = 1, tonumber(ARGV[8]) do
   if redis.call('ZSCORE', key, ARGV[i]) == ARGV[i + 1] then
-    redis.call('ZREM', key, ARGV[i])
+    redis.call('ZREM', key, ARGV[i], '!' .. ARGV[i])
   end
   i = i + 2
 end
@@ -331,9 +342,18 @@ if ARGV[7] ~= '' and redis.call('ZSCORE', key, member) == ARGV[7] then
   file(key, member, ARGV[2], ARGV[4])
   return {1}
 end
+-- Filed afresh: no longer one an earlier admission evicted.
+redis.call('ZREM', key, '!' .. member)
+local entries = redis.call('ZRANGE', key, '0', '-1')
+local evicted = {}
+for _, entry in ipairs(entries) do
+  if string.byte(entry, 1) == 33 then
+    evicted[string.sub(entry, 2)] = true
+  end
+end
 local others = {}
-for _, other in ipairs(redis.call('ZRANGE', key, '0', '-1')) do
-  if other ~= member and not uncounted[other] then
+for _, other in ipairs(entries) do
+  if other ~= member and string.byte(other, 1) ~= 33 and not evicted[other] and not uncounted[other] then
     others[#others + 1] = other
   end
 end
@@ -355,7 +375,9 @@ table.sort(others, function(a, b)
 end)
 local answer = {2}
 for k = 1, #others - max + 1 do
-  answer[#answer + 1] = others[k]
+  local victim = others[k]
+  answer[#answer + 1] = victim
+  redis.call('ZADD', key, redis.call('ZSCORE', key, victim), '!' .. victim)
 end
 file(key, member, ARGV[2], ARGV[4])
 return answer
