@@ -145,6 +145,44 @@ export function describeRedisOwnerIndex(name: string, client: () => Redis | Clus
       expect(evicted.length).toBeGreaterThan(0);
     });
 
+    it("with 'evict', 20 concurrent log-ins of one owner with max 3 (new sessions and patches giving the owner) report each eviction once and leave exactly 3", async () => {
+      const reported: string[] = [];
+      store.limitOwnerSessions({
+        max: 3,
+        policy: 'evict',
+        evicted: (owner, handles) => {
+          expect(owner).toBe('ada');
+          reported.push(...handles);
+        },
+      });
+      // Rounds on top of each other: the second and later also start at the bound, with
+      // written sessions to evict besides the saves in flight. Half of each round's
+      // log-ins are new sessions, half anonymous sessions given the owner by a patch.
+      const all: string[] = [];
+      for (let round = 0; round < 3; round++) {
+        const ids = Array.from({ length: 20 }, newId);
+        all.push(...ids);
+        const anonymous = ids.slice(10);
+        for (const id of anonymous) {
+          await store.setSession(id, record());
+        }
+        await Promise.all([
+          ...ids.slice(0, 10).map((id) => store.setSession(id, record(), 'ada')),
+          ...anonymous.map((id) => store.patchSession(id, { set: { userId: 'ada' }, unset: [], owner: 'ada', ...record() })),
+        ]);
+        clock.advance(1000);
+        const live = (await store.listOwnerSessions('ada')).map((entry) => entry.handle);
+        expect(live).toHaveLength(3);
+        // Every log-in either lives or was reported evicted, exactly once.
+        expect(new Set(reported).size).toBe(reported.length);
+        expect([...reported, ...live].sort()).toEqual(all.map(hashedId).sort());
+        for (const id of all) {
+          const loaded = await store.getSession(id);
+          expect(loaded !== undefined).toBe(live.includes(hashedId(id)));
+        }
+      }
+    });
+
     it('an eviction of a save still in flight leaves a tombstone, so that save writes nothing', async () => {
       store.limitOwnerSessions({ max: 1, policy: 'evict' });
       const inFlight = newId();

@@ -11,8 +11,10 @@ import type {
   OwnerSessionLimit,
   OwnerSessionRecord,
   PatchableSessionStore,
+  RenewableSessionStore,
   SessionPatch,
   SessionRecord,
+  SessionRenewal,
 } from '../../core/SessionStore.js';
 import { withoutArguments } from './redisErrors.js';
 import {
@@ -23,8 +25,11 @@ import {
   intentCall,
   patchCall,
   patchValuesCall,
+  renewClaimCall,
+  renewSettleCall,
   SCRIPTS,
   setCall,
+  type RenewOutcome,
   type ScriptArgument,
   type ScriptCall,
   type ScriptName,
@@ -70,6 +75,15 @@ const PATCH_ATTEMPTS = 4;
  * are pruned only this long after their session's deadline.
  */
 const CLOCK_SKEW_MARGIN = 60_000;
+
+/** How many renewals a retired session's successor is followed through, at most. */
+const MAX_RENEWAL_STEPS = 4;
+
+/**
+ * What an owner index puts before the member of a session an admission evicted, beside
+ * the member itself (see ADMIT_LUA): no session hash starts with it.
+ */
+const EVICTED_MARK = '!';
 
 /**
  * Hash field names: `e` expiry, `d` deadline, `o` owner, `m` metadata, `w` write time,
@@ -198,9 +212,13 @@ function valueFields(values: object): string[] {
  * session's own entry never counts against itself when its session names the owner
  * already. Below `max` it files the session; at `max`, `'refuse'` files nothing (the
  * store takes its mark back and rejects with `SessionLimitError`), `'evict'` files it
- * and names the entries written least recently (unseen ones count as the newest); the
- * store then writes the session while it ends those with the owner-checking delete
- * script, and calls `evicted`. Ending a session that carries the owner's mark (its save
+ * and names the entries written least recently (unseen ones count as the newest),
+ * marking each as evicted in the index (`!<hash>`, beside the entry): no later admission
+ * counts it or names it again, so each admission leaves exactly `max` entries counted
+ * and each victim is named once. The store then writes the session while it ends the
+ * victims with the owner-checking delete script, and calls `evicted` with those that
+ * script ended (a live session, or a save in flight): each eviction is reported once,
+ * and one ended meanwhile by a log-out is not reported. Ending a session that carries the owner's mark (its save
  * in flight) leaves a tombstone (`x`) in its place for the same grace time: the save
  * script writes nothing over a tombstone, and the patch script finds no session, so an
  * ended session never comes back. The mark is what keeps the index a superset: a save
@@ -228,7 +246,7 @@ function valueFields(values: object): string[] {
  * ```
  */
 export class RedisSessionStore<T = Record<string, unknown>>
-  implements PatchableSessionStore<T>, OwnerListingSessionStore<T>
+  implements PatchableSessionStore<T>, RenewableSessionStore<T>, OwnerListingSessionStore<T>
 {
   readonly #client: RedisCommands;
   readonly #commands: Record<ScriptName, Command>;
@@ -300,6 +318,15 @@ export class RedisSessionStore<T = Record<string, unknown>>
     if (!liveAt(expireTime, deadline, now)) {
       return undefined;
     }
+    // A renewed session: served, read-only, while its successor lives. Only this case
+    // reads more than the one hash.
+    const successor = fields.s;
+    if (
+      successor !== undefined &&
+      !(await this.#run('load', () => this.#successorLive(successor, fields.q !== undefined && Number(fields.q) > now, now)))
+    ) {
+      return undefined;
+    }
     const values: Record<string, unknown> = {};
     for (const field of Object.keys(fields)) {
       if (field.charCodeAt(0) !== VALUE_FIELD_CODE) {
@@ -319,9 +346,11 @@ export class RedisSessionStore<T = Record<string, unknown>>
       }
     }
     const meta = fields.m;
-    return meta === undefined
-      ? { id: token, values: values as Partial<T>, expireTime, deadline }
-      : { id: token, values: values as Partial<T>, expireTime, deadline, meta };
+    const record: LoadedSessionRecord<T> =
+      meta === undefined
+        ? { id: token, values: values as Partial<T>, expireTime, deadline }
+        : { id: token, values: values as Partial<T>, expireTime, deadline, meta };
+    return successor === undefined ? record : { ...record, superseded: true };
   }
 
   /**
@@ -391,8 +420,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
         await this.#call(clearIntentCall({ key, owner }));
         return false;
       }
-      await Promise.all([write(), this.#evict(owner, victims, now)]);
-      evicted = victims;
+      [, evicted] = await Promise.all([write(), this.#evict(owner, victims, now)]);
       return true;
     });
     if (!admitted) {
@@ -403,6 +431,125 @@ export class RedisSessionStore<T = Record<string, unknown>>
       this.#report(limit, owner, evicted);
     }
     return id;
+  }
+
+  /**
+   * Renews a session: see `RenewableSessionStore.renewSession`. The session's key and
+   * its successor's sit in slots of their own, so in a Cluster no one script can touch
+   * both: the renewal is decided by one script on the old key, which claims it (`s`
+   * names the successor; from then on no patch or renewal writes into it, and ending it
+   * ends its successor), then files the successor under its owner (taking the old
+   * entry's place when the owner is the same: nothing refused or evicted for it), writes
+   * it, and settles the old key: retired, served as superseded until the grace ends; or,
+   * when the bound refused the successor, as it was. A successor with an owner is marked
+   * in flight first (in parallel with the claim), so that an end that reaches it before
+   * it is written leaves a tombstone and the write does nothing.
+   *
+   * @param id - The session's current id.
+   * @param newId - The successor's id.
+   * @param renewal - The successor's record and owner, and the grace of the old id.
+   * @returns The new id, which is the token; `undefined` when the old id is not live, or
+   *   the session was ended before its successor was written: nothing is left of it.
+   * @throws TypeError when `newId` is not 1 to 256 characters of base64url, or is `id`.
+   * @throws SessionLimitError when the successor takes an owner whose bound (policy
+   *   `'refuse'`) is reached: the old session is left as it was.
+   * @throws SessionStoreError when Redis fails or does not answer within `timeout`; the
+   *   old id may then be read-only until its claim lapses (the timeout plus a minute),
+   *   and ended after that unless its successor was written.
+   * @example
+   * ```ts
+   * const token = await store.renewSession(oldId, newId, { record, owner: 'u1', grace: 30_000 });
+   * // undefined: the old session was ended, expired or renewed already; nothing was written
+   * ```
+   */
+  async renewSession(id: string, newId: string, renewal: SessionRenewal<T>): Promise<string | undefined> {
+    checkId(newId);
+    if (newId === id) {
+      throw new TypeError('a session is renewed into a new id');
+    }
+    if (!isId(id)) {
+      return undefined;
+    }
+    const { record, owner, grace } = renewal;
+    const now = this.#clock.now();
+    const px = pxOf(record, now);
+    const successor = sessionHash(newId);
+    const key = this.#key(sessionHash(id));
+    const newKey = this.#key(successor);
+    const limit = this.#limit;
+    const fields = valueFields(record.values);
+    const settle = (outcome: RenewOutcome) =>
+      this.#call(renewSettleCall({ key, successor, outcome, now, until: now + Math.max(0, grace), keep: this.#grace }));
+    let evicted: string[] = [];
+    const result = await this.#run('renew', async (): Promise<string | undefined | 'refused'> => {
+      // The claim decides; the mark and the owner's index are read beside it.
+      const owned = owner !== undefined && px > 0;
+      const [claim, intent, entries] = await Promise.all([
+        this.#call(renewClaimCall({ key, now, successor, until: now + this.#grace, owner })),
+        owned ? this.#call(intentCall({ key: newKey, owner, grace: this.#grace, now })) : undefined,
+        owned && limit !== undefined ? this.#entries(owner, now) : undefined,
+      ]);
+      if (!Array.isArray(claim)) {
+        if (owned && intent !== 0) {
+          await this.#call(clearIntentCall({ key: newKey, owner }));
+        }
+        return undefined;
+      }
+      // Ended already (a tombstone), or a successor already ended: write nothing more.
+      if (intent === 0 || px === 0) {
+        await settle('drop');
+        return px === 0 ? newId : undefined;
+      }
+      let victims: string[] = [];
+      if (owned) {
+        let admitted: string[] | undefined | 'evicted';
+        if (claim[1] === '1') {
+          // Of the same owner: the successor takes the old entry's place, and no bound
+          // counts it; unless an admission has evicted the old session meanwhile.
+          const filed = await this.#index(owner, successor, record.deadline, now, sessionHash(id));
+          admitted = filed === 1 ? [] : 'evicted';
+        } else if (limit === undefined) {
+          await this.#index(owner, successor, record.deadline, now);
+          admitted = [];
+        } else {
+          // A log-in (a new owner): bounded as any new session of the owner.
+          admitted = await this.#admit(limit, owner, successor, record.deadline, now, false, entries!);
+        }
+        if (admitted === undefined || admitted === 'evicted') {
+          await Promise.all([
+            this.#call(clearIntentCall({ key: newKey, owner })),
+            settle(admitted === undefined ? 'rollback' : 'drop'),
+          ]);
+          return admitted === undefined ? 'refused' : undefined;
+        }
+        victims = admitted;
+      }
+      const [written, ended] = await Promise.all([
+        this.#call(
+          setCall({
+            key: newKey,
+            px,
+            expireTime: record.expireTime,
+            deadline: record.deadline,
+            owner: owner ?? null,
+            meta: record.meta,
+            now,
+            fields,
+          }),
+        ),
+        victims.length === 0 ? [] : this.#evict(owner!, victims, now),
+      ]);
+      evicted = ended;
+      await settle(written === 1 ? 'commit' : 'drop');
+      return written === 1 ? newId : undefined;
+    });
+    if (limit !== undefined && owner !== undefined) {
+      this.#report(limit, owner, evicted);
+    }
+    if (result === 'refused') {
+      throw new SessionLimitError('the owner has as many live sessions as maxSessionsPerOwner allows');
+    }
+    return result;
   }
 
   /**
@@ -470,8 +617,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
             await this.#call(clearIntentCall({ key, owner }));
             return 'refused';
           }
-          await this.#evict(owner, victims, now);
-          reports.push([owner, victims]);
+          reports.push([owner, await this.#evict(owner, victims, now)]);
         }
         indexed = owner;
       }
@@ -525,11 +671,9 @@ export class RedisSessionStore<T = Record<string, unknown>>
     return this.#run('delete owner sessions', async () => {
       const hashes = await this.#client.zrangebyscore(this.#ownerKey(owner), `(${bound}`, '+inf');
       const ended = await Promise.all(
-        hashes
-          .filter((hash) => isId(hash) && hash !== keep)
-          .map((hash) => this.#call(deleteOwnedCall({ key: this.#key(hash), owner, now, grace: this.#grace }))),
+        hashes.filter((hash) => isId(hash) && hash !== keep).map((hash) => this.#endOwned(owner, hash, now, keep)),
       );
-      return ended.reduce<number>((sum, n) => sum + Number(n), 0);
+      return ended.reduce((sum, { live }) => sum + live, 0);
     });
   }
 
@@ -554,12 +698,13 @@ export class RedisSessionStore<T = Record<string, unknown>>
     const bound = now - CLOCK_SKEW_MARGIN;
     return this.#run('list owner sessions', async () => {
       const hashes = (await this.#client.zrangebyscore(this.#ownerKey(owner), `(${bound}`, '+inf')).filter(isId);
-      const states = await Promise.all(hashes.map((hash) => this.#client.hmget(this.#key(hash), 'o', 'e', 'd', 'm')));
+      const states = await Promise.all(hashes.map((hash) => this.#client.hmget(this.#key(hash), 'o', 'e', 'd', 'm', 's')));
       const listed: OwnerSessionRecord[] = [];
-      states.forEach(([storedOwner, e, d, meta], index) => {
+      states.forEach(([storedOwner, e, d, meta, successor], index) => {
         const expireTime = Number(e);
         const deadline = Number(d);
-        if (storedOwner === owner && e !== null && d !== null && liveAt(expireTime, deadline, now)) {
+        // A renewed session is never listed: its successor is, under its own handle.
+        if (storedOwner === owner && e !== null && d !== null && successor === null && liveAt(expireTime, deadline, now)) {
           listed.push({ handle: hashes[index]!, meta: meta ?? undefined, expireTime, deadline });
         }
       });
@@ -570,7 +715,8 @@ export class RedisSessionStore<T = Record<string, unknown>>
   /**
    * Ends one session of an owner, named by its handle: one script on the session's key,
    * which deletes it only if its own owner field names this owner. The owner's index
-   * keeps the entry (a superset); a later admission or pruning drops it.
+   * keeps the entry (a superset); a later admission or pruning drops it. A handle of a
+   * renewed session ends its successor too, the same device (one more script a renewal).
    *
    * @param owner - The owner.
    * @param handle - The session's handle, from `listOwnerSessions`.
@@ -586,11 +732,8 @@ export class RedisSessionStore<T = Record<string, unknown>>
       return false;
     }
     const now = this.#clock.now();
-    const key = this.#key(handle);
-    const ended = await this.#run('delete by handle', () =>
-      this.#call(deleteOwnedCall({ key, owner, now, grace: this.#grace })),
-    );
-    return ended === 1;
+    const { live } = await this.#run('delete by handle', () => this.#endOwned(owner, handle, now));
+    return live > 0;
   }
 
   /**
@@ -642,8 +785,12 @@ export class RedisSessionStore<T = Record<string, unknown>>
     return this.#timeout + CLOCK_SKEW_MARGIN;
   }
 
-  /** Files a session (the hash of its id) under its owner, until its deadline. */
-  #index(owner: string, hash: string, deadline: number, now: number): Promise<Answer> {
+  /**
+   * Files a session (the hash of its id) under its owner, until its deadline; a
+   * renewal's successor in place of its predecessor (`replaces`). Resolves to 1, or 0
+   * when the predecessor it replaces was evicted (nothing filed).
+   */
+  #index(owner: string, hash: string, deadline: number, now: number, replaces?: string): Promise<Answer> {
     return this.#call(
       indexCall({
         key: this.#ownerKey(owner),
@@ -651,6 +798,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
         deadline,
         pruneUpTo: now - CLOCK_SKEW_MARGIN,
         ttl: Math.max(1, Math.ceil(deadline - now + CLOCK_SKEW_MARGIN)),
+        replaces,
       }),
     );
   }
@@ -684,21 +832,28 @@ export class RedisSessionStore<T = Record<string, unknown>>
     const own = entries.find((entry) => entry.hash === hash);
     const alreadyScore = already ? own?.score : undefined;
     const others = entries.filter((entry) => entry.hash !== hash && isId(entry.hash));
+    // Entries an earlier admission evicted stay listed, marked, until found ended: they
+    // no longer count, but are read with the others so that they can be dropped.
+    const evicted = new Set(entries.filter((entry) => entry.hash.startsWith(EVICTED_MARK)).map((entry) => entry.hash.slice(1)));
+    const counted = others.filter((entry) => !evicted.has(entry.hash)).length;
     const dead: SeenEntry[] = [];
     const uncounted: SeenEntry[] = [];
     const written: { hash: string; writeTime: number }[] = [];
-    if (alreadyScore === undefined && others.length >= limit.max) {
+    if (alreadyScore === undefined && counted >= limit.max) {
       const states = await Promise.all(
-        others.map((entry) => this.#client.hmget(this.#key(entry.hash), 'o', 'e', 'd', 'w', 'i')),
+        others.map((entry) => this.#client.hmget(this.#key(entry.hash), 'o', 'e', 'd', 'w', 'i', 's', 'q')),
       );
-      states.forEach(([storedOwner, e, d, w, inFlight], index) => {
+      states.forEach(([storedOwner, e, d, w, inFlight, successor, claimed], index) => {
         const entry = others[index]!;
         const expireTime = Number(e);
         const end = Math.min(expireTime, Number(d));
         if (inFlight === owner) {
           return; // a bounded save of it is in flight: counted, as the most recent
         }
-        if (storedOwner !== owner || e === null || d === null || !(end > now - CLOCK_SKEW_MARGIN)) {
+        // A renewed session whose renewal is settled (or lapsed) no longer counts; one
+        // being renewed counts as itself until its successor takes its entry's place.
+        const retired = successor !== null && !(claimed !== null && Number(claimed) > now);
+        if (retired || storedOwner !== owner || e === null || d === null || !(end > now - CLOCK_SKEW_MARGIN)) {
           // Gone, a tombstone, moved to another owner, or ended long enough ago that no
           // app server's clock still sees it live: a save can no longer file it here
           // without filing it again (which changes its score).
@@ -732,11 +887,65 @@ export class RedisSessionStore<T = Record<string, unknown>>
     return victims.map(String);
   }
 
-  /** Ends the sessions an admission evicted, each only if it still belongs to the owner. */
-  async #evict(owner: string, victims: readonly string[], now: number): Promise<void> {
-    await Promise.all(
-      victims.map((hash) => this.#call(deleteOwnedCall({ key: this.#key(hash), owner, now, grace: this.#grace }))),
-    );
+  /**
+   * Ends the sessions an admission evicted, each only if it still belongs to the owner.
+   * Resolves to those it ended: a live session, or a save in flight (left a tombstone).
+   * One ended meanwhile by other means (a log-out, its expiry) was not evicted.
+   */
+  async #evict(owner: string, victims: readonly string[], now: number): Promise<string[]> {
+    const answers = await Promise.all(victims.map((hash) => this.#endOwned(owner, hash, now)));
+    return victims.filter((_, index) => answers[index]!.ended);
+  }
+
+  /**
+   * Ends one session of an owner by its hash, only if it still belongs to the owner (or
+   * a bounded save filing it there is in flight), and a renewed one's successor after
+   * it, through later renewals (a few steps at most), never the `keep` one. Resolves to
+   * how many live sessions it ended, and whether it ended anything: a live session, or a
+   * save in flight (which then writes nothing).
+   */
+  async #endOwned(owner: string, hash: string, now: number, keep?: string): Promise<{ live: number; ended: boolean }> {
+    let live = 0;
+    let ended = false;
+    let next: string | undefined = hash;
+    let follow = false;
+    for (let step = 0; step < MAX_RENEWAL_STEPS && next !== undefined && next !== keep; step++) {
+      const answer = await this.#call(deleteOwnedCall({ key: this.#key(next), owner, now, grace: this.#grace, follow }));
+      const [code, successor, followNext] = Array.isArray(answer) ? answer : [answer];
+      live += Number(code) === 1 ? 1 : 0;
+      ended ||= Number(code) !== 0 || successor !== undefined;
+      next = successor === undefined ? undefined : String(successor);
+      follow = followNext === '1';
+    }
+    return { live, ended };
+  }
+
+  /**
+   * Whether a renewed session's successor, followed through later renewals (a few steps
+   * at most), is live. One not written yet counts as live while the renewal that writes
+   * it may be in flight (`inFlight`: its predecessor's claim stands).
+   */
+  async #successorLive(hash: string, inFlight: boolean, now: number): Promise<boolean> {
+    let next = hash;
+    let claimed = inFlight;
+    for (let step = 0; step < MAX_RENEWAL_STEPS; step++) {
+      const [e, d, successor, until, tombstone] = await this.#client.hmget(this.#key(next), 'e', 'd', 's', 'q', 'x');
+      if (tombstone !== null) {
+        return false;
+      }
+      if (e === null || d === null) {
+        return claimed && successor === null;
+      }
+      if (!liveAt(Number(e), Number(d), now)) {
+        return false;
+      }
+      if (typeof successor !== 'string') {
+        return true;
+      }
+      claimed = until !== null && Number(until) > now;
+      next = successor;
+    }
+    return false;
   }
 
   /** Tells the bound's callback whom a save evicted, if anyone. */

@@ -9,10 +9,16 @@
 // Session hash fields: `e` expiry, `d` deadline, `o` owner, `m` metadata, `w` write
 // time (the store's clock at the last save), `v<name>` one value as JSON, `i` an owner
 // whose bounded save is in flight (see INTENT_LUA), `x` a tombstone (see
-// DELETE_OWNED_LUA). Owner index: a sorted set of session hashes scored by deadline;
+// DELETE_OWNED_LUA); and, for a renewed session (see RENEW_CLAIM_LUA), `s` the hash of
+// its successor, with `q` (until when its renewal may still be in flight, by the
+// store's clock) and `t` ('1': the successor has its owner) while it is not settled.
+// A session with `s` is retired: no script patches, renews or counts it as live. Owner index: a sorted set of session hashes scored by deadline;
 // each refiling of a member that does not raise its score raises it by a stamp of
 // 1/256 ms instead, so a script that saw a score can tell whether the member was filed
 // again since (ADMIT_LUA removes a stale member only if its score is the one seen).
+// Beside a member an admission evicted, the set holds `!` .. member (same score): the
+// member stays (the index remains a superset until the store has ended the session),
+// but no later admission counts it or names it again.
 
 /**
  * A Lua helper both save scripts start with: writes `fields` followed by the
@@ -62,16 +68,16 @@ return 1
 
 /**
  * The start both patch scripts share: the session's expiry, deadline, owner and intent
- * read; 0 when it is gone or over by the app's clock (ARGV[1]); deleted when the patch
- * expires it (ARGV[2] '0').
+ * read; 0 when it is gone, over by the app's clock (ARGV[1]) or renewed (`s`: a patch
+ * never writes into a retired session); deleted when the patch expires it (ARGV[2] '0').
  */
 const PATCH_START_LUA = `
 local key = KEYS[1]
 local now = tonumber(ARGV[1])
-local stored = redis.call('HMGET', key, 'e', 'd', 'o', 'i')
+local stored = redis.call('HMGET', key, 'e', 'd', 'o', 'i', 's')
 local e = tonumber(stored[1])
 local d = tonumber(stored[2])
-if not e or not d or e <= now or d <= now then
+if not e or not d or e <= now or d <= now or stored[5] then
   return 0
 end
 if ARGV[2] == '0' then
@@ -206,11 +212,22 @@ end
 
 /**
  * Files a session under its owner. KEYS[1]: the owner's sorted set. ARGV: see
- * {@link indexCall}. Returns 1.
+ * {@link indexCall}. With ARGV[5] (the hash of the session a renewal retires, filed
+ * under the same owner), the new entry takes that one's place, bound or not: the old
+ * entry goes, and nothing is counted, refused or evicted. Returns 1; 0 (nothing filed)
+ * when an admission has evicted the retired session (see ADMIT_LUA): its successor, the
+ * same device, goes with it.
  */
 const INDEX_LUA = `${FILE_LUA}
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
-file(KEYS[1], ARGV[1], ARGV[2], ARGV[4])
+local key = KEYS[1]
+redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[3])
+if ARGV[5] ~= '' then
+  if redis.call('ZSCORE', key, '!' .. ARGV[5]) then
+    return 0
+  end
+  redis.call('ZREM', key, ARGV[5])
+end
+file(key, ARGV[1], ARGV[2], ARGV[4])
 return 1
 `;
 
@@ -219,28 +236,51 @@ return 1
  * under the owner is in flight (`i` names the owner). ARGV: see {@link deleteOwnedCall}.
  * In the second case it leaves a tombstone (`x`, for the grace time), so that the save
  * in flight writes nothing (SET_LUA refuses a tombstone; PATCH_LUA finds no session).
- * Returns 1 when it deleted a session that was live by the clock it was given, else 0
- * (an expired session whose key has not yet run out is deleted too, but not counted).
+ * With ARGV[4] '1' the key is the successor of a renewal of this owner's session not yet
+ * settled (see RENEW_CLAIM_LUA): when it is not written yet, it gets the tombstone, so
+ * the renewal writes nothing.
+ *
+ * Returns {1} when it deleted a session that was live by the clock it was given; {2}
+ * when it left a tombstone in place of a save in flight (nothing live was deleted, but
+ * that save will write nothing); {0, successor, follow} when it deleted a retired
+ * session (the store ends its successor next, the same device, with ARGV[4] = follow);
+ * else {0} (an expired session whose key has not yet run out is deleted too, but not
+ * counted).
  */
 const DELETE_OWNED_LUA = `
 local key = KEYS[1]
-local stored = redis.call('HMGET', key, 'o', 'e', 'd', 'i')
+local stored = redis.call('HMGET', key, 'o', 'e', 'd', 'i', 's', 'q', 't', 'x')
+if ARGV[4] == '1' and not stored[2] and not stored[5] then
+  if stored[8] then
+    return {0}
+  end
+  redis.call('DEL', key)
+  redis.call('HSET', key, 'x', '1')
+  redis.call('PEXPIRE', key, ARGV[3])
+  return {2}
+end
 local in_flight = stored[4] == ARGV[1]
 if stored[1] ~= ARGV[1] and not in_flight then
-  return 0
+  return {0}
 end
 redis.call('DEL', key)
 if in_flight then
   redis.call('HSET', key, 'x', '1')
   redis.call('PEXPIRE', key, ARGV[3])
 end
+if stored[5] then
+  return {0, stored[5], (stored[6] and stored[7] == '1') and '1' or ''}
+end
 local now = tonumber(ARGV[2])
 local e = tonumber(stored[2])
 local d = tonumber(stored[3])
 if stored[1] == ARGV[1] and e and d and e > now and d > now then
-  return 1
+  return {1}
 end
-return 0
+if in_flight then
+  return {2}
+end
+return {0}
 `;
 
 /**
@@ -254,7 +294,7 @@ return 0
  */
 const INTENT_LUA = `
 local key = KEYS[1]
-local stored = redis.call('HMGET', key, 'o', 'e', 'd', 'x')
+local stored = redis.call('HMGET', key, 'o', 'e', 'd', 'x', 's')
 if stored[4] then
   return 0
 end
@@ -265,7 +305,7 @@ end
 local now = tonumber(ARGV[3])
 local e = tonumber(stored[2])
 local d = tonumber(stored[3])
-if stored[1] == ARGV[1] and e and d and e > now and d > now then
+if stored[1] == ARGV[1] and e and d and e > now and d > now and not stored[5] then
   return 2
 end
 return 1
@@ -301,8 +341,13 @@ return 1
  * session. At `max` or above, 'refuse' files nothing; 'evict' files the session and
  * names as victims the counted entries written least recently (entries the store did
  * not see count as the most recent), enough to leave `max - 1` others. Victims stay in
- * the index until a later admission finds them ended. Returns {1} (filed), {0}
- * (refused) or {2, victim...} (filed; the store ends the victims).
+ * the index until a later admission finds them ended, each marked evicted (`!` ..
+ * victim): from then on no admission counts it or names it again, so each victim is
+ * named by exactly one admission, and the count stays exact however many admissions of
+ * one owner run at once. A member filed afresh loses its mark. (A renewal's successor
+ * that takes its predecessor's place is filed by INDEX_LUA instead: nothing to count.)
+ * Returns {1} (filed), {0} (refused) or {2, victim...} (filed; the store ends the
+ * victims).
  */
 const ADMIT_LUA = `${FILE_LUA}
 local key = KEYS[1]
@@ -311,7 +356,7 @@ redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[3])
 local i = 10
 for _ = 1, tonumber(ARGV[8]) do
   if redis.call('ZSCORE', key, ARGV[i]) == ARGV[i + 1] then
-    redis.call('ZREM', key, ARGV[i])
+    redis.call('ZREM', key, ARGV[i], '!' .. ARGV[i])
   end
   i = i + 2
 end
@@ -331,9 +376,18 @@ if ARGV[7] ~= '' and redis.call('ZSCORE', key, member) == ARGV[7] then
   file(key, member, ARGV[2], ARGV[4])
   return {1}
 end
+-- Filed afresh: no longer one an earlier admission evicted.
+redis.call('ZREM', key, '!' .. member)
+local entries = redis.call('ZRANGE', key, '0', '-1')
+local evicted = {}
+for _, entry in ipairs(entries) do
+  if string.byte(entry, 1) == 33 then
+    evicted[string.sub(entry, 2)] = true
+  end
+end
 local others = {}
-for _, other in ipairs(redis.call('ZRANGE', key, '0', '-1')) do
-  if other ~= member and not uncounted[other] then
+for _, other in ipairs(entries) do
+  if other ~= member and string.byte(other, 1) ~= 33 and not evicted[other] and not uncounted[other] then
     others[#others + 1] = other
   end
 end
@@ -355,14 +409,114 @@ table.sort(others, function(a, b)
 end)
 local answer = {2}
 for k = 1, #others - max + 1 do
-  answer[#answer + 1] = others[k]
+  local victim = others[k]
+  answer[#answer + 1] = victim
+  redis.call('ZADD', key, redis.call('ZSCORE', key, victim), '!' .. victim)
 end
 file(key, member, ARGV[2], ARGV[4])
 return answer
 `;
 
+/**
+ * The first step of a renewal (`renewSession`), on the key of the session renewed: its
+ * atomic decision. A session's key and its successor's sit in slots of their own (each
+ * key is the hash of a random id), so no one script can write both in a Cluster; the
+ * renewal is this claim, then the successor's filing and write, then RENEW_SETTLE_LUA,
+ * and every other script reads the claim. ARGV: see {@link renewClaimCall}.
+ *
+ * When the session is live by the app's clock (ARGV[1]) and not renewed already, it
+ * marks it retired: `s` = the successor's hash (ARGV[2]), `q` = until when the renewal
+ * may be in flight (ARGV[3]), `t` = '1' when the successor's owner (ARGV[4]: '' none,
+ * else '#' .. owner) is the session's own. From then on a patch or another renewal of
+ * it writes nothing, a load gives it as superseded, and ending it ends its successor.
+ * Returns {1, t}; 0 (nothing written) when the session is gone, expired, a tombstone or
+ * renewed already.
+ */
+const RENEW_CLAIM_LUA = `
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+local stored = redis.call('HMGET', key, 'e', 'd', 'o', 's')
+local e = tonumber(stored[1])
+local d = tonumber(stored[2])
+if not e or not d or e <= now or d <= now or stored[4] then
+  return 0
+end
+local same = '0'
+if ARGV[4] ~= '' and stored[3] == string.sub(ARGV[4], 2) then
+  same = '1'
+end
+redis.call('HSET', key, 's', ARGV[2], 'q', ARGV[3], 't', same)
+return {1, same}
+`;
+
+/**
+ * The last step of a renewal, on the key of the session renewed, once its successor is
+ * written or is known never to be. ARGV: see {@link renewSettleCall}. Does nothing
+ * unless the key still names that successor (`s` = ARGV[1]): else it was deleted or
+ * saved afresh meanwhile.
+ *
+ * - 'commit' (the successor is written): the claim's `q` and `t` go; the session stays,
+ *   retired, served as superseded until ARGV[4] (now plus the renewal's grace; its own
+ *   expiry when earlier), which becomes its `e`. With no grace (ARGV[4] not after now,
+ *   ARGV[3]) its values, metadata and expiry go at once and only `o` and `s` stay, which
+ *   load as nothing. Either way the key lives at least ARGV[5] ms (the store's
+ *   operation grace): an end that read the owner's index before the renewal moved the
+ *   entry still finds the successor through it.
+ * - 'rollback' (the owner's bound refused the successor): the claim goes; the session
+ *   is as it was.
+ * - 'drop' (the successor was ended before it was written): the session goes.
+ *
+ * Returns 1 when it settled the claim, else 0.
+ */
+const RENEW_SETTLE_LUA = `
+local key = KEYS[1]
+if redis.call('HGET', key, 's') ~= ARGV[1] then
+  return 0
+end
+if ARGV[2] == 'rollback' then
+  redis.call('HDEL', key, 's', 'q', 't')
+  return 1
+end
+if ARGV[2] == 'drop' then
+  redis.call('DEL', key)
+  return 1
+end
+local now = tonumber(ARGV[3])
+local until_ = tonumber(ARGV[4])
+local stored = redis.call('HMGET', key, 'e', 'd', 'o')
+local e = tonumber(stored[1])
+local d = tonumber(stored[2])
+local left = 0
+if until_ > now then
+  if until_ < e then
+    e = until_
+    redis.call('HSET', key, 'e', ARGV[4])
+  end
+  redis.call('HDEL', key, 'q', 't')
+  left = math.ceil(math.min(e, d) - now)
+else
+  redis.call('DEL', key)
+  redis.call('HSET', key, 's', ARGV[1])
+  if stored[3] then
+    redis.call('HSET', key, 'o', stored[3])
+  end
+end
+redis.call('PEXPIRE', key, math.max(left, tonumber(ARGV[5])))
+return 1
+`;
+
 /** @internal The name of one of the store's scripts. */
-export type ScriptName = 'set' | 'patch' | 'patchValues' | 'index' | 'deleteOwned' | 'intent' | 'clearIntent' | 'admit';
+export type ScriptName =
+  | 'set'
+  | 'patch'
+  | 'patchValues'
+  | 'index'
+  | 'deleteOwned'
+  | 'intent'
+  | 'clearIntent'
+  | 'admit'
+  | 'renewClaim'
+  | 'renewSettle';
 
 /** @internal The Lua text of each script, by name. */
 export const SCRIPTS: Readonly<Record<ScriptName, string>> = {
@@ -374,6 +528,8 @@ export const SCRIPTS: Readonly<Record<ScriptName, string>> = {
   intent: INTENT_LUA,
   clearIntent: CLEAR_INTENT_LUA,
   admit: ADMIT_LUA,
+  renewClaim: RENEW_CLAIM_LUA,
+  renewSettle: RENEW_SETTLE_LUA,
 };
 
 /** @internal One argument to a script; Redis hands it to Lua as a string. */
@@ -581,12 +737,18 @@ export interface IndexCallInput {
   readonly pruneUpTo: number;
   /** The set's time to live in milliseconds, only ever raised. */
   readonly ttl: number;
+  /**
+   * For a renewal's successor whose predecessor was filed under the same owner: the
+   * predecessor's hash, whose entry the new one replaces.
+   * @default undefined (replaces nothing)
+   */
+  readonly replaces?: string | undefined;
 }
 
 /**
  * @internal Lays out a run of the index script, which files a session under its owner.
  *
- * ARGV: 1 hash, 2 deadline, 3 prune bound, 4 ttl.
+ * ARGV: 1 hash, 2 deadline, 3 prune bound, 4 ttl, 5 the entry it replaces ('' = none).
  *
  * @param input - The owner's set, the session's hash and deadline, the prune bound and
  *   the set's ttl.
@@ -596,7 +758,7 @@ export function indexCall(input: IndexCallInput): ScriptCall<'index'> {
   return {
     script: 'index',
     keys: [input.key],
-    args: [input.hash, String(input.deadline), String(input.pruneUpTo), input.ttl],
+    args: [input.hash, String(input.deadline), String(input.pruneUpTo), input.ttl, input.replaces ?? ''],
   };
 }
 
@@ -610,22 +772,30 @@ export interface DeleteOwnedCallInput {
   readonly now: number;
   /** How long a tombstone lives, in milliseconds. */
   readonly grace: number;
+  /**
+   * Whether the key is the successor of a renewal of the owner's session not yet
+   * settled (what the script answered for that session): when it is not written yet,
+   * it gets a tombstone.
+   * @default false
+   */
+  readonly follow?: boolean | undefined;
 }
 
 /**
  * @internal Lays out a run of the script that deletes a session only if it still
  * belongs to an owner.
  *
- * ARGV: 1 owner, 2 now, 3 grace (a tombstone's PX).
+ * ARGV: 1 owner, 2 now, 3 grace (a tombstone's PX), 4 follow ('1' or '').
  *
- * @param input - The session's key, the owner, the clock and the tombstone's life.
+ * @param input - The session's key, the owner, the clock, the tombstone's life and
+ *   whether the key is an unsettled renewal's successor.
  * @returns The script's name, KEYS and ARGV.
  */
 export function deleteOwnedCall(input: DeleteOwnedCallInput): ScriptCall<'deleteOwned'> {
   return {
     script: 'deleteOwned',
     keys: [input.key],
-    args: [input.owner, String(input.now), input.grace],
+    args: [input.owner, String(input.now), input.grace, input.follow === true ? '1' : ''],
   };
 }
 
@@ -734,5 +904,73 @@ export function admitCall(input: AdmitCallInput): ScriptCall<'admit'> {
       ...input.uncounted.flatMap((entry) => [entry.hash, entry.score]),
       ...input.written.flatMap((entry) => [entry.hash, String(entry.writeTime)]),
     ],
+  };
+}
+
+/** @internal What {@link renewClaimCall} needs. */
+export interface RenewClaimCallInput {
+  /** The key of the session renewed. */
+  readonly key: string;
+  /** The store's clock (ms since the epoch): a session that has ended by it is not renewed. */
+  readonly now: number;
+  /** The hash of the successor's id. */
+  readonly successor: string;
+  /** Until when (ms since the epoch, the store's clock) the renewal may be in flight. */
+  readonly until: number;
+  /** The successor's owner, or `undefined` when it has none. */
+  readonly owner: string | undefined;
+}
+
+/**
+ * @internal Lays out a run of the script that claims a session for its renewal.
+ *
+ * ARGV: 1 now, 2 the successor's hash, 3 until, 4 the successor's owner ('' = none, else
+ * '#' .. owner).
+ *
+ * @param input - The session's key, the clock, the successor, the claim's end and the
+ *   successor's owner.
+ * @returns The script's name, KEYS and ARGV.
+ */
+export function renewClaimCall(input: RenewClaimCallInput): ScriptCall<'renewClaim'> {
+  return {
+    script: 'renewClaim',
+    keys: [input.key],
+    args: [String(input.now), input.successor, String(input.until), ownerArgument(input.owner ?? null)],
+  };
+}
+
+/** @internal How a renewal ends, for {@link renewSettleCall}. */
+export type RenewOutcome = 'commit' | 'rollback' | 'drop';
+
+/** @internal What {@link renewSettleCall} needs. */
+export interface RenewSettleCallInput {
+  /** The key of the session renewed. */
+  readonly key: string;
+  /** The hash of the successor's id, as the claim wrote it. */
+  readonly successor: string;
+  /** What became of the successor. */
+  readonly outcome: RenewOutcome;
+  /** The store's clock (ms since the epoch). */
+  readonly now: number;
+  /** Until when the retired session is served (now plus the renewal's grace). */
+  readonly until: number;
+  /** The least time the retired key lives, in milliseconds (the store's operation grace). */
+  readonly keep: number;
+}
+
+/**
+ * @internal Lays out a run of the script that settles a renewal on the retired session.
+ *
+ * ARGV: 1 the successor's hash, 2 outcome, 3 now, 4 until, 5 keep.
+ *
+ * @param input - The session's key, the successor, the outcome, the clock, the end of
+ *   the grace and the key's least life.
+ * @returns The script's name, KEYS and ARGV.
+ */
+export function renewSettleCall(input: RenewSettleCallInput): ScriptCall<'renewSettle'> {
+  return {
+    script: 'renewSettle',
+    keys: [input.key],
+    args: [input.successor, input.outcome, String(input.now), String(input.until), input.keep],
   };
 }

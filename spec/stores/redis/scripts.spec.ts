@@ -6,6 +6,8 @@ import {
   intentCall,
   patchCall,
   patchValuesCall,
+  renewClaimCall,
+  renewSettleCall,
   SCRIPTS,
   setCall,
   type ScriptName,
@@ -142,21 +144,59 @@ describe(patchValuesCall, () => {
 });
 
 describe(indexCall, () => {
-  it("puts the owner's set in KEYS[1]; the hash, deadline, prune bound and ttl in ARGV[1..4]", () => {
-    expect(indexCall({ key: 'sess:owner:ada', hash: 'h', deadline: DEADLINE, pruneUpTo: NOW, ttl: 61_000 })).toEqual({
+  it("puts the owner's set in KEYS[1]; the hash, deadline, prune bound, ttl and the entry it replaces in ARGV[1..5]", () => {
+    expect(
+      indexCall({ key: 'sess:owner:ada', hash: 'h', deadline: DEADLINE, pruneUpTo: NOW, ttl: 61_000, replaces: 'old' }),
+    ).toEqual({
       script: 'index',
       keys: ['sess:owner:ada'],
-      args: ['h', String(DEADLINE), String(NOW), 61_000],
+      args: ['h', String(DEADLINE), String(NOW), 61_000, 'old'],
     });
+  });
+
+  it('sends "replaces nothing" as the empty string', () => {
+    expect(indexCall({ key: 'k', hash: 'h', deadline: DEADLINE, pruneUpTo: NOW, ttl: 1 }).args[4]).toBe('');
   });
 });
 
 describe(deleteOwnedCall, () => {
-  it('puts the key in KEYS[1]; the owner, now and the grace time in ARGV[1..3]', () => {
-    expect(deleteOwnedCall({ key: 'sess:h', owner: 'ada', now: NOW, grace: 65_000 })).toEqual({
+  it('puts the key in KEYS[1]; the owner, now, the grace time and follow in ARGV[1..4]', () => {
+    expect(deleteOwnedCall({ key: 'sess:h', owner: 'ada', now: NOW, grace: 65_000, follow: true })).toEqual({
       script: 'deleteOwned',
       keys: ['sess:h'],
-      args: ['ada', String(NOW), 65_000],
+      args: ['ada', String(NOW), 65_000, '1'],
+    });
+  });
+
+  it("sends 'not an unsettled renewal's successor' as the empty string", () => {
+    expect(deleteOwnedCall({ key: 'k', owner: 'ada', now: NOW, grace: 1 }).args[3]).toBe('');
+  });
+});
+
+describe(renewClaimCall, () => {
+  it("puts the old session's key in KEYS[1]; now, the successor's hash, the claim's end and its owner in ARGV[1..4]", () => {
+    expect(renewClaimCall({ key: 'sess:old', now: NOW, successor: 'new', until: EXPIRE, owner: 'ada' })).toEqual({
+      script: 'renewClaim',
+      keys: ['sess:old'],
+      args: [String(NOW), 'new', String(EXPIRE), '#ada'],
+    });
+  });
+
+  it('sends no owner as the empty string, and the empty-string owner as "#"', () => {
+    const base = { key: 'k', now: NOW, successor: 'new', until: EXPIRE };
+    expect(renewClaimCall({ ...base, owner: undefined }).args[3]).toBe('');
+    expect(renewClaimCall({ ...base, owner: '' }).args[3]).toBe('#');
+  });
+});
+
+describe(renewSettleCall, () => {
+  it("puts the old session's key in KEYS[1]; the successor's hash, the outcome, now, the grace's end and the key's least life in ARGV[1..5]", () => {
+    expect(
+      renewSettleCall({ key: 'sess:old', successor: 'new', outcome: 'commit', now: NOW, until: EXPIRE, keep: 65_000 }),
+    ).toEqual({
+      script: 'renewSettle',
+      keys: ['sess:old'],
+      args: ['new', 'commit', String(NOW), String(EXPIRE), 65_000],
     });
   });
 });
@@ -241,6 +281,8 @@ describe('SCRIPTS', () => {
     }).args.length,
     index: indexCall({ key: 'k', hash: 'h', deadline: DEADLINE, pruneUpTo: NOW, ttl: 1 }).args.length,
     deleteOwned: deleteOwnedCall({ key: 'k', owner: 'ada', now: NOW, grace: 1 }).args.length,
+    renewClaim: renewClaimCall({ key: 'k', now: NOW, successor: 'h', until: EXPIRE, owner: undefined }).args.length,
+    renewSettle: renewSettleCall({ key: 'k', successor: 'h', outcome: 'drop', now: NOW, until: NOW, keep: 1 }).args.length,
     intent: intentCall({ key: 'k', owner: 'ada', grace: 1, now: NOW }).args.length,
     clearIntent: clearIntentCall({ key: 'k', owner: 'ada' }).args.length,
     admit: admitCall({
