@@ -28,6 +28,7 @@ import {
 import type {
   LoadedSessionRecord,
   OwnerListingSessionStore,
+  EvictionReport,
   OwnerSessionLimit,
   OwnerSessionRecord,
   PatchableSessionStore,
@@ -415,6 +416,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    * @param id - The session's id.
    * @param record - The values, expiry and metadata.
    * @param owner - The session's owner, for {@link PostgresSessionStore.deleteOwnerSessions}.
+   * @param report - Told whom the save evicted; else the bound's own `evicted` is.
    * @returns The id, which is the token.
    * @throws TypeError when the id is not 1 to 256 characters of base64url.
    * @throws SessionLimitError when the store's bound refuses a new session of the owner;
@@ -425,7 +427,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    * const token = await store.setSession(id, { values: { userId: 'u1' }, expireTime, deadline }, 'u1'); // token === id
    * ```
    */
-  async setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string> {
+  async setSession(id: string, record: SessionRecord<T>, owner?: string, report?: EvictionReport): Promise<string> {
     checkId(id);
     const write = {
       token: hashId(id, createHash),
@@ -443,7 +445,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     }
     const bound = { owner, max: limit.max, evict: limit.policy === 'evict' };
     const row = await this.#bounded(owner, this.#sql.boundedSet, boundedSetArgs({ ...write, ...bound }));
-    this.#settle(owner, limit, row);
+    this.#settle(owner, limit, row, report);
     return id;
   }
 
@@ -486,7 +488,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     }
     const bound = { owner, max: limit.max, evict: limit.policy === 'evict' };
     const row = await this.#bounded(owner, this.#sql.boundedPatch, boundedPatchArgs({ ...changes, ...bound }));
-    this.#settle(owner, limit, row);
+    this.#settle(owner, limit, row, patch.evicted);
     return row.saved === 1 ? id : undefined;
   }
 
@@ -543,7 +545,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     }
     const bound = { owner, max: limit.max, evict: limit.policy === 'evict' };
     const row = await this.#bounded(owner, this.#sql.boundedRenew, boundedRenewArgs({ ...renew, ...bound }));
-    this.#settle(owner, limit, row);
+    this.#settle(owner, limit, row, renewal.evicted);
     return row.saved === 1 ? newId : undefined;
   }
 
@@ -785,13 +787,14 @@ export class PostgresSessionStore<T = Record<string, unknown>>
   }
 
   /** After a bounded save committed: refuses, or reports whom it evicted. */
-  #settle(owner: string, limit: OwnerSessionLimit, row: BoundedRow): void {
+  #settle(owner: string, limit: OwnerSessionLimit, row: BoundedRow, report: EvictionReport | undefined): void {
     if (limit.policy === 'refuse' && row.excess > 0) {
       throw new SessionLimitError('the owner has as many sessions as the limit allows');
     }
-    if (row.evicted.length > 0 && limit.evicted !== undefined) {
+    const evicted = report ?? limit.evicted;
+    if (row.evicted.length > 0 && evicted !== undefined) {
       try {
-        limit.evicted(owner, row.evicted);
+        evicted(owner, row.evicted);
       } catch {
         // The save has committed: a throwing report must not make it look failed.
       }

@@ -8,6 +8,7 @@ import { checkId, checkLimit, DEFAULT_TIMEOUT, isId, storeOperation } from '../s
 import type {
   LoadedSessionRecord,
   OwnerListingSessionStore,
+  EvictionReport,
   OwnerSessionLimit,
   OwnerSessionRecord,
   PatchableSessionStore,
@@ -361,6 +362,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
    * @param id - The session's id.
    * @param record - The values, expiry and metadata.
    * @param owner - The session's owner, for {@link RedisSessionStore.deleteOwnerSessions}.
+   * @param report - Told whom the save evicted; else the bound's own `evicted` is.
    * @returns The id, which is the token.
    * @throws TypeError when the id is not 1 to 256 characters of base64url.
    * @throws SessionLimitError when owners are bounded with the policy `'refuse'` and the
@@ -371,7 +373,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
    * const token = await store.setSession(id, { values: { userId: 'u1' }, expireTime, deadline }, 'u1'); // token === id
    * ```
    */
-  async setSession(id: string, record: SessionRecord<T>, owner?: string): Promise<string> {
+  async setSession(id: string, record: SessionRecord<T>, owner?: string, report?: EvictionReport): Promise<string> {
     checkId(id);
     const now = this.#clock.now();
     const px = pxOf(record, now);
@@ -428,7 +430,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
     }
     // After the operation, so that a callback that throws is not taken for a Redis failure.
     if (limit !== undefined && owner !== undefined) {
-      this.#report(limit, owner, evicted);
+      this.#report(report ?? limit.evicted, owner, evicted);
     }
     return id;
   }
@@ -544,7 +546,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
       return written === 1 ? newId : undefined;
     });
     if (limit !== undefined && owner !== undefined) {
-      this.#report(limit, owner, evicted);
+      this.#report(renewal.evicted ?? limit.evicted, owner, evicted);
     }
     if (result === 'refused') {
       throw new SessionLimitError('the owner has as many live sessions as maxSessionsPerOwner allows');
@@ -624,7 +626,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
     });
     // After the operation, so that a callback that throws is not taken for a Redis failure.
     for (const [owner, victims] of reports) {
-      this.#report(limit!, owner, victims);
+      this.#report(patch.evicted ?? limit!.evicted, owner, victims);
     }
     if (result === 'refused') {
       throw new SessionLimitError('the owner has as many live sessions as maxSessionsPerOwner allows');
@@ -948,10 +950,10 @@ export class RedisSessionStore<T = Record<string, unknown>>
     return false;
   }
 
-  /** Tells the bound's callback whom a save evicted, if anyone. */
-  #report(limit: OwnerSessionLimit, owner: string, victims: readonly string[]): void {
+  /** Tells the save's report (else the bound's callback) whom a save evicted, if anyone. */
+  #report(report: EvictionReport | undefined, owner: string, victims: readonly string[]): void {
     if (victims.length > 0) {
-      limit.evicted?.(owner, victims);
+      report?.(owner, victims);
     }
   }
 
