@@ -412,22 +412,37 @@ export function describeManagerScenarios(name: string, makeStore: () => Promise<
         await expect(manager.destroyOwnerSessions('bob')).resolves.toBe(2);
       });
 
-      it('renewToken retires the old token: loading with the old cookie gives a fresh session', async () => {
-        const manager = managerOf();
-        const browser = new Browser(manager);
-        await browser.request((context) => manager.setValue(context, 'userId', 'ada'));
-        const oldCookie = browser.cookie;
+      it('renewToken retires the old token: within the grace it loads read-only (stale), never the renewal; with no grace, a fresh session', async () => {
+        for (const renewalGrace of [30_000, 0]) {
+          const manager = managerOf({ renewalGrace });
+          const browser = new Browser(manager);
+          await browser.request((context) => manager.setValue(context, 'cart', 'ink'));
+          const oldCookie = browser.cookie;
 
-        await browser.request((context) => manager.renewToken(context));
-        expect(browser.cookie).toBeDefined();
-        expect(browser.cookie).not.toBe(oldCookie);
+          await browser.request((context) => {
+            manager.renewToken(context);
+            manager.setValue(context, 'userId', 'ada');
+          });
+          expect(browser.cookie).toBeDefined();
+          expect(browser.cookie).not.toBe(oldCookie);
 
-        const withOld = await new Browser(manager, oldCookie).load();
-        expect(manager.getStatus(withOld)).toBe('new');
-        expect(manager.getValue(withOld, 'userId')).toBeUndefined();
-        const withNew = await new Browser(manager, browser.cookie).load();
-        expect(manager.getStatus(withNew)).toBe('unmodified');
-        expect(manager.getValue(withNew, 'userId')).toBe('ada');
+          const withOld = await new Browser(manager, oldCookie).load();
+          expect(manager.getValue(withOld, 'userId')).toBeUndefined();
+          if (renewalGrace > 0) {
+            expect(manager.session(withOld).isStale).toBe(true);
+            expect(manager.getValue(withOld, 'cart')).toBe('ink');
+            manager.setValue(withOld, 'cart', 'late');
+            const headers = new Headers();
+            await manager.injectSession(withOld, headers);
+            expect(headers.get('set-cookie')).toBeNull();
+          } else {
+            expect(manager.getStatus(withOld)).toBe('new');
+          }
+          const withNew = await new Browser(manager, browser.cookie).load();
+          expect(manager.getStatus(withNew)).toBe('unmodified');
+          expect(manager.getValue(withNew, 'userId')).toBe('ada');
+          expect(manager.getValue(withNew, 'cart')).toBe('ink');
+        }
       });
     });
   }
