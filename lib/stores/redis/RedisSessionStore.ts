@@ -321,10 +321,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
     // A renewed session: served, read-only, while its successor lives. Only this case
     // reads more than the one hash.
     const successor = fields.s;
-    if (
-      successor !== undefined &&
-      !(await this.#run('load', () => this.#successorLive(successor, fields.q !== undefined && Number(fields.q) > now, now)))
-    ) {
+    if (successor !== undefined && !(await this.#run('load', () => this.#successorLive(successor, fields.q, now)))) {
       return undefined;
     }
     const values: Record<string, unknown> = {};
@@ -515,12 +512,15 @@ export class RedisSessionStore<T = Record<string, unknown>>
           // A log-in (a new owner): bounded as any new session of the owner.
           admitted = await this.#admit(limit, owner, successor, record.deadline, now, false, entries!);
         }
-        if (admitted === undefined || admitted === 'evicted') {
-          await Promise.all([
-            this.#call(clearIntentCall({ key: newKey, owner })),
-            settle(admitted === undefined ? 'rollback' : 'drop'),
-          ]);
-          return admitted === undefined ? 'refused' : undefined;
+        if (admitted === 'evicted') {
+          // The admission that evicted the old session ends it (and reports it): it finds
+          // the claim, and its successor, never written, gets a tombstone.
+          await this.#call(clearIntentCall({ key: newKey, owner }));
+          return undefined;
+        }
+        if (admitted === undefined) {
+          await Promise.all([this.#call(clearIntentCall({ key: newKey, owner })), settle('rollback')]);
+          return 'refused';
         }
         victims = admitted;
       }
@@ -912,7 +912,9 @@ export class RedisSessionStore<T = Record<string, unknown>>
     for (let step = 0; step < MAX_RENEWAL_STEPS && next !== undefined && next !== keep; step++) {
       const answer = await this.#call(deleteOwnedCall({ key: this.#key(next), owner, now, grace: this.#grace, follow }));
       const [code, successor, followNext] = Array.isArray(answer) ? answer : [answer];
-      live += Number(code) === 1 ? 1 : 0;
+      // A successor not written yet, ended in its renewal's stead: the session, live
+      // until then as its predecessor, counts once.
+      live += Number(code) === 1 || (follow && Number(code) === 2) ? 1 : 0;
       ended ||= Number(code) !== 0 || successor !== undefined;
       next = successor === undefined ? undefined : String(successor);
       follow = followNext === '1';
@@ -922,19 +924,25 @@ export class RedisSessionStore<T = Record<string, unknown>>
 
   /**
    * Whether a renewed session's successor, followed through later renewals (a few steps
-   * at most), is live. One not written yet counts as live while the renewal that writes
-   * it may be in flight (`inFlight`: its predecessor's claim stands).
+   * at most), is live. `claim` is the renewed session's `q`: present while its renewal
+   * is not settled, and then the successor not written yet counts as live until the
+   * claim lapses. A claim that has lapsed unsettled (its renewal was cut off) ends the
+   * session on its own.
    */
-  async #successorLive(hash: string, inFlight: boolean, now: number): Promise<boolean> {
+  async #successorLive(hash: string, claim: string | null | undefined, now: number): Promise<boolean> {
     let next = hash;
-    let claimed = inFlight;
+    let until = claim;
     for (let step = 0; step < MAX_RENEWAL_STEPS; step++) {
-      const [e, d, successor, until, tombstone] = await this.#client.hmget(this.#key(next), 'e', 'd', 's', 'q', 'x');
+      const inFlight = until !== null && until !== undefined;
+      if (inFlight && !(Number(until) > now)) {
+        return false;
+      }
+      const [e, d, successor, nextClaim, tombstone] = await this.#client.hmget(this.#key(next), 'e', 'd', 's', 'q', 'x');
       if (tombstone !== null) {
         return false;
       }
       if (e === null || d === null) {
-        return claimed && successor === null;
+        return inFlight && successor === null;
       }
       if (!liveAt(Number(e), Number(d), now)) {
         return false;
@@ -942,7 +950,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
       if (typeof successor !== 'string') {
         return true;
       }
-      claimed = until !== null && Number(until) > now;
+      until = nextClaim;
       next = successor;
     }
     return false;
