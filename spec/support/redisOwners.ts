@@ -145,7 +145,7 @@ export function describeRedisOwnerIndex(name: string, client: () => Redis | Clus
       expect(evicted.length).toBeGreaterThan(0);
     });
 
-    it("with 'evict', 20 concurrent log-ins of one owner with max 3 (new sessions and patches giving the owner) report each eviction once and leave exactly 3", async () => {
+    it("when 20 log-ins of one owner race under 'evict' with max 3 (new sessions and patches giving the owner), reports each eviction once and leaves exactly 3", async () => {
       const reported: string[] = [];
       store.limitOwnerSessions({
         max: 3,

@@ -162,8 +162,9 @@ function valueFields(values: object): string[] {
  * hash is the session's public *handle* (`listOwnerSessions`, `deleteSessionByHandle`).
  * The hash has fields `e` (expiry), `d` (deadline), `o` (owner), `m` (the metadata
  * text, kept and given back as it came, never parsed), `w` (the store's clock at the
- * last save: "written") and one field `v<name>` per value, holding that value's JSON. A
- * load is one `HGETALL`. A save is one Lua script (`EVALSHA`, through ioredis's
+ * last save: "written") and one field `v<name>` per value, holding that value's JSON; a
+ * renewed session also has `s` (its successor's hash) and, until its renewal settles,
+ * `q` and `t` (see **Renewal**). A load is one `HGETALL`. A save is one Lua script (`EVALSHA`, through ioredis's
  * `defineCommand`, which sends the script's body the first time a connection runs it),
  * so a session is never half-written.
  *
@@ -214,24 +215,47 @@ function valueFields(values: object): string[] {
  * already. Below `max` it files the session; at `max`, `'refuse'` files nothing (the
  * store takes its mark back and rejects with `SessionLimitError`), `'evict'` files it
  * and names the entries written least recently (unseen ones count as the newest),
- * marking each as evicted in the index (`!<hash>`, beside the entry): no later admission
- * counts it or names it again, so each admission leaves exactly `max` entries counted
- * and each victim is named once. The store then writes the session while it ends the
- * victims with the owner-checking delete script, and calls `evicted` with those that
- * script ended (a live session, or a save in flight): each eviction is reported once,
- * and one ended meanwhile by a log-out is not reported. Ending a session that carries the owner's mark (its save
- * in flight) leaves a tombstone (`x`) in its place for the same grace time: the save
- * script writes nothing over a tombstone, and the patch script finds no session, so an
- * ended session never comes back. The mark is what keeps the index a superset: a save
- * in flight is never dropped as stale.
+ * marking each as evicted in the index (`!<hash>`, beside the entry, which stays until
+ * its session is found ended): no later admission counts it or names it again, so each
+ * admission leaves exactly `max` entries counted and each victim is named once. The
+ * store then writes the session while it ends the victims with the owner-checking
+ * delete script, and calls `evicted` with those that script ended (a live session, or a
+ * save in flight): each eviction is reported once, and one ended meanwhile by a log-out
+ * is not reported. Ending a session that carries the owner's mark (its save in flight)
+ * leaves a tombstone (`x`) in its place for the same grace time: the save script
+ * writes nothing over a tombstone, and the patch script finds no session, so an ended
+ * session never comes back. The mark is what keeps the index a superset: a save in
+ * flight is never dropped as stale.
  *
- * Round trips: one per load; one per save, except `setSession` with an owner (two:
- * index, then session) and the first patch that gives a session its owner (three).
- * Bounded: a new session of an owner three (mark and read the index, in parallel;
- * admit; write), four when the owner is at the bound (its sessions read first), plus a
- * parallel one to end whom it evicted, or one to take the mark back when refused; a
- * patch that gives a new owner four or five. `listOwnerSessions`: two.
- * `deleteSessionByHandle`: one. `deleteOwnerSessions`: two.
+ * **Renewal** (`renewSession`). A session's key and its successor's are hashes of two
+ * random ids, so in a Cluster they sit in slots of their own (and the owner's index in
+ * a third), and no one script can write both. The renewal is decided by one script on
+ * the old key, the *claim*: when the session is live and not renewed already, it sets
+ * `s` (the successor's hash), `q` (until when the renewal may be in flight: the
+ * timeout plus a minute) and `t` ('1' when the successor keeps the owner). From that
+ * step on the session is retired: no patch or renewal writes into it, it is never
+ * listed, and ending it (by handle, by owner, by eviction) ends its successor too,
+ * leaving a tombstone on a successor not written yet. Beside the claim, a successor
+ * with an owner is marked in flight (`i`). Then the successor is filed under its owner
+ * (of the same owner, in the old entry's place, counted by no bound; else admitted as
+ * any new session), written, and the old key settled: `q` and `t` go, `e` becomes the
+ * end of the grace (when earlier), and the key lives at least the timeout plus a minute
+ * so that an end that read the index before the entry moved still reaches the
+ * successor through it; with no grace only `o` and `s` stay (they load as nothing).
+ * When the bound refuses the successor, the claim is taken back. A load that finds `s`
+ * reads the successor (`HMGET`, through a few later renewals) and serves the old record
+ * with `superseded` while it lives, or while the claim stands and it is not written yet;
+ * a claim that lapsed unsettled (a renewal cut off by a failure) ends the old id.
+ *
+ * Round trips: one per load (two for a retired id); one per save, except `setSession`
+ * with an owner (two: index, then session) and the first patch that gives a session its
+ * owner (three). Bounded: a new session of an owner three (mark and read the index, in
+ * parallel; admit; write), four when the owner is at the bound (its sessions read
+ * first), plus a parallel one to end whom it evicted, or one to take the mark back when
+ * refused; a patch that gives a new owner four or five. `renewSession`: three without
+ * an owner (claim, write, settle), four with one (claim and mark, file, write, settle),
+ * one more for a log-in at the bound. `listOwnerSessions`: two. `deleteSessionByHandle`:
+ * one (one more per renewal it follows). `deleteOwnerSessions`: two.
  *
  * The store runs no timer and never closes the client, which belongs to the app.
  *
@@ -322,10 +346,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
     // A renewed session: served, read-only, while its successor lives. Only this case
     // reads more than the one hash.
     const successor = fields.s;
-    if (
-      successor !== undefined &&
-      !(await this.#run('load', () => this.#successorLive(successor, fields.q !== undefined && Number(fields.q) > now, now)))
-    ) {
+    if (successor !== undefined && !(await this.#run('load', () => this.#successorLive(successor, fields.q, now)))) {
       return undefined;
     }
     const values: Record<string, unknown> = {};
@@ -517,12 +538,15 @@ export class RedisSessionStore<T = Record<string, unknown>>
           // A log-in (a new owner): bounded as any new session of the owner.
           admitted = await this.#admit(limit, owner, successor, record.deadline, now, false, entries!);
         }
-        if (admitted === undefined || admitted === 'evicted') {
-          await Promise.all([
-            this.#call(clearIntentCall({ key: newKey, owner })),
-            settle(admitted === undefined ? 'rollback' : 'drop'),
-          ]);
-          return admitted === undefined ? 'refused' : undefined;
+        if (admitted === 'evicted') {
+          // The admission that evicted the old session ends it (and reports it): it finds
+          // the claim, and its successor, never written, gets a tombstone.
+          await this.#call(clearIntentCall({ key: newKey, owner }));
+          return undefined;
+        }
+        if (admitted === undefined) {
+          await Promise.all([this.#call(clearIntentCall({ key: newKey, owner })), settle('rollback')]);
+          return 'refused';
         }
         victims = admitted;
       }
@@ -914,7 +938,9 @@ export class RedisSessionStore<T = Record<string, unknown>>
     for (let step = 0; step < MAX_RENEWAL_STEPS && next !== undefined && next !== keep; step++) {
       const answer = await this.#call(deleteOwnedCall({ key: this.#key(next), owner, now, grace: this.#grace, follow }));
       const [code, successor, followNext] = Array.isArray(answer) ? answer : [answer];
-      live += Number(code) === 1 ? 1 : 0;
+      // A successor not written yet, ended in its renewal's stead: the session, live
+      // until then as its predecessor, counts once.
+      live += Number(code) === 1 || (follow && Number(code) === 2) ? 1 : 0;
       ended ||= Number(code) !== 0 || successor !== undefined;
       next = successor === undefined ? undefined : String(successor);
       follow = followNext === '1';
@@ -924,19 +950,25 @@ export class RedisSessionStore<T = Record<string, unknown>>
 
   /**
    * Whether a renewed session's successor, followed through later renewals (a few steps
-   * at most), is live. One not written yet counts as live while the renewal that writes
-   * it may be in flight (`inFlight`: its predecessor's claim stands).
+   * at most), is live. `claim` is the renewed session's `q`: present while its renewal
+   * is not settled, and then the successor not written yet counts as live until the
+   * claim lapses. A claim that has lapsed unsettled (its renewal was cut off) ends the
+   * session on its own.
    */
-  async #successorLive(hash: string, inFlight: boolean, now: number): Promise<boolean> {
+  async #successorLive(hash: string, claim: string | null | undefined, now: number): Promise<boolean> {
     let next = hash;
-    let claimed = inFlight;
+    let until = claim;
     for (let step = 0; step < MAX_RENEWAL_STEPS; step++) {
-      const [e, d, successor, until, tombstone] = await this.#client.hmget(this.#key(next), 'e', 'd', 's', 'q', 'x');
+      const inFlight = until !== null && until !== undefined;
+      if (inFlight && !(Number(until) > now)) {
+        return false;
+      }
+      const [e, d, successor, nextClaim, tombstone] = await this.#client.hmget(this.#key(next), 'e', 'd', 's', 'q', 'x');
       if (tombstone !== null) {
         return false;
       }
       if (e === null || d === null) {
-        return claimed && successor === null;
+        return inFlight && successor === null;
       }
       if (!liveAt(Number(e), Number(d), now)) {
         return false;
@@ -944,7 +976,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
       if (typeof successor !== 'string') {
         return true;
       }
-      claimed = until !== null && Number(until) > now;
+      until = nextClaim;
       next = successor;
     }
     return false;

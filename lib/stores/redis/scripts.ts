@@ -459,9 +459,10 @@ return {1, same}
  *   retired, served as superseded until ARGV[4] (now plus the renewal's grace; its own
  *   expiry when earlier), which becomes its `e`. With no grace (ARGV[4] not after now,
  *   ARGV[3]) its values, metadata and expiry go at once and only `o` and `s` stay, which
- *   load as nothing. Either way the key lives at least ARGV[5] ms (the store's
- *   operation grace): an end that read the owner's index before the renewal moved the
- *   entry still finds the successor through it.
+ *   load as nothing (nothing at all stays of a session without an owner). Either way the
+ *   key lives at least ARGV[5] ms (the store's operation grace): an end that read the
+ *   owner's index before the renewal moved the entry still finds the successor through
+ *   it.
  * - 'rollback' (the owner's bound refused the successor): the claim goes; the session
  *   is as it was.
  * - 'drop' (the successor was ended before it was written): the session goes.
@@ -496,10 +497,10 @@ if until_ > now then
   left = math.ceil(math.min(e, d) - now)
 else
   redis.call('DEL', key)
-  redis.call('HSET', key, 's', ARGV[1])
-  if stored[3] then
-    redis.call('HSET', key, 'o', stored[3])
+  if not stored[3] then
+    return 1
   end
+  redis.call('HSET', key, 'o', stored[3], 's', ARGV[1])
 end
 redis.call('PEXPIRE', key, math.max(left, tonumber(ARGV[5])))
 return 1

@@ -6,6 +6,7 @@ import { FakeClock } from '../../support/FakeClock.js';
 import { deleteRedisKeys, dumpRedis, useRedisCluster } from '../../support/redisCluster.js';
 import { describeManagerScenarios, describeWith, hashedId, uniqueName } from '../../support/services.js';
 import { describeRedisOwnerIndex } from '../../support/redisOwners.js';
+import { describeRedisRenewal } from '../../support/redisRenewal.js';
 import { describeStoreContract, type ContractValues } from '../../support/storeContract.js';
 
 const HOUR = 60 * 60 * 1000;
@@ -43,6 +44,7 @@ describeWith('redis-binaries', 'RedisSessionStore on a three-node Redis Cluster'
   });
 
   describeRedisOwnerIndex('RedisSessionStore (Cluster)', clusterClient);
+  describeRedisRenewal('RedisSessionStore (Cluster)', clusterClient);
 
   describeOwnerGenerationsContract('RedisOwnerGenerations (Cluster)', () => {
     const prefix = prefixOf();
@@ -52,6 +54,45 @@ describeWith('redis-binaries', 'RedisSessionStore on a three-node Redis Cluster'
   describeManagerScenarios('RedisSessionStore (Cluster)', () => {
     const prefix = prefixOf();
     return { store: new RedisSessionStore(clusterClient(), { prefix }), close: () => deleteRedisKeys(clusterClient(), prefix) };
+  });
+
+  it('renews a session into a successor on another node: atomic by its claim, served as superseded, ended by its handle through the successor', async () => {
+    const clock = new FakeClock();
+    const prefix = prefixOf();
+    const store = new RedisSessionStore<ContractValues>(clusterClient(), { prefix }, clock);
+    store.limitOwnerSessions({ max: 1, policy: 'refuse' });
+    const slots = (await clusterClient().call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+    const nodeOf = async (key: string) => {
+      const slot = Number(await clusterClient().call('CLUSTER', 'KEYSLOT', key));
+      return slots.find(([from, to]) => slot >= from && slot <= to)![2][1];
+    };
+    // Three nodes: the old session, its successor and the owner's index each on its own.
+    const ownerNode = await nodeOf(`${prefix}owner:ada`);
+    const idOn = async (avoid: number[]) => {
+      for (;;) {
+        const id = randomBytes(32).toString('base64url');
+        if (!avoid.includes(await nodeOf(`${prefix}${hashedId(id)}`))) {
+          return id;
+        }
+      }
+    };
+    const before = await idOn([ownerNode]);
+    const after = await idOn([ownerNode, await nodeOf(`${prefix}${hashedId(before)}`)]);
+    const record = { values: { u: 'ada' }, expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR };
+    try {
+      await store.setSession(before, record, 'ada');
+      // At the bound of one: the successor takes its predecessor's place.
+      await expect(store.renewSession(before, after, { record, owner: 'ada', grace: 30_000 })).resolves.toBe(after);
+      await expect(store.getSession(before)).resolves.toMatchObject({ id: before, superseded: true });
+      await expect(store.getSession(after)).resolves.toMatchObject({ id: after, values: { u: 'ada' } });
+      await expect(store.listOwnerSessions('ada')).resolves.toMatchObject([{ handle: hashedId(after) }]);
+      await expect(store.renewSession(before, randomBytes(32).toString('base64url'), { record, owner: 'ada', grace: 0 })).resolves.toBeUndefined();
+      await expect(store.deleteSessionByHandle('ada', hashedId(before))).resolves.toBe(true);
+      await expect(store.getSession(after)).resolves.toBeUndefined();
+      await expect(store.getSession(before)).resolves.toBeUndefined();
+    } finally {
+      await deleteRedisKeys(clusterClient(), prefix);
+    }
   });
 
   it('lists, ends by handle and ends all but one of an owner\'s sessions when the sessions and the owner index sit on different nodes', async () => {

@@ -7,6 +7,7 @@ import {
   isOwnerIndexedStore,
   isOwnerListingStore,
   isPatchableStore,
+  isRenewableStore,
   SessionManager,
   type SessionRecord,
 } from 'kit-session';
@@ -24,6 +25,7 @@ import {
 } from '../../support/services.js';
 import { describeStoreContract, type ContractValues } from '../../support/storeContract.js';
 import { describeRedisOwnerIndex } from '../../support/redisOwners.js';
+import { describeRedisRenewal } from '../../support/redisRenewal.js';
 
 const HOUR = 60 * 60 * 1000;
 
@@ -70,9 +72,10 @@ describe(RedisSessionStore, () => {
     expect(() => new RedisSessionStore({} as Redis)).toThrow(TypeError);
   });
 
-  it('offers the optional abilities: patches, the owner index, listing', () => {
+  it('offers the optional abilities: patches, renewal, the owner index, listing', () => {
     const store = new RedisSessionStore(idle);
     expect(isPatchableStore(store)).toBe(true);
+    expect(isRenewableStore(store)).toBe(true);
     expect(isOwnerIndexedStore(store)).toBe(true);
     expect(isOwnerListingStore(store)).toBe(true);
   });
@@ -158,6 +161,7 @@ describeWith('redis', 'RedisSessionStore on one Redis server', () => {
   });
 
   describeRedisOwnerIndex('RedisSessionStore', () => client);
+  describeRedisRenewal('RedisSessionStore', () => client);
 
   describeManagerScenarios('RedisSessionStore', () => {
     const prefix = `${uniqueName('kit-session-test')}:`;
@@ -459,6 +463,22 @@ describeWith('redis', 'RedisSessionStore on one Redis server', () => {
       ]);
       await expect(commandsOf(() => store.listOwnerSessions('ada'))).resolves.toEqual(['zrangebyscore', 'hmget']);
       await expect(commandsOf(() => store.deleteSessionByHandle('ada', hashedId(id)))).resolves.toEqual(['evalsha']);
+    });
+
+    it('a renewal of an owned session is four round trips (claim and mark, file, write, settle); a load of the retired id one HMGET more than a live one', async () => {
+      const expiry = { expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR };
+      const warm = newId();
+      await store.setSession(warm, { values: {}, ...expiry }, 'ada');
+      await store.renewSession(warm, newId(), { record: { values: {}, ...expiry }, owner: 'ada', grace: 1000 });
+      const id = newId();
+      const next = newId();
+      await store.setSession(id, { values: {}, ...expiry }, 'ada');
+      // Five scripts: the claim and the successor's mark go out together.
+      await expect(
+        commandsOf(() => store.renewSession(id, next, { record: { values: {}, ...expiry }, owner: 'ada', grace: 1000 })),
+      ).resolves.toEqual(['evalsha', 'evalsha', 'evalsha', 'evalsha', 'evalsha']);
+      await expect(commandsOf(() => store.getSession(next))).resolves.toEqual(['hgetall']);
+      await expect(commandsOf(() => store.getSession(id))).resolves.toEqual(['hgetall', 'hmget']);
     });
 
     it('the first patch that gives a session its owner is three: refused, index, patch', async () => {
