@@ -13,7 +13,6 @@
 import { createHash } from 'node:crypto';
 import { MAX_RENEWAL_STEPS } from '../storeOperation.js';
 
-
 /** A timestamptz from a parameter holding milliseconds since the epoch. */
 const at = (n: number) => `to_timestamp($${n}::float8 / 1000)`;
 /** Milliseconds since the epoch from a timestamptz column, exactly (values are whole ms). */
