@@ -44,6 +44,15 @@ export function isHandle(handle: unknown): handle is string {
 }
 
 /**
+ * How many renewals a retired session's successor is followed through, at most: a
+ * retired id is served, and its handle ends its successor, only when a session of its
+ * own is found within this many steps. (The memory store keeps a copy of its own.)
+ *
+ * @internal
+ */
+export const MAX_RENEWAL_STEPS = 4;
+
+/**
  * Throws unless the id can be a session id: 1 to 256 characters of base64url.
  *
  * @internal

@@ -3,7 +3,16 @@ import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { SessionLimitError, SessionStoreError } from '../../core/SessionError.js';
 import { systemClock, type Clock } from '../../core/Clock.js';
 import { checkOptionKeys, MAX_TIMER_DELAY, positive } from '../../core/options.js';
-import { checkId, checkLimit, DEFAULT_TIMEOUT, hashId, isHandle, isId, storeOperation } from '../storeOperation.js';
+import {
+  checkId,
+  checkLimit,
+  DEFAULT_TIMEOUT,
+  hashId,
+  isHandle,
+  isId,
+  MAX_RENEWAL_STEPS,
+  storeOperation,
+} from '../storeOperation.js';
 import { guardedCreate, qualifiedTable, withoutData } from './tables.js';
 import {
   boundedPatchArgs,
@@ -16,7 +25,6 @@ import {
   getArgs,
   listArgs,
   lockOwnerSql,
-  MAX_RENEWAL_STEPS,
   patchArgs,
   renewArgs,
   servedArgs,

@@ -11,15 +11,7 @@
 // renewed). Every time is a parameter in milliseconds since the epoch, from the store's
 // clock, never `now()`. Every table name is a checked, quoted identifier (tables.ts).
 import { createHash } from 'node:crypto';
-
-/**
- * How many renewals a retired row's successor is followed through, at most (as the
- * memory store does): a retired id is served, and its handle ends its successor, only
- * when a session of its own is found within this many steps.
- *
- * @internal
- */
-export const MAX_RENEWAL_STEPS = 4;
+import { MAX_RENEWAL_STEPS } from '../storeOperation.js';
 
 /** A timestamptz from a parameter holding milliseconds since the epoch. */
 const at = (n: number) => `to_timestamp($${n}::float8 / 1000)`;
