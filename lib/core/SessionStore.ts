@@ -536,7 +536,8 @@ export interface OwnerGenerations {
    *
    * @param owner - The owner.
    * @returns The generation: 0 for an owner never bumped.
-   * @throws SessionStoreError when its infrastructure fails.
+   * @throws SessionStoreError when its infrastructure fails; SessionGenerationsLostError
+   *   when it finds it lost generations it held (never answer 0 for them).
    * @example
    * ```ts
    * const generation = await generations.current('user-42');

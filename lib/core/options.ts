@@ -509,7 +509,8 @@ function resolveRevocation(revocation: SessionRevocationOptions): Required<Sessi
   ) {
     throw new TypeError('revocation.generations must have current and bump methods');
   }
-  const maxStaleness = revocation.maxStaleness ?? 5_000;
+  // Only an unset one takes the default: null is a wrong type, as for every number option.
+  const maxStaleness = revocation.maxStaleness === undefined ? 5_000 : revocation.maxStaleness;
   if (typeof maxStaleness !== 'number' || !Number.isFinite(maxStaleness) || maxStaleness < 0) {
     throw new TypeError('revocation.maxStaleness must be a number of milliseconds, 0 or more');
   }

@@ -5,7 +5,9 @@ import type { OwnerGenerations } from '../core/SessionStore.js';
  * tests and single-process apps (the manager's `revocation` option). Lost on restart:
  * every owner is then back at generation 0 and cookies revoked before are valid again,
  * so a real deployment keeps them in Redis or PostgreSQL (`RedisOwnerGenerations`,
- * `PostgresOwnerGenerations`).
+ * `PostgresOwnerGenerations`), which also find out when their server lost its data. This
+ * one keeps no marker for that: it lives and dies with its process, and so does the
+ * manager's cache of it.
  *
  * @example
  * ```ts

@@ -83,6 +83,7 @@ const MANAGER_EXTRA = [
   ['revocation.maxStaleness', -1],
   ['revocation.maxStaleness', Infinity],
   ['revocation.maxStaleness', Number.NaN],
+  ['revocation.maxStaleness', null],
 ] as const;
 
 const BUILDERS: readonly Builder[] = [

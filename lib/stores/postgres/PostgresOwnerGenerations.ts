@@ -3,6 +3,7 @@
 import type { Pool, QueryResult, QueryResultRow } from 'pg';
 import { checkOptionKeys, positive } from '../../core/options.js';
 import type { OwnerGenerations } from '../../core/SessionStore.js';
+import { GenerationsEpoch, lostError, parseMarker } from '../generationsEpoch.js';
 import { DEFAULT_TIMEOUT, storeOperation } from '../storeOperation.js';
 import { guardedCreate, qualifiedTable, withoutData } from './tables.js';
 
@@ -66,7 +67,10 @@ export const DEFAULT_GENERATIONS_TABLE = 'session_generations';
  *
  * One row per owner ever bumped; an owner without a row is at generation 0. Rows are
  * never deleted by kit-session: deleting one would move its owner back to 0 and let
- * cookies sealed before the last bump open again.
+ * cookies sealed before the last bump open again. One more row, written at first use,
+ * is the store's marker (its owner is U+0001 then `epoch`; an owner that begins with
+ * U+0001 is kept with one more in front, so none is ever the marker's): a table that
+ * lost it (truncated, restored empty) is found out and begins a new epoch.
  *
  * @param options - The table's name and schema.
  * @returns The SQL.
@@ -82,6 +86,14 @@ export function ownerGenerationsTableSql(options: OwnerGenerationsTableOptions =
   return tableSql(qualifiedTable(options, DEFAULT_GENERATIONS_TABLE).table);
 }
 
+/** The owner of the marker's row: no owner's row has it (see {@link rowOwner}). */
+const MARKER_OWNER = '\u0001epoch';
+
+/** The owner an owner's row is kept under: one more U+0001 in front of one that begins with it. */
+function rowOwner(owner: string): string {
+  return owner.startsWith('\u0001') ? `\u0001${owner}` : owner;
+}
+
 /** {@link ownerGenerationsTableSql} for a table already checked by `qualifiedTable`. */
 function tableSql(table: string): string {
   return `CREATE TABLE IF NOT EXISTS ${table} (
@@ -93,10 +105,17 @@ function tableSql(table: string): string {
 /**
  * Keeps each owner's generation ({@link OwnerGenerations}) in a PostgreSQL table through
  * a `pg.Pool`, for revocable sealed cookies when the app already runs PostgreSQL.
- * `current` is one `SELECT` by primary key; `bump` one upsert,
- * `INSERT … ON CONFLICT (owner) DO UPDATE SET generation = generation + 1 RETURNING
- * generation`, which PostgreSQL runs atomically per row, so concurrent bumps are all
- * counted. The schema is {@link ownerGenerationsTableSql}.
+ * `current` is one `SELECT` of two rows by primary key (the owner's and the store's
+ * marker); `bump` one upsert, `INSERT … ON CONFLICT (owner) DO UPDATE SET generation =
+ * generation + 1 RETURNING generation`, which PostgreSQL runs atomically per row, so
+ * concurrent bumps are all counted (after a read of the marker). The schema is
+ * {@link ownerGenerationsTableSql}.
+ *
+ * The table must keep its rows (back it up; never truncate it): a generation lost
+ * reopens the cookies it revoked. The marker row is written at first use; an object
+ * that finds it gone or replaced (the table truncated or restored empty) rejects that
+ * read with `SessionGenerationsLostError` and begins a new epoch above every generation
+ * handed out before, so every cookie sealed before the loss reads as revoked.
  *
  * A query that fails or takes longer than `timeout` rejects with `SessionStoreError`,
  * whose message and cause hold no owner.
@@ -115,7 +134,14 @@ function tableSql(table: string): string {
 export class PostgresOwnerGenerations implements OwnerGenerations {
   readonly #pool: Pool;
   readonly #timeout: number;
-  readonly #sql: { readonly create: string; readonly current: string; readonly bump: string };
+  readonly #sql: {
+    readonly create: string;
+    readonly current: string;
+    readonly marker: string;
+    readonly mark: string;
+    readonly bump: string;
+  };
+  readonly #epoch = new GenerationsEpoch();
 
   /**
    * @param pool - A `pg.Pool`, owned by the app (never ended here).
@@ -133,10 +159,23 @@ export class PostgresOwnerGenerations implements OwnerGenerations {
     this.#pool = pool;
     this.#sql = {
       create: guardedCreate(table, tableSql(table)),
-      current: `SELECT generation FROM ${table} WHERE owner = $1`,
+      // $1 the owner's row, $2 the marker's
+      current:
+        `SELECT (SELECT generation FROM ${table} WHERE owner = $1) AS generation, ` +
+        `(SELECT generation FROM ${table} WHERE owner = $2) AS marker`,
+      marker: `SELECT generation FROM ${table} WHERE owner = $1`,
+      // Compare and set of the marker: $1 its owner, $2 the marker found (null: none), $3
+      // the new one; answers the marker in place after.
+      mark:
+        `WITH cas AS (INSERT INTO ${table} AS g (owner, generation) VALUES ($1, $3::bigint) ` +
+        `ON CONFLICT (owner) DO UPDATE SET generation = excluded.generation WHERE g.generation = $2::bigint ` +
+        `RETURNING generation) ` +
+        `SELECT generation FROM cas UNION ALL ` +
+        `SELECT generation FROM ${table} WHERE owner = $1 AND NOT EXISTS (SELECT 1 FROM cas)`,
+      // $1 the owner's row, $2 the epoch's floor: one above the generation or the floor
       bump:
-        `INSERT INTO ${table} AS g (owner, generation) VALUES ($1, 1) ` +
-        `ON CONFLICT (owner) DO UPDATE SET generation = g.generation + 1 RETURNING generation`,
+        `INSERT INTO ${table} AS g (owner, generation) VALUES ($1, $2::bigint + 1) ` +
+        `ON CONFLICT (owner) DO UPDATE SET generation = greatest(g.generation, $2::bigint) + 1 RETURNING generation`,
     };
   }
 
@@ -156,10 +195,12 @@ export class PostgresOwnerGenerations implements OwnerGenerations {
   }
 
   /**
-   * Reads an owner's generation: one `SELECT` by primary key.
+   * Reads an owner's generation: one `SELECT` of its row and the marker's.
    *
    * @param owner - The owner.
-   * @returns The generation; 0 for an owner never bumped.
+   * @returns The generation; 0 for an owner never bumped (the epoch's floor after a loss).
+   * @throws SessionGenerationsLostError when the marker is gone or replaced: the table
+   *   lost its rows. The next read answers from the new epoch.
    * @throws SessionStoreError when PostgreSQL fails or does not answer within `timeout`.
    * @example
    * ```ts
@@ -167,12 +208,27 @@ export class PostgresOwnerGenerations implements OwnerGenerations {
    * ```
    */
   async current(owner: string): Promise<number> {
-    const { rows } = await this.#query<{ generation: string | number }>('read', this.#sql.current, [owner]);
-    return rows[0] === undefined ? 0 : Number(rows[0].generation);
+    const { rows } = await this.#query<{ generation: string | null; marker: string | null }>('read', this.#sql.current, [
+      rowOwner(owner),
+      MARKER_OWNER,
+    ]);
+    const found = parseMarker(rows[0]?.marker);
+    const step = this.#epoch.observe(found);
+    let floor = 0;
+    if (step.kind === 'known') {
+      floor = step.floor;
+    } else {
+      floor = this.#epoch.settle(await this.#mark(found, step.marker));
+      if (step.kind === 'lost') {
+        throw lostError();
+      }
+    }
+    return this.#epoch.answer(Number(rows[0]?.generation ?? 0), floor);
   }
 
   /**
-   * Moves an owner's generation forward by one: one atomic upsert.
+   * Moves an owner's generation forward by one: one atomic upsert (after a read of the
+   * marker, whose epoch it stays above).
    *
    * @param owner - The owner.
    * @returns The new generation.
@@ -183,8 +239,19 @@ export class PostgresOwnerGenerations implements OwnerGenerations {
    * ```
    */
   async bump(owner: string): Promise<number> {
-    const { rows } = await this.#query<{ generation: string | number }>('bump', this.#sql.bump, [owner]);
-    return Number(rows[0]!.generation);
+    const marker = await this.#query<{ generation: string }>('read marker', this.#sql.marker, [MARKER_OWNER]);
+    const found = parseMarker(marker.rows[0]?.generation);
+    const step = this.#epoch.observe(found);
+    // A bump after a loss still revokes: it begins the new epoch and goes on above it.
+    const floor = step.kind === 'known' ? step.floor : this.#epoch.settle(await this.#mark(found, step.marker));
+    const { rows } = await this.#query<{ generation: string | number }>('bump', this.#sql.bump, [rowOwner(owner), floor]);
+    return this.#epoch.answer(Number(rows[0]!.generation), floor);
+  }
+
+  /** Writes `next` as the marker if it is still `found`; answers the marker in place after. */
+  async #mark(found: number | undefined, next: number): Promise<number | undefined> {
+    const { rows } = await this.#query<{ generation: string }>('mark', this.#sql.mark, [MARKER_OWNER, found ?? null, next]);
+    return parseMarker(rows[0]?.generation);
   }
 
   /** Runs one statement against the timeout; every failure becomes a SessionStoreError. */

@@ -2,6 +2,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { checkOptionKeys, positive } from '../../core/options.js';
 import type { OwnerGenerations } from '../../core/SessionStore.js';
+import { GenerationsEpoch, lostError, parseMarker } from '../generationsEpoch.js';
 import { DEFAULT_TIMEOUT, storeOperation } from '../storeOperation.js';
 import { withoutArguments } from './redisErrors.js';
 import { DEFAULT_REDIS_PREFIX } from './RedisSessionStore.js';
@@ -11,8 +12,9 @@ import { DEFAULT_REDIS_PREFIX } from './RedisSessionStore.js';
  */
 export interface RedisOwnerGenerationsOptions {
   /**
-   * Put before every key: an owner's generation lives at `<prefix>gen:<owner>`. The same
-   * prefix as the app's `RedisSessionStore` keeps all of one app's keys together.
+   * Put before every key: an owner's generation lives at `<prefix>gen:<owner>`, the
+   * store's marker at `<prefix>generations`. The same prefix as the app's
+   * `RedisSessionStore` keeps all of one app's keys together.
    * @default 'sess:'
    */
   readonly prefix?: string;
@@ -31,16 +33,48 @@ const GENERATIONS_OPTIONS = ['prefix', 'timeout'] as const satisfies readonly (k
 /** The part of ioredis's `Redis` and `Cluster` this class uses; both have it. */
 interface GenerationCommands {
   get(key: string): Promise<string | null>;
-  incr(key: string): Promise<number>;
+  eval(script: string, keys: 1, key: string, ...args: string[]): Promise<unknown>;
 }
+
+/**
+ * A bump: `INCR`, raised to the epoch's floor plus one when below it (ARGV[1]: the floor).
+ * Written as `%.0f` so that a large number never becomes `1e+15` text.
+ */
+const BUMP = `local generation = redis.call('INCR', KEYS[1])
+local floor = tonumber(ARGV[1])
+if generation <= floor then
+  generation = floor + 1
+  redis.call('SET', KEYS[1], string.format('%.0f', generation))
+end
+return generation`;
+
+/**
+ * Compare and set of the marker: writes ARGV[2] when the key holds ARGV[1] ('' for no
+ * key); answers what the key holds after.
+ */
+const MARK = `local current = redis.call('GET', KEYS[1])
+if (current or '') == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2])
+  return ARGV[2]
+end
+return current`;
 
 /**
  * Keeps each owner's generation in Redis or a Redis Cluster, for revocable sealed
  * cookies (see `OwnerGenerations`): one string key per owner, `<prefix>gen:<owner>`,
- * holding an integer. `current` is one `GET` (0 when the key does not exist), `bump` one
- * `INCR`, which Redis applies atomically, so concurrent bumps are all counted. Each owner
- * has a key of its own, so on a Cluster the owners spread over the nodes. The keys carry
- * no expiry: a generation must outlive every cookie sealed under it.
+ * holding an integer. `current` is one `GET` of it (0 when the key does not exist), sent
+ * together with a `GET` of the store's marker; `bump` one `INCR` in a script, which Redis
+ * applies atomically, so concurrent bumps are all counted. Each owner has a key of its
+ * own, so on a Cluster the owners spread over the nodes. The keys carry no expiry: a
+ * generation must outlive every cookie sealed under it.
+ *
+ * Redis must keep its data (AOF or RDB persistence, a replica that takes over with it):
+ * a generation lost reopens the cookies it revoked. The marker, `<prefix>generations`, is
+ * written at first use; an object that finds it gone or replaced (Redis restarted empty)
+ * rejects that read with `SessionGenerationsLostError` and begins a new epoch above every
+ * generation handed out before, so every cookie sealed before the loss reads as revoked.
+ * On a Cluster the marker lives on one node: a loss on another is seen only by the
+ * manager's cache (a generation lower than one it read).
  *
  * It never closes the client, which belongs to the app.
  *
@@ -58,6 +92,7 @@ export class RedisOwnerGenerations implements OwnerGenerations {
   readonly #client: GenerationCommands;
   readonly #prefix: string;
   readonly #timeout: number;
+  readonly #epoch = new GenerationsEpoch();
 
   /**
    * @param client - An ioredis `Redis` or `Cluster`, owned by the app.
@@ -68,7 +103,7 @@ export class RedisOwnerGenerations implements OwnerGenerations {
   constructor(client: Redis | Cluster, options: RedisOwnerGenerationsOptions = {}) {
     checkOptionKeys('RedisOwnerGenerations options', options, GENERATIONS_OPTIONS);
     const commands = client as unknown as Partial<GenerationCommands> | null;
-    if (commands === null || typeof commands !== 'object' || typeof commands.incr !== 'function' || typeof commands.get !== 'function') {
+    if (commands === null || typeof commands !== 'object' || typeof commands.eval !== 'function' || typeof commands.get !== 'function') {
       throw new TypeError('client must be an ioredis Redis or Cluster');
     }
     const prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
@@ -81,10 +116,12 @@ export class RedisOwnerGenerations implements OwnerGenerations {
   }
 
   /**
-   * Reads an owner's current generation: one `GET`.
+   * Reads an owner's current generation: one `GET`, sent with a `GET` of the marker.
    *
    * @param owner - The owner.
-   * @returns The generation: 0 for an owner never bumped.
+   * @returns The generation: 0 for an owner never bumped (the epoch's floor after a loss).
+   * @throws SessionGenerationsLostError when the marker is gone or replaced: Redis lost
+   *   its data. The next read answers from the new epoch.
    * @throws SessionStoreError when Redis fails, answers something that is not a
    *   generation, or does not answer within `timeout`.
    * @example
@@ -95,20 +132,25 @@ export class RedisOwnerGenerations implements OwnerGenerations {
   async current(owner: string): Promise<number> {
     const key = this.#key(owner);
     return this.#run('current', async () => {
-      const text = await this.#client.get(key);
-      if (text === null) {
-        return 0;
+      const [text, marker] = await Promise.all([this.#client.get(key), this.#client.get(this.#markerKey())]);
+      const found = parseMarker(marker);
+      const step = this.#epoch.observe(found);
+      let floor = 0;
+      if (step.kind === 'known') {
+        floor = step.floor;
+      } else {
+        floor = this.#epoch.settle(await this.#mark(found, step.marker));
+        if (step.kind === 'lost') {
+          throw lostError();
+        }
       }
-      const generation = Number(text);
-      if (!Number.isSafeInteger(generation) || generation < 0) {
-        throw new Error('the stored generation is not a non-negative integer');
-      }
-      return generation;
+      return this.#epoch.answer(parseGeneration(text), floor);
     });
   }
 
   /**
-   * Moves an owner's generation forward by one: one `INCR`, atomic in Redis.
+   * Moves an owner's generation forward by one: one `INCR` in a script, atomic in Redis
+   * (after a `GET` of the marker, whose epoch it stays above).
    *
    * @param owner - The owner.
    * @returns The new generation.
@@ -120,15 +162,45 @@ export class RedisOwnerGenerations implements OwnerGenerations {
    */
   async bump(owner: string): Promise<number> {
     const key = this.#key(owner);
-    return this.#run('bump', () => this.#client.incr(key));
+    return this.#run('bump', async () => {
+      const found = parseMarker(await this.#client.get(this.#markerKey()));
+      const step = this.#epoch.observe(found);
+      // A bump after a loss still revokes: it begins the new epoch and goes on above it.
+      const floor = step.kind === 'known' ? step.floor : this.#epoch.settle(await this.#mark(found, step.marker));
+      const generation = Number(await this.#client.eval(BUMP, 1, key, String(floor)));
+      return this.#epoch.answer(generation, floor);
+    });
   }
 
   #key(owner: string): string {
     return `${this.#prefix}gen:${owner}`;
   }
 
+  /** Outside the owners' keys (`gen:` has a colon), and never a session's 43-character hash. */
+  #markerKey(): string {
+    return `${this.#prefix}generations`;
+  }
+
+  /** Writes `next` as the marker if it is still `found`; answers the marker in place after. */
+  async #mark(found: number | undefined, next: number): Promise<number | undefined> {
+    const after = await this.#client.eval(MARK, 1, this.#markerKey(), found === undefined ? '' : String(found), String(next));
+    return parseMarker(after as string | null);
+  }
+
   /** Runs one operation against the timeout; every failure becomes a SessionStoreError. */
   #run<R>(operation: string, work: () => Promise<R>): Promise<R> {
     return storeOperation(`redis owner generations: ${operation}`, this.#timeout, work, withoutArguments);
   }
+}
+
+/** An owner's generation as the key holds it: 0 for none. */
+function parseGeneration(text: string | null): number {
+  if (text === null) {
+    return 0;
+  }
+  const generation = Number(text);
+  if (!Number.isSafeInteger(generation) || generation < 0) {
+    throw new Error('the stored generation is not a non-negative integer');
+  }
+  return generation;
 }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { SessionStoreError } from 'kit-session';
+import { SessionGenerationsLostError, SessionStoreError } from 'kit-session';
 import { DEFAULT_GENERATIONS_TABLE, ownerGenerationsTableSql, PostgresOwnerGenerations } from 'kit-session/postgres';
 import { DATABASE_URL, describeWith, uniqueName } from '../../support/services.js';
 import { describeOwnerGenerationsContract } from '../../support/ownerGenerationsContract.js';
@@ -73,11 +73,88 @@ describeWith('postgres', 'PostgresOwnerGenerations on a PostgreSQL table', () =>
       const inSchema = new PostgresOwnerGenerations(pool, { schema });
       await inSchema.createTable();
       await expect(inSchema.bump('ada')).resolves.toBe(1);
-      const { rows } = await pool.query(`SELECT owner, generation FROM "${schema}"."${DEFAULT_GENERATIONS_TABLE}"`);
-      expect(rows).toEqual([{ owner: 'ada', generation: '1' }]);
+      const { rows } = await pool.query(`SELECT owner, generation FROM "${schema}"."${DEFAULT_GENERATIONS_TABLE}" ORDER BY owner`);
+      // The owner's row, and the store's marker, written at first use.
+      expect(rows).toEqual([
+        { owner: '\u0001epoch', generation: expect.stringMatching(/^-\d+$/) },
+        { owner: 'ada', generation: '1' },
+      ]);
     } finally {
       await pool.query(`DROP SCHEMA "${schema}" CASCADE`);
     }
+  });
+
+  describe('when the table loses its rows (truncated, restored empty)', () => {
+    let lossy: string;
+
+    beforeEach(async () => {
+      lossy = uniqueName('kit_gen_lossy');
+      await new PostgresOwnerGenerations(pool, { table: lossy }).createTable();
+    });
+
+    afterEach(async () => {
+      await pool.query(`DROP TABLE IF EXISTS "${lossy}"`);
+    });
+
+    it('the next read rejects with SessionGenerationsLostError, then every owner reads above any generation handed out before', async () => {
+      const generations = new PostgresOwnerGenerations(pool, { table: lossy });
+      await generations.bump('ada');
+      await expect(generations.bump('ada')).resolves.toBe(2);
+      await expect(generations.current('bob')).resolves.toBe(0);
+
+      await pool.query(`TRUNCATE "${lossy}"`);
+      const lost = await generations.current('ada').catch((error: unknown) => error);
+      expect(lost).toBeInstanceOf(SessionGenerationsLostError);
+      expect((lost as SessionGenerationsLostError).code).toBe('ERR_SESSION_GENERATIONS_LOST');
+
+      // A new epoch: never "nothing was revoked". Every cookie sealed before reads as revoked.
+      const ada = await generations.current('ada');
+      expect(ada).toBeGreaterThan(2);
+      await expect(generations.current('bob')).resolves.toBe(ada);
+      await expect(new PostgresOwnerGenerations(pool, { table: lossy }).current('ada')).resolves.toBe(ada);
+      await expect(generations.bump('ada')).resolves.toBe(ada + 1);
+      await expect(generations.current('ada')).resolves.toBe(ada + 1);
+    });
+
+    it('a bump that finds the loss still revokes: it begins the new epoch and goes above it', async () => {
+      const generations = new PostgresOwnerGenerations(pool, { table: lossy });
+      await expect(generations.bump('ada')).resolves.toBe(1);
+      await pool.query(`TRUNCATE "${lossy}"`);
+      const bumped = await generations.bump('ada');
+      expect(bumped).toBeGreaterThan(1);
+      await expect(generations.current('ada')).resolves.toBe(bumped);
+      await expect(generations.current('bob')).resolves.toBe(bumped - 1);
+    });
+
+    it('a process started after the loss takes the new epoch that one which knew the table begins', async () => {
+      const knew = new PostgresOwnerGenerations(pool, { table: lossy });
+      await knew.bump('ada');
+      await pool.query(`TRUNCATE "${lossy}"`);
+      const started = new PostgresOwnerGenerations(pool, { table: lossy });
+      await expect(started.current('ada')).resolves.toBe(0);
+      await expect(knew.current('ada')).rejects.toBeInstanceOf(SessionGenerationsLostError);
+      const epoch = await knew.current('ada');
+      expect(epoch).toBeGreaterThan(1);
+      await expect(started.current('ada')).resolves.toBe(epoch);
+    });
+
+    it('rows written before it kept a marker read as they are (no loss when upgrading)', async () => {
+      await pool.query(`INSERT INTO "${lossy}" (owner, generation) VALUES ('ada', 3)`);
+      const generations = new PostgresOwnerGenerations(pool, { table: lossy });
+      await expect(generations.current('ada')).resolves.toBe(3);
+      await expect(generations.bump('ada')).resolves.toBe(4);
+    });
+
+    it("an owner named like the marker's row is kept apart from it", async () => {
+      const generations = new PostgresOwnerGenerations(pool, { table: lossy });
+      for (const owner of ['\u0001epoch', '\u0001\u0001epoch', '\u0001']) {
+        await expect(generations.bump(owner)).resolves.toBe(1);
+        await expect(generations.current(owner)).resolves.toBe(1);
+      }
+      // The marker was never moved: no loss found, nothing revoked.
+      await expect(new PostgresOwnerGenerations(pool, { table: lossy }).current('ada')).resolves.toBe(0);
+      await expect(generations.current('ada')).resolves.toBe(0);
+    });
   });
 
   it('when the table is missing, rejects with SessionStoreError that names no owner', async () => {
