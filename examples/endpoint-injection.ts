@@ -140,7 +140,9 @@ const beforeLogin = cookie;
 await send('POST', '/login', { form: { name: 'Grace' } });
 await send('GET', '/');
 await send('GET', '/');
-// The cookie from before the login names a session id that renewToken deleted.
+// The cookie from before the login names the id renewToken retired: for the renewal
+// grace (30 s) a request still carrying it sees the session as it was, read-only (it
+// saves nothing and gets no cookie), never the log-in; after that it names nothing.
 await send('GET', '/', { replay: { cookie: beforeLogin, why: 'the cookie from before the login' } });
 const loggedIn = cookie;
 await send('POST', '/logout');

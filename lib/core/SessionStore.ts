@@ -316,9 +316,11 @@ export interface RenewableSessionStore<T> extends SessionStore<T> {
    *   old session was filed under that same owner, the successor takes its place in the
    *   owner's bound ({@link OwnerListingSessionStore.limitOwnerSessions}): nothing is
    *   refused or evicted for it. Otherwise the bound applies as to any new session;
-   * - and retires `id`: it leaves its owner's index (never listed or counted; ending it
-   *   by its handle ends its successor, the same device), a patch or renewal of it
-   *   writes nothing, and for `renewal.grace`
+   * - and retires `id`: it is never listed or counted against a bound again; ending it
+   *   by its handle ends its successor (the same device); an end of its owner's sessions
+   *   (`deleteOwnerSessions`) ends it when it was renewed into another owner's session
+   *   (else it ends with its successor); a patch or renewal of it writes nothing, and for
+   *   `renewal.grace`
    *   milliseconds (never past its own expiry) `getSession` gives its record as it is
    *   stored, with `superseded: true`, as long as its successor (followed through later
    *   renewals) is live; after that, `undefined`.

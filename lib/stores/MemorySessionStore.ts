@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../core/Clock.js';
 import { checkOptionKeys, positiveInteger } from '../core/options.js';
 import { SessionLimitError } from '../core/SessionError.js';
-import { checkLimit, hashId } from './storeOperation.js';
+import { checkLimit, hashId, MAX_RENEWAL_STEPS } from './storeOperation.js';
 import { makeEntry, retireEntry, type Entry } from './memoryEntry.js';
 import type {
   EvictionReport,
@@ -33,8 +33,6 @@ const MEMORY_OPTIONS = ['maxEntries'] as const satisfies readonly (keyof MemoryS
 /** How many of the least recently used entries each write looks at for expired ones. */
 const SWEEP_STEP = 4;
 
-/** How many renewals a retired id's successor is followed through, at most. */
-const MAX_RENEWAL_STEPS = 4;
 
 /**
  * Keeps sessions in this process's memory: for tests, development and single-process
@@ -166,6 +164,11 @@ export class MemorySessionStore<T = Record<string, unknown>>
     }
     if (grace > 0) {
       this.#entries.set(key, retireEntry(entry, this.#clock.now() + grace, newKey));
+      if (entry.owner !== undefined && entry.owner !== owner) {
+        // Renewed into another owner's session (a log-in as someone else): it stays filed
+        // under its own owner, uncounted, so that owner's ends end it too.
+        this.#index(key, entry.owner);
+      }
     }
     return newId;
   }
@@ -257,7 +260,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
         continue;
       }
       const entry = this.#entries.get(key);
-      if (entry !== undefined && this.#isLive(entry, now)) {
+      if (entry !== undefined && entry.successor === undefined && this.#isLive(entry, now)) {
         live++;
       }
       this.#remove(key);
@@ -280,7 +283,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
     const out: OwnerSessionRecord[] = [];
     for (const key of this.#owners.get(owner) ?? []) {
       const entry = this.#entries.get(key);
-      if (entry !== undefined && this.#isLive(entry, now)) {
+      if (entry !== undefined && entry.successor === undefined && this.#isLive(entry, now)) {
         out.push({ handle: key, meta: entry.meta, expireTime: entry.expireTime, deadline: entry.deadline });
       }
     }
@@ -303,7 +306,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
     // while the owner looked at the list).
     const now = this.#clock.now();
     let key: string | undefined = handle;
-    for (let step = 0; step < MAX_RENEWAL_STEPS && key !== undefined; step++) {
+    for (let step = 0; step <= MAX_RENEWAL_STEPS && key !== undefined; step++) {
       const entry = this.#entries.get(key);
       if (entry === undefined || entry.owner !== owner) {
         return false;
@@ -413,7 +416,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
     const live: [string, Entry][] = [];
     for (const key of this.#owners.get(owner) ?? []) {
       const entry = this.#entries.get(key);
-      if (entry !== undefined && this.#isLive(entry, now)) {
+      if (entry !== undefined && entry.successor === undefined && this.#isLive(entry, now)) {
         live.push([key, entry]);
       }
     }

@@ -73,7 +73,7 @@ export function describeRedisRenewal(name: string, client: () => Redis | Cluster
         await expect(members()).resolves.toEqual([hashedId(after)]);
       });
 
-      it("when the grace is 0, only the owner and the successor's hash stay under the old key: they load as nothing, and its handle still ends the successor", async () => {
+      it("when the grace is 0, only the owner and the successor's hash stay under the old key: they load as nothing, its handle names nothing, and an owner's end reading the index before the renewal still reaches the successor", async () => {
         const before = newId();
         const after = newId();
         await store.setSession(before, record({ a: 1 }), 'ada');
@@ -81,7 +81,14 @@ export function describeRedisRenewal(name: string, client: () => Redis | Cluster
         await expect(client().hgetall(keyOf(before))).resolves.toEqual({ o: 'ada', s: hashedId(after) });
         expect(await client().pttl(keyOf(before))).toBeLessThanOrEqual(OPERATION_GRACE);
         await expect(store.getSession(before)).resolves.toBeUndefined();
-        await expect(store.deleteSessionByHandle('ada', hashedId(before))).resolves.toBe(true);
+        // As an unknown id: the memory and PostgreSQL stores forget it at once.
+        await expect(store.deleteSessionByHandle('ada', hashedId(before))).resolves.toBe(false);
+        await expect(store.getSession(after)).resolves.toBeDefined();
+        // An owner's end whose index read predates the renewal meets the pointer, and follows it.
+        await store.setSession(before, record({ a: 1 }), 'ada');
+        await renew(before, after, 'ada', 0);
+        await client().zadd(`${prefix}owner:ada`, 0, hashedId(before));
+        await expect(store.deleteOwnerSessions('ada')).resolves.toBe(1);
         await expect(store.getSession(after)).resolves.toBeUndefined();
       });
 

@@ -191,8 +191,13 @@ interface StoredSession {
   metaKey: number | undefined;
   /** When its id was last renewed by the renewal interval, if ever. */
   renewedAt: number | undefined;
-  /** Retired by a renewal: the session it was renewed into. Not filed under its owner. */
+  /** Retired by a renewal: the session it was renewed into. Never listed or counted. */
   successor: number | undefined;
+  /**
+   * Retired into another owner's session: its own owner's ends end it (a retired session
+   * renewed within its owner ends with its successor).
+   */
+  filed: boolean;
 }
 
 /** What a session's metadata holds beside its creation: authenticated, last seen, generation. */
@@ -817,6 +822,7 @@ export class SessionModel {
     if (old !== undefined) {
       if (this.renewalGrace > 0) {
         old.successor = session.sid;
+        old.filed = old.owner !== undefined && old.owner !== owner;
         old.expireTime = Math.min(old.expireTime, this.now + this.renewalGrace);
       } else {
         this.sessions.delete(predecessor!);
@@ -836,6 +842,7 @@ export class SessionModel {
       metaKey: meta === 'keep' ? undefined : key,
       renewedAt: written.r,
       successor: undefined,
+      filed: false,
     });
     return { sid: session.sid, key };
   }
@@ -854,9 +861,10 @@ export class SessionModel {
     }
     let ended = 0;
     for (const [sid, stored] of this.sessions) {
-      // A retired id is filed under no owner: it ends with its successor.
-      if (stored.owner === owner && stored.successor === undefined) {
-        ended += this.#live(stored) ? 1 : 0;
+      // A retired id renewed within its owner ends with its successor; one renewed into
+      // another owner's session is ended here, uncounted.
+      if (stored.owner === owner && (stored.successor === undefined || stored.filed)) {
+        ended += this.#live(stored) && stored.successor === undefined ? 1 : 0;
         this.sessions.delete(sid);
       }
     }
@@ -878,7 +886,7 @@ export class SessionModel {
   destroyByHandle(owner: string, sid: number | undefined): boolean {
     // A retired id's handle ends its successor too: the same device.
     let next = sid;
-    for (let step = 0; step < MAX_RENEWAL_STEPS && next !== undefined; step++) {
+    for (let step = 0; step <= MAX_RENEWAL_STEPS && next !== undefined; step++) {
       const stored = this.sessions.get(next);
       if (stored === undefined || stored.owner !== owner) {
         return false;
@@ -921,7 +929,7 @@ export class SessionModel {
       const keep = session.predecessor ?? (session.stored ? session.sid : undefined);
       ended = this.ownerSessions(owner).filter(([sid]) => sid !== keep).length;
       for (const [sid, stored] of this.sessions) {
-        if (stored.owner === owner && sid !== keep && stored.successor === undefined) {
+        if (stored.owner === owner && sid !== keep && (stored.successor === undefined || stored.filed)) {
           this.sessions.delete(sid);
         }
       }

@@ -722,6 +722,28 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         await expect(store.getSession(aloneToken)).resolves.toBeUndefined();
       });
 
+      it("an owner's end ends a retired id renewed into another owner's session, uncounted; its handle names nothing past the grace", async () => {
+        if (!isRenewableStore(store)) {
+          return;
+        }
+        const ada = id();
+        const bob = id();
+        const adaToken = await save(ada, 'ada');
+        const bobToken = (await renew(ada, bob, 'bob'))!;
+        await expect(store.getSession(adaToken)).resolves.toMatchObject({ superseded: true, values: { u: 'ada' } });
+        await expect(renewable.deleteOwnerSessions('ada')).resolves.toBe(0);
+        await expect(store.getSession(adaToken)).resolves.toBeUndefined();
+        await expect(store.getSession(bobToken)).resolves.toMatchObject({ id: bob });
+
+        const first = id();
+        const second = id();
+        await save(first, 'ada');
+        const secondToken = (await renew(first, second, 'ada'))!;
+        clock.advance(GRACE);
+        await expect(renewable.deleteSessionByHandle('ada', handleOf(first))).resolves.toBe(false);
+        await expect(store.getSession(secondToken)).resolves.toMatchObject({ id: second });
+      });
+
       it("ending a retired id by its handle ends its successor: the same device", async () => {
         if (!isRenewableStore(store)) {
           return;

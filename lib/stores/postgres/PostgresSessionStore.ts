@@ -674,8 +674,9 @@ export class PostgresSessionStore<T = Record<string, unknown>>
         if (row === undefined) {
           return false;
         }
-        if (row.successor === null) {
-          return row.live === true;
+        if (row.successor === null || row.live !== true) {
+          // A renewed session past its grace names nothing any more: it leads nowhere.
+          return row.successor === null && row.live === true;
         }
         next = row.successor;
       }

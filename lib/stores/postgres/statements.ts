@@ -144,8 +144,12 @@ export function sessionStatements(table: string): SessionStatements {
     `WHERE token = $1 AND $9::float8 > 0 AND EXISTS (SELECT 1 FROM saved)), ` +
     `dropped AS (DELETE FROM ${table} WHERE token = $1 AND $9::float8 <= 0 AND EXISTS (SELECT 1 FROM saved))`;
 
-  // deleteOwner's rows: the owner's sessions of their own, but the one kept.
-  const ownersOthers = `owner = $1 AND successor IS NULL AND token IS DISTINCT FROM $3::text`;
+  // deleteOwner's rows: the owner's sessions of their own, but the one kept, and its
+  // retired rows renewed into another owner's session (one renewed within the owner ends
+  // with its successor).
+  const ownersOthers =
+    `o.owner = $1 AND o.token IS DISTINCT FROM $3::text AND (o.successor IS NULL OR NOT EXISTS ` +
+    `(SELECT 1 FROM ${table} n WHERE n.token = o.successor AND n.owner = $1))`;
 
   return {
     // Expired rows too (until swept): the manager reports them as the `expired` event.
@@ -170,10 +174,15 @@ export function sessionStatements(table: string): SessionStatements {
     // after this one's snapshot (renewed one: its successor is not in the snapshot). The
     // store then runs it again, with a snapshot that sees what changed.
     deleteOwner:
-      `WITH seen AS (SELECT token FROM ${table} WHERE ${ownersOthers}), ` +
-      `ended AS (DELETE FROM ${table} WHERE ${ownersOthers} RETURNING ${live(2)} AS live) ` +
+      // A row seen of its own but deleted retired was renewed meanwhile: missed too (its
+      // successor, not in this snapshot, is found by the run again).
+      `WITH seen AS (SELECT o.token, o.successor FROM ${table} o WHERE ${ownersOthers}), ` +
+      `ended AS (DELETE FROM ${table} o WHERE ${ownersOthers} ` +
+      `RETURNING o.token, o.successor, ${live(2, 'o.')} AND o.successor IS NULL AS live) ` +
       `SELECT count(*) FILTER (WHERE live)::int AS live, ` +
-      `((SELECT count(*) FROM seen) - count(*))::int AS missed FROM ended`,
+      `((SELECT count(*) FROM seen) - count(*) + count(*) FILTER (WHERE ended.successor IS NOT NULL AND ` +
+      `NOT EXISTS (SELECT 1 FROM seen WHERE seen.token = ended.token AND seen.successor IS NOT NULL)))::int AS missed ` +
+      `FROM ended`,
     deleteExpired: `DELETE FROM ${table} WHERE least(expire_time, deadline) <= ${at(1)}`,
     list:
       `SELECT token AS handle, meta, ${ms('expire_time')} AS expire_time, ${ms('deadline')} AS deadline ` +

@@ -758,7 +758,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
       return false;
     }
     const now = this.#clock.now();
-    const { live } = await this.#run('delete by handle', () => this.#endOwned(owner, handle, now));
+    const { live } = await this.#run('delete by handle', () => this.#endOwned(owner, handle, now, undefined, true));
     return live > 0;
   }
 
@@ -930,14 +930,25 @@ export class RedisSessionStore<T = Record<string, unknown>>
    * how many live sessions it ended, and whether it ended anything: a live session, or a
    * save in flight (which then writes nothing).
    */
-  async #endOwned(owner: string, hash: string, now: number, keep?: string): Promise<{ live: number; ended: boolean }> {
+  async #endOwned(
+    owner: string,
+    hash: string,
+    now: number,
+    keep?: string,
+    byHandle = false,
+  ): Promise<{ live: number; ended: boolean }> {
     let live = 0;
     let ended = false;
     let next: string | undefined = hash;
     let follow = false;
-    for (let step = 0; step < MAX_RENEWAL_STEPS && next !== undefined && next !== keep; step++) {
+    for (let step = 0; step <= MAX_RENEWAL_STEPS && next !== undefined && next !== keep; step++) {
       const answer = await this.#call(deleteOwnedCall({ key: this.#key(next), owner, now, grace: this.#grace, follow }));
-      const [code, successor, followNext] = Array.isArray(answer) ? answer : [answer];
+      const [code, successor, followNext, serving] = Array.isArray(answer) ? answer : [answer];
+      if (byHandle && step === 0 && successor !== undefined && serving !== '1') {
+        // A handle of a renewed session past its grace names nothing any more (as an
+        // unknown id); an owner's end still follows it (its index read may predate the renewal).
+        return { live: 0, ended: false };
+      }
       // A successor not written yet, ended in its renewal's stead: the session, live
       // until then as its predecessor, counts once.
       live += Number(code) === 1 || (follow && Number(code) === 2) ? 1 : 0;

@@ -268,10 +268,13 @@ if in_flight then
   redis.call('HSET', key, 'x', '1')
   redis.call('PEXPIRE', key, ARGV[3])
 end
-if stored[5] then
-  return {0, stored[5], (stored[6] and stored[7] == '1') and '1' or ''}
-end
 local now = tonumber(ARGV[2])
+if stored[5] then
+  local re = tonumber(stored[2])
+  local rd = tonumber(stored[3])
+  local serving = (re and rd and re > now and rd > now) and '1' or ''
+  return {0, stored[5], (stored[6] and stored[7] == '1') and '1' or '', serving}
+end
 local e = tonumber(stored[2])
 local d = tonumber(stored[3])
 if stored[1] == ARGV[1] and e and d and e > now and d > now then
