@@ -33,6 +33,8 @@ export type { SessionStatus } from './core/Session.js';
 export { Session } from './core/Session.js';
 export type { SessionValueName } from './core/Session.js';
 export { SessionManager } from './core/SessionManager.js';
+export { SessionAccess } from './core/SessionAccess.js';
+export type { ValueOf } from './core/SessionAccess.js';
 
 export type {
   LoadedSessionRecord,

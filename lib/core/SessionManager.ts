@@ -1,10 +1,11 @@
 import { createContextKey, type Context, type ContextKey } from './Context.js';
 import { isImmediateStore, NOT_NOW, type ImmediateSessionStore } from './immediateStore.js';
 import type { HeadersLike, RequestLike } from './http.js';
-import { SessionNotLoadedError } from './SessionError.js';
+import { SessionAccess } from './SessionAccess.js';
 import {
   isPatchableStore,
   isRenewableStore,
+  isSessionStore,
   type EvictionReport,
   type LoadedSessionRecord,
   type OwnerIndexedSessionStore,
@@ -16,30 +17,7 @@ import { decodeMeta, MAX_META_TEXT, type OwnerSession } from './metadata.js';
 import { systemClock, type Clock } from './Clock.js';
 import { resolveOptions, type ResolvedOptions, type SessionManagerOptions } from './options.js';
 import { SessionCookie } from './SessionCookie.js';
-import { Session, type SessionClient, type SessionRules, type SessionStatus, type SessionValueName } from './Session.js';
-
-/** Whether something has the three methods every store must have. */
-function isStore(store: unknown): boolean {
-  const candidate = store as Partial<SessionStore<unknown>> | null;
-  return (
-    typeof candidate === 'object' &&
-    candidate !== null &&
-    typeof candidate.getSession === 'function' &&
-    typeof candidate.setSession === 'function' &&
-    typeof candidate.deleteSession === 'function'
-  );
-}
-
-/**
- * What `getValue` and `popValue` return: the value's own type from `T` (`T[K]`), or,
- * when a type argument is given, as in `getValue<string>(context, 'userId')` on an
- * untyped manager, that type.
- *
- * @typeParam T - The shape of the session's values.
- * @typeParam K - The value's name.
- * @typeParam V - The type asked for, if any.
- */
-export type ValueOf<T, K extends keyof T, V> = ([V] extends [never] ? T[K] : V) | undefined;
+import { Session, type SessionClient, type SessionRules, type SessionValueName } from './Session.js';
 
 /**
  * Loads, changes and saves sessions. One manager serves every request: it holds no
@@ -57,7 +35,7 @@ export type ValueOf<T, K extends keyof T, V> = ([V] extends [never] ? T[K] : V) 
  * await manager.injectSession(context, responseHeaders);
  * ```
  */
-export class SessionManager<T extends object = Record<string, unknown>> {
+export class SessionManager<T extends object = Record<string, unknown>> extends SessionAccess<T> {
   /** The name the session is known by: the cookie's name. */
   readonly name: string;
   /** The context key the session is held under. */
@@ -90,7 +68,8 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     options?: SessionManagerOptions,
     clock?: Clock,
   ) {
-    if (!isStore(store)) {
+    super();
+    if (!isSessionStore(store)) {
       throw new TypeError('store must be a session store, with getSession, setSession and deleteSession methods');
     }
     if (store.requiresEncryption === true) {
@@ -199,7 +178,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * ```
    */
   async injectSession(context: Context, headers: HeadersLike): Promise<Context> {
-    const session = this.#session(context);
+    const session = this.session(context);
     if (session.isStale) {
       // Renewed or ended by another request while this one was on its way: nothing of it
       // is saved, and no cookie replaces the successor's in the browser.
@@ -303,200 +282,6 @@ export class SessionManager<T extends object = Record<string, unknown>> {
   }
 
   /**
-   * Returns the request's session: the object handler code reads and changes (every
-   * adapter hands out the same object).
-   *
-   * @param context - A context from {@link SessionManager.extractSession}.
-   * @returns The session.
-   * @throws SessionNotLoadedError when the context holds no session of this manager.
-   * @example
-   * ```ts
-   * const session = manager.session(context);
-   * session.set('visits', (session.get('visits') ?? 0) + 1);
-   * ```
-   */
-  session(context: Context): Session<T> {
-    return this.#session(context);
-  }
-
-  /**
-   * Reads a value.
-   *
-   * @typeParam V - The value's type, for a manager made without a value type (as
-   *   `@revas-hq/kit-session` code writes it); a typed manager knows it already.
-   * @param context - A context from {@link SessionManager.extractSession}.
-   * @param key - The value's name.
-   * @returns The value, or `undefined` when it is not set.
-   * @throws SessionNotLoadedError when the context holds no session of this manager.
-   * @example
-   * ```ts
-   * const userId = manager.getValue(context, 'userId'); // string | undefined
-   * const theme = untyped.getValue<string>(context, 'theme'); // string | undefined
-   * ```
-   */
-  getValue<V = never, K extends SessionValueName<T> = SessionValueName<T>>(context: Context, key: K): ValueOf<T, K, V> {
-    return this.#session(context).get(key) as ValueOf<T, K, V>;
-  }
-
-  /**
-   * Sets a value. The session then holds the value as JSON gives it back, on every
-   * store: what `JSON.parse(JSON.stringify(value))` makes of it (a copy for objects; a
-   * `Date` becomes its text, `NaN` `null`, a property holding `undefined` is dropped),
-   * so this request reads what the next one will load. Setting `undefined` unsets the
-   * value, as {@link SessionManager.unsetValue} does. After
-   * {@link SessionManager.destroyValues} in the same request, this starts a new
-   * session (with a new id) rather than reviving the old one.
-   *
-   * @param context - A context from {@link SessionManager.extractSession}.
-   * @param key - The value's name.
-   * @param value - A value JSON can carry, or `undefined` to unset it.
-   * @throws SessionNotLoadedError when the context holds no session of this manager.
-   * @throws SessionValueError when no store could keep the value or its name: JSON
-   *   cannot encode it (a BigInt, a cycle, a throwing `toJSON`), it is a function or a
-   *   symbol, it nests deeper than 64 levels, or its text or name holds U+0000 or a
-   *   lone surrogate. The session is left as it was.
-   * @example
-   * ```ts
-   * manager.setValue(context, 'visits', (manager.getValue(context, 'visits') ?? 0) + 1);
-   * ```
-   */
-  setValue<K extends SessionValueName<T>>(context: Context, key: K, value: T[K]): void {
-    this.#session(context).set(key, value);
-  }
-
-  /**
-   * Removes a value. Removing a value that is not set changes nothing.
-   *
-   * @param context - A context from {@link SessionManager.extractSession}.
-   * @param key - The value's name.
-   * @throws SessionNotLoadedError when the context holds no session of this manager.
-   * @example
-   * ```ts
-   * manager.unsetValue(context, 'cart');
-   * ```
-   */
-  unsetValue(context: Context, key: SessionValueName<T>): void {
-    this.#session(context).unset(key);
-  }
-
-  /**
-   * Reads a value and removes it: a flash message shown once.
-   *
-   * @param context - A context from {@link SessionManager.extractSession}.
-   * @param key - The value's name.
-   * @returns The value, or `undefined` when it was not set.
-   * @throws SessionNotLoadedError when the context holds no session of this manager.
-   * @example
-   * ```ts
-   * manager.setValue(context, 'flash', 'Saved!'); // on the POST
-   * const flash = manager.popValue(context, 'flash'); // on the next GET: shown once
-   * ```
-   */
-  popValue<V = never, K extends SessionValueName<T> = SessionValueName<T>>(context: Context, key: K): ValueOf<T, K, V> {
-    return this.#session(context).pop(key) as ValueOf<T, K, V>;
-  }
-
-  /**
-   * Ends the session: its values are dropped, the store forgets it and the cookie is
-   * expired when the response is written. Use it on logout.
-   *
-   * @param context - A context from {@link SessionManager.extractSession}.
-   * @throws SessionNotLoadedError when the context holds no session of this manager.
-   * @example
-   * ```ts
-   * // POST /logout
-   * manager.destroyValues(context);
-   * await manager.injectSession(context, headers); // deletes it and expires the cookie
-   * ```
-   */
-  destroyValues(context: Context): void {
-    this.#session(context).destroy();
-  }
-
-  /**
-   * Gives the session a new id and token, keeps its values, and deletes the old id
-   * from the store when the response is written. Call it whenever privileges change
-   * (log in, log out, sudo mode): it defeats session fixation.
-   *
-   * @param context - A context from {@link SessionManager.extractSession}.
-   * @throws SessionNotLoadedError when the context holds no session of this manager.
-   * @example
-   * ```ts
-   * // POST /login, once the password checked out
-   * manager.renewToken(context);
-   * manager.setValue(context, 'userId', user.id);
-   * ```
-   */
-  renewToken(context: Context): void {
-    this.#session(context).renew();
-  }
-
-  /**
-   * Tells whether the response will write the session: it was changed or destroyed.
-   *
-   * @param context - A context from {@link SessionManager.extractSession}.
-   * @returns `true` when the session was changed or destroyed in this request.
-   * @throws SessionNotLoadedError when the context holds no session of this manager.
-   * @example
-   * ```ts
-   * if (manager.isModified(context)) {
-   *   // this response carries a Set-Cookie: do not let a CDN cache it
-   * }
-   * ```
-   */
-  isModified(context: Context): boolean {
-    return this.#session(context).isModified;
-  }
-
-  /**
-   * Tells where the session stands in this request.
-   *
-   * @param context - A context from {@link SessionManager.extractSession}.
-   * @returns `'new'`, `'unmodified'`, `'modified'` or `'destroyed'`.
-   * @throws SessionNotLoadedError when the context holds no session of this manager.
-   * @example
-   * ```ts
-   * if (manager.getStatus(context) === 'new') {
-   *   // no session came in: show the login link
-   * }
-   * ```
-   */
-  getStatus(context: Context): SessionStatus {
-    return this.#session(context).status;
-  }
-
-  /**
-   * Tells when the session ends: the sooner of its absolute deadline and, with an idle
-   * timeout, the end of the idle period counted from now.
-   *
-   * @param context - A context from {@link SessionManager.extractSession}.
-   * @returns The moment the session ends if no other request comes.
-   * @throws SessionNotLoadedError when the context holds no session of this manager.
-   * @example
-   * ```ts
-   * const endsAt = manager.getExpireTime(context).toISOString();
-   * ```
-   */
-  getExpireTime(context: Context): Date {
-    return this.#session(context).expiresAt;
-  }
-
-  /**
-   * Tells the absolute end of the session, which activity never moves.
-   *
-   * @param context - A context from {@link SessionManager.extractSession}.
-   * @returns The session's deadline.
-   * @throws SessionNotLoadedError when the context holds no session of this manager.
-   * @example
-   * ```ts
-   * const mustLogInAgainBy = manager.getDeadline(context);
-   * ```
-   */
-  getDeadline(context: Context): Date {
-    return this.#session(context).deadline;
-  }
-
-  /**
    * Ends every session of one owner, on every device ("log out everywhere"). Needs
    * the `ownerKey` option and a store that keeps an owner index. The current request's
    * own session, if it is one of them, should also get `destroyValues` so that its
@@ -538,7 +323,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * ```
    */
   listOwnerSessions(owner: string | number, context?: Context): Promise<OwnerSession[]> {
-    return this.#accounts.listOwnerSessions(owner, context === undefined ? undefined : this.#session(context));
+    return this.#accounts.listOwnerSessions(owner, context === undefined ? undefined : this.session(context));
   }
 
   /**
@@ -583,42 +368,7 @@ export class SessionManager<T extends object = Record<string, unknown>> {
    * ```
    */
   destroyOtherSessions(context: Context): Promise<number> {
-    return this.#accounts.destroyOtherSessions(this.#session(context));
-  }
-
-  /**
-   * Tells whether the request's session was authenticated (renewed at log-in) within
-   * `maxAge` milliseconds.
-   *
-   * @param context - A context from {@link SessionManager.extractSession}.
-   * @param maxAge - How old the authentication may be, in milliseconds.
-   * @returns `true` when it is recent enough.
-   * @throws SessionNotLoadedError when the context holds no session of this manager.
-   * @example
-   * ```ts
-   * if (!manager.isFresh(context, 5 * 60_000)) {
-   *   // ask for the password again
-   * }
-   * ```
-   */
-  isFresh(context: Context, maxAge: number): boolean {
-    return this.#session(context).isFresh(maxAge);
-  }
-
-  /**
-   * Throws unless the request's session was authenticated within `maxAge` milliseconds.
-   *
-   * @param context - A context from {@link SessionManager.extractSession}.
-   * @param maxAge - How old the authentication may be, in milliseconds.
-   * @throws SessionNotFreshError when it is older, or never happened.
-   * @throws SessionNotLoadedError when the context holds no session of this manager.
-   * @example
-   * ```ts
-   * manager.requireFresh(context, 5 * 60_000); // before deleting the account
-   * ```
-   */
-  requireFresh(context: Context, maxAge: number): void {
-    this.#session(context).requireFresh(maxAge);
+    return this.#accounts.destroyOtherSessions(this.session(context));
   }
 
   /**
@@ -692,13 +442,4 @@ export class SessionManager<T extends object = Record<string, unknown>> {
     };
   }
 
-  #session(context: Context): Session<T> {
-    const session = context.value(this.contextKey);
-    if (session === undefined) {
-      throw new SessionNotLoadedError(
-        `no session "${this.name}" in this context: call extractSession (or use SessionRequestHook) first`,
-      );
-    }
-    return session;
-  }
 }

@@ -183,6 +183,24 @@ export interface SessionStore<T> {
 export type EvictionReport = (owner: string, handles: readonly string[]) => void;
 
 /**
+ * Tells whether something has the three methods every store must have.
+ *
+ * @internal
+ * @param store - Anything.
+ * @returns `true` when it has `getSession`, `setSession` and `deleteSession`.
+ */
+export function isSessionStore(store: unknown): store is SessionStore<unknown> {
+  const candidate = store as Partial<SessionStore<unknown>> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.getSession === 'function' &&
+    typeof candidate.setSession === 'function' &&
+    typeof candidate.deleteSession === 'function'
+  );
+}
+
+/**
  * The changes one request made to a session, for {@link PatchableSessionStore}.
  *
  * @typeParam T - The shape of the session's values.

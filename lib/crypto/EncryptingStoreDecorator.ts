@@ -9,6 +9,7 @@ import {
   type EvictionReport,
   isPatchableStore,
   isRenewableStore,
+  isSessionStore,
   type LoadedSessionRecord,
   type OwnerIndexedSessionStore,
   type OwnerListingSessionStore,
@@ -173,14 +174,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     options: EncryptingStoreOptions,
     clock?: Clock,
   ) {
-    const candidate = inner as Partial<SessionStore<T>> | null;
-    if (
-      typeof candidate !== 'object' ||
-      candidate === null ||
-      typeof candidate.getSession !== 'function' ||
-      typeof candidate.setSession !== 'function' ||
-      typeof candidate.deleteSession !== 'function'
-    ) {
+    if (!isSessionStore(inner)) {
       throw new TypeError('inner must be a session store, with getSession, setSession and deleteSession methods');
     }
     if (options === null || typeof options !== 'object') {
