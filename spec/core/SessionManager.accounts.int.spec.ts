@@ -403,6 +403,65 @@ function describeAccountSessions(name: string, open: (clock: FakeClock) => Promi
         });
       });
 
+      describe('renewal', () => {
+        it.each(['refuse', 'evict'] as const)("with '%s' at the bound, a re-authentication takes its predecessor's place: never refused, evicting nobody", async (whenOwnerFull) => {
+          const events: SessionEvent[] = [];
+          const manager = managerWith({ maxSessionsPerOwner: 2, whenOwnerFull, onEvent: (event) => events.push(event) });
+          const [a, b] = [new Device(manager, 'a'), new Device(manager, 'b')];
+          await a.logIn('ada');
+          await b.logIn('ada');
+          clock.advance(10 * MINUTE);
+          await a.logIn('ada');
+          await a.logIn('ada');
+          expect(manager.isFresh(await a.load(), MINUTE)).toBe(true);
+          expect((await manager.listOwnerSessions('ada')).map((session) => session.userAgent).sort()).toEqual(['a', 'b']);
+          expect(events.filter((event) => event.type === 'evicted')).toEqual([]);
+          await manager.destroyOwnerSessions('ada');
+        });
+
+        it('a renewal saved after its device was ended (by handle, the others, all) saves nothing and sends no cookie', async () => {
+          for (const end of ['handle', 'others', 'owner'] as const) {
+            const manager = managerWith();
+            const [phone, laptop] = [new Device(manager, 'phone'), new Device(manager, 'laptop')];
+            await phone.logIn('ada');
+            await laptop.logIn('ada');
+            const handle = (await manager.listOwnerSessions('ada')).find((session) => session.userAgent === 'phone')!.handle;
+            const renewing = await phone.load();
+            manager.renewToken(renewing);
+            manager.setValue(renewing, 'cart', ['late']);
+            if (end === 'handle') {
+              await manager.destroySessionByHandle('ada', handle);
+            } else if (end === 'others') {
+              await manager.destroyOtherSessions(await laptop.load());
+            } else {
+              await manager.destroyOwnerSessions('ada');
+            }
+            const before = phone.cookie;
+            const headers = await phone.save(renewing);
+            expect(headers.getSetCookie()).toEqual([]);
+            expect(phone.cookie).toBe(before);
+            expect(manager.session(renewing).isStale).toBe(true);
+            expect(manager.getStatus(await phone.load())).toBe('new');
+            expect((await manager.listOwnerSessions('ada')).map((session) => session.userAgent)).not.toContain('phone');
+            await manager.destroyOwnerSessions('ada');
+          }
+        });
+
+        it('two managers sharing the store each report the evictions of their own saves', async () => {
+          const seen: Record<'a' | 'b', string[]> = { a: [], b: [] };
+          const [one, two] = (['a', 'b'] as const).map((name) =>
+            managerWith({ maxSessionsPerOwner: 1, onEvent: (event) => event.type === 'evicted' && seen[name].push(event.owner!) }),
+          );
+          await new Device(one!).logIn('ada');
+          await new Device(two!).logIn('bob');
+          await new Device(one!).logIn('ada');
+          await new Device(two!).logIn('bob');
+          await new Device(two!).logIn('bob');
+          await ticks();
+          expect(seen).toEqual({ a: ['ada'], b: ['bob', 'bob'] });
+        });
+      });
+
       describe('.isFresh and .requireFresh', () => {
         it('fresh after renew, in the request and after a reload; stale beyond maxAge; never renewed, never fresh', async () => {
           const manager = managerWith();
