@@ -68,7 +68,7 @@ const OWNER_KEY = 'userId';
 /** The model's renewal grace, when the run has one (else 0). */
 export const RENEWAL_GRACE = 20 * SECOND;
 /** The model's renewal interval, when the run has one. */
-export const RENEWAL_INTERVAL = 3 * MINUTE;
+export const RENEWAL_INTERVAL = 90 * SECOND;
 /** How many renewals a retired id's successor is followed through. */
 const MAX_RENEWAL_STEPS = 4;
 
