@@ -726,6 +726,10 @@ export class Session<T extends object = Record<string, unknown>> {
    * response while it saves asks this first, so an unchanged session costs nothing.
    */
   get saveDue(): boolean {
+    if (this.#stale) {
+      // Nothing of a stale session is saved but a log-out.
+      return this.#state === 'destroyed';
+    }
     if (this.isModified || this.#retiredIds.length > 0) {
       return true;
     }

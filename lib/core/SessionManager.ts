@@ -179,12 +179,14 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
    */
   async injectSession(context: Context, headers: HeadersLike): Promise<Context> {
     const session = this.session(context);
-    if (session.isStale) {
+    if (session.isStale && session.status !== 'destroyed') {
       // Renewed or ended by another request while this one was on its way: nothing of it
-      // is saved, and no cookie replaces the successor's in the browser.
+      // is saved, and no cookie replaces the successor's in the browser. (A log-out is
+      // saved: it deletes the retired id, which ends its successor too.)
       session.skippedAsStale();
       return context;
     }
+    const ownChanges = session.isModified;
     const now = this.#clock.now();
     const { renewalInterval } = this.#options;
     if (
@@ -235,7 +237,8 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
         // renewal) since it was loaded: a save never brings it back. No cookie either: an
         // expiring one could arrive after, and delete, the cookie of a concurrent
         // request that renewed the token; the stale cookie loads nothing anyway.
-        session.lostAtSave(now, !rewriteOnly);
+        // A renewal of the interval alone, or a rewrite alone, were no changes of the request's.
+        session.lostAtSave(now, ownChanges);
       } else {
         saved = true;
         if (!cookieStays) {

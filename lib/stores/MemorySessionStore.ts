@@ -239,7 +239,14 @@ export class MemorySessionStore<T = Record<string, unknown>>
    * ```
    */
   async deleteSession(id: string): Promise<void> {
-    this.#remove(await hashId(id));
+    // A retired id in its grace ends its successor too: a log-out racing a renewal wins.
+    const now = this.#clock.now();
+    let key: string | undefined = await hashId(id);
+    for (let step = 0; step <= MAX_RENEWAL_STEPS && key !== undefined; step++) {
+      const entry = this.#entries.get(key);
+      this.#remove(key);
+      key = entry !== undefined && this.#isLive(entry, now) ? entry.successor : undefined;
+    }
   }
 
   /**
@@ -254,9 +261,15 @@ export class MemorySessionStore<T = Record<string, unknown>>
    */
   async deleteOwnerSessions(owner: string, keep?: string): Promise<number> {
     const now = this.#clock.now();
+    // The one kept, and what it was renewed into meanwhile: the same device.
+    const kept = new Set<string>();
+    for (let key = keep, step = 0; key !== undefined && step <= MAX_RENEWAL_STEPS; step++) {
+      kept.add(key);
+      key = this.#entries.get(key)?.successor;
+    }
     let live = 0;
     for (const key of [...(this.#owners.get(owner) ?? [])]) {
-      if (key === keep) {
+      if (kept.has(key)) {
         continue;
       }
       const entry = this.#entries.get(key);

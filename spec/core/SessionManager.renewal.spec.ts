@@ -138,6 +138,40 @@ describe(SessionManager, () => {
     });
   });
 
+  describe('a log-out racing a renewal (server-side store)', () => {
+    it('from a request that still carries the retired id: the log-out wins, the successor ends and the cookie is expired', async () => {
+      const { manager } = memoryManager(clock);
+      const { before, after } = await cartThenLogIn(manager);
+      const logout = await roundTrip(manager, before, (c) => manager.destroyValues(c));
+      expect(logout.headers.getSetCookie()[0]).toMatch(/Max-Age=0/);
+      expect(manager.getStatus((await roundTrip(manager, after)).context)).toBe('new');
+    });
+
+    it('from a request that loaded before the renewal and saves after it: the successor ends too', async () => {
+      const { manager } = memoryManager(clock);
+      const anonymous = await roundTrip(manager, undefined, (c) => manager.setValue(c, 'userId', 'ada'));
+      const logout = await manager.extractSession(Context.background, request(anonymous.cookie));
+      const renewed = await roundTrip(manager, anonymous.cookie, (c) => manager.renewToken(c));
+      manager.destroyValues(logout);
+      await manager.injectSession(logout, new Headers());
+      expect(manager.getStatus((await roundTrip(manager, renewed.cookie)).context)).toBe('new');
+      expect(await manager.listOwnerSessions('ada')).toEqual([]);
+    });
+  });
+
+  describe('destroyOtherSessions racing a renewal of the asking device', () => {
+    it('keeps what the asking session was renewed into meanwhile: the device that asked stays logged in', async () => {
+      const { manager } = memoryManager(clock);
+      const laptop = await cartThenLogIn(manager);
+      const phone = await cartThenLogIn(manager);
+      const asking = await manager.extractSession(Context.background, request(laptop.after));
+      const renewed = await roundTrip(manager, laptop.after, (c) => manager.renewToken(c));
+      await expect(manager.destroyOtherSessions(asking)).resolves.toBe(1);
+      expect(manager.getValue((await roundTrip(manager, renewed.cookie)).context, 'userId')).toBe('ada');
+      expect(manager.getStatus((await roundTrip(manager, phone.after)).context)).toBe('new');
+    });
+  });
+
   describe('a request that still carries the cookie a renewal replaced (stateless cookie store)', () => {
     // The cookie store keeps nothing on a server: nothing can tell that a cookie was
     // replaced. This is exactly what happens.
@@ -186,6 +220,30 @@ describe(SessionManager, () => {
       expect(late.headers.get('set-cookie')).toBeNull();
       clock.advance(30 * SECOND);
       expect(manager.getStatus((await roundTrip(manager, after)).context)).toBe('new');
+    });
+
+    it('a read-only request whose periodic renewal lost to another request\'s commits without SessionStaleError', async () => {
+      const { manager } = memoryManager(clock, { renewalInterval: MINUTE });
+      const { after } = await cartThenLogIn(manager);
+      clock.advance(MINUTE);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const outcomes: unknown[] = [];
+      const slow = withSession(manager, async (_request, session) => {
+        await gate;
+        outcomes.push(await session.commit().then(() => 'saved', (error: unknown) => error));
+        outcomes.push(session.isStale);
+        return new Response('ok');
+      });
+      const fast = withSession(manager, async () => new Response('ok'));
+      const cookie = { headers: { cookie: after } };
+      const slowResponse = slow(new Request('http://localhost/', cookie));
+      await new Promise((resolve) => setTimeout(resolve, 10)); // the slow one has loaded
+      const fastResponse = await fast(new Request('http://localhost/', cookie));
+      expect(fastResponse.headers.get('set-cookie')).not.toBeNull(); // it renewed
+      release();
+      expect((await slowResponse).headers.get('set-cookie')).toBeNull();
+      expect(outcomes).toEqual(['saved', true]);
     });
 
     it('never counts as a new authentication: isFresh keeps the log-in time', async () => {

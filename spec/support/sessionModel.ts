@@ -444,6 +444,16 @@ export class SessionModel {
     };
   }
 
+  /** `deleteSession`: a retired id in its grace ends its successor too (a log-out racing a renewal wins). */
+  #delete(sid: number): void {
+    let next: number | undefined = sid;
+    for (let step = 0; step <= MAX_RENEWAL_STEPS && next !== undefined; step++) {
+      const stored = this.sessions.get(next);
+      this.sessions.delete(next);
+      next = stored !== undefined && this.#live(stored) ? stored.successor : undefined;
+    }
+  }
+
   /** Whether a retired session's successor, followed through later renewals, is live. */
   #successorLive(sid: number): boolean {
     let next: number | undefined = sid;
@@ -604,8 +614,9 @@ export class SessionModel {
    * `evict` tells which sessions the store chose to evict.
    */
   save(session: Working, evict: EvictionOracle): SaveEffect {
-    if (session.stale) {
+    if (session.stale && session.status !== 'destroyed') {
       // Renewed by another request: nothing is saved, no cookie replaces the successor's.
+      // (A log-out is saved: it deletes the retired id, which ends its successor too.)
       return { kind: 'none' };
     }
     if (
@@ -659,7 +670,7 @@ export class SessionModel {
       effect = { kind: 'expire' };
     }
     for (const sid of session.retired) {
-      this.sessions.delete(sid);
+      this.#delete(sid);
     }
     session.retired.length = 0;
     this.#reportSave(session, retired, wasStored, saved, renewal, loaded);
@@ -925,11 +936,16 @@ export class SessionModel {
     }
     let ended = 0;
     if (this.listing) {
-      // Renewed in this request and not saved yet: the loaded id, which its save renews.
-      const keep = session.predecessor ?? (session.stored ? session.sid : undefined);
-      ended = this.ownerSessions(owner).filter(([sid]) => sid !== keep).length;
+      // Renewed in this request and not saved yet: the loaded id, which its save renews;
+      // and what the kept one was renewed into meanwhile: the same device.
+      const kept = new Set<number>();
+      for (let sid = session.predecessor ?? (session.stored ? session.sid : undefined), step = 0; sid !== undefined && step <= MAX_RENEWAL_STEPS; step++) {
+        kept.add(sid);
+        sid = this.sessions.get(sid)?.successor;
+      }
+      ended = this.ownerSessions(owner).filter(([sid]) => !kept.has(sid)).length;
       for (const [sid, stored] of this.sessions) {
-        if (stored.owner === owner && sid !== keep && (stored.successor === undefined || stored.filed)) {
+        if (stored.owner === owner && !kept.has(sid) && (stored.successor === undefined || stored.filed)) {
           this.sessions.delete(sid);
         }
       }

@@ -744,6 +744,42 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         await expect(store.getSession(secondToken)).resolves.toMatchObject({ id: second });
       });
 
+      it('deleting a retired id in its grace (a log-out racing a renewal) ends its successor too; past the grace, nothing', async () => {
+        if (!isRenewableStore(store)) {
+          return;
+        }
+        const before = id();
+        const after = id();
+        await save(before, 'ada');
+        const token = (await renew(before, after, 'ada'))!;
+        await store.deleteSession(before);
+        await expect(store.getSession(token)).resolves.toBeUndefined();
+        expect(await listed('ada')).toEqual([]);
+
+        const old = id();
+        const next = id();
+        await save(old, 'ada');
+        const nextToken = (await renew(old, next, 'ada'))!;
+        clock.advance(GRACE);
+        await store.deleteSession(old);
+        await expect(store.getSession(nextToken)).resolves.toMatchObject({ id: next });
+      });
+
+      it('ending the others keeps the kept session and what it was renewed into meanwhile: the same device', async () => {
+        if (!isRenewableStore(store)) {
+          return;
+        }
+        const laptop = id();
+        const phone = id();
+        await save(laptop, 'ada');
+        await save(phone, 'ada');
+        const renewed = id();
+        const token = (await renew(laptop, renewed, 'ada'))!;
+        await expect(renewable.deleteOwnerSessions('ada', handleOf(laptop))).resolves.toBe(1);
+        await expect(store.getSession(token)).resolves.toMatchObject({ id: renewed });
+        expect(await listed('ada')).toEqual([handleOf(renewed)]);
+      });
+
       it("ending a retired id by its handle ends its successor: the same device", async () => {
         if (!isRenewableStore(store)) {
           return;
