@@ -80,7 +80,9 @@ export interface LoadedSessionRecord<T> extends SessionRecord<T> {
  *   `record.expireTime` on its own (Redis `PX`, a swept map, a SQL predicate).
  * - `deleteSession(id)` forgets the session. It is idempotent: deleting an unknown id
  *   succeeds. A store that keeps nothing on the server (the cookie store) cannot
- *   revoke a session, and its `deleteSession` does nothing.
+ *   revoke a session, and its `deleteSession` does nothing. On a store that renews
+ *   ({@link RenewableSessionStore}), deleting a retired id still in its grace deletes
+ *   its successor too, so that a log-out racing a renewal wins.
  *
  * Stores never throw for bad input from a client, and never put a token or a value
  * in an error message.
@@ -404,9 +406,9 @@ export interface OwnerIndexedSessionStore<T> extends SessionStore<T> {
    *
    * @param owner - The owner.
    * @param keep - Optional: the handle (the SHA-256 of the id, base64url) of one session to
-   *   leave alone ("log out my other devices"). A store that lists sessions
-   *   ({@link OwnerListingSessionStore}) must honour it; others may ignore it, and the
-   *   manager never passes it to them.
+   *   leave alone ("log out my other devices"), with what it was renewed into meanwhile
+   *   (the same device). A store that lists sessions ({@link OwnerListingSessionStore})
+   *   must honour it; others may ignore it, and the manager never passes it to them.
    * @returns How many live sessions were ended (sessions that had expired already,
    *   by the store's clock, are deleted too but not counted).
    * @throws SessionStoreError when the store's infrastructure fails.

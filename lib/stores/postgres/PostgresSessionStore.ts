@@ -571,12 +571,21 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     if (!isId(id)) {
       return;
     }
-    await this.#query('delete', this.#sql.delete, deleteArgs(hashId(id, createHash)));
+    // A retired id in its grace ends its successor too: a log-out racing a renewal wins.
+    let next: string | null = hashId(id, createHash);
+    for (let step = 0; step <= MAX_RENEWAL_STEPS && next !== null; step++) {
+      const args = deleteArgs(next, this.#clock.now());
+      const { rows } = await this.#query<{ successor: string | null; live: boolean }>('delete', this.#sql.delete, args);
+      const row = rows[0];
+      next = row !== undefined && row.live === true ? row.successor : null;
+    }
   }
 
   /**
-   * Deletes every session of one owner, in one statement, but the one named by `keep`.
-   * Retired rows are left alone: they stop being served with their successor. When a
+   * Deletes every session of one owner, in one statement, but the one named by `keep`
+   * and what it was renewed into. Its retired rows renewed within the owner are left
+   * alone: they stop being served with their successor; those renewed into another
+   * owner's session go too, uncounted. When a
    * row changed under the statement (renewed, ended or moved to another owner by a
    * concurrent save), it runs again, so a successor written meanwhile ends too.
    *

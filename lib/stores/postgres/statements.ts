@@ -73,7 +73,7 @@ export interface SessionStatements {
   readonly patch: string;
   /** Renews a session: {@link renewArgs}. */
   readonly renew: string;
-  /** Forgets one row, retired or not: {@link deleteArgs}. */
+  /** Forgets one row, retired or not, naming its successor: {@link deleteArgs}. */
   readonly delete: string;
   /** Ends the owner's sessions but one, and tells whether a row changed under it: {@link deleteOwnerArgs}. */
   readonly deleteOwner: string;
@@ -147,9 +147,13 @@ export function sessionStatements(table: string): SessionStatements {
   // deleteOwner's rows: the owner's sessions of their own, but the one kept, and its
   // retired rows renewed into another owner's session (one renewed within the owner ends
   // with its successor).
+  // The one kept is followed through its renewals (the same device, renewed meanwhile).
   const ownersOthers =
-    `o.owner = $1 AND o.token IS DISTINCT FROM $3::text AND (o.successor IS NULL OR NOT EXISTS ` +
+    `o.owner = $1 AND o.token <> ALL (SELECT token FROM kept WHERE token IS NOT NULL) AND (o.successor IS NULL OR NOT EXISTS ` +
     `(SELECT 1 FROM ${table} n WHERE n.token = o.successor AND n.owner = $1))`;
+  const kept =
+    `kept (token, step) AS (SELECT $3::text, 0 UNION ALL SELECT k.successor, kept.step + 1 FROM kept ` +
+    `JOIN ${table} k ON k.token = kept.token WHERE k.successor IS NOT NULL AND kept.step < ${MAX_RENEWAL_STEPS})`;
 
   return {
     // Expired rows too (until swept): the manager reports them as the `expired` event.
@@ -169,14 +173,15 @@ export function sessionStatements(table: string): SessionStatements {
     renew:
       `WITH ${old}saved AS (${successor('')} RETURNING 1)${retire} ` +
       `SELECT (SELECT count(*) FROM saved)::int AS saved`,
-    delete: `DELETE FROM ${table} WHERE token = $1`,
+    // A retired row in its grace names its successor: the store deletes that too.
+    delete: `DELETE FROM ${table} WHERE token = $1 RETURNING successor, ${live(2)} AS live`,
     // `missed`: rows seen but not deleted, because a concurrent statement changed them
     // after this one's snapshot (renewed one: its successor is not in the snapshot). The
     // store then runs it again, with a snapshot that sees what changed.
     deleteOwner:
       // A row seen of its own but deleted retired was renewed meanwhile: missed too (its
       // successor, not in this snapshot, is found by the run again).
-      `WITH seen AS (SELECT o.token, o.successor FROM ${table} o WHERE ${ownersOthers}), ` +
+      `WITH RECURSIVE ${kept}, seen AS (SELECT o.token, o.successor FROM ${table} o WHERE ${ownersOthers}), ` +
       `ended AS (DELETE FROM ${table} o WHERE ${ownersOthers} ` +
       `RETURNING o.token, o.successor, ${live(2, 'o.')} AND o.successor IS NULL AS live) ` +
       `SELECT count(*) FILTER (WHERE live)::int AS live, ` +
@@ -268,13 +273,15 @@ export function servedArgs(input: KeyInput): unknown[] {
 }
 
 /**
- * @internal `delete`: $1 token.
+ * @internal `delete`: $1 token, $2 now.
  *
  * @param token - The token.
+ * @param now - The store's clock (ms since the epoch): a retired row names its successor
+ *   only while it is live (in its grace).
  * @returns The parameters.
  */
-export function deleteArgs(token: string): unknown[] {
-  return [token];
+export function deleteArgs(token: string, now: number): unknown[] {
+  return [token, now];
 }
 
 /** @internal A whole session to write. */

@@ -21,6 +21,7 @@ import { withoutArguments } from './redisErrors.js';
 import {
   admitCall,
   clearIntentCall,
+  deleteFollowingCall,
   deleteOwnedCall,
   indexCall,
   intentCall,
@@ -672,8 +673,16 @@ export class RedisSessionStore<T = Record<string, unknown>>
     if (!isId(id)) {
       return;
     }
-    const key = this.#key(sessionHash(id));
-    await this.#run('delete', () => this.#client.del(key));
+    // A retired id in its grace ends its successor too: a log-out racing a renewal wins.
+    const now = this.#clock.now();
+    await this.#run('delete', async () => {
+      let next: string | undefined = sessionHash(id);
+      for (let step = 0; step <= MAX_RENEWAL_STEPS && next !== undefined; step++) {
+        const call = deleteFollowingCall({ key: this.#key(next), now, grace: this.#grace, follow: step > 0 });
+        const successor = await this.#call(call);
+        next = typeof successor === 'string' ? successor : undefined;
+      }
+    });
   }
 
   /**
@@ -696,8 +705,16 @@ export class RedisSessionStore<T = Record<string, unknown>>
     const bound = now - CLOCK_SKEW_MARGIN;
     return this.#run('delete owner sessions', async () => {
       const hashes = await this.#client.zrangebyscore(this.#ownerKey(owner), `(${bound}`, '+inf');
+      // The one kept, and what it was renewed into meanwhile (read after the index: a
+      // renewal after this read files a successor the index read did not see).
+      const kept = new Set<string>();
+      for (let hash = keep, step = 0; hash !== undefined && step <= MAX_RENEWAL_STEPS; step++) {
+        kept.add(hash);
+        const [successor] = await this.#client.hmget(this.#key(hash), 's');
+        hash = successor ?? undefined;
+      }
       const ended = await Promise.all(
-        hashes.filter((hash) => isId(hash) && hash !== keep).map((hash) => this.#endOwned(owner, hash, now, keep)),
+        hashes.filter((hash) => isId(hash) && !kept.has(hash)).map((hash) => this.#endOwned(owner, hash, now, kept)),
       );
       return ended.reduce((sum, { live }) => sum + live, 0);
     });
@@ -934,14 +951,14 @@ export class RedisSessionStore<T = Record<string, unknown>>
     owner: string,
     hash: string,
     now: number,
-    keep?: string,
+    keep?: ReadonlySet<string>,
     byHandle = false,
   ): Promise<{ live: number; ended: boolean }> {
     let live = 0;
     let ended = false;
     let next: string | undefined = hash;
     let follow = false;
-    for (let step = 0; step <= MAX_RENEWAL_STEPS && next !== undefined && next !== keep; step++) {
+    for (let step = 0; step <= MAX_RENEWAL_STEPS && next !== undefined && keep?.has(next) !== true; step++) {
       const answer = await this.#call(deleteOwnedCall({ key: this.#key(next), owner, now, grace: this.#grace, follow }));
       const [code, successor, followNext, serving] = Array.isArray(answer) ? answer : [answer];
       if (byHandle && step === 0 && successor !== undefined && serving !== '1') {

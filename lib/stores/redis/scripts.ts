@@ -287,6 +287,37 @@ return {0}
 `;
 
 /**
+ * deleteSession: deletes a session, and names its successor when it is a retired one
+ * still in its grace (or whose renewal is not settled yet), so that the store ends that
+ * too: a log-out racing a renewal wins. ARGV: see {@link deleteFollowingCall}. With
+ * ARGV[3] '1' the key is such a successor: when it is not written yet, it gets a
+ * tombstone (`x`, for ARGV[2] ms), so that its renewal writes nothing. Returns the
+ * successor's hash, or nil.
+ */
+const DELETE_FOLLOWING_LUA = `
+local key = KEYS[1]
+local stored = redis.call('HMGET', key, 's', 'e', 'd', 'q', 'x')
+if ARGV[3] == '1' and not stored[1] and not stored[2] then
+  if not stored[5] then
+    redis.call('DEL', key)
+    redis.call('HSET', key, 'x', '1')
+    redis.call('PEXPIRE', key, ARGV[2])
+  end
+  return false
+end
+redis.call('DEL', key)
+if stored[1] then
+  local now = tonumber(ARGV[1])
+  local e = tonumber(stored[2])
+  local d = tonumber(stored[3])
+  if (e and d and e > now and d > now) or stored[4] then
+    return stored[1]
+  end
+end
+return false
+`;
+
+/**
  * Marks a session as about to be filed under an owner by a bounded `setSession`,
  * before the owner's index admits it: sets `i` = owner (creating a hash of that field
  * alone when there is no session yet, which loads as nothing), and keeps the key at
@@ -516,6 +547,7 @@ export type ScriptName =
   | 'patchValues'
   | 'index'
   | 'deleteOwned'
+  | 'deleteFollowing'
   | 'intent'
   | 'clearIntent'
   | 'admit'
@@ -529,6 +561,7 @@ export const SCRIPTS: Readonly<Record<ScriptName, string>> = {
   patchValues: PATCH_VALUES_LUA,
   index: INDEX_LUA,
   deleteOwned: DELETE_OWNED_LUA,
+  deleteFollowing: DELETE_FOLLOWING_LUA,
   intent: INTENT_LUA,
   clearIntent: CLEAR_INTENT_LUA,
   admit: ADMIT_LUA,
@@ -800,6 +833,40 @@ export function deleteOwnedCall(input: DeleteOwnedCallInput): ScriptCall<'delete
     script: 'deleteOwned',
     keys: [input.key],
     args: [input.owner, String(input.now), input.grace, input.follow === true ? '1' : ''],
+  };
+}
+
+/** @internal What {@link deleteFollowingCall} needs. */
+export interface DeleteFollowingCallInput {
+  /** The session's key. */
+  readonly key: string;
+  /** The store's clock (ms since the epoch): a retired session is followed only in its grace. */
+  readonly now: number;
+  /** How long a tombstone lives, in milliseconds. */
+  readonly grace: number;
+  /**
+   * Whether the key is the successor the script named for the session deleted before:
+   * when it is not written yet, it gets a tombstone.
+   * @default false
+   */
+  readonly follow?: boolean;
+}
+
+/**
+ * @internal Lays out a run of the script that deletes a session and names its successor
+ * when it is a retired one in its grace.
+ *
+ * ARGV: 1 now, 2 grace (a tombstone's PX), 3 follow ('1' or '').
+ *
+ * @param input - The session's key, the clock, the tombstone's life and whether the key
+ *   is a successor.
+ * @returns The script's name, KEYS and ARGV.
+ */
+export function deleteFollowingCall(input: DeleteFollowingCallInput): ScriptCall<'deleteFollowing'> {
+  return {
+    script: 'deleteFollowing',
+    keys: [input.key],
+    args: [String(input.now), input.grace, input.follow === true ? '1' : ''],
   };
 }
 

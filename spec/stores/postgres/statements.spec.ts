@@ -50,7 +50,7 @@ const cases: [keyof SessionStatements, unknown[]][] = [
   ['set', setArgs(write)],
   ['patch', patchArgs(patch)],
   ['renew', renewArgs(renewal)],
-  ['delete', deleteArgs('tok')],
+  ['delete', deleteArgs('tok', NOW)],
   ['deleteOwner', deleteOwnerArgs({ owner: 'ada', now: NOW, keep: null })],
   ['deleteExpired', deleteExpiredArgs(NOW)],
   ['list', listArgs({ owner: 'ada', now: NOW })],

@@ -424,13 +424,15 @@ describeWith('redis', 'RedisSessionStore on one Redis server', () => {
       // Run each script once first: a connection's first use of a script sends its body.
       await store.setSession(newId(), { values: {}, ...expiry });
       await store.patchSession(newId(), { set: {}, unset: [], ...expiry });
+      await store.deleteSession(newId());
 
       await expect(commandsOf(() => store.setSession(id, { values: { a: 1 }, ...expiry }))).resolves.toEqual(['evalsha']);
       await expect(commandsOf(() => store.getSession(id))).resolves.toEqual(['hgetall']);
       await expect(
         commandsOf(() => store.patchSession(id, { set: { b: 2 }, unset: ['a'], ...expiry })),
       ).resolves.toEqual(['evalsha']);
-      await expect(commandsOf(() => store.deleteSession(id))).resolves.toEqual(['del']);
+      // A script: a retired id in its grace names its successor, which is deleted too.
+      await expect(commandsOf(() => store.deleteSession(id))).resolves.toEqual(['evalsha']);
     });
 
     it('with an owner: a new session is two commands, a patch of a logged-in session one', async () => {

@@ -1,6 +1,7 @@
 import {
   admitCall,
   clearIntentCall,
+  deleteFollowingCall,
   deleteOwnedCall,
   indexCall,
   intentCall,
@@ -281,6 +282,7 @@ describe('SCRIPTS', () => {
     }).args.length,
     index: indexCall({ key: 'k', hash: 'h', deadline: DEADLINE, pruneUpTo: NOW, ttl: 1 }).args.length,
     deleteOwned: deleteOwnedCall({ key: 'k', owner: 'ada', now: NOW, grace: 1 }).args.length,
+    deleteFollowing: deleteFollowingCall({ key: 'k', now: NOW, grace: 1 }).args.length,
     renewClaim: renewClaimCall({ key: 'k', now: NOW, successor: 'h', until: EXPIRE, owner: undefined }).args.length,
     renewSettle: renewSettleCall({ key: 'k', successor: 'h', outcome: 'drop', now: NOW, until: NOW, keep: 1 }).args.length,
     intent: intentCall({ key: 'k', owner: 'ada', grace: 1, now: NOW }).args.length,
