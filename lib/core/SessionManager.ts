@@ -134,7 +134,8 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     let session: Session<T> | undefined;
     if (record !== undefined && record.expireTime > now && record.deadline > now) {
       const meta = decodeMeta(record.meta) ?? { c: record.deadline - this.#rules.lifetime };
-      if (!(await this.#accounts.revoked(record, meta))) {
+      // Without revocation there is nothing to wait for: no promise on every load.
+      if (!this.#accounts.revokes || !(await this.#accounts.revoked(record, meta))) {
         session = new Session<T>(this.#rules, {
           id: record.id,
           hasCookie: true,
@@ -250,10 +251,10 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     if (session.status === 'destroyed' && session.hasCookie) {
       cookie = this.#cookie.expire();
     }
-    const deleted = [...session.retiredIds];
+    let deleted = session.retiredIds;
     if (saved && predecessor !== undefined && !isRenewableStore(this.#store)) {
       // A store that cannot renew atomically: the successor is written, the old id deleted.
-      deleted.push(predecessor);
+      deleted = [...deleted, predecessor];
     }
     if (deleted.length > 0) {
       // Forgotten only once deleted: a failed delete is retried by the next call.

@@ -119,6 +119,29 @@ export class GenerationsEpoch {
   }
 
   /**
+   * The floor a read or a bump applies, given the marker it found: a known marker's;
+   * else a new epoch is marked through `mark` (the first one, or the one after a loss),
+   * and a read that found a loss throws.
+   *
+   * @param found - The marker the store holds, or `undefined` for none.
+   * @param mark - Writes a marker (compare and set) and gives back the one in place.
+   * @param read - Whether this is a read (which reports a loss) rather than a bump.
+   * @returns The floor.
+   * @throws SessionGenerationsLostError when a read found the marker lost.
+   */
+  async floorFor(found: number | undefined, mark: (next: number) => Promise<number | undefined>, read: boolean): Promise<number> {
+    const step = this.observe(found);
+    if (step.kind === 'known') {
+      return step.floor;
+    }
+    const floor = this.settle(await mark(step.marker));
+    if (read && step.kind === 'lost') {
+      throw lostError();
+    }
+    return floor;
+  }
+
+  /**
    * An owner's generation as the store answers it: never below the epoch's floor.
    *
    * @param stored - What the store holds for the owner (0 when nothing).

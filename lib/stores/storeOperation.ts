@@ -65,6 +65,24 @@ export function checkId(id: string): void {
   }
 }
 
+/**
+ * Checks a renewal's ids: throws unless the new one can be a session id other than the
+ * old one, and tells whether the old one can name a session at all.
+ *
+ * @internal
+ * @param id - The session's current id.
+ * @param newId - The successor's id.
+ * @returns `false` when `id` can name no session (the renewal writes nothing).
+ * @throws TypeError when `newId` is no session id, or is `id` itself.
+ */
+export function checkRenewal(id: string, newId: string): boolean {
+  checkId(newId);
+  if (newId === id) {
+    throw new TypeError('a renewal needs a new session id');
+  }
+  return isId(id);
+}
+
 /** @internal */
 export { hashId, type CreateHash } from '../core/sessionHandle.js';
 

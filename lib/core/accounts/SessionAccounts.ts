@@ -54,6 +54,8 @@ export class SessionAccounts<T extends object> {
   readonly #generations: GenerationCache | undefined;
   /** Whether saves record when an owned session was last seen, and by what client. */
   readonly recordsVisits: boolean;
+  /** Whether loads check owners' generations (the `revocation` option). */
+  readonly revokes: boolean;
   /** Reports the sessions a save of this manager evicted. */
   readonly evicted = (owner: string, handles: readonly string[]): void => {
     for (const handle of handles) {
@@ -83,6 +85,7 @@ export class SessionAccounts<T extends object> {
       store.limitOwnerSessions({ max: maxSessionsPerOwner, policy: options.whenOwnerFull, evicted: this.evicted });
     }
     this.recordsVisits = ownerKey !== undefined && isOwnerListingStore(store);
+    this.revokes = revocation !== undefined;
     this.#generations =
       revocation === undefined
         ? undefined

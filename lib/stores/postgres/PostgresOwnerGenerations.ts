@@ -3,7 +3,7 @@
 import type { Pool, QueryResult, QueryResultRow } from 'pg';
 import { checkOptionKeys, positive } from '../../core/options.js';
 import type { OwnerGenerations } from '../../core/SessionStore.js';
-import { GenerationsEpoch, lostError, parseMarker } from '../generationsEpoch.js';
+import { GenerationsEpoch, parseMarker } from '../generationsEpoch.js';
 import { DEFAULT_TIMEOUT, storeOperation } from '../storeOperation.js';
 import { guardedCreate, qualifiedTable, withoutData } from './tables.js';
 
@@ -213,16 +213,7 @@ export class PostgresOwnerGenerations implements OwnerGenerations {
       MARKER_OWNER,
     ]);
     const found = parseMarker(rows[0]?.marker);
-    const step = this.#epoch.observe(found);
-    let floor = 0;
-    if (step.kind === 'known') {
-      floor = step.floor;
-    } else {
-      floor = this.#epoch.settle(await this.#mark(found, step.marker));
-      if (step.kind === 'lost') {
-        throw lostError();
-      }
-    }
+    const floor = await this.#epoch.floorFor(found, (next) => this.#mark(found, next), true);
     return this.#epoch.answer(Number(rows[0]?.generation ?? 0), floor);
   }
 
@@ -241,9 +232,8 @@ export class PostgresOwnerGenerations implements OwnerGenerations {
   async bump(owner: string): Promise<number> {
     const marker = await this.#query<{ generation: string }>('read marker', this.#sql.marker, [MARKER_OWNER]);
     const found = parseMarker(marker.rows[0]?.generation);
-    const step = this.#epoch.observe(found);
     // A bump after a loss still revokes: it begins the new epoch and goes on above it.
-    const floor = step.kind === 'known' ? step.floor : this.#epoch.settle(await this.#mark(found, step.marker));
+    const floor = await this.#epoch.floorFor(found, (next) => this.#mark(found, next), false);
     const { rows } = await this.#query<{ generation: string | number }>('bump', this.#sql.bump, [rowOwner(owner), floor]);
     return this.#epoch.answer(Number(rows[0]!.generation), floor);
   }

@@ -6,6 +6,7 @@ import { checkOptionKeys, MAX_TIMER_DELAY, positive } from '../../core/options.j
 import {
   checkId,
   checkLimit,
+  checkRenewal,
   DEFAULT_TIMEOUT,
   hashId,
   isHandle,
@@ -524,11 +525,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    * ```
    */
   async renewSession(id: string, newId: string, renewal: SessionRenewal<T>): Promise<string | undefined> {
-    checkId(newId);
-    if (newId === id) {
-      throw new TypeError('a renewal needs a new session id');
-    }
-    if (!isId(id)) {
+    if (!checkRenewal(id, newId)) {
       return undefined;
     }
     const { record, owner, grace } = renewal;

@@ -2,7 +2,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { checkOptionKeys, positive } from '../../core/options.js';
 import type { OwnerGenerations } from '../../core/SessionStore.js';
-import { GenerationsEpoch, lostError, parseMarker } from '../generationsEpoch.js';
+import { GenerationsEpoch, parseMarker } from '../generationsEpoch.js';
 import { DEFAULT_TIMEOUT, storeOperation } from '../storeOperation.js';
 import { withoutArguments } from './redisErrors.js';
 import { DEFAULT_REDIS_PREFIX } from './RedisSessionStore.js';
@@ -134,16 +134,7 @@ export class RedisOwnerGenerations implements OwnerGenerations {
     return this.#run('current', async () => {
       const [text, marker] = await Promise.all([this.#client.get(key), this.#client.get(this.#markerKey())]);
       const found = parseMarker(marker);
-      const step = this.#epoch.observe(found);
-      let floor = 0;
-      if (step.kind === 'known') {
-        floor = step.floor;
-      } else {
-        floor = this.#epoch.settle(await this.#mark(found, step.marker));
-        if (step.kind === 'lost') {
-          throw lostError();
-        }
-      }
+      const floor = await this.#epoch.floorFor(found, (next) => this.#mark(found, next), true);
       return this.#epoch.answer(parseGeneration(text), floor);
     });
   }
@@ -164,9 +155,8 @@ export class RedisOwnerGenerations implements OwnerGenerations {
     const key = this.#key(owner);
     return this.#run('bump', async () => {
       const found = parseMarker(await this.#client.get(this.#markerKey()));
-      const step = this.#epoch.observe(found);
       // A bump after a loss still revokes: it begins the new epoch and goes on above it.
-      const floor = step.kind === 'known' ? step.floor : this.#epoch.settle(await this.#mark(found, step.marker));
+      const floor = await this.#epoch.floorFor(found, (next) => this.#mark(found, next), false);
       const generation = Number(await this.#client.eval(BUMP, 1, key, String(floor)));
       return this.#epoch.answer(generation, floor);
     });

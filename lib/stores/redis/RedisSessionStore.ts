@@ -4,7 +4,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { systemClock, type Clock } from '../../core/Clock.js';
 import { checkOptionKeys, positive } from '../../core/options.js';
 import { SessionLimitError } from '../../core/SessionError.js';
-import { checkId, checkLimit, DEFAULT_TIMEOUT, isId, storeOperation } from '../storeOperation.js';
+import { checkId, checkLimit, checkRenewal, DEFAULT_TIMEOUT, isId, storeOperation } from '../storeOperation.js';
 import type {
   LoadedSessionRecord,
   OwnerListingSessionStore,
@@ -487,11 +487,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
    * ```
    */
   async renewSession(id: string, newId: string, renewal: SessionRenewal<T>): Promise<string | undefined> {
-    checkId(newId);
-    if (newId === id) {
-      throw new TypeError('a session is renewed into a new id');
-    }
-    if (!isId(id)) {
+    if (!checkRenewal(id, newId)) {
       return undefined;
     }
     const { record, owner, grace } = renewal;
