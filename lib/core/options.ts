@@ -454,7 +454,7 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     // The expiry could never move by that much: active sessions would still time out.
     throw new TypeError('idleTouchInterval must be shorter than idleTimeout');
   }
-  const renewalGrace = options.renewalGrace ?? DEFAULT_RENEWAL_GRACE;
+  const renewalGrace = options.renewalGrace === undefined ? DEFAULT_RENEWAL_GRACE : options.renewalGrace;
   if (typeof renewalGrace !== 'number' || !Number.isFinite(renewalGrace) || renewalGrace < 0) {
     throw new TypeError('renewalGrace must be a number of milliseconds, 0 or more');
   }

@@ -72,7 +72,7 @@ function withOption(base: Untyped, path: string, value: unknown): Untyped {
 }
 
 const COOKIE_BOOLEANS = ['cookie.secure', 'cookie.httpOnly', 'cookie.persistent', 'cookie.partitioned'];
-const MANAGER_NUMBERS = ['lifetime', 'idleTimeout', 'maxCookieSize', 'cookie.maxAge'];
+const MANAGER_NUMBERS = ['lifetime', 'idleTimeout', 'maxCookieSize', 'cookie.maxAge', 'renewalInterval'];
 const MANAGER_EXTRA = [
   ['idleTouchInterval', '1000'],
   ['idleTouchInterval', Number.NaN],
@@ -84,6 +84,11 @@ const MANAGER_EXTRA = [
   ['revocation.maxStaleness', Infinity],
   ['revocation.maxStaleness', Number.NaN],
   ['revocation.maxStaleness', null],
+  ['renewalGrace', '30000'],
+  ['renewalGrace', -1],
+  ['renewalGrace', Infinity],
+  ['renewalGrace', Number.NaN],
+  ['renewalGrace', null],
 ] as const;
 
 const BUILDERS: readonly Builder[] = [
