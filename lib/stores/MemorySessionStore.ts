@@ -150,7 +150,9 @@ export class MemorySessionStore<T = Record<string, unknown>>
     const newKey = await hashId(newId);
     // From here to the end, nothing awaits: no other save or end can run in between.
     const entry = this.#live(key);
-    if (entry === undefined || entry.successor !== undefined) {
+    if (entry === undefined || entry.successor !== undefined || !this.#isLive(record, this.#clock.now())) {
+      // Not live, renewed already, or a successor already over (its deadline passed during
+      // the request): nothing is written.
       return undefined;
     }
     // Out of its owner's index first: a successor of the same owner takes its place.
