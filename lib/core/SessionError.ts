@@ -219,3 +219,29 @@ export class SessionNotFreshError extends SessionError {
 export class SessionStaleError extends SessionError {
   static override readonly CODE = 'ERR_SESSION_STALE' as const;
 }
+
+/**
+ * A store's failure as the manager reports it: its own errors as they are, others wrapped.
+ *
+ * @internal
+ * @param error - What the store threw.
+ * @returns The error to throw.
+ */
+export function storeError(error: unknown): SessionError {
+  return error instanceof SessionError ? error : new SessionStoreError('session store failed', { cause: error });
+}
+
+/**
+ * Runs a store operation, reporting its failure as {@link storeError} says.
+ *
+ * @internal
+ * @param operation - The operation.
+ * @returns What it resolves to.
+ */
+export async function callStore<R>(operation: () => Promise<R>): Promise<R> {
+  try {
+    return await operation();
+  } catch (error) {
+    throw storeError(error);
+  }
+}

@@ -2,6 +2,7 @@ import { createContextKey, type Context, type ContextKey } from './Context.js';
 import { isImmediateStore, NOT_NOW, type ImmediateSessionStore } from './immediateStore.js';
 import type { HeadersLike, RequestLike } from './http.js';
 import { SessionAccess } from './SessionAccess.js';
+import { callStore, storeError } from './SessionError.js';
 import {
   isPatchableStore,
   isRenewableStore,
@@ -11,7 +12,7 @@ import {
   type OwnerIndexedSessionStore,
   type SessionStore,
 } from './SessionStore.js';
-import { callStore, SessionAccounts, storeError } from './accounts/SessionAccounts.js';
+import { SessionAccounts } from './accounts/SessionAccounts.js';
 import { SessionEvents } from './accounts/SessionEvents.js';
 import { decodeMeta, MAX_META_TEXT, type OwnerSession } from './metadata.js';
 import { systemClock, type Clock } from './Clock.js';
@@ -135,7 +136,8 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     if (record !== undefined && record.expireTime > now && record.deadline > now) {
       const meta = decodeMeta(record.meta) ?? { c: record.deadline - this.#rules.lifetime };
       // Without revocation there is nothing to wait for: no promise on every load.
-      if (!this.#accounts.revokes || !(await this.#accounts.revoked(record, meta))) {
+      const { revocation } = this.#accounts;
+      if (!revocation.active || !(await revocation.revoked(record, meta, this.#accounts.owner(record.values)))) {
         session = new Session<T>(this.#rules, {
           id: record.id,
           hasCookie: true,
@@ -382,7 +384,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
    */
   #save(session: Session<T>, now: number, token: string | undefined): string | undefined | Promise<string | undefined> {
     const owner = this.#accounts.owner(session.values);
-    const sealing = this.#accounts.sealGeneration(session, owner);
+    const sealing = this.#accounts.revocation.seal(session, owner);
     return sealing === undefined ? this.#write(session, owner, now, token) : sealing.then(() => this.#write(session, owner, now, token));
   }
 
@@ -393,7 +395,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     token: string | undefined,
   ): string | undefined | Promise<string | undefined> {
     const store = this.#store;
-    const meta = this.#accounts.metaText(session, owner, now);
+    const meta = this.#accounts.metadata.text(session, owner, now);
     const record = {
       values: session.values,
       expireTime: session.expireTime,

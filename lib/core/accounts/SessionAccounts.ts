@@ -1,11 +1,11 @@
 // Account sessions (core): what a manager knows of sessions' owners — ending all of an
-// owner's sessions, listing them, ending one by its handle, ending the others; the
-// metadata a save records; and revocable sealed cookies (owners' generations).
-import { GenerationCache } from '../GenerationCache.js';
-import { decodeMeta, encodeMeta, metadataOf, type MetaFields, type OwnerSession } from '../metadata.js';
+// owner's sessions, listing them, ending one by its handle, ending the others, the bound
+// and its evictions — with the metadata policy and revocable cookies beside it
+// (SessionMetadata.ts, SessionRevocation.ts).
+import { decodeMeta, metadataOf, type OwnerSession } from '../metadata.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Session } from '../Session.js';
-import { SessionError, SessionStaleError, SessionStoreError } from '../SessionError.js';
+import { callStore, SessionStaleError } from '../SessionError.js';
 import { hashId } from '../sessionHandle.js';
 import {
   isOwnerIndexedStore,
@@ -16,46 +16,23 @@ import {
 } from '../SessionStore.js';
 import type { Clock } from '../Clock.js';
 import type { SessionEvents } from './SessionEvents.js';
+import { SessionMetadata } from './SessionMetadata.js';
+import { SessionRevocation } from './SessionRevocation.js';
 
 /**
- * A store's failure as the manager reports it: its own errors as they are, others wrapped.
- *
- * @internal
- * @param error - What the store threw.
- * @returns The error to throw.
- */
-export function storeError(error: unknown): SessionError {
-  return error instanceof SessionError ? error : new SessionStoreError('session store failed', { cause: error });
-}
-
-/**
- * Runs a store operation, reporting its failure as {@link storeError} says.
- *
- * @internal
- * @param operation - The operation.
- * @returns What it resolves to.
- */
-export async function callStore<R>(operation: () => Promise<R>): Promise<R> {
-  try {
-    return await operation();
-  } catch (error) {
-    throw storeError(error);
-  }
-}
-
-/**
- * @internal The account side of one manager: owners, their sessions, metadata and
- * generations.
+ * @internal The account side of one manager: owners and their sessions, with the
+ * manager's metadata policy and revocation.
  */
 export class SessionAccounts<T extends object> {
   readonly #store: SessionStore<T>;
   readonly #options: ResolvedOptions;
   readonly #events: SessionEvents;
-  readonly #generations: GenerationCache | undefined;
   /** Whether saves record when an owned session was last seen, and by what client. */
   readonly recordsVisits: boolean;
-  /** Whether loads check owners' generations (the `revocation` option). */
-  readonly revokes: boolean;
+  /** What saves record as metadata. */
+  readonly metadata: SessionMetadata;
+  /** Revocable sealed cookies (the `revocation` option). */
+  readonly revocation: SessionRevocation<T>;
   /** Reports the sessions a save of this manager evicted. */
   readonly evicted = (owner: string, handles: readonly string[]): void => {
     for (const handle of handles) {
@@ -85,13 +62,8 @@ export class SessionAccounts<T extends object> {
       store.limitOwnerSessions({ max: maxSessionsPerOwner, policy: options.whenOwnerFull, evicted: this.evicted });
     }
     this.recordsVisits = ownerKey !== undefined && isOwnerListingStore(store);
-    this.revokes = revocation !== undefined;
-    this.#generations =
-      revocation === undefined
-        ? undefined
-        : new GenerationCache(revocation.generations, revocation.maxStaleness, revocation.whenUnavailable === 'trust', () =>
-            clock.now(),
-          );
+    this.metadata = new SessionMetadata(options, this.recordsVisits);
+    this.revocation = new SessionRevocation(options, events, clock);
   }
 
   /**
@@ -110,95 +82,6 @@ export class SessionAccounts<T extends object> {
   }
 
   /**
-   * Whether a loaded session's cookie was sealed before its owner's latest revocation.
-   *
-   * @param record - The loaded record.
-   * @param meta - Its metadata.
-   * @returns `true` when it is revoked (the `revoked` event is reported).
-   * @throws SessionStoreError when the generations cannot be read and the options say to fail.
-   */
-  async revoked(record: LoadedSessionRecord<T>, meta: MetaFields): Promise<boolean> {
-    const owner = this.owner(record.values);
-    if (this.#generations === undefined || owner === undefined) {
-      return false;
-    }
-    let current: number | undefined;
-    try {
-      current = await this.#generations.current(owner);
-    } catch (error) {
-      throw storeError(error);
-    }
-    if (current === undefined || (meta.g ?? 0) >= current) {
-      return false;
-    }
-    this.#events.emitFor('revoked', 'generation', record.id, owner);
-    return true;
-  }
-
-  /**
-   * Whether a save must read the owner's generation first, past the cache (a log-in
-   * seals the generation of now: a stale one would be revoked), and reads it.
-   *
-   * @param session - The session being saved.
-   * @param owner - Its owner.
-   * @returns A promise when the generation had to be read, else `undefined`.
-   */
-  sealGeneration(session: Session<T>, owner: string | undefined): Promise<void> | undefined {
-    const generations = this.#generations;
-    const { ownerKey } = this.#options;
-    if (
-      generations === undefined ||
-      owner === undefined ||
-      (session.meta.g !== undefined && !session.changedKeys.has(ownerKey as keyof T & string))
-    ) {
-      return undefined;
-    }
-    return generations.fresh(owner).then((generation) => {
-      session.recordMeta({ ...session.meta, g: generation });
-    });
-  }
-
-  /**
-   * The metadata a save writes, as text (and recorded on the session): with an owner on
-   * a store that lists sessions, everything (last seen now, the client); else only the
-   * creation, authentication, renewal and generation, when there is one of them to
-   * keep; else none.
-   *
-   * @param session - The session being saved.
-   * @param owner - Its owner.
-   * @param now - The current time.
-   * @returns The metadata's text, or `undefined` for none.
-   */
-  metaText(session: Session<T>, owner: string | undefined, now: number): string | undefined {
-    const known = session.meta;
-    const generation = owner === undefined ? undefined : known.g;
-    const renewed = this.#options.renewalInterval === undefined ? undefined : known.r;
-    let fields: MetaFields | undefined;
-    if (this.recordsVisits && owner !== undefined) {
-      const { client } = session;
-      fields = {
-        c: known.c,
-        a: known.a,
-        s: now,
-        u: client.userAgent ?? known.u,
-        i: this.#options.clientAddress === undefined ? undefined : (client.address ?? known.i),
-        g: generation,
-        r: renewed,
-      };
-    } else if (known.a !== undefined || generation !== undefined || renewed !== undefined) {
-      fields = { c: known.c, a: known.a, g: generation, r: renewed };
-    }
-    if (fields === undefined) {
-      session.recordMeta({ c: known.c });
-      // Metadata held from before (an owner since removed) is replaced, not kept.
-      const held = known.a !== undefined || known.s !== undefined || known.g !== undefined || known.u !== undefined;
-      return held ? encodeMeta({ c: known.c }) : undefined;
-    }
-    session.recordMeta(fields);
-    return encodeMeta(fields);
-  }
-
-  /**
    * Ends every session of one owner. See `SessionManager.destroyOwnerSessions`.
    *
    * @param owner - The owner.
@@ -210,10 +93,7 @@ export class SessionAccounts<T extends object> {
       throw new TypeError('destroyOwnerSessions needs the ownerKey option');
     }
     const name = String(owner);
-    const generations = this.#generations;
-    if (generations !== undefined) {
-      await callStore(() => generations.bump(name));
-    }
+    await this.revocation.bump(name);
     const ended = isOwnerIndexedStore(store) ? await callStore(() => store.deleteOwnerSessions(name)) : 0;
     this.#events.emit('destroyed', 'owner', undefined, name);
     return ended;
@@ -274,7 +154,7 @@ export class SessionAccounts<T extends object> {
    */
   async destroyOtherSessions(session: Session<T>): Promise<number> {
     const store = this.#store;
-    if (!isOwnerListingStore(store) && this.#generations === undefined) {
+    if (!isOwnerListingStore(store) && !this.revocation.active) {
       throw new TypeError('destroyOtherSessions needs a store that lists sessions, or the revocation option');
     }
     const owner = this.owner(session.values);
@@ -286,10 +166,9 @@ export class SessionAccounts<T extends object> {
       throw new SessionStaleError('another request renewed this session: retry with the new cookie');
     }
     let ended = 0;
-    const generations = this.#generations;
-    if (generations !== undefined) {
+    if (this.revocation.active) {
       session.markChanged();
-      const generation = await callStore(() => generations.bump(owner));
+      const generation = await this.revocation.bump(owner);
       session.recordMeta({ ...session.meta, g: generation });
     }
     if (isOwnerListingStore(store)) {
