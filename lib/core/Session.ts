@@ -615,7 +615,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * @returns Whether the session was due only for that rewrite (no change of its own).
    */
   beginSave(now: number): boolean {
-    const rewriteOnly = this.rewriteDue(now);
+    const rewriteOnly = this.#rewriteDue(now);
     if (rewriteOnly) {
       this.#state = 'modified';
     }
@@ -681,7 +681,6 @@ export class Session<T extends object = Record<string, unknown>> {
    * @param now - The current time.
    */
   destroySaved(now: number): void {
-    this.#destroyedValues = undefined;
     this.#reset(now);
     this.#hasCookie = false;
   }
@@ -733,7 +732,7 @@ export class Session<T extends object = Record<string, unknown>> {
     if (this.isModified || this.#retiredIds.length > 0) {
       return true;
     }
-    return this.rewriteDue(this.#rules.now());
+    return this.#rewriteDue(this.#rules.now());
   }
 
   /**
@@ -747,7 +746,7 @@ export class Session<T extends object = Record<string, unknown>> {
    */
   get expiresAt(): Date {
     const now = this.#rules.now();
-    const saved = this.#state === 'unmodified' && !this.touchDue(now);
+    const saved = this.#state === 'unmodified' && !this.#touchDue(now);
     return new Date(saved ? this.#expireTime : idleExpiry(this.#rules, this.#deadline, now));
   }
 
@@ -779,49 +778,21 @@ export class Session<T extends object = Record<string, unknown>> {
     this.#expireTime = idleExpiry(this.#rules, this.#deadline, now);
   }
 
-  /**
-   * @internal The expiry a save at `now` gives: the deadline, or sooner with an idle timeout.
-   *
-   * @param now - The current time.
-   * @returns Milliseconds since the epoch.
-   */
-  idleExpiry(now: number): number {
-    return idleExpiry(this.#rules, this.#deadline, now);
-  }
-
-  /**
-   * @internal Whether an unchanged session is due to be written again, so that its idle
-   * expiry moves forward.
-   *
-   * @param now - The current time.
-   * @returns `true` when the expiry would move by the touch interval or more.
-   */
-  touchDue(now: number): boolean {
+  /** Whether an unchanged session is due to be written again, so that its idle expiry moves forward. */
+  #touchDue(now: number): boolean {
     return (
       this.#rules.idleTimeout !== undefined &&
       idleExpiry(this.#rules, this.#deadline, now) - this.#expireTime >= this.#rules.idleTouchInterval
     );
   }
 
-  /**
-   * @internal Whether an unchanged session is written again anyway: the store read it
-   * under an old key, or its idle expiry is due to move.
-   *
-   * @param now - The current time.
-   * @returns `true` when the response writes the unchanged session.
-   */
-  rewriteDue(now: number): boolean {
-    return this.#state === 'unmodified' && (this.#rewrite || this.touchDue(now) || this.seenDue(now));
+  /** Whether an unchanged session is written again anyway: read under an old key, its idle expiry or last-seen time due to move. */
+  #rewriteDue(now: number): boolean {
+    return this.#state === 'unmodified' && (this.#rewrite || this.#touchDue(now) || this.#seenDue(now));
   }
 
-  /**
-   * @internal Whether an unchanged session that records when it was last seen is due to
-   * record it again: once per idle-touch interval at most.
-   *
-   * @param now - The current time.
-   * @returns `true` when its last-seen time is that old.
-   */
-  seenDue(now: number): boolean {
+  /** Whether an unchanged session that records when it was last seen is due to record it again. */
+  #seenDue(now: number): boolean {
     const { s } = this.#meta;
     return s !== undefined && now - s >= this.#rules.idleTouchInterval;
   }

@@ -7,7 +7,6 @@ import {
   isPatchableStore,
   isRenewableStore,
   isSessionStore,
-  type EvictionReport,
   type LoadedSessionRecord,
   type OwnerIndexedSessionStore,
   type SessionStore,
@@ -51,8 +50,6 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
   readonly #cookie: SessionCookie;
   readonly #events: SessionEvents;
   readonly #accounts: SessionAccounts<T>;
-  /** Reports the evictions of this manager's own saves (a store may be shared by several). */
-  readonly #evicted: EvictionReport;
 
   /**
    * @param store - Where sessions live. A bare `CookieSessionStore` is refused unless
@@ -91,7 +88,6 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     this.#cookie = new SessionCookie(this.#options);
     this.#events = new SessionEvents(this.#options.onEvent, sessionClock);
     this.#accounts = new SessionAccounts(store, this.#options, this.#events, sessionClock);
-    this.#evicted = this.#accounts.evicted;
     this.#rules = {
       lifetime: this.#options.lifetime,
       idleTimeout: this.#options.idleTimeout,
@@ -396,16 +392,8 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
   ): string | undefined | Promise<string | undefined> {
     const store = this.#store;
     const meta = this.#accounts.metadata.text(session, owner, now);
-    const record = {
-      values: session.values,
-      expireTime: session.expireTime,
-      deadline: session.deadlineTime,
-      ...(meta === undefined ? {} : { meta }),
-    };
-    const { predecessor } = session;
-    if (predecessor !== undefined && isRenewableStore(store)) {
-      return store.renewSession(predecessor, session.id, { record, owner, grace: this.#options.renewalGrace, evicted: this.#evicted });
-    }
+    // Reports the evictions of this manager's own saves (a store may be shared by several).
+    const { evicted } = this.#accounts;
     if (session.stored && isPatchableStore(store)) {
       const set: [string, unknown][] = [];
       const unset: SessionValueName<T>[] = [];
@@ -431,12 +419,23 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
         ...(meta === undefined ? {} : { meta }),
         ...(ownerChanged ? { owner: owner ?? null } : {}),
         ...(token === undefined ? {} : { token }),
-        evicted: this.#evicted,
+        evicted,
       });
+    }
+    const record = {
+      values: session.values,
+      expireTime: session.expireTime,
+      deadline: session.deadlineTime,
+      ...(meta === undefined ? {} : { meta }),
+    };
+    // A renewed session is never `stored`: it is renewed, not patched.
+    const { predecessor } = session;
+    if (predecessor !== undefined && isRenewableStore(store)) {
+      return store.renewSession(predecessor, session.id, { record, owner, grace: this.#options.renewalGrace, evicted });
     }
     // The owner is undefined without ownerKey; only an owner-indexed store reads it.
     const saved = this.#immediate === undefined ? NOT_NOW : this.#immediate.saveNow(session.id, record);
-    return saved === NOT_NOW ? (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner, this.#evicted) : saved;
+    return saved === NOT_NOW ? (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner, evicted) : saved;
   }
 
   /** The request's user agent and client address, for the metadata of owned sessions. */

@@ -370,6 +370,27 @@ export function positiveInteger(name: string, value: number | undefined, fallbac
 }
 
 /**
+ * Reads a duration option that may be 0: only an unset one takes the default (`null` is
+ * a wrong type, as for every number option).
+ *
+ * @internal
+ * @param name - The option's name, for the message.
+ * @param value - What was given.
+ * @param fallback - The default when nothing was given.
+ * @returns The value, or the fallback.
+ * @throws TypeError when a value was given that is not a finite number, 0 or more.
+ */
+export function milliseconds(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) {
+    return fallback;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new TypeError(`${name} must be a number of milliseconds, 0 or more`);
+  }
+  return value;
+}
+
+/**
  * Fills in defaults and checks the rules browsers enforce, so a bad option fails when
  * the manager is built rather than silently in a browser.
  *
@@ -454,10 +475,7 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     // The expiry could never move by that much: active sessions would still time out.
     throw new TypeError('idleTouchInterval must be shorter than idleTimeout');
   }
-  const renewalGrace = options.renewalGrace === undefined ? DEFAULT_RENEWAL_GRACE : options.renewalGrace;
-  if (typeof renewalGrace !== 'number' || !Number.isFinite(renewalGrace) || renewalGrace < 0) {
-    throw new TypeError('renewalGrace must be a number of milliseconds, 0 or more');
-  }
+  const renewalGrace = milliseconds('renewalGrace', options.renewalGrace, DEFAULT_RENEWAL_GRACE);
   const renewalInterval = positive('renewalInterval', options.renewalInterval, undefined);
   const { ownerKey } = options;
   if (ownerKey !== undefined && (typeof ownerKey !== 'string' || ownerKey === '')) {
@@ -510,10 +528,7 @@ function resolveRevocation(revocation: SessionRevocationOptions): Required<Sessi
     throw new TypeError('revocation.generations must have current and bump methods');
   }
   // Only an unset one takes the default: null is a wrong type, as for every number option.
-  const maxStaleness = revocation.maxStaleness === undefined ? 5_000 : revocation.maxStaleness;
-  if (typeof maxStaleness !== 'number' || !Number.isFinite(maxStaleness) || maxStaleness < 0) {
-    throw new TypeError('revocation.maxStaleness must be a number of milliseconds, 0 or more');
-  }
+  const maxStaleness = milliseconds('revocation.maxStaleness', revocation.maxStaleness, 5_000);
   if (whenUnavailable !== 'fail' && whenUnavailable !== 'trust') {
     throw new TypeError("revocation.whenUnavailable must be 'fail' or 'trust'");
   }

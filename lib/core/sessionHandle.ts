@@ -50,3 +50,23 @@ export function hashId(id: string, createHash: CreateHash | undefined = builtinC
     .digest('SHA-256', textEncoder.encode(id))
     .then((digest) => encodeBase64url(new Uint8Array(digest)));
 }
+
+/**
+ * A session's handle: the SHA-256 of its id, base64url without padding. 43 characters,
+ * the last of which carries 4 bits (and 2 zero bits).
+ */
+const HANDLE = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+
+/**
+ * Whether a string can be a session's handle (what `hashId` gives: the SHA-256 of an
+ * id, base64url). Anything else names no session in any store, so a store answers it
+ * ("not found", `false`) before any query: a handle comes from a client (a form field),
+ * and a backend may refuse what it holds (PostgreSQL refuses U+0000 in text).
+ *
+ * @internal
+ * @param handle - The handle.
+ * @returns `true` when it can.
+ */
+export function isHandle(handle: unknown): handle is string {
+  return typeof handle === 'string' && HANDLE.test(handle);
+}

@@ -242,13 +242,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
    */
   async deleteSession(id: string): Promise<void> {
     // A retired id in its grace ends its successor too: a log-out racing a renewal wins.
-    const now = this.#clock.now();
-    let key: string | undefined = await hashId(id);
-    for (let step = 0; step <= MAX_RENEWAL_STEPS && key !== undefined; step++) {
-      const entry = this.#entries.get(key);
-      this.#remove(key);
-      key = entry !== undefined && this.#isLive(entry, now) ? entry.successor : undefined;
-    }
+    this.#endChain(await hashId(id), undefined);
   }
 
   /**
@@ -319,21 +313,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
   async deleteSessionByHandle(owner: string, handle: string): Promise<boolean> {
     // A handle of a renewed session ends its successor too (the same device, renewed
     // while the owner looked at the list).
-    const now = this.#clock.now();
-    let key: string | undefined = handle;
-    for (let step = 0; step <= MAX_RENEWAL_STEPS && key !== undefined; step++) {
-      const entry = this.#entries.get(key);
-      if (entry === undefined || entry.owner !== owner) {
-        return false;
-      }
-      this.#remove(key);
-      if (entry.successor === undefined || !this.#isLive(entry, now)) {
-        // A retired id past its grace is gone: it leads nowhere.
-        return entry.successor === undefined && this.#isLive(entry, now);
-      }
-      key = entry.successor;
-    }
-    return false;
+    return this.#endChain(handle, owner);
   }
 
 
@@ -372,6 +352,30 @@ export class MemorySessionStore<T = Record<string, unknown>>
       return undefined;
     }
     return entry;
+  }
+
+  /**
+   * Removes an entry and, while it is a retired one in its grace, what it was renewed
+   * into, through later renewals (a few steps at most); with an owner, only entries of
+   * that owner. Tells whether it ended a live session of its own.
+   */
+  #endChain(start: string, owner: string | undefined): boolean {
+    const now = this.#clock.now();
+    let key: string | undefined = start;
+    for (let step = 0; step <= MAX_RENEWAL_STEPS && key !== undefined; step++) {
+      const entry = this.#entries.get(key);
+      if (entry === undefined || (owner !== undefined && entry.owner !== owner)) {
+        return false;
+      }
+      this.#remove(key);
+      const live = this.#isLive(entry, now);
+      if (entry.successor === undefined || !live) {
+        // A retired id past its grace is gone: it leads nowhere.
+        return entry.successor === undefined && live;
+      }
+      key = entry.successor;
+    }
+    return false;
   }
 
   /**

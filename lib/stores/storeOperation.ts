@@ -24,29 +24,9 @@ export function isId(id: unknown): id is string {
 }
 
 /**
- * A session's handle: the SHA-256 of its id, base64url without padding. 43 characters,
- * the last of which carries 4 bits (and 2 zero bits).
- */
-const HANDLE = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
-
-/**
- * Whether a string can be a session's handle (what `hashId` gives: the SHA-256 of an
- * id, base64url). Anything else names no session in any store, so a store answers it
- * ("not found", `false`) before any query: a handle comes from a client (a form field),
- * and a backend may refuse what it holds (PostgreSQL refuses U+0000 in text).
- *
- * @internal
- * @param handle - The handle.
- * @returns `true` when it can.
- */
-export function isHandle(handle: unknown): handle is string {
-  return typeof handle === 'string' && HANDLE.test(handle);
-}
-
-/**
  * How many renewals a retired session's successor is followed through, at most: a
  * retired id is served, and its handle ends its successor, only when a session of its
- * own is found within this many steps. (The memory store keeps a copy of its own.)
+ * own is found within this many steps.
  *
  * @internal
  */
@@ -84,7 +64,7 @@ export function checkRenewal(id: string, newId: string): boolean {
 }
 
 /** @internal */
-export { hashId, type CreateHash } from '../core/sessionHandle.js';
+export { hashId, isHandle, type CreateHash } from '../core/sessionHandle.js';
 
 /**
  * Runs one operation of a server-side store against the store's timeout. Every

@@ -621,6 +621,14 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         return (await renewable.listOwnerSessions(owner)).map((entry) => entry.handle).sort();
       }
 
+      /** A session of `owner`, saved, then renewed: its two ids and the successor's token. */
+      async function savedThenRenewed(owner = 'ada'): Promise<{ before: string; after: string; token: string }> {
+        const before = id();
+        const after = id();
+        await save(before, owner);
+        return { before, after, token: (await renew(before, after, owner))! };
+      }
+
       beforeEach(() => {
         if (isRenewableStore(store)) {
           renewable = store as typeof renewable;
@@ -735,10 +743,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         await expect(store.getSession(adaToken)).resolves.toBeUndefined();
         await expect(store.getSession(bobToken)).resolves.toMatchObject({ id: bob });
 
-        const first = id();
-        const second = id();
-        await save(first, 'ada');
-        const secondToken = (await renew(first, second, 'ada'))!;
+        const { before: first, after: second, token: secondToken } = await savedThenRenewed();
         clock.advance(GRACE);
         await expect(renewable.deleteSessionByHandle('ada', handleOf(first))).resolves.toBe(false);
         await expect(store.getSession(secondToken)).resolves.toMatchObject({ id: second });
@@ -748,18 +753,12 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         if (!isRenewableStore(store)) {
           return;
         }
-        const before = id();
-        const after = id();
-        await save(before, 'ada');
-        const token = (await renew(before, after, 'ada'))!;
+        const { before: before, after: after, token: token } = await savedThenRenewed();
         await store.deleteSession(before);
         await expect(store.getSession(token)).resolves.toBeUndefined();
         expect(await listed('ada')).toEqual([]);
 
-        const old = id();
-        const next = id();
-        await save(old, 'ada');
-        const nextToken = (await renew(old, next, 'ada'))!;
+        const { before: old, after: next, token: nextToken } = await savedThenRenewed();
         clock.advance(GRACE);
         await store.deleteSession(old);
         await expect(store.getSession(nextToken)).resolves.toMatchObject({ id: next });
@@ -784,10 +783,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         if (!isRenewableStore(store)) {
           return;
         }
-        const before = id();
-        const after = id();
-        await save(before, 'ada');
-        const token = (await renew(before, after, 'ada'))!;
+        const { before: before, after: after, token: token } = await savedThenRenewed();
         await expect(renewable.deleteSessionByHandle('bob', handleOf(before))).resolves.toBe(false);
         await expect(store.getSession(token)).resolves.toBeDefined();
         await expect(renewable.deleteSessionByHandle('ada', handleOf(before))).resolves.toBe(true);

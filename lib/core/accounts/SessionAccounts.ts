@@ -6,7 +6,7 @@ import { decodeMeta, metadataOf, type OwnerSession } from '../metadata.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Session } from '../Session.js';
 import { callStore, SessionStaleError } from '../SessionError.js';
-import { hashId } from '../sessionHandle.js';
+import { hashId, isHandle } from '../sessionHandle.js';
 import {
   isOwnerIndexedStore,
   isOwnerListingStore,
@@ -193,11 +193,4 @@ export class SessionAccounts<T extends object> {
 /** The handle of a stored session, or `undefined` when the store does not hold it. */
 async function handleOf<T extends object>(session: Session<T>): Promise<string | undefined> {
   return session.stored && session.id !== '' ? hashId(session.id) : undefined;
-}
-
-/** A handle's shape: the base64url text of a SHA-256 (43 characters). */
-const HANDLE = /^[A-Za-z0-9_-]{43}$/;
-
-function isHandle(handle: unknown): handle is string {
-  return typeof handle === 'string' && HANDLE.test(handle);
 }

@@ -3,6 +3,7 @@
 import type { Clock } from '../Clock.js';
 import type { SessionEvent, SessionEventReason, SessionEventType } from '../events.js';
 import { hashId } from '../sessionHandle.js';
+import type { SessionStatus } from '../Session.js';
 
 /**
  * @internal One manager's reporter of session events: a no-op without a listener.
@@ -114,7 +115,7 @@ export class SessionEvents {
 /** @internal What a save found and did, for {@link SessionEvents.reportSave}. */
 export interface SaveReport {
   /** The session's status before the save's own transitions. */
-  readonly status: string;
+  readonly status: SessionStatus;
   /** The session's id after the save. */
   readonly id: string;
   /** The ids the save deleted. */

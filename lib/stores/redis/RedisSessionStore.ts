@@ -402,19 +402,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
     const hash = sessionHash(id);
     const key = this.#key(hash);
     const limit = this.#limit;
-    const write = () =>
-      this.#call(
-        setCall({
-          key,
-          px,
-          expireTime: record.expireTime,
-          deadline: record.deadline,
-          owner: owner ?? null,
-          meta: record.meta,
-          now,
-          fields: valueFields(record.values),
-        }),
-      );
+    const write = () => this.#write(key, px, record, owner, now, valueFields(record.values));
     let evicted: string[] = [];
     const admitted = await this.#run('save', async () => {
       if (px === 0) {
@@ -548,18 +536,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
         victims = admitted;
       }
       const [written, ended] = await Promise.all([
-        this.#call(
-          setCall({
-            key: newKey,
-            px,
-            expireTime: record.expireTime,
-            deadline: record.deadline,
-            owner: owner ?? null,
-            meta: record.meta,
-            now,
-            fields,
-          }),
-        ),
+        this.#write(newKey, px, record, owner, now, fields),
         victims.length === 0 ? [] : this.#evict(owner!, victims, now),
       ]);
       evicted = ended;
@@ -1011,6 +988,19 @@ export class RedisSessionStore<T = Record<string, unknown>>
     if (victims.length > 0) {
       report?.(owner, victims);
     }
+  }
+
+  /** Writes a whole session (the set script). */
+  #write(
+    key: string,
+    px: number,
+    record: SessionRecord<T>,
+    owner: string | undefined,
+    now: number,
+    fields: ReturnType<typeof valueFields>,
+  ): Promise<Answer> {
+    const { expireTime, deadline, meta } = record;
+    return this.#call(setCall({ key, px, expireTime, deadline, owner: owner ?? null, meta, now, fields }));
   }
 
   /** Runs one script, as its builder laid it out. */
