@@ -1343,10 +1343,16 @@ function showActions(actions: readonly Action[]): string {
   return actions.map(showAction).join(', ') || 'read only';
 }
 
+/**
+ * A request of one browser. A late one was sent before the browser's last cookie change
+ * arrived (a renewal, a log-in, a log-out) and is answered after it: it carries the
+ * browser's previous cookie, and the browser keeps whatever its response sets.
+ */
 class RequestCommand implements Command {
   constructor(
     readonly jar: number,
     readonly actions: readonly Action[],
+    readonly late = false,
   ) {}
 
   check(): boolean {
@@ -1355,14 +1361,16 @@ class RequestCommand implements Command {
 
   async run(model: SessionModel, real: RealSystem): Promise<void> {
     real.steps++;
-    const request = await arrive(model, real, this.jar, 'loaded');
+    const request = await arrive(model, real, this.jar, this.late ? 'late request loaded' : 'loaded', this.late);
     handle(model, real, request, this.actions);
     await respond(model, real, this.jar, request);
     await checkEvents(model, real, this.toString());
   }
 
   toString(): string {
-    return `request(browser ${this.jar}: ${showActions(this.actions)})`;
+    return this.late
+      ? `lateRequest(browser ${this.jar} with its previous cookie: ${showActions(this.actions)})`
+      : `request(browser ${this.jar}: ${showActions(this.actions)})`;
   }
 }
 
@@ -1515,34 +1523,6 @@ class AccountCommand implements Command {
   toString(): string {
     const what = this.op === 'end' ? `end #${this.pick}` : this.op;
     return `account(browser ${this.jar}, owner ${JSON.stringify(this.owner)} unless its own: ${what})`;
-  }
-}
-
-/**
- * A request a browser sent before its last cookie change arrived (a renewal, a log-in, a
- * log-out), answered after it: it carries the browser's previous cookie, and the
- * browser keeps whatever its response sets, as it arrives last.
- */
-class LateRequestCommand implements Command {
-  constructor(
-    readonly jar: number,
-    readonly actions: readonly Action[],
-  ) {}
-
-  check(): boolean {
-    return true;
-  }
-
-  async run(model: SessionModel, real: RealSystem): Promise<void> {
-    real.steps++;
-    const request = await arrive(model, real, this.jar, 'late request loaded', true);
-    handle(model, real, request, this.actions);
-    await respond(model, real, this.jar, request);
-    await checkEvents(model, real, this.toString());
-  }
-
-  toString(): string {
-    return `lateRequest(browser ${this.jar} with its previous cookie: ${showActions(this.actions)})`;
   }
 }
 
@@ -1754,7 +1734,7 @@ const commandArbs: fc.Arbitrary<Command>[] = [
     fc
       .tuple(jarArb, ownerArb)
       .map(([jar, owner]) => new RequestCommand(jar, [{ op: 'renew' }, { op: 'set', key: OWNER_KEY, value: owner }])),
-    fc.tuple(jarArb, actionsArb).map(([jar, actions]) => new LateRequestCommand(jar, actions)),
+    fc.tuple(jarArb, actionsArb).map(([jar, actions]) => new RequestCommand(jar, actions, true)),
     fc
       .tuple(
         jarArb,
