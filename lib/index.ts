@@ -12,6 +12,7 @@ export { SessionResponseHook } from './di/SessionResponseHook.js';
 export type { SessionErrorCode } from './core/SessionError.js';
 export {
   SessionCookieTooLargeError,
+  SessionTokenTooLargeError,
   SessionError,
   SessionGenerationsLostError,
   SessionHeadersSentError,
@@ -25,7 +26,12 @@ export {
 
 export type { Clock } from './core/Clock.js';
 export { systemClock } from './core/Clock.js';
-export type { SessionCookieOptions, SessionManagerOptions, SessionRevocationOptions } from './core/options.js';
+export type { SessionManagerOptions, SessionRevocationOptions } from './core/options.js';
+export type { SessionTransport, TokenExpiry, TransportHeaders } from './core/transport/SessionTransport.js';
+export type { CookieTransportOptions, SessionCookieOptions } from './core/transport/CookieTransport.js';
+export { CookieTransport } from './core/transport/CookieTransport.js';
+export type { HeaderTransportOptions } from './core/transport/HeaderTransport.js';
+export { HeaderTransport } from './core/transport/HeaderTransport.js';
 export type { SessionEvent, SessionEventReason, SessionEventType } from './core/events.js';
 export type { OwnerSession, SessionMetadata } from './core/metadata.js';
 export { DEFAULT_COOKIE_NAME, DEFAULT_LIFETIME, DEFAULT_MAX_COOKIE_SIZE } from './core/options.js';

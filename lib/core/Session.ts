@@ -1,4 +1,5 @@
 import { randomId } from './base64url.js';
+import type { RequestLike } from './http.js';
 import type { MetaFields } from './metadata.js';
 import {
   SessionHeadersSentError,
@@ -42,7 +43,12 @@ export interface SessionRules {
 /** @internal How a session starts: loaded from a store, or new. */
 export interface SessionInit<T> {
   readonly id: string;
-  readonly hasCookie: boolean;
+  /** Whether the client holds a token for it (one came in). */
+  readonly hasToken: boolean;
+  /** Which of the manager's transports carries its token. */
+  readonly route: number;
+  /** The request it came with, which the transport may read again when it writes. */
+  readonly request: RequestLike | undefined;
   readonly values: Partial<T>;
   readonly expireTime: number;
   readonly deadline: number;
@@ -91,7 +97,9 @@ export interface SessionClient {
  */
 export class Session<T extends object = Record<string, unknown>> {
   #id: string;
-  #hasCookie: boolean;
+  #hasToken: boolean;
+  readonly #route: number;
+  readonly #request: RequestLike | undefined;
   #expireTime: number;
   #token: string | undefined;
   #deadline: number;
@@ -120,6 +128,8 @@ export class Session<T extends object = Record<string, unknown>> {
   #stale: boolean;
   /** Whether the last save dropped changes because the session was stale. */
   #dropped = false;
+  /** Whether this request chose the session's persistence (setPersistent). */
+  #persistentChosen = false;
 
   readonly #rules: SessionRules;
 
@@ -132,7 +142,9 @@ export class Session<T extends object = Record<string, unknown>> {
   constructor(rules: SessionRules, init: SessionInit<T>) {
     this.#rules = rules;
     this.#id = init.id;
-    this.#hasCookie = init.hasCookie;
+    this.#hasToken = init.hasToken;
+    this.#route = init.route;
+    this.#request = init.request;
     this.#values = init.values;
     this.#expireTime = init.expireTime;
     this.#deadline = init.deadline;
@@ -150,16 +162,27 @@ export class Session<T extends object = Record<string, unknown>> {
    * @internal A new, empty session: a fresh id and deadline.
    *
    * @param rules - The manager's rules.
-   * @param hasCookie - Whether a cookie came in (one that loaded nothing).
+   * @param hasToken - Whether a token came in (one that loaded nothing).
    * @param now - The current time.
+   * @param route - Which of the manager's transports carries its token.
+   * @param request - The request it came with.
    * @param client - The request's user agent and address, for the metadata.
    * @returns The session.
    */
-  static fresh<T extends object>(rules: SessionRules, hasCookie: boolean, now: number, client?: SessionClient): Session<T> {
+  static fresh<T extends object>(
+    rules: SessionRules,
+    hasToken: boolean,
+    now: number,
+    route: number,
+    request: RequestLike | undefined,
+    client?: SessionClient,
+  ): Session<T> {
     const deadline = now + rules.lifetime;
     return new Session<T>(rules, {
       id: randomId(),
-      hasCookie,
+      hasToken,
+      route,
+      request,
       values: {},
       expireTime: idleExpiry(rules, deadline, now),
       deadline,
@@ -209,9 +232,19 @@ export class Session<T extends object = Record<string, unknown>> {
     return this.#id;
   }
 
-  /** @internal Whether the browser holds a cookie for this session (one came in, or this response sent one). */
-  get hasCookie(): boolean {
-    return this.#hasCookie;
+  /** @internal Whether the client holds a token for this session (one came in, or this response sent one). */
+  get hasToken(): boolean {
+    return this.#hasToken;
+  }
+
+  /** @internal Which of the manager's transports carries this session's token. */
+  get route(): number {
+    return this.#route;
+  }
+
+  /** @internal The request the session came with. */
+  get request(): RequestLike | undefined {
+    return this.#request;
   }
 
   /** @internal The absolute end of the session (ms since the epoch). */
@@ -321,13 +354,7 @@ export class Session<T extends object = Record<string, unknown>> {
     }
     value = storableValue(value) as T[K];
     if (this.#state === 'destroyed') {
-      // A new session; an authentication made in this request (destroy, renew, set: a
-      // log-in after a log-out) stays with it.
-      const authenticated = this.#renewal === 'request' ? this.#meta.a : undefined;
-      this.#reset(this.#rules.now());
-      if (authenticated !== undefined) {
-        this.#meta = { ...this.#meta, a: authenticated };
-      }
+      this.#restart();
     }
     if (key === '__proto__') {
       // Assignment would replace the prototype; keep it an ordinary value, as JSON does.
@@ -450,6 +477,53 @@ export class Session<T extends object = Record<string, unknown>> {
     if (this.#state !== 'destroyed') {
       this.#state = 'modified';
     }
+  }
+
+  /**
+   * The session's own choice, made at log-in ("remember me"), of whether its cookie
+   * outlives the browser: `true` a persistent cookie, `false` a cookie that ends when
+   * the browser closes, `undefined` when it made none (the transport's default,
+   * `cookie.persistent`, applies). It holds across requests and renewals.
+   *
+   * @example
+   * ```ts
+   * const remembered = session.persistent ?? true;
+   * ```
+   */
+  get persistent(): boolean | undefined {
+    const { p } = this.#meta;
+    return p === undefined ? undefined : p === 1;
+  }
+
+  /**
+   * Chooses, for this session only, whether its cookie outlives the browser: "remember
+   * me" at log-in. `false` makes a cookie that ends when the browser closes (the
+   * session's own expiry still applies on the server); `true` a persistent cookie up to
+   * the session's expiry. The choice is kept with the session, across requests and
+   * renewals, and the response sends the cookie again with it.
+   *
+   * @param persistent - Whether the cookie outlives the browser.
+   * @throws TypeError when `persistent` is not `true` or `false`.
+   * @throws SessionHeadersSentError when the session has been saved for the last time.
+   * @example
+   * ```ts
+   * // POST /login
+   * session.renew();
+   * session.set('userId', user.id);
+   * session.setPersistent(form.get('remember') === 'on');
+   * ```
+   */
+  setPersistent(persistent: boolean): void {
+    this.#assertOpen();
+    if (typeof persistent !== 'boolean') {
+      throw new TypeError('persistent must be true or false');
+    }
+    if (this.#state === 'destroyed') {
+      this.#restart();
+    }
+    this.#meta = { ...this.#meta, p: persistent ? 1 : 0 };
+    this.#persistentChosen = true;
+    this.#state = 'modified';
   }
 
   /**
@@ -645,7 +719,7 @@ export class Session<T extends object = Record<string, unknown>> {
     this.#renewal = undefined;
     this.#predecessor = undefined;
     this.#stored = true;
-    this.#hasCookie = true;
+    this.#hasToken = true;
     this.#state = 'unmodified';
     this.#rewrite = false;
     this.#dropped = false;
@@ -682,7 +756,7 @@ export class Session<T extends object = Record<string, unknown>> {
    */
   destroySaved(now: number): void {
     this.#reset(now);
-    this.#hasCookie = false;
+    this.#hasToken = false;
   }
 
   /** @internal Forgets the ids deleted from the store. */
@@ -763,6 +837,20 @@ export class Session<T extends object = Record<string, unknown>> {
   }
 
   /** Makes the session new and empty, with a new id, deadline and expiry. */
+  /**
+   * A destroyed session changed again: a new session. An authentication and a
+   * persistence choice made in this request (destroy, renew, set: a log-in after a
+   * log-out) stay with it.
+   */
+  #restart(): void {
+    const authenticated = this.#renewal === 'request' ? this.#meta.a : undefined;
+    const persistent = this.#persistentChosen ? this.#meta.p : undefined;
+    this.#reset(this.#rules.now());
+    if (authenticated !== undefined || persistent !== undefined) {
+      this.#meta = { ...this.#meta, a: authenticated, p: persistent };
+    }
+  }
+
   #reset(now: number): void {
     this.#meta = { c: now };
     this.#renewal = undefined;

@@ -7,6 +7,7 @@ export type SessionErrorCode =
   | 'ERR_SESSION_STORE'
   | 'ERR_SESSION_GENERATIONS_LOST'
   | 'ERR_SESSION_VALUE'
+  | 'ERR_SESSION_TOKEN_TOO_LARGE'
   | 'ERR_SESSION_COOKIE_TOO_LARGE'
   | 'ERR_SESSION_HEADERS_SENT'
   | 'ERR_SESSION_LIMIT'
@@ -118,9 +119,43 @@ export class SessionValueError extends SessionError {
 }
 
 /**
- * The `Set-Cookie` header for the session would be longer than browsers accept, so the
- * browser would drop it silently and the session would be lost. Thrown by
- * `SessionManager.injectSession` before any header is written.
+ * The session's token would be larger than its transport can carry (a header longer
+ * than servers and proxies accept), so the client would never get it back and the
+ * session would be lost. Thrown by `SessionManager.injectSession` before any header is
+ * written; a cookie's is the subclass {@link SessionCookieTooLargeError}.
+ * @example
+ * ```ts
+ * catch (error) {
+ *   if (error instanceof SessionTokenTooLargeError) console.warn(`token is ${error.size} of ${error.limit} bytes`);
+ * }
+ * ```
+ */
+export class SessionTokenTooLargeError extends SessionError {
+  // Typed as any code: the cookie's subclass narrows it to its own.
+  static override readonly CODE: SessionErrorCode = 'ERR_SESSION_TOKEN_TOO_LARGE';
+
+  /** The size that was refused, in bytes. */
+  readonly size: number;
+  /** The largest size accepted, in bytes. */
+  readonly limit: number;
+
+  /**
+   * @param size - The refused size, in bytes.
+   * @param limit - The largest size accepted, in bytes.
+   * @param message - What was too large.
+   */
+  constructor(size: number, limit: number, message = `session token is ${size} bytes, more than the ${limit} bytes allowed`) {
+    super(message);
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/**
+ * The session's cookies would be longer than browsers accept (one `Set-Cookie` header,
+ * or with chunking the whole set), so the browser would drop them silently and the
+ * session would be lost. Thrown by `SessionManager.injectSession` before any header is
+ * written.
  * @example
  * ```ts
  * catch (error) {
@@ -128,22 +163,15 @@ export class SessionValueError extends SessionError {
  * }
  * ```
  */
-export class SessionCookieTooLargeError extends SessionError {
+export class SessionCookieTooLargeError extends SessionTokenTooLargeError {
   static override readonly CODE = 'ERR_SESSION_COOKIE_TOO_LARGE' as const;
 
-  /** The length of the `Set-Cookie` header that was refused, in bytes. */
-  readonly size: number;
-  /** The largest length accepted, in bytes. */
-  readonly limit: number;
-
   /**
-   * @param size - The length of the refused header, in bytes.
+   * @param size - The length of the refused header (or set of cookies), in bytes.
    * @param limit - The largest length accepted, in bytes.
    */
   constructor(size: number, limit: number) {
-    super(`session cookie is ${size} bytes, more than the ${limit} bytes browsers keep`);
-    this.size = size;
-    this.limit = limit;
+    super(size, limit, `session cookie is ${size} bytes, more than the ${limit} bytes browsers keep`);
   }
 }
 

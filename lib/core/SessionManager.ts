@@ -16,8 +16,20 @@ import { SessionEvents } from './accounts/SessionEvents.js';
 import { decodeMeta, MAX_META_TEXT, type OwnerSession } from './metadata.js';
 import { systemClock, type Clock } from './Clock.js';
 import { resolveOptions, type ResolvedOptions, type SessionManagerOptions } from './options.js';
-import { SessionCookie } from './SessionCookie.js';
+import { appendHeaders } from './headers.js';
 import { Session, type SessionClient, type SessionRules, type SessionValueName } from './Session.js';
+import type { SessionTransport, TokenExpiry, TransportHeaders } from './transport/SessionTransport.js';
+
+/**
+ * One way a token travels, with the store that opens its tokens (an encrypting store's
+ * view bound to the transport's name).
+ */
+interface Route<T> {
+  readonly transport: SessionTransport;
+  readonly store: SessionStore<T>;
+  /** The store, when it can answer some loads and saves without a promise (immediateStore.ts). */
+  readonly immediate: ImmediateSessionStore<T> | undefined;
+}
 
 /**
  * Loads, changes and saves sessions. One manager serves every request: it holds no
@@ -36,30 +48,28 @@ import { Session, type SessionClient, type SessionRules, type SessionValueName }
  * ```
  */
 export class SessionManager<T extends object = Record<string, unknown>> extends SessionAccess<T> {
-  /** The name the session is known by: the cookie's name. */
+  /** The name the session is known by: its (first) transport's, the cookie's name by default. */
   readonly name: string;
   /** The context key the session is held under. */
   readonly contextKey: ContextKey<Session<T>>;
 
-  readonly #store: SessionStore<T>;
-  /** The store, when it can answer some loads and saves without a promise (immediateStore.ts). */
-  readonly #immediate: ImmediateSessionStore<T> | undefined;
+  /** Each transport with its store; the first is the default. */
+  readonly #routes: readonly Route<T>[];
   readonly #clock: Clock;
   readonly #options: ResolvedOptions;
   readonly #rules: SessionRules;
-  readonly #cookie: SessionCookie;
   readonly #events: SessionEvents;
   readonly #accounts: SessionAccounts<T>;
 
   /**
    * @param store - Where sessions live. A bare `CookieSessionStore` is refused unless
    *   built with `allowPlaintext: true`: wrap it in `EncryptingStoreDecorator`.
-   * @param options - Cookie, lifetime and idle timeout.
+   * @param options - Cookie (or transport), lifetime and idle timeout.
    * @param clock - The source of time.
    * @throws TypeError when `store` lacks `getSession`, `setSession` or
    *   `deleteSession`, an option is invalid or unknown, the store would keep sessions
    *   in plain text in the cookie (`requiresEncryption`), or the store is bound to
-   *   another cookie name than this manager's (`useCookieName`).
+   *   another name than this manager's transport (`useTokenName`).
    */
   constructor(
     store: SessionStore<T>,
@@ -75,17 +85,18 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
         'a bare CookieSessionStore lets the client read and forge its session: wrap it in EncryptingStoreDecorator',
       );
     }
-    this.#store = store;
-    this.#immediate = isImmediateStore(store) ? store : undefined;
     this.#options = resolveOptions(options);
     if (options?.storage !== undefined && options.storage !== store) {
       throw new TypeError('options.storage names another store than the one given: give the store once');
     }
-    // Tells the store the cookie name once; throws when it serves another name.
-    store.useCookieName?.(this.#options.name);
+    // Tells the store each transport's name once (throws when it serves another), and
+    // takes the store that opens that transport's tokens.
+    this.#routes = this.#options.transports.map((transport) => {
+      const bound = store.useTokenName?.(transport.name) ?? store;
+      return { transport, store: bound, immediate: isImmediateStore(bound) ? bound : undefined };
+    });
     const sessionClock = clock ?? systemClock;
     this.#clock = sessionClock;
-    this.#cookie = new SessionCookie(this.#options);
     this.#events = new SessionEvents(this.#options.onEvent, sessionClock);
     this.#accounts = new SessionAccounts(store, this.#options, this.#events, sessionClock);
     this.#rules = {
@@ -94,14 +105,14 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       idleTouchInterval: this.#options.idleTouchInterval,
       now: () => sessionClock.now(),
     };
-    this.name = this.#options.name;
+    this.name = this.#options.transports[0]!.name;
     this.contextKey = createContextKey<Session<T>>(this.#options.contextName);
   }
 
   /**
-   * Reads the session cookie, loads the session from the store and returns a context
-   * that holds it. A missing, expired, tampered or undecryptable cookie gives a fresh
-   * empty session, not an error.
+   * Reads the session's token (the cookie, or what the transport carries), loads the
+   * session from the store and returns a context that holds it. A missing, expired,
+   * tampered or undecryptable token gives a fresh empty session, not an error.
    *
    * @param context - The request's context so far.
    * @param request - Anything with `headers.get`: a Web `Request`, or `fromNodeRequest(req)`.
@@ -115,14 +126,20 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
    * ```
    */
   async extractSession(context: Context, request: RequestLike): Promise<Context> {
-    const token = this.#cookie.read(request.headers.get('cookie'));
+    const routes = this.#routes;
+    let route = 0;
+    let token = routes[0]!.transport.read(request);
+    if (token === undefined && routes.length > 1) {
+      [route, token] = this.#choose(request);
+    }
+    const { store, immediate: immediateStore } = routes[route]!;
     const now = this.#clock.now();
     let record: LoadedSessionRecord<T> | undefined;
     if (token !== undefined) {
       // What callStore does, without a closure and an async frame on every request.
       try {
-        const immediate = this.#immediate === undefined ? NOT_NOW : this.#immediate.loadNow(token);
-        record = immediate === NOT_NOW ? await this.#store.getSession(token) : immediate;
+        const immediate = immediateStore === undefined ? NOT_NOW : immediateStore.loadNow(token);
+        record = immediate === NOT_NOW ? await store.getSession(token) : immediate;
       } catch (error) {
         throw storeError(error);
       }
@@ -136,7 +153,9 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       if (!revocation.active || !(await revocation.revoked(record, meta, this.#accounts.owner(record.values)))) {
         session = new Session<T>(this.#rules, {
           id: record.id,
-          hasCookie: true,
+          hasToken: true,
+          route,
+          request,
           values: record.values,
           expireTime: record.expireTime,
           deadline: record.deadline,
@@ -152,13 +171,13 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       const reason = record.deadline > now ? 'idle' : 'lifetime';
       this.#events.emitFor('expired', reason, record.id, this.#accounts.owner(record.values));
     }
-    session ??= Session.fresh<T>(this.#rules, token !== undefined, now, client);
+    session ??= Session.fresh<T>(this.#rules, token !== undefined, now, route, request, client);
     return context.withValue(this.contextKey, session);
   }
 
   /**
-   * Saves what the request changed and writes the cookie headers: a changed session
-   * is stored and its cookie sent; a destroyed one is deleted and its cookie expired;
+   * Saves what the request changed and writes the transport's headers: a changed
+   * session is stored and its cookie sent; a destroyed one is deleted and its cookie expired;
    * an unchanged one costs nothing (unless the idle timeout needs its expiry moved).
    * Call it before the response head is sent.
    *
@@ -204,7 +223,9 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     // An unchanged session written only to record when it was last seen, or to move
     // its expiry: it is then 'modified' too.
     const rewriteOnly = session.beginSave(now);
-    let cookie: string | undefined;
+    const route = this.#routes[session.route]!;
+    const { transport, store } = route;
+    let out: TransportHeaders | undefined;
     let saved = false;
     if (session.status === 'modified') {
       // The browser's cookie stays good when an unchanged server-side session is patched
@@ -213,20 +234,21 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       const cookieStays =
         rewriteOnly &&
         session.stored &&
-        session.hasCookie &&
+        session.hasToken &&
         !session.rewrite &&
         session.token !== undefined &&
         session.expireTime === cookieExpiry &&
-        isPatchableStore(this.#store);
+        isPatchableStore(store);
+      const expiry: TokenExpiry = { expireTime: session.expireTime, now, persistent: session.persistent };
       // A store that writes on a server tells its token's length up front: a cookie
       // too large is refused before anything is written.
-      const tokenLength = this.#store.tokenLength?.(session.id);
+      const tokenLength = store.tokenLength?.(session.id);
       if (tokenLength !== undefined) {
-        this.#cookie.checkTokenLength(tokenLength, session.expireTime, now);
+        transport.checkTokenLength(tokenLength, expiry);
       }
       let token: string | undefined;
       try {
-        const saving = this.#save(session, now, session.expireTime === cookieExpiry ? session.token : undefined);
+        const saving = this.#save(route, session, now, session.expireTime === cookieExpiry ? session.token : undefined);
         token = typeof saving === 'object' ? await saving : saving;
       } catch (error) {
         throw storeError(error);
@@ -241,25 +263,25 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       } else {
         saved = true;
         if (!cookieStays) {
-          cookie = this.#cookie.write(token, session.expireTime, now);
+          out = transport.write(token, expiry, session.request);
         }
         session.saved(cookieStays ? session.token : token);
       }
     }
-    if (session.status === 'destroyed' && session.hasCookie) {
-      cookie = this.#cookie.expire();
+    if (session.status === 'destroyed' && session.hasToken) {
+      out = transport.clear(session.request);
     }
     let deleted = session.retiredIds;
-    if (saved && predecessor !== undefined && !isRenewableStore(this.#store)) {
+    if (saved && predecessor !== undefined && !isRenewableStore(store)) {
       // A store that cannot renew atomically: the successor is written, the old id deleted.
       deleted = [...deleted, predecessor];
     }
     if (deleted.length > 0) {
       // Forgotten only once deleted: a failed delete is retried by the next call.
-      await callStore(() => Promise.all(deleted.map((id) => this.#store.deleteSession(id))));
+      await callStore(() => Promise.all(deleted.map((id) => store.deleteSession(id))));
     }
-    if (cookie !== undefined) {
-      this.#cookie.append(headers, cookie);
+    if (out !== undefined) {
+      appendHeaders(headers, out);
     }
     if (retired !== undefined) {
       const owner = this.#accounts.owner(session.values);
@@ -378,19 +400,26 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
    * the store can; a patch of the changed keys when the store can (of every value when
    * the store asked for a rewrite); else the whole record.
    */
-  #save(session: Session<T>, now: number, token: string | undefined): string | undefined | Promise<string | undefined> {
+  #save(
+    route: Route<T>,
+    session: Session<T>,
+    now: number,
+    token: string | undefined,
+  ): string | undefined | Promise<string | undefined> {
     const owner = this.#accounts.owner(session.values);
     const sealing = this.#accounts.revocation.seal(session, owner);
-    return sealing === undefined ? this.#write(session, owner, now, token) : sealing.then(() => this.#write(session, owner, now, token));
+    return sealing === undefined
+      ? this.#write(route, session, owner, now, token)
+      : sealing.then(() => this.#write(route, session, owner, now, token));
   }
 
   #write(
+    { store, immediate }: Route<T>,
     session: Session<T>,
     owner: string | undefined,
     now: number,
     token: string | undefined,
   ): string | undefined | Promise<string | undefined> {
-    const store = this.#store;
     const meta = this.#accounts.metadata.text(session, owner, now);
     // Reports the evictions of this manager's own saves (a store may be shared by several).
     const { evicted } = this.#accounts;
@@ -434,8 +463,29 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       return store.renewSession(predecessor, session.id, { record, owner, grace: this.#options.renewalGrace, evicted });
     }
     // The owner is undefined without ownerKey; only an owner-indexed store reads it.
-    const saved = this.#immediate === undefined ? NOT_NOW : this.#immediate.saveNow(session.id, record);
+    const saved = immediate === undefined ? NOT_NOW : immediate.saveNow(session.id, record);
     return saved === NOT_NOW ? (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner, evicted) : saved;
+  }
+
+  /**
+   * The transport of a request whose first transport found no token: the first that
+   * finds one, else the first that accepts the request, else the first that names no
+   * rule of its own (the catch-all, a cookie), else the first.
+   */
+  #choose(request: RequestLike): [route: number, token: string | undefined] {
+    const routes = this.#routes;
+    for (let index = 1; index < routes.length; index++) {
+      const token = routes[index]!.transport.read(request);
+      if (token !== undefined) {
+        return [index, token];
+      }
+    }
+    const accepting = routes.findIndex(({ transport }) => transport.accepts?.(request) === true);
+    if (accepting !== -1) {
+      return [accepting, undefined];
+    }
+    const catchAll = routes.findIndex(({ transport }) => transport.accepts === undefined);
+    return [Math.max(catchAll, 0), undefined];
   }
 
   /** The request's user agent and client address, for the metadata of owned sessions. */

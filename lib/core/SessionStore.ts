@@ -160,20 +160,22 @@ export interface SessionStore<T> {
   readonly requiresEncryption?: boolean;
 
   /**
-   * Optional: the manager calls it once, when it is built, with its cookie's name, so
-   * that a store that binds the name into what it writes (the encrypting decorator
-   * binds it as additional authenticated data) is told the name once, by the manager.
+   * Optional: the manager calls it once per transport, when it is built, with the name
+   * that transport binds (a cookie transport's is its cookie's name), so that a store
+   * that binds the name into what it writes (the encrypting decorator seals it into
+   * each token as additional authenticated data) is told the name by the manager. It
+   * returns the store that serves that transport's tokens: itself, or a view of itself
+   * bound to that name (sharing everything else); nothing means itself.
    *
-   * @param name - The session cookie's name.
-   * @throws TypeError when the store is already bound to another name (given in its
-   *   options, or by another manager): a store serves one cookie name.
+   * @param name - The transport's name.
+   * @returns The store to use for that transport's tokens, or nothing for this one.
    * @example
    * ```ts
    * const store = new EncryptingStoreDecorator(new CookieSessionStore(), { keys });
-   * new SessionManager(store, { cookie: { name: '__Host-app' } }); // calls store.useCookieName('__Host-app')
+   * new SessionManager(store, { cookie: { name: '__Host-app' } }); // calls store.useTokenName('__Host-app')
    * ```
    */
-  useCookieName?(name: string): void;
+  useTokenName?(name: string): SessionStore<T> | undefined;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { parseSetCookie } from 'cookie';
 import type { HeadersLike } from './http.js';
+import type { TransportHeaders } from './transport/SessionTransport.js';
 
 /**
  * Read and replace access to the response headers of one framework. Names are given in
@@ -44,7 +45,9 @@ export function mergeHeader(name: string, current: readonly string[], value: str
       return (present ? list : [...list, value]).join(', ');
     }
     default:
-      return [...current, value].join(', ');
+      // A transport's own header (a HeaderTransport's token): a later save's value
+      // replaces an earlier one, as a later Set-Cookie of the same name does.
+      return value;
   }
 }
 
@@ -78,7 +81,8 @@ export function mergingHeaders(target: HeaderTarget): HeadersLike {
  * - `Cache-Control`: `private` is added unless `private` or `no-store` is there
  *   already, and a `public` directive is dropped: a shared cache must never store a
  *   response that carries someone's session cookie.
- * - anything else: appended to the current value.
+ * - anything else (a `HeaderTransport`'s token and max-age): replaces the current
+ *   value, so the response carries the last save's.
  *
  * @internal
  */
@@ -167,4 +171,19 @@ export function webHeaderTarget(headers: Headers): HeaderTarget {
       }
     },
   };
+}
+
+/**
+ * Adds a transport's headers to a response: a Web `Headers` merged by the rules of
+ * {@link PendingHeaders} (one `Set-Cookie` per cookie name), anything else appended.
+ *
+ * @internal
+ * @param headers - The response's headers.
+ * @param out - The transport's headers.
+ */
+export function appendHeaders(headers: HeadersLike, out: TransportHeaders): void {
+  const target = typeof Headers === 'function' && headers instanceof Headers ? mergingHeaders(webHeaderTarget(headers)) : headers;
+  for (const [name, value] of out) {
+    target.append(name, value);
+  }
 }

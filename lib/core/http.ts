@@ -23,6 +23,13 @@ export interface RequestLike {
    * (`fromNodeRequest` and the Node adapters give the socket's remote address).
    */
   readonly clientAddress?: string | undefined;
+  /**
+   * Optional: the request's URL (a Web `Request` has it; `fromNodeRequest` builds it from
+   * the socket and the Host header). A cookie transport reads its scheme and host only to
+   * warn, once, when a Secure cookie goes out over plain http to a host other than
+   * localhost (where browsers drop it).
+   */
+  readonly url?: string | undefined;
 }
 
 /**

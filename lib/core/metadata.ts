@@ -36,6 +36,8 @@ export interface MetaFields {
   g?: number | undefined;
   /** When the id was last renewed by the manager's `renewalInterval` (ms since the epoch). */
   r?: number | undefined;
+  /** The session's own persistence choice (`Session.setPersistent`): 1 persistent, 0 not. */
+  p?: 0 | 1 | undefined;
 }
 
 /** The longest user agent or client address kept. */
@@ -73,7 +75,7 @@ export function decodeMeta(meta: string | undefined): MetaFields | undefined {
   if (created === undefined) {
     return undefined;
   }
-  return { c: created, a: time(fields.a), s: time(fields.s), u: text(fields.u), i: text(fields.i), g: time(fields.g), r: time(fields.r) };
+  return { c: created, a: time(fields.a), s: time(fields.s), u: text(fields.u), i: text(fields.i), g: time(fields.g), r: time(fields.r), p: fields.p === 0 || fields.p === 1 ? fields.p : undefined };
 }
 
 /**

@@ -1,67 +1,10 @@
-import { stringifySetCookie, type SetCookie } from 'cookie';
 import type { SessionEvent } from './events.js';
+import { CookieTransport, type SessionCookieOptions } from './transport/CookieTransport.js';
+import type { SessionTransport } from './transport/SessionTransport.js';
 import type { RequestLike } from './http.js';
+export type { SessionCookieOptions } from './transport/CookieTransport.js';
+export { DEFAULT_COOKIE_NAME, DEFAULT_MAX_COOKIE_SIZE } from './transport/CookieTransport.js';
 import type { OwnerGenerations, SessionStore } from './SessionStore.js';
-
-/**
- * How the session cookie is named and scoped.
- */
-export interface SessionCookieOptions {
-  /**
-   * The cookie's name; also the name the session is known by in the context.
-   * The `__Host-` prefix makes browsers refuse the cookie unless it is Secure, has no
-   * Domain and has Path=/, so no subdomain can plant or overwrite it.
-   * @default '__Host-session'
-   */
-  readonly name?: string;
-  /**
-   * Sent only over HTTPS. Browsers treat `http://localhost` as secure, so the default
-   * works in development too.
-   * @default true
-   */
-  readonly secure?: boolean;
-  /**
-   * Hidden from `document.cookie`, so a cross-site script cannot read it.
-   * @default true
-   */
-  readonly httpOnly?: boolean;
-  /**
-   * Whether the browser sends the cookie on cross-site requests.
-   * `'none'` needs `secure`.
-   * @default 'lax'
-   */
-  readonly sameSite?: 'lax' | 'strict' | 'none';
-  /**
-   * The cookie's Path. Must be `/` with a `__Host-` name.
-   * @default '/'
-   */
-  readonly path?: string;
-  /**
-   * The cookie's Domain. Not allowed with a `__Host-` name.
-   * @default undefined (this host only)
-   */
-  readonly domain?: string;
-  /**
-   * A persistent cookie carries Max-Age up to the session's expiry and survives a
-   * browser restart; `false` makes a browser-session cookie that ends when the browser
-   * closes (the server-side expiry still applies).
-   * @default true
-   */
-  readonly persistent?: boolean;
-  /**
-   * The session's absolute lifetime in **seconds**, as `@revas-hq/kit-session`
-   * documents it: the same as `lifetime` (which is in milliseconds) times 1000. The
-   * cookie's own Max-Age then follows the session's expiry. Give one or the other.
-   * @default undefined (`lifetime` applies)
-   */
-  readonly maxAge?: number;
-  /**
-   * Sets the `Partitioned` attribute (CHIPS), for a session inside a third-party
-   * iframe. Needs `secure`.
-   * @default false
-   */
-  readonly partitioned?: boolean;
-}
 
 /**
  * How a {@link SessionManager} behaves.
@@ -73,8 +16,21 @@ export interface SessionManagerOptions {
    * @default the cookie's name
    */
   readonly name?: string;
-  /** The session cookie. */
+  /**
+   * The session cookie: the name and attributes of the default transport, a
+   * `CookieTransport`. Not with `transport`.
+   */
   readonly cookie?: SessionCookieOptions;
+  /**
+   * What carries the session's token: a `CookieTransport`, a `HeaderTransport` (for
+   * clients that keep no cookies), one of the app's own, or several. With several, a
+   * request's session travels through the first that finds a token in it; a request
+   * with none is taken by the first that `accepts` it (a `HeaderTransport` accepts the
+   * requests that carry its header), else by the first that names no such rule (a
+   * cookie). Each binds its own name into the seal, so a token never opens on another.
+   * @default a `CookieTransport` built from `cookie` and `maxCookieSize`
+   */
+  readonly transport?: SessionTransport | readonly SessionTransport[];
   /**
    * The store, for `createSessionManager({ name, cookie, storage })` (the shape of
    * `@revas-hq/kit-session`). `new SessionManager(store, options)` takes the store as its
@@ -120,8 +76,9 @@ export interface SessionManagerOptions {
    */
   readonly renewalInterval?: number;
   /**
-   * The longest `Set-Cookie` header accepted, in bytes. Browsers drop longer cookies
-   * without a word; the manager throws `SessionCookieTooLargeError` instead.
+   * The longest `Set-Cookie` header accepted, in bytes (the default transport's
+   * `maxSize`). Browsers drop longer cookies without a word; the manager throws
+   * `SessionCookieTooLargeError` instead. Not with `transport`.
    * @default 4096
    */
   readonly maxCookieSize?: number;
@@ -198,21 +155,16 @@ export interface SessionRevocationOptions {
   readonly whenUnavailable?: 'fail' | 'trust';
 }
 
-/** The default cookie name. */
-export const DEFAULT_COOKIE_NAME = '__Host-session';
 /** The default lifetime: 24 hours. */
 export const DEFAULT_LIFETIME = 24 * 60 * 60 * 1000;
 /** How long a renewed id is still served, read-only: 30 seconds. */
 export const DEFAULT_RENEWAL_GRACE = 30_000;
-/** The longest Set-Cookie browsers are known to keep. */
-export const DEFAULT_MAX_COOKIE_SIZE = 4096;
 
-/** Every key of {@link SessionManagerOptions}. */
-const MANAGER_OPTIONS = ['name', 'storage', 'cookie', 'lifetime', 'idleTimeout', 'idleTouchInterval', 'renewalGrace', 'renewalInterval', 'maxCookieSize', 'ownerKey', 'maxSessionsPerOwner', 'whenOwnerFull', 'clientAddress', 'onEvent', 'revocation'] as const satisfies readonly (keyof SessionManagerOptions)[];
 /** Every key of {@link SessionCookieOptions}. */
 const COOKIE_OPTIONS = ['name', 'secure', 'httpOnly', 'sameSite', 'path', 'domain', 'persistent', 'maxAge', 'partitioned'] as const satisfies readonly (keyof SessionCookieOptions)[];
 
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Every key of {@link SessionManagerOptions}. */
+const MANAGER_OPTIONS = ['name', 'storage', 'cookie', 'transport', 'lifetime', 'idleTimeout', 'idleTouchInterval', 'renewalGrace', 'renewalInterval', 'maxCookieSize', 'ownerKey', 'maxSessionsPerOwner', 'whenOwnerFull', 'clientAddress', 'onEvent', 'revocation'] as const satisfies readonly (keyof SessionManagerOptions)[];
 
 /**
  * Options with every default filled in and every rule checked.
@@ -220,7 +172,8 @@ const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * @internal
  */
 export interface ResolvedOptions {
-  readonly name: string;
+  /** The transports, the default one (a cookie) when none was given; never empty. */
+  readonly transports: readonly SessionTransport[];
   /** The context key's name. */
   readonly contextName: string;
   readonly lifetime: number;
@@ -228,16 +181,12 @@ export interface ResolvedOptions {
   readonly idleTouchInterval: number;
   readonly renewalGrace: number;
   readonly renewalInterval: number | undefined;
-  readonly maxCookieSize: number;
-  readonly persistent: boolean;
   readonly ownerKey: string | undefined;
   readonly maxSessionsPerOwner: number | undefined;
   readonly whenOwnerFull: 'evict' | 'refuse';
   readonly clientAddress: ((request: RequestLike) => string | undefined) | undefined;
   readonly onEvent: ((event: SessionEvent) => void) | undefined;
   readonly revocation: Required<SessionRevocationOptions> | undefined;
-  /** The cookie attributes other than name, value and expiry. */
-  readonly attributes: Omit<SetCookie, 'name' | 'value' | 'maxAge' | 'expires'>;
 }
 
 /**
@@ -401,60 +350,14 @@ export function milliseconds(name: string, value: number | undefined, fallback: 
  */
 export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOptions {
   checkOptionKeys('SessionManager options', options, MANAGER_OPTIONS);
-  checkOptionKeys('cookie options', options.cookie, COOKIE_OPTIONS);
   const cookie = options.cookie ?? {};
-  const name = cookie.name ?? DEFAULT_COOKIE_NAME;
-  // Read before any rule uses them: a string 'false' is truthy.
-  const secure = booleanOption('cookie.secure', cookie.secure, true);
-  const httpOnly = booleanOption('cookie.httpOnly', cookie.httpOnly, true);
-  const persistent = booleanOption('cookie.persistent', cookie.persistent, true);
-  const partitioned = booleanOption('cookie.partitioned', cookie.partitioned, false);
-  const path = cookie.path ?? '/';
-  const sameSite = cookie.sameSite ?? 'lax';
-  const { domain } = cookie;
-
-  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
-    throw new TypeError('cookie.name must be a non-empty cookie token (letters, digits and !#$%&\'*+-.^_`|~)');
-  }
-  // Browsers match the prefixes case-insensitively: so must this check.
-  const lowerName = typeof name === 'string' ? name.toLowerCase() : '';
-  if (lowerName.startsWith('__host-') && (!secure || domain !== undefined || path !== '/')) {
-    throw new TypeError('a __Host- cookie needs secure: true, no domain and path "/"');
-  }
-  if (lowerName.startsWith('__secure-') && !secure) {
-    throw new TypeError('a __Secure- cookie needs secure: true');
-  }
-  if (!['lax', 'strict', 'none'].includes(sameSite)) {
-    throw new TypeError('cookie.sameSite must be "lax", "strict" or "none"');
-  }
-  if (sameSite === 'none' && !secure) {
-    throw new TypeError('cookie.sameSite "none" needs secure: true');
-  }
-  if (partitioned && !secure) {
-    throw new TypeError('cookie.partitioned needs secure: true');
-  }
-
-  const attributes = {
-    path,
-    ...(domain === undefined ? {} : { domain }),
-    httpOnly,
-    secure,
-    sameSite,
-    ...(partitioned ? { partitioned: true } : {}),
-  };
-  try {
-    // The cookie library checks path and domain characters; let it do so now.
-    stringifySetCookie({ name, value: '', ...attributes });
-  } catch (error) {
-    throw new TypeError('cookie.path or cookie.domain holds characters a cookie cannot carry', { cause: error });
-  }
-
+  const transports = resolveTransports(options);
   if (options.lifetime !== undefined && cookie.maxAge !== undefined) {
     throw new TypeError('give lifetime (milliseconds) or cookie.maxAge (seconds), not both');
   }
   const maxAge = positive('cookie.maxAge', cookie.maxAge, undefined, 'seconds');
   const lifetime = maxAge === undefined ? positive('lifetime', options.lifetime, DEFAULT_LIFETIME) : maxAge * 1000;
-  const contextName = options.name ?? name;
+  const contextName = options.name ?? transports[0]!.name;
   if (typeof contextName !== 'string' || contextName === '') {
     throw new TypeError('name must be a non-empty string');
   }
@@ -481,7 +384,6 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
   if (ownerKey !== undefined && (typeof ownerKey !== 'string' || ownerKey === '')) {
     throw new TypeError('ownerKey must be a non-empty string');
   }
-  const maxCookieSize = positive('maxCookieSize', options.maxCookieSize, DEFAULT_MAX_COOKIE_SIZE, 'bytes');
   const { whenOwnerFull = 'evict', clientAddress, onEvent, revocation } = options;
   const maxSessionsPerOwner = positiveInteger('maxSessionsPerOwner', options.maxSessionsPerOwner, undefined);
   if ((maxSessionsPerOwner !== undefined || revocation !== undefined) && ownerKey === undefined) {
@@ -497,23 +399,65 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
   }
 
   return {
-    name,
+    transports,
     contextName,
     lifetime,
     idleTimeout,
     idleTouchInterval,
     renewalGrace,
     renewalInterval,
-    maxCookieSize,
-    persistent,
     ownerKey,
     maxSessionsPerOwner,
     whenOwnerFull,
     clientAddress,
     onEvent,
     revocation: revocation === undefined ? undefined : resolveRevocation(revocation),
-    attributes,
   };
+}
+
+/**
+ * The manager's transports: those given, or a `CookieTransport` built from `cookie` and
+ * `maxCookieSize` (`cookie.maxAge` is the lifetime, read by resolveOptions).
+ */
+function resolveTransports(options: SessionManagerOptions): readonly SessionTransport[] {
+  const { transport } = options;
+  if (transport === undefined) {
+    checkOptionKeys('cookie options', options.cookie, COOKIE_OPTIONS);
+    const { maxAge: _lifetime, ...cookie } = options.cookie ?? {};
+    return [new CookieTransport({ ...cookie, ...(options.maxCookieSize === undefined ? {} : { maxSize: options.maxCookieSize }) })];
+  }
+  if (options.cookie !== undefined || options.maxCookieSize !== undefined) {
+    throw new TypeError('cookie and maxCookieSize build the default transport: with transport, give them to its CookieTransport');
+  }
+  const list: readonly unknown[] = Array.isArray(transport) ? transport : [transport];
+  if (list.length === 0) {
+    throw new TypeError('transport must name at least one transport');
+  }
+  const names = new Set<string>();
+  for (const item of list) {
+    if (!isTransport(item)) {
+      throw new TypeError('transport must be a session transport, with name, read, write, clear and checkTokenLength');
+    }
+    if (names.has(item.name)) {
+      throw new TypeError('transport names two transports of one name: each binds its name into the seal');
+    }
+    names.add(item.name);
+  }
+  return list as readonly SessionTransport[];
+}
+
+function isTransport(value: unknown): value is SessionTransport {
+  const transport = value as Partial<SessionTransport> | null;
+  return (
+    typeof transport === 'object' &&
+    transport !== null &&
+    typeof transport.name === 'string' &&
+    transport.name !== '' &&
+    typeof transport.read === 'function' &&
+    typeof transport.write === 'function' &&
+    typeof transport.clear === 'function' &&
+    typeof transport.checkTokenLength === 'function'
+  );
 }
 
 function resolveRevocation(revocation: SessionRevocationOptions): Required<SessionRevocationOptions> {

@@ -38,9 +38,11 @@ export interface EncryptingStoreOptions {
   /**
    * The session cookie's name, bound into every seal as additional authenticated data,
    * so a value cut from one cookie does not open as another. Leave it out: the manager
-   * the store is given to tells it its cookie name. Give it only to use the store
-   * without a manager; a manager with another name then refuses the store.
-   * @default the name of the manager's cookie, or '__Host-session' without a manager
+   * the store is given to tells it the name of its (first) transport. Give it only to
+   * use the store without a manager; a manager whose first transport has another name
+   * then refuses the store. (Further transports' names, a `HeaderTransport`'s say, get
+   * views of the store that seal tokens under their own name.)
+   * @default the name of the manager's first transport, or '__Host-session' without a manager
    */
   readonly cookieName?: string;
   /**
@@ -118,8 +120,11 @@ interface OpenedToken {
  */
 export class EncryptingStoreDecorator<T = Record<string, unknown>> implements SessionStore<T> {
   #cookieName: string;
-  /** Whether the cookie name was given (in the options or by a manager): it cannot change then. */
-  #nameBound: boolean;
+  /** Views of this store bound to further transports' names (see useTokenName). */
+  readonly #views = new Map<string, EncryptingStoreDecorator<T>>();
+  readonly #options: EncryptingStoreOptions;
+  /** Whether a manager bound its transport's name (useTokenName): the name cannot change then. */
+  #managerBound = false;
   readonly #inner: SessionStore<T>;
   readonly #sealer: Sealer;
   readonly #clock: Clock;
@@ -182,9 +187,9 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     }
     checkOptionKeys('EncryptingStoreDecorator options', options, ENCRYPTING_OPTIONS);
     this.#inner = inner;
+    this.#options = options;
     this.#sealer = createSealer(options.keys, options.crypto);
     this.#clock = clock ?? systemClock;
-    this.#nameBound = options.cookieName !== undefined;
     this.#cookieName = options.cookieName ?? DEFAULT_COOKIE_NAME;
     this.#tokenLabel = textEncoder.encode(`token\0${this.#cookieName}`);
     this.#valuesLabel = `values\0${this.#cookieName}\0`;
@@ -229,26 +234,52 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
   }
 
   /**
-   * Binds the cookie name into every seal from now on: the manager calls it when it is
-   * built. See `SessionStore.useCookieName`.
+   * Binds a transport's name into the tokens it seals: the manager calls it once per
+   * transport when it is built (see `SessionStore.useTokenName`). The first name binds
+   * this store itself (its tokens, and with `encryptValues` its values); each further
+   * name gets a view of this store that seals and opens tokens under that name and
+   * shares the inner store, the keys and the values' binding, so a session reached
+   * through either is the same session.
    *
-   * @param name - The manager's cookie name.
-   * @throws TypeError when another name was given in the options or by another manager.
+   * @param name - The transport's name.
+   * @returns This store, or its view for `name`.
+   * @throws TypeError when the first name differs from the `cookieName` given in the options.
    * @example
    * ```ts
    * const store = new EncryptingStoreDecorator(new CookieSessionStore(), { keys });
    * const manager = new SessionManager(store, { cookie: { name: '__Host-app' } }); // binds '__Host-app'
    * ```
    */
-  useCookieName(name: string): void {
-    if (this.#nameBound && name !== this.#cookieName) {
-      throw new TypeError('this EncryptingStoreDecorator is bound to another cookie name: give each manager its own store');
+  useTokenName(name: string): EncryptingStoreDecorator<T> {
+    if (!this.#managerBound) {
+      this.#managerBound = true;
+      if (name !== this.#cookieName) {
+        if (this.#options.cookieName !== undefined) {
+          throw new TypeError("this EncryptingStoreDecorator was given another cookieName than the manager's transport has");
+        }
+        this.#bind(name, name);
+      }
+      this.#inner.useTokenName?.(name);
+      return this;
     }
-    this.#nameBound = true;
-    this.#cookieName = name;
-    this.#tokenLabel = textEncoder.encode(`token\0${name}`);
-    this.#valuesLabel = `values\0${name}\0`;
-    this.#inner.useCookieName?.(name);
+    if (name === this.#cookieName) {
+      return this;
+    }
+    let view = this.#views.get(name);
+    if (view === undefined) {
+      view = new EncryptingStoreDecorator<T>(this.#inner, { ...this.#options, cookieName: name }, this.#clock);
+      view.#managerBound = true;
+      view.#bind(name, this.#cookieName);
+      this.#views.set(name, view);
+    }
+    return view;
+  }
+
+  /** Seals tokens under `tokenName`, and values under `valuesName`. */
+  #bind(tokenName: string, valuesName: string): void {
+    this.#cookieName = tokenName;
+    this.#tokenLabel = textEncoder.encode(`token\0${tokenName}`);
+    this.#valuesLabel = `values\0${valuesName}\0`;
   }
 
   /**

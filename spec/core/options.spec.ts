@@ -149,11 +149,22 @@ describe('SessionManager options', () => {
     await expect(other.getSession(cookie.value!)).resolves.toBeUndefined();
   });
 
-  it('refuses to share one decorator between two managers of different cookie names, and allows the same name', async () => {
+  it('shares one decorator between two managers of different cookie names, each sealing under its own name', async () => {
     const keys = [await importRawKey(randomBytes(32).toString('base64'))];
     const store = new EncryptingStoreDecorator(new CookieSessionStore(), { keys });
-    expect(new SessionManager(store, { cookie: { name: '__Host-a' } }).name).toBe('__Host-a');
-    expect(() => new SessionManager(store, { cookie: { name: '__Host-b' } })).toThrow(TypeError);
+    const a = new SessionManager(store, { cookie: { name: '__Host-a' } });
+    const b = new SessionManager(store, { cookie: { name: '__Host-b' } });
+    expect(store.cookieName).toBe('__Host-a');
+    const context = await a.extractSession(Context.background, new Request('https://app.test/'));
+    a.setValue(context, 'user', 'ada');
+    const headers = new Headers();
+    await a.injectSession(context, headers);
+    const { value } = parseSetCookie(headers.getSetCookie()[0]!);
+    const asA = await a.extractSession(Context.background, new Request('https://app.test/', { headers: { cookie: `__Host-a=${value}` } }));
+    expect(a.getValue(asA, 'user')).toBe('ada');
+    // a's cookie, sent under b's name, opens nothing: b seals and opens under '__Host-b'.
+    const asB = await b.extractSession(Context.background, new Request('https://app.test/', { headers: { cookie: `__Host-b=${value}` } }));
+    expect(b.getStatus(asB)).toBe('new');
     expect(new SessionManager(store, { cookie: { name: '__Host-a' } }).name).toBe('__Host-a');
   });
 

@@ -44,6 +44,13 @@ class NodeRequestView implements RequestLike {
   get clientAddress(): string | undefined {
     return this.#request.socket?.remoteAddress;
   }
+
+  /** The request's URL as the server saw it: https only when the socket is TLS (forwarded headers are not trusted). */
+  get url(): string {
+    const request = this.#request;
+    const tls = (request.socket as { encrypted?: boolean } | null)?.encrypted === true;
+    return `${tls ? 'https' : 'http'}://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`;
+  }
 }
 
 /**

@@ -27,8 +27,8 @@ export class SessionMetadata {
   /**
    * The metadata a save writes, as text (and recorded on the session): with an owner on
    * a store that lists sessions, everything (last seen now, the client); else only the
-   * creation, authentication, renewal and generation, when there is one of them to
-   * keep; else none.
+   * creation, authentication, renewal, generation and persistence choice, when there is
+   * one of them to keep; else none.
    *
    * @param session - The session being saved.
    * @param owner - Its owner.
@@ -50,9 +50,10 @@ export class SessionMetadata {
         i: this.#recordsAddress ? (client.address ?? known.i) : undefined,
         g: generation,
         r: renewed,
+        p: known.p,
       };
-    } else if (known.a !== undefined || generation !== undefined || renewed !== undefined) {
-      fields = { c: known.c, a: known.a, g: generation, r: renewed };
+    } else if (known.a !== undefined || generation !== undefined || renewed !== undefined || known.p !== undefined) {
+      fields = { c: known.c, a: known.a, g: generation, r: renewed, p: known.p };
     }
     if (fields === undefined) {
       session.recordMeta({ c: known.c });

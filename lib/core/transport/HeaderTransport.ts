@@ -1,0 +1,185 @@
+// The session's token in a header (core/transport), for clients that keep no cookies:
+// native and desktop apps, command-line tools. The request carries it (`Authorization:
+// Bearer …` or a header of the app's choosing); a response that issues, renews or ends
+// it says so in a response header. No Set-Cookie and no `Vary: Cookie`.
+import type { RequestLike } from '../http.js';
+import { checkOptionKeys, positive } from '../options.js';
+import { SessionTokenTooLargeError } from '../SessionError.js';
+import type { SessionTransport, TokenExpiry, TransportHeaders } from './SessionTransport.js';
+
+/** The longest token a header carries by default: well inside servers' and proxies' header limits. */
+export const DEFAULT_MAX_HEADER_TOKEN_SIZE = 8192;
+
+/**
+ * What {@link HeaderTransport} is built with.
+ */
+export interface HeaderTransportOptions {
+  /**
+   * The request header that carries the token. `'authorization'` reads the Bearer
+   * scheme (`Authorization: Bearer <token>`, RFC 6750); any other name reads the
+   * header's whole value.
+   * @default 'authorization'
+   */
+  readonly header?: string;
+  /**
+   * The response header that gives the client a new or renewed token, beside
+   * `<responseHeader>-max-age` (seconds until it ends). An ended session (log-out) is
+   * said plainly: the token header empty and the max-age `0`.
+   * @default 'session-token'
+   */
+  readonly responseHeader?: string;
+  /**
+   * Which requests that carry no token belong to this transport (so a session they
+   * start is given to the client in the response header): a native client's log-in.
+   * @default the requests that carry the request header, even empty (`Authorization: Bearer`)
+   */
+  readonly accepts?: (request: RequestLike) => boolean;
+  /**
+   * The longest token written or read, in characters.
+   * @default 8192
+   */
+  readonly maxSize?: number;
+}
+
+const OPTIONS = ['header', 'responseHeader', 'accepts', 'maxSize'] as const satisfies readonly (keyof HeaderTransportOptions)[];
+/** An HTTP field name (RFC 9110 token). */
+const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** `Bearer <token>`: the scheme case-insensitive, one token of visible characters. */
+const BEARER = /^bearer(?:[ \t]+([\x21-\x7e]+))?[ \t]*$/i;
+/** A token as another header's whole value: visible characters only. */
+const VALUE = /^[\x21-\x7e]+$/;
+
+/**
+ * The session's token in a request header, and the new token in a response header:
+ * for clients that keep no cookies. A header is never sent by a browser on its own, so
+ * a request carrying it cannot be forged cross-site (no CSRF); the client must keep the
+ * token safe itself. Its name (`header:<request header>`) is bound into every sealed
+ * token, so a header token never opens as a cookie, nor a cookie as a header token.
+ *
+ * @example
+ * ```ts
+ * const manager = new SessionManager(store, {
+ *   transport: [new CookieTransport(), new HeaderTransport()], // browsers by cookie, apps by header
+ * });
+ * // a native client: `Authorization: Bearer <token>`; a new token comes back in `Session-Token`
+ * ```
+ */
+export class HeaderTransport implements SessionTransport {
+  /** `header:` and the request header's name, bound into every sealed token. */
+  readonly name: string;
+  readonly #header: string;
+  readonly #bearer: boolean;
+  readonly #responseHeader: string;
+  readonly #maxAgeHeader: string;
+  readonly #accepts: ((request: RequestLike) => boolean) | undefined;
+  readonly #maxSize: number;
+
+  /**
+   * @param options - The request and response headers, and the size limit.
+   * @throws TypeError when an option is unknown or invalid.
+   */
+  constructor(options: HeaderTransportOptions = {}) {
+    checkOptionKeys('HeaderTransport options', options, OPTIONS);
+    const header = options.header ?? 'authorization';
+    const responseHeader = options.responseHeader ?? 'session-token';
+    for (const [key, value] of [['header', header], ['responseHeader', responseHeader]] as const) {
+      if (typeof value !== 'string' || !FIELD_NAME.test(value)) {
+        throw new TypeError(`${key} must be a header name`);
+      }
+    }
+    const lower = header.toLowerCase();
+    if (lower === 'cookie' || lower === 'set-cookie') {
+      throw new TypeError('header must not be Cookie: give the cookie to a CookieTransport');
+    }
+    if (options.accepts !== undefined && typeof options.accepts !== 'function') {
+      throw new TypeError('accepts must be a function');
+    }
+    this.#header = lower;
+    this.#bearer = lower === 'authorization';
+    this.#responseHeader = responseHeader.toLowerCase();
+    this.#maxAgeHeader = `${this.#responseHeader}-max-age`;
+    this.#accepts = options.accepts;
+    this.#maxSize = positive('maxSize', options.maxSize, DEFAULT_MAX_HEADER_TOKEN_SIZE, 'bytes');
+    this.name = `header:${lower}`;
+  }
+
+  /**
+   * Reads the token from the request header.
+   *
+   * @param request - The request.
+   * @returns The token, or `undefined` when the header is absent, empty, of another
+   *   scheme, malformed or too long.
+   */
+  read(request: RequestLike): string | undefined {
+    const value = request.headers.get(this.#header);
+    if (value === null || value.length > this.#maxSize + 16) {
+      return undefined;
+    }
+    let token: string | undefined;
+    if (this.#bearer) {
+      token = BEARER.exec(value.trim())?.[1];
+    } else {
+      const trimmed = value.trim();
+      token = VALUE.test(trimmed) ? trimmed : undefined;
+    }
+    return token === undefined || token.length > this.#maxSize ? undefined : token;
+  }
+
+  /**
+   * Whether a request without a token is this transport's: the app's rule, else
+   * whether it carries the request header at all.
+   *
+   * @param request - The request.
+   * @returns `true` when its new session travels in a header.
+   */
+  accepts(request: RequestLike): boolean {
+    if (this.#accepts !== undefined) {
+      return this.#accepts(request) === true;
+    }
+    const value = request.headers.get(this.#header);
+    return value !== null && (!this.#bearer || /^bearer\b/i.test(value.trim()));
+  }
+
+  /**
+   * The response headers that give the client its token.
+   *
+   * @param token - The token.
+   * @param expiry - When it ends.
+   * @returns The headers.
+   * @throws SessionTokenTooLargeError when the token is longer than `maxSize`.
+   */
+  write(token: string, expiry: TokenExpiry): TransportHeaders {
+    this.checkTokenLength(token.length);
+    const maxAge = Math.max(0, Math.ceil((expiry.expireTime - expiry.now) / 1000));
+    return [
+      [this.#responseHeader, token],
+      [this.#maxAgeHeader, String(maxAge)],
+      ['cache-control', 'private'],
+    ];
+  }
+
+  /**
+   * The response headers that tell the client its session ended: an empty token, max-age 0.
+   *
+   * @returns The headers.
+   */
+  clear(): TransportHeaders {
+    return [
+      [this.#responseHeader, ''],
+      [this.#maxAgeHeader, '0'],
+      ['cache-control', 'private'],
+    ];
+  }
+
+  /**
+   * Throws when a token of this length is longer than `maxSize`.
+   *
+   * @param length - The token's length.
+   * @throws SessionTokenTooLargeError when it is.
+   */
+  checkTokenLength(length: number): void {
+    if (length > this.#maxSize) {
+      throw new SessionTokenTooLargeError(length, this.#maxSize);
+    }
+  }
+}
