@@ -116,7 +116,7 @@ async function send(
   const sent = replay === undefined ? cookie : replay.cookie;
   console.log(`> ${method} ${path}${form ? ` ${new URLSearchParams(form)}` : ''}${replay ? ` (${replay.why})` : ''}`);
   const response = await handle(
-    new Request(`http://shop.example${path}`, {
+    new Request(`https://shop.example${path}`, {
       method,
       headers: sent === undefined ? {} : { cookie: sent },
       ...(form ? { body: new URLSearchParams(form) } : {}),

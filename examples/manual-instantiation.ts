@@ -83,7 +83,7 @@ async function send(
   const sent = replay?.cookie ?? cookie;
   console.log(`> ${method} ${path}${form ? ` ${new URLSearchParams(form)}` : ''}${replay ? ` (${replay.why})` : ''}`);
   const response = await handle(
-    new Request(`http://app.example${path}`, {
+    new Request(`https://app.example${path}`, {
       method,
       headers: sent === undefined ? {} : { cookie: sent },
       ...(form ? { body: new URLSearchParams(form) } : {}),

@@ -28,7 +28,7 @@ export type ValueOf<T, K extends keyof T, V> = ([V] extends [never] ? T[K] : V) 
  * ```
  */
 export abstract class SessionAccess<T extends object> {
-  /** The name the session is known by: the cookie's name. */
+  /** The name the session is known by: its transport's (the cookie's name by default). */
   abstract readonly name: string;
   /** The context key the session is held under. */
   abstract readonly contextKey: ContextKey<Session<T>>;

@@ -219,7 +219,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     const retired = this.#events.listening ? [...session.retiredIds] : undefined;
     const { status, loaded, renewal, destroyedValues, predecessor } = session;
     const wasStored = session.stored;
-    const cookieExpiry = session.expireTime;
+    const tokenExpiry = session.expireTime;
     // An unchanged session written only to record when it was last seen, or to move
     // its expiry: it is then 'modified' too.
     const rewriteOnly = session.beginSave(now);
@@ -231,13 +231,13 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       // The browser's cookie stays good when an unchanged server-side session is patched
       // only to record when it was last seen and its expiry does not move: that write
       // sends no Set-Cookie (the token the store gives, sealed again, goes unused).
-      const cookieStays =
+      const tokenStays =
         rewriteOnly &&
         session.stored &&
         session.hasToken &&
         !session.rewrite &&
         session.token !== undefined &&
-        session.expireTime === cookieExpiry &&
+        session.expireTime === tokenExpiry &&
         isPatchableStore(store);
       const expiry: TokenExpiry = { expireTime: session.expireTime, now, persistent: session.persistent };
       // A store that writes on a server tells its token's length up front: a cookie
@@ -248,7 +248,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       }
       let token: string | undefined;
       try {
-        const saving = this.#save(route, session, now, session.expireTime === cookieExpiry ? session.token : undefined);
+        const saving = this.#save(route, session, now, session.expireTime === tokenExpiry ? session.token : undefined);
         token = typeof saving === 'object' ? await saving : saving;
       } catch (error) {
         throw storeError(error);
@@ -262,10 +262,10 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
         session.lostAtSave(now, ownChanges);
       } else {
         saved = true;
-        if (!cookieStays) {
+        if (!tokenStays) {
           out = transport.write(token, expiry, session.request);
         }
-        session.saved(cookieStays ? session.token : token);
+        session.saved(tokenStays ? session.token : token);
       }
     }
     if (session.status === 'destroyed' && session.hasToken) {

@@ -57,6 +57,10 @@ export interface SessionTransport {
    * @param request - The request.
    * @returns The token, or `undefined` when the request carries none this transport can
    *   read (absent, malformed, incomplete).
+   * @example
+   * ```ts
+   * const token = transport.read(new Request('https://app.test/', { headers: { cookie: '__Host-session=abc' } }));
+   * ```
    */
   read(request: RequestLike): string | undefined;
 
@@ -68,6 +72,10 @@ export interface SessionTransport {
    *
    * @param request - The request.
    * @returns `true` when a new session of this request should travel through this transport.
+   * @example
+   * ```ts
+   * const accepts = (request: RequestLike) => request.headers.get('x-client') === 'native';
+   * ```
    */
   accepts?(request: RequestLike): boolean;
 
@@ -81,6 +89,13 @@ export interface SessionTransport {
    * @returns The headers to add.
    * @throws SessionTokenTooLargeError (a `SessionCookieTooLargeError` for a cookie) when
    *   the client would not keep a token this large; nothing has been added.
+   * @example
+   * ```ts
+   * const now = Date.now();
+   * for (const [name, value] of transport.write(token, { expireTime: now + 3_600_000, now, persistent: undefined }, request)) {
+   *   headers.append(name, value);
+   * }
+   * ```
    */
   write(token: string, expiry: TokenExpiry, request: RequestLike | undefined): TransportHeaders;
 
@@ -89,6 +104,10 @@ export interface SessionTransport {
    *
    * @param request - The request being answered, when the manager has it.
    * @returns The headers to add.
+   * @example
+   * ```ts
+   * for (const [name, value] of transport.clear(request)) headers.append(name, value);
+   * ```
    */
   clear(request: RequestLike | undefined): TransportHeaders;
 
@@ -99,6 +118,10 @@ export interface SessionTransport {
    * @param length - The token's length, in characters (base64url).
    * @param expiry - When it would end.
    * @throws SessionTokenTooLargeError when it would be too large.
+   * @example
+   * ```ts
+   * transport.checkTokenLength(44, { expireTime: Date.now() + 3_600_000, now: Date.now(), persistent: true });
+   * ```
    */
   checkTokenLength(length: number, expiry: TokenExpiry): void;
 }
