@@ -70,7 +70,8 @@ for (const warning of demoStore.warnings) {
 
 // The defaults: a __Host- cookie, HttpOnly, Secure, SameSite=Lax, 24 hours at most.
 // Browsers treat http://127.0.0.1 and http://localhost as secure, so Secure works here
-// too. On top: half an hour without a visit ends a session. With a server-side store,
+// too; reached under another name over plain http, the browser drops the cookie, and
+// the first such response prints a KIT_SESSION_INSECURE_COOKIE warning naming the fix. On top: half an hour without a visit ends a session. With a server-side store,
 // the logged-in name owns the session, so "Your sessions" and "log out everywhere" can
 // find them all; with revocable cookies, the name's generation is sealed in its cookie.
 const { serverSide, revocation } = demoStore;

@@ -100,6 +100,7 @@ const STYLE = `
   nav { margin: 1rem 0; }
   label { display: block; font-weight: 600; margin-bottom: 0.25rem; }
   input { font: inherit; padding: 0.25rem 0.5rem; }
+  .check label { display: inline; font-weight: normal; }
   button { font: inherit; padding: 0.25rem 1rem; }
   footer { margin-top: 3rem; color: #555; font-size: 0.875rem; }
 `;
@@ -177,6 +178,7 @@ export function renderHome(view: HomeView): string {
 <form method="post" action="/login">
   <label for="name">Your name</label>
   <input id="name" name="name" autocomplete="username" required>
+  <p class="check"><input id="remember" name="remember" type="checkbox"> <label for="remember">Keep me logged in when the browser closes</label></p>
   <button type="submit">Log in</button>
 </form>`
       : `<p>Logged in as <strong class="user">${escapeHtml(view.user)}</strong>.</p>

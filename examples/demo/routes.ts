@@ -76,7 +76,11 @@ function home(input: RouteInput): RouteResult {
   };
 }
 
-/** POST /login: any name will do. Logging in changes privileges, so the token is renewed. */
+/**
+ * POST /login: any name will do. Logging in changes privileges, so the token is renewed.
+ * "Keep me logged in" makes the cookie outlive the browser; unticked, it ends when the
+ * browser closes (remember-me per log-in: the choice holds for this session).
+ */
 function login({ context, sessions, form }: RouteInput): RouteResult {
   const name = form.get('name')?.trim() ?? '';
   if (name === '') {
@@ -84,6 +88,7 @@ function login({ context, sessions, form }: RouteInput): RouteResult {
     return { redirect: '/' };
   }
   sessions.renewToken(context);
+  sessions.setPersistent(context, form.get('remember') === 'on');
   sessions.setValue(context, 'user', name);
   sessions.setValue(context, 'flash', `Welcome, ${name}! Your session has a new token.`);
   return { redirect: '/' };

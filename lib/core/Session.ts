@@ -500,7 +500,13 @@ export class Session<T extends object = Record<string, unknown>> {
    * me" at log-in. `false` makes a cookie that ends when the browser closes (the
    * session's own expiry still applies on the server); `true` a persistent cookie up to
    * the session's expiry. The choice is kept with the session, across requests and
-   * renewals, and the response sends the cookie again with it.
+   * renewals, and the response sends the cookie again with it. Choosing what the
+   * session already has changes nothing. After {@link Session.destroy} in the same
+   * request, this starts a new session, as {@link Session.set} does.
+   *
+   * Make the choice with {@link Session.renew}, as a log-in does: a concurrent request
+   * that loaded the session before the choice, and saves after it, could otherwise
+   * write the earlier choice back (a renewal makes that request stale instead).
    *
    * @param persistent - Whether the cookie outlives the browser.
    * @throws TypeError when `persistent` is not `true` or `false`.
@@ -518,11 +524,16 @@ export class Session<T extends object = Record<string, unknown>> {
     if (typeof persistent !== 'boolean') {
       throw new TypeError('persistent must be true or false');
     }
-    if (this.#state === 'destroyed') {
+    const p = persistent ? 1 : 0;
+    const restarted = this.#state === 'destroyed';
+    if (restarted) {
       this.#restart();
     }
-    this.#meta = { ...this.#meta, p: persistent ? 1 : 0 };
     this.#persistentChosen = true;
+    if (!restarted && this.#meta.p === p) {
+      return;
+    }
+    this.#meta = { ...this.#meta, p };
     this.#state = 'modified';
   }
 
@@ -836,7 +847,6 @@ export class Session<T extends object = Record<string, unknown>> {
     return new Date(this.#deadline);
   }
 
-  /** Makes the session new and empty, with a new id, deadline and expiry. */
   /**
    * A destroyed session changed again: a new session. An authentication and a
    * persistence choice made in this request (destroy, renew, set: a log-in after a
@@ -851,6 +861,7 @@ export class Session<T extends object = Record<string, unknown>> {
     }
   }
 
+  /** Makes the session new and empty, with a new id, deadline and expiry. */
   #reset(now: number): void {
     this.#meta = { c: now };
     this.#renewal = undefined;

@@ -170,6 +170,28 @@ export abstract class SessionAccess<T extends object> {
   }
 
   /**
+   * Chooses, for the request's session only, whether its cookie outlives the browser
+   * ("remember me" at log-in): `true` a persistent cookie, `false` one that ends when
+   * the browser closes. The choice holds across requests and renewals; sessions that
+   * make none follow `cookie.persistent`.
+   *
+   * @param context - A context from `SessionManager.extractSession`.
+   * @param persistent - Whether the cookie outlives the browser.
+   * @throws TypeError when `persistent` is not `true` or `false`.
+   * @throws SessionNotLoadedError when the context holds no session of this manager.
+   * @example
+   * ```ts
+   * // POST /login, once the password checked out
+   * manager.renewToken(context);
+   * manager.setValue(context, 'userId', user.id);
+   * manager.setPersistent(context, form.get('remember') === 'on');
+   * ```
+   */
+  setPersistent(context: Context, persistent: boolean): void {
+    this.session(context).setPersistent(persistent);
+  }
+
+  /**
    * Tells whether the response will write the session: it was changed or destroyed.
    *
    * @param context - A context from `SessionManager.extractSession`.

@@ -63,7 +63,7 @@ interface Shop {
 }
 
 const KEYS = ['visits', 'shopViews', 'cartViews', 'user', 'votes', 'theme', 'lost', 'big', 'late'] as const;
-const ORIGIN = 'http://app.test';
+const ORIGIN = 'https://app.test';
 const sessionContext = createContext<Session<Shop>>();
 
 /** Loaders in flight now, and the most seen at once: proof that nested loaders overlap. */

@@ -106,10 +106,13 @@ async function readHome(page: Page): Promise<{ visits: number; user: string | un
   };
 }
 
-/** Logs in through the form, as a person would, and checks the name is shown. */
-async function logIn(page: Page, url: string, name: string): Promise<void> {
+/** Logs in through the form, as a person would (ticking "Keep me logged in" when asked), and checks the name is shown. */
+async function logIn(page: Page, url: string, name: string, { remember = false }: { remember?: boolean } = {}): Promise<void> {
   await open(page, `${url}/`);
   await page.getByLabel('Your name').fill(name);
+  if (remember) {
+    await page.getByLabel('Keep me logged in when the browser closes').check();
+  }
   expect((await submit(page, 'Log in')).status()).toBe(200);
   expect((await readHome(page)).user).toBe(name);
 }
@@ -173,7 +176,7 @@ describeInChromium('the demo in Chromium', (chromium) => {
       let cookie: Cookie | undefined;
       try {
         const page = await context.newPage();
-        await logIn(page, demo.url, 'Ada');
+        await logIn(page, demo.url, 'Ada', { remember: true });
         expect((await readHome(page)).flashes).toEqual([expect.stringMatching(/^Welcome, Ada!/)]);
         cookie = await sessionCookie(context, demo.url);
       } finally {
@@ -191,6 +194,21 @@ describeInChromium('the demo in Chromium', (chromium) => {
       const left = cookie!.expires - Date.now() / 1000;
       expect(left).toBeGreaterThan(IDLE_TIMEOUT_S - 120);
       expect(left).toBeLessThanOrEqual(IDLE_TIMEOUT_S + 5);
+    });
+
+    it('without "Keep me logged in", keeps a browser-session cookie (expires -1), through reloads that send it again', async () => {
+      const { page, context } = tab;
+      await open(page, `${demo.url}/`);
+      // Before any log-in: the default, a persistent cookie.
+      expect((await sessionCookie(context, demo.url))!.expires).toBeGreaterThan(Date.now() / 1000);
+      await logIn(page, demo.url, 'Ada');
+      const loggedIn = (await sessionCookie(context, demo.url))!;
+      expect(loggedIn.expires).toBe(-1);
+      await reload(page);
+      const reloaded = (await sessionCookie(context, demo.url))!;
+      expect(reloaded.value).not.toBe(loggedIn.value); // the visit count was saved again
+      expect(reloaded.expires).toBe(-1);
+      expect((await readHome(page)).user).toBe('Ada');
     });
 
     it('keeps counting across reloads', async () => {

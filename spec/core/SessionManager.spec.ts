@@ -310,6 +310,7 @@ describe(SessionManager, () => {
       ['popValue', (m: SessionManager<AppSession>, c: Context) => m.popValue(c, 'visits')],
       ['destroyValues', (m: SessionManager<AppSession>, c: Context) => m.destroyValues(c)],
       ['renewToken', (m: SessionManager<AppSession>, c: Context) => m.renewToken(c)],
+      ['setPersistent', (m: SessionManager<AppSession>, c: Context) => m.setPersistent(c, false)],
       ['isModified', (m: SessionManager<AppSession>, c: Context) => m.isModified(c)],
       ['getStatus', (m: SessionManager<AppSession>, c: Context) => m.getStatus(c)],
       ['getExpireTime', (m: SessionManager<AppSession>, c: Context) => m.getExpireTime(c)],

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { RedisServerProcess } from '../support/redisCluster.js';
 import { describeWith } from '../support/services.js';
 import { parseSetCookie } from 'cookie';
@@ -165,6 +166,28 @@ function expectLabelledInputs(html: string): void {
     expect(html).toContain(`<label for="${id}">`);
   }
   expect(html).not.toMatch(/<script/i);
+}
+
+/** A GET / to the demo on 127.0.0.1 with the Host header given; resolves to its Set-Cookie lines. */
+function getWithHost(port: number, host: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    httpRequest({ host: '127.0.0.1', port, path: '/', headers: { host } }, (response) => {
+      response.resume().on('end', () => resolve(response.headers['set-cookie'] ?? []));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+/** Reads a value until it passes the check (a child's output arrives a little later), at most 5 s. */
+async function eventually<V>(read: () => V, check: (value: V) => boolean): Promise<V> {
+  const until = Date.now() + 5000;
+  let value = read();
+  while (!check(value) && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    value = read();
+  }
+  return value;
 }
 
 const MINUTE = 60_000;
@@ -377,6 +400,20 @@ describe('examples/demo', () => {
       expect(second.visits).toBe(3);
     });
 
+    it('"Keep me logged in": unticked, every later cookie ends with the browser; ticked, each outlives it for the idle timeout', async () => {
+      const maxAges = async (browser: Browser, form: Record<string, string>) => {
+        const login = await browser.post('/login', form);
+        const visit = await browser.request('GET', '/');
+        return [login, visit].map((response) => {
+          const setCookie = parseSetCookie(response.headers.getSetCookie()[0]!);
+          expect(setCookie.expires).toBeUndefined();
+          return setCookie.maxAge;
+        });
+      };
+      expect(await maxAges(new Browser(demo.url), { name: 'Ada' })).toEqual([undefined, undefined]);
+      expect(await maxAges(new Browser(demo.url), { name: 'Ada', remember: 'on' })).toEqual([IDLE_TIMEOUT / 1000, IDLE_TIMEOUT / 1000]);
+    });
+
     it('escapes the name it shows', async () => {
       await browser.post('/login', { name: '<script>alert("x")</script> & co' });
       const page = await browser.home();
@@ -446,6 +483,29 @@ describe('examples/demo', () => {
       expect((await browser.home()).user).toBeUndefined();
       browser.cookie = '__Host-session=not-a-seal';
       expect((await browser.home()).visits).toBe(1);
+    });
+  });
+
+  describe('reached over plain http under another host name', () => {
+    it('prints one KIT_SESSION_INSECURE_COOKIE warning that names the fix, however many answers set the cookie', async () => {
+      const demo = await startDemo();
+      try {
+        const { port } = new URL(demo.url);
+        // As through a name in /etc/hosts that points at 127.0.0.1: Host is not localhost.
+        for (let visit = 0; visit < 3; visit++) {
+          const setCookie = await getWithHost(Number(port), 'myapp.test');
+          expect(setCookie[0]).toMatch(/^__Host-session=.*; Secure/);
+        }
+        const local = await getWithHost(Number(port), 'localhost');
+        expect(local).toHaveLength(1);
+        const stderr = await eventually(() => demo.output().stderr, (text) => text.includes('KIT_SESSION_INSECURE_COOKIE'));
+        expect(stderr.match(/KIT_SESSION_INSECURE_COOKIE/g)).toHaveLength(1);
+        expect(stderr).toMatch(/__Host-session/);
+        expect(stderr).toMatch(/https/);
+        expect(stderr).toMatch(/http:\/\/localhost/);
+      } finally {
+        expect(await demo.stop()).toBe(0);
+      }
     });
   });
 

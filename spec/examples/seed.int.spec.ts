@@ -214,12 +214,12 @@ describe('the limit of the seed’s createLoader shape', () => {
       ),
     );
     const valuesOf = async (cookie: SetCookie) => {
-      const request = new Request('http://app.test/', { headers: { cookie: `${cookie.name}=${cookie.value}` } });
+      const request = new Request('https://app.test/', { headers: { cookie: `${cookie.name}=${cookie.value}` } });
       const context = await sessionManager.extractSession(Context.background, request);
       return sessionManager.session(context).values;
     };
 
-    const response = await handle(new Request('http://app.test/child'));
+    const response = await handle(new Request('https://app.test/child'));
     expect(response.status).toBe(200);
     await response.text();
     // Each loader loaded the (empty) session of the request and saved its own copy.

@@ -45,11 +45,18 @@ class NodeRequestView implements RequestLike {
     return this.#request.socket?.remoteAddress;
   }
 
-  /** The request's URL as the server saw it: https only when the socket is TLS (forwarded headers are not trusted). */
+  /**
+   * The request's URL as the server saw it: https only when the socket is TLS (forwarded
+   * headers are not trusted), the host from Host (or HTTP/2's `:authority`).
+   */
   get url(): string {
     const request = this.#request;
     const tls = (request.socket as { encrypted?: boolean } | null)?.encrypted === true;
-    return `${tls ? 'https' : 'http'}://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`;
+    const { host, ':authority': authority } = request.headers;
+    const target = request.url ?? '/';
+    // An absolute-form target (sent to a proxy) names a host of its own: keep the path only.
+    const path = target.startsWith('/') ? target : '/';
+    return `${tls ? 'https' : 'http'}://${host ?? (typeof authority === 'string' ? authority : 'localhost')}${path}`;
   }
 }
 
