@@ -154,7 +154,7 @@ describe(HeaderTransport, () => {
 
   describe('.write', () => {
     it('gives the token, the seconds until it ends and Cache-Control: no-store, and no cookie', () => {
-      const out = new HeaderTransport().write('t0k3n', { expireTime: NOW + HOUR, now: NOW, persistent: undefined }, undefined);
+      const out = new HeaderTransport().write('t0k3n', { expireTime: NOW + HOUR, now: NOW, persistent: undefined });
       expect(out).toEqual([
         ['session-token', 't0k3n'],
         ['session-token-max-age', '3600'],
@@ -167,14 +167,14 @@ describe(HeaderTransport, () => {
     it('rounds the max-age up, never below 0, and gives it whatever the persistence', () => {
       const transport = new HeaderTransport();
       const maxAge = (expireTime: number, persistent?: boolean) =>
-        transport.write('t', { expireTime, now: NOW, persistent }, undefined)[1];
+        transport.write('t', { expireTime, now: NOW, persistent })[1];
       expect(maxAge(NOW + 1500)).toEqual(['session-token-max-age', '2']);
       expect(maxAge(NOW - 1000)).toEqual(['session-token-max-age', '0']);
       expect(maxAge(NOW + HOUR, false)).toEqual(['session-token-max-age', '3600']);
     });
 
     it('uses the response header it was given, in lower case', () => {
-      const out = new HeaderTransport({ responseHeader: 'X-New-Token' }).write('t', { expireTime: NOW + 60_000, now: NOW, persistent: true }, undefined);
+      const out = new HeaderTransport({ responseHeader: 'X-New-Token' }).write('t', { expireTime: NOW + 60_000, now: NOW, persistent: true });
       expect(out.slice(0, 2)).toEqual([
         ['x-new-token', 't'],
         ['x-new-token-max-age', '60'],
@@ -184,11 +184,11 @@ describe(HeaderTransport, () => {
     it('throws SessionTokenTooLargeError (its code, the sizes) for a token longer than maxSize', () => {
       const transport = new HeaderTransport({ maxSize: 100 });
       const expiry = { expireTime: NOW + HOUR, now: NOW, persistent: undefined };
-      expect(transport.write('a'.repeat(100), expiry, undefined)[0]).toEqual(['session-token', 'a'.repeat(100)]);
+      expect(transport.write('a'.repeat(100), expiry)[0]).toEqual(['session-token', 'a'.repeat(100)]);
       const secret = 's'.repeat(101);
       let thrown: unknown;
       try {
-        transport.write(secret, expiry, undefined);
+        transport.write(secret, expiry);
       } catch (error) {
         thrown = error;
       }
@@ -213,11 +213,10 @@ describe(HeaderTransport, () => {
   describe('.checkTokenLength', () => {
     it('passes up to maxSize and throws SessionTokenTooLargeError above it', () => {
       const transport = new HeaderTransport({ maxSize: 50 });
-      const expiry = { expireTime: NOW + HOUR, now: NOW, persistent: undefined };
-      expect(() => transport.checkTokenLength(50, expiry)).not.toThrow();
-      expect(() => transport.checkTokenLength(51, expiry)).toThrow(SessionTokenTooLargeError);
-      expect(() => new HeaderTransport().checkTokenLength(8192, expiry)).not.toThrow();
-      expect(() => new HeaderTransport().checkTokenLength(8193, expiry)).toThrow(
+      expect(() => transport.checkTokenLength(50)).not.toThrow();
+      expect(() => transport.checkTokenLength(51)).toThrow(SessionTokenTooLargeError);
+      expect(() => new HeaderTransport().checkTokenLength(8192)).not.toThrow();
+      expect(() => new HeaderTransport().checkTokenLength(8193)).toThrow(
         expect.objectContaining({ code: 'ERR_SESSION_TOKEN_TOO_LARGE' }),
       );
     });
