@@ -34,7 +34,8 @@ export interface HeaderTransportOptions {
   /**
    * Which requests that carry no token belong to this transport (so a session they
    * start is given to the client in the response header): a native client's log-in.
-   * @default the requests that carry the request header, even empty (`Authorization: Bearer`)
+   * @default the requests that carry the request header, even empty; for `Authorization`,
+   *   the Bearer scheme, even without a token (`Authorization: Bearer`)
    */
   readonly accepts?: (request: RequestLike) => boolean;
   /**
@@ -65,8 +66,9 @@ const NO_STORE = ['cache-control', 'no-store'] as const;
 
 /**
  * The session's token in a request header, and the new token in a response header:
- * for clients that keep no cookies. A header is never sent by a browser on its own, so
- * a request carrying it cannot be forged cross-site (no CSRF); the client must keep the
+ * for clients that keep no cookies. A browser never sends the header on its own, and
+ * another site's page cannot make it without a CORS preflight the app allows, so a
+ * request carrying it cannot be forged cross-site (no CSRF); the client must keep the
  * token safe itself. Its name (`header:<request header>`) is bound into every token an
  * `EncryptingStoreDecorator` seals, so a header token never opens as a cookie, nor a
  * cookie as a header token.
