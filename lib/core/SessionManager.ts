@@ -185,8 +185,9 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
    * @param headers - Anything with `append`: a Web `Headers`, or `fromNodeResponse(res)`.
    * @returns The same context.
    * @throws SessionNotLoadedError when the context holds no session of this manager.
-   * @throws SessionCookieTooLargeError when the cookie would be too large for a
-   *   browser to keep; no header has been written.
+   * @throws SessionTokenTooLargeError when the token would be too large for its
+   *   transport (a `SessionCookieTooLargeError` for a cookie a browser would not keep); no
+   *   header has been written.
    * @throws SessionStoreError when the store's infrastructure fails.
    * @example
    * ```ts

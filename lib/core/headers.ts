@@ -41,7 +41,9 @@ export function mergeHeader(name: string, current: readonly string[], value: str
     }
     case 'cache-control': {
       const list = tokens(current).filter((directive) => directiveName(directive) !== 'public');
-      const present = list.some((directive) => ['private', 'no-store'].includes(directiveName(directive)));
+      // `private` is enough where `no-store` is; `no-store` (a header token's) only where it is.
+      const enough = directiveName(value) === 'no-store' ? ['no-store'] : ['private', 'no-store'];
+      const present = list.some((directive) => enough.includes(directiveName(directive)));
       return (present ? list : [...list, value]).join(', ');
     }
     default:
@@ -78,9 +80,10 @@ export function mergingHeaders(target: HeaderTarget): HeadersLike {
  *   cookie name (from an earlier save in this response) is replaced, so the response
  *   carries one value per cookie.
  * - `Vary`: `Cookie` is added to the app's list unless it is there already (or `*`).
- * - `Cache-Control`: `private` is added unless `private` or `no-store` is there
- *   already, and a `public` directive is dropped: a shared cache must never store a
- *   response that carries someone's session cookie.
+ * - `Cache-Control`: `private` (a cookie's) is added unless `private` or `no-store` is
+ *   there already, `no-store` (a header token's) unless `no-store` is, and a `public`
+ *   directive is dropped: a shared cache must never store a response that carries
+ *   someone's session cookie, and no cache one that carries a header token.
  * - anything else (a `HeaderTransport`'s token and max-age): replaces the current
  *   value, so the response carries the last save's.
  *

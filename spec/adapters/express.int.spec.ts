@@ -27,6 +27,7 @@ import {
   type AppSession,
   brokenStore,
   describeAdapterScenarios,
+  describeHeaderScenarios,
   errorPage,
   headerTokens,
   listen,
@@ -62,7 +63,7 @@ function scenarioApp(manager: SessionManager<AppSession>, { commit }: { commit: 
     const method = route.method === 'GET' ? 'get' : 'post';
     app[method](route.path, async (req, res) => {
       const s = getSession(req, manager);
-      const body = routes[route.name](s);
+      const body = await routes[route.name](s);
       if (route.name === 'count') {
         res.vary(APP_VARY);
         res.append('Set-Cookie', APP_COOKIE);
@@ -252,6 +253,7 @@ describe('kit-session/express', () => {
   describe('session', () => {
     describe('saving by itself (routes answer with res.send)', () => {
       describeAdapterScenarios((manager) => start(scenarioApp(manager, { commit: false })));
+      describeHeaderScenarios((manager) => start(scenarioApp(manager, { commit: false })));
     });
 
     describe('with an explicit commit() before res.send', () => {

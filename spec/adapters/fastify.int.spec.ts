@@ -15,6 +15,7 @@ import {
   type AppSession,
   brokenStore,
   describeAdapterScenarios,
+  describeHeaderScenarios,
   errorPage,
   headerTokens,
   ROUTE_TABLE,
@@ -47,7 +48,7 @@ async function scenarioApp(manager: SessionManager<AppSession>): Promise<Fastify
       method: route.method,
       url: route.path,
       handler: async (request, reply) => {
-        const body = routes[route.name](getSession(request, manager));
+        const body = await routes[route.name](getSession(request, manager));
         if (route.name === 'count') {
           reply.header('vary', APP_VARY);
           reply.header('set-cookie', APP_COOKIE);
@@ -62,6 +63,7 @@ async function scenarioApp(manager: SessionManager<AppSession>): Promise<Fastify
 describe('kit-session/fastify', () => {
   describe('sessionPlugin', () => {
     describeAdapterScenarios(async (manager) => start(await scenarioApp(manager)));
+    describeHeaderScenarios(async (manager) => start(await scenarioApp(manager)));
 
     describe('with routes of its own', () => {
       let server: TestServer | undefined;

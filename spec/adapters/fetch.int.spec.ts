@@ -13,6 +13,7 @@ import {
   type AppSession,
   brokenStore,
   describeAdapterScenarios,
+  describeHeaderScenarios,
   errorPage,
   headerTokens,
   makeManager,
@@ -34,7 +35,7 @@ function scenarioApp(manager: SessionManager<AppSession>): (request: Request) =>
     if (route === undefined) {
       return new Response('not found', { status: 404 });
     }
-    const body = routes[route.name](session);
+    const body = await routes[route.name](session);
     if (route.name === 'count') {
       const headers = new Headers({ 'content-type': 'text/plain', vary: APP_VARY });
       headers.append('set-cookie', APP_COOKIE);
@@ -55,6 +56,7 @@ function scenarioApp(manager: SessionManager<AppSession>): (request: Request) =>
 describe('kit-session/fetch', () => {
   describe('withSession', () => {
     describeAdapterScenarios((manager) => serveFetch(scenarioApp(manager)));
+    describeHeaderScenarios((manager) => serveFetch(scenarioApp(manager)));
 
     describe('with a handler of its own', () => {
       let server: TestServer | undefined;

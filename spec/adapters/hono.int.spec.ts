@@ -9,6 +9,7 @@ import {
   type AppSession,
   brokenStore,
   describeAdapterScenarios,
+  describeHeaderScenarios,
   errorPage,
   ROUTE_TABLE,
   routes,
@@ -39,8 +40,8 @@ function scenarioApp(manager: SessionManager<AppSession>): Hono<AppEnv> {
   const app = newApp();
   app.use(session(manager));
   for (const route of ROUTE_TABLE) {
-    app.on(route.method, route.path, (c) => {
-      const body = routes[route.name](c.get('session'));
+    app.on(route.method, route.path, async (c) => {
+      const body = await routes[route.name](c.get('session'));
       if (route.name === 'count') {
         c.header('Vary', APP_VARY);
         c.header('Set-Cookie', APP_COOKIE, { append: true });
@@ -54,6 +55,7 @@ function scenarioApp(manager: SessionManager<AppSession>): Hono<AppEnv> {
 describe('kit-session/hono', () => {
   describe('session', () => {
     describeAdapterScenarios((manager) => start(scenarioApp(manager)));
+    describeHeaderScenarios((manager) => start(scenarioApp(manager)));
 
     describe('with routes of its own', () => {
       let server: TestServer | undefined;

@@ -32,6 +32,7 @@ import {
   type AppSession,
   brokenStore,
   describeAdapterScenarios,
+  describeHeaderScenarios,
   errorPage,
   listen,
   routes,
@@ -94,6 +95,11 @@ class ScenarioController {
   @Get('/big')
   big(@SessionParam() session: Session<AppSession>): string {
     return routes.big(session);
+  }
+
+  @Post('/twice')
+  twice(@SessionParam() session: Session<AppSession>): Promise<string> {
+    return routes.twice(session);
   }
 }
 
@@ -195,6 +201,7 @@ describe('kit-session/inversify-http', () => {
 
   describe('SessionInterceptor', () => {
     describeAdapterScenarios((manager) => serve(manager, { controllers: [ScenarioController] }));
+    describeHeaderScenarios((manager) => serve(manager, { controllers: [ScenarioController] }));
 
     describe('with routes of its own', () => {
       let server: TestServer | undefined;

@@ -46,6 +46,7 @@ import {
   type AppSession,
   brokenStore,
   describeAdapterScenarios,
+  describeHeaderScenarios,
   errorPage,
   routes,
   sessionCookies,
@@ -104,6 +105,12 @@ class ScenarioController {
   @Get('big')
   big(@Session() session: Session<AppSession>): string {
     return routes.big(session);
+  }
+
+  @Post('twice')
+  @HttpCode(200)
+  twice(@Session() session: Session<AppSession>): Promise<string> {
+    return routes.twice(session);
   }
 }
 
@@ -236,6 +243,7 @@ async function start(
 describe('kit-session/nest', () => {
   describe('SessionModule', () => {
     describeAdapterScenarios((manager) => start([SessionModule.forRoot({ manager })], [ScenarioController]));
+    describeHeaderScenarios((manager) => start([SessionModule.forRoot({ manager })], [ScenarioController]));
 
     describe('with routes of its own', () => {
       let server: TestServer | undefined;

@@ -15,6 +15,7 @@ import {
   type AppSession,
   brokenStore,
   describeAdapterScenarios,
+  describeHeaderScenarios,
   errorPage,
   headerTokens,
   listen,
@@ -47,7 +48,7 @@ function scenarioApp(manager: SessionManager<AppSession>): (req: IncomingMessage
         res.setHeader('vary', APP_VARY);
         res.setHeader('set-cookie', [APP_COOKIE]);
       }
-      return routes[route.name](session);
+      return await routes[route.name](session);
     },
     { onError: appOnError },
   );
@@ -56,6 +57,7 @@ function scenarioApp(manager: SessionManager<AppSession>): (req: IncomingMessage
 describe('kit-session/node', () => {
   describe('withSession', () => {
     describeAdapterScenarios((manager) => listen(createServer(scenarioApp(manager))));
+    describeHeaderScenarios((manager) => listen(createServer(scenarioApp(manager))));
 
     describe('with a handler of its own', () => {
       let server: TestServer | undefined;

@@ -18,7 +18,10 @@ import {
 import {
   Context,
   createCookieSessions,
+  CookieTransport,
   DEFAULT_COOKIE_NAME,
+  EncryptingStoreDecorator,
+  HeaderTransport,
   importRawKey,
   MemorySessionStore,
   type Session,
@@ -542,6 +545,58 @@ describe('kit-session/react-router', () => {
           close: () => deleteRedisKeys(client, prefix),
         };
       }, true);
+    });
+
+    describe('with a cookie and a header transport (a native client)', () => {
+      it('logs in by header, loads nested routes with its Bearer token (one token header), and logs out', async () => {
+        const keys = [await importRawKey(randomBytes(32).toString('base64'))];
+        const manager = new SessionManager<Shop>(new EncryptingStoreDecorator(new MemorySessionStore<Shop>(), { keys }), {
+          transport: [new CookieTransport(), new HeaderTransport()],
+        });
+        const app = appFor(manager);
+        const noCookies = new CookieJar();
+        let token: string | undefined;
+        const send = async (path: string, init: RequestInit = {}): Promise<Response> => {
+          const headers = { authorization: token === undefined ? 'Bearer' : `Bearer ${token}` };
+          const response = await app.send(noCookies, path, { ...init, headers });
+          const given = response.headers.get('session-token');
+          if (given !== null) {
+            token = given === '' ? undefined : given;
+          }
+          return response;
+        };
+        const expectTokenOnly = (response: Response): void => {
+          expect(response.headers.get('session-token')).toMatch(/^[\w-]*$/);
+          expect(response.headers.get('session-token-max-age')).toMatch(/^\d+$/);
+          expect(headerTokens(response, 'cache-control')).toContain('no-store');
+          expect(response.headers.getSetCookie()).toEqual([]);
+          expect(headerTokens(response, 'vary')).not.toContain('cookie');
+        };
+
+        const login = await send('/login', post({ name: 'Ada' }));
+        expect(login.status).toBe(302);
+        expectTokenOnly(login);
+        const first = token;
+        expect(first).toBeDefined();
+
+        // Three loaders change the session in parallel: one save, one token.
+        const cart = await send('/shop/cart');
+        expect(cart.status).toBe(200);
+        expectTokenOnly(cart);
+        expect(shown(await cart.text())).toMatchObject({ visits: '1', shopViews: '1', cartViews: '1' });
+        expect(await (await send('/again')).text()).toContain('Ada');
+
+        const logout = await send('/logout', post());
+        expect(logout.status).toBe(302);
+        expectTokenOnly(logout);
+        expect(logout.headers.get('session-token')).toBe('');
+        expect(logout.headers.get('session-token-max-age')).toBe('0');
+        expect(token).toBeUndefined();
+        token = first;
+        expect(await (await send('/again')).text()).not.toContain('Ada');
+        expect(app.errors).toEqual([]);
+        expect(noCookies.header()).toBe('');
+      });
     });
 
     describe('when the session cannot be loaded or saved', () => {

@@ -3,8 +3,10 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import {
   CookieSessionStore,
+  CookieTransport,
   DEFAULT_COOKIE_NAME,
   EncryptingStoreDecorator,
+  HeaderTransport,
   importRawKey,
   MemorySessionStore,
   SessionCookieTooLargeError,
@@ -41,6 +43,8 @@ export interface TestServer {
  * - `GET /me`: the user and the flash message, which it pops.
  * - `POST /logout`: destroys the session.
  * - `GET /big`: stores a value too big for a cookie.
+ * - `POST /twice`: saves the session twice in one response: adds a visit and commits,
+ *   then renews it and leaves a flash message, saved at the end.
  * Errors: `SessionCookieTooLargeError` → 413 `session too large`, anything else → 500.
  */
 export const routes = {
@@ -69,7 +73,14 @@ export const routes = {
     session.set('big', 'x'.repeat(5000));
     return 'saved';
   },
-} as const;
+  async twice(session: Session<AppSession>): Promise<string> {
+    session.set('visits', (session.get('visits') ?? 0) + 1);
+    await session.commit();
+    session.renew();
+    session.set('flash', 'twice');
+    return 'ok';
+  },
+} as const satisfies Record<string, (session: Session<AppSession>) => string | Promise<string>>;
 
 /** The route names of {@link routes}, with their method and path. */
 export const ROUTE_TABLE = [
@@ -79,6 +90,7 @@ export const ROUTE_TABLE = [
   { name: 'me', method: 'GET', path: '/me' },
   { name: 'logout', method: 'POST', path: '/logout' },
   { name: 'big', method: 'GET', path: '/big' },
+  { name: 'twice', method: 'POST', path: '/twice' },
 ] as const satisfies readonly { name: keyof typeof routes; method: 'GET' | 'POST'; path: string }[];
 
 /** The `Vary` value `GET /count` sets of its own. */
@@ -231,6 +243,17 @@ export function describeAdapterScenarios(start: (manager: SessionManager<AppSess
       });
     }
 
+    it('sends one cookie, the last save\'s, when a route saves twice in one response', async () => {
+      await jar.fetch(url('/count'));
+      const before = jar.get(DEFAULT_COOKIE_NAME);
+      const response = await jar.fetch(url('/twice'), { method: 'POST' });
+      expect(response.status).toBe(200);
+      expect(sessionCookies(response)).toHaveLength(1);
+      expect(jar.get(DEFAULT_COOKIE_NAME)).not.toBe(before);
+      expect(await (await jar.fetch(url('/me'))).json()).toEqual({ userId: null, flash: 'twice' });
+      expect(await (await jar.fetch(url('/peek'))).text()).toBe('visits=2');
+    });
+
     it('expires the cookie on logout', async () => {
       await jar.fetch(url('/login'), { method: 'POST' });
       const logout = await jar.fetch(url('/logout'), { method: 'POST' });
@@ -270,6 +293,158 @@ export function describeAdapterScenarios(start: (manager: SessionManager<AppSess
         expect(await (await jar.fetch(url('/peek'))).text()).toBe('visits=1');
       });
     }
+  });
+}
+
+/** The stores the header scenarios run against, both encrypted: a token is bound to its transport. */
+export type HeaderStoreKind = 'encrypted cookie' | 'encrypted memory';
+
+/**
+ * Builds a manager that serves browsers by cookie and native clients by header
+ * (`Authorization: Bearer`, the token back in `session-token`).
+ */
+export async function makeTransportManager(kind: HeaderStoreKind): Promise<SessionManager<AppSession>> {
+  const keys = [await importRawKey(randomBytes(32).toString('base64'))];
+  const inner = kind === 'encrypted memory' ? new MemorySessionStore<AppSession>() : new CookieSessionStore<AppSession>();
+  return new SessionManager<AppSession>(new EncryptingStoreDecorator<AppSession>(inner, { keys }), {
+    transport: [new CookieTransport(), new HeaderTransport()],
+  });
+}
+
+/**
+ * A native client over HTTP: sends `Authorization: Bearer <token>` (the bare scheme
+ * before it has one) and keeps the token each response's `session-token` gives; an
+ * empty one ends it. It keeps no cookies.
+ */
+export class TokenClient {
+  token: string | undefined;
+
+  constructor(token?: string) {
+    this.token = token;
+  }
+
+  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('authorization', this.token === undefined ? 'Bearer' : `Bearer ${this.token}`);
+    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
+    const token = response.headers.get('session-token');
+    if (token !== null) {
+      this.token = token === '' ? undefined : token;
+    }
+    return response;
+  }
+}
+
+/** Asserts what a response that gives or ends a header token holds, and what it must not. */
+export function expectTokenResponse(response: Response): void {
+  const tokens = response.headers.get('session-token');
+  expect(tokens).not.toBeNull();
+  // One value: a second save replaced the first rather than joining it ("a, b").
+  expect(tokens).not.toMatch(/[,\s]/);
+  expect(response.headers.get('session-token-max-age')).toMatch(/^\d+$/);
+  expect(headerTokens(response, 'cache-control')).toContain('no-store');
+  expect(sessionCookies(response)).toEqual([]);
+  expect(headerTokens(response, 'vary')).not.toContain('cookie');
+}
+
+/**
+ * Registers the scenarios of an app that serves browsers by cookie and native clients
+ * by header, over real HTTP on 127.0.0.1, for both encrypted stores: the adapter writes
+ * the token header through its own sink, merged with the app's headers.
+ *
+ * @param start - Starts the adapter's test app (see {@link routes}) with a manager.
+ */
+export function describeHeaderScenarios(start: (manager: SessionManager<AppSession>) => Promise<TestServer>): void {
+  describe.each<HeaderStoreKind>(['encrypted cookie', 'encrypted memory'])('with a cookie and a header transport, over the %s store', (kind) => {
+    let server: TestServer;
+    const url = (path: string): string => `${server.url}${path}`;
+
+    beforeAll(async () => {
+      server = await start(await makeTransportManager(kind));
+    });
+    afterAll(async () => {
+      await server.close();
+    });
+
+    it('a native client logs in by header, calls with its Bearer token, and logs out', async () => {
+      const app = new TokenClient();
+      const login = await app.fetch(url('/login'), { method: 'POST' });
+      expect(login.status).toBe(200);
+      expectTokenResponse(login);
+      expect(login.headers.get('session-token-max-age')).toBe(String(24 * 60 * 60));
+      const token = app.token;
+      expect(token).toMatch(/^[\w-]{40,}$/);
+
+      const me = await app.fetch(url('/me'));
+      expect(await me.json()).toEqual({ userId: 'u-42', flash: 'welcome' });
+      // The flash popped changed the session: its token is sent again, as a cookie would be.
+      expectTokenResponse(me);
+      const again = await app.fetch(url('/me'));
+      expect(await again.json()).toEqual({ userId: 'u-42', flash: null });
+      // Unchanged: nothing about the token.
+      expect(again.headers.has('session-token')).toBe(false);
+
+      const logout = await app.fetch(url('/logout'), { method: 'POST' });
+      expect(logout.status).toBe(200);
+      expectTokenResponse(logout);
+      expect(logout.headers.get('session-token')).toBe('');
+      expect(logout.headers.get('session-token-max-age')).toBe('0');
+      expect(app.token).toBeUndefined();
+      expect(await (await app.fetch(url('/me'))).json()).toEqual({ userId: null, flash: null });
+      if (kind === 'encrypted memory') {
+        // The server forgot it: the old token, replayed, is nobody.
+        expect(await (await new TokenClient(token).fetch(url('/me'))).json()).toEqual({ userId: null, flash: null });
+      }
+    });
+
+    it("keeps the app's own headers beside the token, and adds no session cookie and no Vary: Cookie", async () => {
+      const app = new TokenClient();
+      const response = await app.fetch(url('/count'));
+      expect(await response.text()).toBe('visits=1');
+      expectTokenResponse(response);
+      expect(response.headers.getSetCookie()).toEqual([APP_COOKIE]);
+      expect(headerTokens(response, 'vary')).toEqual(['accept']);
+      expect(await (await app.fetch(url('/count'))).text()).toBe('visits=2');
+    });
+
+    it('gives one token, the last save\'s, when a route saves twice in one response', async () => {
+      const app = new TokenClient();
+      await app.fetch(url('/count'));
+      const before = app.token;
+      const response = await app.fetch(url('/twice'), { method: 'POST' });
+      expect(response.status).toBe(200);
+      expectTokenResponse(response);
+      expect(app.token).not.toBe(before);
+      expect(await (await app.fetch(url('/me'))).json()).toEqual({ userId: null, flash: 'twice' });
+      expect(await (await app.fetch(url('/peek'))).text()).toBe('visits=2');
+    });
+
+    it('serves a browser by cookie beside it, and neither token opens through the other', async () => {
+      const jar = new CookieJar();
+      const app = new TokenClient();
+      await jar.fetch(url('/login'), { method: 'POST' });
+      await app.fetch(url('/count'));
+      const cookie = jar.get(DEFAULT_COOKIE_NAME)!;
+      expect(cookie).toBeDefined();
+
+      // The browser's cookie as a Bearer token: nobody, and the fresh session goes back by header.
+      const stolen = new TokenClient(cookie);
+      const asBearer = await stolen.fetch(url('/count'));
+      expect(await asBearer.text()).toBe('visits=1');
+      expectTokenResponse(asBearer);
+      expect(stolen.token).not.toBe(cookie);
+
+      // The app's token as the cookie: nobody either, answered by cookie.
+      const planted = new CookieJar();
+      planted.set(DEFAULT_COOKIE_NAME, app.token!);
+      const asCookie = await planted.fetch(url('/peek'));
+      expect(await asCookie.text()).toBe('visits=0');
+      expect(asCookie.headers.has('session-token')).toBe(false);
+
+      // Each still has its own session.
+      expect(await (await jar.fetch(url('/me'))).json()).toEqual({ userId: 'u-42', flash: 'welcome' });
+      expect(await (await app.fetch(url('/peek'))).text()).toBe('visits=1');
+    });
   });
 }
 

@@ -1,5 +1,5 @@
 import { Container } from 'inversify';
-import { Context, EncryptingStoreDecorator, importRawKey, MemorySessionStore, SessionManager, SessionRequestHook, SessionResponseHook, type SessionStore } from 'kit-session';
+import { Context, CookieTransport, EncryptingStoreDecorator, HeaderTransport, importRawKey, MemorySessionStore, SessionManager, SessionRequestHook, SessionResponseHook, type SessionStore } from 'kit-session';
 import { createSessionModule, SESSION_INNER_STORE, SESSION_MANAGER, SESSION_REQUEST_HOOK, SESSION_RESPONSE_HOOK, SESSION_STORE } from 'kit-session/di';
 import { randomBytes } from 'node:crypto';
 import { FakeClock } from '../support/FakeClock.js';
@@ -59,6 +59,29 @@ describe(createSessionModule, () => {
     clock.advance(1000);
     const expired = await manager.extractSession(Context.background, request(cookiePair(headers)));
     expect(manager.getStatus(expired)).toBe('new');
+  });
+
+  it('passes transports through: the hooks serve a browser by cookie and a native client by header', async () => {
+    const container = new Container();
+    container.load(createSessionModule({ keys: await keys(), manager: { transport: [new CookieTransport(), new HeaderTransport()] } }));
+    const manager = container.get<SessionManager<AppSession>>(SESSION_MANAGER);
+    const requestHook = container.get<SessionRequestHook>(SESSION_REQUEST_HOOK);
+    const responseHook = container.get<SessionResponseHook>(SESSION_RESPONSE_HOOK);
+    const bearer = (token?: string) =>
+      new Request('http://localhost/', { headers: { authorization: token === undefined ? 'Bearer' : `Bearer ${token}` } });
+
+    const context = await requestHook.handle(Context.background, bearer());
+    manager.setValue(context, 'userId', 'ada');
+    const headers = new Headers();
+    await responseHook.handle(context, headers);
+    const token = headers.get('session-token');
+    expect(token).toMatch(/^[\w-]{40,}$/);
+    expect(headers.get('set-cookie')).toBeNull();
+    expect(headers.get('cache-control')).toBe('no-store');
+    expect(manager.getValue(await requestHook.handle(Context.background, bearer(token!)), 'userId')).toBe('ada');
+    // The header token is no cookie.
+    const asCookie = await requestHook.handle(Context.background, request(`__Host-session=${token}`));
+    expect(manager.getStatus(asCookie)).toBe('new');
   });
 
   it('without keys, uses the store the app binds', async () => {
