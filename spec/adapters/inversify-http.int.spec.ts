@@ -95,6 +95,11 @@ class ScenarioController {
   big(@SessionParam() session: Session<AppSession>): string {
     return routes.big(session);
   }
+
+  @Get('/small')
+  small(@SessionParam() session: Session<AppSession>): string {
+    return routes.small(session);
+  }
 }
 
 /** Routes that fail, answer with errors, or write the response themselves. */

@@ -105,6 +105,11 @@ class ScenarioController {
   big(@Session() session: Session<AppSession>): string {
     return routes.big(session);
   }
+
+  @Get('small')
+  small(@Session() session: Session<AppSession>): string {
+    return routes.small(session);
+  }
 }
 
 /** Lets a request in only when its session has a user: a guard reads the session before the handler. */

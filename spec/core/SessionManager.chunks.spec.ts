@@ -184,7 +184,8 @@ for (const variant of COOKIE_STORES) {
           await session.commit();
           session.set('big', big);
         }
-        return new Response(String(session.get('big')?.length ?? 0));
+        const value = session.get('big');
+        return new Response(String(typeof value === 'string' ? value.length : 0));
       });
       const jar = new CookieJar();
       const visit = async (path: string) => {
