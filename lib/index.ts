@@ -34,7 +34,7 @@ export type { HeaderTransportOptions } from './core/transport/HeaderTransport.js
 export { HeaderTransport } from './core/transport/HeaderTransport.js';
 export type { SessionEvent, SessionEventReason, SessionEventType } from './core/events.js';
 export type { OwnerSession, SessionMetadata } from './core/metadata.js';
-export { DEFAULT_COOKIE_NAME, DEFAULT_LIFETIME, DEFAULT_MAX_COOKIE_SIZE } from './core/options.js';
+export { DEFAULT_COOKIE_NAME, DEFAULT_LIFETIME, DEFAULT_MAX_COOKIE_SIZE, DEFAULT_MAX_TOTAL_COOKIE_SIZE } from './core/options.js';
 export type { SessionStatus } from './core/Session.js';
 export { Session } from './core/Session.js';
 export type { SessionValueName } from './core/Session.js';

@@ -3,7 +3,7 @@ import { CookieTransport, type SessionCookieOptions } from './transport/CookieTr
 import type { SessionTransport } from './transport/SessionTransport.js';
 import type { RequestLike } from './http.js';
 export type { SessionCookieOptions } from './transport/CookieTransport.js';
-export { DEFAULT_COOKIE_NAME, DEFAULT_MAX_COOKIE_SIZE } from './transport/CookieTransport.js';
+export { DEFAULT_COOKIE_NAME, DEFAULT_MAX_COOKIE_SIZE, DEFAULT_MAX_TOTAL_COOKIE_SIZE } from './transport/CookieTransport.js';
 import type { OwnerGenerations, SessionStore } from './SessionStore.js';
 
 /**
@@ -161,7 +161,7 @@ export const DEFAULT_LIFETIME = 24 * 60 * 60 * 1000;
 export const DEFAULT_RENEWAL_GRACE = 30_000;
 
 /** Every key of {@link SessionCookieOptions}. */
-const COOKIE_OPTIONS = ['name', 'secure', 'httpOnly', 'sameSite', 'path', 'domain', 'persistent', 'maxAge', 'partitioned'] as const satisfies readonly (keyof SessionCookieOptions)[];
+const COOKIE_OPTIONS = ['name', 'secure', 'httpOnly', 'sameSite', 'path', 'domain', 'persistent', 'maxAge', 'partitioned', 'chunking', 'maxTotalSize'] as const satisfies readonly (keyof SessionCookieOptions)[];
 
 /** Every key of {@link SessionManagerOptions}. */
 const MANAGER_OPTIONS = ['name', 'storage', 'cookie', 'transport', 'lifetime', 'idleTimeout', 'idleTouchInterval', 'renewalGrace', 'renewalInterval', 'maxCookieSize', 'ownerKey', 'maxSessionsPerOwner', 'whenOwnerFull', 'clientAddress', 'onEvent', 'revocation'] as const satisfies readonly (keyof SessionManagerOptions)[];

@@ -101,6 +101,11 @@ class ScenarioController {
   twice(@SessionParam() session: Session<AppSession>): Promise<string> {
     return routes.twice(session);
   }
+
+  @Get('/small')
+  small(@SessionParam() session: Session<AppSession>): string {
+    return routes.small(session);
+  }
 }
 
 /** Routes that fail, answer with errors, or write the response themselves. */

@@ -112,6 +112,11 @@ class ScenarioController {
   twice(@Session() session: Session<AppSession>): Promise<string> {
     return routes.twice(session);
   }
+
+  @Get('small')
+  small(@Session() session: Session<AppSession>): string {
+    return routes.small(session);
+  }
 }
 
 /** Lets a request in only when its session has a user: a guard reads the session before the handler. */

@@ -45,6 +45,7 @@ export interface TestServer {
  * - `GET /big`: stores a value too big for a cookie.
  * - `POST /twice`: saves the session twice in one response: adds a visit and commits,
  *   then renews it and leaves a flash message, saved at the end.
+ * - `GET /small`: replaces it with a small one.
  * Errors: `SessionCookieTooLargeError` → 413 `session too large`, anything else → 500.
  */
 export const routes = {
@@ -80,6 +81,10 @@ export const routes = {
     session.set('flash', 'twice');
     return 'ok';
   },
+  small(session: Session<AppSession>): string {
+    session.set('big', 'x');
+    return 'saved';
+  },
 } as const satisfies Record<string, (session: Session<AppSession>) => string | Promise<string>>;
 
 /** The route names of {@link routes}, with their method and path. */
@@ -91,6 +96,7 @@ export const ROUTE_TABLE = [
   { name: 'logout', method: 'POST', path: '/logout' },
   { name: 'big', method: 'GET', path: '/big' },
   { name: 'twice', method: 'POST', path: '/twice' },
+  { name: 'small', method: 'GET', path: '/small' },
 ] as const satisfies readonly { name: keyof typeof routes; method: 'GET' | 'POST'; path: string }[];
 
 /** The `Vary` value `GET /count` sets of its own. */
@@ -105,8 +111,11 @@ export function errorPage(error: unknown): { status: number; body: string } {
     : { status: 500, body: 'server error' };
 }
 
-/** The two kinds of store the scenarios run against. */
-export type StoreKind = 'encrypted cookie' | 'memory';
+/**
+ * The kinds of store the scenarios run against: the encrypted cookie store (also with
+ * `cookie.chunking`, a session past one cookie written over several) and memory.
+ */
+export type StoreKind = 'encrypted cookie' | 'memory' | 'chunked encrypted cookie';
 
 /** Builds a manager with the default cookie over one kind of store. */
 export async function makeManager(kind: StoreKind): Promise<SessionManager<AppSession>> {
@@ -116,6 +125,7 @@ export async function makeManager(kind: StoreKind): Promise<SessionManager<AppSe
   const keys = [await importRawKey(randomBytes(32).toString('base64'))];
   return new SessionManager<AppSession>(
     new EncryptingStoreDecorator<AppSession>(new CookieSessionStore<AppSession>(), { keys }),
+    kind === 'chunked encrypted cookie' ? { cookie: { chunking: true } } : {},
   );
 }
 
@@ -148,7 +158,7 @@ export function headerTokens(response: Response, name: string): string[] {
  * @param start - Starts the adapter's test app (see {@link routes}) with a manager.
  */
 export function describeAdapterScenarios(start: (manager: SessionManager<AppSession>) => Promise<TestServer>): void {
-  describe.each<StoreKind>(['encrypted cookie', 'memory'])('with the %s store', (kind) => {
+  describe.each<StoreKind>(['encrypted cookie', 'memory', 'chunked encrypted cookie'])('with the %s store', (kind) => {
     let server: TestServer;
     let jar: CookieJar;
     const url = (path: string): string => `${server.url}${path}`;
@@ -291,6 +301,31 @@ export function describeAdapterScenarios(start: (manager: SessionManager<AppSess
         expect(response.headers.getSetCookie()).toEqual([]);
         // The browser keeps its earlier cookie: the session is as it was.
         expect(await (await jar.fetch(url('/peek'))).text()).toBe('visits=1');
+      });
+    }
+
+    if (kind === 'chunked encrypted cookie') {
+      it('writes a session too large for one cookie over two, shrinks it to one and logs out to none', async () => {
+        const chunkNames = (response: Response) =>
+          response.headers
+            .getSetCookie()
+            .filter((cookie) => cookie.startsWith(`${DEFAULT_COOKIE_NAME}`))
+            .map((cookie) => `${cookie.slice(0, cookie.indexOf('='))}${/; Max-Age=0/i.test(cookie) ? ' expired' : ''}`)
+            .sort();
+        const held = () => jar.names().filter((name) => name.startsWith(DEFAULT_COOKIE_NAME)).sort();
+        await jar.fetch(url('/count'));
+        const big = await jar.fetch(url('/big'));
+        expect(big.status).toBe(200);
+        expect(chunkNames(big)).toEqual([DEFAULT_COOKIE_NAME, `${DEFAULT_COOKIE_NAME}.1`]);
+        expect(held()).toEqual([DEFAULT_COOKIE_NAME, `${DEFAULT_COOKIE_NAME}.1`]);
+        expect(await (await jar.fetch(url('/count'))).text()).toBe('visits=2');
+        const small = await jar.fetch(url('/small'));
+        expect(chunkNames(small)).toEqual([DEFAULT_COOKIE_NAME, `${DEFAULT_COOKIE_NAME}.1 expired`]);
+        expect(held()).toEqual([DEFAULT_COOKIE_NAME]);
+        expect(await (await jar.fetch(url('/peek'))).text()).toBe('visits=2');
+        await jar.fetch(url('/big'));
+        await jar.fetch(url('/logout'), { method: 'POST' });
+        expect(held()).toEqual([]);
       });
     }
   });

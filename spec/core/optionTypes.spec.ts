@@ -71,8 +71,8 @@ function withOption(base: Untyped, path: string, value: unknown): Untyped {
   return { ...base, [head!]: withOption((base[head!] as Untyped | undefined) ?? {}, rest.join('.'), value) };
 }
 
-const COOKIE_BOOLEANS = ['cookie.secure', 'cookie.httpOnly', 'cookie.persistent', 'cookie.partitioned'];
-const MANAGER_NUMBERS = ['lifetime', 'idleTimeout', 'maxCookieSize', 'cookie.maxAge', 'renewalInterval'];
+const COOKIE_BOOLEANS = ['cookie.secure', 'cookie.httpOnly', 'cookie.persistent', 'cookie.partitioned', 'cookie.chunking'];
+const MANAGER_NUMBERS = ['lifetime', 'idleTimeout', 'maxCookieSize', 'cookie.maxAge', 'cookie.maxTotalSize', 'renewalInterval'];
 const MANAGER_EXTRA = [
   ['idleTouchInterval', '1000'],
   ['idleTouchInterval', Number.NaN],

@@ -21,7 +21,12 @@ export class CookieJar {
 
   /** Stores the cookies a response sets. */
   store(response: Response): void {
-    for (const setCookie of response.headers.getSetCookie()) {
+    this.storeLines(response.headers.getSetCookie());
+  }
+
+  /** Stores the cookies of some Set-Cookie lines. */
+  storeLines(lines: Iterable<string>): void {
+    for (const setCookie of lines) {
       const { name, value = '', maxAge, expires } = parseSetCookie(setCookie);
       if (name === '') {
         continue;
@@ -48,6 +53,11 @@ export class CookieJar {
   /** The `Cookie` header the jar sends. */
   header(): string {
     return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  /** The names of the cookies held. */
+  names(): string[] {
+    return [...this.#cookies.keys()];
   }
 
   /** A copy of the jar, to replay an old cookie later. */

@@ -7,6 +7,19 @@ import { isBase64urlText } from '../base64url.js';
 import type { RequestLike } from '../http.js';
 import { booleanOption, checkOptionKeys, positive } from '../options.js';
 import { SessionCookieTooLargeError } from '../SessionError.js';
+import {
+  beginsAsSet,
+  chunkIndex,
+  chunkName,
+  cutPoints,
+  digits,
+  firstHead,
+  firstHeadLength,
+  joinChunks,
+  MAX_UNIT,
+  newSetId,
+  REST_HEAD_LENGTH,
+} from './cookieChunks.js';
 import { insecureOrigin, warnOnce } from './insecureOrigin.js';
 import type { SessionTransport, TokenExpiry, TransportHeaders } from './SessionTransport.js';
 
@@ -14,6 +27,15 @@ import type { SessionTransport, TokenExpiry, TransportHeaders } from './SessionT
 export const DEFAULT_COOKIE_NAME = '__Host-session';
 /** The longest Set-Cookie browsers are known to keep. */
 export const DEFAULT_MAX_COOKIE_SIZE = 4096;
+/**
+ * With chunking, the most bytes a session's cookies take in a request's Cookie header:
+ * 12 KB, under Node's 16 KB for all of a request's headers.
+ */
+export const DEFAULT_MAX_TOTAL_COOKIE_SIZE = 12_288;
+/** The largest `maxTotalSize` accepted: 64 KB, some 16 cookies of 4 KB. */
+const MAX_TOTAL_SIZE_LIMIT = 65_536;
+/** The least room a chunk must have for its part, past its name, head and attributes. */
+const MIN_CHUNK_ROOM = 64;
 
 /**
  * How the session cookie is named and scoped: the `cookie` option of a manager, and
@@ -80,6 +102,31 @@ export interface SessionCookieOptions {
    * @default false
    */
   readonly partitioned?: boolean;
+  /**
+   * Writes a session too large for one cookie over several: `name`, `name.1`, `name.2`,
+   * … (the encrypted cookie store's sessions past about 3 KB of values). The cookies of
+   * one write carry a random set id of their own and the token's length, and are read
+   * back only whole and of one write: cookies of two responses (two tabs) never join,
+   * and a set missing a cookie opens as a fresh session. A save expires the cookies of
+   * an earlier, larger set that the request carried, and a log-out every cookie a set
+   * can have. A session that fits in one cookie is written exactly as without
+   * chunking, so turning it on logs no one out; turning it off logs out the sessions
+   * written over several cookies. Each cookie keeps to `maxCookieSize`, all of them
+   * together to `maxTotalSize`.
+   * @default false
+   */
+  readonly chunking?: boolean;
+  /**
+   * With `chunking`: the most bytes all the session's cookies may take in a request's
+   * Cookie header (`name=value; ` summed over the set); a larger session throws
+   * `SessionCookieTooLargeError`. Every hop must accept a Cookie header this long: Node
+   * refuses more than 16 KB of request headers in all (`--max-http-header-size`), and
+   * nginx a header line longer than 8 KB (`large_client_header_buffers 4 8k`) with a
+   * 400; behind nginx's default, give at most about 7500 or raise that buffer. At least
+   * `maxCookieSize`, at most 65536.
+   * @default 12288
+   */
+  readonly maxTotalSize?: number;
 }
 
 /**
@@ -96,7 +143,7 @@ export interface CookieTransportOptions extends Omit<SessionCookieOptions, 'maxA
 }
 
 /** Every key of {@link CookieTransportOptions}. */
-const TRANSPORT_OPTIONS = ['name', 'secure', 'httpOnly', 'sameSite', 'path', 'domain', 'persistent', 'partitioned', 'maxSize'] as const satisfies readonly (keyof CookieTransportOptions)[];
+const TRANSPORT_OPTIONS = ['name', 'secure', 'httpOnly', 'sameSite', 'path', 'domain', 'persistent', 'partitioned', 'chunking', 'maxTotalSize', 'maxSize'] as const satisfies readonly (keyof CookieTransportOptions)[];
 
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const EXPIRED = new Date(0);
@@ -110,6 +157,22 @@ function encodeToken(token: string): string {
   return isBase64urlText(token) ? token : encodeURIComponent(token);
 }
 const TOKEN_ENCODING = { encode: encodeToken };
+
+/** What a transport with `chunking` knows beyond its cookie: its budget and its set's names. */
+interface Chunking {
+  /** The most bytes of the whole set in a Cookie header. */
+  readonly maxTotalSize: number;
+  /** The most cookies a set may have within the budget. */
+  readonly maxCount: number;
+  /** A log-out's Set-Cookies: `name` and every `name.k` a set can have, expired. */
+  readonly clearAll: readonly string[];
+  /**
+   * The most cookies a set written for a request had, when more than one: a second save
+   * in the same response (`commit()`, then the adapter's) expires what the first wrote
+   * and the second does not use, though the request never carried it.
+   */
+  readonly written: WeakMap<RequestLike, number>;
+}
 
 /**
  * The session's token in a cookie: the manager's default transport, built from its
@@ -132,6 +195,8 @@ export class CookieTransport implements SessionTransport {
   /** The Set-Cookie that expires the cookie: the same every time. */
   readonly #expired: string;
   readonly #secure: boolean;
+  /** Set with `chunking`; the single-cookie paths never look further. */
+  readonly #chunking: Chunking | undefined;
   #warned = false;
 
   /**
@@ -184,6 +249,43 @@ export class CookieTransport implements SessionTransport {
     this.#secure = secure;
     this.#expired = expired;
     this.#maxSize = positive('maxCookieSize', options.maxSize, DEFAULT_MAX_COOKIE_SIZE, 'bytes');
+    const chunking = booleanOption('cookie.chunking', options.chunking, false);
+    const maxTotalSize = positive('cookie.maxTotalSize', options.maxTotalSize, DEFAULT_MAX_TOTAL_COOKIE_SIZE, 'bytes', MAX_TOTAL_SIZE_LIMIT);
+    if (options.maxTotalSize !== undefined && !chunking) {
+      throw new TypeError('cookie.maxTotalSize needs cookie.chunking: true');
+    }
+    this.#chunking = chunking ? this.#chunkingOf(maxTotalSize, attributes) : undefined;
+  }
+
+  /**
+   * The budget of a set, and the most cookies one can have within it: the count of the
+   * cheapest set that could still be written, every cookie but the last full (less a
+   * character cut short) under the longest attributes a cookie can get (a Max-Age of 21
+   * digits), the last one a character. No write within the budget has more.
+   */
+  #chunkingOf(maxTotalSize: number, attributes: Omit<SetCookie, 'name' | 'value' | 'maxAge' | 'expires'>): Chunking {
+    if (maxTotalSize < this.#maxSize) {
+      throw new TypeError('cookie.maxTotalSize must be at least maxCookieSize: the budget of a set holds one whole cookie');
+    }
+    const longest = stringifySetCookie({ name: this.name, value: '', maxAge: 1e20, ...attributes }).length - this.name.length - 1;
+    // The count and the token's length have at most as many digits as the budget.
+    const numberDigits = digits(maxTotalSize);
+    const room = (index: number): number =>
+      this.#maxSize - (chunkName(this.name, index).length + 1 + longest) - (index === 0 ? firstHeadLength(numberDigits, 10 ** (numberDigits - 1)) : REST_HEAD_LENGTH);
+    if (Math.min(room(0), room(10 ** (numberDigits - 1))) < MIN_CHUNK_ROOM) {
+      throw new TypeError('cookie.maxCookieSize leaves chunks too little room with this name and these attributes');
+    }
+    // Bytes of `name.k=setId~` and `; ` in the Cookie header, beside the part.
+    const frame = (index: number): number => chunkName(this.name, index).length + 1 + REST_HEAD_LENGTH + 2;
+    let count = 1;
+    let full = 0;
+    while (full + frame(count - 1) + room(count - 1) - (MAX_UNIT - 1) + frame(count) + 1 <= maxTotalSize) {
+      full += frame(count - 1) + room(count - 1) - (MAX_UNIT - 1);
+      count++;
+    }
+    const expiredAttributes = this.#expired.slice(this.name.length);
+    const clearAll = Array.from({ length: count }, (_, index) => chunkName(this.name, index) + expiredAttributes);
+    return { maxTotalSize, maxCount: count, clearAll, written: new WeakMap() };
   }
 
   /**
@@ -196,6 +298,9 @@ export class CookieTransport implements SessionTransport {
     const header = request.headers.get('cookie');
     if (header === null || !header.includes(this.name)) {
       return undefined;
+    }
+    if (this.#chunking !== undefined) {
+      return this.#readChunks(header, this.#chunking);
     }
     try {
       const value = parseCookie(header)[this.name];
@@ -217,21 +322,28 @@ export class CookieTransport implements SessionTransport {
    * @throws SessionCookieTooLargeError when a browser would not keep it.
    */
   write(token: string, expiry: TokenExpiry, request: RequestLike | undefined): TransportHeaders {
+    if (this.#chunking !== undefined) {
+      return this.#writeChunks(token, expiry, request, this.#chunking);
+    }
     const cookie = this.#stringify(token, expiry);
     this.#checkSize(cookie.length);
-    if (this.#secure && !this.#warned && request !== undefined && insecureOrigin(request)) {
-      this.#warned = true;
-      warnOnce(this.name);
-    }
+    this.#warnIfInsecure(request);
     return [['set-cookie', cookie], ['vary', 'Cookie'], ['cache-control', 'private']];
   }
 
   /**
-   * The Set-Cookie that expires the cookie.
+   * The Set-Cookie that expires the cookie; with chunking, also every cookie a set can
+   * have (a set another response wrote, which this request did not carry, included).
    *
+   * @param request - The request being answered: with chunking, a cookie of a set
+   *   larger than today's budget that it carries is expired too.
    * @returns The headers.
    */
-  clear(): TransportHeaders {
+  clear(request?: RequestLike): TransportHeaders {
+    if (this.#chunking !== undefined) {
+      const { clearAll, maxCount } = this.#chunking;
+      return withCacheHeaders([...clearAll, ...this.#carried(request, maxCount).map((index) => this.#expiredChunk(index))]);
+    }
     return [['set-cookie', this.#expired], ['vary', 'Cookie'], ['cache-control', 'private']];
   }
 
@@ -244,7 +356,140 @@ export class CookieTransport implements SessionTransport {
    * @throws SessionCookieTooLargeError when a browser would not keep it.
    */
   checkTokenLength(length: number, expiry: TokenExpiry): void {
-    this.#checkSize(this.#stringify('', expiry).length + length);
+    const empty = this.#stringify('', expiry);
+    if (this.#chunking === undefined || empty.length + length <= this.#maxSize) {
+      this.#checkSize(empty.length + length);
+      return;
+    }
+    // A base64url token never begins as a set does: past one cookie, it is cut by length.
+    this.#cut(length, length, empty.slice(this.name.length + 1), this.#chunking);
+  }
+
+  /** With chunking: the token of a plain cookie, or of a whole set, or `undefined`. */
+  #readChunks(header: string, chunking: Chunking): string | undefined {
+    let cookies: Record<string, string | undefined>;
+    try {
+      cookies = parseCookie(header);
+    } catch {
+      return undefined;
+    }
+    const first = cookies[this.name];
+    if (first === undefined || first === '') {
+      return undefined;
+    }
+    return beginsAsSet(first) ? joinChunks(cookies, this.name, first, chunking.maxCount) : first;
+  }
+
+  /**
+   * With chunking: one cookie when the token fits (as without chunking), else a set;
+   * and the expiry of every cookie of an earlier set the new one does not use.
+   */
+  #writeChunks(token: string, expiry: TokenExpiry, request: RequestLike | undefined, chunking: Chunking): TransportHeaders {
+    let cookies: string[] | undefined;
+    if (!beginsAsSet(token)) {
+      const cookie = this.#stringify(token, expiry);
+      if (cookie.length <= this.#maxSize) {
+        cookies = [cookie];
+      }
+    }
+    cookies ??= this.#chunkCookies(token, expiry, chunking);
+    const count = cookies.length;
+    const stale = this.#carried(request, count);
+    if (request !== undefined) {
+      const written = chunking.written.get(request) ?? 0;
+      for (let index = Math.max(count, 1); index < written; index++) {
+        if (!stale.includes(index)) {
+          stale.push(index);
+        }
+      }
+      if (count > written && count > 1) {
+        chunking.written.set(request, count);
+      }
+    }
+    this.#warnIfInsecure(request);
+    return withCacheHeaders([...cookies, ...stale.map((index) => this.#expiredChunk(index))]);
+  }
+
+  /** The Set-Cookies of a set: the token cut into parts, each cookie within `maxSize`. */
+  #chunkCookies(token: string, expiry: TokenExpiry, chunking: Chunking): string[] {
+    const value = encodeToken(token);
+    const attributes = this.#stringify('', expiry).slice(this.name.length + 1);
+    const ends = this.#cut(value, token.length, attributes, chunking);
+    const setId = newSetId();
+    const cookies: string[] = [];
+    let start = 0;
+    for (let index = 0; index < ends.length; index++) {
+      const head = index === 0 ? firstHead(ends.length, token.length, setId) : `${setId}~`;
+      cookies.push(`${chunkName(this.name, index)}=${head}${value.slice(start, ends[index])}${attributes}`);
+      start = ends[index]!;
+    }
+    return cookies;
+  }
+
+  /**
+   * Where a set's parts end, each cookie within `maxSize`.
+   *
+   * @param value - The encoded token, or its length (base64url).
+   * @param length - The token's length.
+   * @param attributes - What follows `name=value` in each Set-Cookie.
+   * @throws SessionCookieTooLargeError when the set would pass the budget (its size is
+   *   the set's bytes in a Cookie header, its limit the budget).
+   */
+  #cut(value: string | number, length: number, attributes: string, chunking: Chunking): number[] {
+    const fixed = this.name.length + 1 + attributes.length;
+    const ends = cutPoints(
+      value,
+      (index, countDigits) =>
+        this.#maxSize - fixed - (index === 0 ? firstHeadLength(countDigits, length) : 1 + digits(index) + REST_HEAD_LENGTH),
+    );
+    const encoded = typeof value === 'number' ? value : value.length;
+    if (ends === undefined) {
+      // No room for a character past the attributes: a Max-Age longer than 21 digits.
+      throw new SessionCookieTooLargeError(fixed + encoded, this.#maxSize);
+    }
+    const count = ends.length;
+    let size = firstHeadLength(digits(count), length) - REST_HEAD_LENGTH + encoded;
+    for (let index = 0; index < count; index++) {
+      size += chunkName(this.name, index).length + 1 + REST_HEAD_LENGTH + 2;
+    }
+    if (size > chunking.maxTotalSize || count > chunking.maxCount) {
+      throw new SessionCookieTooLargeError(size, chunking.maxTotalSize);
+    }
+    return ends;
+  }
+
+  /** The indexes (from `from` on) of the set's cookies a request carries. */
+  #carried(request: RequestLike | undefined, from: number): number[] {
+    const header = request?.headers.get('cookie');
+    const indexes: number[] = [];
+    if (header === undefined || header === null || !header.includes(`${this.name}.`)) {
+      return indexes;
+    }
+    let cookies: Record<string, string | undefined>;
+    try {
+      cookies = parseCookie(header);
+    } catch {
+      return indexes;
+    }
+    for (const name in cookies) {
+      const index = chunkIndex(name, this.name);
+      if (index !== undefined && index >= from) {
+        indexes.push(index);
+      }
+    }
+    return indexes;
+  }
+
+  /** The Set-Cookie that expires `name.index`, with the cookie's attributes. */
+  #expiredChunk(index: number): string {
+    return chunkName(this.name, index) + this.#expired.slice(this.name.length);
+  }
+
+  #warnIfInsecure(request: RequestLike | undefined): void {
+    if (this.#secure && !this.#warned && request !== undefined && insecureOrigin(request)) {
+      this.#warned = true;
+      warnOnce(this.name);
+    }
   }
 
   /** The session's Set-Cookie, as `cookie` writes it (the value URI-encoded, a no-op for base64url). */
@@ -266,6 +511,11 @@ export class CookieTransport implements SessionTransport {
       throw new SessionCookieTooLargeError(length, this.#maxSize);
     }
   }
+}
+
+/** Set-Cookie values with the `Vary` and `Cache-Control` every cookie response carries. */
+function withCacheHeaders(cookies: readonly string[]): TransportHeaders {
+  return [...cookies.map((cookie) => ['set-cookie', cookie] as const), ['vary', 'Cookie'], ['cache-control', 'private']];
 }
 
 /**
