@@ -158,6 +158,10 @@ function encodeToken(token: string): string {
 }
 const TOKEN_ENCODING = { encode: encodeToken };
 
+/** What keeps a shared cache from serving a response that sets someone's cookie: the same pairs every time. */
+const VARY = Object.freeze(['vary', 'Cookie'] as const);
+const PRIVATE = Object.freeze(['cache-control', 'private'] as const);
+
 /** What a transport with `chunking` knows beyond its cookie: its budget and its set's names. */
 interface Chunking {
   /** The most bytes of the whole set in a Cookie header. */
@@ -293,6 +297,10 @@ export class CookieTransport implements SessionTransport {
    *
    * @param request - The request.
    * @returns The token, or `undefined` when there is none (or the header does not parse).
+   * @example
+   * ```ts
+   * const token = new CookieTransport().read(new Request('https://app.test/', { headers: { cookie: '__Host-session=abc' } })); // 'abc'
+   * ```
    */
   read(request: RequestLike): string | undefined {
     const header = request.headers.get('cookie');
@@ -320,6 +328,12 @@ export class CookieTransport implements SessionTransport {
    *   host name other than localhost gets one warning.
    * @returns The headers.
    * @throws SessionCookieTooLargeError when a browser would not keep it.
+   * @example
+   * ```ts
+   * const now = Date.now();
+   * const headers = new CookieTransport().write(token, { expireTime: now + 3_600_000, now, persistent: undefined }, request);
+   * // [['set-cookie', '__Host-session=…; Max-Age=3600; Path=/; HttpOnly; Secure; SameSite=Lax'], ['vary', 'Cookie'], …]
+   * ```
    */
   write(token: string, expiry: TokenExpiry, request: RequestLike | undefined): TransportHeaders {
     if (this.#chunking !== undefined) {
@@ -328,7 +342,7 @@ export class CookieTransport implements SessionTransport {
     const cookie = this.#stringify(token, expiry);
     this.#checkSize(cookie.length);
     this.#warnIfInsecure(request);
-    return [['set-cookie', cookie], ['vary', 'Cookie'], ['cache-control', 'private']];
+    return [['set-cookie', cookie], VARY, PRIVATE];
   }
 
   /**
@@ -338,13 +352,17 @@ export class CookieTransport implements SessionTransport {
    * @param request - The request being answered: with chunking, a cookie of a set
    *   larger than today's budget that it carries is expired too.
    * @returns The headers.
+   * @example
+   * ```ts
+   * const headers = new CookieTransport().clear(request); // [['set-cookie', '__Host-session=; Max-Age=0; …'], …]
+   * ```
    */
   clear(request?: RequestLike): TransportHeaders {
     if (this.#chunking !== undefined) {
       const { clearAll, maxCount } = this.#chunking;
       return withCacheHeaders([...clearAll, ...this.#carried(request, maxCount).map((index) => this.#expiredChunk(index))]);
     }
-    return [['set-cookie', this.#expired], ['vary', 'Cookie'], ['cache-control', 'private']];
+    return [['set-cookie', this.#expired], VARY, PRIVATE];
   }
 
   /**
@@ -354,6 +372,10 @@ export class CookieTransport implements SessionTransport {
    * @param length - The token's length.
    * @param expiry - The session's expiry.
    * @throws SessionCookieTooLargeError when a browser would not keep it.
+   * @example
+   * ```ts
+   * new CookieTransport().checkTokenLength(5000, { expireTime: Date.now() + 60_000, now: Date.now(), persistent: true }); // throws
+   * ```
    */
   checkTokenLength(length: number, expiry: TokenExpiry): void {
     const empty = this.#stringify('', expiry);
@@ -515,7 +537,7 @@ export class CookieTransport implements SessionTransport {
 
 /** Set-Cookie values with the `Vary` and `Cache-Control` every cookie response carries. */
 function withCacheHeaders(cookies: readonly string[]): TransportHeaders {
-  return [...cookies.map((cookie) => ['set-cookie', cookie] as const), ['vary', 'Cookie'], ['cache-control', 'private']];
+  return [...cookies.map((cookie) => ['set-cookie', cookie] as const), VARY, PRIVATE];
 }
 
 /**

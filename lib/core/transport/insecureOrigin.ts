@@ -30,14 +30,20 @@ function isLocalHost(hostname: string): boolean {
  * @returns `true` when a Secure cookie set in its response would be dropped.
  */
 export function insecureOrigin(request: RequestWithUrl): boolean {
+  // Called on every write until it warns: string steps, no URL object.
   const { url } = request;
-  if (typeof url !== 'string' || !url.startsWith('http:')) {
+  if (typeof url !== 'string' || !url.startsWith('http://')) {
+    return false;
+  }
+  if (isLocalHost(hostOf(url))) {
     return false;
   }
   const { headers } = request;
   if (headers.get('x-forwarded-proto') !== null || headers.get('forwarded') !== null) {
     return false;
   }
+  // Not plainly local, and no proxy in front: let URL normalise the host (IPv6 written
+  // out, short IPv4 forms, escapes) before judging. Reached until the warning is given.
   let hostname: string;
   try {
     hostname = new URL(url).hostname;
@@ -45,6 +51,24 @@ export function insecureOrigin(request: RequestWithUrl): boolean {
     return false;
   }
   return hostname !== '' && !isLocalHost(hostname);
+}
+
+/** The host name of an `http://` URL: its authority without user info and port. */
+function hostOf(url: string): string {
+  let end = url.length;
+  for (const mark of ['/', '?', '#']) {
+    const at = url.indexOf(mark, 7);
+    if (at !== -1 && at < end) {
+      end = at;
+    }
+  }
+  let authority = url.slice(7, end);
+  authority = authority.slice(authority.lastIndexOf('@') + 1);
+  if (authority.startsWith('[')) {
+    return authority.slice(0, authority.indexOf(']') + 1);
+  }
+  const colon = authority.indexOf(':');
+  return colon === -1 ? authority : authority.slice(0, colon);
 }
 
 /**
