@@ -15,6 +15,7 @@ import {
 } from 'kit-session';
 import type { Session } from 'kit-session';
 import { CookieJar } from '../support/cookieJar.js';
+import { TokenClient } from '../support/transportClients.js';
 
 /** The values of the test app's session. */
 export interface AppSession {
@@ -344,30 +345,6 @@ export async function makeTransportManager(kind: HeaderStoreKind): Promise<Sessi
   return new SessionManager<AppSession>(new EncryptingStoreDecorator<AppSession>(inner, { keys }), {
     transport: [new CookieTransport(), new HeaderTransport()],
   });
-}
-
-/**
- * A native client over HTTP: sends `Authorization: Bearer <token>` (the bare scheme
- * before it has one) and keeps the token each response's `session-token` gives; an
- * empty one ends it. It keeps no cookies.
- */
-export class TokenClient {
-  token: string | undefined;
-
-  constructor(token?: string) {
-    this.token = token;
-  }
-
-  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    headers.set('authorization', this.token === undefined ? 'Bearer' : `Bearer ${this.token}`);
-    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
-    const token = response.headers.get('session-token');
-    if (token !== null) {
-      this.token = token === '' ? undefined : token;
-    }
-    return response;
-  }
 }
 
 /** Asserts what a response that gives or ends a header token holds, and what it must not. */

@@ -1,26 +1,7 @@
 import { DEFAULT_COOKIE_NAME } from 'kit-session';
 import { CookieJar } from '../support/cookieJar.js';
+import { TokenClient } from '../support/transportClients.js';
 import { startExample, stopChild, type RunningExample } from './processes.js';
-
-/** A native client: its token in `Authorization: Bearer`, a new one taken from `Session-Token`. */
-class NativeClient {
-  token: string | undefined;
-
-  constructor(token?: string) {
-    this.token = token;
-  }
-
-  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    headers.set('authorization', this.token === undefined ? 'Bearer' : `Bearer ${this.token}`);
-    const response = await fetch(url, { ...init, headers });
-    const token = response.headers.get('session-token');
-    if (token !== null) {
-      this.token = token === '' ? undefined : token;
-    }
-    return response;
-  }
-}
 
 const json = (body: unknown): RequestInit => ({
   method: 'POST',
@@ -40,7 +21,7 @@ describe('examples/header-transport', () => {
   });
 
   it('logs a native client in by header, serves it by Bearer token and logs it out, with no cookie', async () => {
-    const app = new NativeClient();
+    const app = new TokenClient();
     const login = await app.fetch(url('/login'), json({ name: 'Ada' }));
     expect(login.status).toBe(200);
     expect(await login.json()).toEqual({ user: 'Ada' });
@@ -63,7 +44,7 @@ describe('examples/header-transport', () => {
     expect(logout.headers.get('session-token-max-age')).toBe('0');
     expect(app.token).toBeUndefined();
     // The server-side store ended it: the old token is nobody now.
-    expect(await (await new NativeClient(token).fetch(url('/me'))).json()).toEqual({ user: null, visits: 1 });
+    expect(await (await new TokenClient(token).fetch(url('/me'))).json()).toEqual({ user: null, visits: 1 });
   });
 
   it('logs a browser in by cookie beside it, and neither token opens through the other transport', async () => {
@@ -74,11 +55,11 @@ describe('examples/header-transport', () => {
     const cookie = browser.get(DEFAULT_COOKIE_NAME);
     expect(cookie).toBeDefined();
 
-    const app = new NativeClient();
+    const app = new TokenClient();
     await app.fetch(url('/login'), json({ name: 'Ada' }));
 
     // The browser's cookie as a Bearer token, and the app's token as a cookie: nobody.
-    expect(await (await new NativeClient(cookie).fetch(url('/me'))).json()).toEqual({ user: null, visits: 1 });
+    expect(await (await new TokenClient(cookie).fetch(url('/me'))).json()).toEqual({ user: null, visits: 1 });
     const planted = new CookieJar();
     planted.set(DEFAULT_COOKIE_NAME, app.token!);
     expect(await (await planted.fetch(url('/me'))).json()).toEqual({ user: null, visits: 1 });
@@ -99,7 +80,7 @@ describe('examples/header-transport', () => {
     expect(own.status).toBe(200);
 
     // A Bearer request needs no such check: no other site can make a browser send one.
-    const app = new NativeClient();
+    const app = new TokenClient();
     await app.fetch(url('/login'), json({ name: 'Ada' }));
     const withOrigin = await app.fetch(url('/logout'), { method: 'POST', headers: { origin: 'https://app.test' } });
     expect(withOrigin.status).toBe(200);

@@ -115,3 +115,27 @@ export function expectHeaderResponse(headers: Headers): void {
   expect(headers.getSetCookie()).toEqual([]);
   expect(varyTokens(headers)).not.toContain('cookie');
 }
+
+/**
+ * A native client over HTTP: sends `Authorization: Bearer <token>` (the bare scheme
+ * before it has one) and keeps the token each response's `session-token` gives; an
+ * empty one ends it. It keeps no cookies.
+ */
+export class TokenClient {
+  token: string | undefined;
+
+  constructor(token?: string) {
+    this.token = token;
+  }
+
+  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('authorization', this.token === undefined ? 'Bearer' : `Bearer ${this.token}`);
+    const response = await fetch(url, { redirect: 'manual', ...init, headers });
+    const token = response.headers.get('session-token');
+    if (token !== null) {
+      this.token = token === '' ? undefined : token;
+    }
+    return response;
+  }
+}
