@@ -508,7 +508,15 @@ export class CookieTransport implements SessionTransport {
   }
 
   #warnIfInsecure(request: RequestLike | undefined): void {
-    if (this.#secure && !this.#warned && request !== undefined && insecureOrigin(request)) {
+    if (!this.#secure || this.#warned || request === undefined) {
+      return;
+    }
+    // A request that carries the cookie shows the browser keeps it: nothing to check
+    // (a browser that drops it never sends it, so its every request is checked).
+    if (request.headers.get('cookie')?.includes(this.name) === true) {
+      return;
+    }
+    if (insecureOrigin(request)) {
       this.#warned = true;
       warnOnce(this.name);
     }

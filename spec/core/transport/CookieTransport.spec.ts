@@ -122,6 +122,18 @@ describe(CookieTransport, () => {
       expect(warnings).toEqual([]);
     });
 
+    it('says nothing while requests carry the cookie (the browser keeps it), and warns at the first that does not', async () => {
+      const transport = new CookieTransport();
+      const carrying = await warningsDuring(INSECURE_COOKIE, () => {
+        transport.write('t', expiry, plain('myapp.test', { cookie: '__Host-session=old' }));
+      });
+      expect(carrying).toEqual([]);
+      const without = await warningsDuring(INSECURE_COOKIE, () => {
+        transport.write('t', expiry, plain('myapp.test', { cookie: 'other=1' }));
+      });
+      expect(without).toHaveLength(1);
+    });
+
     it('does not warn for a cookie that is not Secure', async () => {
       const transport = new CookieTransport({ name: 'sid', secure: false });
       const warnings = await warningsDuring(INSECURE_COOKIE, () => {
