@@ -10,8 +10,10 @@
 // - Each token is sealed under its transport's name: a cookie sent as a Bearer token,
 //   or a header token put in a cookie, opens nothing.
 // - A browser sends its cookie with cross-site requests too, so a state-changing request
-//   that comes by cookie needs a same-origin check; one that carries the Authorization
-//   header cannot be forged from another site (no CORS here allows it), so it needs none.
+//   whose session comes by cookie needs a same-origin check; one whose session comes by
+//   a Bearer token cannot be forged from another site (a browser adds stored Basic or
+//   Negotiate credentials to Authorization by itself, never a Bearer token, and no CORS
+//   here lets a page add one), so it needs none.
 //
 //   PORT=3000 SESSION_KEY=$(openssl rand -base64 32) node dist-examples/examples/header-transport.js
 //   curl -si -X POST -H 'Authorization: Bearer' -H 'content-type: application/json' \
@@ -23,6 +25,7 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import {
   CookieTransport,
   EncryptingStoreDecorator,
+  fromNodeRequest,
   HeaderTransport,
   importKeyFromEnv,
   MemorySessionStore,
@@ -44,21 +47,29 @@ const keys = [await importKeyFromEnv('SESSION_KEY')];
 // log-out ends the session for good. The decorator seals each token under the name of
 // the transport that carries it.
 const store = new EncryptingStoreDecorator(new MemorySessionStore<AppSession>(), { keys });
+const cookie = new CookieTransport();
+const bearer = new HeaderTransport();
 const manager = new SessionManager<AppSession>(store, {
-  // A request's session travels the way its token came; a request with none goes by
-  // header when it carries `Authorization: Bearer`, else by cookie.
-  transport: [new CookieTransport(), new HeaderTransport()],
+  // A request's session travels the way its token came (the cookie first); a request
+  // with none goes by header when it carries `Authorization: Bearer`, else by cookie.
+  transport: [cookie, bearer],
 });
 
 /**
  * Refuses a state-changing request that a browser sent from another site with its
- * cookie (CSRF). A request that carries the Authorization header is never one: a page of
- * another site cannot add that header without a CORS preflight this app does not allow.
+ * cookie (CSRF). A request whose session comes by a Bearer token is never one: a page of
+ * another site cannot add that header without a CORS preflight this app does not allow,
+ * and a browser adds no Bearer token on its own (it does add stored Basic or Negotiate
+ * credentials, which is why the test is the transports' own reading, not "has an
+ * Authorization header").
  */
 const sameOriginUnlessBearer: RequestHandler = (req, res, next) => {
   const safe = req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS';
+  const request = fromNodeRequest(req);
+  // As the manager chooses: the cookie first, then a Bearer token.
+  const byBearer = cookie.read(request) === undefined && bearer.read(request) !== undefined;
   const origin = req.get('origin');
-  if (safe || req.get('authorization') !== undefined || origin === undefined || origin === `${req.protocol}://${req.get('host')}`) {
+  if (safe || byBearer || origin === undefined || origin === `${req.protocol}://${req.get('host')}`) {
     next();
     return;
   }

@@ -91,8 +91,8 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     }
     // Tells the store each transport's name once (throws when it serves another), and
     // takes the store that opens that transport's tokens.
-    this.#routes = this.#options.transports.map((transport) => {
-      const bound = store.useTokenName?.(transport.name) ?? store;
+    this.#routes = this.#options.transports.map((transport, index) => {
+      const bound = store.useTokenName?.(transport.name, index === 0) ?? store;
       return { transport, store: bound, immediate: isImmediateStore(bound) ? bound : undefined };
     });
     const sessionClock = clock ?? systemClock;

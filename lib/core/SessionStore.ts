@@ -168,14 +168,17 @@ export interface SessionStore<T> {
    * bound to that name (sharing everything else); nothing means itself.
    *
    * @param name - The transport's name.
+   * @param first - Whether it is the manager's first transport (a store given a name of
+   *   its own refuses a manager whose first transport has another).
    * @returns The store to use for that transport's tokens, or nothing for this one.
+   * @throws TypeError when the store is bound to another name than a first transport's.
    * @example
    * ```ts
    * const store = new EncryptingStoreDecorator(new CookieSessionStore(), { keys });
-   * new SessionManager(store, { cookie: { name: '__Host-app' } }); // calls store.useTokenName('__Host-app')
+   * new SessionManager(store, { cookie: { name: '__Host-app' } }); // calls store.useTokenName('__Host-app', true)
    * ```
    */
-  useTokenName?(name: string): SessionStore<T> | undefined;
+  useTokenName?(name: string, first: boolean): SessionStore<T> | undefined;
 }
 
 /**

@@ -239,27 +239,33 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    * this store itself (its tokens, and with `encryptValues` its values); each further
    * name gets a view of this store that seals and opens tokens under that name and
    * shares the inner store, the keys and the values' binding, so a session reached
-   * through either is the same session.
+   * through either is the same session. A view is built through this store's own class
+   * (with the arguments this one was built with, `cookieName` set to the name), so a
+   * subclass's overrides run for every transport.
    *
    * @param name - The transport's name.
+   * @param first - Whether it is the manager's first transport: with `cookieName` given,
+   *   every manager's first transport must have that name.
    * @returns This store, or its view for `name`.
-   * @throws TypeError when the first name differs from the `cookieName` given in the options.
+   * @throws TypeError when a first transport's name differs from the `cookieName` given
+   *   in the options.
    * @example
    * ```ts
    * const store = new EncryptingStoreDecorator(new CookieSessionStore(), { keys });
    * const manager = new SessionManager(store, { cookie: { name: '__Host-app' } }); // binds '__Host-app'
    * ```
    */
-  useTokenName(name: string): EncryptingStoreDecorator<T> {
+  useTokenName(name: string, first = true): EncryptingStoreDecorator<T> {
+    const given = this.#options.cookieName;
+    if (first && given !== undefined && name !== given) {
+      throw new TypeError("this EncryptingStoreDecorator was given another cookieName than the manager's transport has");
+    }
     if (!this.#managerBound) {
       this.#managerBound = true;
       if (name !== this.#cookieName) {
-        if (this.#options.cookieName !== undefined) {
-          throw new TypeError("this EncryptingStoreDecorator was given another cookieName than the manager's transport has");
-        }
         this.#bind(name, name);
       }
-      this.#inner.useTokenName?.(name);
+      this.#inner.useTokenName?.(name, first);
       return this;
     }
     if (name === this.#cookieName) {
@@ -267,7 +273,13 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     }
     let view = this.#views.get(name);
     if (view === undefined) {
-      view = new EncryptingStoreDecorator<T>(this.#inner, { ...this.#options, cookieName: name }, this.#clock);
+      // Through the app's own class: a subclass that audits or counts sees every transport.
+      const Decorator = this.constructor as new (
+        inner: SessionStore<T>,
+        options: EncryptingStoreOptions,
+        clock?: Clock,
+      ) => EncryptingStoreDecorator<T>;
+      view = new Decorator(this.#inner, { ...this.#options, cookieName: name }, this.#clock);
       view.#managerBound = true;
       view.#bind(name, this.#cookieName);
       this.#views.set(name, view);

@@ -513,7 +513,8 @@ export class CookieTransport implements SessionTransport {
     }
     // A request that carries the cookie shows the browser keeps it: nothing to check
     // (a browser that drops it never sends it, so its every request is checked).
-    if (request.headers.get('cookie')?.includes(this.name) === true) {
+    const header = request.headers.get('cookie');
+    if (header !== null && carriesCookie(header, this.name)) {
       return;
     }
     if (insecureOrigin(request)) {
@@ -546,6 +547,28 @@ export class CookieTransport implements SessionTransport {
 /** Set-Cookie values with the `Vary` and `Cache-Control` every cookie response carries. */
 function withCacheHeaders(cookies: readonly string[]): TransportHeaders {
   return [...cookies.map((cookie) => ['set-cookie', cookie] as const), VARY, PRIVATE];
+}
+
+/**
+ * Whether a Cookie header holds a cookie of exactly this name (not one whose name or
+ * value merely contains it), without parsing the whole header: `name=` at the start or
+ * after a `;` and optional whitespace.
+ */
+function carriesCookie(header: string, name: string): boolean {
+  let at = header.indexOf(name);
+  while (at !== -1) {
+    if (header.charCodeAt(at + name.length) === 0x3d /* = */) {
+      let before = at - 1;
+      while (before >= 0 && (header.charCodeAt(before) === 0x20 || header.charCodeAt(before) === 0x09)) {
+        before--;
+      }
+      if (before < 0 || header.charCodeAt(before) === 0x3b /* ; */) {
+        return true;
+      }
+    }
+    at = header.indexOf(name, at + 1);
+  }
+  return false;
 }
 
 /**
