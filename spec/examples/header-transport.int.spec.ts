@@ -92,4 +92,21 @@ describe('examples/header-transport', () => {
     expect(stderr).toBe('');
     expect(stdout.trim()).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/);
   });
+
+  // A browser adds stored HTTP-authentication credentials to Authorization by itself:
+  // the origin check is skipped only for a session that comes by a Bearer token.
+  it.each([
+    ['Basic credentials (a site behind HTTP authentication)', 'Basic dXNlcjpwYXNz'],
+    ['Negotiate credentials (an intranet with integrated sign-in)', 'Negotiate YIIBhwYGKwYBBQUCoIIBezCCAXeg'],
+  ])('refuses a cross-site POST that comes by cookie with %s the browser added itself', async (_label, authorization) => {
+    const browser = new CookieJar();
+    await browser.fetch(url('/login'), json({ name: 'Grace' }));
+    const forged = await browser.fetch(url('/logout'), {
+      method: 'POST',
+      headers: { origin: 'https://evil.test', authorization },
+    });
+    expect(forged.status).toBe(403);
+    // The user is still logged in.
+    expect(await (await browser.fetch(url('/me'))).json()).toEqual({ user: 'Grace', visits: 1 });
+  });
 });

@@ -1,7 +1,8 @@
 import { CookieTransport } from 'kit-session';
 import { INSECURE_COOKIE, warningsDuring } from '../../support/warnings.js';
 
-// Review of issue 21: defects found in CookieTransport, each a failing test.
+// The plain-http warning is skipped only for a request carrying a cookie of exactly the
+// transport's name: one that did shows the browser keeps it.
 
 const NOW = Date.UTC(2026, 0, 1);
 const HOUR = 3_600_000;
@@ -10,9 +11,7 @@ describe(CookieTransport, () => {
   describe('.write, a Secure cookie answering plain http for a host other than localhost', () => {
     const expiry = { expireTime: NOW + HOUR, now: NOW, persistent: undefined };
 
-    // The check is skipped when the Cookie header merely *contains* the transport's name
-    // (`includes`), not when it carries a cookie of that name: any other cookie whose name
-    // or value holds it as a substring silences the warning for good.
+    // Another cookie whose name or value holds the transport's name must not silence it.
     it.each<[string, string, string]>([
       ['a cookie "sidebar" beside a transport named "sid"', 'sid', 'sidebar=open'],
       ['a cookie "sessionid" beside a transport named "session"', 'session', 'sessionid=abc; theme=dark'],

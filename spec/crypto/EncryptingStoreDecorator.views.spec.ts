@@ -13,11 +13,8 @@ import {
 import { FakeClock } from '../support/FakeClock.js';
 import { CookieClient, HeaderClient } from '../support/transportClients.js';
 
-// Review of issue 21: `useTokenName` answers a second transport's name with a view built
-// as `new EncryptingStoreDecorator(...)`, never as the class the app built. A subclass
-// that overrides getSession/setSession (to audit or count, as the decorator's own fast
-// path anticipates, spec/crypto/immediate.spec.ts) is then bypassed for every request of
-// the second transport: the header route loads and saves without the app's code running.
+// useTokenName's views: a further transport's name gets a view built through the app's
+// own class, so a subclass that audits or counts sees every transport's loads and saves.
 
 type Values = { n: number };
 
@@ -59,10 +56,8 @@ describe(EncryptingStoreDecorator, () => {
     });
   });
 
-  // EncryptingStoreOptions.cookieName: "a manager whose first transport has another name
-  // then refuses the store"; SessionManager's constructor: "@throws TypeError when ... the
-  // store is bound to another name than this manager's transport". Only the first manager
-  // is checked: once one bound the store, any later manager of another name gets a view.
+  // EncryptingStoreOptions.cookieName: every manager whose first transport has another
+  // name refuses the store, not only the first manager to bind it.
   describe('.useTokenName, with cookieName given', () => {
     it('a manager whose first transport has another name refuses the store, also after a manager of that name bound it', async () => {
       const keys = [await importRawKey(randomBytes(32).toString('base64'))];
