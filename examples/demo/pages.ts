@@ -11,9 +11,9 @@ export function escapeHtml(text: string): string {
 
 /** When a session ends. */
 export interface SessionTimes {
-  /** When it ends if no other request comes (`SessionManager.getExpireTime`). */
+  /** When it ends if no other request comes (`session.expiresAt`). */
   readonly expires: Date;
-  /** Its absolute end, which activity never moves (`SessionManager.getDeadline`). */
+  /** Its absolute end, which activity never moves (`session.deadline`). */
   readonly deadline: Date;
   /** The time of this request, to say "in 30 minutes". */
   readonly now: Date;
