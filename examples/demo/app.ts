@@ -1,5 +1,8 @@
-// The demo's request handling: load the session, read the form, run the route, save the
-// session, write the response. Any error becomes a plain error page, never a crash.
+// The demo's request handling: read the form, load the session, run the route with the
+// request's `Session`, save the session, write the response. Any error becomes a plain
+// error page, never a crash. It calls the manager's `extractSession` and `injectSession`
+// itself rather than `withSession` from kit-session/node, because "Your sessions" hands
+// the request's context to `listOwnerSessions` and `destroyOtherSessions`.
 
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { parseCookie } from 'cookie';
@@ -77,7 +80,8 @@ async function serve(options: AppOptions, request: IncomingMessage, response: Se
 
   const context = await sessions.extractSession(Context.background, fromNodeRequest(request));
   const cookieBytes = sessionCookieBytes(request.headers.cookie, sessions.name);
-  const result = await route({ context, sessions, form, store, serverSide, revocable, freshLogin, cookieBytes });
+  const session = sessions.session(context);
+  const result = await route({ session, context, sessions, form, store, serverSide, revocable, freshLogin, cookieBytes });
   // Before the head goes out: writes Set-Cookie when the session changed.
   await sessions.injectSession(context, fromNodeResponse(response));
   send(response, result);

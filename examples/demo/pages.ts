@@ -1,8 +1,10 @@
 // The demo's HTML. Every function here returns a whole document or a piece of one, and
 // every piece of text that came from a user or from the session goes through
-// `escapeHtml`. Plain forms, no JavaScript.
+// `escapeHtml`. Plain forms, no JavaScript; one column that fits a phone, buttons a
+// finger can hit (44 px), and the ones that end sessions or delete data in red.
 
 import type { OwnerSession } from 'kit-session';
+import { describeUserAgent } from './userAgent.js';
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -11,9 +13,9 @@ export function escapeHtml(text: string): string {
 
 /** When a session ends. */
 export interface SessionTimes {
-  /** When it ends if no other request comes (`SessionManager.getExpireTime`). */
+  /** When it ends if no other request comes (`session.expiresAt`). */
   readonly expires: Date;
-  /** Its absolute end, which activity never moves (`SessionManager.getDeadline`). */
+  /** Its absolute end, which activity never moves (`session.deadline`). */
   readonly deadline: Date;
   /** The time of this request, to say "in 30 minutes". */
   readonly now: Date;
@@ -89,20 +91,45 @@ export interface ErrorView {
 }
 
 const STYLE = `
-  body { font-family: system-ui, sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem; line-height: 1.5; color: #1b1b1b; }
-  h1 { font-size: 1.5rem; }
+  :root { color-scheme: light; --text: #1b1b1b; --muted: #555; --line: #c8c8c8; --accent: #2f5fbf; --danger: #b3261e; --ok: #1e6b34; }
+  body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 2.5rem auto; padding: 0 1rem; line-height: 1.5; color: var(--text); overflow-wrap: anywhere; }
+  @media (max-width: 30rem) { body { margin-top: 1rem; } }
+  h1 { font-size: 1.5rem; line-height: 1.25; }
   .flash { background: #e8f3ff; border-left: 4px solid #2f6fdf; padding: 0.5rem 1rem; }
-  .error { background: #fff0f0; border-left: 4px solid #c62828; padding: 0.5rem 1rem; }
+  .error { background: #fff0f0; border-left: 4px solid var(--danger); padding: 0.5rem 1rem; }
   form { margin: 1rem 0; }
-  form.inline { display: inline-block; margin: 0 1rem 0 0; }
-  ul.devices { padding-left: 1.25rem; }
-  ul.devices li { margin-bottom: 1rem; }
-  nav { margin: 1rem 0; }
+  .actions { display: flex; flex-wrap: wrap; gap: 0.75rem; margin: 1rem 0; }
+  .actions form { margin: 0; }
+  .row { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: center; }
+  .zone { border-top: 1px solid var(--line); margin-top: 1.5rem; padding-top: 0.5rem; }
   label { display: block; font-weight: 600; margin-bottom: 0.25rem; }
-  input { font: inherit; padding: 0.25rem 0.5rem; }
-  .check label { display: inline; font-weight: normal; }
-  button { font: inherit; padding: 0.25rem 1rem; }
-  footer { margin-top: 3rem; color: #555; font-size: 0.875rem; }
+  input { font: inherit; min-height: 2.75rem; box-sizing: border-box; padding: 0.375rem 0.625rem; border: 1px solid #767676; border-radius: 0.375rem; }
+  input:not([type]), input[type="number"] { width: 100%; max-width: 20rem; }
+  .row input { flex: 1 1 10rem; width: auto; }
+  .check { display: flex; align-items: center; gap: 0.625rem; margin: 0.5rem 0 1rem; }
+  .check input { width: 1.375rem; height: 1.375rem; min-height: 0; margin: 0; flex: none; accent-color: var(--accent); }
+  .check label { font-weight: normal; margin: 0; padding: 0.625rem 0; }
+  button { font: inherit; min-height: 2.75rem; padding: 0.5rem 1.25rem; border-radius: 0.375rem; border: 1px solid #767676; background: #f3f3f3; color: var(--text); cursor: pointer; }
+  button:hover { background: #e4e4e4; }
+  button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
+  button.primary:hover { background: #244a96; }
+  button.danger { background: var(--danger); border-color: var(--danger); color: #fff; font-weight: 600; }
+  button.danger:hover { background: #8c1d18; }
+  button.danger-outline { background: #fff; border: 2px solid var(--danger); color: var(--danger); font-weight: 600; }
+  button.danger-outline:hover { background: #fdecea; }
+  :focus-visible { outline: 3px solid #2f6fdf; outline-offset: 2px; }
+  ul.devices { list-style: none; padding: 0; margin: 1rem 0; }
+  li.device { border: 1px solid var(--line); border-radius: 0.5rem; padding: 0.75rem 1rem; margin-bottom: 0.75rem; }
+  li.device.current { border: 2px solid var(--ok); background: #f3faf5; }
+  li.device p { margin: 0.25rem 0; }
+  li.device form { margin: 0.75rem 0 0; }
+  .device-name { font-size: 1.0625rem; font-weight: 600; margin-right: 0.5rem; }
+  .this-device { display: inline-block; background: var(--ok); color: #fff; border-radius: 1rem; padding: 0 0.625rem; font-size: 0.875rem; font-weight: 600; }
+  .when, .note { color: var(--muted); font-size: 0.9375rem; }
+  nav { display: flex; flex-wrap: wrap; gap: 0 1.5rem; margin: 1.5rem 0 0; }
+  nav a { display: inline-block; padding: 0.625rem 0; }
+  a { color: #1a4fb0; }
+  footer { margin-top: 2.5rem; color: var(--muted); font-size: 0.875rem; }
 `;
 
 /** Wraps a page's body in a whole HTML document. */
@@ -123,10 +150,13 @@ ${body}
 `;
 }
 
-/** A time as `2030-01-31 14:05:09 UTC`, in a `<time>` element a program can read. */
+/**
+ * A time as `2030-01-31 14:05:09 UTC`, in a `<time>` element a program can read; a
+ * narrow screen may break it after the date, never before "UTC".
+ */
 function renderTime(date: Date, className: string): string {
   const iso = date.toISOString();
-  return `<time class="${className}" datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC</time>`;
+  return `<time class="${className}" datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 19)}&nbsp;UTC</time>`;
 }
 
 /** A span of time in words: "30 minutes", "23 hours 59 minutes", "less than a minute". */
@@ -160,17 +190,21 @@ function renderFooter(store: string): string {
   return `<footer>Sessions are kept in ${escapeHtml(store)}.</footer>`;
 }
 
+/** The way back to the home page, a link a finger can hit. */
+const BACK = '<nav><a href="/">Back to the demo</a></nav>';
+
 /**
  * The home page: the flash message, the visit counter, when the session ends, and the
- * login or logout forms ("log out everywhere" only when sessions live on the server).
+ * login or logout forms ("log out everywhere" only when sessions live on the server or
+ * in revocable cookies). What ends sessions or deletes data is red.
  */
 export function renderHome(view: HomeView): string {
   const { times } = view;
   const everywhere = view.serverSide || view.revocable
     ? `
-<form class="inline" method="post" action="/logout-everywhere">
-  <button type="submit">Log out everywhere</button>
-</form>`
+  <form method="post" action="/logout-everywhere">
+    <button type="submit" class="danger">Log out everywhere</button>
+  </form>`
     : '';
   const account =
     view.user === undefined
@@ -179,17 +213,21 @@ export function renderHome(view: HomeView): string {
   <label for="name">Your name</label>
   <input id="name" name="name" autocomplete="username" required>
   <p class="check"><input id="remember" name="remember" type="checkbox"> <label for="remember">Keep me logged in when the browser closes</label></p>
-  <button type="submit">Log in</button>
+  <button type="submit" class="primary">Log in</button>
 </form>`
       : `<p>Logged in as <strong class="user">${escapeHtml(view.user)}</strong>.</p>
-<form class="inline" method="post" action="/logout">
-  <button type="submit">Log out</button>
-</form>${everywhere}
-<form method="post" action="/delete-data">
-  <button type="submit">Delete my data</button>
-</form>
+<div class="actions">
+  <form method="post" action="/logout">
+    <button type="submit">Log out</button>
+  </form>${everywhere}
+</div>
+<div class="zone">
 <p>Deleting your data starts the visit count over and removes the stored value. It cannot be undone,
-so it wants a log-in from the last ${renderFreshLogin(view.freshLogin)}; older, it asks for your name again.</p>`;
+so it wants a log-in from the last ${renderFreshLogin(view.freshLogin)}; older, it asks for your name again.</p>
+<form method="post" action="/delete-data">
+  <button type="submit" class="danger">Delete my data</button>
+</form>
+</div>`;
   const big =
     view.bigBytes === undefined ? '' : `<p>Your session also holds a value of <strong class="big-bytes">${view.bigBytes}</strong> bytes.</p>\n`;
   return layout(
@@ -199,7 +237,7 @@ ${renderFlash(view.flash)}<p>Visits to this page in this session: <strong class=
 <p>This session ends at ${renderTime(times.expires, 'expires')} (in ${renderSpan(times.expires.getTime() - times.now.getTime())}) unless you come back before;
 each visit moves that on, up to ${renderTime(times.deadline, 'deadline')}, its end at the latest.</p>
 ${big}${account}
-<nav>${view.user === undefined ? '' : '<a href="/sessions">Your sessions</a> · '}<a href="/big">Store a value too large for a cookie</a></nav>
+<nav>${view.user === undefined ? '' : '<a href="/sessions">Your sessions</a>'}<a href="/big">Store a value too large for a cookie</a></nav>
 ${renderFooter(view.store)}`,
   );
 }
@@ -218,7 +256,7 @@ or <code>postgres</code>, only an id goes into the cookie and any size fits.</p>
       ? '<p>Your session holds no such value now.</p>'
       : `<p>Your session holds a value of <strong class="big-bytes">${view.bigBytes}</strong> bytes.</p>
 <form method="post" action="/big/remove">
-  <button type="submit">Remove it</button>
+  <button type="submit" class="danger-outline">Remove it</button>
 </form>`;
   const cookie =
     view.cookieBytes === undefined
@@ -232,49 +270,67 @@ ${stored}
 ${cookie}
 <form method="post" action="/big">
   <label for="size">Size of the value to store, in bytes (1 to ${view.max})</label>
-  <input id="size" name="size" type="number" min="1" max="${view.max}" value="${view.suggested}" required>
-  <button type="submit">Store it</button>
+  <div class="row">
+    <input id="size" name="size" type="number" min="1" max="${view.max}" value="${view.suggested}" required>
+    <button type="submit" class="primary">Store it</button>
+  </div>
 </form>
-<nav><a href="/">Back to the demo</a></nav>
+${BACK}
 ${renderFooter(view.store)}`,
   );
 }
 
-/** One device on the "Your sessions" page; another device's has an "End this one" button. */
-function renderDevice(device: OwnerSession): string {
+/**
+ * One device on the "Your sessions" page, named as "Chrome on Linux" (the whole
+ * User-Agent in its title). This device is marked and has no button (logging out ends
+ * it); another has "End this session".
+ */
+function renderDevice(device: OwnerSession, index: number): string {
+  const nameId = `device-${index}`;
   const end = device.current
-    ? ''
+    ? '\n  <p class="note">You are using this one: log out to end it.</p>'
     : `
   <form method="post" action="/sessions/end">
-    <button type="submit" name="handle" value="${escapeHtml(device.handle)}">End this one</button>
+    <button type="submit" class="danger-outline" name="handle" value="${escapeHtml(device.handle)}" aria-describedby="${nameId}">End this session</button>
   </form>`;
   const lastSeen = device.lastSeen === undefined ? 'not recorded' : renderTime(device.lastSeen, 'last-seen');
+  const title = device.userAgent === undefined ? '' : ` title="${escapeHtml(device.userAgent)}"`;
   return `<li class="device${device.current ? ' current' : ''}">
-  <strong class="agent">${escapeHtml(device.userAgent ?? 'an unknown browser')}</strong>${device.current ? ' <em class="this-device">(this device)</em>' : ''}<br>
-  Logged in ${renderTime(device.createdAt, 'created')}, last seen ${lastSeen}.${end}
+  <p><span class="device-name" id="${nameId}"${title}>${escapeHtml(describeUserAgent(device.userAgent))}</span>${device.current ? '<span class="this-device">This device</span>' : ''}</p>
+  <p class="when">Logged in ${renderTime(device.createdAt, 'created')}, last seen ${lastSeen}.</p>${end}
 </li>`;
 }
 
+/** "End all other sessions", with what it does. */
+function renderEndOthers(what: string): string {
+  return `<div class="zone">
+<p>${what}</p>
+<form method="post" action="/sessions/end-others">
+  <button type="submit" class="danger">End all other sessions</button>
+</form>
+</div>`;
+}
+
 /**
- * The "Your sessions" page: each device of the logged-in name with a way to end it,
- * and "End all others"; with cookies, what can be done without a list, and why.
+ * The "Your sessions" page: each device of the logged-in name, this one first and
+ * marked, with a way to end each other one and "End all other sessions"; with cookies,
+ * what can be done without a list, and why.
  */
 export function renderSessions(view: SessionsView): string {
-  const endOthers = `<form method="post" action="/sessions/end-others">
-  <button type="submit">End all others</button>
-</form>`;
   let body: string;
   if (view.devices !== undefined) {
+    // Most recently seen first, as listed; this device before them all.
+    const devices = [...view.devices].sort((a, b) => Number(b.current) - Number(a.current));
+    const others = devices.some((device) => !device.current);
     body = `<p>Each browser where you logged in has its own session, kept on the server. Ending one logs that browser out at its next page.</p>
 <ul class="devices">
-${view.devices.map(renderDevice).join('\n')}
+${devices.map(renderDevice).join('\n')}
 </ul>
-${endOthers}`;
+${others ? renderEndOthers('Logs out every browser on this list but this one.') : '<p>You are logged in nowhere else.</p>'}`;
   } else if (view.revocable) {
     body = `<p>Your sessions live in encrypted cookies, one in each browser, and the server keeps no list of them,
-so it cannot show your devices. It keeps one number for your name instead (a generation), sealed in each of your cookies.
-"End all others" moves that number on and seals this browser's cookie again with it: every other cookie of yours stops opening.</p>
-${endOthers}`;
+so it cannot show your devices. It keeps one number for your name instead (a generation), sealed in each of your cookies.</p>
+${renderEndOthers('"End all other sessions" moves that number on and seals this browser\'s cookie again with it: every other cookie of yours stops opening.')}`;
   } else {
     body = `<p>Your sessions live in encrypted cookies, one in each browser, and the server keeps nothing about them:
 it can neither list your devices nor end them. Start the demo with <code>SESSION_STORE=memory</code> (or <code>redis</code>,
@@ -285,7 +341,7 @@ it can neither list your devices nor end them. Start the demo with <code>SESSION
     `<h1>Your sessions</h1>
 ${renderFlash(view.flash)}<p>Logged in as <strong class="user">${escapeHtml(view.user)}</strong>.</p>
 ${body}
-<nav><a href="/">Back to the demo</a></nav>
+${BACK}
 ${renderFooter(view.store)}`,
   );
 }
@@ -299,13 +355,16 @@ export function renderConfirmName(view: ConfirmNameView): string {
     'Confirm it is you - kit-session demo',
     `<h1>Confirm it is you</h1>
 ${wrong}<p>Deleting your data wants a log-in from the last ${renderFreshLogin(view.freshLogin)}, and yours is older.
-Re-enter your name to continue: that logs you in again (a new token), then deletes your data.</p>
+Re-enter your name to continue: that logs you in again (a new token), then deletes your data: the visit count
+and the stored value. It cannot be undone.</p>
 <form method="post" action="/delete-data">
   <label for="confirm-name">Your name</label>
   <input id="confirm-name" name="name" autocomplete="username" required>
-  <button type="submit">Continue</button>
+  <div class="actions">
+    <button type="submit" class="danger">Delete my data</button>
+  </div>
 </form>
-<nav><a href="/">Back to the demo</a></nav>`,
+${BACK}`,
   );
 }
 
@@ -315,6 +374,6 @@ export function renderError(view: ErrorView): string {
     `${view.status} ${view.title}`,
     `<h1>${escapeHtml(view.title)}</h1>
 <p class="error" role="alert">${escapeHtml(view.message)}</p>
-<p><a href="/">Back to the demo</a></p>`,
+${BACK}`,
   );
 }

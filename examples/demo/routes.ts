@@ -1,8 +1,11 @@
-// The demo's routes. Each one reads and changes the session through the manager and
-// answers with a page or a redirect; the plumbing (loading and saving the session,
-// reading forms, writing responses, errors) lives in app.ts.
+// The demo's routes. Each one reads and changes the request's `Session` (`get`, `set`,
+// `pop`, `renew`, `destroy`…, as the README's "The session in a handler" shows), asks
+// the manager for what concerns a name's other sessions (`listOwnerSessions`,
+// `destroyOtherSessions`…), and answers with a page or a redirect; the plumbing
+// (loading and saving the session, reading forms, writing responses, errors) lives in
+// app.ts.
 
-import type { Context, SessionManager } from 'kit-session';
+import type { Context, Session, SessionManager } from 'kit-session';
 import { renderBig, renderConfirmName, renderError, renderHome, renderSessions, type SessionTimes } from './pages.js';
 
 /** What the demo keeps in a session. */
@@ -27,9 +30,11 @@ export const DEFAULT_BIG_VALUE = 5_000;
 
 /** What a route is given. */
 export interface RouteInput {
-  /** The request's context, holding its session. */
+  /** The request's session: what a route reads and changes. */
+  readonly session: Session<DemoSession>;
+  /** The request's context, holding its session, for the manager's calls about a name's sessions. */
   readonly context: Context;
-  /** The session manager. */
+  /** The session manager: a name's other sessions (list them, end them). */
   readonly sessions: SessionManager<DemoSession>;
   /** The posted form; empty for a GET. */
   readonly form: URLSearchParams;
@@ -52,21 +57,21 @@ export type RouteResult = { readonly html: string; readonly status?: number } | 
 export type Route = (input: RouteInput) => RouteResult | Promise<RouteResult>;
 
 /** When the session ends, as this request will save it. */
-function timesOf({ context, sessions }: RouteInput): SessionTimes {
-  return { expires: sessions.getExpireTime(context), deadline: sessions.getDeadline(context), now: new Date() };
+function timesOf({ session }: RouteInput): SessionTimes {
+  return { expires: session.expiresAt, deadline: session.deadline, now: new Date() };
 }
 
 /** GET /: counts the visit and shows the page; the flash message is shown once. */
 function home(input: RouteInput): RouteResult {
-  const { context, sessions, store, serverSide, revocable, freshLogin } = input;
-  const visits = (sessions.getValue(context, 'visits') ?? 0) + 1;
-  sessions.setValue(context, 'visits', visits);
+  const { session, store, serverSide, revocable, freshLogin } = input;
+  const visits = (session.get('visits') ?? 0) + 1;
+  session.set('visits', visits);
   return {
     html: renderHome({
       visits,
-      user: sessions.getValue(context, 'user'),
-      flash: sessions.popValue(context, 'flash'),
-      bigBytes: sessions.getValue(context, 'big')?.length,
+      user: session.get('user'),
+      flash: session.pop('flash'),
+      bigBytes: session.get('big')?.length,
       times: timesOf(input),
       store,
       serverSide,
@@ -81,23 +86,23 @@ function home(input: RouteInput): RouteResult {
  * "Keep me logged in" makes the cookie outlive the browser; unticked, it ends when the
  * browser closes (remember-me per log-in: the choice holds for this session).
  */
-function login({ context, sessions, form }: RouteInput): RouteResult {
+function login({ session, form }: RouteInput): RouteResult {
   const name = form.get('name')?.trim() ?? '';
   if (name === '') {
-    sessions.setValue(context, 'flash', 'Please enter a name to log in.');
+    session.set('flash', 'Please enter a name to log in.');
     return { redirect: '/' };
   }
-  sessions.renewToken(context);
-  sessions.setPersistent(context, form.get('remember') === 'on');
-  sessions.setValue(context, 'user', name);
-  sessions.setValue(context, 'flash', `Welcome, ${name}! Your session has a new token.`);
+  session.renew();
+  session.setPersistent(form.get('remember') === 'on');
+  session.set('user', name);
+  session.set('flash', `Welcome, ${name}! Your session has a new token.`);
   return { redirect: '/' };
 }
 
 /** POST /logout: ends the session; the goodbye message starts a new, empty one. */
-function logout({ context, sessions }: RouteInput): RouteResult {
-  sessions.destroyValues(context);
-  sessions.setValue(context, 'flash', 'You have logged out.');
+function logout({ session }: RouteInput): RouteResult {
+  session.destroy();
+  session.set('flash', 'You have logged out.');
   return { redirect: '/' };
 }
 
@@ -119,20 +124,19 @@ function notWithThisStore(what: string, stores: string): RouteResult {
  * name's generation moves on, so every cookie sealed before stops opening. A plain
  * encrypted cookie cannot be taken back from a browser that holds a copy.
  */
-async function logoutEverywhere({ context, sessions, serverSide, revocable }: RouteInput): Promise<RouteResult> {
+async function logoutEverywhere({ session, sessions, serverSide, revocable }: RouteInput): Promise<RouteResult> {
   if (!serverSide && !revocable) {
     return notWithThisStore('log out everywhere', 'memory, redis, postgres or revocable');
   }
-  const user = sessions.getValue(context, 'user');
+  const user = session.get('user');
   if (user === undefined) {
-    sessions.setValue(context, 'flash', 'You are not logged in.');
+    session.set('flash', 'You are not logged in.');
     return { redirect: '/' };
   }
   const ended = await sessions.destroyOwnerSessions(user);
   // Already deleted from the store (or revoked); this also expires this browser's cookie now.
-  sessions.destroyValues(context);
-  sessions.setValue(
-    context,
+  session.destroy();
+  session.set(
     'flash',
     serverSide
       ? `You have logged out everywhere: ${ended} ${ended === 1 ? 'session' : 'sessions'} ended.`
@@ -147,16 +151,16 @@ async function logoutEverywhere({ context, sessions, serverSide, revocable }: Ro
  * so with revocable cookies the page offers only "end all others", and with plain
  * ones it explains why it offers nothing.
  */
-async function sessionsPage({ context, sessions, store, serverSide, revocable }: RouteInput): Promise<RouteResult> {
-  const user = sessions.getValue(context, 'user');
+async function sessionsPage({ session, context, sessions, store, serverSide, revocable }: RouteInput): Promise<RouteResult> {
+  const user = session.get('user');
   if (user === undefined) {
-    sessions.setValue(context, 'flash', 'Log in to see your sessions.');
+    session.set('flash', 'Log in to see your sessions.');
     return { redirect: '/' };
   }
   return {
     html: renderSessions({
       user,
-      flash: sessions.popValue(context, 'flash'),
+      flash: session.pop('flash'),
       devices: serverSide ? await sessions.listOwnerSessions(user, context) : undefined,
       revocable,
       store,
@@ -168,17 +172,17 @@ async function sessionsPage({ context, sessions, store, serverSide, revocable }:
  * POST /sessions/end: ends one other device's session, named by the handle the list
  * gave (`destroySessionByHandle`). A handle of another name's session ends nothing.
  */
-async function endSession({ context, sessions, form, serverSide }: RouteInput): Promise<RouteResult> {
+async function endSession({ session, sessions, form, serverSide }: RouteInput): Promise<RouteResult> {
   if (!serverSide) {
     return notWithThisStore('end one session', 'memory, redis or postgres');
   }
-  const user = sessions.getValue(context, 'user');
+  const user = session.get('user');
   if (user === undefined) {
-    sessions.setValue(context, 'flash', 'You are not logged in.');
+    session.set('flash', 'You are not logged in.');
     return { redirect: '/' };
   }
   const ended = await sessions.destroySessionByHandle(user, form.get('handle') ?? '');
-  sessions.setValue(context, 'flash', ended ? 'That session has ended: its browser is logged out.' : 'That session had already ended.');
+  session.set('flash', ended ? 'That session has ended: its browser is logged out.' : 'That session had already ended.');
   return { redirect: '/sessions' };
 }
 
@@ -187,17 +191,16 @@ async function endSession({ context, sessions, form, serverSide }: RouteInput): 
  * (`destroyOtherSessions`). With revocable cookies, the name's generation moves on and
  * this browser's cookie is sealed again with the new one.
  */
-async function endOtherSessions({ context, sessions, serverSide, revocable }: RouteInput): Promise<RouteResult> {
+async function endOtherSessions({ session, context, sessions, serverSide, revocable }: RouteInput): Promise<RouteResult> {
   if (!serverSide && !revocable) {
     return notWithThisStore('end your other sessions', 'memory, redis, postgres or revocable');
   }
-  if (sessions.getValue(context, 'user') === undefined) {
-    sessions.setValue(context, 'flash', 'You are not logged in.');
+  if (session.get('user') === undefined) {
+    session.set('flash', 'You are not logged in.');
     return { redirect: '/' };
   }
   const ended = await sessions.destroyOtherSessions(context);
-  sessions.setValue(
-    context,
+  session.set(
     'flash',
     serverSide
       ? `Ended ${ended} other ${ended === 1 ? 'session' : 'sessions'}; this one goes on.`
@@ -208,14 +211,14 @@ async function endOtherSessions({ context, sessions, serverSide, revocable }: Ro
 
 /**
  * POST /delete-data: forgets the visit count and the big value. It cannot be undone,
- * so it wants a recent log-in (`isFresh`); older, the page asks for the name again.
- * That form posts here with `name`: the same name is a new log-in (`renewToken`, which
+ * so it wants a recent log-in (`session.isFresh`); older, the page asks for the name again.
+ * That form posts here with `name`: the same name is a new log-in (`renew()`, which
  * sets `authenticatedAt`), and the data goes at once.
  */
-function deleteData({ context, sessions, form, freshLogin }: RouteInput): RouteResult {
-  const user = sessions.getValue(context, 'user');
+function deleteData({ session, form, freshLogin }: RouteInput): RouteResult {
+  const user = session.get('user');
   if (user === undefined) {
-    sessions.setValue(context, 'flash', 'You are not logged in.');
+    session.set('flash', 'You are not logged in.');
     return { redirect: '/' };
   }
   const name = form.get('name');
@@ -223,23 +226,23 @@ function deleteData({ context, sessions, form, freshLogin }: RouteInput): RouteR
     if (name.trim() !== user) {
       return { status: 403, html: renderConfirmName({ freshLogin, wrongName: true }) };
     }
-    sessions.renewToken(context);
-  } else if (!sessions.isFresh(context, freshLogin)) {
+    session.renew();
+  } else if (!session.isFresh(freshLogin)) {
     return { html: renderConfirmName({ freshLogin, wrongName: false }) };
   }
-  sessions.unsetValue(context, 'visits');
-  sessions.unsetValue(context, 'big');
-  sessions.setValue(context, 'flash', 'Your data is deleted: the visit count starts over and the stored value is gone.');
+  session.unset('visits');
+  session.unset('big');
+  session.set('flash', 'Your data is deleted: the visit count starts over and the stored value is gone.');
   return { redirect: '/' };
 }
 
 /** GET /big: the form that stores a value too large for a cookie, and what is stored now. */
 function bigPage(input: RouteInput): RouteResult {
-  const { context, sessions, store, serverSide, cookieBytes } = input;
+  const { session, store, serverSide, cookieBytes } = input;
   return {
     html: renderBig({
-      flash: sessions.popValue(context, 'flash'),
-      bigBytes: sessions.getValue(context, 'big')?.length,
+      flash: session.pop('flash'),
+      bigBytes: session.get('big')?.length,
       cookieBytes,
       suggested: DEFAULT_BIG_VALUE,
       max: MAX_BIG_VALUE,
@@ -254,21 +257,21 @@ function bigPage(input: RouteInput): RouteResult {
  * over 2.9 KB makes the cookie too large: `injectSession` throws
  * `SessionCookieTooLargeError` and app.ts answers 413, the session left as it was.
  */
-function storeBig({ context, sessions, form }: RouteInput): RouteResult {
+function storeBig({ session, form }: RouteInput): RouteResult {
   const size = Number(form.get('size')?.trim() || Number.NaN);
   if (!Number.isInteger(size) || size < 1 || size > MAX_BIG_VALUE) {
-    sessions.setValue(context, 'flash', `Please choose a size from 1 to ${MAX_BIG_VALUE} bytes.`);
+    session.set('flash', `Please choose a size from 1 to ${MAX_BIG_VALUE} bytes.`);
     return { redirect: '/big' };
   }
-  sessions.setValue(context, 'big', 'x'.repeat(size));
-  sessions.setValue(context, 'flash', `Stored a value of ${size} bytes in your session.`);
+  session.set('big', 'x'.repeat(size));
+  session.set('flash', `Stored a value of ${size} bytes in your session.`);
   return { redirect: '/big' };
 }
 
 /** POST /big/remove: forgets the big value. */
-function removeBig({ context, sessions }: RouteInput): RouteResult {
-  sessions.unsetValue(context, 'big');
-  sessions.setValue(context, 'flash', 'The value is gone from your session.');
+function removeBig({ session }: RouteInput): RouteResult {
+  session.unset('big');
+  session.set('flash', 'The value is gone from your session.');
   return { redirect: '/big' };
 }
 

@@ -7,8 +7,9 @@
 // .ci/run installs Debian's when it is missing. Without it, these tests are skipped with
 // the reason printed, and under CI=true they fail.
 
-import type { BrowserContext, Cookie, Page, Response } from 'playwright-core';
+import type { BrowserContext, BrowserContextOptions, Cookie, Page, Response } from 'playwright-core';
 import { describeInChromium, type ChromiumHandle } from '../support/chromium.js';
+import { USER_AGENTS } from '../support/userAgents.js';
 import { startDemo, type RunningDemo } from '../examples/processes.js';
 
 const COOKIE_NAME = '__Host-session';
@@ -127,13 +128,13 @@ async function follow(page: Page, link: string): Promise<void> {
   expect(response.status()).toBe(200);
 }
 
-/** The devices "Your sessions" lists: user agent, and whether it is marked as this device. */
-async function readDevices(page: Page): Promise<{ userAgent: string; current: boolean }[]> {
+/** The devices "Your sessions" lists, in its order: their names ("Firefox on Windows"), and which one is marked as this device. */
+async function readDevices(page: Page): Promise<{ name: string; current: boolean }[]> {
   await expect(page.locator('h1').textContent()).resolves.toBe('Your sessions');
   const devices = [];
   for (const item of await page.locator('li.device').all()) {
     devices.push({
-      userAgent: (await item.locator('.agent').textContent()) ?? '',
+      name: (await item.locator('.device-name').textContent()) ?? '',
       current: (await item.locator('.this-device').count()) === 1,
     });
   }
@@ -141,13 +142,14 @@ async function readDevices(page: Page): Promise<{ userAgent: string; current: bo
 }
 
 /**
- * Two browser contexts (two devices, each its own cookie jar) with user agents that
- * tell them apart on "Your sessions", both logged in under one name.
+ * Two browser contexts (two devices, each its own cookie jar) with the user agents of
+ * a laptop (Firefox on Windows) and a phone (Safari on iPhone), both logged in under
+ * one name; `phone` sets the second one's screen.
  */
-async function twoDevices(chromium: ChromiumHandle, url: string, name: string) {
+async function twoDevices(chromium: ChromiumHandle, url: string, name: string, phone: BrowserContextOptions = {}) {
   const contexts = [
-    await chromium.browser.newContext({ userAgent: 'Mozilla/5.0 (Device A)' }),
-    await chromium.browser.newContext({ userAgent: 'Mozilla/5.0 (Device B)' }),
+    await chromium.browser.newContext({ userAgent: USER_AGENTS.laptop.userAgent }),
+    await chromium.browser.newContext({ ...phone, userAgent: USER_AGENTS.phone.userAgent }),
   ] as const;
   const [a, b] = [await contexts[0].newPage(), await contexts[1].newPage()];
   await logIn(a, url, name);
@@ -164,6 +166,30 @@ async function sessionCookie(context: BrowserContext, url: string): Promise<Cook
 const otherChar = (char: string): string => (char === 'A' ? 'B' : 'A');
 
 const uniqueName = (label: string): string => `${label} ${Math.random().toString(36).slice(2, 10)}`;
+
+/** A phone's screen, 390 × 844 CSS pixels (iPhone 12 to 15), with touch and the page's viewport meta obeyed. */
+const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true };
+
+/**
+ * Checks that the page fits a phone's width: nothing scrolls sideways (a mobile browser
+ * would widen its layout viewport to what overflows, so that width must stay the
+ * screen's too), and every button and text field is at least 44 px tall, a finger's size.
+ */
+async function expectFitsPhone(page: Page): Promise<void> {
+  const fit = await page.evaluate(() => ({
+    path: location.pathname,
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+    small: [...document.querySelectorAll('button, input:not([type="checkbox"])')]
+      .filter((element) => element.getBoundingClientRect().height < 44)
+      .map((element) => element.outerHTML),
+  }));
+  expect(fit).toEqual({ path: fit.path, scrollWidth: expect.any(Number), innerWidth: 390, small: [] });
+  expect(fit.scrollWidth).toBeLessThanOrEqual(fit.innerWidth);
+}
+
+/** A name with no place to break a line: wider than a phone unless the page wraps it. */
+const unbrokenName = (): string => `Ada${'W'.repeat(60)}${Math.random().toString(36).slice(2, 10)}`;
 
 describeInChromium('the demo in Chromium', (chromium) => {
   describe('on the encrypted cookie store (the default)', () => {
@@ -340,7 +366,7 @@ describeInChromium('the demo in Chromium', (chromium) => {
       await logIn(page, demo.url, 'Ada');
       await follow(page, 'Your sessions');
       expect(await readDevices(page)).toEqual([]);
-      await expect(page.getByRole('button', { name: 'End all others' }).count()).resolves.toBe(0);
+      await expect(page.getByRole('button', { name: 'End all other sessions' }).count()).resolves.toBe(0);
       await expect(page.locator('body').textContent()).resolves.toContain('it can neither list your devices nor end them');
     });
 
@@ -363,6 +389,26 @@ describeInChromium('the demo in Chromium', (chromium) => {
       const home = await readHome(page);
       expect(home.user).toBe('Ada');
       expect(home.visits).toBe(3);
+    });
+    it('at phone width, every page fits: home before and after logging in (a name with no place to break), "Your sessions", the big-value page, its 413, a 404', async () => {
+      const phone = await chromium.browser.newContext(PHONE);
+      try {
+        const page = await phone.newPage();
+        await open(page, `${demo.url}/`);
+        await expectFitsPhone(page);
+        await logIn(page, demo.url, unbrokenName(), { remember: true });
+        await expectFitsPhone(page);
+        await follow(page, 'Your sessions');
+        await expectFitsPhone(page);
+        await open(page, `${demo.url}/big`);
+        await expectFitsPhone(page);
+        expect((await submit(page, 'Store it')).status()).toBe(413);
+        await expectFitsPhone(page);
+        expect((await page.goto(`${demo.url}/nowhere`))?.status()).toBe(404);
+        await expectFitsPhone(page);
+      } finally {
+        await phone.close();
+      }
     });
   });
 
@@ -389,7 +435,7 @@ describeInChromium('the demo in Chromium', (chromium) => {
       expect((await submit(page, 'Delete my data')).status()).toBe(200);
       const before = (await sessionCookie(context, demo.url))!.value;
       await page.getByLabel('Your name').fill('Ada');
-      expect((await submit(page, 'Continue')).status()).toBe(200);
+      expect((await submit(page, 'Delete my data')).status()).toBe(200);
       const home = await readHome(page);
       expect(home.flashes).toEqual([expect.stringMatching(/^Your data is deleted/)]);
       expect(home.user).toBe('Ada');
@@ -398,45 +444,87 @@ describeInChromium('the demo in Chromium', (chromium) => {
       // Logged in again: a new token.
       expect((await sessionCookie(context, demo.url))!.value).not.toBe(before);
     });
+    it('at phone width, the page that asks for the name again fits, and so does its 403', async () => {
+      const phone = await chromium.browser.newContext(PHONE);
+      try {
+        const page = await phone.newPage();
+        await logIn(page, demo.url, unbrokenName());
+        await page.waitForTimeout(100);
+        expect((await submit(page, 'Delete my data')).status()).toBe(200);
+        await expect(page.locator('h1').textContent()).resolves.toBe('Confirm it is you');
+        await expectFitsPhone(page);
+        await page.getByLabel('Your name').fill('Someone else');
+        expect((await submit(page, 'Delete my data')).status()).toBe(403);
+        await expectFitsPhone(page);
+      } finally {
+        await phone.close();
+      }
+    });
   });
 
   describe('"Your sessions" on the memory store (SESSION_STORE=memory)', () => {
     const demo = useDemo({ SESSION_STORE: 'memory' });
 
-    it('lists both devices of the name, ends one, then all others; the device asking goes on', async () => {
+    it('names both devices of the name, this one first and marked; ends the other, then all others; the device asking goes on', async () => {
+      const { laptop, phone } = USER_AGENTS;
       const name = uniqueName('Ada');
       const { a, b, close } = await twoDevices(chromium, demo.url, name);
       try {
         await follow(a, 'Your sessions');
-        const listed = await readDevices(a);
-        expect([...listed].sort((x, y) => x.userAgent.localeCompare(y.userAgent))).toEqual([
-          { userAgent: 'Mozilla/5.0 (Device A)', current: true },
-          { userAgent: 'Mozilla/5.0 (Device B)', current: false },
+        expect(await readDevices(a)).toEqual([
+          { name: laptop.name, current: true },
+          { name: phone.name, current: false },
         ]);
-        await expect(a.locator('.this-device').textContent()).resolves.toBe('(this device)');
-        // Only the other device has a button, and it is B's.
-        const deviceB = a.locator('li.device', { hasText: 'Device B' });
-        await expect(deviceB.getByRole('button', { name: 'End this one' }).count()).resolves.toBe(1);
-        await expect(a.getByRole('button', { name: 'End this one' }).count()).resolves.toBe(1);
+        await expect(a.locator('.this-device').textContent()).resolves.toBe('This device');
+        // The whole User-Agent is in the name's title.
+        await expect(a.locator('li.device .device-name').first().getAttribute('title')).resolves.toBe(laptop.userAgent);
+        // Only the other device has a button, and it is the phone's; "End all other sessions" is set apart.
+        const other = a.locator('li.device', { hasText: phone.name });
+        await expect(other.getByRole('button', { name: 'End this session' }).count()).resolves.toBe(1);
+        await expect(a.getByRole('button', { name: 'End this session' }).count()).resolves.toBe(1);
+        await expect(a.getByRole('button', { name: 'End all other sessions' }).count()).resolves.toBe(1);
 
-        // A ends B's session: B's next page is logged out.
-        expect((await submit(a, 'End this one')).status()).toBe(200);
+        // The laptop ends the phone's session: the phone's next page is logged out.
+        expect((await submit(a, 'End this session')).status()).toBe(200);
         await expect(a.locator('.flash').textContent()).resolves.toBe('That session has ended: its browser is logged out.');
-        expect(await readDevices(a)).toEqual([{ userAgent: 'Mozilla/5.0 (Device A)', current: true }]);
+        expect(await readDevices(a)).toEqual([{ name: laptop.name, current: true }]);
+        await expect(a.getByRole('button', { name: 'End all other sessions' }).count()).resolves.toBe(0);
         await reload(b);
         expect((await readHome(b)).user).toBeUndefined();
 
-        // B logs in again; A ends all others.
+        // The phone logs in again; the laptop ends all others.
         await logIn(b, demo.url, name);
         await reload(a);
         expect(await readDevices(a)).toHaveLength(2);
-        expect((await submit(a, 'End all others')).status()).toBe(200);
+        expect((await submit(a, 'End all other sessions')).status()).toBe(200);
         await expect(a.locator('.flash').textContent()).resolves.toBe('Ended 1 other session; this one goes on.');
-        expect(await readDevices(a)).toEqual([{ userAgent: 'Mozilla/5.0 (Device A)', current: true }]);
+        expect(await readDevices(a)).toEqual([{ name: laptop.name, current: true }]);
         await reload(b);
         expect((await readHome(b)).user).toBeUndefined();
         await open(a, `${demo.url}/`);
         expect((await readHome(a)).user).toBe(name);
+      } finally {
+        await close();
+      }
+    });
+
+    it('at phone width, the home, "Your sessions" and big-value pages fit, and each device reads as "… on …"', async () => {
+      const { a, b, close } = await twoDevices(chromium, demo.url, unbrokenName(), PHONE);
+      try {
+        await expectFitsPhone(b);
+        await follow(b, 'Your sessions');
+        await expectFitsPhone(b);
+        const names = (await readDevices(b)).map((device) => device.name);
+        expect(names).toEqual([USER_AGENTS.phone.name, USER_AGENTS.laptop.name]);
+        for (const name of names) {
+          expect(name).toMatch(/^\S.* on \S+$/);
+        }
+        await open(b, `${demo.url}/big`);
+        await b.getByLabel(/^Size of the value to store/).fill('50000');
+        expect((await submit(b, 'Store it')).status()).toBe(200);
+        await expectFitsPhone(b);
+        await open(a, `${demo.url}/sessions`);
+        expect((await readDevices(a)).map((device) => device.name)).toEqual([USER_AGENTS.laptop.name, USER_AGENTS.phone.name]);
       } finally {
         await close();
       }
@@ -446,7 +534,7 @@ describeInChromium('the demo in Chromium', (chromium) => {
   describe('"Your sessions" on revocable cookies (SESSION_STORE=revocable)', () => {
     const demo = useDemo({ SESSION_STORE: 'revocable' });
 
-    it('lists no devices; "End all others" revokes the other device\'s sealed cookie, and the device asking goes on', async () => {
+    it('lists no devices; "End all other sessions" revokes the other device\'s sealed cookie, and the device asking goes on', async () => {
       const name = uniqueName('Ada');
       const { a, b, contexts, close } = await twoDevices(chromium, demo.url, name);
       try {
@@ -455,7 +543,7 @@ describeInChromium('the demo in Chromium', (chromium) => {
         await expect(a.locator('body').textContent()).resolves.toContain('the server keeps no list of them');
         const cookieB = (await sessionCookie(contexts[1], demo.url))!.value;
 
-        expect((await submit(a, 'End all others')).status()).toBe(200);
+        expect((await submit(a, 'End all other sessions')).status()).toBe(200);
         await expect(a.locator('.flash').textContent()).resolves.toBe('Your other sessions are revoked; this one goes on.');
 
         // B still holds the same sealed cookie, which opens nothing now.
@@ -468,6 +556,18 @@ describeInChromium('the demo in Chromium', (chromium) => {
         expect((await readHome(a)).user).toBe(name);
       } finally {
         await close();
+      }
+    });
+    it('at phone width, "Your sessions" fits', async () => {
+      const phone = await chromium.browser.newContext(PHONE);
+      try {
+        const page = await phone.newPage();
+        await logIn(page, demo.url, unbrokenName());
+        await follow(page, 'Your sessions');
+        await expect(page.getByRole('button', { name: 'End all other sessions' }).count()).resolves.toBe(1);
+        await expectFitsPhone(page);
+      } finally {
+        await phone.close();
       }
     });
   });

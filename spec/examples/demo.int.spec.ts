@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { RedisServerProcess } from '../support/redisCluster.js';
 import { describeWith } from '../support/services.js';
 import { parseSetCookie } from 'cookie';
+import { USER_AGENTS } from '../support/userAgents.js';
 import { runExample, startDemo, type RunningDemo } from './processes.js';
 
 /** A browser with one cookie jar, driving the demo over real HTTP. */
@@ -78,9 +79,12 @@ class Browser {
 
 /** A device as "Your sessions" lists it. */
 interface Device {
-  readonly userAgent: string;
+  /** The device's name, "Firefox on Windows". */
+  readonly name: string;
+  /** The whole User-Agent, from the name's title. */
+  readonly userAgent: string | undefined;
   readonly current: boolean;
-  /** The handle its "End this one" button posts; `undefined` for this device. */
+  /** The handle its "End this session" button posts; `undefined` for this device. */
   readonly handle: string | undefined;
   readonly createdAt: number;
 }
@@ -91,7 +95,7 @@ interface SessionsPage {
   readonly flash: string | undefined;
   /** The devices listed, `undefined` when the page has no list. */
   readonly devices: Device[] | undefined;
-  /** Whether it offers "End all others". */
+  /** Whether it offers "End all other sessions". */
   readonly endOthers: boolean;
 }
 
@@ -138,8 +142,9 @@ function readHome(html: string): HomePage {
 function readSessions(html: string): SessionsPage {
   const list = /<ul class="devices">([\s\S]*?)<\/ul>/.exec(html)?.[1];
   const devices = list?.split('<li ').slice(1).map((item) => ({
-    userAgent: /class="agent">([^<]*)</.exec(item)?.[1] ?? '',
-    current: item.startsWith('class="device current"') && item.includes('(this device)'),
+    name: /class="device-name"[^>]*>([^<]*)</.exec(item)?.[1] ?? '',
+    userAgent: /class="device-name"[^>]*? title="([^"]*)"/.exec(item)?.[1],
+    current: item.startsWith('class="device current"') && item.includes('<span class="this-device">This device</span>'),
     handle: /name="handle" value="([^"]+)"/.exec(item)?.[1],
     createdAt: timeIn(item, 'created'),
   }));
@@ -683,7 +688,7 @@ describe('examples/demo', () => {
       expect(demo.output().stdout).toMatch(/^SESSION_STORE=revocable: sessions are kept in an encrypted cookie \(AES-GCM\), revocable by name/m);
     });
 
-    it('"Your sessions" has no list but "End all others", and refuses to end one session by handle', async () => {
+    it('"Your sessions" has no list but "End all other sessions", and refuses to end one session by handle', async () => {
       const browser = await loggedIn(uniqueName('Ada'));
       const page = await browser.sessions();
       expect(page.devices).toBeUndefined();
@@ -692,7 +697,7 @@ describe('examples/demo', () => {
       expect((await browser.post('/sessions/end', { handle: 'x' })).status).toBe(409);
     });
 
-    it('"End all others" revokes the other cookies of the name, even a copy of this one from before; this one and other names go on', async () => {
+    it('"End all other sessions" revokes the other cookies of the name, even a copy of this one from before; this one and other names go on', async () => {
       const name = uniqueName('Ada');
       const laptop = await loggedIn(name, 'Laptop');
       const phone = await loggedIn(name, 'Phone');
@@ -893,36 +898,43 @@ function describeServerSide(kind: 'memory' | 'redis' | 'postgres'): void {
       expect((await anonymous.home()).visits).toBe(3);
     });
 
-    it('"Your sessions" lists each device of the name, this one marked, no other name\'s', async () => {
+    it('"Your sessions" names each device of the name ("Firefox on Windows"), this one marked and first, no other name\'s', async () => {
+      const { laptop: laptopAgent, phone: phoneAgent, desktop } = USER_AGENTS;
       const name = uniqueName('Ada');
-      const laptop = await loggedIn(name, 'Laptop/1.0');
-      const phone = await loggedIn(name, 'Phone/2.0');
-      await loggedIn(uniqueName('Bob'), 'Bob/1.0');
+      const laptop = await loggedIn(name, laptopAgent.userAgent);
+      await loggedIn(name, 'curl/8.8.0');
+      const phone = await loggedIn(name, phoneAgent.userAgent);
+      await loggedIn(uniqueName('Bob'), desktop.userAgent);
 
       const page = await phone.sessions();
       expect(page.user).toBe(name);
       expect(page.endOthers).toBe(true);
-      const byAgent = [...page.devices!].sort((a, b) => a.userAgent.localeCompare(b.userAgent));
-      expect(byAgent).toEqual([
-        { userAgent: 'Laptop/1.0', current: false, handle: expect.stringMatching(/^[\w-]{43}$/), createdAt: expect.any(Number) },
-        { userAgent: 'Phone/2.0', current: true, handle: undefined, createdAt: expect.any(Number) },
+      expect(page.devices![0]).toMatchObject({ name: phoneAgent.name, current: true });
+      const byName = [...page.devices!].sort((a, b) => a.name.localeCompare(b.name));
+      expect(byName).toEqual([
+        { name: laptopAgent.name, userAgent: laptopAgent.userAgent, current: false, handle: expect.stringMatching(/^[\w-]{43}$/), createdAt: expect.any(Number) },
+        { name: phoneAgent.name, userAgent: phoneAgent.userAgent, current: true, handle: undefined, createdAt: expect.any(Number) },
+        { name: 'Unknown browser', userAgent: 'curl/8.8.0', current: false, handle: expect.stringMatching(/^[\w-]{43}$/), createdAt: expect.any(Number) },
       ]);
-      for (const device of byAgent) {
+      for (const device of byName) {
         expect(Date.now() - device.createdAt).toBeLessThan(60_000);
       }
       expect(page.html).not.toMatch(/<script/i);
       const fromLaptop = await laptop.sessions();
-      expect(fromLaptop.devices?.map(({ userAgent, current }) => [userAgent, current])).toEqual(
-        expect.arrayContaining([['Laptop/1.0', true], ['Phone/2.0', false]]),
+      expect(fromLaptop.devices).toHaveLength(3);
+      expect(fromLaptop.devices![0]).toMatchObject({ name: laptopAgent.name, current: true });
+      expect(fromLaptop.devices!.slice(1).map((device) => [device.name, device.current])).toEqual(
+        expect.arrayContaining([[phoneAgent.name, false], ['Unknown browser', false]]),
       );
     });
 
-    it('"End this one" logs the other device out at its next page; a handle of another name ends nothing', async () => {
+    it('"End this session" logs the other device out at its next page; a handle of another name ends nothing', async () => {
+      const { laptop: laptopAgent, phone: phoneAgent, desktop } = USER_AGENTS;
       const name = uniqueName('Ada');
-      const laptop = await loggedIn(name, 'Laptop');
-      const phone = await loggedIn(name, 'Phone');
-      const bob = await loggedIn(uniqueName('Bob'), 'Bob');
-      const phoneHandle = (await laptop.sessions()).devices!.find((device) => device.userAgent === 'Phone')!.handle!;
+      const laptop = await loggedIn(name, laptopAgent.userAgent);
+      const phone = await loggedIn(name, phoneAgent.userAgent);
+      const bob = await loggedIn(uniqueName('Bob'), desktop.userAgent);
+      const phoneHandle = (await laptop.sessions()).devices!.find((device) => device.name === phoneAgent.name)!.handle!;
 
       // Bob cannot end Ada's phone with its handle.
       expect((await bob.post('/sessions/end', { handle: phoneHandle })).status).toBe(303);
@@ -932,23 +944,26 @@ function describeServerSide(kind: 'memory' | 'redis' | 'postgres'): void {
       expect((await laptop.post('/sessions/end', { handle: phoneHandle })).status).toBe(303);
       const after = await laptop.sessions();
       expect(after.flash).toBe('That session has ended: its browser is logged out.');
-      expect(after.devices?.map((device) => device.userAgent)).toEqual(['Laptop']);
+      expect(after.devices?.map((device) => device.name)).toEqual([laptopAgent.name]);
       expect((await phone.home()).user).toBeUndefined();
       expect((await laptop.home()).user).toBe(name);
       expect((await bob.home()).user).toBeDefined();
     });
 
-    it('"End all others" ends the other devices of the name, not this one, not another name', async () => {
+    it('"End all other sessions" ends the other devices of the name, not this one, not another name; then it is not offered', async () => {
+      const { laptop: laptopAgent, phone: phoneAgent, tablet: tabletAgent, desktop } = USER_AGENTS;
       const name = uniqueName('Ada');
-      const laptop = await loggedIn(name, 'Laptop');
-      const phone = await loggedIn(name, 'Phone');
-      const tablet = await loggedIn(name, 'Tablet');
-      const bob = await loggedIn(uniqueName('Bob'), 'Bob');
+      const laptop = await loggedIn(name, laptopAgent.userAgent);
+      const phone = await loggedIn(name, phoneAgent.userAgent);
+      const tablet = await loggedIn(name, tabletAgent.userAgent);
+      const bob = await loggedIn(uniqueName('Bob'), desktop.userAgent);
 
       expect((await laptop.post('/sessions/end-others')).status).toBe(303);
       const after = await laptop.sessions();
       expect(after.flash).toBe('Ended 2 other sessions; this one goes on.');
-      expect(after.devices).toEqual([expect.objectContaining({ userAgent: 'Laptop', current: true })]);
+      expect(after.devices).toEqual([expect.objectContaining({ name: laptopAgent.name, current: true })]);
+      expect(after.endOthers).toBe(false);
+      expect(after.html).toContain('You are logged in nowhere else.');
       expect((await phone.home()).user).toBeUndefined();
       expect((await tablet.home()).user).toBeUndefined();
       expect((await laptop.home()).user).toBe(name);
