@@ -26,7 +26,7 @@ export {
 
 export type { Clock } from './core/Clock.js';
 export { systemClock } from './core/Clock.js';
-export type { SessionManagerOptions, SessionRevocationOptions } from './core/options.js';
+export type { Duration, DurationUnit, SessionManagerOptions, SessionRevocationOptions } from './core/options.js';
 export type { SessionTransport, TokenExpiry, TransportHeaders } from './core/transport/SessionTransport.js';
 export type { CookieTransportOptions, SessionCookieOptions } from './core/transport/CookieTransport.js';
 export { CookieTransport } from './core/transport/CookieTransport.js';
