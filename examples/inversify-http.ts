@@ -17,7 +17,7 @@ import { Body, CatchError, Controller, Get, Post } from '@inversifyjs/http-core'
 import { InversifyExpressHttpAdapter, type ExpressErrorFilter } from '@inversifyjs/http-express';
 import type express from 'express';
 import { Container } from 'inversify';
-import { importKeyFromEnv, SessionCookieTooLargeError, SessionStoreError, type Session } from 'kit-session';
+import { importKeysFromEnv, SessionCookieTooLargeError, SessionStoreError, type Session } from 'kit-session';
 import { createSessionModule } from 'kit-session/di';
 import { SessionInterceptor, SessionParam } from 'kit-session/inversify-http';
 
@@ -74,7 +74,7 @@ class ErrorPage implements ExpressErrorFilter {
 process.env.SESSION_KEY ??= randomBytes(32).toString('base64');
 
 const container = new Container();
-container.load(createSessionModule({ keys: [await importKeyFromEnv('SESSION_KEY')] }));
+container.load(createSessionModule({ keys: await importKeysFromEnv('SESSION_KEY') }));
 container.bind(SessionInterceptor).toSelf().inSingletonScope(); // its manager: SESSION_MANAGER
 container.bind(ErrorPage).toSelf().inSingletonScope();
 container.bind(AccountController).toSelf().inSingletonScope();

@@ -20,7 +20,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { createCookieSessions, importKeyFromEnv, SessionCookieTooLargeError } from 'kit-session';
+import { createCookieSessions, importKeysFromEnv, SessionCookieTooLargeError } from 'kit-session';
 import { Session, SessionModule } from 'kit-session/nest';
 
 interface AppSession {
@@ -30,7 +30,7 @@ interface AppSession {
 
 // Without SESSION_KEY, a fresh key each start: every session ends at a restart.
 process.env.SESSION_KEY ??= randomBytes(32).toString('base64');
-const manager = createCookieSessions<AppSession>({ keys: [await importKeyFromEnv('SESSION_KEY')] });
+const manager = createCookieSessions<AppSession>({ keys: await importKeysFromEnv('SESSION_KEY') });
 
 @Controller()
 class AppController {

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler } from 'express';
-import { createCookieSessions, importKeyFromEnv, SessionCookieTooLargeError } from 'kit-session';
+import { createCookieSessions, importKeysFromEnv, SessionCookieTooLargeError } from 'kit-session';
 import { getSession, session } from 'kit-session/express';
 
 interface AppSession {
@@ -13,7 +13,7 @@ interface AppSession {
 
 // Without SESSION_KEY, a fresh key each start: every session ends at a restart.
 process.env.SESSION_KEY ??= randomBytes(32).toString('base64');
-const manager = createCookieSessions<AppSession>({ keys: [await importKeyFromEnv('SESSION_KEY')] });
+const manager = createCookieSessions<AppSession>({ keys: await importKeysFromEnv('SESSION_KEY') });
 
 const app = express();
 app.use(session(manager));

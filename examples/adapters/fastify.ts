@@ -3,7 +3,7 @@
 //   PORT=3000 SESSION_KEY=$(openssl rand -base64 32) node dist-examples/examples/adapters/fastify.js
 import { randomBytes } from 'node:crypto';
 import Fastify from 'fastify';
-import { createCookieSessions, importKeyFromEnv, SessionCookieTooLargeError } from 'kit-session';
+import { createCookieSessions, importKeysFromEnv, SessionCookieTooLargeError } from 'kit-session';
 import { getSession, sessionPlugin } from 'kit-session/fastify';
 
 interface AppSession {
@@ -12,7 +12,7 @@ interface AppSession {
 
 // Without SESSION_KEY, a fresh key each start: every session ends at a restart.
 process.env.SESSION_KEY ??= randomBytes(32).toString('base64');
-const manager = createCookieSessions<AppSession>({ keys: [await importKeyFromEnv('SESSION_KEY')] });
+const manager = createCookieSessions<AppSession>({ keys: await importKeysFromEnv('SESSION_KEY') });
 
 const app = Fastify();
 await app.register(sessionPlugin, { manager });

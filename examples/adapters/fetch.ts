@@ -5,7 +5,7 @@
 //   PORT=3000 SESSION_KEY=$(openssl rand -base64 32) node dist-examples/examples/adapters/fetch.js
 import { randomBytes } from 'node:crypto';
 import { serve } from '@hono/node-server';
-import { createCookieSessions, importKeyFromEnv, SessionCookieTooLargeError } from 'kit-session';
+import { createCookieSessions, importKeysFromEnv, SessionCookieTooLargeError } from 'kit-session';
 import { withSession } from 'kit-session/fetch';
 
 interface AppSession {
@@ -14,7 +14,7 @@ interface AppSession {
 
 // Without SESSION_KEY, a fresh key each start: every session ends at a restart.
 process.env.SESSION_KEY ??= randomBytes(32).toString('base64');
-const manager = createCookieSessions<AppSession>({ keys: [await importKeyFromEnv('SESSION_KEY')] });
+const manager = createCookieSessions<AppSession>({ keys: await importKeysFromEnv('SESSION_KEY') });
 
 const counter = withSession(manager, async (_request, session) => {
   const visits = (session.get('visits') ?? 0) + 1;

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { createCookieSessions, importKeyFromEnv, SessionCookieTooLargeError } from 'kit-session';
+import { createCookieSessions, importKeysFromEnv, SessionCookieTooLargeError } from 'kit-session';
 import { session, type SessionVariables } from 'kit-session/hono';
 
 interface AppSession {
@@ -14,7 +14,7 @@ interface AppSession {
 
 // Without SESSION_KEY, a fresh key each start: every session ends at a restart.
 process.env.SESSION_KEY ??= randomBytes(32).toString('base64');
-const manager = createCookieSessions<AppSession>({ keys: [await importKeyFromEnv('SESSION_KEY')] });
+const manager = createCookieSessions<AppSession>({ keys: await importKeysFromEnv('SESSION_KEY') });
 
 const app = new Hono<{ Variables: SessionVariables<AppSession> }>();
 app.use(session(manager));

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createCookieSessions, importKeyFromEnv } from 'kit-session';
+import { createCookieSessions, importKeysFromEnv } from 'kit-session';
 import { withSession } from 'kit-session/node';
 
 interface AppSession {
@@ -13,7 +13,7 @@ interface AppSession {
 
 // Without SESSION_KEY, a fresh key each start: every session ends at a restart.
 process.env.SESSION_KEY ??= randomBytes(32).toString('base64');
-const manager = createCookieSessions<AppSession>({ keys: [await importKeyFromEnv('SESSION_KEY')] });
+const manager = createCookieSessions<AppSession>({ keys: await importKeysFromEnv('SESSION_KEY') });
 
 const server = createServer(
   withSession(manager, async (req, res, session) => {

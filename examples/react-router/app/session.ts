@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { createContext } from 'react-router';
 import {
   createCookieSessions,
-  importKeyFromEnv,
+  importKeysFromEnv,
   MemorySessionStore,
   type Session,
   SessionManager,
@@ -37,7 +37,7 @@ process.env.SESSION_KEY ??= randomBytes(32).toString('base64');
 export const manager =
   process.env.SESSION_STORE === 'memory'
     ? new SessionManager<AppSession>(new MemorySessionStore<AppSession>())
-    : createCookieSessions<AppSession>({ keys: [await importKeyFromEnv('SESSION_KEY')] });
+    : createCookieSessions<AppSession>({ keys: await importKeysFromEnv('SESSION_KEY') });
 
 /** Where loaders and actions find the request's session: `context.get(sessionContext)`. */
 export const sessionContext = createContext<Session<AppSession>>();

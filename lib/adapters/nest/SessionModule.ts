@@ -87,10 +87,10 @@ const saveSession: NestInterceptor = {
  * @example
  * ```ts
  * import { Module } from '@nestjs/common';
- * import { createCookieSessions, importKeyFromEnv } from 'kit-session';
+ * import { createCookieSessions, importKeysFromEnv } from 'kit-session';
  * import { SessionModule } from 'kit-session/nest';
  *
- * const manager = createCookieSessions<AppSession>({ keys: [await importKeyFromEnv('SESSION_KEY')] });
+ * const manager = createCookieSessions<AppSession>({ keys: await importKeysFromEnv('SESSION_KEY') });
  *
  * @Module({ imports: [SessionModule.forRoot({ manager })], controllers: [AppController] })
  * export class AppModule {}
@@ -122,7 +122,7 @@ export class SessionModule {
    * @example
    * ```ts
    * @Module({
-   *   imports: [SessionModule.forRoot({ keys: [await importKeyFromEnv('SESSION_KEY')], isGlobal: true })],
+   *   imports: [SessionModule.forRoot({ keys: await importKeysFromEnv('SESSION_KEY'), isGlobal: true })],
    * })
    * export class AppModule {}
    * ```
