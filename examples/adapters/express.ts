@@ -38,7 +38,8 @@ app.post('/note', express.text(), (req, res) => {
 });
 
 // A failed save sends nothing of the route's response: the error comes here instead,
-// with no session cookie. Recognise kit-session's errors by class, never by message.
+// with no session cookie. Recognise kit-session's errors by class, never by message;
+// anything else goes on to Express's own handler (its status, or 500).
 const onError: ErrorRequestHandler = (error, _req, res, next) => {
   if (res.headersSent) {
     next(error);
@@ -47,8 +48,7 @@ const onError: ErrorRequestHandler = (error, _req, res, next) => {
   } else if (error instanceof SessionTokenTooLargeError) {
     res.status(413).type('text/plain').send('session too large\n'); // SessionCookieTooLargeError is one
   } else {
-    console.error(error); // kit-session's errors never hold a token, key or value
-    res.status(500).type('text/plain').send('server error\n');
+    next(error);
   }
 };
 app.use(onError);

@@ -37,7 +37,8 @@ app.post<{ Body: string }>('/note', async (request, reply) => {
   return reply.type('text/plain; charset=utf-8').send('noted\n');
 });
 
-// Loading and saving errors come here, and the reply carries no session cookie.
+// Loading and saving errors come here, and the reply carries no session cookie. Anything
+// else is thrown on to Fastify's own handler (a 400 for a bad body, else 500).
 app.setErrorHandler((error, _request, reply) => {
   if (error instanceof SessionStoreError) {
     return reply.code(503).header('retry-after', '5').type('text/plain').send('try again shortly\n'); // the store is down
@@ -45,8 +46,7 @@ app.setErrorHandler((error, _request, reply) => {
   if (error instanceof SessionTokenTooLargeError) {
     return reply.code(413).type('text/plain').send('session too large\n'); // SessionCookieTooLargeError is one
   }
-  reply.log.error(error);
-  return reply.code(500).type('text/plain').send('server error\n');
+  throw error;
 });
 
 const url = await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) });

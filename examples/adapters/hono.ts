@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { createCookieSessions, importKeysFromEnv, SessionStoreError, SessionTokenTooLargeError } from 'kit-session';
 import { session, type SessionVariables } from 'kit-session/hono';
 import { redisSessions } from '../redisSessions.js';
@@ -46,6 +47,9 @@ app.onError((error, c) => {
   }
   if (error instanceof SessionTokenTooLargeError) {
     return c.text('session too large\n', 413); // SessionCookieTooLargeError is one
+  }
+  if (error instanceof HTTPException) {
+    return error.getResponse();
   }
   console.error(error); // kit-session's errors never hold a token, key or value
   return c.text('server error\n', 500);
