@@ -113,7 +113,9 @@ export interface SessionManagerOptions {
   /**
    * Records each owned session's client address in its metadata (off unless given):
    * a function that reads it from the request, e.g. `(request) => request.clientAddress`
-   * (the socket's address, which the Node adapters fill in) or a header a trusted proxy sets.
+   * (Express's `req.ip` and Fastify's `request.ip`, which follow the app's trust-proxy
+   * setting, or node:http's socket address; a Web `Request` has none), or a header that
+   * a proxy the app trusts sets (never a header a client can send past it).
    * @default undefined (no address recorded)
    */
   readonly clientAddress?: (request: RequestLike) => string | undefined;
