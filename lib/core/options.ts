@@ -167,6 +167,11 @@ export interface SessionRevocationOptions {
 /**
  * A unit a {@link Duration} string may name: milliseconds, seconds, minutes, hours or
  * days.
+ * @example
+ * ```ts
+ * const unit: DurationUnit = 'h';
+ * const lifetime: Duration = `${8}${unit}`; // '8h'
+ * ```
  */
 export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd';
 
@@ -191,17 +196,17 @@ const UNIT_MILLISECONDS: Readonly<Record<DurationUnit, number>> = { ms: 1, s: 10
 const DURATION_TEXT = /^(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h|d)$/;
 
 /**
- * The shortest `lifetime`, `idleTimeout` and `renewalInterval`: one minute. Shorter is no
+ * @internal The shortest `lifetime`, `idleTimeout` and `renewalInterval`: one minute. Shorter is no
  * session a person can use, and it is where a number of seconds lands when it is read
  * as milliseconds (`lifetime: 3600`, an hour meant, is 3.6 s).
  */
 export const MIN_SESSION_DURATION = 60_000;
 
-/** The shortest `renewalGrace` but 0 (off): one second, the time a request is in flight. */
+/** @internal The shortest `renewalGrace` but 0 (off): one second, the time a request is in flight. */
 export const MIN_RENEWAL_GRACE = 1000;
 
 /**
- * The longest `cookie.maxAge`: 400 days in seconds, the longest a browser keeps a cookie
+ * @internal The longest `cookie.maxAge`: 400 days in seconds, the longest a browser keeps a cookie
  * (RFC 6265bis). Longer is where a number of milliseconds lands (`maxAge: 86_400_000`,
  * a day meant, is 1000 days).
  */
