@@ -72,7 +72,7 @@ const ID_LABEL = new TextEncoder().encode('kit-session key id\0');
  *   (the message gives the length, never the key).
  * @example
  * ```ts
- * const keys = [await importRawKey(process.env.SESSION_KEY!), await importRawKey(process.env.OLD_SESSION_KEY!)];
+ * const keys = [await importRawKey(secrets.sessionKey), await importRawKey(secrets.previousSessionKey)]; // from a secrets manager
  * ```
  */
 export async function importRawKey(base64: string, options: ImportRawKeyOptions = {}): Promise<EncryptionKey> {
