@@ -9,7 +9,8 @@
 //   SESSION_STORE=revocable npm run demo  # cookies that "end all others" can revoke
 //
 // PORT: the port on 127.0.0.1 (default 3000; 0 picks a free one).
-// SESSION_KEY: base64 key, or several separated by commas (the first seals, all open).
+// SESSION_KEY: base64 key, or several, newest first, separated by commas (read with
+//   importKeysFromEnv: the first seals, all open).
 //   Unset: a random key, and sessions end when the demo restarts.
 // SESSION_STORE: cookie (default), revocable, memory, redis or postgres.
 // REDIS_URL: for redis (default redis://127.0.0.1:6379).

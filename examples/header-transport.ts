@@ -27,7 +27,7 @@ import {
   EncryptingStoreDecorator,
   fromNodeRequest,
   HeaderTransport,
-  importKeyFromEnv,
+  importKeysFromEnv,
   MemorySessionStore,
   SessionManager,
   SessionTokenTooLargeError,
@@ -41,7 +41,7 @@ interface AppSession {
 
 // Without SESSION_KEY, a fresh key each start: every session ends at a restart.
 process.env.SESSION_KEY ??= randomBytes(32).toString('base64');
-const keys = [await importKeyFromEnv('SESSION_KEY')];
+const keys = await importKeysFromEnv('SESSION_KEY');
 
 // A server-side store (memory here; Redis or PostgreSQL with several processes), so a
 // log-out ends the session for good. The decorator seals each token under the name of

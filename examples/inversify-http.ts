@@ -9,6 +9,7 @@
 //   curl -c jar -b jar http://127.0.0.1:3000/
 //   curl -c jar -b jar -H 'content-type: application/json' -d '{"name":"Ada"}' http://127.0.0.1:3000/login
 //   curl -c jar -b jar -X POST http://127.0.0.1:3000/logout
+//   REDIS_URL=redis://127.0.0.1:6379 ...   # sessions in Redis instead of in the cookie
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -17,9 +18,10 @@ import { Body, CatchError, Controller, Get, Post } from '@inversifyjs/http-core'
 import { InversifyExpressHttpAdapter, type ExpressErrorFilter } from '@inversifyjs/http-express';
 import type express from 'express';
 import { Container } from 'inversify';
-import { importKeyFromEnv, SessionCookieTooLargeError, SessionStoreError, type Session } from 'kit-session';
-import { createSessionModule } from 'kit-session/di';
+import { importKeysFromEnv, SessionStoreError, SessionTokenTooLargeError, type Session } from 'kit-session';
+import { createSessionModule, SESSION_INNER_STORE } from 'kit-session/di';
 import { SessionInterceptor, SessionParam } from 'kit-session/inversify-http';
+import { redisStore } from './redisSessions.js';
 
 /** What this app keeps in a session. */
 interface AppSession {
@@ -55,18 +57,21 @@ class AccountController {
   }
 }
 
-/** Errors: an unreachable store is an outage (503), a session too large for its cookie 413. */
+/**
+ * Errors: an unreachable store is an outage (503, and nobody is logged out), a session too
+ * large for its cookie 413 (SessionCookieTooLargeError is a SessionTokenTooLargeError).
+ */
 @CatchError()
 class ErrorPage implements ExpressErrorFilter {
   catch(error: unknown, _request: express.Request, response: express.Response): void {
-    if (!(error instanceof SessionStoreError || error instanceof SessionCookieTooLargeError)) {
+    if (error instanceof SessionStoreError) {
+      response.status(503).set('Retry-After', '5').json({ error: 'try again shortly' });
+    } else if (error instanceof SessionTokenTooLargeError) {
+      response.status(413).json({ error: 'session too large' });
+    } else {
       console.error(error); // kit-session's errors never hold a token, key or value
+      response.status(500).json({ error: 'server error' });
     }
-    const [status, message] =
-      error instanceof SessionStoreError ? [503, 'try again shortly']
-      : error instanceof SessionCookieTooLargeError ? [413, 'session too large']
-      : [500, 'server error'];
-    response.status(status).json({ error: message });
   }
 }
 
@@ -74,7 +79,14 @@ class ErrorPage implements ExpressErrorFilter {
 process.env.SESSION_KEY ??= randomBytes(32).toString('base64');
 
 const container = new Container();
-container.load(createSessionModule({ keys: [await importKeyFromEnv('SESSION_KEY')] }));
+const keys = await importKeysFromEnv('SESSION_KEY');
+if (process.env.REDIS_URL) {
+  // The module's decorator wraps the app's store: the id and the values sealed with the keys.
+  container.load(createSessionModule({ keys, innerStore: 'app', encryptValues: true }));
+  container.bind(SESSION_INNER_STORE).toConstantValue(redisStore<AppSession>(process.env.REDIS_URL));
+} else {
+  container.load(createSessionModule({ keys }));
+}
 container.bind(SessionInterceptor).toSelf().inSingletonScope(); // its manager: SESSION_MANAGER
 container.bind(ErrorPage).toSelf().inSingletonScope();
 container.bind(AccountController).toSelf().inSingletonScope();

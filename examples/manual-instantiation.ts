@@ -34,8 +34,8 @@ const cookieName = '__Host-app';
 const store = new EncryptingStoreDecorator<AppSession>(new CookieSessionStore<AppSession>(), { keys, cookieName });
 const sessions = new SessionManager<AppSession>(store, {
   cookie: { name: cookieName, sameSite: 'strict' },
-  lifetime: 8 * 60 * 60 * 1000, // a working day at most
-  idleTimeout: 30 * 60 * 1000, // and half an hour without a request
+  lifetime: '8h', // a working day at most
+  idleTimeout: '30m', // and half an hour without a request
 });
 
 /** The app: loads the session, runs a small router, saves the session. */

@@ -4,6 +4,10 @@
 //   curl -c jar -b jar http://127.0.0.1:3000/
 //   curl -c jar -b jar -H 'content-type: application/json' -d '{"name":"Ada"}' http://127.0.0.1:3000/login
 //   curl -c jar -b jar -X POST http://127.0.0.1:3000/logout
+//   REDIS_URL=redis://127.0.0.1:6379 ...   # sessions in Redis instead of in the cookie
+//
+// The exception filter answers a store outage with 503 and a session too large for its
+// cookie (a very long name, say) with 413.
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Response } from 'express';
@@ -20,8 +24,9 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { createCookieSessions, importKeyFromEnv, SessionCookieTooLargeError } from 'kit-session';
+import { createCookieSessions, importKeysFromEnv, SessionStoreError, SessionTokenTooLargeError } from 'kit-session';
 import { Session, SessionModule } from 'kit-session/nest';
+import { redisSessions } from './redisSessions.js';
 
 interface AppSession {
   visits: number;
@@ -30,7 +35,9 @@ interface AppSession {
 
 // Without SESSION_KEY, a fresh key each start: every session ends at a restart.
 process.env.SESSION_KEY ??= randomBytes(32).toString('base64');
-const manager = createCookieSessions<AppSession>({ keys: [await importKeyFromEnv('SESSION_KEY')] });
+const manager = process.env.REDIS_URL
+  ? await redisSessions<AppSession>(process.env.REDIS_URL)
+  : createCookieSessions<AppSession>({ keys: await importKeysFromEnv('SESSION_KEY') });
 
 @Controller()
 class AppController {
@@ -60,11 +67,19 @@ class AppController {
   }
 }
 
-// A session too large for a cookie is the client's doing: 413 rather than 500.
-@Catch(SessionCookieTooLargeError)
-class SessionTooLarge implements ExceptionFilter {
-  catch(_error: SessionCookieTooLargeError, host: ArgumentsHost): void {
-    host.switchToHttp().getResponse<Response>().status(413).json({ message: 'session too large' });
+// Loading and saving errors reach the exception filters with no session header written:
+// the store down is an outage (503, and nobody is logged out), a session too large for
+// its cookie the client's doing (413, SessionCookieTooLargeError is one). Other errors
+// keep Nest's own answers.
+@Catch(SessionStoreError, SessionTokenTooLargeError)
+class SessionErrors implements ExceptionFilter {
+  catch(error: SessionStoreError | SessionTokenTooLargeError, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    if (error instanceof SessionStoreError) {
+      response.status(503).set('Retry-After', '5').json({ message: 'try again shortly' });
+    } else {
+      response.status(413).json({ message: 'session too large' });
+    }
   }
 }
 
@@ -72,6 +87,6 @@ class SessionTooLarge implements ExceptionFilter {
 class AppModule {}
 
 const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
-app.useGlobalFilters(new SessionTooLarge()); // other errors: Nest's own 4xx/500 answers
+app.useGlobalFilters(new SessionErrors()); // global: loading errors come from the middleware, before any controller
 await app.listen(Number(process.env.PORT ?? 0), '127.0.0.1');
 console.log(`listening on http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`);

@@ -11,7 +11,7 @@ import { CookieSessionStore } from './stores/CookieSessionStore.js';
  */
 export interface CookieSessionsOptions extends SessionManagerOptions {
   /**
-   * Keys from `importKeyFromEnv` or `importRawKey`. The first seals; every one listed
+   * Keys from `importKeysFromEnv`, `importKeyFromEnv` or `importRawKey`. The first seals; every one listed
    * opens, so a new key goes first and an old one stays listed until the sessions it
    * sealed expire.
    */
@@ -40,12 +40,12 @@ export interface CookieSessionsOptions extends SessionManagerOptions {
  *   option is invalid or unknown.
  * @example
  * ```ts
- * import { createCookieSessions, importKeyFromEnv } from 'kit-session';
+ * import { createCookieSessions, importKeysFromEnv } from 'kit-session';
  *
  * const manager = createCookieSessions<{ userId: string; visits: number }>({
- *   keys: [await importKeyFromEnv('SESSION_KEY')],
+ *   keys: await importKeysFromEnv('SESSION_KEY'), // "<newest>,<older>…"
  *   cookie: { name: '__Host-app' },
- *   idleTimeout: 30 * 60 * 1000,
+ *   idleTimeout: '30m',
  * });
  * ```
  */

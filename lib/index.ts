@@ -26,7 +26,7 @@ export {
 
 export type { Clock } from './core/Clock.js';
 export { systemClock } from './core/Clock.js';
-export type { SessionManagerOptions, SessionRevocationOptions } from './core/options.js';
+export type { Duration, DurationUnit, SessionManagerOptions, SessionRevocationOptions } from './core/options.js';
 export type { SessionTransport, TokenExpiry, TransportHeaders } from './core/transport/SessionTransport.js';
 export type { CookieTransportOptions, SessionCookieOptions } from './core/transport/CookieTransport.js';
 export { CookieTransport } from './core/transport/CookieTransport.js';
@@ -65,7 +65,7 @@ export { MemorySessionStore } from './stores/MemorySessionStore.js';
 export { MemoryOwnerGenerations } from './stores/MemoryOwnerGenerations.js';
 
 export type { ImportRawKeyOptions } from './crypto/keys.js';
-export { EncryptionKey, importKeyFromEnv, importRawKey } from './crypto/keys.js';
+export { EncryptionKey, importKeyFromEnv, importKeysFromEnv, importRawKey } from './crypto/keys.js';
 export type { CryptoPath } from './crypto/Sealer.js';
 export type { EncryptingStoreOptions } from './crypto/EncryptingStoreDecorator.js';
 export { EncryptingStoreDecorator } from './crypto/EncryptingStoreDecorator.js';

@@ -63,6 +63,7 @@ describe(importKeyFromEnv, () => {
     ['empty', { APP_KEY: ' ' }],
     ['not base64', { APP_KEY: 'not a key!' }],
     ['the wrong length', { APP_KEY: randomBytes(20).toString('base64') }],
+    ['a list (importKeysFromEnv reads one)', { APP_KEY: `${randomBytes(32).toString('base64')},${randomBytes(32).toString('base64')}` }],
   ])('names the variable, and never its value, when it is %s', async (_case, env: Record<string, string>) => {
     const failure = await importKeyFromEnv('APP_KEY', env).then(
       () => undefined,

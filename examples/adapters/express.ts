@@ -1,19 +1,25 @@
-// An Express 5 app with a session.
+// An Express 5 app with a session: a counter, a note kept in the session, and the error
+// handler that answers a store outage with 503 and a session too large with 413.
 //
 //   PORT=3000 SESSION_KEY=$(openssl rand -base64 32) node dist-examples/examples/adapters/express.js
+//   REDIS_URL=redis://127.0.0.1:6379 ...   # sessions in Redis instead of in the cookie
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler } from 'express';
-import { createCookieSessions, importKeyFromEnv, SessionCookieTooLargeError } from 'kit-session';
+import { createCookieSessions, importKeysFromEnv, SessionStoreError, SessionTokenTooLargeError } from 'kit-session';
 import { getSession, session } from 'kit-session/express';
+import { redisSessions } from '../redisSessions.js';
 
 interface AppSession {
   visits: number;
+  note: string;
 }
 
 // Without SESSION_KEY, a fresh key each start: every session ends at a restart.
 process.env.SESSION_KEY ??= randomBytes(32).toString('base64');
-const manager = createCookieSessions<AppSession>({ keys: [await importKeyFromEnv('SESSION_KEY')] });
+const manager = process.env.REDIS_URL
+  ? await redisSessions<AppSession>(process.env.REDIS_URL)
+  : createCookieSessions<AppSession>({ keys: await importKeysFromEnv('SESSION_KEY') });
 
 const app = express();
 app.use(session(manager));
@@ -25,15 +31,25 @@ app.get('/', (req, res) => {
   res.type('text/plain').send(`visits: ${visits}\n`); // saved before it goes out
 });
 
-// A failed save (the store is down, the cookie too large) sends nothing of the route's
-// response: the error comes here instead.
+// A note the client sends, kept in the session: a long one no longer fits in a cookie.
+app.post('/note', express.text(), (req, res) => {
+  getSession(req, manager).set('note', String(req.body));
+  res.type('text/plain').send('noted\n');
+});
+
+// A failed save sends nothing of the route's response: the error comes here instead,
+// with no session cookie. Recognise kit-session's errors by class, never by message;
+// anything else goes on to Express's own handler (its status, or 500).
 const onError: ErrorRequestHandler = (error, _req, res, next) => {
   if (res.headersSent) {
     next(error);
-    return;
+  } else if (error instanceof SessionStoreError) {
+    res.status(503).set('Retry-After', '5').type('text/plain').send('try again shortly\n'); // the store is down
+  } else if (error instanceof SessionTokenTooLargeError) {
+    res.status(413).type('text/plain').send('session too large\n'); // SessionCookieTooLargeError is one
+  } else {
+    next(error);
   }
-  const tooLarge = error instanceof SessionCookieTooLargeError;
-  res.status(tooLarge ? 413 : 500).type('text/plain').send(tooLarge ? 'session too large\n' : 'server error\n');
 };
 app.use(onError);
 

@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import {
   CookieSessionStore,
   EncryptingStoreDecorator,
-  importKeyFromEnv,
+  importKeysFromEnv,
   importRawKey,
   MemoryOwnerGenerations,
   MemorySessionStore,
@@ -89,20 +89,18 @@ export class StoreUnavailableError extends Error {
 }
 
 /**
- * Reads the session keys from `SESSION_KEY`: one base64 key (`openssl rand -base64 32`),
- * or several separated by commas to rotate keys (the first seals, all of them open).
+ * Reads the session keys from `SESSION_KEY` with `importKeysFromEnv`: one base64 key
+ * (`openssl rand -base64 32`), or several, newest first, separated by commas, to rotate
+ * keys (the first seals, all of them open).
  *
  * @param env - The environment.
  * @returns The keys, and a warning when a random key had to be made.
- * @throws TypeError when a key is not base64 of 16, 24 or 32 bytes (the message never
- *   holds the key).
+ * @throws TypeError when a key is not base64 of 16, 24 or 32 bytes (the message names
+ *   the entry, never the key).
  */
 export async function loadKeys(env: NodeJS.ProcessEnv): Promise<{ keys: EncryptionKey[]; warnings: string[] }> {
-  const listed = (env.SESSION_KEY ?? '').split(',').map((key) => key.trim()).filter((key) => key !== '');
-  if (listed.length > 0) {
-    // importKeyFromEnv names the variable in its error, never the key.
-    const keys = await Promise.all(listed.map((_, index) => importKeyFromEnv(`SESSION_KEY[${index}]`, { [`SESSION_KEY[${index}]`]: listed[index] })));
-    return { keys, warnings: [] };
+  if ((env.SESSION_KEY ?? '').replaceAll(',', '').trim() !== '') {
+    return { keys: await importKeysFromEnv('SESSION_KEY', env), warnings: [] };
   }
   return {
     keys: [await importRawKey(randomBytes(32).toString('base64'))],

@@ -6,9 +6,11 @@
 //
 //   PORT=3000 SESSION_KEY=$(openssl rand -base64 32) node dist-examples/examples/react-router/server.js
 //   SESSION_STORE=memory ...   # sessions kept in this process instead of in the cookie
+//   REDIS_URL=redis://127.0.0.1:6379 ...   # sessions in Redis
 //
 // The pieces: app/session.ts (the manager and the context), app/root.ts (the middleware,
-// the page), app/routes/ (home, login, logout), build.ts (the server build).
+// the page, the session errors as 503 and 413), app/routes/ (home, login, logout, note),
+// build.ts (the server build).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequestListener } from '@remix-run/node-fetch-server';

@@ -19,8 +19,10 @@ export interface RequestLike {
     get(name: string): string | null;
   };
   /**
-   * Optional: the client's network address, for the manager's `clientAddress` option
-   * (`fromNodeRequest` and the Node adapters give the socket's remote address).
+   * Optional: the client's network address, for the manager's `clientAddress` option:
+   * `fromNodeRequest` and the node:http adapter give the socket's remote address; the
+   * Express, Fastify, Nest and Inversify HTTP adapters give the framework's (`req.ip`,
+   * `request.ip`), which follows the app's trust-proxy setting.
    */
   readonly clientAddress?: string | undefined;
   /**

@@ -40,41 +40,47 @@ export interface SessionManagerOptions {
   // Any value type: a store of any session shape may be given.
   readonly storage?: SessionStore<any>;
   /**
-   * The absolute lifetime of a session in milliseconds, counted from its creation and
-   * never extended.
-   * @default 86_400_000 (24 hours)
+   * The absolute lifetime of a session, counted from its creation and never extended:
+   * a {@link Duration}, milliseconds as a number (`8 * 60 * 60 * 1000`) or a string with
+   * its unit (`'8h'`). At least one minute, so that seconds given as a number
+   * (`3600`, which would be 3.6 s) are refused. `cookie.maxAge` says the same in seconds.
+   * @default 86_400_000 (`'24h'`)
    */
-  readonly lifetime?: number;
+  readonly lifetime?: Duration;
   /**
-   * End a session after this many milliseconds without a request. Each request moves
-   * the expiry forward (never past the lifetime). Unset: no idle timeout.
+   * End a session after this long without a request: a {@link Duration} (`'30m'`, or
+   * milliseconds). Each request moves the expiry forward (never past the lifetime). At
+   * least one minute, and no longer than `lifetime`. Unset: no idle timeout.
    * @default undefined
    */
-  readonly idleTimeout?: number;
+  readonly idleTimeout?: Duration;
   /**
    * With an idle timeout, an unchanged session is saved again to move its expiry only
-   * when the expiry would move by at least this many milliseconds, so that a burst of
-   * requests costs one write, not one each.
+   * when the expiry would move by at least this much (a {@link Duration}), so that a
+   * burst of requests costs one write, not one each. Shorter than `idleTimeout`.
    * @default the smaller of one minute and a tenth of `idleTimeout`
    */
-  readonly idleTouchInterval?: number;
+  readonly idleTouchInterval?: Duration;
   /**
-   * After a session's id changes (`renew()` at log-in, or `renewalInterval`), how long,
-   * in milliseconds, a request of the same browser that still carries the old id (sent
+   * After a session's id changes (`renew()` at log-in, or `renewalInterval`), how long
+   * (a {@link Duration}: `'30s'`, or milliseconds) a request of the same browser that
+   * still carries the old id (sent
    * before the new cookie arrived) is served the session as it was, read-only: it saves
    * nothing and sends no cookie, so it never logs the browser out, and it never sees the
    * new id or anything set after the renewal. After the window, the old id is unknown.
-   * Needs a store that renews atomically (memory, Redis, PostgreSQL); 0 turns it off.
-   * @default 30_000 (30 seconds)
+   * Needs a store that renews atomically (memory, Redis, PostgreSQL); 0 turns it off,
+   * and anything else is at least one second (a request in flight takes that long).
+   * @default 30_000 (`'30s'`)
    */
-  readonly renewalGrace?: number;
+  readonly renewalGrace?: Duration;
   /**
-   * Renews the id of a session in use at most this many milliseconds after it was
-   * issued (OWASP's renewal timeout): the first request after that gets a new id, with
-   * the same values and authentication time, and the guarantees of `renewalGrace`.
+   * Renews the id of a session in use at most this long after it was issued (OWASP's
+   * renewal timeout; a {@link Duration}, at least one minute): the first request after
+   * that gets a new id, with the same values and authentication time, and the
+   * guarantees of `renewalGrace`.
    * @default undefined (no periodic renewal)
    */
-  readonly renewalInterval?: number;
+  readonly renewalInterval?: Duration;
   /**
    * The longest `Set-Cookie` header accepted, in bytes (the default transport's
    * `maxSize`). Browsers drop longer cookies without a word; the manager throws
@@ -107,7 +113,9 @@ export interface SessionManagerOptions {
   /**
    * Records each owned session's client address in its metadata (off unless given):
    * a function that reads it from the request, e.g. `(request) => request.clientAddress`
-   * (the socket's address, which the Node adapters fill in) or a header a trusted proxy sets.
+   * (Express's `req.ip` and Fastify's `request.ip`, which follow the app's trust-proxy
+   * setting, or node:http's socket address; a Web `Request` has none), or a header that
+   * a proxy the app trusts sets (never a header a client can send past it).
    * @default undefined (no address recorded)
    */
   readonly clientAddress?: (request: RequestLike) => string | undefined;
@@ -138,13 +146,14 @@ export interface SessionRevocationOptions {
   /** Where owners' generations live: `MemoryOwnerGenerations`, `RedisOwnerGenerations`, `PostgresOwnerGenerations`. */
   readonly generations: OwnerGenerations;
   /**
-   * How long, in milliseconds, an owner's generation read by this process is trusted
-   * before it is read again: at most one read per owner in that time, and the longest a
-   * cookie revoked by another process stays usable here. A revocation made through this
-   * manager applies in this process at once. 0 reads on every request.
-   * @default 5000
+   * How long an owner's generation read by this process is trusted before it is read
+   * again (a {@link Duration}: `'5s'`, or milliseconds): at most one read per owner in
+   * that time, and the longest a cookie revoked by another process stays usable here. A
+   * revocation made through this manager applies in this process at once. 0 reads on
+   * every request.
+   * @default 5000 (`'5s'`)
    */
-  readonly maxStaleness?: number;
+  readonly maxStaleness?: Duration;
   /**
    * When the generations cannot be read (the server is down): `'fail'` makes the
    * request fail with `SessionStoreError`, as a server-side store would; `'trust'`
@@ -154,6 +163,54 @@ export interface SessionRevocationOptions {
    */
   readonly whenUnavailable?: 'fail' | 'trust';
 }
+
+/**
+ * A unit a {@link Duration} string may name: milliseconds, seconds, minutes, hours or
+ * days.
+ * @example
+ * ```ts
+ * const unit: DurationUnit = 'h';
+ * const lifetime: Duration = `${8}${unit}`; // '8h'
+ * ```
+ */
+export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd';
+
+/**
+ * A length of time, as every duration option of kit-session takes it: a number is
+ * milliseconds (as JavaScript's timers and `Date` count), and a string names its unit
+ * (`'500ms'`, `'30s'`, `'30m'`, `'8h'`, `'7d'`), so that nobody has to remember which.
+ * The one option counted in seconds is `cookie.maxAge`, the name and unit of
+ * `@revas-hq/kit-session`, which also bounds it to what a cookie can mean.
+ *
+ * @example
+ * ```ts
+ * const options: SessionManagerOptions = { lifetime: '8h', idleTimeout: '30m', renewalGrace: 30_000 };
+ * ```
+ */
+export type Duration = number | `${number}${DurationUnit}`;
+
+/** Milliseconds in one of each {@link DurationUnit}. */
+const UNIT_MILLISECONDS: Readonly<Record<DurationUnit, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration string: a number with no sign or exponent, then its unit. */
+const DURATION_TEXT = /^(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h|d)$/;
+
+/**
+ * @internal The shortest `lifetime`, `idleTimeout` and `renewalInterval`: one minute. Shorter is no
+ * session a person can use, and it is where a number of seconds lands when it is read
+ * as milliseconds (`lifetime: 3600`, an hour meant, is 3.6 s).
+ */
+export const MIN_SESSION_DURATION = 60_000;
+
+/** @internal The shortest `renewalGrace` but 0 (off): one second, the time a request is in flight. */
+export const MIN_RENEWAL_GRACE = 1000;
+
+/**
+ * @internal The longest `cookie.maxAge`: 400 days in seconds, the longest a browser keeps a cookie
+ * (RFC 6265bis). Longer is where a number of milliseconds lands (`maxAge: 86_400_000`,
+ * a day meant, is 1000 days).
+ */
+export const MAX_COOKIE_MAX_AGE = 400 * 24 * 60 * 60;
 
 /** The default lifetime: 24 hours. */
 export const DEFAULT_LIFETIME = 24 * 60 * 60 * 1000;
@@ -186,13 +243,22 @@ export interface ResolvedOptions {
   readonly whenOwnerFull: 'evict' | 'refuse';
   readonly clientAddress: ((request: RequestLike) => string | undefined) | undefined;
   readonly onEvent: ((event: SessionEvent) => void) | undefined;
-  readonly revocation: Required<SessionRevocationOptions> | undefined;
+  readonly revocation: ResolvedRevocation | undefined;
+}
+
+/**
+ * The revocation options with every default filled in, durations in milliseconds.
+ *
+ * @internal
+ */
+export interface ResolvedRevocation extends Required<SessionRevocationOptions> {
+  readonly maxStaleness: number;
 }
 
 /**
  * Checks that an options object names only options that exist, so that a misspelt or
- * unsupported option (`cookie.maxAge`, `idleTimout`) fails when the object is built
- * instead of being ignored.
+ * unsupported option (`idleTimout`, `maxAge` beside `keys`) fails when the object is
+ * built instead of being ignored.
  *
  * @internal
  * @param what - What the options belong to, for the message (`'SessionManager options'`).
@@ -319,24 +385,79 @@ export function positiveInteger(name: string, value: number | undefined, fallbac
 }
 
 /**
- * Reads a duration option that may be 0: only an unset one takes the default (`null` is
- * a wrong type, as for every number option).
+ * How a duration option is bounded, for {@link duration}.
  *
  * @internal
- * @param name - The option's name, for the message.
- * @param value - What was given.
- * @param fallback - The default when nothing was given.
- * @returns The value, or the fallback.
- * @throws TypeError when a value was given that is not a finite number, 0 or more.
  */
-export function milliseconds(name: string, value: number | undefined, fallback: number): number {
+export interface DurationRule {
+  /** The shortest accepted (but 0 with `zero`), in milliseconds. @default any more than 0 */
+  readonly min?: number;
+  /** Whether 0 is accepted (an option that 0 turns off). @default false */
+  readonly zero?: boolean;
+  /** The longest accepted, in milliseconds (a timer's delay: {@link MAX_TIMER_DELAY}). */
+  readonly max?: number;
+}
+
+/** @internal */
+export function duration(name: string, value: Duration | undefined, fallback: number, rule?: DurationRule): number;
+/** @internal */
+export function duration(name: string, value: Duration | undefined, fallback: undefined, rule?: DurationRule): number | undefined;
+/**
+ * Reads a {@link Duration} option: a number of milliseconds, or a string with its unit.
+ * A number shorter than the option's minimum is refused with a message that says
+ * numbers are milliseconds, since that is what a number of seconds looks like.
+ *
+ * @internal
+ * @param name - The option's name, for the message (`'lifetime'`).
+ * @param value - What was given.
+ * @param fallback - The default when nothing was given (only an unset option takes it:
+ *   `null` is a wrong type, as for every number option).
+ * @param rule - The bounds.
+ * @returns The duration in milliseconds, or the fallback.
+ * @throws TypeError naming the option and the unit when the value is not a finite number
+ *   nor a duration string, or is out of bounds (the message never holds the value).
+ */
+export function duration(name: string, value: Duration | undefined, fallback: number | undefined, rule: DurationRule = {}): number | undefined {
   if (value === undefined) {
     return fallback;
   }
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new TypeError(`${name} must be a number of milliseconds, 0 or more`);
+  const { min, zero = false, max } = rule;
+  const shortest = min === undefined ? 'more than 0' : `at least ${describeMilliseconds(min)} (${min} milliseconds)`;
+  const allowed = zero ? `0 or ${shortest}` : shortest;
+  let ms: number;
+  let text = false;
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    ms = value;
+  } else if (typeof value === 'string' && DURATION_TEXT.test(value)) {
+    const [, amount, unit] = DURATION_TEXT.exec(value)!;
+    ms = Number(amount) * UNIT_MILLISECONDS[unit as DurationUnit];
+    text = true;
+  } else {
+    throw new TypeError(`${name} must be a number of milliseconds, or a string that names its unit ('30s', '30m', '8h', '7d'): ${allowed}`);
   }
-  return value;
+  if ((ms === 0 && zero) || ((min === undefined ? ms > 0 : ms >= min) && (max === undefined || ms <= max))) {
+    return ms;
+  }
+  if (max !== undefined && ms > max) {
+    throw new TypeError(`${name} must be at most ${describeMilliseconds(max)} (${max} milliseconds)`);
+  }
+  if (!text && min !== undefined && ms > 0) {
+    throw new TypeError(
+      `${name} must be ${allowed}: a number is milliseconds, not seconds; write the unit ('30m', '8h') or multiply by 1000`,
+    );
+  }
+  throw new TypeError(`${name} must be ${allowed}`);
+}
+
+/** A whole number of milliseconds in words, for a message: `'1 minute'`, `'1 second'`. */
+function describeMilliseconds(ms: number): string {
+  for (const [unit, size] of [['day', 86_400_000], ['hour', 3_600_000], ['minute', 60_000], ['second', 1000]] as const) {
+    if (ms >= size && ms % size === 0) {
+      const count = ms / size;
+      return `${count} ${unit}${count === 1 ? '' : 's'}`;
+    }
+  }
+  return `${ms} ms`;
 }
 
 /**
@@ -353,19 +474,19 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
   const cookie = options.cookie ?? {};
   const transports = resolveTransports(options);
   if (options.lifetime !== undefined && cookie.maxAge !== undefined) {
-    throw new TypeError('give lifetime (milliseconds) or cookie.maxAge (seconds), not both');
+    throw new TypeError('give lifetime (milliseconds, or a string with its unit) or cookie.maxAge (seconds), not both');
   }
-  const maxAge = positive('cookie.maxAge', cookie.maxAge, undefined, 'seconds');
-  const lifetime = maxAge === undefined ? positive('lifetime', options.lifetime, DEFAULT_LIFETIME) : maxAge * 1000;
+  const maxAge = cookieMaxAge(cookie.maxAge);
+  const lifetime = maxAge === undefined ? duration('lifetime', options.lifetime, DEFAULT_LIFETIME, { min: MIN_SESSION_DURATION }) : maxAge * 1000;
   const contextName = options.name ?? transports[0]!.name;
   if (typeof contextName !== 'string' || contextName === '') {
     throw new TypeError('name must be a non-empty string');
   }
-  const idleTimeout = positive('idleTimeout', options.idleTimeout, undefined);
+  const idleTimeout = duration('idleTimeout', options.idleTimeout, undefined, { min: MIN_SESSION_DURATION });
   if (options.idleTouchInterval !== undefined && idleTimeout === undefined) {
     throw new TypeError('idleTouchInterval needs idleTimeout');
   }
-  const idleTouchInterval = positive(
+  const idleTouchInterval = duration(
     'idleTouchInterval',
     options.idleTouchInterval,
     idleTimeout === undefined ? 60_000 : Math.min(60_000, idleTimeout / 10),
@@ -378,8 +499,8 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     // The expiry could never move by that much: active sessions would still time out.
     throw new TypeError('idleTouchInterval must be shorter than idleTimeout');
   }
-  const renewalGrace = milliseconds('renewalGrace', options.renewalGrace, DEFAULT_RENEWAL_GRACE);
-  const renewalInterval = positive('renewalInterval', options.renewalInterval, undefined);
+  const renewalGrace = duration('renewalGrace', options.renewalGrace, DEFAULT_RENEWAL_GRACE, { min: MIN_RENEWAL_GRACE, zero: true });
+  const renewalInterval = duration('renewalInterval', options.renewalInterval, undefined, { min: MIN_SESSION_DURATION });
   const { ownerKey } = options;
   if (ownerKey !== undefined && (typeof ownerKey !== 'string' || ownerKey === '')) {
     throw new TypeError('ownerKey must be a non-empty string');
@@ -413,6 +534,35 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     onEvent,
     revocation: revocation === undefined ? undefined : resolveRevocation(revocation),
   };
+}
+
+/**
+ * Reads `cookie.maxAge`: the lifetime in seconds, the seed's name and unit. Bounded to
+ * what a cookie can mean, so that milliseconds given here are refused.
+ *
+ * @param maxAge - What was given.
+ * @returns The seconds, or `undefined` when it was not given.
+ * @throws TypeError naming the option and the unit when it is not a finite number of
+ *   seconds from one minute to 400 days.
+ */
+function cookieMaxAge(maxAge: number | undefined): number | undefined {
+  if (maxAge === undefined) {
+    return undefined;
+  }
+  const seconds = MIN_SESSION_DURATION / 1000;
+  if (typeof maxAge !== 'number' || !Number.isFinite(maxAge) || maxAge <= 0) {
+    throw new TypeError(`cookie.maxAge must be a positive, finite number of seconds (or give lifetime, which takes a unit: '8h')`);
+  }
+  if (maxAge < seconds) {
+    throw new TypeError(`cookie.maxAge is in seconds and must be at least ${seconds} (1 minute)`);
+  }
+  if (maxAge > MAX_COOKIE_MAX_AGE) {
+    throw new TypeError(
+      `cookie.maxAge is in seconds and must be at most ${MAX_COOKIE_MAX_AGE} (400 days, the longest a browser keeps a cookie): ` +
+        `a number of milliseconds is 1000 times too large; give seconds, or lifetime: '7d'`,
+    );
+  }
+  return maxAge;
 }
 
 /**
@@ -460,7 +610,7 @@ function isTransport(value: unknown): value is SessionTransport {
   );
 }
 
-function resolveRevocation(revocation: SessionRevocationOptions): Required<SessionRevocationOptions> {
+function resolveRevocation(revocation: SessionRevocationOptions): ResolvedRevocation {
   checkOptionKeys('revocation options', revocation, ['generations', 'maxStaleness', 'whenUnavailable']);
   const { generations, whenUnavailable = 'fail' } = revocation;
   if (
@@ -472,7 +622,7 @@ function resolveRevocation(revocation: SessionRevocationOptions): Required<Sessi
     throw new TypeError('revocation.generations must have current and bump methods');
   }
   // Only an unset one takes the default: null is a wrong type, as for every number option.
-  const maxStaleness = milliseconds('revocation.maxStaleness', revocation.maxStaleness, 5_000);
+  const maxStaleness = duration('revocation.maxStaleness', revocation.maxStaleness, 5_000, { zero: true });
   if (whenUnavailable !== 'fail' && whenUnavailable !== 'trust') {
     throw new TypeError("revocation.whenUnavailable must be 'fail' or 'trust'");
   }

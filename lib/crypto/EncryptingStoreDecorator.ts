@@ -31,8 +31,9 @@ import { createSealer, type CryptoPath, type Sealer } from './Sealer.js';
  */
 export interface EncryptingStoreOptions {
   /**
-   * The keys, from `importRawKey`. The first seals; every one listed opens, so a new
-   * key goes first and an old one stays listed until the sessions it sealed expire.
+   * The keys, from `importKeysFromEnv` (a newest-first list in one variable) or
+   * `importRawKey`. The first seals; every one listed opens, so a new key goes first and
+   * an old one stays listed until the sessions it sealed expire.
    */
   readonly keys: readonly EncryptionKey[];
   /**
@@ -113,7 +114,7 @@ interface OpenedToken {
  * @typeParam T - The shape of the session's values.
  * @example
  * ```ts
- * const keys = [await importRawKey(process.env.SESSION_KEY!)];
+ * const keys = await importKeysFromEnv('SESSION_KEY'); // newest first: "<new>,<old>" while rotating
  * const store = new EncryptingStoreDecorator(new CookieSessionStore(), { keys });
  * const redis = new EncryptingStoreDecorator(new RedisSessionStore(client), { keys, encryptValues: true });
  * ```

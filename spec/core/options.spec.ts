@@ -28,9 +28,10 @@ describe('SessionManager options', () => {
       ['a lower-case __host- name without Secure', { cookie: { name: '__host-s', secure: false } }],
       ['a mixed-case __HOST- name with a Domain', { cookie: { name: '__HOST-s', domain: 'example.com' } }],
       ['a lower-case __secure- name without Secure', { cookie: { name: '__secure-s', secure: false } }],
-      ['an idleTouchInterval as long as the idleTimeout', { idleTimeout: 30_000, idleTouchInterval: 30_000 }],
+      ['an idleTouchInterval as long as the idleTimeout', { idleTimeout: 90_000, idleTouchInterval: 90_000 }],
       ['an idleTouchInterval without an idleTimeout', { idleTouchInterval: 1000 }],
-      ['an idle timeout longer than the lifetime', { lifetime: 1000, idleTimeout: 5000 }],
+      ['an idle timeout longer than the lifetime', { lifetime: 60_000, idleTimeout: 60_001 }],
+      ['an idle timeout longer than the lifetime, in units', { lifetime: '1h', idleTimeout: '61m' }],
       ['an unknown option (cookie.expires)', { cookie: { expires: 3600 } } as never],
       ['both lifetime and cookie.maxAge', { lifetime: 3_600_000, cookie: { maxAge: 3600 } }],
       ['a cookie.maxAge that is not a positive number of seconds', { cookie: { maxAge: 0 } }],
@@ -46,9 +47,91 @@ describe('SessionManager options', () => {
       ['a __Secure- name with a Domain and Path', { cookie: { name: '__Secure-s', domain: 'example.com', path: '/app' } }],
       ['a plain name without Secure', { cookie: { name: 'sid', secure: false } }],
       ['SameSite=None with Secure', { cookie: { name: 's', sameSite: 'none' } }],
-      ['an idle timeout as long as the lifetime', { lifetime: 5000, idleTimeout: 5000 }],
+      ['an idle timeout as long as the lifetime', { lifetime: 300_000, idleTimeout: '5m' }],
     ])('accepts %s', (_label, options) => {
       expect(build(options)()).toBeInstanceOf(SessionManager);
+    });
+  });
+
+  describe('durations: a number is milliseconds, a string names its unit', () => {
+    const now = Date.UTC(2026, 0, 1);
+    const clock = { now: () => now };
+
+    /** The deadline and idle expiry of a new session under these options, in ms from now. */
+    async function timesOf(options: SessionManagerOptions): Promise<{ deadline: number; expires: number }> {
+      const manager = new SessionManager<{ n: number }>(new MemorySessionStore<{ n: number }>({}, clock), options, clock);
+      const session = manager.session(await manager.extractSession(Context.background, new Request('https://app.test/')));
+      return { deadline: session.deadline.getTime() - now, expires: session.expiresAt.getTime() - now };
+    }
+
+    it.each<[SessionManagerOptions, number, number]>([
+      [{ lifetime: '8h', idleTimeout: '30m' }, 8 * 3_600_000, 30 * 60_000],
+      [{ lifetime: 8 * 3_600_000, idleTimeout: 30 * 60_000 }, 8 * 3_600_000, 30 * 60_000],
+      [{ lifetime: '7d' }, 7 * 86_400_000, 7 * 86_400_000],
+      [{ lifetime: '1.5h', idleTimeout: '90s' }, 5_400_000, 90_000],
+      [{ lifetime: '60000ms' }, 60_000, 60_000],
+      [{ lifetime: 60_000 }, 60_000, 60_000],
+      [{ cookie: { maxAge: 604_800 } }, 604_800_000, 604_800_000],
+    ])('reads %p as the same durations in milliseconds', async (options, deadline, expires) => {
+      expect(await timesOf(options)).toEqual({ deadline, expires });
+    });
+
+    it.each<[string, SessionManagerOptions, string]>([
+      ['an hour given as seconds to lifetime', { lifetime: 3600 }, 'lifetime'],
+      ['a millisecond under a minute', { lifetime: 59_999 }, 'lifetime'],
+      ['half an hour given as seconds to idleTimeout', { idleTimeout: 1800 }, 'idleTimeout'],
+      ['half a day given as seconds to renewalInterval', { renewalInterval: 43_200 }, 'renewalInterval'],
+      ['30 seconds given as seconds to renewalGrace', { renewalGrace: 30 }, 'renewalGrace'],
+    ])('refuses %s with a TypeError that names the option and says numbers are milliseconds', (_case, options, name) => {
+      expect(build(options)).toThrow(TypeError);
+      expect(build(options)).toThrow(new RegExp(`^${name} .*milliseconds`));
+    });
+
+    it.each<[string, SessionManagerOptions]>([
+      ['a lifetime under a minute, with its unit', { lifetime: '30s' }],
+      ['an idleTimeout under a minute, with its unit', { idleTimeout: '59s' }],
+      ['a renewalGrace under a second, with its unit', { renewalGrace: '500ms' }],
+      ['a duration without its unit', { lifetime: '3600' as never }],
+      ['a unit spelt out', { lifetime: '8 hours' as never }],
+      ['a space before the unit', { lifetime: '8 h' as never }],
+      ['an unknown unit', { lifetime: '2w' as never }],
+      ['a negative duration', { lifetime: '-1h' as never }],
+      ['an exponent', { lifetime: '1e3s' as never }],
+      ['an empty string', { idleTimeout: '' as never }],
+      ['null', { lifetime: null as never }],
+      ['a cookie.maxAge given in milliseconds', { cookie: { maxAge: 86_400_000 } }],
+      ['a cookie.maxAge past the 400 days a browser keeps a cookie', { cookie: { maxAge: 400 * 86_400 + 1 } }],
+      ['a cookie.maxAge under a minute', { cookie: { maxAge: 59 } }],
+      ['a cookie.maxAge as a string', { cookie: { maxAge: '1h' as never } }],
+    ])('refuses %s with TypeError', (_case, options) => {
+      expect(build(options)).toThrow(TypeError);
+    });
+
+    it('says seconds for cookie.maxAge, the one option counted in seconds', () => {
+      expect(build({ cookie: { maxAge: 86_400_000 } })).toThrow(/^cookie\.maxAge .*seconds/);
+      expect(build({ cookie: { maxAge: 30 } })).toThrow(/^cookie\.maxAge .*seconds/);
+    });
+
+    it.each<[string, SessionManagerOptions]>([
+      ['renewalGrace 0 (off)', { renewalGrace: 0 }],
+      ['renewalGrace of a second', { renewalGrace: 1000 }],
+      ['renewalGrace with its unit', { renewalGrace: '45s' }],
+      ['a short idleTouchInterval with its unit', { idleTimeout: '2m', idleTouchInterval: '500ms' }],
+      ['renewalInterval with its unit', { renewalInterval: '15m' }],
+      ['cookie.maxAge of 400 days', { cookie: { maxAge: 400 * 86_400 } }],
+      ['cookie.maxAge of a minute', { cookie: { maxAge: 60 } }],
+    ])('accepts %s', (_case, options) => {
+      expect(build(options)()).toBeInstanceOf(SessionManager);
+    });
+
+    it('types a duration string by its unit: one without a known unit does not compile', () => {
+      // @ts-expect-error a unit is needed
+      const noUnit: SessionManagerOptions = { lifetime: '3600' };
+      // @ts-expect-error units are abbreviated
+      const spelt: SessionManagerOptions = { idleTimeout: '30 minutes' };
+      // @ts-expect-error cookie.maxAge is a number of seconds
+      const maxAge: SessionManagerOptions = { cookie: { maxAge: '1h' } };
+      expect([noUnit, spelt, maxAge].every((options) => typeof options === 'object')).toBe(true);
     });
   });
 

@@ -38,7 +38,7 @@ describe(createSessionModule, () => {
     const clock = new FakeClock();
     const sharedKeys = await keys();
     const container = new Container();
-    container.load(createSessionModule({ keys: sharedKeys, clock, manager: { cookie: { name: '__Host-app' }, lifetime: 1000 } }));
+    container.load(createSessionModule({ keys: sharedKeys, clock, manager: { cookie: { name: '__Host-app' }, lifetime: '2m' } }));
     const manager = container.get<SessionManager<AppSession>>(SESSION_MANAGER);
     expect(manager.name).toBe('__Host-app');
 
@@ -46,7 +46,7 @@ describe(createSessionModule, () => {
     manager.setValue(context, 'userId', 'ada');
     const headers = new Headers();
     await manager.injectSession(context, headers);
-    expect(headers.get('set-cookie')).toContain('Max-Age=1');
+    expect(headers.get('set-cookie')).toContain('Max-Age=120;');
 
     // A manager with the same keys but the default cookie name cannot open it.
     const other = new Container();
@@ -56,7 +56,10 @@ describe(createSessionModule, () => {
     const foreign = await otherManager.extractSession(Context.background, request(`__Host-session=${value}`));
     expect(otherManager.getStatus(foreign)).toBe('new');
 
-    clock.advance(1000);
+    clock.advance(119_999);
+    const live = await manager.extractSession(Context.background, request(cookiePair(headers)));
+    expect(manager.getStatus(live)).toBe('unmodified');
+    clock.advance(1);
     const expired = await manager.extractSession(Context.background, request(cookiePair(headers)));
     expect(manager.getStatus(expired)).toBe('new');
   });

@@ -2,12 +2,45 @@
 // around every other route. Components are written with createElement, so plain tsc
 // compiles them; a real app writes JSX in .tsx files.
 import { createElement as h, type ReactNode } from 'react';
-import { isRouteErrorResponse, type LoaderFunctionArgs, Outlet, useLoaderData, useRouteError } from 'react-router';
+import {
+  data,
+  isRouteErrorResponse,
+  type LoaderFunctionArgs,
+  type MiddlewareFunction,
+  Outlet,
+  useLoaderData,
+  useRouteError,
+} from 'react-router';
+import { SessionStoreError, SessionTokenTooLargeError } from 'kit-session';
 import { sessionMiddleware } from 'kit-session/react-router';
 import { manager, sessionContext } from './session.js';
 
 /** Loads the session once per request, before any loader; saves it once, after all. */
-export const middleware = [sessionMiddleware(manager, sessionContext)];
+const sessions = sessionMiddleware(manager, sessionContext);
+
+/**
+ * The session's loading and saving errors as statuses: the store down is 503 (nobody is
+ * logged out), a session too large for its cookie 413 (SessionCookieTooLargeError is a
+ * SessionTokenTooLargeError). Thrown as `data(…, { status })`, they render the
+ * ErrorBoundary below with that status and no session cookie; anything else stays a 500.
+ * (A middleware's error never reaches the `next()` of the one before it, so this one
+ * wraps the session middleware rather than run before it.)
+ */
+const sessionErrors: MiddlewareFunction<Response> = async (args, next) => {
+  try {
+    return await sessions(args, next);
+  } catch (error) {
+    if (error instanceof SessionStoreError) {
+      throw data('try again shortly', { status: 503, headers: { 'Retry-After': '5' } });
+    }
+    if (error instanceof SessionTokenTooLargeError) {
+      throw data('session too large', { status: 413 });
+    }
+    throw error;
+  }
+};
+
+export const middleware = [sessionErrors];
 
 export function loader({ context }: LoaderFunctionArgs) {
   const session = context.get(sessionContext);

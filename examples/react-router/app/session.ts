@@ -4,11 +4,12 @@ import { randomBytes } from 'node:crypto';
 import { createContext } from 'react-router';
 import {
   createCookieSessions,
-  importKeyFromEnv,
+  importKeysFromEnv,
   MemorySessionStore,
   type Session,
   SessionManager,
 } from 'kit-session';
+import { redisSessions } from '../../redisSessions.js';
 
 export interface AppSession {
   /** Who logged in. */
@@ -19,6 +20,8 @@ export interface AppSession {
   homeViews: number;
   /** A message shown once. */
   flash: string;
+  /** What the client posted to /note. */
+  note: string;
 }
 
 // The route modules' `context` is a RouterContextProvider only with this flag on; a
@@ -33,11 +36,14 @@ declare module 'react-router' {
 // Without SESSION_KEY, a fresh key each start: every session ends at a restart.
 process.env.SESSION_KEY ??= randomBytes(32).toString('base64');
 
-/** SESSION_STORE=memory keeps sessions in this process; the default seals them in the cookie. */
+/**
+ * SESSION_STORE=memory keeps sessions in this process, REDIS_URL in Redis; the default
+ * seals them in the cookie.
+ */
 export const manager =
-  process.env.SESSION_STORE === 'memory'
-    ? new SessionManager<AppSession>(new MemorySessionStore<AppSession>())
-    : createCookieSessions<AppSession>({ keys: [await importKeyFromEnv('SESSION_KEY')] });
+  process.env.SESSION_STORE === 'memory' ? new SessionManager<AppSession>(new MemorySessionStore<AppSession>())
+  : process.env.REDIS_URL ? await redisSessions<AppSession>(process.env.REDIS_URL)
+  : createCookieSessions<AppSession>({ keys: await importKeysFromEnv('SESSION_KEY') });
 
 /** Where loaders and actions find the request's session: `context.get(sessionContext)`. */
 export const sessionContext = createContext<Session<AppSession>>();

@@ -3,7 +3,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Session } from '../../core/Session.js';
 import type { SessionManager } from '../../core/SessionManager.js';
 import { SessionLifecycle } from '../lifecycle.js';
-import { fromNodeRequest } from '../node/http.js';
+import { fromFrameworkRequest } from '../node/http.js';
 import { RequestSessions } from '../RequestSessions.js';
 import { ResponseGate } from './ResponseGate.js';
 
@@ -59,7 +59,7 @@ export function session<T extends object>(manager: SessionManager<T>): RequestHa
     const gate = new ResponseGate(res);
     let lifecycle: SessionLifecycle<T>;
     try {
-      lifecycle = await SessionLifecycle.load(manager, fromNodeRequest(req), gate);
+      lifecycle = await SessionLifecycle.load(manager, fromFrameworkRequest(req, req), gate);
     } catch (error) {
       next(error);
       return;

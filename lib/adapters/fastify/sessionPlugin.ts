@@ -3,7 +3,7 @@ import type { HeaderTarget, PendingHeaders } from '../../core/headers.js';
 import type { Session } from '../../core/Session.js';
 import type { SessionManager } from '../../core/SessionManager.js';
 import { SessionLifecycle, type SessionHeaderSink } from '../lifecycle.js';
-import { fromNodeRequest } from '../node/http.js';
+import { fromFrameworkRequest } from '../node/http.js';
 import { RequestSessions } from '../RequestSessions.js';
 
 /**
@@ -101,7 +101,7 @@ export const sessionPlugin: FastifyPluginAsync<SessionPluginOptions> = async (fa
   // Callback hooks, not async ones: an unchanged session then answers in onSend at once,
   // without a promise and a turn of the microtask queue per hook.
   fastify.addHook('onRequest', (request, reply, done) => {
-    SessionLifecycle.load(manager, fromNodeRequest(request.raw), new ReplySink(reply)).then((lifecycle) => {
+    SessionLifecycle.load(manager, fromFrameworkRequest(request.raw, request), new ReplySink(reply)).then((lifecycle) => {
       lifecycles.set(request, lifecycle);
       sessions.attach(request, manager, lifecycle.session);
       done();

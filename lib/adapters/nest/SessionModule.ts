@@ -17,7 +17,7 @@ import { SessionManager } from '../../core/SessionManager.js';
 import { createCookieSessions, type CookieSessionsOptions } from '../../createCookieSessions.js';
 import { booleanOption } from '../../core/options.js';
 import { SessionLifecycle } from '../lifecycle.js';
-import { fromNodeRequest, nodeSink } from '../node/http.js';
+import { fromFrameworkRequest, nodeSink } from '../node/http.js';
 
 /** Each request's session, from the middleware that loads it to the interceptor that saves it. */
 const lifecycles = new WeakMap<object, SessionLifecycle<any>>();
@@ -87,10 +87,10 @@ const saveSession: NestInterceptor = {
  * @example
  * ```ts
  * import { Module } from '@nestjs/common';
- * import { createCookieSessions, importKeyFromEnv } from 'kit-session';
+ * import { createCookieSessions, importKeysFromEnv } from 'kit-session';
  * import { SessionModule } from 'kit-session/nest';
  *
- * const manager = createCookieSessions<AppSession>({ keys: [await importKeyFromEnv('SESSION_KEY')] });
+ * const manager = createCookieSessions<AppSession>({ keys: await importKeysFromEnv('SESSION_KEY') });
  *
  * @Module({ imports: [SessionModule.forRoot({ manager })], controllers: [AppController] })
  * export class AppModule {}
@@ -122,7 +122,7 @@ export class SessionModule {
    * @example
    * ```ts
    * @Module({
-   *   imports: [SessionModule.forRoot({ keys: [await importKeyFromEnv('SESSION_KEY')], isGlobal: true })],
+   *   imports: [SessionModule.forRoot({ keys: await importKeysFromEnv('SESSION_KEY'), isGlobal: true })],
    * })
    * export class AppModule {}
    * ```
@@ -169,7 +169,8 @@ export class SessionModule {
     // A loading error rejects: Nest hands it to the exception filters.
     consumer
       .apply(async function kitSession(req: IncomingMessage, res: ServerResponse, next: () => void): Promise<void> {
-        lifecycles.set(req, await SessionLifecycle.load(manager, fromNodeRequest(req), nodeSink(res)));
+        // On Nest's Express platform, req is Express's: its `ip` follows `app.set('trust proxy', …)`.
+        lifecycles.set(req, await SessionLifecycle.load(manager, fromFrameworkRequest(req, req as { ip?: string }), nodeSink(res)));
         next();
       })
       .forRoutes('{*path}');

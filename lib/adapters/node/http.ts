@@ -21,6 +21,21 @@ export function fromNodeRequest(request: IncomingMessage): RequestLike {
 }
 
 /**
+ * @internal A node:http request as a framework sees it, whose client address is the
+ * framework's: Express's `req.ip` and Fastify's `request.ip`, which follow the app's
+ * trust-proxy setting (`app.set('trust proxy', …)`, Fastify's `trustProxy`). Without that
+ * setting both are the socket's address, as {@link fromNodeRequest} gives.
+ *
+ * @param request - The node:http request.
+ * @param framework - The framework's request, whose `ip` is read when the manager's
+ *   `clientAddress` option asks for the address.
+ * @returns A view that reads the request's headers.
+ */
+export function fromFrameworkRequest(request: IncomingMessage, framework: { readonly ip?: string | undefined }): RequestLike {
+  return new FrameworkRequestView(request, framework);
+}
+
+/**
  * What {@link fromNodeRequest} gives: a class, so that `clientAddress` is a getter on its
  * prototype (an object literal with a getter is built on V8's slow path, every request).
  */
@@ -57,6 +72,20 @@ class NodeRequestView implements RequestLike {
     // An absolute-form target (sent to a proxy) names a host of its own: keep the path only.
     const path = target.startsWith('/') ? target : '/';
     return `${tls ? 'https' : 'http'}://${host ?? (typeof authority === 'string' ? authority : 'localhost')}${path}`;
+  }
+}
+
+/** What {@link fromFrameworkRequest} gives: the framework's client address. */
+class FrameworkRequestView extends NodeRequestView {
+  readonly #framework: { readonly ip?: string | undefined };
+
+  constructor(request: IncomingMessage, framework: { readonly ip?: string | undefined }) {
+    super(request);
+    this.#framework = framework;
+  }
+
+  override get clientAddress(): string | undefined {
+    return this.#framework.ip ?? super.clientAddress;
   }
 }
 

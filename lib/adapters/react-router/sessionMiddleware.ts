@@ -50,10 +50,10 @@ function holds(context: LoaderContext, key: RouterContext<unknown>): boolean {
  * ```ts
  * // app/session.server.ts
  * import { createContext } from 'react-router';
- * import { createCookieSessions, importKeyFromEnv, type Session } from 'kit-session';
+ * import { createCookieSessions, importKeysFromEnv, type Session } from 'kit-session';
  *
  * type AppSession = { userId: string; visits: number };
- * export const manager = createCookieSessions<AppSession>({ keys: [await importKeyFromEnv('SESSION_KEY')] });
+ * export const manager = createCookieSessions<AppSession>({ keys: await importKeysFromEnv('SESSION_KEY') });
  * export const sessionContext = createContext<Session<AppSession>>();
  *
  * // app/root.tsx

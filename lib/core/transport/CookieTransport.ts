@@ -90,9 +90,12 @@ export interface SessionCookieOptions {
   readonly persistent?: boolean;
   /**
    * The session's absolute lifetime in **seconds**, as `@revas-hq/kit-session`
-   * documents it: the same as the manager's `lifetime` (which is in milliseconds) times
-   * 1000. The cookie's own Max-Age then follows the session's expiry. Give one or the
-   * other. A manager option: `CookieTransport` itself refuses it.
+   * documents it: the manager's `lifetime` (milliseconds, or a string with its unit such
+   * as `'7d'`) said in seconds. The one duration of kit-session counted in seconds, so it
+   * is bounded to what a cookie can mean: from 60 (a minute) to 34_560_000 (400 days,
+   * the longest a browser keeps a cookie), and a number of milliseconds given here is a
+   * `TypeError`. The cookie's own Max-Age then follows the session's expiry. Give this
+   * or `lifetime`, not both. A manager option: `CookieTransport` itself refuses it.
    * @default undefined (`lifetime` applies)
    */
   readonly maxAge?: number;

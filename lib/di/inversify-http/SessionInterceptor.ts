@@ -12,7 +12,7 @@ import { SessionNotLoadedError } from '../../core/SessionError.js';
 import type { SessionManager } from '../../core/SessionManager.js';
 import { SESSION_MANAGER } from '../identifiers.js';
 import { SessionLifecycle } from '../../adapters/lifecycle.js';
-import { fromNodeRequest, nodeSink } from '../../adapters/node/http.js';
+import { fromFrameworkRequest, nodeSink } from '../../adapters/node/http.js';
 
 /** The sessions each request's interceptors loaded, by the manager's name. */
 const loaded = new WeakMap<object, Map<string, Session<any>>>();
@@ -78,7 +78,8 @@ export class SessionInterceptor<T extends object = Record<string, unknown>>
     response: ServerResponse,
     next: () => Promise<InterceptorTransformObject>,
   ): Promise<void> {
-    const lifecycle = await SessionLifecycle.load(this.#manager, fromNodeRequest(request), nodeSink(response));
+    // Express's request: its `ip` follows `app.set('trust proxy', …)`.
+    const lifecycle = await SessionLifecycle.load(this.#manager, fromFrameworkRequest(request, request as { ip?: string }), nodeSink(response));
     const sessions = loaded.get(request) ?? new Map<string, Session<any>>();
     loaded.set(request, sessions.set(this.#manager.name, lifecycle.session));
     let transforms: InterceptorTransformObject;
