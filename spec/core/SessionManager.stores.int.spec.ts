@@ -50,8 +50,11 @@ const memory = async (clock: FakeClock): Promise<Backend> => {
   return { store, count: async () => store.size };
 };
 const onRedis = async (clock: FakeClock): Promise<Backend> => {
-  redis ??= new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  redis.on('error', () => {});
+  if (redis === undefined) {
+    // One client for the file, with one error listener (one per test would leak).
+    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    redis.on('error', () => {});
+  }
   const client = redis;
   const prefix = `${uniqueName('kit-session-stores')}:`;
   return {

@@ -3,7 +3,9 @@ import { access, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import semver from 'semver';
 import ts from 'typescript';
+import { fencedBlocks } from '../support/readmeSnippets.js';
 
 const run = promisify(execFile);
 const root = path.resolve(__dirname, '../..');
@@ -48,6 +50,64 @@ async function listFiles(folder: string): Promise<string[]> {
   return entries
     .filter((entry) => entry.isFile())
     .map((entry) => path.relative(folder, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'));
+}
+
+/**
+ * The anchor GitHub gives a Markdown heading: lower case, the text of links and code
+ * kept, other punctuation dropped, each space a hyphen.
+ */
+function headingSlug(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/<[^>]+>/g, '')
+    .replace(/[^\p{L}\p{N}\p{M} _-]/gu, '')
+    .replace(/ /g, '-');
+}
+
+/** A Markdown text without its fenced code blocks and code spans, where links are not links. */
+function withoutCode(markdown: string): string {
+  return withoutFences(markdown).replace(/`[^`\n]*`/g, '');
+}
+
+/** A Markdown text without its fenced code blocks, each line of one left blank. */
+function withoutFences(markdown: string): string {
+  const lines = markdown.split('\n');
+  for (const block of fencedBlocks(markdown)) {
+    // From the opening fence (0-based block.line - 2) to the closing one.
+    const closing = block.line - 1 + (block.code === '' ? 0 : block.code.split('\n').length);
+    for (let line = block.line - 2; line <= closing && line < lines.length; line++) {
+      lines[line] = '';
+    }
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The anchors of a Markdown text: its headings' (the second of a name suffixed `-1`, as
+ * GitHub does) and those HTML elements name with `id`.
+ */
+function headingAnchors(markdown: string): Set<string> {
+  const text = withoutFences(markdown);
+  const anchors = new Set<string>([...text.matchAll(/<a\s+(?:id|name)="([^"]+)"/g)].map(([, id]) => id!));
+  const counts = new Map<string, number>();
+  for (const [, heading] of text.matchAll(/^#{1,6}\s+(.*?)\s*#*\s*$/gm)) {
+    const slug = headingSlug(heading!);
+    const seen = counts.get(slug) ?? 0;
+    counts.set(slug, seen + 1);
+    anchors.add(seen === 0 ? slug : `${slug}-${seen}`);
+  }
+  return anchors;
+}
+
+/** The fenced block of a Markdown text whose first line is the given comment. */
+function blockOpening(markdown: string, firstLine: string): string {
+  const found = fencedBlocks(markdown).filter((block) => block.code.split('\n')[0]!.trim() === firstLine);
+  if (found.length !== 1) {
+    throw new Error(`README.md has ${found.length} code blocks opening with ${firstLine}, not one`);
+  }
+  return found[0]!.code;
 }
 
 interface PackageJson {
@@ -156,14 +216,52 @@ describe('the packed package', () => {
       expect(packed).toEqual(expect.arrayContaining(['package.json', 'dist/index.js', 'dist/index.d.ts']));
     });
 
-    it('holds nothing but dist/, the manifest and the docs: no sources, specs, examples or build info', () => {
+    it('holds dist/, the manifest, and the docs and examples the README links to: no lib sources, specs, benchmarks or build info', () => {
       const others = packed.filter(
-        (file) => !file.startsWith('dist/') && !/^(package\.json|README\.md|LICENSE(\.\w+)?|CHANGELOG\.md)$/i.test(file),
+        (file) =>
+          !file.startsWith('dist/') &&
+          !/^(package\.json|README\.md|LICENSE(\.\w+)?|CHANGELOG\.md)$/i.test(file) &&
+          !/^docs\/[^/]+\.md$/.test(file) &&
+          !/^examples\/.+\.ts$/.test(file) &&
+          !/^bench\/(README|results\/summary)\.md$/.test(file),
       );
       expect(others).toEqual([]);
-      expect(packed.filter((file) => /^(lib|spec|examples|bench)\//.test(file))).toEqual([]);
-      expect(packed.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
+      expect(packed).toEqual(expect.arrayContaining(['docs/options.md', 'examples/demo.ts', 'bench/README.md']));
+      expect(packed.filter((file) => /^(lib|spec)\//.test(file))).toEqual([]);
+      expect(packed.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts') && !file.startsWith('examples/'))).toEqual([]);
       expect(packed.filter((file) => file.endsWith('.tsbuildinfo'))).toEqual([]);
+    });
+
+    it('resolves every relative link of its Markdown files (the README first) to a file or folder it holds, and each #anchor to a heading', async () => {
+      // The package has no repository address to resolve links against (none is set:
+      // the repository has no remote), so what the README links to travels with it.
+      const markdown = packed.filter((file) => file.endsWith('.md'));
+      expect(markdown).toEqual(expect.arrayContaining(['README.md']));
+      const texts = new Map<string, string>();
+      for (const file of markdown) {
+        texts.set(file, await readFile(path.join(installed, file), 'utf8'));
+      }
+      const broken: string[] = [];
+      let checked = 0;
+      for (const [file, text] of texts) {
+        for (const [, target] of withoutCode(text).matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) {
+          if (/^[a-z][a-z0-9+.-]*:/i.test(target!)) {
+            continue;
+          }
+          checked++;
+          const [relative = '', anchor] = target!.split('#');
+          const resolved = relative === '' ? file : path.posix.normalize(path.posix.join(path.posix.dirname(file), relative)).replace(/\/$/, '');
+          const isFile = packed.includes(resolved);
+          const isFolder = packed.some((other) => other.startsWith(`${resolved}/`));
+          if (!isFile && !isFolder) {
+            broken.push(`${file}: ${target} (no ${resolved} in the package)`);
+          } else if (anchor !== undefined && resolved.endsWith('.md') && !headingAnchors(texts.get(resolved)!).has(anchor)) {
+            broken.push(`${file}: ${target} (no heading #${anchor} in ${resolved})`);
+          }
+        }
+      }
+      expect(checked).toBeGreaterThan(30);
+      expect(broken).toEqual([]);
     });
 
     it('names no path of the machine that built it, in source maps or anywhere else', async () => {
@@ -221,18 +319,14 @@ describe('the packed package', () => {
       expect(JSON.parse(stdout)).toEqual([]);
     });
 
-    it('passes Are the Types Wrong for ES modules and require() of them, on every subpath', async () => {
-      // Profile node16: ES module and CommonJS consumers under TypeScript's node16
-      // resolution (node10 cannot read the exports map, and Node >= 20.19 is required).
-      // cjs-resolves-to-esm is ignored, and only it: the package is ES modules only, and
-      // CommonJS loads it with Node's require() of ES modules, which attw's TypeScript
-      // (5.6) predates; TypeScript >= 5.8 types it, as the .cts check below shows.
+    it('passes Are the Types Wrong under the esm-only profile, on every subpath', async () => {
+      // Profile esm-only: ES module consumers under TypeScript's node16 and bundler
+      // resolution. It sets aside node10 (which cannot read the exports map) and
+      // CommonJS under node16 (TS1479: TypeScript's node16 predates require() of ES
+      // modules): the package is ES modules only on purpose, and the README's recipes
+      // for CommonJS, TypeScript and Jest are run below.
       const attw = await binOf('@arethetypeswrong/cli', 'attw');
-      const result = await outcome(
-        process.execPath,
-        [attw, tarball, '--profile', 'node16', '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'json'],
-        root,
-      );
+      const result = await outcome(process.execPath, [attw, tarball, '--profile', 'esm-only', '--format', 'json'], root);
       const report = JSON.parse(result.stdout) as {
         analysis: {
           entrypoints: Record<string, unknown>;
@@ -241,10 +335,9 @@ describe('the packed package', () => {
       };
       expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
       expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(Object.keys(manifest.exports).sort());
-      // What the profile and the one ignored rule set aside, and nothing else.
+      // What the profile sets aside, and nothing else.
       const setAside = report.analysis.problems.filter(
-        ({ kind, resolutionKind }) =>
-          !(kind === 'CJSResolvesToESM' && resolutionKind === 'node16-cjs') && resolutionKind !== 'node10',
+        ({ resolutionKind }) => resolutionKind !== 'node16-cjs' && resolutionKind !== 'node10',
       );
       expect(setAside).toEqual([]);
     });
@@ -433,6 +526,137 @@ export async function use(context: Context): Promise<string | undefined> {
         (error: { code?: number; stdout?: string }) => ({ code: error.code, stdout: error.stdout ?? '' }),
       );
       expect(result).toEqual({ code: 0, stdout: '' });
+    });
+  });
+
+  describe("the README's recipes for CommonJS tools", () => {
+    let readme: string;
+
+    beforeAll(async () => {
+      readme = await readFile(path.join(installed, 'README.md'), 'utf8');
+    });
+
+    /** Compiles files of the scratch project with the repository's TypeScript; resolves to its exit code and output. */
+    function compile(module: string, files: string[], outDir?: string): Promise<{ code: number; stdout: string }> {
+      const args = [
+        tsc,
+        '--strict',
+        '--skipLibCheck',
+        '--target', 'es2022',
+        '--module', module,
+        '--types', 'node',
+        '--typeRoots', path.join(root, 'node_modules', '@types'),
+        ...(outDir === undefined ? ['--noEmit'] : ['--outDir', outDir]),
+        ...files,
+      ];
+      return outcome(process.execPath, args, scratch).then(({ code, stdout }) => ({ code, stdout }));
+    }
+
+    it('TypeScript under module node16 refuses a static import in CommonJS (TS1479), and compiles and runs the .cts recipe', async () => {
+      await writeFile(
+        path.join(scratch, 'static.cts'),
+        `import { SessionManager } from 'kit-session';\nexport const Manager = SessionManager;\n`,
+      );
+      const refused = await compile('node16', ['static.cts']);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stdout).toContain('TS1479');
+      await expect(compile('node20', ['static.cts'])).resolves.toEqual({ code: 0, stdout: '' });
+
+      await writeFile(path.join(scratch, 'session.cts'), blockOpening(readme, '// session.cts, under "module": "node16"'));
+      await expect(compile('node16', ['session.cts'], 'out-node16')).resolves.toEqual({ code: 0, stdout: '' });
+      await writeFile(
+        path.join(scratch, 'run-session.cjs'),
+        `require('./out-node16/session.cjs').createManager().then((manager) => console.log(JSON.stringify({ name: manager.name })));`,
+      );
+      const { stdout, stderr } = await node(['run-session.cjs']);
+      expect(stderr).toBe('');
+      expect(JSON.parse(stdout)).toEqual({ name: '__Host-session' });
+    });
+
+    describe('Jest in CommonJS mode', () => {
+      /** A project of its own beside the scratch one: Jest and ts-jest from this repository, kit-session as installed. */
+      let project: string;
+
+      beforeAll(async () => {
+        project = path.join(work, 'jest-project');
+        await mkdir(path.join(project, 'node_modules', '@types'), { recursive: true });
+        await symlink(installed, path.join(project, 'node_modules', 'kit-session'), 'dir');
+        for (const name of ['jest', 'ts-jest', 'typescript', '@types/jest', '@types/node']) {
+          await symlink(path.join(root, 'node_modules', name), path.join(project, 'node_modules', name), 'dir');
+        }
+        await writeFile(path.join(project, 'package.json'), JSON.stringify({ name: 'jest-project', private: true }));
+        await writeFile(
+          path.join(project, 'tsconfig.json'),
+          JSON.stringify({ compilerOptions: { module: 'commonjs', esModuleInterop: true, strict: true, skipLibCheck: true, types: ['jest', 'node'] } }),
+        );
+        await writeFile(
+          path.join(project, 'session.spec.ts'),
+          `import { MemorySessionStore, SessionManager } from 'kit-session';
+
+test('kit-session loads', () => {
+  expect(new SessionManager<{ user: string }>(new MemorySessionStore()).name).toBe('__Host-session');
+});
+`,
+        );
+        await writeFile(
+          path.join(project, 'plain.spec.js'),
+          `const { MemorySessionStore, SessionManager } = require('kit-session');
+
+test('kit-session loads', () => {
+  expect(new SessionManager(new MemorySessionStore()).name).toBe('__Host-session');
+});
+`,
+        );
+      });
+
+      /** Runs Jest in the project, on this node, as a user's \`npx jest\` would; resolves to its exit code and output. */
+      function jest(args: string[], nodeOptions?: string): Promise<{ code: number; output: string }> {
+        const env: NodeJS.ProcessEnv = {};
+        for (const [name, value] of Object.entries(process.env)) {
+          // Not this run's own Jest settings.
+          if (!name.startsWith('JEST_') && name !== 'NODE_OPTIONS') {
+            env[name] = value;
+          }
+        }
+        if (nodeOptions !== undefined) {
+          env.NODE_OPTIONS = nodeOptions;
+        }
+        const cli = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
+        return run(process.execPath, [cli, '--ci', '--watchman=false', '--cacheDirectory', path.join(project, '.jest-cache'), ...args], {
+          cwd: project,
+          env,
+          timeout: 120_000,
+          maxBuffer: 16 * 1024 * 1024,
+        }).then(
+          ({ stdout, stderr }) => ({ code: 0, output: `${stdout}${stderr}` }),
+          (error: { code?: number; stdout?: string; stderr?: string }) => ({
+            code: typeof error.code === 'number' ? error.code : -1,
+            output: `${error.stdout ?? ''}${error.stderr ?? ''}`,
+          }),
+        );
+      }
+
+      it('without the recipe, refuses to require() the ES module ("Must use import")', async () => {
+        const result = await jest(['--config', JSON.stringify({ testEnvironment: 'node' }), 'plain.spec.js']);
+        expect(result.code).not.toBe(0);
+        expect(result.output).toContain('Must use import to load ES Module');
+      }, 120_000);
+
+      it("with the README's jest.config.js, runs a TypeScript test that imports kit-session", async () => {
+        await writeFile(path.join(project, 'jest.config.js'), blockOpening(readme, '// jest.config.js'));
+        const result = await jest(['session.spec.ts']);
+        expect({ code: result.code, passed: /Tests:\s+1 passed, 1 total/.test(result.output) }).toEqual({ code: 0, passed: true });
+      }, 120_000);
+
+      it(`with --experimental-vm-modules, loads it without a transform on Node >= 24.9 only (this is ${process.version})`, async () => {
+        const result = await jest(['--config', JSON.stringify({ testEnvironment: 'node' }), 'plain.spec.js'], '--experimental-vm-modules');
+        if (semver.gte(process.version, '24.9.0')) {
+          expect({ code: result.code, passed: /Tests:\s+1 passed, 1 total/.test(result.output) }).toEqual({ code: 0, passed: true });
+        } else {
+          expect(result.code).not.toBe(0);
+          expect(result.output).toContain('Must use import to load ES Module');
+        }
+      }, 120_000);
     });
   });
 });

@@ -21,7 +21,8 @@
  * handles (the SHA-256 of the real id), learned as both sides save.
  *
  * Environment: `FC_RUNS` (sequences per store), `FC_SEED` (replay a failure),
- * `FC_PATH` (with the seed: replay straight to the shrunk failure).
+ * `FC_PATH` (with the seed: replay straight to the shrunk failure), `MODEL_TALLY`
+ * (print what each store's sequences reached: steps and events; `FC_RUNS` prints it too).
  */
 import { parseSetCookie } from 'cookie';
 import fc from 'fast-check';
@@ -1829,8 +1830,12 @@ export function describeSessionModel(target: ModelTarget, runs: number): void {
       ...(path === undefined ? {} : { path }),
       endOnFailure: false,
     });
-    const events = [...tally.events].sort().map(([event, count]) => `${event} ${count}`).join(', ');
-    console.log(`model test, ${target.name}: ${tally.sequences} sequences, ${tally.steps} steps (seed ${SEED}); events: ${events}`);
+    expect(tally.sequences).toBe(modelRuns(runs));
+    // What the sequences reached, on request only: a passing suite prints nothing.
+    if (process.env.FC_RUNS !== undefined || process.env.MODEL_TALLY !== undefined) {
+      const events = [...tally.events].sort().map(([event, count]) => `${event} ${count}`).join(', ');
+      process.stdout.write(`model test, ${target.name}: ${tally.sequences} sequences, ${tally.steps} steps (seed ${SEED}); events: ${events}\n`);
+    }
     // Long runs (FC_RUNS) get the time they need: a test cut off by jest would run on
     // beside the next one, on the same table or prefix.
   }, 120_000 + modelRuns(runs) * 500);

@@ -13,7 +13,9 @@ export const INSECURE_COOKIE = 'KIT_SESSION_INSECURE_COOKIE';
 
 /**
  * Records the process warnings of one code while `run` runs, and a turn after it (Node
- * emits a warning on the next tick).
+ * emits a warning on the next tick). The warnings it records are the test's to check,
+ * so they are not printed: the listeners the process had (Node's own, which writes each
+ * warning to stderr, among them) are set aside meanwhile and get every other warning.
  *
  * @param code - The warning's code.
  * @param run - What may warn.
@@ -21,11 +23,17 @@ export const INSECURE_COOKIE = 'KIT_SESSION_INSECURE_COOKIE';
  */
 export async function warningsDuring(code: string, run: () => Promise<void> | void): Promise<(Error & { code?: string })[]> {
   const seen: (Error & { code?: string })[] = [];
+  const others = realProcess.listeners('warning') as ((warning: Error) => void)[];
   const listener = (warning: Error & { code?: string }): void => {
     if (warning.code === code) {
       seen.push(warning);
+      return;
+    }
+    for (const other of others) {
+      other.call(realProcess, warning);
     }
   };
+  realProcess.removeAllListeners('warning');
   realProcess.on('warning', listener);
   try {
     await run();
@@ -33,6 +41,9 @@ export async function warningsDuring(code: string, run: () => Promise<void> | vo
     await nextTurn();
   } finally {
     realProcess.off('warning', listener);
+    for (const other of others) {
+      realProcess.on('warning', other);
+    }
   }
   return seen;
 }
