@@ -18,6 +18,7 @@ import { systemClock, type Clock } from './Clock.js';
 import { resolveOptions, type ResolvedOptions, type SessionManagerOptions } from './options.js';
 import { appendHeaders } from './headers.js';
 import { Session, type SessionClient, type SessionRules, type SessionValueName } from './Session.js';
+import type { SessionLoadOutcome, SessionOperationProbe, SessionSaveOutcome, SessionTelemetryHooks } from './SessionTelemetry.js';
 import type { SessionTransport, TokenExpiry, TransportHeaders } from './transport/SessionTransport.js';
 
 /**
@@ -60,6 +61,8 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
   readonly #rules: SessionRules;
   readonly #events: SessionEvents;
   readonly #accounts: SessionAccounts<T>;
+  /** The `telemetry` option's hooks for this manager, if any. */
+  readonly #telemetry: SessionTelemetryHooks | undefined;
 
   /**
    * @param store - Where sessions live. A bare `CookieSessionStore` is refused unless
@@ -97,7 +100,9 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     });
     const sessionClock = clock ?? systemClock;
     this.#clock = sessionClock;
-    this.#events = new SessionEvents(this.#options.onEvent, sessionClock);
+    const name = this.#options.transports[0]!.name;
+    this.#telemetry = this.#options.telemetry?.attach({ name, store: store as SessionStore<unknown> });
+    this.#events = new SessionEvents(this.#options.onEvent, sessionClock, this.#telemetry);
     this.#accounts = new SessionAccounts(store, this.#options, this.#events, sessionClock);
     this.#rules = {
       lifetime: this.#options.lifetime,
@@ -105,7 +110,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       idleTouchInterval: this.#options.idleTouchInterval,
       now: () => sessionClock.now(),
     };
-    this.name = this.#options.transports[0]!.name;
+    this.name = name;
     this.contextKey = createContextKey<Session<T>>(this.#options.contextName);
   }
 
@@ -125,7 +130,21 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
    * const node = await manager.extractSession(Context.background, fromNodeRequest(req));
    * ```
    */
-  async extractSession(context: Context, request: RequestLike): Promise<Context> {
+  extractSession(context: Context, request: RequestLike): Promise<Context> {
+    const telemetry = this.#telemetry;
+    if (telemetry === undefined) {
+      return this.#extract(context, request, undefined);
+    }
+    const probe = telemetry.startLoad();
+    return this.#extract(context, request, probe).then(undefined, (error: unknown) => failed(probe, error));
+  }
+
+  /** What `extractSession` does, reporting to the load's probe when there is telemetry. */
+  async #extract(
+    context: Context,
+    request: RequestLike,
+    probe: SessionOperationProbe<SessionLoadOutcome> | undefined,
+  ): Promise<Context> {
     const routes = this.#routes;
     let route = 0;
     let token = routes[0]!.transport.read(request);
@@ -138,8 +157,15 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     if (token !== undefined) {
       // What callStore does, without a closure and an async frame on every request.
       try {
-        const immediate = immediateStore === undefined ? NOT_NOW : immediateStore.loadNow(token);
-        record = immediate === NOT_NOW ? await store.getSession(token) : immediate;
+        if (probe === undefined) {
+          const immediate = immediateStore === undefined ? NOT_NOW : immediateStore.loadNow(token);
+          record = immediate === NOT_NOW ? await store.getSession(token) : immediate;
+        } else {
+          record = await probe.callStore('getSession', () => {
+            const immediate = immediateStore === undefined ? NOT_NOW : immediateStore.loadNow(token);
+            return immediate === NOT_NOW ? store.getSession(token) : immediate;
+          });
+        }
       } catch (error) {
         throw storeError(error);
       }
@@ -171,6 +197,9 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       const reason = record.deadline > now ? 'idle' : 'lifetime';
       this.#events.emitFor('expired', reason, record.id, this.#accounts.owner(record.values));
     }
+    if (probe !== undefined) {
+      probe.end(loadOutcome(token, record, session, now));
+    }
     session ??= Session.fresh<T>(this.#rules, token !== undefined, now, route, request, client);
     return context.withValue(this.contextKey, session);
   }
@@ -196,13 +225,28 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
    * return new Response(html, { headers });
    * ```
    */
-  async injectSession(context: Context, headers: HeadersLike): Promise<Context> {
+  injectSession(context: Context, headers: HeadersLike): Promise<Context> {
+    const telemetry = this.#telemetry;
+    if (telemetry === undefined) {
+      return this.#inject(context, headers, undefined);
+    }
+    const probe = telemetry.startSave();
+    return this.#inject(context, headers, probe).then(undefined, (error: unknown) => failed(probe, error));
+  }
+
+  /** What `injectSession` does, reporting to the save's probe when there is telemetry. */
+  async #inject(
+    context: Context,
+    headers: HeadersLike,
+    probe: SessionOperationProbe<SessionSaveOutcome> | undefined,
+  ): Promise<Context> {
     const session = this.session(context);
     if (session.isStale && session.status !== 'destroyed') {
       // Renewed or ended by another request while this one was on its way: nothing of it
       // is saved, and no cookie replaces the successor's in the browser. (A log-out is
       // saved: it deletes the retired id, which ends its successor too.)
       session.skippedAsStale();
+      probe?.end('stale');
       return context;
     }
     const ownChanges = session.isModified;
@@ -249,7 +293,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       }
       let token: string | undefined;
       try {
-        const saving = this.#save(route, session, now, session.expireTime === tokenExpiry ? session.token : undefined);
+        const saving = this.#save(route, session, now, session.expireTime === tokenExpiry ? session.token : undefined, probe);
         token = typeof saving === 'object' ? await saving : saving;
       } catch (error) {
         throw storeError(error);
@@ -279,7 +323,8 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     }
     if (deleted.length > 0) {
       // Forgotten only once deleted: a failed delete is retried by the next call.
-      await callStore(() => Promise.all(deleted.map((id) => store.deleteSession(id))));
+      const deleting = () => Promise.all(deleted.map((id) => store.deleteSession(id)));
+      await callStore(probe === undefined ? deleting : () => probe.callStore('deleteSession', deleting));
     }
     if (out !== undefined) {
       appendHeaders(headers, out);
@@ -300,6 +345,9 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       });
     }
     session.retiredIdsDeleted();
+    if (probe !== undefined) {
+      probe.end(saveOutcome(session, saved, renewal, rewriteOnly));
+    }
     if (session.status === 'destroyed') {
       session.destroySaved(now);
     }
@@ -399,19 +447,21 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
   /**
    * Saves a modified session: a renewal of the loaded id when the request renewed it and
    * the store can; a patch of the changed keys when the store can (of every value when
-   * the store asked for a rewrite); else the whole record.
+   * the store asked for a rewrite); else the whole record. With telemetry, the store's
+   * call (not the read of the owner's generation before it) is timed.
    */
   #save(
     route: Route<T>,
     session: Session<T>,
     now: number,
     token: string | undefined,
+    probe: SessionOperationProbe<SessionSaveOutcome> | undefined,
   ): string | undefined | Promise<string | undefined> {
     const owner = this.#accounts.owner(session.values);
     const sealing = this.#accounts.revocation.seal(session, owner);
     return sealing === undefined
-      ? this.#write(route, session, owner, now, token)
-      : sealing.then(() => this.#write(route, session, owner, now, token));
+      ? this.#write(route, session, owner, now, token, probe)
+      : sealing.then(() => this.#write(route, session, owner, now, token, probe));
   }
 
   #write(
@@ -420,6 +470,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     owner: string | undefined,
     now: number,
     token: string | undefined,
+    probe: SessionOperationProbe<SessionSaveOutcome> | undefined,
   ): string | undefined | Promise<string | undefined> {
     const meta = this.#accounts.metadata.text(session, owner, now);
     // Reports the evictions of this manager's own saves (a store may be shared by several).
@@ -441,7 +492,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       // The owner goes with the patch only when this request set or unset it: left
       // alone, the store keeps the owner it holds now (a concurrent request's, maybe).
       const ownerChanged = ownerKey !== undefined && keys.has(ownerKey as SessionValueName<T>);
-      return store.patchSession(session.id, {
+      const patch = {
         set: Object.fromEntries(set) as Partial<T>,
         unset,
         expireTime: session.expireTime,
@@ -450,7 +501,10 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
         ...(ownerChanged ? { owner: owner ?? null } : {}),
         ...(token === undefined ? {} : { token }),
         evicted,
-      });
+      };
+      return probe === undefined
+        ? store.patchSession(session.id, patch)
+        : probe.callStore('patchSession', () => store.patchSession(session.id, patch));
     }
     const record = {
       values: session.values,
@@ -461,11 +515,20 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     // A renewed session is never `stored`: it is renewed, not patched.
     const { predecessor } = session;
     if (predecessor !== undefined && isRenewableStore(store)) {
-      return store.renewSession(predecessor, session.id, { record, owner, grace: this.#options.renewalGrace, evicted });
+      const renewal = { record, owner, grace: this.#options.renewalGrace, evicted };
+      return probe === undefined
+        ? store.renewSession(predecessor, session.id, renewal)
+        : probe.callStore('renewSession', () => store.renewSession(predecessor, session.id, renewal));
     }
     // The owner is undefined without ownerKey; only an owner-indexed store reads it.
-    const saved = immediate === undefined ? NOT_NOW : immediate.saveNow(session.id, record);
-    return saved === NOT_NOW ? (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner, evicted) : saved;
+    if (probe === undefined) {
+      const saved = immediate === undefined ? NOT_NOW : immediate.saveNow(session.id, record);
+      return saved === NOT_NOW ? (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner, evicted) : saved;
+    }
+    return probe.callStore('setSession', () => {
+      const saved = immediate === undefined ? NOT_NOW : immediate.saveNow(session.id, record);
+      return saved === NOT_NOW ? (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner, evicted) : saved;
+    });
   }
 
   /**
@@ -498,4 +561,46 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     };
   }
 
+}
+
+/** How a load ended, for telemetry. */
+function loadOutcome<T extends object>(
+  token: string | undefined,
+  record: LoadedSessionRecord<T> | undefined,
+  session: Session<T> | undefined,
+  now: number,
+): SessionLoadOutcome {
+  if (token === undefined) {
+    return 'absent';
+  }
+  if (record === undefined) {
+    return 'not_found';
+  }
+  if (session !== undefined) {
+    return record.superseded === true ? 'superseded' : 'loaded';
+  }
+  return record.expireTime > now && record.deadline > now ? 'revoked' : 'expired';
+}
+
+/** How a save ended, for telemetry: read before the destroyed session starts over. */
+function saveOutcome<T extends object>(
+  session: Session<T>,
+  saved: boolean,
+  renewal: 'request' | 'interval' | undefined,
+  rewriteOnly: boolean,
+): SessionSaveOutcome {
+  if (session.status === 'destroyed') {
+    return 'destroyed';
+  }
+  if (saved) {
+    return renewal !== undefined ? 'renewed' : rewriteOnly ? 'touched' : 'saved';
+  }
+  // Nothing written: found renewed or ended at the save (the session is stale since), or nothing to write.
+  return session.isStale ? 'lost' : 'unchanged';
+}
+
+/** Reports a failed load or save to its probe, and fails with the same error. */
+function failed(probe: SessionOperationProbe<string>, error: unknown): never {
+  probe.end('error', error);
+  throw error;
 }
