@@ -168,6 +168,19 @@ describe(SessionOpenTelemetry, () => {
       ]);
     });
 
+    it('with 50 concurrent requests of one session, ends each of the 100 spans once, each with an outcome', async () => {
+      const manager = memoryManager();
+      const { cookie } = await roundTrip(manager, undefined, (c) => manager.setValue(c, 'cart', 0));
+      fixture.spanExporter.reset();
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) => roundTrip(manager, cookie, (c) => (i % 2 === 0 ? manager.setValue(c, 'cart', i) : undefined))),
+      );
+      const spans = fixture.spans();
+      expect(new Set(spans.map((span) => span.spanContext().spanId)).size).toBe(100);
+      expect(await fixture.countsBy(METRIC_KIT_SESSION_LOADS, ATTR_KIT_SESSION_OUTCOME)).toEqual({ absent: 1, loaded: 50 });
+      expect(await fixture.countsBy(METRIC_KIT_SESSION_SAVES, ATTR_KIT_SESSION_OUTCOME)).toEqual({ saved: 26, unchanged: 25 });
+    });
+
     it('when the store fails, ends the load span with an error status, error.type and the exception, and the request rejects as before', async () => {
       const manager = memoryManager({}, new UnreachableStore({}, clock));
       await expect(roundTrip(manager, '__Host-session=some-id')).rejects.toBeInstanceOf(SessionStoreError);
