@@ -18,7 +18,13 @@ import { systemClock, type Clock } from './Clock.js';
 import { resolveOptions, type ResolvedOptions, type SessionManagerOptions } from './options.js';
 import { appendHeaders } from './headers.js';
 import { Session, type SessionClient, type SessionRules, type SessionValueName } from './Session.js';
-import type { SessionLoadOutcome, SessionOperationProbe, SessionSaveOutcome, SessionTelemetryHooks } from './SessionTelemetry.js';
+import type {
+  SessionLoadOutcome,
+  SessionOperationProbe,
+  SessionSaveOutcome,
+  SessionStoreOperation,
+  SessionTelemetryHooks,
+} from './SessionTelemetry.js';
 import type { SessionTransport, TokenExpiry, TransportHeaders } from './transport/SessionTransport.js';
 
 /**
@@ -130,78 +136,68 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
    * const node = await manager.extractSession(Context.background, fromNodeRequest(req));
    * ```
    */
-  extractSession(context: Context, request: RequestLike): Promise<Context> {
-    const telemetry = this.#telemetry;
-    if (telemetry === undefined) {
-      return this.#extract(context, request, undefined);
-    }
-    const probe = telemetry.startLoad();
-    return this.#extract(context, request, probe).then(undefined, (error: unknown) => failed(probe, error));
-  }
-
-  /** What `extractSession` does, reporting to the load's probe when there is telemetry. */
-  async #extract(
-    context: Context,
-    request: RequestLike,
-    probe: SessionOperationProbe<SessionLoadOutcome> | undefined,
-  ): Promise<Context> {
-    const routes = this.#routes;
-    let route = 0;
-    let token = routes[0]!.transport.read(request);
-    if (token === undefined && routes.length > 1) {
-      [route, token] = this.#choose(request);
-    }
-    const { store, immediate: immediateStore } = routes[route]!;
-    const now = this.#clock.now();
-    let record: LoadedSessionRecord<T> | undefined;
-    if (token !== undefined) {
-      // What callStore does, without a closure and an async frame on every request.
-      try {
-        if (probe === undefined) {
-          const immediate = immediateStore === undefined ? NOT_NOW : immediateStore.loadNow(token);
-          record = immediate === NOT_NOW ? await store.getSession(token) : immediate;
-        } else {
-          record = await probe.callStore('getSession', () => {
+  async extractSession(context: Context, request: RequestLike): Promise<Context> {
+    // With telemetry, the load is reported and its store call timed; without, nothing is.
+    const probe = this.#telemetry?.startLoad();
+    try {
+      const routes = this.#routes;
+      let route = 0;
+      let token = routes[0]!.transport.read(request);
+      if (token === undefined && routes.length > 1) {
+        [route, token] = this.#choose(request);
+      }
+      const { store, immediate: immediateStore } = routes[route]!;
+      const now = this.#clock.now();
+      let record: LoadedSessionRecord<T> | undefined;
+      if (token !== undefined) {
+        // What callStore does, without a closure and an async frame on every request.
+        try {
+          if (probe === undefined) {
             const immediate = immediateStore === undefined ? NOT_NOW : immediateStore.loadNow(token);
-            return immediate === NOT_NOW ? store.getSession(token) : immediate;
+            record = immediate === NOT_NOW ? await store.getSession(token) : immediate;
+          } else {
+            record = await probe.callStore('getSession', loading(store, immediateStore, token));
+          }
+        } catch (error) {
+          throw storeError(error);
+        }
+      }
+      const client = this.#accounts.recordsVisits ? this.#client(request) : undefined;
+      let session: Session<T> | undefined;
+      if (record !== undefined && record.expireTime > now && record.deadline > now) {
+        const meta = decodeMeta(record.meta) ?? { c: record.deadline - this.#rules.lifetime };
+        // Without revocation there is nothing to wait for: no promise on every load.
+        const { revocation } = this.#accounts;
+        if (!revocation.active || !(await revocation.revoked(record, meta, this.#accounts.owner(record.values)))) {
+          session = new Session<T>(this.#rules, {
+            id: record.id,
+            hasToken: true,
+            route,
+            request,
+            values: record.values,
+            expireTime: record.expireTime,
+            deadline: record.deadline,
+            status: 'unmodified',
+            meta,
+            token,
+            rewrite: record.rewrite,
+            superseded: record.superseded,
+            client,
           });
         }
-      } catch (error) {
-        throw storeError(error);
+      } else if (record !== undefined) {
+        const reason = record.deadline > now ? 'idle' : 'lifetime';
+        this.#events.emitFor('expired', reason, record.id, this.#accounts.owner(record.values));
       }
-    }
-    const client = this.#accounts.recordsVisits ? this.#client(request) : undefined;
-    let session: Session<T> | undefined;
-    if (record !== undefined && record.expireTime > now && record.deadline > now) {
-      const meta = decodeMeta(record.meta) ?? { c: record.deadline - this.#rules.lifetime };
-      // Without revocation there is nothing to wait for: no promise on every load.
-      const { revocation } = this.#accounts;
-      if (!revocation.active || !(await revocation.revoked(record, meta, this.#accounts.owner(record.values)))) {
-        session = new Session<T>(this.#rules, {
-          id: record.id,
-          hasToken: true,
-          route,
-          request,
-          values: record.values,
-          expireTime: record.expireTime,
-          deadline: record.deadline,
-          status: 'unmodified',
-          meta,
-          token,
-          rewrite: record.rewrite,
-          superseded: record.superseded,
-          client,
-        });
+      if (probe !== undefined) {
+        probe.end(loadOutcome(token, record, session, now));
       }
-    } else if (record !== undefined) {
-      const reason = record.deadline > now ? 'idle' : 'lifetime';
-      this.#events.emitFor('expired', reason, record.id, this.#accounts.owner(record.values));
+      session ??= Session.fresh<T>(this.#rules, token !== undefined, now, route, request, client);
+      return context.withValue(this.contextKey, session);
+    } catch (error) {
+      probe?.end('error', error);
+      throw error;
     }
-    if (probe !== undefined) {
-      probe.end(loadOutcome(token, record, session, now));
-    }
-    session ??= Session.fresh<T>(this.#rules, token !== undefined, now, route, request, client);
-    return context.withValue(this.contextKey, session);
   }
 
   /**
@@ -225,133 +221,127 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
    * return new Response(html, { headers });
    * ```
    */
-  injectSession(context: Context, headers: HeadersLike): Promise<Context> {
-    const telemetry = this.#telemetry;
-    if (telemetry === undefined) {
-      return this.#inject(context, headers, undefined);
-    }
-    const probe = telemetry.startSave();
-    return this.#inject(context, headers, probe).then(undefined, (error: unknown) => failed(probe, error));
-  }
-
-  /** What `injectSession` does, reporting to the save's probe when there is telemetry. */
-  async #inject(
-    context: Context,
-    headers: HeadersLike,
-    probe: SessionOperationProbe<SessionSaveOutcome> | undefined,
-  ): Promise<Context> {
-    const session = this.session(context);
-    if (session.isStale && session.status !== 'destroyed') {
-      // Renewed or ended by another request while this one was on its way: nothing of it
-      // is saved, and no cookie replaces the successor's in the browser. (A log-out is
-      // saved: it deletes the retired id, which ends its successor too.)
-      session.skippedAsStale();
-      probe?.end('stale');
-      return context;
-    }
-    const ownChanges = session.isModified;
-    const now = this.#clock.now();
-    const { renewalInterval } = this.#options;
-    if (
-      renewalInterval !== undefined &&
-      session.loaded &&
-      session.stored &&
-      session.status !== 'destroyed' &&
-      now - session.idIssuedAt >= renewalInterval
-    ) {
-      session.renewPeriodically(now);
-    }
-    const retired = this.#events.listening ? [...session.retiredIds] : undefined;
-    const { status, loaded, renewal, destroyedValues, predecessor } = session;
-    const wasStored = session.stored;
-    const tokenExpiry = session.expireTime;
-    // An unchanged session written only to record when it was last seen, or to move
-    // its expiry: it is then 'modified' too.
-    const rewriteOnly = session.beginSave(now);
-    const route = this.#routes[session.route]!;
-    const { transport, store } = route;
-    let out: TransportHeaders | undefined;
-    let saved = false;
-    if (session.status === 'modified') {
-      // The browser's cookie stays good when an unchanged server-side session is patched
-      // only to record when it was last seen and its expiry does not move: that write
-      // sends no Set-Cookie (the token the store gives, sealed again, goes unused).
-      const tokenStays =
-        rewriteOnly &&
+  async injectSession(context: Context, headers: HeadersLike): Promise<Context> {
+    // With telemetry, the save is reported and its store calls timed; without, nothing is.
+    const probe = this.#telemetry?.startSave();
+    try {
+      const session = this.session(context);
+      if (session.isStale && session.status !== 'destroyed') {
+        // Renewed or ended by another request while this one was on its way: nothing of it
+        // is saved, and no cookie replaces the successor's in the browser. (A log-out is
+        // saved: it deletes the retired id, which ends its successor too.)
+        session.skippedAsStale();
+        probe?.end('stale');
+        return context;
+      }
+      const ownChanges = session.isModified;
+      const now = this.#clock.now();
+      const { renewalInterval } = this.#options;
+      if (
+        renewalInterval !== undefined &&
+        session.loaded &&
         session.stored &&
-        session.hasToken &&
-        !session.rewrite &&
-        session.token !== undefined &&
-        session.expireTime === tokenExpiry &&
-        isPatchableStore(store);
-      const expiry: TokenExpiry = { expireTime: session.expireTime, now, persistent: session.persistent };
-      // A store that writes on a server tells its token's length up front: a cookie
-      // too large is refused before anything is written.
-      const tokenLength = store.tokenLength?.(session.id);
-      if (tokenLength !== undefined) {
-        transport.checkTokenLength(tokenLength, expiry);
+        session.status !== 'destroyed' &&
+        now - session.idIssuedAt >= renewalInterval
+      ) {
+        session.renewPeriodically(now);
       }
-      let token: string | undefined;
-      try {
-        const saving = this.#save(route, session, now, session.expireTime === tokenExpiry ? session.token : undefined, probe);
-        token = typeof saving === 'object' ? await saving : saving;
-      } catch (error) {
-        throw storeError(error);
-      }
-      if (token === undefined) {
-        // Ended or renewed elsewhere (log out everywhere, another request's log-out or
-        // renewal) since it was loaded: a save never brings it back. No cookie either: an
-        // expiring one could arrive after, and delete, the cookie of a concurrent
-        // request that renewed the token; the stale cookie loads nothing anyway.
-        // A renewal of the interval alone, or a rewrite alone, were no changes of the request's.
-        session.lostAtSave(now, ownChanges);
-      } else {
-        saved = true;
-        if (!tokenStays) {
-          out = transport.write(token, expiry, session.request);
+      const retired = this.#events.listening ? [...session.retiredIds] : undefined;
+      const { status, loaded, renewal, destroyedValues, predecessor } = session;
+      const wasStored = session.stored;
+      const tokenExpiry = session.expireTime;
+      // An unchanged session written only to record when it was last seen, or to move
+      // its expiry: it is then 'modified' too.
+      const rewriteOnly = session.beginSave(now);
+      const route = this.#routes[session.route]!;
+      const { transport, store } = route;
+      let out: TransportHeaders | undefined;
+      let saved = false;
+      if (session.status === 'modified') {
+        // The browser's cookie stays good when an unchanged server-side session is patched
+        // only to record when it was last seen and its expiry does not move: that write
+        // sends no Set-Cookie (the token the store gives, sealed again, goes unused).
+        const tokenStays =
+          rewriteOnly &&
+          session.stored &&
+          session.hasToken &&
+          !session.rewrite &&
+          session.token !== undefined &&
+          session.expireTime === tokenExpiry &&
+          isPatchableStore(store);
+        const expiry: TokenExpiry = { expireTime: session.expireTime, now, persistent: session.persistent };
+        // A store that writes on a server tells its token's length up front: a cookie
+        // too large is refused before anything is written.
+        const tokenLength = store.tokenLength?.(session.id);
+        if (tokenLength !== undefined) {
+          transport.checkTokenLength(tokenLength, expiry);
         }
-        session.saved(tokenStays ? session.token : token);
+        let token: string | undefined;
+        try {
+          const saving = this.#save(route, session, now, session.expireTime === tokenExpiry ? session.token : undefined, probe);
+          token = typeof saving === 'object' ? await saving : saving;
+        } catch (error) {
+          throw storeError(error);
+        }
+        if (token === undefined) {
+          // Ended or renewed elsewhere (log out everywhere, another request's log-out or
+          // renewal) since it was loaded: a save never brings it back. No cookie either: an
+          // expiring one could arrive after, and delete, the cookie of a concurrent
+          // request that renewed the token; the stale cookie loads nothing anyway.
+          // A renewal of the interval alone, or a rewrite alone, were no changes of the request's.
+          session.lostAtSave(now, ownChanges);
+        } else {
+          saved = true;
+          if (!tokenStays) {
+            out = transport.write(token, expiry, session.request);
+          }
+          session.saved(tokenStays ? session.token : token);
+        }
       }
+      if (session.status === 'destroyed' && session.hasToken) {
+        out = transport.clear(session.request);
+      }
+      let deleted = session.retiredIds;
+      if (saved && predecessor !== undefined && !isRenewableStore(store)) {
+        // A store that cannot renew atomically: the successor is written, the old id deleted.
+        deleted = [...deleted, predecessor];
+      }
+      if (deleted.length > 0) {
+        // Forgotten only once deleted: a failed delete is retried by the next call.
+        await callStore(
+          probe === undefined ? () => Promise.all(deleted.map((id) => store.deleteSession(id))) : deleting(probe, store, deleted),
+        );
+      }
+      if (out !== undefined) {
+        appendHeaders(headers, out);
+      }
+      if (retired !== undefined) {
+        const owner = this.#accounts.owner(session.values);
+        this.#events.reportSave({
+          status: session.status === 'destroyed' ? 'destroyed' : status,
+          id: session.id,
+          retired,
+          renewal,
+          loaded,
+          wasStored,
+          sent: saved,
+          owner,
+          // destroy() emptied the values: the ended session's owner is in those it held.
+          ended: destroyedValues === undefined ? owner : this.#accounts.owner(destroyedValues),
+        });
+      }
+      session.retiredIdsDeleted();
+      if (probe !== undefined) {
+        probe.end(saveOutcome(session, saved, renewal, rewriteOnly));
+      }
+      if (session.status === 'destroyed') {
+        session.destroySaved(now);
+      }
+      return context;
+    } catch (error) {
+      probe?.end('error', error);
+      throw error;
     }
-    if (session.status === 'destroyed' && session.hasToken) {
-      out = transport.clear(session.request);
-    }
-    let deleted = session.retiredIds;
-    if (saved && predecessor !== undefined && !isRenewableStore(store)) {
-      // A store that cannot renew atomically: the successor is written, the old id deleted.
-      deleted = [...deleted, predecessor];
-    }
-    if (deleted.length > 0) {
-      // Forgotten only once deleted: a failed delete is retried by the next call.
-      const deleting = () => Promise.all(deleted.map((id) => store.deleteSession(id)));
-      await callStore(probe === undefined ? deleting : () => probe.callStore('deleteSession', deleting));
-    }
-    if (out !== undefined) {
-      appendHeaders(headers, out);
-    }
-    if (retired !== undefined) {
-      const owner = this.#accounts.owner(session.values);
-      this.#events.reportSave({
-        status: session.status === 'destroyed' ? 'destroyed' : status,
-        id: session.id,
-        retired,
-        renewal,
-        loaded,
-        wasStored,
-        sent: saved,
-        owner,
-        // destroy() emptied the values: the ended session's owner is in those it held.
-        ended: destroyedValues === undefined ? owner : this.#accounts.owner(destroyedValues),
-      });
-    }
-    session.retiredIdsDeleted();
-    if (probe !== undefined) {
-      probe.end(saveOutcome(session, saved, renewal, rewriteOnly));
-    }
-    if (session.status === 'destroyed') {
-      session.destroySaved(now);
-    }
-    return context;
   }
 
   /**
@@ -459,9 +449,27 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
   ): string | undefined | Promise<string | undefined> {
     const owner = this.#accounts.owner(session.values);
     const sealing = this.#accounts.revocation.seal(session, owner);
+    if (probe !== undefined) {
+      return this.#observedSave(probe, route, session, owner, now, token, sealing);
+    }
     return sealing === undefined
-      ? this.#write(route, session, owner, now, token, probe)
-      : sealing.then(() => this.#write(route, session, owner, now, token, probe));
+      ? this.#write(route, session, owner, now, token)
+      : sealing.then(() => this.#write(route, session, owner, now, token));
+  }
+
+  /** `#save` with telemetry: the store's call (not the read of the owner's generation before it) is timed. */
+  #observedSave(
+    probe: SessionOperationProbe<SessionSaveOutcome>,
+    route: Route<T>,
+    session: Session<T>,
+    owner: string | undefined,
+    now: number,
+    token: string | undefined,
+    sealing: Promise<void> | undefined,
+  ): string | undefined | Promise<string | undefined> {
+    const operation = writeOperation(route.store, session);
+    const write = () => this.#write(route, session, owner, now, token);
+    return sealing === undefined ? probe.callStore(operation, write) : sealing.then(() => probe.callStore(operation, write));
   }
 
   #write(
@@ -470,7 +478,6 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     owner: string | undefined,
     now: number,
     token: string | undefined,
-    probe: SessionOperationProbe<SessionSaveOutcome> | undefined,
   ): string | undefined | Promise<string | undefined> {
     const meta = this.#accounts.metadata.text(session, owner, now);
     // Reports the evictions of this manager's own saves (a store may be shared by several).
@@ -492,7 +499,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       // The owner goes with the patch only when this request set or unset it: left
       // alone, the store keeps the owner it holds now (a concurrent request's, maybe).
       const ownerChanged = ownerKey !== undefined && keys.has(ownerKey as SessionValueName<T>);
-      const patch = {
+      return store.patchSession(session.id, {
         set: Object.fromEntries(set) as Partial<T>,
         unset,
         expireTime: session.expireTime,
@@ -501,10 +508,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
         ...(ownerChanged ? { owner: owner ?? null } : {}),
         ...(token === undefined ? {} : { token }),
         evicted,
-      };
-      return probe === undefined
-        ? store.patchSession(session.id, patch)
-        : probe.callStore('patchSession', () => store.patchSession(session.id, patch));
+      });
     }
     const record = {
       values: session.values,
@@ -515,20 +519,11 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     // A renewed session is never `stored`: it is renewed, not patched.
     const { predecessor } = session;
     if (predecessor !== undefined && isRenewableStore(store)) {
-      const renewal = { record, owner, grace: this.#options.renewalGrace, evicted };
-      return probe === undefined
-        ? store.renewSession(predecessor, session.id, renewal)
-        : probe.callStore('renewSession', () => store.renewSession(predecessor, session.id, renewal));
+      return store.renewSession(predecessor, session.id, { record, owner, grace: this.#options.renewalGrace, evicted });
     }
     // The owner is undefined without ownerKey; only an owner-indexed store reads it.
-    if (probe === undefined) {
-      const saved = immediate === undefined ? NOT_NOW : immediate.saveNow(session.id, record);
-      return saved === NOT_NOW ? (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner, evicted) : saved;
-    }
-    return probe.callStore('setSession', () => {
-      const saved = immediate === undefined ? NOT_NOW : immediate.saveNow(session.id, record);
-      return saved === NOT_NOW ? (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner, evicted) : saved;
-    });
+    const saved = immediate === undefined ? NOT_NOW : immediate.saveNow(session.id, record);
+    return saved === NOT_NOW ? (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner, evicted) : saved;
   }
 
   /**
@@ -599,8 +594,35 @@ function saveOutcome<T extends object>(
   return session.isStale ? 'lost' : 'unchanged';
 }
 
-/** Reports a failed load or save to its probe, and fails with the same error. */
-function failed(probe: SessionOperationProbe<string>, error: unknown): never {
-  probe.end('error', error);
-  throw error;
+// The store calls of a load or save with telemetry, as functions for its probe to run and
+// time: made here, so that the manager's own methods capture nothing for them (a variable
+// a closure captures lives in a context object allocated on every call, closure or not).
+
+/** A load's store call: at once when the store can, else `getSession`. */
+function loading<T>(
+  store: SessionStore<T>,
+  immediate: ImmediateSessionStore<T> | undefined,
+  token: string,
+): () => LoadedSessionRecord<T> | undefined | Promise<LoadedSessionRecord<T> | undefined> {
+  return () => {
+    const record = immediate === undefined ? NOT_NOW : immediate.loadNow(token);
+    return record === NOT_NOW ? store.getSession(token) : record;
+  };
+}
+
+/** The deletes of retired ids, timed as one `deleteSession` call. */
+function deleting<T>(
+  probe: SessionOperationProbe<SessionSaveOutcome>,
+  store: SessionStore<T>,
+  ids: readonly string[],
+): () => Promise<void[]> {
+  return () => probe.callStore('deleteSession', () => Promise.all(ids.map((id) => store.deleteSession(id))));
+}
+
+/** The store method a save calls, as `#write` chooses it. */
+function writeOperation<T extends object>(store: SessionStore<T>, session: Session<T>): SessionStoreOperation {
+  if (session.stored && isPatchableStore(store)) {
+    return 'patchSession';
+  }
+  return session.predecessor !== undefined && isRenewableStore(store) ? 'renewSession' : 'setSession';
 }
