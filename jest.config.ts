@@ -23,6 +23,7 @@ const config: Config = {
     '^kit-session/inversify-http$': '<rootDir>/lib/di/inversify-http/index.ts',
     '^kit-session/storage/cookie$': '<rootDir>/lib/compat/storage/cookie.ts',
     '^kit-session/(encrypt|http)$': '<rootDir>/lib/compat/$1.ts',
+    '^kit-session/otel$': '<rootDir>/lib/otel/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

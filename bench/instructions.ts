@@ -6,12 +6,14 @@
 // the session layer's own figure is that case's minus the node:http-objects case's,
 // with the same cookies. Runs go two at a time. See bench/README.md.
 //
-//   node dist-bench/bench/instructions.js [--requests N] [--warmup N] [--jobs N] [--cases objects,read,write] [--lib DIR]...
+//   node dist-bench/bench/instructions.js [--requests N] [--warmup N] [--jobs N] [--cases objects,read,write]
+//       [--telemetry none|api|sdk] [--lib DIR]...
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { machine, markdownTable, writeResult } from './lib/report.js';
+import { telemetryMode } from './lib/telemetry.js';
 import type { RequestCaseId } from './request.bench.js';
 
 const { values: args } = parseArgs({
@@ -23,8 +25,11 @@ const { values: args } = parseArgs({
     // Which cases to count: objects, read, write. The objects case does not touch the
     // library, so an A/B of two builds can leave it out and use one run's.
     cases: { type: 'string', default: 'objects,read,write' },
+    // The manager's telemetry in every count (bench/lib/telemetry.ts): none, api or sdk.
+    telemetry: { type: 'string', default: 'none' },
   },
 });
+const TELEMETRY = telemetryMode(args.telemetry);
 
 const BENCH = fileURLToPath(new URL('request.bench.js', import.meta.url));
 /**
@@ -70,6 +75,8 @@ function count(run: Run): Promise<number> {
     '--warmup',
     args.warmup,
     ...(run.lib === undefined ? [] : ['--lib', run.lib]),
+    '--telemetry',
+    TELEMETRY,
   ];
   const argv = ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, ...NODE_FLAGS, BENCH, ...benchArgs];
   return new Promise((resolve, reject) => {
@@ -147,12 +154,12 @@ const result: InstructionsResult = {
     return { lib: lib ?? 'dist', perRequest, sessionPerRequest };
   }),
 };
-if (args.lib === undefined) {
+if (args.lib === undefined && TELEMETRY === 'none') {
   writeResult('instructions.json', result);
 }
 console.log(
   `\nInstructions per request (callgrind, ${REQUESTS} requests after ${args.warmup} of each case as warm-up, ` +
-    `${Math.round((performance.now() - started) / 1000)} s)\n`,
+    `telemetry: ${TELEMETRY}, ${Math.round((performance.now() - started) / 1000)} s)\n`,
 );
 console.log(
   markdownTable(

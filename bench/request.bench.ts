@@ -18,6 +18,9 @@
 //       the same warm-up of every case, then N requests of one case, untimed, for an
 //       instruction count under `valgrind --tool=callgrind` (bench/instructions.ts
 //       makes the runs and the subtractions)
+//   either, with --telemetry none|api|sdk: the manager's `telemetry` option left out
+//       (the default), kit-session/otel over the API alone, or over the SDK
+//       (bench/lib/telemetry.ts)
 
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
@@ -26,6 +29,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { machine, markdownTable, QUICK, writeResult } from './lib/report.js';
 import { median, pairedMedian, round } from './lib/stats.js';
+import { benchTelemetry, telemetryMode } from './lib/telemetry.js';
 import { interleaved, type TimedCase } from './lib/timing.js';
 import { BENCH_KEY_BASE64 } from './servers/common.js';
 
@@ -71,8 +75,10 @@ const { values: args } = parseArgs({
     requests: { type: 'string', default: '5000' },
     warmup: { type: 'string', default: '1000' },
     lib: { type: 'string', multiple: true },
+    telemetry: { type: 'string', default: 'none' },
   },
 });
+const TELEMETRY = telemetryMode(args.telemetry);
 
 const ROUNDS = QUICK ? 10 : 30;
 const ROUND_MS = QUICK ? 50 : 150;
@@ -111,10 +117,12 @@ interface Subject {
 
 async function subject(dir: string | undefined, withPool: boolean): Promise<Subject> {
   const lib = (await import(dir === undefined ? 'kit-session' : pathToFileURL(resolve(dir, 'index.js')).href)) as Lib;
+  const telemetry = await benchTelemetry(TELEMETRY, dir);
   const manager = new lib.SessionManager<Values>(
     new lib.EncryptingStoreDecorator<Values>(new lib.CookieSessionStore<Values>(), {
       keys: [await lib.importRawKey(BENCH_KEY_BASE64)],
     }),
+    telemetry === undefined ? undefined : { telemetry },
   );
   async function handle(cookie: string | undefined, write: boolean, set?: number): Promise<ServerResponse> {
     const { request, response } = exchange(cookie);
@@ -273,11 +281,13 @@ async function timedMode(): Promise<void> {
     pool: POOL,
     cases: rows,
   };
-  // An A/B run (--lib) does not replace the checked-in result.
-  if (args.lib === undefined) {
+  // An A/B run (--lib), or one with telemetry, does not replace the checked-in result.
+  if (args.lib === undefined && TELEMETRY === 'none') {
     writeResult('request.json', result);
   }
-  console.log(`\nOne request in memory (no socket), ${ROUNDS} interleaved rounds × ${ROUND_MS} ms, medians\n`);
+  console.log(
+    `\nOne request in memory (no socket), ${ROUNDS} interleaved rounds × ${ROUND_MS} ms, medians, telemetry: ${TELEMETRY}\n`,
+  );
   console.log(
     markdownTable(
       ['case', 'µs per request', 'µs over the node:http objects'],

@@ -33,6 +33,15 @@ export { CookieTransport } from './core/transport/CookieTransport.js';
 export type { HeaderTransportOptions } from './core/transport/HeaderTransport.js';
 export { HeaderTransport } from './core/transport/HeaderTransport.js';
 export type { SessionEvent, SessionEventReason, SessionEventType } from './core/events.js';
+export type {
+  SessionLoadOutcome,
+  SessionOperationProbe,
+  SessionSaveOutcome,
+  SessionStoreOperation,
+  SessionTelemetry,
+  SessionTelemetryHooks,
+  SessionTelemetryTarget,
+} from './core/SessionTelemetry.js';
 export type { OwnerSession, SessionMetadata } from './core/metadata.js';
 export { DEFAULT_COOKIE_NAME, DEFAULT_LIFETIME, DEFAULT_MAX_COOKIE_SIZE, DEFAULT_MAX_TOTAL_COOKIE_SIZE } from './core/options.js';
 export type { SessionStatus } from './core/Session.js';

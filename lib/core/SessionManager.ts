@@ -18,6 +18,13 @@ import { systemClock, type Clock } from './Clock.js';
 import { resolveOptions, type ResolvedOptions, type SessionManagerOptions } from './options.js';
 import { appendHeaders } from './headers.js';
 import { Session, type SessionClient, type SessionRules, type SessionValueName } from './Session.js';
+import type {
+  SessionLoadOutcome,
+  SessionOperationProbe,
+  SessionSaveOutcome,
+  SessionStoreOperation,
+  SessionTelemetryHooks,
+} from './SessionTelemetry.js';
 import type { SessionTransport, TokenExpiry, TransportHeaders } from './transport/SessionTransport.js';
 
 /**
@@ -60,6 +67,8 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
   readonly #rules: SessionRules;
   readonly #events: SessionEvents;
   readonly #accounts: SessionAccounts<T>;
+  /** The `telemetry` option's hooks for this manager, if any. */
+  readonly #telemetry: SessionTelemetryHooks | undefined;
 
   /**
    * @param store - Where sessions live. A bare `CookieSessionStore` is refused unless
@@ -97,7 +106,9 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     });
     const sessionClock = clock ?? systemClock;
     this.#clock = sessionClock;
-    this.#events = new SessionEvents(this.#options.onEvent, sessionClock);
+    const name = this.#options.transports[0]!.name;
+    this.#telemetry = this.#options.telemetry?.attach({ name, store: store as SessionStore<unknown> });
+    this.#events = new SessionEvents(this.#options.onEvent, sessionClock, this.#telemetry);
     this.#accounts = new SessionAccounts(store, this.#options, this.#events, sessionClock);
     this.#rules = {
       lifetime: this.#options.lifetime,
@@ -105,7 +116,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       idleTouchInterval: this.#options.idleTouchInterval,
       now: () => sessionClock.now(),
     };
-    this.name = this.#options.transports[0]!.name;
+    this.name = name;
     this.contextKey = createContextKey<Session<T>>(this.#options.contextName);
   }
 
@@ -126,53 +137,67 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
    * ```
    */
   async extractSession(context: Context, request: RequestLike): Promise<Context> {
-    const routes = this.#routes;
-    let route = 0;
-    let token = routes[0]!.transport.read(request);
-    if (token === undefined && routes.length > 1) {
-      [route, token] = this.#choose(request);
-    }
-    const { store, immediate: immediateStore } = routes[route]!;
-    const now = this.#clock.now();
-    let record: LoadedSessionRecord<T> | undefined;
-    if (token !== undefined) {
-      // What callStore does, without a closure and an async frame on every request.
-      try {
-        const immediate = immediateStore === undefined ? NOT_NOW : immediateStore.loadNow(token);
-        record = immediate === NOT_NOW ? await store.getSession(token) : immediate;
-      } catch (error) {
-        throw storeError(error);
+    // With telemetry, the load is reported and its store call timed; without, nothing is.
+    const probe = this.#telemetry?.startLoad();
+    try {
+      const routes = this.#routes;
+      let route = 0;
+      let token = routes[0]!.transport.read(request);
+      if (token === undefined && routes.length > 1) {
+        [route, token] = this.#choose(request);
       }
-    }
-    const client = this.#accounts.recordsVisits ? this.#client(request) : undefined;
-    let session: Session<T> | undefined;
-    if (record !== undefined && record.expireTime > now && record.deadline > now) {
-      const meta = decodeMeta(record.meta) ?? { c: record.deadline - this.#rules.lifetime };
-      // Without revocation there is nothing to wait for: no promise on every load.
-      const { revocation } = this.#accounts;
-      if (!revocation.active || !(await revocation.revoked(record, meta, this.#accounts.owner(record.values)))) {
-        session = new Session<T>(this.#rules, {
-          id: record.id,
-          hasToken: true,
-          route,
-          request,
-          values: record.values,
-          expireTime: record.expireTime,
-          deadline: record.deadline,
-          status: 'unmodified',
-          meta,
-          token,
-          rewrite: record.rewrite,
-          superseded: record.superseded,
-          client,
-        });
+      const { store, immediate: immediateStore } = routes[route]!;
+      const now = this.#clock.now();
+      let record: LoadedSessionRecord<T> | undefined;
+      if (token !== undefined) {
+        // What callStore does, without a closure and an async frame on every request.
+        try {
+          if (probe === undefined) {
+            const immediate = immediateStore === undefined ? NOT_NOW : immediateStore.loadNow(token);
+            record = immediate === NOT_NOW ? await store.getSession(token) : immediate;
+          } else {
+            record = await probe.callStore('getSession', loading(store, immediateStore, token));
+          }
+        } catch (error) {
+          throw storeError(error);
+        }
       }
-    } else if (record !== undefined) {
-      const reason = record.deadline > now ? 'idle' : 'lifetime';
-      this.#events.emitFor('expired', reason, record.id, this.#accounts.owner(record.values));
+      const client = this.#accounts.recordsVisits ? this.#client(request) : undefined;
+      let session: Session<T> | undefined;
+      if (record !== undefined && record.expireTime > now && record.deadline > now) {
+        const meta = decodeMeta(record.meta) ?? { c: record.deadline - this.#rules.lifetime };
+        // Without revocation there is nothing to wait for: no promise on every load.
+        const { revocation } = this.#accounts;
+        if (!revocation.active || !(await revocation.revoked(record, meta, this.#accounts.owner(record.values)))) {
+          session = new Session<T>(this.#rules, {
+            id: record.id,
+            hasToken: true,
+            route,
+            request,
+            values: record.values,
+            expireTime: record.expireTime,
+            deadline: record.deadline,
+            status: 'unmodified',
+            meta,
+            token,
+            rewrite: record.rewrite,
+            superseded: record.superseded,
+            client,
+          });
+        }
+      } else if (record !== undefined) {
+        const reason = record.deadline > now ? 'idle' : 'lifetime';
+        this.#events.emitFor('expired', reason, record.id, this.#accounts.owner(record.values));
+      }
+      if (probe !== undefined) {
+        probe.end(loadOutcome(token, record, session, now));
+      }
+      session ??= Session.fresh<T>(this.#rules, token !== undefined, now, route, request, client);
+      return context.withValue(this.contextKey, session);
+    } catch (error) {
+      probe?.end('error', error);
+      throw error;
     }
-    session ??= Session.fresh<T>(this.#rules, token !== undefined, now, route, request, client);
-    return context.withValue(this.contextKey, session);
   }
 
   /**
@@ -197,113 +222,126 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
    * ```
    */
   async injectSession(context: Context, headers: HeadersLike): Promise<Context> {
-    const session = this.session(context);
-    if (session.isStale && session.status !== 'destroyed') {
-      // Renewed or ended by another request while this one was on its way: nothing of it
-      // is saved, and no cookie replaces the successor's in the browser. (A log-out is
-      // saved: it deletes the retired id, which ends its successor too.)
-      session.skippedAsStale();
-      return context;
-    }
-    const ownChanges = session.isModified;
-    const now = this.#clock.now();
-    const { renewalInterval } = this.#options;
-    if (
-      renewalInterval !== undefined &&
-      session.loaded &&
-      session.stored &&
-      session.status !== 'destroyed' &&
-      now - session.idIssuedAt >= renewalInterval
-    ) {
-      session.renewPeriodically(now);
-    }
-    const retired = this.#events.listening ? [...session.retiredIds] : undefined;
-    const { status, loaded, renewal, destroyedValues, predecessor } = session;
-    const wasStored = session.stored;
-    const tokenExpiry = session.expireTime;
-    // An unchanged session written only to record when it was last seen, or to move
-    // its expiry: it is then 'modified' too.
-    const rewriteOnly = session.beginSave(now);
-    const route = this.#routes[session.route]!;
-    const { transport, store } = route;
-    let out: TransportHeaders | undefined;
-    let saved = false;
-    if (session.status === 'modified') {
-      // The browser's cookie stays good when an unchanged server-side session is patched
-      // only to record when it was last seen and its expiry does not move: that write
-      // sends no Set-Cookie (the token the store gives, sealed again, goes unused).
-      const tokenStays =
-        rewriteOnly &&
+    // With telemetry, the save is reported and its store calls timed; without, nothing is.
+    const probe = this.#telemetry?.startSave();
+    try {
+      const session = this.session(context);
+      if (session.isStale && session.status !== 'destroyed') {
+        // Renewed or ended by another request while this one was on its way: nothing of it
+        // is saved, and no cookie replaces the successor's in the browser. (A log-out is
+        // saved: it deletes the retired id, which ends its successor too.)
+        session.skippedAsStale();
+        probe?.end('stale');
+        return context;
+      }
+      const ownChanges = session.isModified;
+      const now = this.#clock.now();
+      const { renewalInterval } = this.#options;
+      if (
+        renewalInterval !== undefined &&
+        session.loaded &&
         session.stored &&
-        session.hasToken &&
-        !session.rewrite &&
-        session.token !== undefined &&
-        session.expireTime === tokenExpiry &&
-        isPatchableStore(store);
-      const expiry: TokenExpiry = { expireTime: session.expireTime, now, persistent: session.persistent };
-      // A store that writes on a server tells its token's length up front: a cookie
-      // too large is refused before anything is written.
-      const tokenLength = store.tokenLength?.(session.id);
-      if (tokenLength !== undefined) {
-        transport.checkTokenLength(tokenLength, expiry);
+        session.status !== 'destroyed' &&
+        now - session.idIssuedAt >= renewalInterval
+      ) {
+        session.renewPeriodically(now);
       }
-      let token: string | undefined;
-      try {
-        const saving = this.#save(route, session, now, session.expireTime === tokenExpiry ? session.token : undefined);
-        token = typeof saving === 'object' ? await saving : saving;
-      } catch (error) {
-        throw storeError(error);
-      }
-      if (token === undefined) {
-        // Ended or renewed elsewhere (log out everywhere, another request's log-out or
-        // renewal) since it was loaded: a save never brings it back. No cookie either: an
-        // expiring one could arrive after, and delete, the cookie of a concurrent
-        // request that renewed the token; the stale cookie loads nothing anyway.
-        // A renewal of the interval alone, or a rewrite alone, were no changes of the request's.
-        session.lostAtSave(now, ownChanges);
-      } else {
-        saved = true;
-        if (!tokenStays) {
-          out = transport.write(token, expiry, session.request);
+      const retired = this.#events.listening ? [...session.retiredIds] : undefined;
+      const { status, loaded, renewal, destroyedValues, predecessor } = session;
+      const wasStored = session.stored;
+      const tokenExpiry = session.expireTime;
+      // An unchanged session written only to record when it was last seen, or to move
+      // its expiry: it is then 'modified' too.
+      const rewriteOnly = session.beginSave(now);
+      const route = this.#routes[session.route]!;
+      const { transport, store } = route;
+      let out: TransportHeaders | undefined;
+      let saved = false;
+      if (session.status === 'modified') {
+        // The browser's cookie stays good when an unchanged server-side session is patched
+        // only to record when it was last seen and its expiry does not move: that write
+        // sends no Set-Cookie (the token the store gives, sealed again, goes unused).
+        const tokenStays =
+          rewriteOnly &&
+          session.stored &&
+          session.hasToken &&
+          !session.rewrite &&
+          session.token !== undefined &&
+          session.expireTime === tokenExpiry &&
+          isPatchableStore(store);
+        const expiry: TokenExpiry = { expireTime: session.expireTime, now, persistent: session.persistent };
+        // A store that writes on a server tells its token's length up front: a cookie
+        // too large is refused before anything is written.
+        const tokenLength = store.tokenLength?.(session.id);
+        if (tokenLength !== undefined) {
+          transport.checkTokenLength(tokenLength, expiry);
         }
-        session.saved(tokenStays ? session.token : token);
+        let token: string | undefined;
+        try {
+          const saving = this.#save(route, session, now, session.expireTime === tokenExpiry ? session.token : undefined, probe);
+          token = typeof saving === 'object' ? await saving : saving;
+        } catch (error) {
+          throw storeError(error);
+        }
+        if (token === undefined) {
+          // Ended or renewed elsewhere (log out everywhere, another request's log-out or
+          // renewal) since it was loaded: a save never brings it back. No cookie either: an
+          // expiring one could arrive after, and delete, the cookie of a concurrent
+          // request that renewed the token; the stale cookie loads nothing anyway.
+          // A renewal of the interval alone, or a rewrite alone, were no changes of the request's.
+          session.lostAtSave(now, ownChanges);
+        } else {
+          saved = true;
+          if (!tokenStays) {
+            out = transport.write(token, expiry, session.request);
+          }
+          session.saved(tokenStays ? session.token : token);
+        }
       }
+      if (session.status === 'destroyed' && session.hasToken) {
+        out = transport.clear(session.request);
+      }
+      let deleted = session.retiredIds;
+      if (saved && predecessor !== undefined && !isRenewableStore(store)) {
+        // A store that cannot renew atomically: the successor is written, the old id deleted.
+        deleted = [...deleted, predecessor];
+      }
+      if (deleted.length > 0) {
+        // Forgotten only once deleted: a failed delete is retried by the next call.
+        await callStore(
+          probe === undefined ? () => Promise.all(deleted.map((id) => store.deleteSession(id))) : deleting(probe, store, deleted),
+        );
+      }
+      if (out !== undefined) {
+        appendHeaders(headers, out);
+      }
+      if (retired !== undefined) {
+        const owner = this.#accounts.owner(session.values);
+        this.#events.reportSave({
+          status: session.status === 'destroyed' ? 'destroyed' : status,
+          id: session.id,
+          retired,
+          renewal,
+          loaded,
+          wasStored,
+          sent: saved,
+          owner,
+          // destroy() emptied the values: the ended session's owner is in those it held.
+          ended: destroyedValues === undefined ? owner : this.#accounts.owner(destroyedValues),
+        });
+      }
+      session.retiredIdsDeleted();
+      if (probe !== undefined) {
+        probe.end(saveOutcome(session, saved, renewal, rewriteOnly));
+      }
+      if (session.status === 'destroyed') {
+        session.destroySaved(now);
+      }
+      return context;
+    } catch (error) {
+      probe?.end('error', error);
+      throw error;
     }
-    if (session.status === 'destroyed' && session.hasToken) {
-      out = transport.clear(session.request);
-    }
-    let deleted = session.retiredIds;
-    if (saved && predecessor !== undefined && !isRenewableStore(store)) {
-      // A store that cannot renew atomically: the successor is written, the old id deleted.
-      deleted = [...deleted, predecessor];
-    }
-    if (deleted.length > 0) {
-      // Forgotten only once deleted: a failed delete is retried by the next call.
-      await callStore(() => Promise.all(deleted.map((id) => store.deleteSession(id))));
-    }
-    if (out !== undefined) {
-      appendHeaders(headers, out);
-    }
-    if (retired !== undefined) {
-      const owner = this.#accounts.owner(session.values);
-      this.#events.reportSave({
-        status: session.status === 'destroyed' ? 'destroyed' : status,
-        id: session.id,
-        retired,
-        renewal,
-        loaded,
-        wasStored,
-        sent: saved,
-        owner,
-        // destroy() emptied the values: the ended session's owner is in those it held.
-        ended: destroyedValues === undefined ? owner : this.#accounts.owner(destroyedValues),
-      });
-    }
-    session.retiredIdsDeleted();
-    if (session.status === 'destroyed') {
-      session.destroySaved(now);
-    }
-    return context;
   }
 
   /**
@@ -399,19 +437,39 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
   /**
    * Saves a modified session: a renewal of the loaded id when the request renewed it and
    * the store can; a patch of the changed keys when the store can (of every value when
-   * the store asked for a rewrite); else the whole record.
+   * the store asked for a rewrite); else the whole record. With telemetry, the store's
+   * call (not the read of the owner's generation before it) is timed.
    */
   #save(
     route: Route<T>,
     session: Session<T>,
     now: number,
     token: string | undefined,
+    probe: SessionOperationProbe<SessionSaveOutcome> | undefined,
   ): string | undefined | Promise<string | undefined> {
     const owner = this.#accounts.owner(session.values);
     const sealing = this.#accounts.revocation.seal(session, owner);
+    if (probe !== undefined) {
+      return this.#observedSave(probe, route, session, owner, now, token, sealing);
+    }
     return sealing === undefined
       ? this.#write(route, session, owner, now, token)
       : sealing.then(() => this.#write(route, session, owner, now, token));
+  }
+
+  /** `#save` with telemetry: the store's call (not the read of the owner's generation before it) is timed. */
+  #observedSave(
+    probe: SessionOperationProbe<SessionSaveOutcome>,
+    route: Route<T>,
+    session: Session<T>,
+    owner: string | undefined,
+    now: number,
+    token: string | undefined,
+    sealing: Promise<void> | undefined,
+  ): string | undefined | Promise<string | undefined> {
+    const operation = writeOperation(route.store, session);
+    const write = () => this.#write(route, session, owner, now, token);
+    return sealing === undefined ? probe.callStore(operation, write) : sealing.then(() => probe.callStore(operation, write));
   }
 
   #write(
@@ -498,4 +556,74 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     };
   }
 
+}
+
+/** How a load ended, for telemetry. */
+function loadOutcome<T extends object>(
+  token: string | undefined,
+  record: LoadedSessionRecord<T> | undefined,
+  session: Session<T> | undefined,
+  now: number,
+): SessionLoadOutcome {
+  if (token === undefined) {
+    return 'absent';
+  }
+  if (record === undefined) {
+    return 'not_found';
+  }
+  if (session !== undefined) {
+    return record.superseded === true ? 'superseded' : 'loaded';
+  }
+  return record.expireTime > now && record.deadline > now ? 'revoked' : 'expired';
+}
+
+/** How a save ended, for telemetry: read before the destroyed session starts over. */
+function saveOutcome<T extends object>(
+  session: Session<T>,
+  saved: boolean,
+  renewal: 'request' | 'interval' | undefined,
+  rewriteOnly: boolean,
+): SessionSaveOutcome {
+  if (session.status === 'destroyed') {
+    return 'destroyed';
+  }
+  if (saved) {
+    return renewal !== undefined ? 'renewed' : rewriteOnly ? 'touched' : 'saved';
+  }
+  // Nothing written: found renewed or ended at the save (the session is stale since), or nothing to write.
+  return session.isStale ? 'lost' : 'unchanged';
+}
+
+// The store calls of a load or save with telemetry, as functions for its probe to run and
+// time: made here, so that the manager's own methods capture nothing for them (a variable
+// a closure captures lives in a context object allocated on every call, closure or not;
+// bench/README.md, "Telemetry, counted", has the figures without telemetry).
+
+/** A load's store call: at once when the store can, else `getSession`. */
+function loading<T>(
+  store: SessionStore<T>,
+  immediate: ImmediateSessionStore<T> | undefined,
+  token: string,
+): () => LoadedSessionRecord<T> | undefined | Promise<LoadedSessionRecord<T> | undefined> {
+  return () => {
+    const record = immediate === undefined ? NOT_NOW : immediate.loadNow(token);
+    return record === NOT_NOW ? store.getSession(token) : record;
+  };
+}
+
+/** The deletes of retired ids, timed as one `deleteSession` call. */
+function deleting<T>(
+  probe: SessionOperationProbe<SessionSaveOutcome>,
+  store: SessionStore<T>,
+  ids: readonly string[],
+): () => Promise<void[]> {
+  return () => probe.callStore('deleteSession', () => Promise.all(ids.map((id) => store.deleteSession(id))));
+}
+
+/** The store method a save calls, as `#write` chooses it. */
+function writeOperation<T extends object>(store: SessionStore<T>, session: Session<T>): SessionStoreOperation {
+  if (session.stored && isPatchableStore(store)) {
+    return 'patchSession';
+  }
+  return session.predecessor !== undefined && isRenewableStore(store) ? 'renewSession' : 'setSession';
 }

@@ -1,4 +1,5 @@
 import type { SessionEvent } from './events.js';
+import type { SessionTelemetry } from './SessionTelemetry.js';
 import { CookieTransport, type SessionCookieOptions } from './transport/CookieTransport.js';
 import type { SessionTransport } from './transport/SessionTransport.js';
 import type { RequestLike } from './http.js';
@@ -137,6 +138,14 @@ export interface SessionManagerOptions {
    * @default undefined (a sealed cookie stays valid until it expires)
    */
   readonly revocation?: SessionRevocationOptions;
+  /**
+   * Metrics and traces of loads, saves, store calls and session events: an object that
+   * implements the manager's telemetry hooks, such as `new SessionOpenTelemetry()` from
+   * `kit-session/otel` (OpenTelemetry). Without it the manager reports nothing and loads
+   * nothing of OpenTelemetry. See docs/telemetry.md.
+   * @default undefined (no telemetry)
+   */
+  readonly telemetry?: SessionTelemetry;
 }
 
 /**
@@ -221,7 +230,7 @@ export const DEFAULT_RENEWAL_GRACE = 30_000;
 const COOKIE_OPTIONS = ['name', 'secure', 'httpOnly', 'sameSite', 'path', 'domain', 'persistent', 'maxAge', 'partitioned', 'chunking', 'maxTotalSize'] as const satisfies readonly (keyof SessionCookieOptions)[];
 
 /** Every key of {@link SessionManagerOptions}. */
-const MANAGER_OPTIONS = ['name', 'storage', 'cookie', 'transport', 'lifetime', 'idleTimeout', 'idleTouchInterval', 'renewalGrace', 'renewalInterval', 'maxCookieSize', 'ownerKey', 'maxSessionsPerOwner', 'whenOwnerFull', 'clientAddress', 'onEvent', 'revocation'] as const satisfies readonly (keyof SessionManagerOptions)[];
+const MANAGER_OPTIONS = ['name', 'storage', 'cookie', 'transport', 'lifetime', 'idleTimeout', 'idleTouchInterval', 'renewalGrace', 'renewalInterval', 'maxCookieSize', 'ownerKey', 'maxSessionsPerOwner', 'whenOwnerFull', 'clientAddress', 'onEvent', 'revocation', 'telemetry'] as const satisfies readonly (keyof SessionManagerOptions)[];
 
 /**
  * Options with every default filled in and every rule checked.
@@ -244,6 +253,7 @@ export interface ResolvedOptions {
   readonly clientAddress: ((request: RequestLike) => string | undefined) | undefined;
   readonly onEvent: ((event: SessionEvent) => void) | undefined;
   readonly revocation: ResolvedRevocation | undefined;
+  readonly telemetry: SessionTelemetry | undefined;
 }
 
 /**
@@ -505,7 +515,7 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
   if (ownerKey !== undefined && (typeof ownerKey !== 'string' || ownerKey === '')) {
     throw new TypeError('ownerKey must be a non-empty string');
   }
-  const { whenOwnerFull = 'evict', clientAddress, onEvent, revocation } = options;
+  const { whenOwnerFull = 'evict', clientAddress, onEvent, revocation, telemetry } = options;
   const maxSessionsPerOwner = positiveInteger('maxSessionsPerOwner', options.maxSessionsPerOwner, undefined);
   if ((maxSessionsPerOwner !== undefined || revocation !== undefined) && ownerKey === undefined) {
     throw new TypeError('maxSessionsPerOwner and revocation need the ownerKey option');
@@ -517,6 +527,9 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     if (value !== undefined && typeof value !== 'function') {
       throw new TypeError(`${key} must be a function`);
     }
+  }
+  if (telemetry !== undefined && typeof (telemetry as Partial<SessionTelemetry> | null)?.attach !== 'function') {
+    throw new TypeError('telemetry must be a session telemetry, with an attach method (new SessionOpenTelemetry() from kit-session/otel)');
   }
 
   return {
@@ -533,6 +546,7 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     clientAddress,
     onEvent,
     revocation: revocation === undefined ? undefined : resolveRevocation(revocation),
+    telemetry,
   };
 }
 

@@ -229,6 +229,18 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     }
   }
 
+  /**
+   * The store it wraps (what `kit-session/otel` names in `kit_session.store`).
+   *
+   * @example
+   * ```ts
+   * new EncryptingStoreDecorator(new MemorySessionStore(), { keys }).inner; // the MemorySessionStore
+   * ```
+   */
+  get inner(): SessionStore<T> {
+    return this.#inner;
+  }
+
   /** The cookie name bound into every seal. */
   get cookieName(): string {
     return this.#cookieName;

@@ -367,9 +367,10 @@ describe('the packed package', () => {
 
   describe('use', () => {
     // kit-session/di, /inversify-http and /nest load their framework at run time (the
-    // imports spec says which), and the scratch project has none installed here.
+    // imports spec says which), /otel loads @opentelemetry/api, and the scratch project
+    // has none installed here.
     it('loads every subpath but those that need their framework at run time with import and with require(), without a warning', async () => {
-      const needFramework = ['./di', './inversify-http', './nest'];
+      const needFramework = ['./di', './inversify-http', './nest', './otel'];
       const subpaths = Object.keys(manifest.exports)
         .filter((subpath) => subpath !== './package.json' && !needFramework.includes(subpath))
         .map((subpath) => `kit-session${subpath.slice(1)}`);
@@ -491,6 +492,34 @@ describe('the packed package', () => {
       const cjs = await node(['check-di.cjs']);
       expect(cjs.stderr).toBe('');
       expect(JSON.parse(cjs.stdout)).toEqual({ id: 'kit-session.SessionManager' });
+    });
+
+    it('loads kit-session/otel only once @opentelemetry/api is installed, and then runs a manager over its no-op', async () => {
+      // An optional peer: the tarball's install did not bring it.
+      await expect(access(path.join(scratch, 'node_modules', '@opentelemetry', 'api'))).rejects.toThrow();
+      const missing = await outcome(process.execPath, ['--input-type=module', '-e', "await import('kit-session/otel')"], scratch);
+      expect(missing.code).not.toBe(0);
+      expect(missing.stderr).toMatch(/ERR_MODULE_NOT_FOUND[\s\S]*@opentelemetry\/api|@opentelemetry\/api[\s\S]*ERR_MODULE_NOT_FOUND/);
+
+      await run(
+        'npm',
+        ['install', '--no-audit', '--no-fund', '--prefer-offline', `@opentelemetry/api@${await installedVersion('@opentelemetry/api')}`],
+        { cwd: scratch, timeout: 120_000 },
+      );
+      const script = `
+        import { Context, MemorySessionStore, SessionManager } from 'kit-session';
+        import { SessionOpenTelemetry } from 'kit-session/otel';
+
+        const manager = new SessionManager(new MemorySessionStore(), { telemetry: new SessionOpenTelemetry() });
+        const context = await manager.extractSession(Context.background, new Request('https://app.example/'));
+        manager.setValue(context, 'user', 'Ada');
+        const headers = new Headers();
+        await manager.injectSession(context, headers);
+        console.log(JSON.stringify({ cookie: headers.getSetCookie().length }));
+      `;
+      const { stdout, stderr } = await node(['--input-type=module', '-e', script]);
+      expect(stderr).toBe('');
+      expect(JSON.parse(stdout)).toEqual({ cookie: 1 });
     });
 
     it('gives TypeScript its types from the exports map, for ES modules and CommonJS alike', async () => {

@@ -1,29 +1,33 @@
 // Session events (core): reports what happened to sessions to the manager's `onEvent`
-// hook, naming each session by its handle (the SHA-256 of its id), never by its id.
+// hook, naming each session by its handle (the SHA-256 of its id), never by its id, and
+// to its telemetry (the type and reason alone).
 import type { Clock } from '../Clock.js';
 import type { SessionEvent, SessionEventReason, SessionEventType } from '../events.js';
 import { hashId } from '../sessionHandle.js';
 import type { SessionStatus } from '../Session.js';
+import type { SessionTelemetryHooks } from '../SessionTelemetry.js';
 
 /**
- * @internal One manager's reporter of session events: a no-op without a listener.
+ * @internal One manager's reporter of session events: a no-op without a listener or
+ * telemetry.
  */
 export class SessionEvents {
   readonly #listener: ((event: SessionEvent) => unknown) | undefined;
   readonly #clock: Clock;
+  readonly #telemetry: SessionTelemetryHooks | undefined;
+  /** Whether anyone listens: a caller can skip the work of building a report. */
+  readonly listening: boolean;
 
   /**
    * @param listener - The manager's `onEvent` hook, if any.
    * @param clock - The source of the events' times.
+   * @param telemetry - The manager's telemetry hooks, if any.
    */
-  constructor(listener: ((event: SessionEvent) => unknown) | undefined, clock: Clock) {
+  constructor(listener: ((event: SessionEvent) => unknown) | undefined, clock: Clock, telemetry?: SessionTelemetryHooks) {
     this.#listener = listener;
     this.#clock = clock;
-  }
-
-  /** Whether anyone listens: a caller can skip the work of building a report. */
-  get listening(): boolean {
-    return this.#listener !== undefined;
+    this.#telemetry = telemetry;
+    this.listening = listener !== undefined || telemetry !== undefined;
   }
 
   /**
@@ -35,6 +39,12 @@ export class SessionEvents {
    * @param owner - The session's owner, if any.
    */
   emit(type: SessionEventType, reason: SessionEventReason, handle: string | undefined, owner: string | undefined): void {
+    this.#telemetry?.event(type, reason);
+    this.#deliver(type, reason, handle, owner);
+  }
+
+  /** Gives an event to the `onEvent` listener, if any. */
+  #deliver(type: SessionEventType, reason: SessionEventReason, handle: string | undefined, owner: string | undefined): void {
     const listener = this.#listener;
     if (listener === undefined) {
       return;
@@ -61,20 +71,22 @@ export class SessionEvents {
    * @param owner - The session's owner, if any.
    */
   emitFor(type: SessionEventType, reason: SessionEventReason, id: string, owner: string | undefined): void {
+    this.#telemetry?.event(type, reason);
     if (this.#listener === undefined) {
+      // Telemetry alone: no handle to hash.
       return;
     }
     if (id === '') {
-      this.emit(type, reason, undefined, owner);
+      this.#deliver(type, reason, undefined, owner);
       return;
     }
     const handle = hashId(id);
     if (typeof handle === 'string') {
-      this.emit(type, reason, handle, owner);
+      this.#deliver(type, reason, handle, owner);
     } else {
       handle.then(
-        (hash) => this.emit(type, reason, hash, owner),
-        () => this.emit(type, reason, undefined, owner),
+        (hash) => this.#deliver(type, reason, hash, owner),
+        () => this.#deliver(type, reason, undefined, owner),
       );
     }
   }
