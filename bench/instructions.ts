@@ -7,7 +7,7 @@
 // with the same cookies. Runs go two at a time. See bench/README.md.
 //
 //   node dist-bench/bench/instructions.js [--requests N] [--warmup N] [--jobs N] [--cases objects,read,write]
-//       [--telemetry none|api|sdk] [--lib DIR]...
+//       [--telemetry none|api|sdk|sdk-traces|sdk-metrics] [--lib DIR]...
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +25,7 @@ const { values: args } = parseArgs({
     // Which cases to count: objects, read, write. The objects case does not touch the
     // library, so an A/B of two builds can leave it out and use one run's.
     cases: { type: 'string', default: 'objects,read,write' },
-    // The manager's telemetry in every count (bench/lib/telemetry.ts): none, api or sdk.
+    // The manager's telemetry in every count (bench/lib/telemetry.ts): none, api, sdk, sdk-traces or sdk-metrics.
     telemetry: { type: 'string', default: 'none' },
   },
 });

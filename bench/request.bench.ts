@@ -18,7 +18,7 @@
 //       the same warm-up of every case, then N requests of one case, untimed, for an
 //       instruction count under `valgrind --tool=callgrind` (bench/instructions.ts
 //       makes the runs and the subtractions)
-//   either, with --telemetry none|api|sdk: the manager's `telemetry` option left out
+//   either, with --telemetry none|api|sdk|sdk-traces|sdk-metrics: the manager's `telemetry` option left out
 //       (the default), kit-session/otel over the API alone, or over the SDK
 //       (bench/lib/telemetry.ts)
 

@@ -3,7 +3,8 @@
 // `api` (`@opentelemetry/api` with no SDK registered: its no-op tracer and meter), `sdk`
 // (the SDK as an app runs it: an AsyncLocalStorage context manager, a tracer provider
 // whose batch processor hands spans to an exporter that drops them, a meter provider with
-// a reader). Every timer of the SDK is set past the run, so an instruction count stays
+// a reader); `sdk-traces` and `sdk-metrics` the same with `metrics: false` or
+// `traces: false`, to tell the two apart. Every timer of the SDK is set past the run, so an instruction count stays
 // deterministic: the batch processor exports when 512 spans are queued, never on a clock.
 // See bench/README.md, "Telemetry, counted".
 
@@ -12,18 +13,18 @@ import { pathToFileURL } from 'node:url';
 import type { SessionTelemetry } from 'kit-session';
 
 /** What `--telemetry` takes. */
-export type TelemetryMode = 'none' | 'api' | 'sdk';
+export type TelemetryMode = 'none' | 'api' | 'sdk' | 'sdk-traces' | 'sdk-metrics';
 
 /**
  * Reads `--telemetry`.
  *
  * @param value - What was given.
  * @returns The mode.
- * @throws TypeError for anything else than `none`, `api` or `sdk`.
+ * @throws TypeError for anything else than `none`, `api`, `sdk`, `sdk-traces` or `sdk-metrics`.
  */
 export function telemetryMode(value: string): TelemetryMode {
-  if (value !== 'none' && value !== 'api' && value !== 'sdk') {
-    throw new TypeError('--telemetry takes none, api or sdk');
+  if (value !== 'none' && value !== 'api' && value !== 'sdk' && value !== 'sdk-traces' && value !== 'sdk-metrics') {
+    throw new TypeError('--telemetry takes none, api, sdk, sdk-traces or sdk-metrics');
   }
   return value;
 }
@@ -75,5 +76,10 @@ export async function benchTelemetry(mode: TelemetryMode, dir: string | undefine
       }),
     ],
   });
-  return new otel.SessionOpenTelemetry({ tracerProvider, meterProvider });
+  return new otel.SessionOpenTelemetry({
+    tracerProvider,
+    meterProvider,
+    traces: mode !== 'sdk-metrics',
+    metrics: mode !== 'sdk-traces',
+  });
 }
