@@ -105,7 +105,7 @@ function headingAnchors(markdown: string): Set<string> {
 function blockOpening(markdown: string, firstLine: string): string {
   const found = fencedBlocks(markdown).filter((block) => block.code.split('\n')[0]!.trim() === firstLine);
   if (found.length !== 1) {
-    throw new Error(`README.md has ${found.length} code blocks opening with ${firstLine}, not one`);
+    throw new Error(`the Markdown file has ${found.length} code blocks opening with ${firstLine}, not one`);
   }
   return found[0]!.code;
 }
@@ -558,11 +558,11 @@ export async function use(context: Context): Promise<string | undefined> {
     });
   });
 
-  describe("the README's recipes for CommonJS tools", () => {
+  describe("the recipes for CommonJS tools (docs/deployment.md, which the README links)", () => {
     let readme: string;
 
     beforeAll(async () => {
-      readme = await readFile(path.join(installed, 'README.md'), 'utf8');
+      readme = await readFile(path.join(installed, 'docs', 'deployment.md'), 'utf8');
     });
 
     /** Compiles files of the scratch project with the repository's TypeScript; resolves to its exit code and output. */
