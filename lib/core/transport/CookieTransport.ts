@@ -21,7 +21,7 @@ import {
   REST_HEAD_LENGTH,
 } from './cookieChunks.js';
 import { insecureOrigin, warnOnce } from './insecureOrigin.js';
-import type { SessionTransport, TokenExpiry, TransportHeaders } from './SessionTransport.js';
+import { HTTP_TOKEN, maxAgeSeconds, type SessionTransport, type TokenExpiry, type TransportHeaders } from './SessionTransport.js';
 
 /** The default cookie name. */
 export const DEFAULT_COOKIE_NAME = '__Host-session';
@@ -148,7 +148,6 @@ export interface CookieTransportOptions extends Omit<SessionCookieOptions, 'maxA
 /** Every key of {@link CookieTransportOptions}. */
 const TRANSPORT_OPTIONS = ['name', 'secure', 'httpOnly', 'sameSite', 'path', 'domain', 'persistent', 'partitioned', 'chunking', 'maxTotalSize', 'maxSize'] as const satisfies readonly (keyof CookieTransportOptions)[];
 
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const EXPIRED = new Date(0);
 
 /**
@@ -223,7 +222,7 @@ export class CookieTransport implements SessionTransport {
     const sameSite = options.sameSite ?? 'lax';
     const { domain } = options;
 
-    if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
+    if (typeof name !== 'string' || !HTTP_TOKEN.test(name)) {
       throw new TypeError('cookie.name must be a non-empty cookie token (letters, digits and !#$%&\'*+-.^_`|~)');
     }
     checkPrefix(name, { secure, httpOnly, domain, path });
@@ -533,7 +532,7 @@ export class CookieTransport implements SessionTransport {
       {
         name: this.name,
         value: token,
-        ...(persistent ? { maxAge: Math.max(0, Math.ceil((expiry.expireTime - expiry.now) / 1000)) } : {}),
+        ...(persistent ? { maxAge: maxAgeSeconds(expiry) } : {}),
         ...this.#attributes,
       },
       TOKEN_ENCODING,

@@ -6,7 +6,7 @@
 import type { RequestLike } from '../http.js';
 import { checkOptionKeys, positive } from '../options.js';
 import { SessionTokenTooLargeError } from '../SessionError.js';
-import type { SessionTransport, TokenExpiry, TransportHeaders } from './SessionTransport.js';
+import { HTTP_TOKEN, maxAgeSeconds, type SessionTransport, type TokenExpiry, type TransportHeaders } from './SessionTransport.js';
 
 /** The longest token a header carries by default: well inside servers' and proxies' header limits. */
 export const DEFAULT_MAX_HEADER_TOKEN_SIZE = 8192;
@@ -46,8 +46,6 @@ export interface HeaderTransportOptions {
 }
 
 const OPTIONS = ['header', 'responseHeader', 'accepts', 'maxSize'] as const satisfies readonly (keyof HeaderTransportOptions)[];
-/** An HTTP field name (RFC 9110 token). */
-const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** `Bearer <token>`: the scheme case-insensitive, one token of visible characters. */
 const BEARER = /^bearer(?:[ \t]+([\x21-\x7e]+))?[ \t]*$/i;
 /** A token as another header's whole value: visible characters only. */
@@ -100,7 +98,7 @@ export class HeaderTransport implements SessionTransport {
     const header = options.header ?? 'authorization';
     const responseHeader = options.responseHeader ?? 'session-token';
     for (const [key, value] of [['header', header], ['responseHeader', responseHeader]] as const) {
-      if (typeof value !== 'string' || !FIELD_NAME.test(value)) {
+      if (typeof value !== 'string' || !HTTP_TOKEN.test(value)) {
         throw new TypeError(`${key} must be a header name`);
       }
     }
@@ -188,7 +186,7 @@ export class HeaderTransport implements SessionTransport {
    */
   write(token: string, expiry: TokenExpiry): TransportHeaders {
     this.checkTokenLength(token.length);
-    const maxAge = Math.max(0, Math.ceil((expiry.expireTime - expiry.now) / 1000));
+    const maxAge = maxAgeSeconds(expiry);
     return [
       [this.#responseHeader, token],
       [this.#maxAgeHeader, String(maxAge)],

@@ -125,3 +125,21 @@ export interface SessionTransport {
    */
   checkTokenLength(length: number, expiry: TokenExpiry): void;
 }
+
+/**
+ * An HTTP token (RFC 9110): what a cookie's name and a header's name are made of.
+ *
+ * @internal
+ */
+export const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Whole seconds until a token ends, never below 0: a cookie's Max-Age, a header's max-age.
+ *
+ * @internal
+ * @param expiry - When the token ends.
+ * @returns The seconds.
+ */
+export function maxAgeSeconds(expiry: TokenExpiry): number {
+  return Math.max(0, Math.ceil((expiry.expireTime - expiry.now) / 1000));
+}
