@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../core/Clock.js';
 import { checkOptionKeys, positiveInteger } from '../core/options.js';
 import { SessionLimitError } from '../core/SessionError.js';
-import { checkLimit, hashId, MAX_RENEWAL_STEPS } from './storeOperation.js';
+import { checkLimit, hashId, MAX_RENEWAL_STEPS } from './policy.js';
 import { makeEntry, retireEntry, type Entry } from './memoryEntry.js';
 import type {
   EvictionReport,

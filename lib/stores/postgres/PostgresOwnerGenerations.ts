@@ -4,7 +4,7 @@ import type { Pool, QueryResult, QueryResultRow } from 'pg';
 import { checkOptionKeys, positive } from '../../core/options.js';
 import type { OwnerGenerations } from '../../core/SessionStore.js';
 import { GenerationsEpoch, parseMarker } from '../generationsEpoch.js';
-import { DEFAULT_TIMEOUT, storeOperation } from '../storeOperation.js';
+import { DEFAULT_TIMEOUT, storeOperation } from '../policy.js';
 import { guardedCreate, qualifiedTable, withoutData } from './tables.js';
 
 /**

@@ -13,7 +13,7 @@ import {
   isId,
   MAX_RENEWAL_STEPS,
   storeOperation,
-} from '../storeOperation.js';
+} from '../policy.js';
 import { guardedCreate, qualifiedTable, withoutData } from './tables.js';
 import {
   boundedPatchArgs,

@@ -11,7 +11,7 @@
 // renewed). Every time is a parameter in milliseconds since the epoch, from the store's
 // clock, never `now()`. Every table name is a checked, quoted identifier (tables.ts).
 import { createHash } from 'node:crypto';
-import { MAX_RENEWAL_STEPS } from '../storeOperation.js';
+import { MAX_RENEWAL_STEPS } from '../policy.js';
 
 /** A timestamptz from a parameter holding milliseconds since the epoch. */
 const at = (n: number) => `to_timestamp($${n}::float8 / 1000)`;

@@ -3,7 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { checkOptionKeys, positive } from '../../core/options.js';
 import type { OwnerGenerations } from '../../core/SessionStore.js';
 import { GenerationsEpoch, parseMarker } from '../generationsEpoch.js';
-import { DEFAULT_TIMEOUT, storeOperation } from '../storeOperation.js';
+import { DEFAULT_TIMEOUT, storeOperation } from '../policy.js';
 import { withoutArguments } from './redisErrors.js';
 import { DEFAULT_REDIS_PREFIX } from './RedisSessionStore.js';
 

@@ -4,7 +4,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { systemClock, type Clock } from '../../core/Clock.js';
 import { checkOptionKeys, positive } from '../../core/options.js';
 import { SessionLimitError } from '../../core/SessionError.js';
-import { checkId, checkLimit, checkRenewal, DEFAULT_TIMEOUT, isId, storeOperation } from '../storeOperation.js';
+import { checkId, checkLimit, checkRenewal, DEFAULT_TIMEOUT, isId, storeOperation } from '../policy.js';
 import type {
   LoadedSessionRecord,
   OwnerListingSessionStore,

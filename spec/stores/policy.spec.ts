@@ -1,5 +1,5 @@
 import { SessionStoreError } from '../../lib/core/SessionError.js';
-import { storeOperation } from '../../lib/stores/storeOperation.js';
+import { storeOperation } from '../../lib/stores/policy.js';
 
 // Fake timers (they fake performance.now too): the deadlines are watched by one timer
 // shared by the operations of a timeout, and these tests pin what each operation sees.
