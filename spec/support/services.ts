@@ -21,18 +21,21 @@ import { createHash, randomBytes } from 'node:crypto';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** The PostgreSQL database the integration tests use: `DATABASE_URL`, else the local default. */
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** The MySQL or MariaDB database the integration tests use: `MYSQL_URL`, else the local default. */
+export const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 /** Under `CI=true`, a service that does not answer fails the suite instead of skipping it. */
 const IN_CI = /^(true|1)$/i.test(process.env.CI ?? '');
 
 /**
  * - `redis`: the server at `REDIS_URL` answers PING;
  * - `postgres`: the database at `DATABASE_URL` answers `SELECT 1`;
+ * - `mysql`: the MySQL or MariaDB database at `MYSQL_URL` answers `SELECT 1`;
  * - `redis-binaries`: `redis-server` and `redis-cli` run here, so a test can start its
  *   own servers (the three-node Cluster, the server stopped mid-traffic);
  * - `bun`, `deno`, `workerd`: the runtime's binary, installed by `npm ci` from the dev
  *   dependency of that name (`workerd` comes with `miniflare`), runs on this platform.
  */
-export type Service = 'redis' | 'postgres' | 'redis-binaries' | Runtime;
+export type Service = 'redis' | 'postgres' | 'mysql' | 'redis-binaries' | Runtime;
 
 /** The JavaScript runtimes besides Node that the runtime tests start. */
 export type Runtime = 'bun' | 'deno' | 'workerd';
@@ -56,13 +59,13 @@ export function runtimeBinary(runtime: Runtime): string {
   return path.join(root, 'node_modules', '.bin', runtime);
 }
 
-// Each probe runs in a child node process with the project's own clients (ioredis, pg),
+// Each probe runs in a child node process with the project's own clients (ioredis, pg, mysql2),
 // so it sees exactly what the tests will: the same URL parsing, auth and database.
 // It is synchronous (spawnSync) because jest registers describe blocks synchronously
 // while it loads a test file: whether a block is skipped must be known by then, and a
 // beforeAll is too late to skip. A bounded connect timeout keeps a dead host from
 // stalling collection.
-const PROBES: Record<'redis' | 'postgres', string> = {
+const PROBES: Record<'redis' | 'postgres' | 'mysql', string> = {
   redis: `
 const { Redis } = require('ioredis');
 const client = new Redis(process.env.PROBE_URL, {
@@ -82,6 +85,11 @@ client.connect().then(() => client.query('SELECT 1')).then(
   () => client.end().then(() => process.exit(0)),
   (error) => { process.stderr.write(String((error && error.message) || error)); process.exit(1); },
 );`,
+  mysql: `
+const mysql = require('mysql2/promise');
+mysql.createConnection({ uri: process.env.PROBE_URL, connectTimeout: 3000 }).then(
+  (connection) => connection.query('SELECT 1').then(() => connection.end()).then(() => process.exit(0)),
+).catch((error) => { process.stderr.write(String((error && error.message) || error)); process.exit(1); });`,
 };
 
 const statuses = new Map<Service, ServiceStatus>();
@@ -122,7 +130,7 @@ function probe(service: Service): ServiceStatus {
     }
     return { ok: true };
   }
-  const url = service === 'redis' ? REDIS_URL : DATABASE_URL;
+  const url = service === 'redis' ? REDIS_URL : service === 'mysql' ? MYSQL_URL : DATABASE_URL;
   const result = spawnSync(process.execPath, ['-e', PROBES[service]], {
     cwd: root,
     env: { ...process.env, PROBE_URL: url },
@@ -133,7 +141,8 @@ function probe(service: Service): ServiceStatus {
     return { ok: true };
   }
   const why = (result.error?.message ?? (result.stderr.trim() || `probe exited with ${result.status}`)).replace(/\.+$/, '');
-  return { ok: false, reason: `${service === 'redis' ? 'Redis' : 'PostgreSQL'} at ${redactUrl(url)} does not answer: ${why}` };
+  const label = { redis: 'Redis', postgres: 'PostgreSQL', mysql: 'MySQL' }[service];
+  return { ok: false, reason: `${label} at ${redactUrl(url)} does not answer: ${why}` };
 }
 
 /**
