@@ -793,7 +793,7 @@ export class MysqlSessionStore<T = Record<string, unknown>>
             await connection.query('ROLLBACK').catch(() => {
               broken = true;
             });
-            if (!broken && attempt < DEADLOCK_RETRIES && (error as { errno?: unknown }).errno === ER_LOCK_DEADLOCK) {
+            if (!broken && attempt < DEADLOCK_RETRIES && isDeadlock(error)) {
               continue;
             }
             throw error;
@@ -815,12 +815,26 @@ export class MysqlSessionStore<T = Record<string, unknown>>
     );
   }
 
-  /** Runs one statement through the pool against the store's timeout. */
+  /**
+   * Runs one statement through the pool against the store's timeout. A statement InnoDB
+   * rolled back as a deadlock's victim (a DELETE waiting behind a renewal that inserts
+   * into the owner index) had no effect, and runs again.
+   */
   #query<R extends Rows | ResultSetHeader>(operation: string, sql: string, values: unknown[]): Promise<R> {
     return storeOperation(
       `mysql session store: ${operation}`,
       this.#timeout,
-      async () => (await this.#pool.query(sql, values))[0] as R,
+      async () => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return (await this.#pool.query(sql, values))[0] as R;
+          } catch (error) {
+            if (attempt >= DEADLOCK_RETRIES || !isDeadlock(error)) {
+              throw error;
+            }
+          }
+        }
+      },
       withoutData,
     );
   }
@@ -829,8 +843,10 @@ export class MysqlSessionStore<T = Record<string, unknown>>
 /** One statement on a transaction's connection, answering its rows. */
 type Run = (sql: string, values: unknown[]) => Promise<Rows>;
 
-/** InnoDB chose this transaction as a deadlock's victim and rolled it back. */
-const ER_LOCK_DEADLOCK = 1213;
+/** Whether InnoDB chose the statement's transaction as a deadlock's victim and rolled it back. */
+function isDeadlock(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { errno?: unknown }).errno === 1213;
+}
 
 /** A bounded write that found room without evicting. */
 const none: Bounded = { saved: true, excess: 0, evicted: [] };
