@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import {
   CookieSessionStore,
@@ -13,11 +14,12 @@ import {
   type SessionManagerOptions,
   type SessionStore,
 } from 'kit-session';
+import { MysqlSessionStore } from 'kit-session/mysql';
 import { PostgresSessionStore } from 'kit-session/postgres';
 import { RedisSessionStore } from 'kit-session/redis';
 import { FakeClock } from '../support/FakeClock.js';
 import { deleteRedisKeys, redisKeys } from '../support/redisCluster.js';
-import { type AppValues, Browser, DATABASE_URL, describeWith, REDIS_URL, uniqueName } from '../support/services.js';
+import { type AppValues, Browser, DATABASE_URL, describeWith, MYSQL_URL, REDIS_URL, uniqueName } from '../support/services.js';
 
 // One meaning of a session on every store: each of these was a difference between
 // stores (found by hand, then by the model test), pinned here store by store.
@@ -32,7 +34,7 @@ interface Backend {
 
 interface Variant {
   readonly name: string;
-  readonly service?: 'redis' | 'postgres';
+  readonly service?: 'redis' | 'postgres' | 'mysql';
   /** The undecorated store. */
   readonly open: (clock: FakeClock) => Promise<Backend>;
   /** Wrapped in the decorator with `encryptValues` (server-side) or as the cookie store needs. */
@@ -44,6 +46,8 @@ let redis: Redis | undefined;
 let pool: pg.Pool | undefined;
 const table = uniqueName('kit_session_stores');
 let tableMade = false;
+let mysqlPool: mysql.Pool | undefined;
+let mysqlTableMade = false;
 
 const memory = async (clock: FakeClock): Promise<Backend> => {
   const store = new MemorySessionStore<AppValues>({}, clock);
@@ -80,6 +84,23 @@ const onPostgres = async (clock: FakeClock): Promise<Backend> => {
   };
 };
 
+const onMysql = async (clock: FakeClock): Promise<Backend> => {
+  mysqlPool ??= mysql.createPool({ uri: MYSQL_URL, connectionLimit: 2 });
+  const client = mysqlPool;
+  const store = new MysqlSessionStore<AppValues>(client, { table }, clock);
+  if (!mysqlTableMade) {
+    await store.createTable();
+    mysqlTableMade = true;
+  }
+  return {
+    store,
+    count: async () => Number((await client.query<mysql.RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${table}\``))[0][0]!.n),
+    close: async () => {
+      await client.query(`DELETE FROM \`${table}\``);
+    },
+  };
+};
+
 const variants: Variant[] = [
   { name: 'the encrypted cookie store', open: async (clock) => ({ store: new CookieSessionStore({}, clock) }), sealed: true, encryptValues: false },
   { name: 'MemorySessionStore', open: memory, sealed: false, encryptValues: false },
@@ -88,6 +109,8 @@ const variants: Variant[] = [
   { name: 'RedisSessionStore with encryptValues', service: 'redis', open: onRedis, sealed: true, encryptValues: true },
   { name: 'PostgresSessionStore', service: 'postgres', open: onPostgres, sealed: false, encryptValues: false },
   { name: 'PostgresSessionStore with encryptValues', service: 'postgres', open: onPostgres, sealed: true, encryptValues: true },
+  { name: 'MysqlSessionStore', service: 'mysql', open: onMysql, sealed: false, encryptValues: false },
+  { name: 'MysqlSessionStore with encryptValues', service: 'mysql', open: onMysql, sealed: true, encryptValues: true },
 ];
 
 afterAll(async () => {
@@ -95,6 +118,10 @@ afterAll(async () => {
   if (pool !== undefined) {
     await pool.query(`DROP TABLE IF EXISTS "${table}"`);
     await pool.end();
+  }
+  if (mysqlPool !== undefined) {
+    await mysqlPool.query(`DROP TABLE IF EXISTS \`${table}\``);
+    await mysqlPool.end();
   }
 });
 
