@@ -707,8 +707,10 @@ export class MysqlSessionStore<T = Record<string, unknown>>
       return null;
     }
     if (row.successor === null) {
-      // Ended meanwhile, or (by handle) of its own but not live: it goes, counted as nothing.
-      await this.#query('delete', this.#sql.deleteOwn, [token]);
+      // Written again meanwhile, or (by handle) of its own but not live: it goes, counted as nothing.
+      await (owner === undefined
+        ? this.#query('delete', this.#sql.deleteOwn, [token])
+        : this.#query('delete session by handle', this.#sql.deleteOwnOfOwner, [token, owner]));
       return null;
     }
     const successor = String(row.successor);

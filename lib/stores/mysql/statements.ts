@@ -91,6 +91,8 @@ export interface SessionStatements {
   readonly retire: string;
   /** token: deletes a row of its own, live or not. */
   readonly deleteOwn: string;
+  /** token, owner: deletes a row of its own of the owner, live or not. */
+  readonly deleteOwnOfOwner: string;
   /** token, successor: deletes a retired row. */
   readonly deleteRetired: string;
   /** now, token → successor, live of a row. */
@@ -149,6 +151,7 @@ export function sessionStatements(table: string, steps: number): SessionStatemen
     evict: `DELETE FROM ${table} WHERE token IN (?) AND successor IS NULL`,
     retire: `UPDATE ${table} SET successor = ?, expire_time = LEAST(expire_time, ?) WHERE token = ?`,
     deleteOwn: `DELETE FROM ${table} WHERE token = ? AND successor IS NULL`,
+    deleteOwnOfOwner: `DELETE FROM ${table} WHERE token = ? AND owner = ? AND successor IS NULL`,
     deleteRetired: `DELETE FROM ${table} WHERE token = ? AND successor = ?`,
     peek: `SELECT successor, (end_time > ?) AS live FROM ${table} WHERE token = ?`,
     deleteLiveOfOwner: `DELETE FROM ${table} WHERE token = ? AND owner = ? AND successor IS NULL AND end_time > ?`,
@@ -163,8 +166,9 @@ export function sessionStatements(table: string, steps: number): SessionStatemen
 }
 
 /**
- * `GET_LOCK`'s name for an owner's bound: the table and the owner hashed (a name holds at
- * most 64 characters, and never the owner's text).
+ * Takes an owner's lock for a bounded save: the lock's name (the store hashes the table
+ * and the owner into it: a name holds at most 64 characters, and never the owner's text),
+ * and how many seconds to wait → `locked` 1 when taken.
  *
  * @internal
  */
