@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import {
   CookieSessionStore,
@@ -16,6 +17,7 @@ import { createSessionManager } from '../../lib/compat/createSessionManager.js';
 import { createEncryptSessionStoreMiddleware } from 'kit-session/encrypt';
 import { createSessionModule } from 'kit-session/di';
 import { SessionModule } from 'kit-session/nest';
+import { MysqlOwnerGenerations, MysqlSessionStore } from 'kit-session/mysql';
 import { PostgresOwnerGenerations, PostgresSessionStore } from 'kit-session/postgres';
 import { RedisOwnerGenerations, RedisSessionStore } from 'kit-session/redis';
 
@@ -36,6 +38,8 @@ const NOT_POSITIVE: readonly unknown[] = ['5000', Number.NaN, Infinity, -Infinit
 let keys: EncryptionKey[];
 const redis = new Redis({ lazyConnect: true });
 const pool = new pg.Pool({ max: 1 });
+// Building a MySQL store needs a pool object, not a connection.
+const mysqlPool = mysql.createPool({ connectionLimit: 1 });
 
 beforeAll(async () => {
   keys = [await importRawKey(randomBytes(32).toString('base64'))];
@@ -44,6 +48,7 @@ beforeAll(async () => {
 afterAll(async () => {
   redis.disconnect();
   await pool.end();
+  await mysqlPool.end();
 });
 
 /** One builder: its name, and how to build it with some options. */
@@ -167,6 +172,20 @@ const BUILDERS: readonly Builder[] = [
   {
     name: 'PostgresOwnerGenerations',
     build: (options) => new PostgresOwnerGenerations(pool, options),
+    extra: NOT_POSITIVE.filter((value) => value !== null).map((value) => ['timeout', value] as const),
+  },
+  {
+    name: 'MysqlSessionStore',
+    build: (options) => new MysqlSessionStore(mysqlPool, options),
+    numbers: ['cleanupInterval'],
+    extra: [
+      ...NOT_POSITIVE.filter((value) => value !== null).map((value) => ['timeout', value] as const),
+      ['cleanupInterval', 2 ** 31],
+    ],
+  },
+  {
+    name: 'MysqlOwnerGenerations',
+    build: (options) => new MysqlOwnerGenerations(mysqlPool, options),
     extra: NOT_POSITIVE.filter((value) => value !== null).map((value) => ['timeout', value] as const),
   },
 ];
