@@ -387,6 +387,7 @@ export class MysqlSessionStore<T = Record<string, unknown>>
     const now = this.#clock.now();
     const { owner } = patch;
     const set = JSON.parse(JSON.stringify(patch.set ?? {})) as Record<string, unknown>;
+    const ownerColumn = owner === undefined ? undefined : owned(owner);
     const limit = typeof owner === 'string' ? this.#bound.limit : undefined;
     const lockOwner = typeof owner === 'string' && limit !== undefined ? owner : undefined;
     const result = await this.#transaction<Bounded>('save', lockOwner, async (run) => {
@@ -395,17 +396,21 @@ export class MysqlSessionStore<T = Record<string, unknown>>
       if (self === undefined) {
         return { saved: false, excess: 0, evicted: [] };
       }
+      // A row that holds no JSON object (written by hand) loads as nothing: it patches as nothing.
+      const values = merge(String(self.data), set, patch.unset);
+      if (values === undefined) {
+        return { saved: false, excess: 0, evicted: [] };
+      }
       const bounded =
         lockOwner !== undefined && limit !== undefined && !flag(self.mine)
           ? await this.#makeRoom(run, limit, lockOwner, [token, token], now)
           : none;
       if (bounded.saved) {
-        const values = merge(String(self.data), set, patch.unset);
         const changes = [values, patch.expireTime, patch.deadline];
         const rest = [patch.meta ?? null, now, token];
-        await (owner === undefined
+        await (ownerColumn === undefined
           ? run(this.#sql.updateKeepOwner, [...changes, ...rest])
-          : run(this.#sql.update, [...changes, owned(owner), ...rest]));
+          : run(this.#sql.update, [...changes, ownerColumn, ...rest]));
       }
       return bounded;
     });
@@ -887,10 +892,19 @@ function owned(owner: string | null | undefined): string | null {
 /**
  * A patch applied to the stored JSON text: each set key replaced in place (or added at
  * the end), each unset key removed. Keys are defined, never assigned, so `__proto__` is a
- * key like any other.
+ * key like any other. `undefined` when the text is not a JSON object (its parse error,
+ * which quotes the text, is never thrown).
  */
-function merge(data: string, set: Record<string, unknown>, unset: readonly string[]): string {
-  const values = JSON.parse(data) as Record<string, unknown>;
+function merge(data: string, set: Record<string, unknown>, unset: readonly string[]): string | undefined {
+  let values: Record<string, unknown>;
+  try {
+    values = JSON.parse(data) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+    return undefined;
+  }
   for (const key of unset) {
     delete values[key];
   }

@@ -400,6 +400,22 @@ describeWith('mysql', 'MysqlSessionStore on a MariaDB or MySQL table', () => {
       await expect(store.getSession(id)).resolves.toBeUndefined();
     });
 
+    it('a row that holds no JSON object (written by hand) loads as nothing and patches as nothing, with no error', async () => {
+      const ids = [newId(), newId()];
+      for (const [i, data] of ['not json: secret', '[1,2]'].entries()) {
+        await pool.query(
+          `INSERT INTO \`${table}\` (token, data, expire_time, deadline, write_time) VALUES (?, ?, ?, ?, 0)`,
+          [hashedId(ids[i]!), data, clock.now() + HOUR, clock.now() + HOUR],
+        );
+      }
+      for (const id of ids) {
+        await expect(store.getSession(id)).resolves.toBeUndefined();
+        await expect(
+          store.patchSession(id, { set: { a: 1 }, unset: [], expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR }),
+        ).resolves.toBeUndefined();
+      }
+    });
+
     it('a table in another database', async () => {
       const database = uniqueName('kit_db');
       await pool.query(`CREATE DATABASE \`${database}\``);
