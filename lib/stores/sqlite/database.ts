@@ -8,32 +8,77 @@ import { SessionStoreError } from '../../core/SessionError.js';
 import { bind, BEGIN, COMMIT, ROLLBACK, type SqlValue, type Statement } from './statements.js';
 
 /**
- * A prepared statement, as the three drivers give it.
- *
- * @internal
+ * A prepared statement, as the three drivers give it: what the store uses of one.
  */
 export interface SqliteStatement {
-  /** The first row, or `undefined` (bun:sqlite: `null`) when there is none. */
-  get(...params: SqlValue[]): unknown;
-  /** Every row. */
-  all(...params: SqlValue[]): unknown[];
-  /** Runs it; `changes` counts the rows it wrote. */
-  run(...params: SqlValue[]): { readonly changes: number | bigint };
+  /**
+   * Runs the statement and gives its first row.
+   *
+   * @param params - The values of its `?` parameters, in order.
+   * @returns The row, or `undefined` (bun:sqlite: `null`) when there is none.
+   * @example
+   * ```ts
+   * database.prepare('SELECT data FROM "sessions" WHERE token = ?').get(handle);
+   * ```
+   */
+  get(...params: (string | number | null)[]): unknown;
+  /**
+   * Runs the statement and gives every row.
+   *
+   * @param params - The values of its `?` parameters, in order.
+   * @returns The rows.
+   * @example
+   * ```ts
+   * database.prepare('SELECT token FROM "sessions" WHERE owner = ?').all('user-42');
+   * ```
+   */
+  all(...params: (string | number | null)[]): unknown[];
+  /**
+   * Runs the statement.
+   *
+   * @param params - The values of its `?` parameters, in order.
+   * @returns `changes`: how many rows it wrote.
+   * @example
+   * ```ts
+   * database.prepare('DELETE FROM "sessions" WHERE owner = ?').run('user-42').changes;
+   * ```
+   */
+  run(...params: (string | number | null)[]): { readonly changes: number | bigint };
 }
 
 /**
  * A database connection, as the three drivers give it: what the store uses of a
  * `node:sqlite` `DatabaseSync`, a `better-sqlite3` `Database` or a `bun:sqlite`
- * `Database`.
+ * `Database`. The store checks which of the three it was given ({@link SqliteDriver}).
  */
 export interface SqliteDatabase {
-  /** Compiles one statement. */
+  /**
+   * Compiles one statement.
+   *
+   * @param sql - The statement.
+   * @returns It, prepared.
+   * @example
+   * ```ts
+   * const count = database.prepare('SELECT count(*) AS n FROM "sessions"');
+   * ```
+   */
   prepare(sql: string): SqliteStatement;
-  /** Runs SQL, several statements allowed. */
+  /**
+   * Runs SQL, several statements allowed.
+   *
+   * @param sql - The statements.
+   * @returns What the driver returns (nothing the store reads).
+   * @example
+   * ```ts
+   * database.exec('PRAGMA journal_mode = WAL');
+   * ```
+   */
   exec(sql: string): unknown;
 }
 
-/** Which driver a handle comes from. */
+/**
+ * Which driver a database handle comes from, as `SqliteSessionStore.driver` tells it.
+ */
 export type SqliteDriver = 'node:sqlite' | 'better-sqlite3' | 'bun:sqlite';
 
 /**
@@ -81,7 +126,11 @@ export function quotedTable(name: string): { table: string; name: string } {
   return { table: `"${name}"`, name };
 }
 
-/** A number SQLite gave back: drivers told to read integers as BigInt give one. */
+/**
+ * A number SQLite gave back: drivers told to read integers as BigInt give one.
+ *
+ * @internal
+ */
 export function numberOf(value: unknown): number {
   return typeof value === 'bigint' ? Number(value) : (value as number);
 }
