@@ -35,7 +35,8 @@ function counting(database: SqliteDatabase): { database: SqliteDatabase; count: 
         };
       }
       const value = Reflect.get(target, key, target) as unknown;
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      // The class itself unbound: the store tells node:sqlite's handle by its class's name.
+      return typeof value === 'function' && key !== 'constructor' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
   return { database: wrapped, count: () => sql.length, sql };
