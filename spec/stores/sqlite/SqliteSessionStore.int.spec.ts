@@ -237,6 +237,46 @@ describeEachSqlite('SqliteSessionStore', (driver) => {
       }
     });
 
+    it('works over a handle that reads integers as BigInt (better-sqlite3 defaultSafeIntegers, node:sqlite readBigInts)', async () => {
+      const file = scratch.file(`bigint-${driver.name.replace(':', '-')}.db`);
+      const bigints = driver.open(file) as OpenDatabase & {
+        defaultSafeIntegers?: (on: boolean) => void;
+        prepare(sql: string): ReturnType<OpenDatabase['prepare']> & { setReadBigInts?: (on: boolean) => void };
+      };
+      try {
+        const reading = new Proxy(bigints, {
+          get(target, key) {
+            if (key === 'prepare') {
+              return (sql: string) => {
+                const prepared = target.prepare(sql);
+                prepared.setReadBigInts?.(true);
+                return prepared;
+              };
+            }
+            const value = Reflect.get(target, key, target) as unknown;
+            return typeof value === 'function' && key !== 'constructor' ? (value as () => unknown).bind(target) : value;
+          },
+        });
+        bigints.defaultSafeIntegers?.(true);
+        const big = new SqliteSessionStore<ContractValues>(reading, {}, clock);
+        await big.createTable();
+        expect(typeof (reading.prepare('SELECT 1 AS n').get() as { n: unknown }).n).toBe('bigint');
+        const id = newId();
+        const expireTime = clock.now() + HOUR;
+        await big.setSession(id, { values: { a: 1 }, expireTime, deadline: expireTime + HOUR }, 'ada');
+        await expect(big.getSession(id)).resolves.toMatchObject({ values: { a: 1 }, expireTime, deadline: expireTime + HOUR });
+        await expect(big.listOwnerSessions('ada')).resolves.toEqual([
+          { handle: hashedId(id), meta: undefined, expireTime, deadline: expireTime + HOUR },
+        ]);
+        await expect(big.renewSession(id, newId(), { record: { values: {}, expireTime, deadline: expireTime }, owner: 'ada', grace: 1000 })).resolves.toEqual(expect.any(String));
+        await expect(big.getSession(id)).resolves.toMatchObject({ superseded: true });
+        await expect(big.deleteSessionByHandle('ada', hashedId(id))).resolves.toBe(true);
+        await expect(big.deleteOwnerSessions('ada')).resolves.toBe(0);
+      } finally {
+        bigints.close();
+      }
+    });
+
     it('its cleanup timer does not keep the process alive', () => {
       // A separate node process builds a store with a cleanup interval and has nothing
       // else to do: it must exit on its own. (The compiled package is built by the
