@@ -1,20 +1,32 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import type { OwnerSessionLimit } from 'kit-session';
 import type { SqliteDriverUnderTest } from './sqlite.js';
 
-// Several app servers on one SQLite file, for real: each worker thread opens its own
-// connection to the file (WAL, busy_timeout 10 s) and builds its own store from the
-// compiled package (dist/, built by the global setup), then all start at one signal and
-// run their part at the same time, each in its own thread, so their transactions meet
-// SQLite's locks as several processes' would.
+// Several app servers on one SQLite file, for real: each worker (a thread, or a node
+// process) opens its own connection to the file (WAL, busy_timeout 10 s) and builds its
+// own store from the compiled package (dist/, built by the global setup); then all start
+// at one signal and run their part at the same time, so that their transactions meet
+// SQLite's locks (between connections of one process, and between processes: file locks
+// and the WAL's shared memory). A connection that waits for the lock sleeps in SQLite's
+// busy handler meanwhile, so one side often runs ahead: the tests check what must hold in
+// every order, not which order came.
 
 const root = path.resolve(__dirname, '../..');
 
+/**
+ * What each worker runs, as a thread (`parentPort`) or a process (stdin and stdout):
+ * opens its connection, builds its store, says it is ready, waits for the signal, runs
+ * its part, and sends back the result.
+ */
 const SCRIPT = `
-const { workerData, parentPort } = require('node:worker_threads');
+const { workerData: threadData, parentPort } = require('node:worker_threads');
+const workerData = threadData ?? JSON.parse(process.env.KIT_SQLITE_WORKER);
 process.removeAllListeners('warning');
+const send = (message) => parentPort ? parentPort.postMessage(message) : process.stdout.write(JSON.stringify(message) + '\\n');
 (async () => {
   const { SqliteSessionStore } = await import(workerData.module);
   const database = workerData.driver === 'node:sqlite'
@@ -26,15 +38,21 @@ process.removeAllListeners('warning');
   if (workerData.limit) {
     store.limitOwnerSessions({ ...workerData.limit, evicted: (owner, handles) => evicted.push(...handles) });
   }
-  const gate = new Int32Array(workerData.gate);
-  Atomics.add(gate, 1, 1);
-  Atomics.notify(gate, 1);
-  Atomics.wait(gate, 0, 0);
+  if (parentPort) {
+    const gate = new Int32Array(workerData.gate);
+    Atomics.add(gate, 1, 1);
+    Atomics.notify(gate, 1);
+    Atomics.wait(gate, 0, 0);
+  } else {
+    send({ ready: true });
+    await new Promise((resolve) => process.stdin.once('data', resolve));
+    process.stdin.pause();
+  }
   const work = new Function('store', 'input', 'return (async () => {' + workerData.body + '})();');
   const result = await work(store, workerData.input);
   database.close();
-  parentPort.postMessage({ result, evicted });
-})().catch((error) => parentPort.postMessage({ error: String((error && error.stack) || error) }));
+  send({ result, evicted });
+})().catch((error) => send({ error: String((error && error.stack) || error) }));
 `;
 
 /** What one worker does: the body of an async function of `store` and `input`, its result sent back. */
@@ -113,5 +131,75 @@ export async function raceWorkers(
     return await Promise.all(done);
   } finally {
     await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+}
+
+/**
+ * Runs parts at once, each in a node process of its own with its own connection and
+ * store: SQLite's locks between processes (file locks and the WAL's shared memory), as
+ * several app servers on one machine meet them. Same arguments and result as
+ * {@link raceWorkers}.
+ */
+export async function raceProcesses(
+  driver: SqliteDriverUnderTest,
+  file: string,
+  table: string,
+  parts: readonly WorkerPart[],
+  limit?: Omit<OwnerSessionLimit, 'evicted'>,
+): Promise<{ result: unknown; evicted: string[] }[]> {
+  const children = parts.map((part) =>
+    spawn(process.execPath, ['-e', SCRIPT], {
+      cwd: root,
+      env: {
+        ...process.env,
+        KIT_SQLITE_WORKER: JSON.stringify({
+          module: pathToFileURL(path.join(root, 'dist/stores/sqlite/index.js')).href,
+          betterSqlite3: path.join(root, 'node_modules/better-sqlite3'),
+          driver: driver.name,
+          file,
+          table,
+          limit,
+          body: part.body,
+          input: part.input,
+        }),
+      },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  );
+  const messages = children.map((child) => {
+    const lines = createInterface({ input: child.stdout! });
+    const queue: Promise<Record<string, unknown>>[] = [];
+    const waiting: ((message: Record<string, unknown>) => void)[] = [];
+    lines.on('line', (line) => {
+      const message = JSON.parse(line) as Record<string, unknown>;
+      const take = waiting.shift();
+      if (take !== undefined) {
+        take(message);
+      } else {
+        queue.push(Promise.resolve(message));
+      }
+    });
+    return () => queue.shift() ?? new Promise<Record<string, unknown>>((resolve) => waiting.push(resolve));
+  });
+  try {
+    const ready = await Promise.all(messages.map((next) => next()));
+    const failed = ready.find((message) => message.error !== undefined);
+    if (failed !== undefined) {
+      throw new Error(String(failed.error));
+    }
+    for (const child of children) {
+      child.stdin!.write('go\n');
+    }
+    const results = await Promise.all(messages.map((next) => next()));
+    return results.map((message) => {
+      if (message.error !== undefined) {
+        throw new Error(String(message.error));
+      }
+      return message as { result: unknown; evicted: string[] };
+    });
+  } finally {
+    for (const child of children) {
+      child.kill();
+    }
   }
 }

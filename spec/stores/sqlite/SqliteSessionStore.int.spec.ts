@@ -239,17 +239,14 @@ describeEachSqlite('SqliteSessionStore', (driver) => {
 
     it('works over a handle that reads integers as BigInt (better-sqlite3 defaultSafeIntegers, node:sqlite readBigInts)', async () => {
       const file = scratch.file(`bigint-${driver.name.replace(':', '-')}.db`);
-      const bigints = driver.open(file) as OpenDatabase & {
-        defaultSafeIntegers?: (on: boolean) => void;
-        prepare(sql: string): ReturnType<OpenDatabase['prepare']> & { setReadBigInts?: (on: boolean) => void };
-      };
+      const bigints = driver.open(file) as OpenDatabase & { defaultSafeIntegers?: (on: boolean) => void };
       try {
         const reading = new Proxy(bigints, {
           get(target, key) {
             if (key === 'prepare') {
               return (sql: string) => {
                 const prepared = target.prepare(sql);
-                prepared.setReadBigInts?.(true);
+                (prepared as { setReadBigInts?: (on: boolean) => void }).setReadBigInts?.(true);
                 return prepared;
               };
             }

@@ -4,7 +4,7 @@ import { SqliteSessionStore, type SqliteDatabase } from 'kit-session/sqlite';
 import { FakeClock } from '../../support/FakeClock.js';
 import { hashedId } from '../../support/services.js';
 import { describeEachSqlite, openWal, scratchFolder, type OpenDatabase } from '../../support/sqlite.js';
-import { raceWorkers } from '../../support/sqliteWorkers.js';
+import { raceProcesses, raceWorkers } from '../../support/sqliteWorkers.js';
 import type { ContractValues } from '../../support/storeContract.js';
 
 // What the shared contract cannot see on SQLite: how many statements each call runs, the
@@ -188,7 +188,11 @@ describeEachSqlite('SqliteSessionStore: statements, the bound and renewal across
     });
   });
 
-  describe('worker threads racing on one file, each with its own connection', () => {
+  for (const [kind, race] of [
+    ['worker threads', raceWorkers],
+    ['node processes', raceProcesses],
+  ] as const) {
+  describe(`${kind} racing on one file, each with its own connection`, () => {
     const saveMany = `
       const settled = [];
       for (const id of input.ids) {
@@ -203,7 +207,7 @@ describeEachSqlite('SqliteSessionStore: statements, the bound and renewal across
 
     it("'refuse': of 2 × 20 log-ins of one owner with max 3, exactly 3 succeed; the others are refused", async () => {
       const parts = [0, 1].map(() => ({ body: saveMany, input: { ids: Array.from({ length: 20 }, newId) } }));
-      const results = await raceWorkers(driver, file, table, parts, { max: 3, policy: 'refuse' });
+      const results = await race(driver, file, table, parts, { max: 3, policy: 'refuse' });
       const settled = results.flatMap((each) => each.result as string[]);
       expect(settled.filter((each) => each === 'saved')).toHaveLength(3);
       expect(settled.filter((each) => each === 'ERR_SESSION_LIMIT')).toHaveLength(37);
@@ -213,7 +217,7 @@ describeEachSqlite('SqliteSessionStore: statements, the bound and renewal across
 
     it("'evict': 2 × 20 log-ins all succeed, exactly 3 remain, and every other one was reported evicted once", async () => {
       const ids = [Array.from({ length: 20 }, newId), Array.from({ length: 20 }, newId)];
-      const results = await raceWorkers(driver, file, table, ids.map((each) => ({ body: saveMany, input: { ids: each } })), {
+      const results = await race(driver, file, table, ids.map((each) => ({ body: saveMany, input: { ids: each } })), {
         max: 3,
         policy: 'evict',
       });
@@ -229,7 +233,7 @@ describeEachSqlite('SqliteSessionStore: statements, the bound and renewal across
       'renewals racing %s of the same sessions never leave a successor behind',
       async (end) => {
         const store = new SqliteSessionStore<ContractValues>(database, { table });
-        const pairs = Array.from({ length: 40 }, () => [newId(), newId()] as const);
+        const pairs = Array.from({ length: kind === 'node processes' ? 200 : 40 }, () => [newId(), newId()] as const);
         for (const [before] of pairs) {
           await store.setSession(before, { values: {}, expireTime: Date.now() + HOUR, deadline: Date.now() + 2 * HOUR }, 'ada');
         }
@@ -250,9 +254,11 @@ describeEachSqlite('SqliteSessionStore: statements, the bound and renewal across
             end === 'deleteSession'
               ? `for (const [before] of input.pairs) { await store.deleteSession(before); }`
               : `for (const handle of input.handles) { await store.deleteSessionByHandle('ada', handle); }`,
-          input: { pairs, handles: pairs.map(([before]) => hashedId(before)) },
+          // From the other end: the two meet in the middle, where each session is renewed
+          // and ended at about the same time.
+          input: { pairs: [...pairs].reverse(), handles: pairs.map(([before]) => hashedId(before)).reverse() },
         };
-        const [renewed] = await raceWorkers(driver, file, table, [renew, ending]);
+        const [renewed] = await race(driver, file, table, [renew, ending]);
         await expect(store.listOwnerSessions('ada')).resolves.toEqual([]);
         for (const [before, after] of pairs) {
           await expect(store.getSession(after)).resolves.toBeUndefined();
@@ -264,6 +270,7 @@ describeEachSqlite('SqliteSessionStore: statements, the bound and renewal across
       },
     );
   });
+  }
 
   describe('retired rows in the table', () => {
     let store: SqliteSessionStore<ContractValues>;
