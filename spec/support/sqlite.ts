@@ -72,7 +72,7 @@ function betterSqlite3(): { driver: SqliteDriverUnderTest } | { reason: string }
     return {
       reason:
         `better-sqlite3's native binding does not load on Node ${process.versions.node} ` +
-        `(${(error as Error).message.split('\n')[0]}): run \`npm rebuild better-sqlite3\` on this Node line`,
+        `(${(error as Error).message.replace(/\s+/g, ' ').slice(0, 300)}): run \`npm rebuild better-sqlite3\` under this Node`,
     };
   }
   return {

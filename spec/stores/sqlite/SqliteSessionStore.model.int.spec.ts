@@ -30,7 +30,7 @@ describeEachSqlite('SqliteSessionStore against the session model', (driver) => {
   });
 
   const bare = { kind: 'server', sealed: false, encryptValues: false, ownerIndex: true } as const;
-  describeSessionModel({ name: `SqliteSessionStore on ${driver.name}`, traits: bare, open }, 300);
+  describeSessionModel({ name: `SqliteSessionStore on ${driver.name}`, traits: bare, open }, 250);
   describeSessionModel(
     {
       name: `EncryptingStoreDecorator(SqliteSessionStore on ${driver.name}, encryptValues), node:crypto and Web Crypto by turns`,
@@ -38,14 +38,14 @@ describeEachSqlite('SqliteSessionStore against the session model', (driver) => {
       crypto: ['auto', 'webcrypto'],
       open,
     },
-    200,
+    160,
   );
   describeSessionModel(
     { name: `SqliteSessionStore on ${driver.name}, maxSessionsPerOwner 2, evict`, traits: { ...bare, limit: { max: 2, policy: 'evict' } }, open },
-    75,
+    60,
   );
   describeSessionModel(
     { name: `SqliteSessionStore on ${driver.name}, maxSessionsPerOwner 1, refuse`, traits: { ...bare, limit: { max: 1, policy: 'refuse' } }, open },
-    45,
+    40,
   );
 });
