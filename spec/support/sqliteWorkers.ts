@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
-import type { OwnerSessionLimit } from 'kit-session';
+import type { OwnerSessionLimit } from 'kit-session/store';
 import type { SqliteDriverUnderTest } from './sqlite.js';
 
 // Several app servers on one SQLite file, for real: each worker (a thread, or a node

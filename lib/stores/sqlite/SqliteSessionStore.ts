@@ -7,6 +7,7 @@ import type { SessionStoreError } from '../../core/SessionError.js';
 import type {
   EvictionReport,
   LoadedSessionRecord,
+  MaybePromise,
   OwnerListingSessionStore,
   OwnerSessionLimit,
   OwnerSessionRecord,
@@ -15,6 +16,7 @@ import type {
   SessionPatch,
   SessionRecord,
   SessionRenewal,
+  TokenLengthSessionStore,
 } from '../../core/SessionStore.js';
 import { checkId, checkRenewal, isHandle, isId, MAX_RENEWAL_STEPS, OwnerBound, sessionKey } from '../policy.js';
 import { Connection, driverOf, numberOf, quotedTable, type SqliteDatabase, type SqliteDriver } from './database.js';
@@ -157,9 +159,11 @@ const MAX_GRACE = 2 ** 40;
  * read as a cookie. The same hash is the session's public handle in `listOwnerSessions`.
  * Values are JSON text, kept as `JSON.stringify` wrote it and read back with `JSON.parse`.
  *
- * **Synchronous.** SQLite answers in the calling thread, so each method does all its
- * work before it returns (its promise is already settled): no statement of one call
- * interleaves with another call's on the same connection. A call waits for another
+ * **At once.** SQLite answers in the calling thread, so each method does all its work
+ * before it returns and gives its value itself (`MaybePromise`: no promise, no turn of
+ * the microtask queue), or a rejected promise when it fails; no statement of one call
+ * interleaves with another call's on the same connection. `createTable` and
+ * `deleteExpired`, called by the app, give promises. A call waits for another
  * connection's write lock at most the connection's `busy_timeout`, blocking the thread
  * meanwhile, then fails with `SessionStoreError` (cause: SQLite's SQLITE_BUSY). There is
  * no `timeout` option: a timer cannot interrupt a synchronous call.
@@ -206,7 +210,11 @@ const MAX_GRACE = 2 ** 40;
  * ```
  */
 export class SqliteSessionStore<T = Record<string, unknown>>
-  implements PatchableSessionStore<T>, RenewableSessionStore<T>, OwnerListingSessionStore<T>
+  implements
+    PatchableSessionStore<T>,
+    RenewableSessionStore<T>,
+    OwnerListingSessionStore<T>,
+    TokenLengthSessionStore<T>
 {
   /** Which driver the handle comes from. */
   readonly driver: SqliteDriver;
@@ -281,31 +289,33 @@ export class SqliteSessionStore<T = Record<string, unknown>>
    * const record = await store.getSession(token); // undefined when unknown or ended
    * ```
    */
-  async getSession(token: string): Promise<LoadedSessionRecord<T> | undefined> {
-    if (!isId(token)) {
-      return undefined;
-    }
-    const row = this.#connection.get<SessionRow>('load', this.#sql.get, { token: sessionKey(token), now: this.#clock.now() });
-    if (row === undefined || numberOf(row.served) !== 1) {
-      return undefined;
-    }
-    let values: unknown;
-    try {
-      values = JSON.parse(row.data);
-    } catch {
-      return undefined;
-    }
-    if (typeof values !== 'object' || values === null || Array.isArray(values)) {
-      return undefined;
-    }
-    return {
-      id: token,
-      values: values as Partial<T>,
-      expireTime: numberOf(row.expire_time),
-      deadline: numberOf(row.deadline),
-      ...(typeof row.meta === 'string' ? { meta: row.meta } : {}),
-      ...(row.successor !== null ? { superseded: true } : {}),
-    };
+  getSession(token: string): MaybePromise<LoadedSessionRecord<T> | undefined> {
+    return answer(() => {
+      if (!isId(token)) {
+        return undefined;
+      }
+      const row = this.#connection.get<SessionRow>('load', this.#sql.get, { token: sessionKey(token), now: this.#clock.now() });
+      if (row === undefined || numberOf(row.served) !== 1) {
+        return undefined;
+      }
+      let values: unknown;
+      try {
+        values = JSON.parse(row.data);
+      } catch {
+        return undefined;
+      }
+      if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+        return undefined;
+      }
+      return {
+        id: token,
+        values: values as Partial<T>,
+        expireTime: numberOf(row.expire_time),
+        deadline: numberOf(row.deadline),
+        ...(typeof row.meta === 'string' ? { meta: row.meta } : {}),
+        ...(row.successor !== null ? { superseded: true } : {}),
+      };
+    });
   }
 
   /**
@@ -327,33 +337,35 @@ export class SqliteSessionStore<T = Record<string, unknown>>
    * const token = await store.setSession(id, { values: { userId: 'u1' }, expireTime, deadline }, 'u1'); // token === id
    * ```
    */
-  async setSession(id: string, record: SessionRecord<T>, owner?: string, report?: EvictionReport): Promise<string> {
-    checkId(id);
-    const write = {
-      token: sessionKey(id),
-      now: this.#clock.now(),
-      data: JSON.stringify(record.values),
-      expireTime: record.expireTime,
-      deadline: record.deadline,
-      owner: owner ?? null,
-      meta: record.meta ?? null,
-    };
-    const limit = this.#bound.limit;
-    if (owner === undefined || limit === undefined) {
-      this.#connection.run('save', this.#sql.set, write);
-      return id;
-    }
-    const admission = this.#connection.transaction('save', () => {
-      const held = this.#connection.get<{ owner: string | null }>('save', this.#sql.own, write)?.owner === owner;
-      const counts = !held && Math.min(record.expireTime, record.deadline) > write.now;
-      const admitted = this.#admit(limit, owner, write.token, null, write.now, counts);
-      if (admitted.excess === 0 || limit.policy === 'evict') {
+  setSession(id: string, record: SessionRecord<T>, owner?: string, report?: EvictionReport): MaybePromise<string> {
+    return answer(() => {
+      checkId(id);
+      const write = {
+        token: sessionKey(id),
+        now: this.#clock.now(),
+        data: JSON.stringify(record.values),
+        expireTime: record.expireTime,
+        deadline: record.deadline,
+        owner: owner ?? null,
+        meta: record.meta ?? null,
+      };
+      const limit = this.#bound.limit;
+      if (owner === undefined || limit === undefined) {
         this.#connection.run('save', this.#sql.set, write);
+        return id;
       }
-      return admitted;
+      const admission = this.#connection.transaction('save', () => {
+        const held = this.#connection.get<{ owner: string | null }>('save', this.#sql.own, write)?.owner === owner;
+        const counts = !held && Math.min(record.expireTime, record.deadline) > write.now;
+        const admitted = this.#admit(limit, owner, write.token, null, write.now, counts);
+        if (admitted.excess === 0 || limit.policy === 'evict') {
+          this.#connection.run('save', this.#sql.set, write);
+        }
+        return admitted;
+      });
+      this.#bound.settle(owner, admission.excess, admission.evicted, report);
+      return id;
     });
-    this.#bound.settle(owner, admission.excess, admission.evicted, report);
-    return id;
   }
 
   /**
@@ -377,44 +389,46 @@ export class SqliteSessionStore<T = Record<string, unknown>>
    * // undefined: the session was deleted or ended meanwhile, and nothing was written
    * ```
    */
-  async patchSession(id: string, patch: SessionPatch<T>): Promise<string | undefined> {
-    checkId(id);
-    const token = sessionKey(id);
-    const now = this.#clock.now();
-    const { owner } = patch;
-    const limit = this.#bound.limit;
-    const bounded = typeof owner === 'string' && limit !== undefined;
-    const outcome = this.#connection.transaction('save', () => {
-      const row = this.#connection.get<{ data: string; owner: string | null }>('save', this.#sql.own, { token, now });
-      if (row === undefined) {
+  patchSession(id: string, patch: SessionPatch<T>): MaybePromise<string | undefined> {
+    return answer(() => {
+      checkId(id);
+      const token = sessionKey(id);
+      const now = this.#clock.now();
+      const { owner } = patch;
+      const limit = this.#bound.limit;
+      const bounded = typeof owner === 'string' && limit !== undefined;
+      const outcome = this.#connection.transaction('save', () => {
+        const row = this.#connection.get<{ data: string; owner: string | null }>('save', this.#sql.own, { token, now });
+        if (row === undefined) {
+          return undefined;
+        }
+        let admitted: Admission = { excess: 0, evicted: [] };
+        if (bounded) {
+          admitted = this.#admit(limit, owner, token, null, now, row.owner !== owner);
+          if (admitted.excess > 0 && limit.policy === 'refuse') {
+            return admitted;
+          }
+        }
+        this.#connection.run('save', this.#sql.patch, {
+          token,
+          now,
+          data: merged(row.data, patch),
+          expireTime: patch.expireTime,
+          deadline: patch.deadline,
+          ownerGiven: owner === undefined ? 0 : 1,
+          owner: owner ?? null,
+          meta: patch.meta ?? null,
+        });
+        return admitted;
+      });
+      if (outcome === undefined) {
         return undefined;
       }
-      let admitted: Admission = { excess: 0, evicted: [] };
       if (bounded) {
-        admitted = this.#admit(limit, owner, token, null, now, row.owner !== owner);
-        if (admitted.excess > 0 && limit.policy === 'refuse') {
-          return admitted;
-        }
+        this.#bound.settle(owner, outcome.excess, outcome.evicted, patch.evicted);
       }
-      this.#connection.run('save', this.#sql.patch, {
-        token,
-        now,
-        data: merged(row.data, patch),
-        expireTime: patch.expireTime,
-        deadline: patch.deadline,
-        ownerGiven: owner === undefined ? 0 : 1,
-        owner: owner ?? null,
-        meta: patch.meta ?? null,
-      });
-      return admitted;
+      return id;
     });
-    if (outcome === undefined) {
-      return undefined;
-    }
-    if (bounded) {
-      this.#bound.settle(owner, outcome.excess, outcome.evicted, patch.evicted);
-    }
-    return id;
   }
 
   /**
@@ -440,54 +454,56 @@ export class SqliteSessionStore<T = Record<string, unknown>>
    * // undefined: the old id was ended or renewed meanwhile, and nothing was written
    * ```
    */
-  async renewSession(id: string, newId: string, renewal: SessionRenewal<T>): Promise<string | undefined> {
-    if (!checkRenewal(id, newId)) {
-      return undefined;
-    }
-    const { record, owner, grace } = renewal;
-    const token = sessionKey(id);
-    const write = {
-      token: sessionKey(newId),
-      now: this.#clock.now(),
-      data: JSON.stringify(record.values),
-      expireTime: record.expireTime,
-      deadline: record.deadline,
-      owner: owner ?? null,
-      meta: record.meta ?? null,
-    };
-    // NaN, a negative or no grace: the old row goes at once; a huge one (Infinity) is cut
-    // to one SQLite's integers hold (a grace never outlasts the old session's own expiry).
-    const kept = grace > 0 ? Math.min(grace, MAX_GRACE) : 0;
-    const limit = this.#bound.limit;
-    const bounded = owner !== undefined && limit !== undefined;
-    const outcome = this.#connection.transaction('renew', () => {
-      const old = this.#connection.get<{ owner: string | null }>('renew', this.#sql.own, { token, now: write.now });
-      if (old === undefined) {
+  renewSession(id: string, newId: string, renewal: SessionRenewal<T>): MaybePromise<string | undefined> {
+    return answer(() => {
+      if (!checkRenewal(id, newId)) {
         return undefined;
       }
-      let admitted: Admission = { excess: 0, evicted: [] };
-      if (bounded) {
-        const counts = old.owner !== owner && Math.min(record.expireTime, record.deadline) > write.now;
-        admitted = this.#admit(limit, owner, token, write.token, write.now, counts);
-        if (admitted.excess > 0 && limit.policy === 'refuse') {
-          return admitted;
+      const { record, owner, grace } = renewal;
+      const token = sessionKey(id);
+      const write = {
+        token: sessionKey(newId),
+        now: this.#clock.now(),
+        data: JSON.stringify(record.values),
+        expireTime: record.expireTime,
+        deadline: record.deadline,
+        owner: owner ?? null,
+        meta: record.meta ?? null,
+      };
+      // NaN, a negative or no grace: the old row goes at once; a huge one (Infinity) is cut
+      // to one SQLite's integers hold (a grace never outlasts the old session's own expiry).
+      const kept = grace > 0 ? Math.min(grace, MAX_GRACE) : 0;
+      const limit = this.#bound.limit;
+      const bounded = owner !== undefined && limit !== undefined;
+      const outcome = this.#connection.transaction('renew', () => {
+        const old = this.#connection.get<{ owner: string | null }>('renew', this.#sql.own, { token, now: write.now });
+        if (old === undefined) {
+          return undefined;
         }
+        let admitted: Admission = { excess: 0, evicted: [] };
+        if (bounded) {
+          const counts = old.owner !== owner && Math.min(record.expireTime, record.deadline) > write.now;
+          admitted = this.#admit(limit, owner, token, write.token, write.now, counts);
+          if (admitted.excess > 0 && limit.policy === 'refuse') {
+            return admitted;
+          }
+        }
+        this.#connection.run('renew', this.#sql.set, write);
+        if (kept > 0) {
+          this.#connection.run('renew', this.#sql.retire, { token, successor: write.token, now: write.now, grace: kept });
+        } else {
+          this.#connection.all('renew', this.#sql.delete, { token, now: write.now });
+        }
+        return admitted;
+      });
+      if (outcome === undefined) {
+        return undefined;
       }
-      this.#connection.run('renew', this.#sql.set, write);
-      if (kept > 0) {
-        this.#connection.run('renew', this.#sql.retire, { token, successor: write.token, now: write.now, grace: kept });
-      } else {
-        this.#connection.all('renew', this.#sql.delete, { token, now: write.now });
+      if (bounded) {
+        this.#bound.settle(owner, outcome.excess, outcome.evicted, renewal.evicted);
       }
-      return admitted;
+      return newId;
     });
-    if (outcome === undefined) {
-      return undefined;
-    }
-    if (bounded) {
-      this.#bound.settle(owner, outcome.excess, outcome.evicted, renewal.evicted);
-    }
-    return newId;
   }
 
   /**
@@ -502,10 +518,12 @@ export class SqliteSessionStore<T = Record<string, unknown>>
    * await store.deleteSession(id); // an unknown id resolves too
    * ```
    */
-  async deleteSession(id: string): Promise<void> {
-    if (isId(id)) {
-      this.#endChain('delete', this.#sql.delete, sessionKey(id), null);
-    }
+  deleteSession(id: string): MaybePromise<void> {
+    return answer(() => {
+      if (isId(id)) {
+        this.#endChain('delete', this.#sql.delete, sessionKey(id), null);
+      }
+    });
   }
 
   /**
@@ -525,16 +543,18 @@ export class SqliteSessionStore<T = Record<string, unknown>>
    * const ended = await store.deleteOwnerSessions('u1'); // "log out everywhere"
    * ```
    */
-  async deleteOwnerSessions(owner: string, keep?: string): Promise<number> {
-    if (typeof owner !== 'string') {
-      return 0;
-    }
-    const rows = this.#connection.all<{ live: number | bigint }>('delete owner sessions', this.#sql.deleteOwner, {
-      owner,
-      keep: isHandle(keep) ? keep : null,
-      now: this.#clock.now(),
+  deleteOwnerSessions(owner: string, keep?: string): MaybePromise<number> {
+    return answer(() => {
+      if (typeof owner !== 'string') {
+        return 0;
+      }
+      const rows = this.#connection.all<{ live: number | bigint }>('delete owner sessions', this.#sql.deleteOwner, {
+        owner,
+        keep: isHandle(keep) ? keep : null,
+        now: this.#clock.now(),
+      });
+      return rows.filter((row) => numberOf(row.live) === 1).length;
     });
-    return rows.filter((row) => numberOf(row.live) === 1).length;
   }
 
   /**
@@ -549,17 +569,19 @@ export class SqliteSessionStore<T = Record<string, unknown>>
    * const sessions = await store.listOwnerSessions('u1');
    * ```
    */
-  async listOwnerSessions(owner: string): Promise<OwnerSessionRecord[]> {
-    if (typeof owner !== 'string') {
-      return [];
-    }
-    const rows = this.#connection.all<ListedRow>('list owner sessions', this.#sql.list, { owner, now: this.#clock.now() });
-    return rows.map((row) => ({
-      handle: row.handle,
-      meta: typeof row.meta === 'string' ? row.meta : undefined,
-      expireTime: numberOf(row.expire_time),
-      deadline: numberOf(row.deadline),
-    }));
+  listOwnerSessions(owner: string): MaybePromise<OwnerSessionRecord[]> {
+    return answer(() => {
+      if (typeof owner !== 'string') {
+        return [];
+      }
+      const rows = this.#connection.all<ListedRow>('list owner sessions', this.#sql.list, { owner, now: this.#clock.now() });
+      return rows.map((row) => ({
+        handle: row.handle,
+        meta: typeof row.meta === 'string' ? row.meta : undefined,
+        expireTime: numberOf(row.expire_time),
+        deadline: numberOf(row.deadline),
+      }));
+    });
   }
 
   /**
@@ -577,11 +599,13 @@ export class SqliteSessionStore<T = Record<string, unknown>>
    * await store.deleteSessionByHandle('u1', handle); // "end this one"
    * ```
    */
-  async deleteSessionByHandle(owner: string, handle: string): Promise<boolean> {
-    if (!isHandle(handle) || typeof owner !== 'string') {
-      return false;
-    }
-    return this.#endChain('delete session by handle', this.#sql.deleteByHandle, handle, owner);
+  deleteSessionByHandle(owner: string, handle: string): MaybePromise<boolean> {
+    return answer(() => {
+      if (!isHandle(handle) || typeof owner !== 'string') {
+        return false;
+      }
+      return this.#endChain('delete session by handle', this.#sql.deleteByHandle, handle, owner);
+    });
   }
 
   /**
@@ -709,6 +733,20 @@ export class SqliteSessionStore<T = Record<string, unknown>>
       next = row.successor;
     }
     return false;
+  }
+}
+
+/**
+ * Runs a call's work at once (SQLite answers in the calling thread): gives its value
+ * itself, with no promise and no turn of the microtask queue, or, when it throws, a
+ * promise rejected with the error, so that a caller sees a store's failure as a
+ * rejection, as from any other store.
+ */
+function answer<R>(work: () => R): MaybePromise<R> {
+  try {
+    return work();
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 

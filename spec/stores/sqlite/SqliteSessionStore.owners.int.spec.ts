@@ -92,7 +92,7 @@ describeEachSqlite('SqliteSessionStore: statements, the bound and renewal across
       await store.renewSession(id, next, { record: record(), owner: 'ada', grace: GRACE });
       // BEGIN, the old row, the successor, the old row retired, COMMIT.
       expect(count()).toBe(12);
-      await expect(store.getSession(id)).resolves.toMatchObject({ superseded: true });
+      expect(await store.getSession(id)).toMatchObject({ superseded: true });
       expect(count()).toBe(13);
       await store.deleteOwnerSessions('ada');
       await store.listOwnerSessions('ada');
@@ -124,9 +124,9 @@ describeEachSqlite('SqliteSessionStore: statements, the bound and renewal across
       await store.renewSession(ids[0]!, ids[1]!, { record: record(), owner: 'ada', grace: GRACE });
       await store.renewSession(ids[1]!, ids[2]!, { record: record(), owner: 'ada', grace: GRACE });
       const start = count();
-      await expect(store.deleteSessionByHandle('ada', hashedId(ids[0]!))).resolves.toBe(true);
+      expect(await store.deleteSessionByHandle('ada', hashedId(ids[0]!))).toBe(true);
       expect(count() - start).toBe(3);
-      await expect(store.getSession(ids[2]!)).resolves.toBeUndefined();
+      expect(await store.getSession(ids[2]!)).toBeUndefined();
     });
   });
 
@@ -152,11 +152,11 @@ describeEachSqlite('SqliteSessionStore: statements, the bound and renewal across
       await expect(one.setSession(newId(), record(), 'ada')).rejects.toBeInstanceOf(SessionLimitError);
       await expect(two.setSession(newId(), record(), 'ada')).rejects.toBeInstanceOf(SessionLimitError);
       const next = newId();
-      await expect(two.renewSession(first, next, { record: record({ r: 1 }), owner: 'ada', grace: GRACE })).resolves.toBe(next);
-      await expect(one.getSession(first)).resolves.toMatchObject({ superseded: true });
-      await expect(one.patchSession(first, { set: { x: 1 }, unset: [], ...later() })).resolves.toBeUndefined();
-      await expect(one.deleteSessionByHandle('ada', hashedId(first))).resolves.toBe(true);
-      await expect(two.getSession(next)).resolves.toBeUndefined();
+      expect(await two.renewSession(first, next, { record: record({ r: 1 }), owner: 'ada', grace: GRACE })).toBe(next);
+      expect(await one.getSession(first)).toMatchObject({ superseded: true });
+      expect(await one.patchSession(first, { set: { x: 1 }, unset: [], ...later() })).toBeUndefined();
+      expect(await one.deleteSessionByHandle('ada', hashedId(first))).toBe(true);
+      expect(await two.getSession(next)).toBeUndefined();
     });
 
     it('a write that waits longer than the busy timeout for the other connection rejects with SessionStoreError (SQLITE_BUSY), naming no token', async () => {
@@ -171,17 +171,17 @@ describeEachSqlite('SqliteSessionStore: statements, the bound and renewal across
             () => store.patchSession(id, { set: {}, unset: [], ...later() }),
             () => store.renewSession(id, newId(), { record: record(), grace: GRACE }),
           ]) {
-            const failure = await call().catch((error: unknown) => error);
+            const failure = await Promise.resolve().then(call).catch((error: unknown) => error);
             expect(failure).toBeInstanceOf(SessionStoreError);
             expect(`${(failure as Error).message} ${((failure as Error).cause as Error).message}`).not.toContain(id);
           }
           // Reads do not wait in WAL mode.
-          await expect(store.getSession(id)).resolves.toBeUndefined();
+          expect(await store.getSession(id)).toBeUndefined();
         } finally {
           second.exec('ROLLBACK');
         }
         // No transaction was left open: the next write goes through.
-        await expect(store.setSession(id, record())).resolves.toBe(id);
+        expect(await store.setSession(id, record())).toBe(id);
       } finally {
         waiting.close();
       }
@@ -212,7 +212,7 @@ describeEachSqlite('SqliteSessionStore: statements, the bound and renewal across
       expect(settled.filter((each) => each === 'saved')).toHaveLength(3);
       expect(settled.filter((each) => each === 'ERR_SESSION_LIMIT')).toHaveLength(37);
       const store = new SqliteSessionStore(database, { table });
-      await expect(store.listOwnerSessions('ada')).resolves.toHaveLength(3);
+      expect(await store.listOwnerSessions('ada')).toHaveLength(3);
     });
 
     it("'evict': 2 × 20 log-ins all succeed, exactly 3 remain, and every other one was reported evicted once", async () => {
@@ -259,10 +259,10 @@ describeEachSqlite('SqliteSessionStore: statements, the bound and renewal across
           input: { pairs: [...pairs].reverse(), handles: pairs.map(([before]) => hashedId(before)).reverse() },
         };
         const [renewed] = await race(driver, file, table, [renew, ending]);
-        await expect(store.listOwnerSessions('ada')).resolves.toEqual([]);
+        expect(await store.listOwnerSessions('ada')).toEqual([]);
         for (const [before, after] of pairs) {
-          await expect(store.getSession(after)).resolves.toBeUndefined();
-          await expect(store.getSession(before)).resolves.toBeUndefined();
+          expect(await store.getSession(after)).toBeUndefined();
+          expect(await store.getSession(before)).toBeUndefined();
         }
         // Which of the two went first differs from pair to pair (a renewal that came second
         // wrote nothing); either way nothing of the owner is left.
@@ -312,7 +312,7 @@ describeEachSqlite('SqliteSessionStore: statements, the bound and renewal across
     ] as const)('with a grace of %s, the old row is %s', async (_label, fate, grace) => {
       const before = newId();
       await store.setSession(before, record());
-      await expect(store.renewSession(before, newId(), { record: record(), grace })).resolves.toEqual(expect.any(String));
+      expect(await store.renewSession(before, newId(), { record: record(), grace })).toEqual(expect.any(String));
       const retired = rows().find((row) => row.token === hashedId(before));
       if (fate === 'deleted') {
         expect(retired).toBeUndefined();
@@ -327,9 +327,9 @@ describeEachSqlite('SqliteSessionStore: statements, the bound and renewal across
       for (let step = 1; step < ids.length; step++) {
         await store.renewSession(ids[step - 1]!, ids[step]!, { record: record({ step }), owner: 'ada', grace: GRACE });
       }
-      await expect(store.getSession(ids[0]!)).resolves.toBeUndefined();
-      await expect(store.getSession(ids[1]!)).resolves.toMatchObject({ values: { step: 1 }, superseded: true });
-      await expect(store.getSession(ids[5]!)).resolves.toMatchObject({ values: { step: 5 } });
+      expect(await store.getSession(ids[0]!)).toBeUndefined();
+      expect(await store.getSession(ids[1]!)).toMatchObject({ values: { step: 1 }, superseded: true });
+      expect(await store.getSession(ids[5]!)).toMatchObject({ values: { step: 5 } });
     });
 
     it("a retired row never counts against its owner's bound, and eviction never picks it", async () => {
@@ -355,7 +355,7 @@ describeEachSqlite('SqliteSessionStore: statements, the bound and renewal across
       await expect(
         store.patchSession(anonymous, { set: { userId: 'ada' }, unset: ['cart'], owner: 'ada', meta: 'after', ...later() }),
       ).rejects.toBeInstanceOf(SessionLimitError);
-      await expect(store.getSession(anonymous)).resolves.toMatchObject({ values: { cart: ['pen'] }, meta: 'before' });
+      expect(await store.getSession(anonymous)).toMatchObject({ values: { cart: ['pen'] }, meta: 'before' });
     });
   });
 });
