@@ -39,7 +39,7 @@ report.endedByHandle = await other.deleteSessionByHandle('ada', (await store.lis
 report.gone = (await store.getSession(id(2))) === undefined;
 await store.setSession(id(4), { values: {}, expireTime: now + 10, deadline: now + 10 });
 now += 10;
-report.expired = await store.getSession(id(4));
+report.endedGivenBack = (await store.getSession(id(4)))?.expireTime === now;
 report.swept = await store.deleteExpired();
 const generations = new SqliteOwnerGenerations(second);
 await generations.createTable();
@@ -76,6 +76,7 @@ describeWith('bun', 'kit-session/sqlite on bun:sqlite, under Bun', () => {
       refused: 'ERR_SESSION_LIMIT',
       endedByHandle: true,
       gone: true,
+      endedGivenBack: true,
       swept: 1,
       bumped: [1, 2, 2],
     });

@@ -43,7 +43,7 @@ export interface SqliteSessionStoreOptions extends SessionTableOptions {
    * Run {@link SqliteSessionStore.deleteExpired} every this many milliseconds. The timer
    * is unref'd, so it never keeps the process alive; stop it with
    * {@link SqliteSessionStore.stopCleanup}. At most 2147483647 (about 24.8 days). Unset:
-   * no timer (expired rows are never returned anyway; call `deleteExpired` yourself).
+   * no timer (ended rows are never served anyway; call `deleteExpired` yourself).
    * @default undefined
    */
   readonly cleanupInterval?: number;
@@ -150,8 +150,9 @@ const MAX_GRACE = 2 ** 40;
  * Keeps sessions in a SQLite table, through the app's own database handle: a `node:sqlite`
  * `DatabaseSync` (Node 22.5 and later), a `better-sqlite3` `Database`, or a `bun:sqlite`
  * `Database`. The store imports none of them; it tells which one it was given when built.
- * Expired rows are never returned (every read compares against the store's clock, given
- * as a parameter); {@link SqliteSessionStore.deleteExpired} removes them, by hand or on an
+ * An ended session is never listed, counted, patched or renewed (every statement compares
+ * against the store's clock, given as a parameter), and a load gives it back only as
+ * ended; {@link SqliteSessionStore.deleteExpired} removes such rows, by hand or on an
  * unref'd timer (`cleanupInterval`). The schema is {@link sessionTableSql}.
  *
  * **Layout.** One row per session, keyed by the SHA-256 of the session id (base64url),
@@ -281,12 +282,13 @@ export class SqliteSessionStore<T = Record<string, unknown>>
    *
    * @param token - The session's id.
    * @returns The record (its metadata included), or `undefined` when the token is unknown
-   *   or malformed, the session has ended by the store's clock, or it names a retired
-   *   session no longer served.
+   *   or malformed, or names a retired session no longer served. An ended session is given
+   *   back as it is until its row is swept (the manager reports it as expired and never
+   *   serves it).
    * @throws SessionStoreError when SQLite fails.
    * @example
    * ```ts
-   * const record = await store.getSession(token); // undefined when unknown or ended
+   * const record = await store.getSession(token); // undefined when unknown
    * ```
    */
   getSession(token: string): MaybePromise<LoadedSessionRecord<T> | undefined> {

@@ -103,9 +103,9 @@ export function sessionTableStatements({ table, name }: { readonly table: string
  */
 export interface SessionStatements {
   /**
-   * A live row, retired or not, with `served` (for a retired row only: whether it and the
-   * successors it leads to are live, up to a session of its own within MAX_RENEWAL_STEPS).
-   * `:token`, `:now`.
+   * A row, retired or not, with `served` (1 for a session of its own, ended or not; for a
+   * retired row, whether it and the successors it leads to are live, up to a session of
+   * its own within MAX_RENEWAL_STEPS). `:token`, `:now`.
    */
   readonly get: Statement;
   /** A live session of its own: its values and owner. `:token`, `:now`. */
@@ -149,11 +149,13 @@ export function sessionStatements(table: string): SessionStatements {
     `JOIN ${table} next ON next.token = chain.successor WHERE chain.step < ${MAX_RENEWAL_STEPS}) ` +
     `SELECT coalesce(min(live) AND max(successor IS NULL), 0) FROM chain`;
   return {
-    // One statement: the chain is read (only) for a retired row.
+    // One statement: the chain is read (only) for a retired row, which is served while it
+    // and its successors are live. A session of its own is given back ended too (until
+    // swept): the manager reports it as the `expired` event and serves it never.
     get: statement(
       `SELECT data, expire_time, deadline, meta, successor, ` +
         `CASE WHEN successor IS NULL THEN 1 ELSE (${chain}) END AS served ` +
-        `FROM ${table} WHERE token = :token AND ${live()}`,
+        `FROM ${table} WHERE token = :token`,
     ),
     own: statement(`SELECT data, owner FROM ${table} WHERE token = :token AND ${session()}`),
     set: statement(

@@ -188,15 +188,16 @@ describeEachSqlite('SqliteSessionStore', (driver) => {
       }
     });
 
-    it('never gives back an ended session, however long its row stays; deleteExpired removes just those', async () => {
+    it('gives an ended session back as ended, never as live, until deleteExpired removes just those', async () => {
       const short = newId();
       const long = newId();
       await store.setSession(short, { values: {}, expireTime: clock.now() + 1000, deadline: clock.now() + HOUR });
       await store.setSession(long, { values: {}, expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR });
       clock.advance(1000);
-      expect(await store.getSession(short)).toBeUndefined();
+      expect(await store.getSession(short)).toMatchObject({ id: short, expireTime: clock.now() });
       expect(await store.getSession(long)).toBeDefined();
       expect(await store.deleteExpired()).toBe(1);
+      expect(await store.getSession(short)).toBeUndefined();
       expect(database.prepare(`SELECT token FROM "${table}"`).all().map((row) => (row as { token: string }).token)).toEqual([
         hashedId(long),
       ]);
