@@ -189,8 +189,9 @@ interface BoundedRow extends QueryResultRow {
 
 /**
  * Keeps sessions in a PostgreSQL table through a `pg.Pool`, for apps that already run
- * PostgreSQL. Expired rows are never returned (every read compares against the store's
- * clock, given as a parameter, not `now()`); {@link PostgresSessionStore.deleteExpired}
+ * PostgreSQL. An expired row is given back as it is (the manager never serves it, and
+ * reports it as expired); every write, listing and count compares against the store's
+ * clock, given as a parameter, not `now()`; {@link PostgresSessionStore.deleteExpired}
  * removes them, by hand or on an unref'd timer (`cleanupInterval`). The schema is
  * {@link sessionTableSql}.
  *
