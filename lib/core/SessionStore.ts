@@ -74,7 +74,7 @@ export interface LoadedSessionRecord<T> extends SessionRecord<T> {
  * Where sessions live: the one interface every store implements. kit-session ships a
  * cookie store, a memory store, and server-side stores for Redis, PostgreSQL,
  * MySQL/MariaDB and SQLite behind their own subpath exports; an app can write its own
- * (docs/stores.md, "Writing a store", walks through one of about 150 lines), and one
+ * (docs/stores.md, "Writing a store", walks through one of about 100 lines of code), and one
  * shared test suite checks every store against this contract. Everything else a store
  * may do is an optional ability, each its own small interface below, found by the
  * manager at run time; the types and the shared server-store policy are in
