@@ -184,7 +184,9 @@ export class RedisOwnerIndex {
     // The one kept, and what it was renewed into meanwhile (read after the index: a
     // renewal after this read files a successor the index read did not see).
     const kept = new Set<string>();
-    for (let hash = keep, step = 0; hash !== undefined && step <= MAX_RENEWAL_STEPS; step++) {
+    // A handle that cannot be a session's names none (and is no key: node-redis cannot
+    // route a lone surrogate on a Cluster).
+    for (let hash = keep, step = 0; hash !== undefined && isId(hash) && step <= MAX_RENEWAL_STEPS; step++) {
       kept.add(hash);
       const [successor] = await this.#client.hmget(this.#key(hash), ['s']);
       hash = successor ?? undefined;

@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { EncryptingStoreDecorator, importRawKey } from 'kit-session';
+import { RedisOwnerGenerations, RedisSessionStore, type RedisClientLike } from 'kit-session/redis';
+import { FakeClock } from '../../support/FakeClock.js';
+import { describeOwnerGenerationsContract } from '../../support/ownerGenerationsContract.js';
+import { deleteRedisKeys, dumpRedis, useNodeRedis, useRedisClusterClients } from '../../support/redisCluster.js';
+import { describeRedisOwnerIndex } from '../../support/redisOwners.js';
+import { describeRedisRenewal } from '../../support/redisRenewal.js';
+import { describeManagerScenarios, describeWith, REDIS_URL, uniqueName } from '../../support/services.js';
+import { describeStoreContract, type ContractValues } from '../../support/storeContract.js';
+
+// RedisSessionStore and RedisOwnerGenerations on node-redis v5 (`createClient()`,
+// `createCluster()`): the shared contracts and the Redis-specific owner-index and renewal
+// tests, each store on a node-redis client while the tests read and clean up through
+// ioredis (the same keys). Key prefixes start `kit-session-nr`.
+
+const HOUR = 60 * 60 * 1000;
+
+const prefixOf = () => `${uniqueName('kit-session-nr')}:`;
+
+describe('RedisSessionStore on node-redis, built', () => {
+  it.each([
+    ['a plain object', {}],
+    ['null', null],
+    ['a node-redis v4-like client (no withTypeMapping)', { evalSha: () => {}, eval: () => {}, hGetAll: () => {}, hmGet: () => {} }],
+  ])('rejects %s as client with TypeError', (_label, client) => {
+    expect(() => new RedisSessionStore(client as unknown as RedisClientLike)).toThrow(TypeError);
+    expect(() => new RedisOwnerGenerations(client as unknown as RedisClientLike)).toThrow(TypeError);
+  });
+
+  it('takes a client that is not connected yet, and sends nothing', () => {
+    const client = createClient({ url: REDIS_URL });
+    expect(() => new RedisSessionStore(client)).not.toThrow();
+    expect(() => new RedisOwnerGenerations(client)).not.toThrow();
+    expect(client.isOpen).toBe(false);
+  });
+});
+
+/** The suites every client runs: `store` builds on node-redis, `inspect` reads through ioredis. */
+function suites(name: string, store: () => RedisClientLike, inspect: () => Redis | import('ioredis').Cluster): void {
+  describeStoreContract(name, () => {
+    const clock = new FakeClock();
+    const prefix = prefixOf();
+    return {
+      store: new RedisSessionStore<ContractValues>(store(), { prefix }, clock),
+      clock,
+      serverSide: true,
+      dump: () => dumpRedis(inspect(), prefix),
+      close: () => deleteRedisKeys(inspect(), prefix),
+    };
+  });
+
+  describeStoreContract(`EncryptingStoreDecorator(${name}, encryptValues)`, async () => {
+    const clock = new FakeClock();
+    const prefix = prefixOf();
+    const keys = [await importRawKey(randomBytes(32).toString('base64'))];
+    const inner = new RedisSessionStore<ContractValues>(store(), { prefix }, clock);
+    return {
+      store: new EncryptingStoreDecorator(inner, { keys, encryptValues: true }, clock),
+      clock,
+      serverSide: true,
+      encryptsValues: true,
+      dump: () => dumpRedis(inspect(), prefix),
+      close: () => deleteRedisKeys(inspect(), prefix),
+    };
+  });
+
+  describeRedisOwnerIndex(name, inspect, store);
+  describeRedisRenewal(name, inspect, store);
+
+  describeOwnerGenerationsContract(name.replace('RedisSessionStore', 'RedisOwnerGenerations'), () => {
+    const prefix = prefixOf();
+    return { generations: new RedisOwnerGenerations(store(), { prefix }), close: () => deleteRedisKeys(inspect(), prefix) };
+  });
+
+  describeManagerScenarios(name, () => {
+    const prefix = prefixOf();
+    return { store: new RedisSessionStore(store(), { prefix }), close: () => deleteRedisKeys(inspect(), prefix) };
+  });
+}
+
+describeWith('redis', 'RedisSessionStore on node-redis, one Redis server', () => {
+  const nodeRedis = useNodeRedis(REDIS_URL);
+  let ioredis: Redis;
+
+  beforeAll(() => {
+    ioredis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    ioredis.on('error', () => {});
+  });
+
+  afterAll(async () => {
+    await ioredis.quit();
+  });
+
+  suites('RedisSessionStore (node-redis)', nodeRedis, () => ioredis);
+
+  describe('with a client of its own type mapping and RESP3', () => {
+    let resp3: ReturnType<typeof createClient<{}, {}, {}, 3>>;
+
+    beforeAll(async () => {
+      resp3 = createClient({ url: REDIS_URL, RESP: 3 });
+      resp3.on('error', () => {});
+      await resp3.connect();
+    });
+
+    afterAll(async () => {
+      await resp3.close();
+    });
+
+    // Buffers for text, a Map for a hash: the store reads through its own mapping.
+    const mapped = () => resp3.withTypeMapping({ 36: Buffer, 37: Map, 44: Buffer } as const);
+
+    describeStoreContract('RedisSessionStore (node-redis, RESP3, Buffer and Map type mapping)', () => {
+      const clock = new FakeClock();
+      const prefix = prefixOf();
+      return {
+        store: new RedisSessionStore<ContractValues>(mapped(), { prefix }, clock),
+        clock,
+        serverSide: true,
+        dump: () => dumpRedis(ioredis, prefix),
+        close: () => deleteRedisKeys(ioredis, prefix),
+      };
+    });
+
+    describeRedisOwnerIndex('RedisSessionStore (node-redis, RESP3, Buffer and Map type mapping)', () => ioredis, mapped);
+  });
+
+  it('runs its scripts again after SCRIPT FLUSH (EVALSHA answers NOSCRIPT, EVAL loads them)', async () => {
+    const clock = new FakeClock();
+    const prefix = prefixOf();
+    const store = new RedisSessionStore<ContractValues>(nodeRedis(), { prefix }, clock);
+    const id = randomBytes(32).toString('base64url');
+    const record = { values: { n: 1 }, expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR };
+    try {
+      await nodeRedis().scriptFlush();
+      await expect(store.setSession(id, record, 'ada')).resolves.toBe(id);
+      await nodeRedis().scriptFlush();
+      await expect(store.patchSession(id, { ...record, set: { n: 2 }, unset: [] })).resolves.toBe(id);
+      await expect(store.getSession(id)).resolves.toMatchObject({ values: { n: 2 } });
+      await expect(store.listOwnerSessions('ada')).resolves.toHaveLength(1);
+    } finally {
+      await deleteRedisKeys(ioredis, prefix);
+    }
+  });
+});
+
+describeWith('redis-binaries', 'RedisSessionStore on node-redis, a three-node Redis Cluster', () => {
+  const clients = useRedisClusterClients();
+
+  suites('RedisSessionStore (node-redis Cluster)', clients.nodeRedis, clients.ioredis);
+});
