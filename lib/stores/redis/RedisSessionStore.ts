@@ -436,17 +436,17 @@ export class RedisSessionStore<T = Record<string, unknown>>
     const key = this.#key(sessionKey(id));
     const newKey = this.#key(successor);
     const limit = this.#bound.limit;
-    const grace = this.#owners.grace;
+    const markTime = this.#owners.grace; // how long a mark or a claim in flight lasts
     const fields = valueFields(record.values);
     const settle = (outcome: RenewOutcome) =>
-      this.#call(renewSettleCall({ key, successor, outcome, now, until: now + Math.max(0, renewal.grace), keep: grace }));
+      this.#call(renewSettleCall({ key, successor, outcome, now, until: now + Math.max(0, renewal.grace), keep: markTime }));
     let evicted: string[] = [];
     const result = await this.#run('renew', async (): Promise<string | undefined | 'refused'> => {
       // The claim decides; the mark and the owner's index are read beside it.
       const owned = owner !== undefined && px > 0;
       const [claim, intent, entries] = await Promise.all([
-        this.#call(renewClaimCall({ key, now, successor, until: now + grace, owner })),
-        owned ? this.#call(intentCall({ key: newKey, owner, grace, now })) : undefined,
+        this.#call(renewClaimCall({ key, now, successor, until: now + markTime, owner })),
+        owned ? this.#call(intentCall({ key: newKey, owner, grace: markTime, now })) : undefined,
         owned && limit !== undefined ? this.#owners.entries(owner, now) : undefined,
       ]);
       if (!Array.isArray(claim)) {
