@@ -51,21 +51,9 @@ export { SessionManager } from './core/SessionManager.js';
 export { SessionAccess } from './core/SessionAccess.js';
 export type { ValueOf } from './core/SessionAccess.js';
 
-export type {
-  LoadedSessionRecord,
-  OwnerGenerations,
-  OwnerIndexedSessionStore,
-  OwnerListingSessionStore,
-  OwnerSessionLimit,
-  OwnerSessionRecord,
-  PatchableSessionStore,
-  RenewableSessionStore,
-  SessionRenewal,
-  EvictionReport,
-  SessionPatch,
-  SessionRecord,
-  SessionStore,
-} from './core/SessionStore.js';
+// The store contract as app code meets it (a store to pass, revocable cookies'
+// generations); a store author's types, guards and the shared policy are in kit-session/store.
+export type { LoadedSessionRecord, MaybePromise, OwnerGenerations, SessionRecord, SessionStore } from './core/SessionStore.js';
 export { isOwnerIndexedStore, isOwnerListingStore, isPatchableStore, isRenewableStore } from './core/SessionStore.js';
 export type { CookieSessionStoreOptions } from './stores/CookieSessionStore.js';
 export { CookieSessionStore } from './stores/CookieSessionStore.js';

@@ -266,7 +266,7 @@ export function storeError(error: unknown): SessionError {
  * @param operation - The operation.
  * @returns What it resolves to.
  */
-export async function callStore<R>(operation: () => Promise<R>): Promise<R> {
+export async function callStore<R>(operation: () => R | Promise<R>): Promise<R> {
   try {
     return await operation();
   } catch (error) {

@@ -1,5 +1,4 @@
 import { createContextKey, type Context, type ContextKey } from './Context.js';
-import { isImmediateStore, NOT_NOW, type ImmediateSessionStore } from './immediateStore.js';
 import type { HeadersLike, RequestLike } from './http.js';
 import { SessionAccess } from './SessionAccess.js';
 import { callStore, storeError } from './SessionError.js';
@@ -8,8 +7,10 @@ import {
   isRenewableStore,
   isSessionStore,
   type LoadedSessionRecord,
+  type MaybePromise,
   type OwnerIndexedSessionStore,
   type SessionStore,
+  type StoreMembers,
 } from './SessionStore.js';
 import { SessionAccounts } from './accounts/SessionAccounts.js';
 import { SessionEvents } from './accounts/SessionEvents.js';
@@ -34,8 +35,6 @@ import type { SessionTransport, TokenExpiry, TransportHeaders } from './transpor
 interface Route<T> {
   readonly transport: SessionTransport;
   readonly store: SessionStore<T>;
-  /** The store, when it can answer some loads and saves without a promise (immediateStore.ts). */
-  readonly immediate: ImmediateSessionStore<T> | undefined;
 }
 
 /**
@@ -89,7 +88,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     if (!isSessionStore(store)) {
       throw new TypeError('store must be a session store, with getSession, setSession and deleteSession methods');
     }
-    if (store.requiresEncryption === true) {
+    if ((store as StoreMembers<T>).requiresEncryption === true) {
       throw new TypeError(
         'a bare CookieSessionStore lets the client read and forge its session: wrap it in EncryptingStoreDecorator',
       );
@@ -101,8 +100,8 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     // Tells the store each transport's name once (throws when it serves another), and
     // takes the store that opens that transport's tokens.
     this.#routes = this.#options.transports.map((transport, index) => {
-      const bound = store.useTokenName?.(transport.name, index === 0) ?? store;
-      return { transport, store: bound, immediate: isImmediateStore(bound) ? bound : undefined };
+      const bound = (store as StoreMembers<T>).useTokenName?.(transport.name, index === 0) ?? store;
+      return { transport, store: bound };
     });
     const sessionClock = clock ?? systemClock;
     this.#clock = sessionClock;
@@ -146,18 +145,16 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       if (token === undefined && routes.length > 1) {
         [route, token] = this.#choose(request);
       }
-      const { store, immediate: immediateStore } = routes[route]!;
+      const { store } = routes[route]!;
       const now = this.#clock.now();
       let record: LoadedSessionRecord<T> | undefined;
       if (token !== undefined) {
         // What callStore does, without a closure and an async frame on every request.
         try {
-          if (probe === undefined) {
-            const immediate = immediateStore === undefined ? NOT_NOW : immediateStore.loadNow(token);
-            record = immediate === NOT_NOW ? await store.getSession(token) : immediate;
-          } else {
-            record = await probe.callStore('getSession', loading(store, immediateStore, token));
-          }
+          // A store that answers at once (a cookie opened on node:crypto, SQLite) is
+          // taken without a promise and a turn of the microtask queue.
+          const answer = probe === undefined ? store.getSession(token) : probe.callStore('getSession', loading(store, token));
+          record = isThenable(answer) ? await answer : answer;
         } catch (error) {
           throw storeError(error);
         }
@@ -272,7 +269,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
         const expiry: TokenExpiry = { expireTime: session.expireTime, now, persistent: session.persistent };
         // A store that writes on a server tells its token's length up front: a cookie
         // too large is refused before anything is written.
-        const tokenLength = store.tokenLength?.(session.id);
+        const tokenLength = (store as StoreMembers<T>).tokenLength?.(session.id);
         if (tokenLength !== undefined) {
           transport.checkTokenLength(tokenLength, expiry);
         }
@@ -473,7 +470,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
   }
 
   #write(
-    { store, immediate }: Route<T>,
+    { store }: Route<T>,
     session: Session<T>,
     owner: string | undefined,
     now: number,
@@ -522,8 +519,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       return store.renewSession(predecessor, session.id, { record, owner, grace: this.#options.renewalGrace, evicted });
     }
     // The owner is undefined without ownerKey; only an owner-indexed store reads it.
-    const saved = immediate === undefined ? NOT_NOW : immediate.saveNow(session.id, record);
-    return saved === NOT_NOW ? (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner, evicted) : saved;
+    return (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner, evicted);
   }
 
   /**
@@ -599,16 +595,17 @@ function saveOutcome<T extends object>(
 // a closure captures lives in a context object allocated on every call, closure or not;
 // bench/README.md, "Telemetry, counted", has the figures without telemetry).
 
-/** A load's store call: at once when the store can, else `getSession`. */
-function loading<T>(
-  store: SessionStore<T>,
-  immediate: ImmediateSessionStore<T> | undefined,
-  token: string,
-): () => LoadedSessionRecord<T> | undefined | Promise<LoadedSessionRecord<T> | undefined> {
-  return () => {
-    const record = immediate === undefined ? NOT_NOW : immediate.loadNow(token);
-    return record === NOT_NOW ? store.getSession(token) : record;
-  };
+/** A load's store call. */
+function loading<T>(store: SessionStore<T>, token: string): () => MaybePromise<LoadedSessionRecord<T> | undefined> {
+  return () => store.getSession(token);
+}
+
+/**
+ * Whether a store's answer is a promise (or another thenable) rather than the value
+ * itself. No record, token, count or list a store answers has a `then` method.
+ */
+function isThenable<X>(answer: MaybePromise<X>): answer is Promise<X> {
+  return typeof (answer as { then?: unknown } | undefined)?.then === 'function';
 }
 
 /** The deletes of retired ids, timed as one `deleteSession` call. */

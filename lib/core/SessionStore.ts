@@ -1,4 +1,14 @@
 /**
+ * What a store method answers: the value at once, or a promise of it. A store whose
+ * backend answers synchronously (SQLite, an in-process map, a cookie sealed on
+ * node:crypto) returns the value itself, and the manager takes it without a turn of the
+ * microtask queue; any other returns a promise.
+ *
+ * @typeParam X - What the method gives.
+ */
+export type MaybePromise<X> = X | Promise<X>;
+
+/**
  * What a store keeps for one session.
  *
  * @typeParam T - The shape of the session's values.
@@ -61,23 +71,33 @@ export interface LoadedSessionRecord<T> extends SessionRecord<T> {
 }
 
 /**
- * Where sessions live. kit-session ships a cookie store, a memory store, and
- * server-side stores for Redis and PostgreSQL behind their own subpath exports; an
- * app can write its own by following this contract, which one shared test suite
- * checks for every store.
+ * Where sessions live: the one interface every store implements. kit-session ships a
+ * cookie store, a memory store, and server-side stores for Redis, PostgreSQL,
+ * MySQL/MariaDB and SQLite behind their own subpath exports; an app can write its own
+ * (docs/stores.md, "Writing a store", walks through one of about 150 lines), and one
+ * shared test suite checks every store against this contract. Everything else a store
+ * may do is an optional ability, each its own small interface below, found by the
+ * manager at run time; the types and the shared server-store policy are in
+ * `kit-session/store`.
  *
  * Two strings are in play. The **id** is chosen by the manager: at least 256 random
  * bits, base64url. The **token** is what `setSession` returns and what goes into the
  * cookie: a server-side store returns the id unchanged; the cookie store returns the
  * encoded session itself; the encrypting decorator returns a sealed token.
  *
- * The contract (all three methods are required):
- * - `getSession(token)` resolves to the record, or to `undefined` when the token is
- *   unknown, expired (`expireTime` not after now), malformed or tampered with. It
- *   rejects only when the infrastructure fails, with a `SessionStoreError`.
+ * The contract (all three methods are required; each may answer its value at once or
+ * a promise of it, see {@link MaybePromise}):
+ * - `getSession(token)` gives the record saved under the token, or `undefined` when
+ *   there is none (unknown, deleted, malformed or tampered with). **Expiry:** a store
+ *   may give a record whose `expireTime` or `deadline` has passed, or `undefined` for
+ *   it; the manager never serves such a record (it reports it as the `expired` event),
+ *   so a store need not check expiry to load, only to write (a patch or renewal never
+ *   writes into a session that is not live). It fails only when the infrastructure
+ *   fails, with a `SessionStoreError`.
  * - `setSession(id, record)` stores the record under `id`, replacing what was there,
- *   and resolves to the token for the cookie. The store should forget the record at
- *   `record.expireTime` on its own (Redis `PX`, a swept map, a SQL predicate).
+ *   and gives the token for the cookie. The store should forget the record at
+ *   `record.expireTime` (or `deadline`, if earlier) on its own (Redis `PX`, a swept
+ *   map, a SQL predicate and a cleanup).
  * - `deleteSession(id)` forgets the session. It is idempotent: deleting an unknown id
  *   succeeds. A store that keeps nothing on the server (the cookie store) cannot
  *   revoke a session, and its `deleteSession` does nothing. On a store that renews
@@ -86,6 +106,17 @@ export interface LoadedSessionRecord<T> extends SessionRecord<T> {
  *
  * Stores never throw for bad input from a client, and never put a token or a value
  * in an error message.
+ *
+ * | Member | Required | Interface |
+ * | --- | --- | --- |
+ * | `getSession`, `setSession`, `deleteSession` | yes | `SessionStore` |
+ * | `tokenLength` | no | {@link TokenLengthSessionStore} |
+ * | `requiresEncryption` | no | {@link PlaintextSessionStore} |
+ * | `useTokenName` | no | {@link NameBindingSessionStore} |
+ * | `patchSession` | no | {@link PatchableSessionStore} |
+ * | `renewSession` | no | {@link RenewableSessionStore} |
+ * | `setSession(id, record, owner, evicted)`, `deleteOwnerSessions` | no | {@link OwnerIndexedSessionStore} |
+ * | `listOwnerSessions`, `deleteSessionByHandle`, `limitOwnerSessions` | no | {@link OwnerListingSessionStore} |
  *
  * @typeParam T - The shape of the session's values.
  */
@@ -104,7 +135,7 @@ export interface SessionStore<T> {
    * }
    * ```
    */
-  getSession(token: string): Promise<LoadedSessionRecord<T> | undefined>;
+  getSession(token: string): MaybePromise<LoadedSessionRecord<T> | undefined>;
 
   /**
    * Saves a session, replacing any earlier record with the same id.
@@ -120,7 +151,7 @@ export interface SessionStore<T> {
    * const token = await store.setSession(id, record); // goes into the cookie
    * ```
    */
-  setSession(id: string, record: SessionRecord<T>): Promise<string>;
+  setSession(id: string, record: SessionRecord<T>): MaybePromise<string>;
 
   /**
    * Forgets a session. Deleting an unknown id succeeds.
@@ -133,10 +164,17 @@ export interface SessionStore<T> {
    * await store.deleteSession(record.id); // succeeds again: deleting is idempotent
    * ```
    */
-  deleteSession(id: string): Promise<void>;
+  deleteSession(id: string): MaybePromise<void>;
+}
 
+/**
+ * Optional ability: tell the length of a save's token before anything is written.
+ *
+ * @typeParam T - The shape of the session's values.
+ */
+export interface TokenLengthSessionStore<T> extends SessionStore<T> {
   /**
-   * Optional: the length of the token that a save under `id` will resolve to, known
+   * The length of the token that a save under `id` will resolve to, known
    * before anything is written. A store that writes on a server gives it, so that the
    * manager refuses a cookie too large for a browser *before* the write and a refused
    * save leaves the store as it was. (A store whose token is the session itself writes
@@ -146,21 +184,50 @@ export interface SessionStore<T> {
    * @returns The token's length in characters.
    * @example
    * ```ts
-   * const length = store.tokenLength?.(id); // before the save; undefined when the store cannot tell
+   * const length = store.tokenLength(id); // before the save
    * ```
    */
-  tokenLength?(id: string): number;
+  tokenLength(id: string): number;
+}
 
+/**
+ * Tells whether a store tells its tokens' length before a save.
+ *
+ * @param store - Any store.
+ * @returns `true` when it implements {@link TokenLengthSessionStore}.
+ * @example
+ * ```ts
+ * hasTokenLength(new RedisSessionStore(redis)); // true: its token is the id
+ * ```
+ */
+export function hasTokenLength<T>(store: SessionStore<T>): store is TokenLengthSessionStore<T> {
+  return typeof (store as Partial<TokenLengthSessionStore<T>>).tokenLength === 'function';
+}
+
+/**
+ * Optional ability: say that the store keeps sessions where a client can read and
+ * forge them, so that a manager refuses it unwrapped.
+ *
+ * @typeParam T - The shape of the session's values.
+ */
+export interface PlaintextSessionStore<T> extends SessionStore<T> {
   /**
-   * Optional: `true` when the store keeps the session where the client can read and
+   * `true` when the store keeps the session where the client can read and
    * forge it (a bare cookie store). A manager refuses such a store: wrap it in
    * `EncryptingStoreDecorator`.
-   * @default undefined (the store is safe on its own)
    */
-  readonly requiresEncryption?: boolean;
+  readonly requiresEncryption: boolean;
+}
 
+/**
+ * Optional ability: be told the name each of the manager's transports binds (the
+ * encrypting decorator seals it into each token).
+ *
+ * @typeParam T - The shape of the session's values.
+ */
+export interface NameBindingSessionStore<T> extends SessionStore<T> {
   /**
-   * Optional: the manager calls it once per transport, when it is built, with the name
+   * The manager calls it once per transport, when it is built, with the name
    * that transport binds (a cookie transport's is its cookie's name), so that a store
    * that binds the name into what it writes (the encrypting decorator seals it into
    * each token as additional authenticated data) is told the name by the manager. It
@@ -178,7 +245,7 @@ export interface SessionStore<T> {
    * new SessionManager(store, { cookie: { name: '__Host-app' } }); // calls store.useTokenName('__Host-app', true)
    * ```
    */
-  useTokenName?(name: string, first: boolean): SessionStore<T> | undefined;
+  useTokenName(name: string, first: boolean): SessionStore<T> | undefined;
 }
 
 /**
@@ -192,9 +259,12 @@ export type EvictionReport = (owner: string, handles: readonly string[]) => void
 /**
  * Tells whether something has the three methods every store must have.
  *
- * @internal
  * @param store - Anything.
  * @returns `true` when it has `getSession`, `setSession` and `deleteSession`.
+ * @example
+ * ```ts
+ * if (!isSessionStore(inner)) throw new TypeError('inner must be a session store');
+ * ```
  */
 export function isSessionStore(store: unknown): store is SessionStore<unknown> {
   const candidate = store as Partial<SessionStore<unknown>> | null;
@@ -278,7 +348,7 @@ export interface PatchableSessionStore<T> extends SessionStore<T> {
    * }
    * ```
    */
-  patchSession(id: string, patch: SessionPatch<T>): Promise<string | undefined>;
+  patchSession(id: string, patch: SessionPatch<T>): MaybePromise<string | undefined>;
 }
 
 /**
@@ -365,7 +435,7 @@ export interface RenewableSessionStore<T> extends SessionStore<T> {
    * }
    * ```
    */
-  renewSession(id: string, newId: string, renewal: SessionRenewal<T>): Promise<string | undefined>;
+  renewSession(id: string, newId: string, renewal: SessionRenewal<T>): MaybePromise<string | undefined>;
 }
 
 /**
@@ -405,7 +475,7 @@ export interface OwnerIndexedSessionStore<T> extends SessionStore<T> {
    * const token = await store.setSession(id, record, 'user-42');
    * ```
    */
-  setSession(id: string, record: SessionRecord<T>, owner?: string, evicted?: EvictionReport): Promise<string>;
+  setSession(id: string, record: SessionRecord<T>, owner?: string, evicted?: EvictionReport): MaybePromise<string>;
   /**
    * Deletes every session filed under an owner.
    *
@@ -422,7 +492,7 @@ export interface OwnerIndexedSessionStore<T> extends SessionStore<T> {
    * const ended = await store.deleteOwnerSessions('user-42'); // "log out everywhere"
    * ```
    */
-  deleteOwnerSessions(owner: string, keep?: string): Promise<number>;
+  deleteOwnerSessions(owner: string, keep?: string): MaybePromise<number>;
 }
 
 /**
@@ -501,7 +571,7 @@ export interface OwnerListingSessionStore<T> extends OwnerIndexedSessionStore<T>
    * const sessions = await store.listOwnerSessions('user-42');
    * ```
    */
-  listOwnerSessions(owner: string): Promise<OwnerSessionRecord[]>;
+  listOwnerSessions(owner: string): MaybePromise<OwnerSessionRecord[]>;
   /**
    * Ends one session of an owner, named by its handle. A handle of a session that does
    * not belong to the owner ends nothing. A handle of a session renewed meanwhile (still
@@ -516,7 +586,7 @@ export interface OwnerListingSessionStore<T> extends OwnerIndexedSessionStore<T>
    * await store.deleteSessionByHandle('user-42', handle); // "end this one"
    * ```
    */
-  deleteSessionByHandle(owner: string, handle: string): Promise<boolean>;
+  deleteSessionByHandle(owner: string, handle: string): MaybePromise<boolean>;
   /**
    * Sets the bound on each owner's live sessions; the manager calls it once, when built
    * with `maxSessionsPerOwner`. From then on, a save that files a session under an owner
@@ -585,3 +655,15 @@ export interface OwnerGenerations {
    */
   bump(owner: string): Promise<number>;
 }
+
+/**
+ * A store seen with its optional members that are not methods of an ability guard:
+ * what the manager and the decorator read off any store.
+ *
+ * @internal
+ * @typeParam T - The shape of the session's values.
+ */
+export type StoreMembers<T> = SessionStore<T> &
+  Partial<Pick<TokenLengthSessionStore<T>, 'tokenLength'>> &
+  Partial<Pick<PlaintextSessionStore<T>, 'requiresEncryption'>> &
+  Partial<Pick<NameBindingSessionStore<T>, 'useTokenName'>>;

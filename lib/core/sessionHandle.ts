@@ -63,9 +63,12 @@ const HANDLE = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
  * ("not found", `false`) before any query: a handle comes from a client (a form field),
  * and a backend may refuse what it holds (PostgreSQL refuses U+0000 in text).
  *
- * @internal
  * @param handle - The handle.
  * @returns `true` when it can.
+ * @example
+ * ```ts
+ * if (!isHandle(handle)) return false; // names no session: no query
+ * ```
  */
 export function isHandle(handle: unknown): handle is string {
   return typeof handle === 'string' && HANDLE.test(handle);

@@ -1,5 +1,4 @@
 import { systemClock, type Clock } from '../core/Clock.js';
-import { NOT_NOW } from '../core/immediateStore.js';
 import { isSelfContainedStore, type SelfContainedSessionStore } from '../core/selfContainedStore.js';
 import { booleanOption, checkOptionKeys, DEFAULT_COOKIE_NAME } from '../core/options.js';
 import { hashId } from '../core/sessionHandle.js';
@@ -11,6 +10,7 @@ import {
   isRenewableStore,
   isSessionStore,
   type LoadedSessionRecord,
+  type MaybePromise,
   type OwnerIndexedSessionStore,
   type OwnerListingSessionStore,
   type OwnerSessionRecord,
@@ -20,6 +20,7 @@ import {
   type SessionRecord,
   type SessionRenewal,
   type SessionStore,
+  type StoreMembers,
 } from '../core/SessionStore.js';
 import { decodeBase64url, encodeBase64url } from '../core/base64url.js';
 import type { EncryptionKey } from './keys.js';
@@ -134,9 +135,6 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
   #valuesLabel: string;
   /** The inner store when it keeps the session in its token (the cookie store). */
   readonly #selfContained: SelfContainedSessionStore<T> | undefined;
-  /** Whether `loadNow` and `saveNow` answer (else they say `NOT_NOW`). */
-  readonly #loadsNow: boolean;
-  readonly #savesNow: boolean;
 
   /**
    * Present when the inner store can apply patches: seals the changed values and the
@@ -199,11 +197,6 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     // are inside the sealed token already: encryptValues asks for nothing more there.
     // (Sealing them apart would bind them to an id such a store does not keep.)
     this.#encryptValues = booleanOption('encryptValues', options.encryptValues, false) && this.#selfContained === undefined;
-    // The fast path answers only for this class's own getSession and setSession: a
-    // subclass that overrides one (to audit or count, say) is called for every load or save.
-    const immediate = this.#selfContained !== undefined && this.#sealer.immediate;
-    this.#loadsNow = immediate && this.getSession === EncryptingStoreDecorator.prototype.getSession;
-    this.#savesNow = immediate && this.setSession === EncryptingStoreDecorator.prototype.setSession;
     if (isPatchableStore(inner)) {
       this.patchSession = (id, patch) => this.#patch(inner, id, patch);
     }
@@ -218,7 +211,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
       this.deleteSessionByHandle = (owner, handle) => inner.deleteSessionByHandle(owner, handle);
       this.limitOwnerSessions = (limit) => inner.limitOwnerSessions(limit);
     }
-    const { tokenLength } = inner;
+    const { tokenLength } = inner as StoreMembers<T>;
     if (typeof tokenLength === 'function' && this.#selfContained === undefined) {
       this.tokenLength = (id) => {
         // A server-side store's token is the id; #sealToken seals a base64url one as its bytes.
@@ -278,7 +271,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
       if (name !== this.#cookieName) {
         this.#bind(name, name);
       }
-      this.#inner.useTokenName?.(name, first);
+      (this.#inner as StoreMembers<T>).useTokenName?.(name, first);
       return this;
     }
     if (name === this.#cookieName) {
@@ -321,11 +314,20 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    * const record = await store.getSession(cookieValue); // undefined when it does not open
    * ```
    */
-  async getSession(token: string): Promise<LoadedSessionRecord<T> | undefined> {
+  getSession(token: string): MaybePromise<LoadedSessionRecord<T> | undefined> {
     // No cache of opened tokens: under a load of many distinct cookies it hit almost
     // never and cost more than it saved (bench/README.md, "The speed work, A/B'd").
     const opening = this.#openToken(token);
-    const opened = opening instanceof Promise ? await opening : opening;
+    if (opening instanceof Promise) {
+      return opening.then((opened) => this.#loadOpened(opened));
+    }
+    // Opened at once (node:crypto): a cookie store's session answers at once too, with no
+    // promise and no turn of the microtask queue on the busiest path.
+    return this.#loadOpened(opening);
+  }
+
+  /** Loads the session an opened token names: from its own text, or from the inner store. */
+  #loadOpened(opened: OpenedToken | undefined): MaybePromise<LoadedSessionRecord<T> | undefined> {
     if (opened === undefined) {
       return undefined;
     }
@@ -335,6 +337,11 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     if (opened.text !== undefined) {
       return this.#selfContainedRecord(opened);
     }
+    return this.#loadInner(opened);
+  }
+
+  /** Loads a server-side session through the inner store, opening its values with `encryptValues`. */
+  async #loadInner(opened: OpenedToken): Promise<LoadedSessionRecord<T> | undefined> {
     const record = await this.#inner.getSession(opened.innerToken!);
     if (record === undefined || !this.#encryptValues) {
       return record === undefined || opened.current ? record : { ...record, rewrite: true };
@@ -355,32 +362,6 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
       Object.values(record.values).every((sealed) => this.#sealer.sealsCurrent(sealed as string)) &&
       (record.meta === undefined || this.#sealer.sealsCurrent(record.meta));
     return { ...record, values, meta, ...(current ? {} : { rewrite: true }) };
-  }
-
-  /**
-   * What {@link EncryptingStoreDecorator.getSession} resolves to, at once, when the
-   * sealer opens synchronously and the inner store keeps the session in its token (the
-   * cookie store on node:crypto); else `NOT_NOW`. See `ImmediateSessionStore`.
-   *
-   * @internal
-   * @param token - The sealed token from the cookie.
-   * @returns The record, `undefined`, or `NOT_NOW`.
-   * @example
-   * ```ts
-   * const now = store.loadNow(token); // NOT_NOW on Web Crypto or around a server-side store
-   * ```
-   */
-  loadNow(token: string): LoadedSessionRecord<T> | undefined | typeof NOT_NOW {
-    if (!this.#loadsNow) {
-      return NOT_NOW;
-    }
-    const opened = this.#openToken(token) as OpenedToken | undefined;
-    if (opened === undefined) {
-      return undefined;
-    }
-    // A token whose inner token was not base64url (the cookie store writes none) is opened
-    // here and again by getSession: rare, and it costs only time.
-    return opened.text === undefined ? NOT_NOW : this.#selfContainedRecord(opened);
   }
 
   /** The record of a self-contained store's opened text, to be written again when an older key sealed it. */
@@ -424,24 +405,6 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     return { expireTime, innerToken, text: undefined, current };
   }
 
-  /**
-   * What {@link EncryptingStoreDecorator.setSession} resolves to, at once, when the
-   * inner store keeps the session in its token and the sealer seals synchronously (the
-   * cookie store on node:crypto); else `NOT_NOW`. See `ImmediateSessionStore`.
-   *
-   * @internal
-   * @param id - The session's id.
-   * @param record - The values and expiry.
-   * @returns The sealed token, or `NOT_NOW`.
-   * @example
-   * ```ts
-   * const now = store.saveNow(id, record); // NOT_NOW on Web Crypto or around a server-side store
-   * ```
-   */
-  saveNow(id: string, record: SessionRecord<T>): string | typeof NOT_NOW {
-    return this.#savesNow ? (this.#sealRecord(id, record) as string) : NOT_NOW;
-  }
-
   /** A self-contained store's record sealed: its text, which its token would hold base64url-encoded, sealed directly. */
   #sealRecord(id: string, record: SessionRecord<T>): string | Promise<string> {
     return this.#sealText(this.#selfContained!.encodeRecord(record, id), FLAG_BASE64URL, record.expireTime);
@@ -462,11 +425,13 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    * const token = await store.setSession(id, { values: { userId: 'u-42' }, expireTime, deadline }); // the cookie's value
    * ```
    */
-  async setSession(id: string, record: SessionRecord<T>, owner?: string, evicted?: EvictionReport): Promise<string> {
-    if (this.#selfContained !== undefined) {
-      const sealing = this.#sealRecord(id, record);
-      return typeof sealing === 'string' ? sealing : await sealing;
-    }
+  setSession(id: string, record: SessionRecord<T>, owner?: string, evicted?: EvictionReport): MaybePromise<string> {
+    // A cookie store's session is sealed at once on node:crypto: no promise.
+    return this.#selfContained !== undefined ? this.#sealRecord(id, record) : this.#saveInner(id, record, owner, evicted);
+  }
+
+  /** Saves through a server-side inner store, sealing the values with `encryptValues`, then the token. */
+  async #saveInner(id: string, record: SessionRecord<T>, owner?: string, evicted?: EvictionReport): Promise<string> {
     const stored = this.#encryptValues
       ? { ...record, values: await this.#sealValues(id, record.values), meta: await this.#sealMeta(id, record.meta) }
       : record;
@@ -484,7 +449,7 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
    * await store.deleteSession(record.id); // the id a getSession gave, not the sealed token
    * ```
    */
-  deleteSession(id: string): Promise<void> {
+  deleteSession(id: string): MaybePromise<void> {
     return this.#inner.deleteSession(id);
   }
 

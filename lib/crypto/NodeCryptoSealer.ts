@@ -28,7 +28,6 @@ interface NodeKey {
  * @internal
  */
 export class NodeCryptoSealer implements Sealer {
-  readonly immediate = true;
   readonly #crypto: typeof NodeCrypto;
   readonly #sealKeyId: number;
   /** How texts sealed under the first key start. */

@@ -23,8 +23,6 @@ export type CryptoPath = 'auto' | 'webcrypto';
  * @internal
  */
 export interface Sealer {
-  /** Whether `seal` and `open` answer without a promise. */
-  readonly immediate: boolean;
   /** Seals with the first key. */
   seal(plaintext: Uint8Array, label: Uint8Array): string | Promise<string>;
   /** Opens with whichever listed key the header names; `undefined` on any failure. */
@@ -35,7 +33,6 @@ export interface Sealer {
 
 /** AES-GCM on `crypto.subtle` alone: runs on every runtime with Web Crypto. */
 class WebCryptoSealer implements Sealer {
-  readonly immediate = false;
   readonly #sealKey: CryptoKey;
   /** How texts sealed under the first key start. */
   readonly #sealHead: KeyHead;

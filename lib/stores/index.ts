@@ -6,17 +6,21 @@
 export type {
   EvictionReport,
   LoadedSessionRecord,
+  MaybePromise,
+  NameBindingSessionStore,
   OwnerGenerations,
   OwnerIndexedSessionStore,
   OwnerListingSessionStore,
   OwnerSessionLimit,
   OwnerSessionRecord,
   PatchableSessionStore,
+  PlaintextSessionStore,
   RenewableSessionStore,
   SessionPatch,
   SessionRecord,
   SessionRenewal,
   SessionStore,
+  TokenLengthSessionStore,
 } from '../core/SessionStore.js';
 export {
   isOwnerIndexedStore,
@@ -24,6 +28,7 @@ export {
   isPatchableStore,
   isRenewableStore,
   isSessionStore,
+  hasTokenLength,
 } from '../core/SessionStore.js';
 export { SessionError, SessionLimitError, SessionStoreError } from '../core/SessionError.js';
 export type { Clock } from '../core/Clock.js';

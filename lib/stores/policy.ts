@@ -12,8 +12,6 @@ import { settleDeadline, watchDeadline } from './operationDeadlines.js';
 
 /**
  * The default `timeout` of the server-side stores, in milliseconds.
- *
- * @internal
  */
 export const DEFAULT_TIMEOUT = 5_000;
 
@@ -23,9 +21,12 @@ const ID = /^[A-Za-z0-9_-]{1,256}$/;
 /**
  * Whether a token or id can be a session id: 1 to 256 characters of base64url.
  *
- * @internal
  * @param id - The token or id.
  * @returns `true` when it can.
+ * @example
+ * ```ts
+ * if (!isId(token)) return undefined; // names no session: no query
+ * ```
  */
 export function isId(id: unknown): id is string {
   return typeof id === 'string' && ID.test(id);
@@ -35,17 +36,18 @@ export function isId(id: unknown): id is string {
  * How many renewals a retired session's successor is followed through, at most: a
  * retired id is served, and its handle ends its successor, only when a session of its
  * own is found within this many steps.
- *
- * @internal
  */
 export const MAX_RENEWAL_STEPS = 4;
 
 /**
  * Throws unless the id can be a session id: 1 to 256 characters of base64url.
  *
- * @internal
  * @param id - The id.
  * @throws TypeError when it cannot.
+ * @example
+ * ```ts
+ * checkId(id); // in setSession: the manager's ids always pass
+ * ```
  */
 export function checkId(id: string): void {
   if (!isId(id)) {
@@ -57,11 +59,14 @@ export function checkId(id: string): void {
  * Checks a renewal's ids: throws unless the new one can be a session id other than the
  * old one, and tells whether the old one can name a session at all.
  *
- * @internal
  * @param id - The session's current id.
  * @param newId - The successor's id.
  * @returns `false` when `id` can name no session (the renewal writes nothing).
  * @throws TypeError when `newId` is no session id, or is `id` itself.
+ * @example
+ * ```ts
+ * if (!checkRenewal(id, newId)) return undefined; // the old id names no session
+ * ```
  */
 export function checkRenewal(id: string, newId: string): boolean {
   checkId(newId);
@@ -72,7 +77,8 @@ export function checkRenewal(id: string, newId: string): boolean {
 }
 
 /** @internal */
-export { hashId, isHandle, type CreateHash } from '../core/sessionHandle.js';
+export { hashId, type CreateHash } from '../core/sessionHandle.js';
+export { isHandle } from '../core/sessionHandle.js';
 
 // node:crypto's one-shot `hash` (Node 20.12+, 21.7+) costs about a third of a
 // `createHash` chain (0.4 µs against 1.2 µs a call; it runs on every load and save);
@@ -135,6 +141,10 @@ export function isLive(record: { readonly expireTime: number; readonly deadline:
  * @param record - The session's expiry and deadline.
  * @param now - The store's clock.
  * @returns The milliseconds left, 0 when it has ended.
+ * @example
+ * ```ts
+ * await redis.set(key, text, 'PX', millisecondsLeft(record, clock.now()));
+ * ```
  */
 export function millisecondsLeft(record: { readonly expireTime: number; readonly deadline: number }, now: number): number {
   const left = Math.ceil(Math.min(record.expireTime, record.deadline) - now);
@@ -148,6 +158,10 @@ export function millisecondsLeft(record: { readonly expireTime: number; readonly
  * @param timeout - What the app gave.
  * @returns The timeout.
  * @throws TypeError naming `timeout` when it is not a positive number.
+ * @example
+ * ```ts
+ * this.#timeout = resolveTimeout(options.timeout); // 5,000 when unset
+ * ```
  */
 export function resolveTimeout(timeout: number | null | undefined): number {
   return positive('timeout', timeout ?? undefined, DEFAULT_TIMEOUT, 'milliseconds');
@@ -159,7 +173,6 @@ export function resolveTimeout(timeout: number | null | undefined): number {
  * operation itself is not cancelled and may still apply) or the client's error, passed
  * through `scrub` first so that the cause carries no token or session value.
  *
- * @internal
  * @param what - The store and the operation, for the message (`'redis session store: load'`).
  * @param timeout - Milliseconds before the operation counts as failed.
  * @param work - The operation.
@@ -255,6 +268,12 @@ export class OwnerBound {
    *
    * @param limit - The bound, its policy and its eviction callback.
    * @throws TypeError when it is not a valid bound, or another is set already.
+   * @example
+   * ```ts
+   * limitOwnerSessions(limit: OwnerSessionLimit): void {
+   *   this.#bound.set(limit);
+   * }
+   * ```
    */
   set(limit: OwnerSessionLimit): void {
     this.#limit = checkLimit(this.#limit, limit);
@@ -264,6 +283,10 @@ export class OwnerBound {
    * Refuses a save: what `'refuse'` does at the bound.
    *
    * @throws SessionLimitError always.
+   * @example
+   * ```ts
+   * if (live >= limit.max && limit.policy === 'refuse') bound.refuse();
+   * ```
    */
   refuse(): never {
     throw new SessionLimitError('the owner has as many sessions as the limit allows');
@@ -280,6 +303,10 @@ export class OwnerBound {
    * @param evicted - The handles of the sessions the save ended to make room.
    * @param report - The save's own report, if it has one.
    * @throws SessionLimitError when the save was refused.
+   * @example
+   * ```ts
+   * bound.settle(owner, row.excess, row.evicted, report); // after the transaction committed
+   * ```
    */
   settle(owner: string, excess: number, evicted: readonly string[], report?: EvictionReport): void {
     const limit = this.#limit;
@@ -299,6 +326,10 @@ export class OwnerBound {
    * @param owner - The owner.
    * @param evicted - The evicted sessions' handles.
    * @param report - The save's own report, if it has one.
+   * @example
+   * ```ts
+   * bound.report(owner, evictedHandles, report);
+   * ```
    */
   report(owner: string, evicted: readonly string[], report?: EvictionReport): void {
     const tell = report ?? this.#limit?.evicted;

@@ -168,7 +168,7 @@ describe('kit-session/fastify', () => {
 
     it('refuses to register without a manager', async () => {
       const app = Fastify();
-      await expect(app.register(sessionPlugin, {} as never)).rejects.toBeInstanceOf(TypeError);
+      await expect(async () => app.register(sessionPlugin, {} as never)).rejects.toBeInstanceOf(TypeError);
       await app.close();
     });
   });

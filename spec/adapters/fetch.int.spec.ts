@@ -101,7 +101,7 @@ describe('kit-session/fetch', () => {
           session.set('userId', 'u-1');
           throw failure;
         });
-        await expect(handle(new Request('http://127.0.0.1/'))).rejects.toBe(failure);
+        await expect(async () => handle(new Request('http://127.0.0.1/'))).rejects.toBe(failure);
         expect(store.size).toBe(0);
       });
 
@@ -159,7 +159,7 @@ describe('kit-session/fetch', () => {
         const manager = new SessionManager<AppSession>(brokenStore());
         const handle = withSession(manager, async () => new Response('x'));
         const request = new Request('http://127.0.0.1/', { headers: { cookie: '__Host-session=abc' } });
-        await expect(handle(request)).rejects.toBeInstanceOf(SessionStoreError);
+        await expect(async () => handle(request)).rejects.toBeInstanceOf(SessionStoreError);
       });
     });
 

@@ -385,7 +385,7 @@ function describeNestedRoutes(open: () => Promise<Opened>, serverSide: boolean):
       expect(shown(await response.text())).toMatchObject({ visits: expected, shopViews: expected, cartViews: expected });
     }
     expect(inFlight.max).toBe(3);
-    await expect(app.peek(jar)).resolves.toEqual({ visits: 3, shopViews: 3, cartViews: 3 });
+    expect(await app.peek(jar)).toEqual({ visits: 3, shopViews: 3, cartViews: 3 });
     expect(app.errors).toEqual([]);
   });
 
@@ -400,13 +400,13 @@ function describeNestedRoutes(open: () => Promise<Opened>, serverSide: boolean):
     expect(headerTokens(dataRequest, 'cache-control')).toContain('private');
     await dataRequest.text();
     expect(inFlight.max).toBe(3);
-    await expect(app.peek(jar)).resolves.toEqual({ visits: 2, shopViews: 2, cartViews: 2 });
+    expect(await app.peek(jar)).toEqual({ visits: 2, shopViews: 2, cartViews: 2 });
 
     // A revalidation of some routes only (?_routes=) runs and saves those alone.
     const some = await app.send(jar, '/shop/cart.data?_routes=routes/shop.cart');
     expect(sessionCookies(some)).toHaveLength(1);
     await some.text();
-    await expect(app.peek(jar)).resolves.toEqual({ visits: 2, shopViews: 2, cartViews: 3 });
+    expect(await app.peek(jar)).toEqual({ visits: 2, shopViews: 2, cartViews: 3 });
   });
 
   it("keeps the app's own Set-Cookie and Vary beside the session's", async () => {
@@ -415,7 +415,7 @@ function describeNestedRoutes(open: () => Promise<Opened>, serverSide: boolean):
     expect(response.headers.getSetCookie()).toEqual(expect.arrayContaining(['theme=dark; Path=/']));
     expect(sessionCookies(response)).toHaveLength(1);
     expect(headerTokens(response, 'vary')).toEqual(expect.arrayContaining(['accept', 'cookie']));
-    await expect(app.peek(jar)).resolves.toEqual({ visits: 1, theme: 'dark' });
+    expect(await app.peek(jar)).toEqual({ visits: 1, theme: 'dark' });
   });
 
   it('keeps the session of a page action that throws a redirect: document POST (302) and .data POST (202)', async () => {
@@ -426,14 +426,14 @@ function describeNestedRoutes(open: () => Promise<Opened>, serverSide: boolean):
     expect(login.headers.get('location')).toBe('/shop/cart');
     expect(sessionCookies(login)).toHaveLength(1);
     expect(jar.get(DEFAULT_COOKIE_NAME)).not.toBe(before); // renewed
-    await expect(app.peek(jar)).resolves.toEqual({ visits: 1, user: 'Ada' });
+    expect(await app.peek(jar)).toEqual({ visits: 1, user: 'Ada' });
 
     const other = new CookieJar();
     const viaData = await app.send(other, '/login.data', post({ name: 'Grace' }));
     expect(viaData.status).toBe(202); // single fetch's redirect, answered in the body
     expect(sessionCookies(viaData)).toHaveLength(1);
     expect(await viaData.text()).toContain('/shop/cart');
-    await expect(app.peek(other)).resolves.toEqual({ user: 'Grace' });
+    expect(await app.peek(other)).toEqual({ user: 'Grace' });
   });
 
   it('expires the cookie from a resource route action that returns a redirect (logout)', async () => {
@@ -444,10 +444,10 @@ function describeNestedRoutes(open: () => Promise<Opened>, serverSide: boolean):
     const [cookie, ...more] = sessionCookies(logout);
     expect(more).toEqual([]);
     expect(cookie).toMatch(/; Max-Age=0/i);
-    await expect(app.peek(jar)).resolves.toEqual({});
+    expect(await app.peek(jar)).toEqual({});
     if (serverSide) {
       // A copy of the cookie taken before the logout opens nothing any more.
-      await expect(app.peek(before)).resolves.toEqual({});
+      expect(await app.peek(before)).toEqual({});
     }
   });
 
@@ -456,7 +456,7 @@ function describeNestedRoutes(open: () => Promise<Opened>, serverSide: boolean):
     expect(response.status).toBe(400);
     expect(shown(await response.text())).toMatchObject({ error: '400' });
     expect(sessionCookies(response)).toHaveLength(1);
-    await expect(app.peek(jar)).resolves.toMatchObject({ votes: 1 });
+    expect(await app.peek(jar)).toMatchObject({ votes: 1 });
   });
 
   it('saves nothing when a loader throws: the 500 answer carries no cookie, and no change is kept', async () => {
@@ -467,7 +467,7 @@ function describeNestedRoutes(open: () => Promise<Opened>, serverSide: boolean):
       expect(sessionCookies(response)).toEqual([]);
       await response.text();
     }
-    await expect(app.peek(jar)).resolves.toEqual({ visits: 1 });
+    expect(await app.peek(jar)).toEqual({ visits: 1 });
     expect(app.errors).toEqual([
       expect.objectContaining({ message: 'the loader failed' }),
       expect.anything(),
@@ -489,7 +489,7 @@ function describeNestedRoutes(open: () => Promise<Opened>, serverSide: boolean):
     const response = await app.send(jar, '/later.data');
     expect(sessionCookies(response)).toHaveLength(1); // the root loader's visit
     expect(await response.text()).toContain('ERR_SESSION_HEADERS_SENT');
-    await expect(app.peek(jar)).resolves.toEqual({ visits: 1 });
+    expect(await app.peek(jar)).toEqual({ visits: 1 });
   });
 
   it(
@@ -510,11 +510,11 @@ function describeNestedRoutes(open: () => Promise<Opened>, serverSide: boolean):
       }
       if (serverSide) {
         const both = { visits: 1, cartViews: 1, theme: 'dark' };
-        await expect(app.peek(cart)).resolves.toEqual(both);
-        await expect(app.peek(theme)).resolves.toEqual(both);
+        expect(await app.peek(cart)).toEqual(both);
+        expect(await app.peek(theme)).toEqual(both);
       } else {
-        await expect(app.peek(cart)).resolves.toEqual({ visits: 1, cartViews: 1 });
-        await expect(app.peek(theme)).resolves.toEqual({ visits: 1, theme: 'dark' });
+        expect(await app.peek(cart)).toEqual({ visits: 1, cartViews: 1 });
+        expect(await app.peek(theme)).toEqual({ visits: 1, theme: 'dark' });
       }
     },
   );
@@ -610,7 +610,7 @@ describe('kit-session/react-router', () => {
         expect(response.headers.getSetCookie()).toEqual([]);
         expect(app.errors).toEqual([expect.any(SessionCookieTooLargeError)]);
         // The browser keeps its earlier cookie: the session is as it was.
-        await expect(app.peek(jar)).resolves.toEqual({ visits: 1 });
+        expect(await app.peek(jar)).toEqual({ visits: 1 });
       });
 
       it('a store that is down: SessionStoreError to handleError, a 500 without a cookie, document and .data', async () => {

@@ -98,7 +98,7 @@ async function reload(page: Page): Promise<void> {
 
 /** What the home page shows. */
 async function readHome(page: Page): Promise<{ visits: number; user: string | undefined; flashes: string[] }> {
-  await expect(page.locator('h1').textContent()).resolves.toBe('kit-session demo');
+  expect(await page.locator('h1').textContent()).toBe('kit-session demo');
   const user = page.locator('.user');
   return {
     visits: Number(await page.locator('.visits').textContent()),
@@ -130,7 +130,7 @@ async function follow(page: Page, link: string): Promise<void> {
 
 /** The devices "Your sessions" lists, in its order: their names ("Firefox on Windows"), and which one is marked as this device. */
 async function readDevices(page: Page): Promise<{ name: string; current: boolean }[]> {
-  await expect(page.locator('h1').textContent()).resolves.toBe('Your sessions');
+  expect(await page.locator('h1').textContent()).toBe('Your sessions');
   const devices = [];
   for (const item of await page.locator('li.device').all()) {
     devices.push({
@@ -290,7 +290,7 @@ describeInChromium('the demo in Chromium', (chromium) => {
       expect(after.user).toBeUndefined();
       expect(after.flashes).toEqual(['You have logged out.']);
       expect(after.visits).toBe(1);
-      await expect(page.getByLabel('Your name').count()).resolves.toBe(1);
+      expect(await page.getByLabel('Your name').count()).toBe(1);
       expect((await sessionCookie(context, demo.url))?.value).not.toBe(before);
 
       await reload(page);
@@ -339,7 +339,7 @@ describeInChromium('the demo in Chromium', (chromium) => {
 
       const response = await page.reload();
       expect(response?.status()).toBe(200);
-      await expect(page.locator('.error').count()).resolves.toBe(0);
+      expect(await page.locator('.error').count()).toBe(0);
       const home = await readHome(page);
       expect(home.visits).toBe(1);
       expect(home.user).toBeUndefined();
@@ -366,8 +366,8 @@ describeInChromium('the demo in Chromium', (chromium) => {
       await logIn(page, demo.url, 'Ada');
       await follow(page, 'Your sessions');
       expect(await readDevices(page)).toEqual([]);
-      await expect(page.getByRole('button', { name: 'End all other sessions' }).count()).resolves.toBe(0);
-      await expect(page.locator('body').textContent()).resolves.toContain('it can neither list your devices nor end them');
+      expect(await page.getByRole('button', { name: 'End all other sessions' }).count()).toBe(0);
+      expect(await page.locator('body').textContent()).toContain('it can neither list your devices nor end them');
     });
 
     it('answers a session too large for a cookie with the app\'s 413 page; the session is not lost', async () => {
@@ -380,8 +380,8 @@ describeInChromium('the demo in Chromium', (chromium) => {
       const response = await submit(page, 'Store it');
       expect(response.status()).toBe(413);
       expect(response.request().method()).toBe('POST');
-      await expect(page.locator('h1').textContent()).resolves.toBe('Too much for one cookie');
-      await expect(page.getByRole('alert').textContent()).resolves.toContain('SessionCookieTooLargeError');
+      expect(await page.locator('h1').textContent()).toBe('Too much for one cookie');
+      expect(await page.getByRole('alert').textContent()).toContain('SessionCookieTooLargeError');
       expect((await sessionCookie(context, demo.url))?.value).toBe(before);
 
       // Back home: still logged in, the count goes on where it was (2 after logging in).
@@ -427,9 +427,9 @@ describeInChromium('the demo in Chromium', (chromium) => {
       await page.waitForTimeout(100);
 
       expect((await submit(page, 'Delete my data')).status()).toBe(200);
-      await expect(page.locator('h1').textContent()).resolves.toBe('Confirm it is you');
+      expect(await page.locator('h1').textContent()).toBe('Confirm it is you');
       await open(page, `${demo.url}/big`);
-      await expect(page.locator('.big-bytes').textContent()).resolves.toBe('100');
+      expect(await page.locator('.big-bytes').textContent()).toBe('100');
       await open(page, `${demo.url}/`);
 
       expect((await submit(page, 'Delete my data')).status()).toBe(200);
@@ -440,7 +440,7 @@ describeInChromium('the demo in Chromium', (chromium) => {
       expect(home.flashes).toEqual([expect.stringMatching(/^Your data is deleted/)]);
       expect(home.user).toBe('Ada');
       expect(home.visits).toBe(1);
-      await expect(page.locator('.big-bytes').count()).resolves.toBe(0);
+      expect(await page.locator('.big-bytes').count()).toBe(0);
       // Logged in again: a new token.
       expect((await sessionCookie(context, demo.url))!.value).not.toBe(before);
     });
@@ -451,7 +451,7 @@ describeInChromium('the demo in Chromium', (chromium) => {
         await logIn(page, demo.url, unbrokenName());
         await page.waitForTimeout(100);
         expect((await submit(page, 'Delete my data')).status()).toBe(200);
-        await expect(page.locator('h1').textContent()).resolves.toBe('Confirm it is you');
+        expect(await page.locator('h1').textContent()).toBe('Confirm it is you');
         await expectFitsPhone(page);
         await page.getByLabel('Your name').fill('Someone else');
         expect((await submit(page, 'Delete my data')).status()).toBe(403);
@@ -475,20 +475,20 @@ describeInChromium('the demo in Chromium', (chromium) => {
           { name: laptop.name, current: true },
           { name: phone.name, current: false },
         ]);
-        await expect(a.locator('.this-device').textContent()).resolves.toBe('This device');
+        expect(await a.locator('.this-device').textContent()).toBe('This device');
         // The whole User-Agent is in the name's title.
-        await expect(a.locator('li.device .device-name').first().getAttribute('title')).resolves.toBe(laptop.userAgent);
+        expect(await a.locator('li.device .device-name').first().getAttribute('title')).toBe(laptop.userAgent);
         // Only the other device has a button, and it is the phone's; "End all other sessions" is set apart.
         const other = a.locator('li.device', { hasText: phone.name });
-        await expect(other.getByRole('button', { name: 'End this session' }).count()).resolves.toBe(1);
-        await expect(a.getByRole('button', { name: 'End this session' }).count()).resolves.toBe(1);
-        await expect(a.getByRole('button', { name: 'End all other sessions' }).count()).resolves.toBe(1);
+        expect(await other.getByRole('button', { name: 'End this session' }).count()).toBe(1);
+        expect(await a.getByRole('button', { name: 'End this session' }).count()).toBe(1);
+        expect(await a.getByRole('button', { name: 'End all other sessions' }).count()).toBe(1);
 
         // The laptop ends the phone's session: the phone's next page is logged out.
         expect((await submit(a, 'End this session')).status()).toBe(200);
-        await expect(a.locator('.flash').textContent()).resolves.toBe('That session has ended: its browser is logged out.');
+        expect(await a.locator('.flash').textContent()).toBe('That session has ended: its browser is logged out.');
         expect(await readDevices(a)).toEqual([{ name: laptop.name, current: true }]);
-        await expect(a.getByRole('button', { name: 'End all other sessions' }).count()).resolves.toBe(0);
+        expect(await a.getByRole('button', { name: 'End all other sessions' }).count()).toBe(0);
         await reload(b);
         expect((await readHome(b)).user).toBeUndefined();
 
@@ -497,7 +497,7 @@ describeInChromium('the demo in Chromium', (chromium) => {
         await reload(a);
         expect(await readDevices(a)).toHaveLength(2);
         expect((await submit(a, 'End all other sessions')).status()).toBe(200);
-        await expect(a.locator('.flash').textContent()).resolves.toBe('Ended 1 other session; this one goes on.');
+        expect(await a.locator('.flash').textContent()).toBe('Ended 1 other session; this one goes on.');
         expect(await readDevices(a)).toEqual([{ name: laptop.name, current: true }]);
         await reload(b);
         expect((await readHome(b)).user).toBeUndefined();
@@ -540,11 +540,11 @@ describeInChromium('the demo in Chromium', (chromium) => {
       try {
         await follow(a, 'Your sessions');
         expect(await readDevices(a)).toEqual([]);
-        await expect(a.locator('body').textContent()).resolves.toContain('the server keeps no list of them');
+        expect(await a.locator('body').textContent()).toContain('the server keeps no list of them');
         const cookieB = (await sessionCookie(contexts[1], demo.url))!.value;
 
         expect((await submit(a, 'End all other sessions')).status()).toBe(200);
-        await expect(a.locator('.flash').textContent()).resolves.toBe('Your other sessions are revoked; this one goes on.');
+        expect(await a.locator('.flash').textContent()).toBe('Your other sessions are revoked; this one goes on.');
 
         // B still holds the same sealed cookie, which opens nothing now.
         expect((await sessionCookie(contexts[1], demo.url))!.value).toBe(cookieB);
@@ -564,7 +564,7 @@ describeInChromium('the demo in Chromium', (chromium) => {
         const page = await phone.newPage();
         await logIn(page, demo.url, unbrokenName());
         await follow(page, 'Your sessions');
-        await expect(page.getByRole('button', { name: 'End all other sessions' }).count()).resolves.toBe(1);
+        expect(await page.getByRole('button', { name: 'End all other sessions' }).count()).toBe(1);
         await expectFitsPhone(page);
       } finally {
         await phone.close();
@@ -626,7 +626,7 @@ describeInChromium('the demo in Chromium', (chromium) => {
       await open(page, `${demo.url}/big`);
       await page.getByLabel(/^Size of the value to store/).fill('50000');
       expect((await submit(page, 'Store it')).status()).toBe(200);
-      await expect(page.locator('.big-bytes').textContent()).resolves.toBe('50000');
+      expect(await page.locator('.big-bytes').textContent()).toBe('50000');
       expect((await sessionCookie(context, demo.url))!.value.length).toBeLessThan(200);
     });
   });

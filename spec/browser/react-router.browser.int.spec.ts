@@ -83,7 +83,7 @@ function useTab(chromium: ChromiumHandle): { readonly context: BrowserContext; r
 
 /** What the home page shows. */
 async function readHome(page: Page): Promise<{ visits: number; homeViews: number; user?: string; flash?: string }> {
-  await expect(page.locator('h1').textContent()).resolves.toBe('kit-session with React Router');
+  expect(await page.locator('h1').textContent()).toBe('kit-session with React Router');
   const optional = async (selector: string): Promise<string | undefined> => {
     const element = page.locator(selector);
     return (await element.count()) === 0 ? undefined : ((await element.textContent()) ?? undefined);
@@ -185,7 +185,7 @@ describeInChromium('the React Router example in Chromium', (chromium) => {
 
       await submit(page, 'Log out');
       expect(await readHome(page)).toEqual({ visits: 1, homeViews: 1, flash: 'You have logged out.' });
-      await expect(page.getByLabel('Your name').count()).resolves.toBe(1);
+      expect(await page.getByLabel('Your name').count()).toBe(1);
       expect((await sessionCookie(context, example.url))?.value).not.toBe(before);
 
       await reload(page);

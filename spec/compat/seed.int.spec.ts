@@ -142,10 +142,10 @@ describe("the seed's README (@revas-hq/kit-session 0.0.16) with only the package
       expect(Buffer.from(cookie.value!, 'base64url').includes('Please log in')).toBe(false);
 
       // The flash is shown once.
-      await expect((await jar.fetch(`${base}/flash`)).json()).resolves.toEqual({
+      expect(await (await jar.fetch(`${base}/flash`)).json()).toEqual({
         flash: { type: 'error', message: 'Please log in' },
       });
-      await expect((await jar.fetch(`${base}/flash`)).json()).resolves.toEqual({ flash: null });
+      expect(await (await jar.fetch(`${base}/flash`)).json()).toEqual({ flash: null });
 
       // Log in (a new token), then the seed's endpoint counts visits.
       const before = jar.get('__Host-Session');

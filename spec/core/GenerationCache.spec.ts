@@ -46,21 +46,21 @@ describe(GenerationCache, () => {
   describe('.current', () => {
     it('reads an owner once per maxStaleness, then again', async () => {
       const cache = cacheOf();
-      await expect(cache.current('ada')).resolves.toBe(0);
+      expect(await cache.current('ada')).toBe(0);
       await generations.inner.bump('ada'); // another process
       clock.advance(4999);
       expect(cache.current('ada')).toBe(0); // from the cache, synchronously
       expect(generations.reads).toBe(1);
       clock.advance(1);
-      await expect(cache.current('ada')).resolves.toBe(1);
+      expect(await cache.current('ada')).toBe(1);
       expect(generations.reads).toBe(2);
     });
 
     it('keeps owners apart', async () => {
       const cache = cacheOf();
       await generations.inner.bump('bob');
-      await expect(cache.current('ada')).resolves.toBe(0);
-      await expect(cache.current('bob')).resolves.toBe(1);
+      expect(await cache.current('ada')).toBe(0);
+      expect(await cache.current('bob')).toBe(1);
       expect(generations.reads).toBe(2);
     });
 
@@ -77,7 +77,7 @@ describe(GenerationCache, () => {
       generations.gate = new Promise((resolve) => (open = resolve));
       const calls = [cache.current('ada'), cache.current('ada'), cache.current('ada')];
       open();
-      await expect(Promise.all(calls)).resolves.toEqual([0, 0, 0]);
+      expect(await Promise.all(calls)).toEqual([0, 0, 0]);
       expect(generations.reads).toBe(1);
     });
 
@@ -89,27 +89,27 @@ describe(GenerationCache, () => {
       await generations.inner.bump('ada'); // another process revokes meanwhile
       clock.advance(600);
       open();
-      await expect(reading).resolves.toBe(0);
+      expect(await reading).toBe(0);
       generations.gate = undefined;
       // Read 600 ms ago: older than 250 ms, so read again, never answered from the cache.
-      await expect(cache.current('ada')).resolves.toBe(1);
+      expect(await cache.current('ada')).toBe(1);
       expect(generations.reads).toBe(2);
     });
 
     it('without trust, rethrows a failed read', async () => {
       const cache = cacheOf(false);
       generations.down = true;
-      await expect(cache.current('ada')).rejects.toThrow(Error);
+      await expect(async () => cache.current('ada')).rejects.toThrow(Error);
     });
 
     it('with trust, falls back to the last generation read, however old, or to none', async () => {
       const cache = cacheOf(true);
       await generations.inner.bump('ada');
-      await expect(cache.current('ada')).resolves.toBe(1);
+      expect(await cache.current('ada')).toBe(1);
       generations.down = true;
       clock.advance(60_000);
-      await expect(cache.current('ada')).resolves.toBe(1);
-      await expect(cache.current('bob')).resolves.toBeUndefined();
+      expect(await cache.current('ada')).toBe(1);
+      expect(await cache.current('bob')).toBeUndefined();
     });
   });
 
@@ -118,35 +118,35 @@ describe(GenerationCache, () => {
       const cache = cacheOf(false);
       await generations.inner.bump('ada');
       await generations.inner.bump('ada');
-      await expect(cache.current('ada')).resolves.toBe(2);
+      expect(await cache.current('ada')).toBe(2);
       generations.lose();
       clock.advance(5000);
-      await expect(cache.current('ada')).rejects.toBeInstanceOf(SessionGenerationsLostError);
-      await expect(cache.fresh('ada')).rejects.toBeInstanceOf(SessionGenerationsLostError);
+      await expect(async () => cache.current('ada')).rejects.toBeInstanceOf(SessionGenerationsLostError);
+      await expect(async () => cache.fresh('ada')).rejects.toBeInstanceOf(SessionGenerationsLostError);
       // Still lost on the next read: the cached generation is never taken back.
       clock.advance(5000);
-      await expect(cache.current('ada')).rejects.toBeInstanceOf(SessionGenerationsLostError);
+      await expect(async () => cache.current('ada')).rejects.toBeInstanceOf(SessionGenerationsLostError);
     });
 
     it('with trust, answers the generation read before: a log-in seals it, so the cache never logs it out', async () => {
       const cache = cacheOf(true);
       await generations.inner.bump('ada');
-      await expect(cache.current('ada')).resolves.toBe(1);
+      expect(await cache.current('ada')).toBe(1);
       generations.lose();
-      await expect(cache.fresh('ada')).resolves.toBe(1); // what a log-in seals
+      expect(await cache.fresh('ada')).toBe(1); // what a log-in seals
       clock.advance(5000);
-      await expect(cache.current('ada')).resolves.toBe(1);
+      expect(await cache.current('ada')).toBe(1);
     });
 
     it('once the store answers higher again (a new epoch), takes that', async () => {
       const cache = cacheOf(false);
       await generations.inner.bump('ada');
-      await expect(cache.current('ada')).resolves.toBe(1);
+      expect(await cache.current('ada')).toBe(1);
       generations.lose();
       for (let i = 0; i < 5; i++) {
         await generations.inner.bump('ada');
       }
-      await expect(cache.fresh('ada')).resolves.toBe(5);
+      expect(await cache.fresh('ada')).toBe(5);
       expect(cache.current('ada')).toBe(5);
     });
   });
@@ -156,7 +156,7 @@ describe(GenerationCache, () => {
       const cache = cacheOf();
       await cache.current('ada');
       await generations.inner.bump('ada');
-      await expect(cache.fresh('ada')).resolves.toBe(1);
+      expect(await cache.fresh('ada')).toBe(1);
       expect(cache.current('ada')).toBe(1);
       expect(generations.reads).toBe(2);
     });
@@ -166,7 +166,7 @@ describe(GenerationCache, () => {
     it('applies at once: the new generation is what the cache gives next', async () => {
       const cache = cacheOf();
       await cache.current('ada');
-      await expect(cache.bump('ada')).resolves.toBe(1);
+      expect(await cache.bump('ada')).toBe(1);
       expect(cache.current('ada')).toBe(1);
       expect(generations.reads).toBe(1);
     });
@@ -176,9 +176,9 @@ describe(GenerationCache, () => {
       let open!: () => void;
       generations.gate = new Promise((resolve) => (open = resolve));
       const reading = cache.fresh('ada'); // reads 0, answers only after the bump
-      await expect(cache.bump('ada')).resolves.toBe(1);
+      expect(await cache.bump('ada')).toBe(1);
       open();
-      await expect(reading).resolves.toBe(0);
+      expect(await reading).toBe(0);
       expect(cache.current('ada')).toBe(1);
     });
   });

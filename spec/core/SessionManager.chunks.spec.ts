@@ -161,7 +161,7 @@ for (const variant of COOKIE_STORES) {
       manager.setValue(context, 'big', payload(9500));
       const headers = new Headers();
       const failure = manager.injectSession(context, headers);
-      await expect(failure).rejects.toBeInstanceOf(SessionCookieTooLargeError);
+      await expect(async () => failure).rejects.toBeInstanceOf(SessionCookieTooLargeError);
       await failure.catch((error: SessionCookieTooLargeError) => {
         expect(error.limit).toBe(12_288);
         expect(error.size).toBeGreaterThan(12_288);

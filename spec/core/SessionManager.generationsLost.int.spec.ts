@@ -77,7 +77,7 @@ function describeLoss(name: string, open: () => Promise<LossyGenerations>): void
     it("with 'fail', the request that finds the loss fails with SessionGenerationsLostError; the revoked cookie never opens again", async () => {
       const manager = await managerWith('fail');
       const phone = await revokedThenLost(manager);
-      await expect(phone.load()).rejects.toBeInstanceOf(SessionGenerationsLostError);
+      await expect(async () => phone.load()).rejects.toBeInstanceOf(SessionGenerationsLostError);
       // The store began a new epoch above every generation handed out: still revoked.
       for (let i = 0; i < 3; i++) {
         const context = await phone.load();
@@ -103,7 +103,7 @@ function describeLoss(name: string, open: () => Promise<LossyGenerations>): void
       await revokedThenLost(manager);
       const laptop = new Browser(manager);
       // The first read after the loss finds it: that log-in fails, and the next one works.
-      await expect(logIn(manager, laptop)).rejects.toBeInstanceOf(SessionGenerationsLostError);
+      await expect(async () => logIn(manager, laptop)).rejects.toBeInstanceOf(SessionGenerationsLostError);
       await logIn(manager, laptop);
       for (let i = 0; i < 3; i++) {
         expect(manager.getValue(await laptop.load(), 'userId')).toBe(ada);

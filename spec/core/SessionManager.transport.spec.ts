@@ -310,9 +310,9 @@ describe(SessionManager, () => {
       manager.setValue(context, 'big', 'x'.repeat(2000));
       const headers = new Headers();
       const saving = manager.injectSession(context, headers);
-      await expect(saving).rejects.toBeInstanceOf(SessionTokenTooLargeError);
-      await expect(saving).rejects.not.toBeInstanceOf(SessionCookieTooLargeError);
-      await expect(saving).rejects.toMatchObject({ code: 'ERR_SESSION_TOKEN_TOO_LARGE' });
+      await expect(async () => saving).rejects.toBeInstanceOf(SessionTokenTooLargeError);
+      await expect(async () => saving).rejects.not.toBeInstanceOf(SessionCookieTooLargeError);
+      await expect(async () => saving).rejects.toMatchObject({ code: 'ERR_SESSION_TOKEN_TOO_LARGE' });
       expect([...headers.keys()]).toEqual([]);
       expect(app.token).toBe(token);
     });
@@ -324,7 +324,7 @@ describe(SessionManager, () => {
       const manager = new SessionManager<AppSession>(store, { transport: [new CookieTransport(), new HeaderTransport({ maxSize: 20 })] }, clock);
       const context = await new HeaderClient(manager).load();
       manager.setValue(context, 'cart', 1);
-      await expect(manager.injectSession(context, new Headers())).rejects.toBeInstanceOf(SessionTokenTooLargeError);
+      await expect(async () => manager.injectSession(context, new Headers())).rejects.toBeInstanceOf(SessionTokenTooLargeError);
       expect(memory.size).toBe(0);
     });
   });

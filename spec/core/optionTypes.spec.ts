@@ -215,8 +215,8 @@ describe('option types', () => {
       'when id is %s, rejects with a TypeError naming the id',
       async (_shown, id) => {
         const promise = importRawKey(randomBytes(32).toString('base64'), { id: id as number });
-        await expect(promise).rejects.toThrow(TypeError);
-        await expect(importRawKey(randomBytes(32).toString('base64'), { id: id as number })).rejects.toThrow('id');
+        await expect(async () => promise).rejects.toThrow(TypeError);
+        await expect(async () => importRawKey(randomBytes(32).toString('base64'), { id: id as number })).rejects.toThrow('id');
       },
     );
   });

@@ -1,10 +1,19 @@
 // The fast paths that must not be seen: the key a sealed text names, told from its first
-// 7 characters (sealedFormat.ts), and the decorator's answers at once (loadNow, saveNow:
-// lib/core/immediateStore.ts), which must equal what getSession and setSession give.
+// 7 characters (sealedFormat.ts), and the decorator's answers at once (getSession and
+// setSession without a promise over the cookie store on node:crypto), which must equal
+// what Web Crypto resolves to.
 import fc from 'fast-check';
-import { CookieSessionStore, EncryptingStoreDecorator, importRawKey, MemorySessionStore, type EncryptionKey, type SessionRecord } from 'kit-session';
+import {
+  Context,
+  CookieSessionStore,
+  EncryptingStoreDecorator,
+  importRawKey,
+  MemorySessionStore,
+  SessionManager,
+  type EncryptionKey,
+  type SessionRecord,
+} from 'kit-session';
 import { randomBytes } from 'node:crypto';
-import { NOT_NOW } from '../../lib/core/immediateStore.js';
 import { header, keyHead, namesKey } from '../../lib/crypto/sealedFormat.js';
 import { FakeClock } from '../support/FakeClock.js';
 
@@ -51,7 +60,7 @@ describe('namesKey', () => {
   });
 });
 
-describe('EncryptingStoreDecorator answers at once as it answers later', () => {
+describe('EncryptingStoreDecorator answers at once where it can, as it answers later', () => {
   let clock: FakeClock;
   let fresh: EncryptionKey;
   let old: EncryptionKey;
@@ -73,8 +82,9 @@ describe('EncryptingStoreDecorator answers at once as it answers later', () => {
     return { values, expireTime: clock.now() + ttl, deadline: clock.now() + 2 * ttl, ...(meta === undefined ? {} : { meta }) };
   }
 
-  it('loadNow equals getSession for live, expired, old-key, tampered and foreign tokens', async () => {
+  it('over the cookie store on node:crypto, getSession answers without a promise what Web Crypto resolves to, for live, expired, old-key, tampered and foreign tokens', async () => {
     const store = cookieStore([fresh, old]);
+    const web = cookieStore([fresh, old], 'webcrypto');
     const byOldKey = cookieStore([old]);
     const live = await store.setSession('id-1', record({ user: 'ada', list: [1, 2] }, HOUR, 'meta'));
     const expired = await store.setSession('', record({ n: 1 }, 1000));
@@ -83,45 +93,52 @@ describe('EncryptingStoreDecorator answers at once as it answers later', () => {
     const foreign = await cookieStore([await importRawKey(randomBytes(32).toString('base64'))]).setSession('', record({ n: 3 }));
     clock.advance(2000);
     for (const token of [live, expired, oldKey, tampered, foreign, '', 'not a token']) {
-      expect(store.loadNow(token)).toEqual(await store.getSession(token));
+      const now = store.getSession(token);
+      expect(now).not.toBeInstanceOf(Promise);
+      const later = web.getSession(token);
+      expect(later).toBeInstanceOf(Promise);
+      expect(now).toEqual(await later);
     }
-    expect(store.loadNow(oldKey)).toMatchObject({ values: { n: 2 }, rewrite: true });
-    expect(store.loadNow(tampered)).toBeUndefined();
+    expect(store.getSession(oldKey)).toMatchObject({ values: { n: 2 }, rewrite: true });
+    expect(store.getSession(tampered)).toBeUndefined();
   });
 
-  it('loadNow equals getSession for any values', async () => {
+  it('the answer at once equals the Web Crypto one for any values', async () => {
     const store = cookieStore([fresh, old]);
+    const web = cookieStore([fresh, old], 'webcrypto');
     await fc.assert(
       fc.asyncProperty(fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.jsonValue({ maxDepth: 2 })), async (values) => {
-        const token = await store.setSession('', record(values));
-        expect(store.loadNow(token)).toEqual(await store.getSession(token));
+        const token = store.setSession('', record(values));
+        expect(typeof token).toBe('string');
+        expect(store.getSession(token as string)).toEqual(await web.getSession(token as string));
       }),
       { numRuns: 200 },
     );
   });
 
-  it('saveNow seals what setSession seals: each opens to the same record', async () => {
+  it('setSession seals at once on node:crypto what Web Crypto seals later: each opens to the same record', async () => {
     const store = cookieStore([fresh]);
+    const web = cookieStore([fresh], 'webcrypto');
     const saved = record({ user: 'ada', text: 'é🌍' }, HOUR, 'meta');
-    const now = store.saveNow('id-1', saved);
+    const now = store.setSession('id-1', saved);
     expect(typeof now).toBe('string');
-    const later = await store.setSession('id-1', saved);
-    expect(await store.getSession(now as string)).toEqual(await store.getSession(later));
-    expect((await store.getSession(now as string))?.values).toEqual(saved.values);
+    const later = web.setSession('id-1', saved);
+    expect(later).toBeInstanceOf(Promise);
+    expect(await store.getSession(now as string)).toEqual(await store.getSession(await later));
+    expect((await web.getSession(now as string))?.values).toEqual(saved.values);
   });
 
-  it('says NOT_NOW on Web Crypto, around a server-side store, and for a subclass that overrides the calls', async () => {
-    const web = cookieStore([fresh], 'webcrypto');
-    const token = await web.setSession('', record({ n: 1 }));
-    expect(web.loadNow(token)).toBe(NOT_NOW);
-    expect(web.saveNow('', record({ n: 1 }))).toBe(NOT_NOW);
-
+  it('answers with a promise around a server-side store', async () => {
     const memory = new EncryptingStoreDecorator<Values>(new MemorySessionStore<Values>({}, clock), { keys: [fresh] }, clock);
     const id = 'server-side-id-0123456789abcdefghijklmnopq';
-    const sealed = await memory.setSession(id, record({ n: 1 }));
-    expect(memory.loadNow(sealed)).toBe(NOT_NOW);
-    expect(memory.saveNow(id, record({ n: 1 }))).toBe(NOT_NOW);
+    const saving = memory.setSession(id, record({ n: 1 }));
+    expect(saving).toBeInstanceOf(Promise);
+    const loading = memory.getSession(await saving);
+    expect(loading).toBeInstanceOf(Promise);
+    expect((await loading)?.values).toEqual({ n: 1 });
+  });
 
+  it('a subclass that overrides the calls is called for every load and save of a manager', async () => {
     const seen: string[] = [];
     class Audited extends EncryptingStoreDecorator<Values> {
       override async getSession(t: string) {
@@ -133,10 +150,14 @@ describe('EncryptingStoreDecorator answers at once as it answers later', () => {
         return super.setSession(i, r);
       }
     }
-    const audited = new Audited(new CookieSessionStore({}, clock), { keys: [fresh] }, clock);
-    const auditedToken = await audited.setSession('', record({ n: 1 }));
-    expect(audited.loadNow(auditedToken)).toBe(NOT_NOW);
-    expect(audited.saveNow('', record({ n: 1 }))).toBe(NOT_NOW);
-    expect(seen).toEqual(['set']);
+    const manager = new SessionManager<Values>(new Audited(new CookieSessionStore({}, clock), { keys: [fresh] }, clock), {}, clock);
+    let context = await manager.extractSession(Context.background, new Request('http://localhost/'));
+    manager.setValue(context, 'n', 1);
+    const headers = new Headers();
+    await manager.injectSession(context, headers);
+    const cookie = headers.get('set-cookie')!.split(';')[0]!;
+    context = await manager.extractSession(Context.background, new Request('http://localhost/', { headers: { cookie } }));
+    expect(manager.getValue(context, 'n')).toBe(1);
+    expect(seen).toEqual(['set', 'get']);
   });
 });

@@ -36,7 +36,7 @@ describe(SessionResponseHook, () => {
 
   it('when the request hook did not run, rejects with SessionNotLoadedError', async () => {
     const manager = new SessionManager(new MemorySessionStore());
-    await expect(new SessionResponseHook(manager).handle(Context.background, new Headers())).rejects.toBeInstanceOf(
+    await expect(async () => new SessionResponseHook(manager).handle(Context.background, new Headers())).rejects.toBeInstanceOf(
       SessionNotLoadedError,
     );
   });

@@ -121,7 +121,7 @@ describe('SessionOpenTelemetry over RedisSessionStore when Redis is unreachable 
       telemetry: fixture.telemetry,
     });
     for (let i = 0; i < 3; i++) {
-      await expect(roundTrip(manager, '__Host-session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')).rejects.toBeInstanceOf(
+      await expect(async () => roundTrip(manager, '__Host-session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')).rejects.toBeInstanceOf(
         SessionStoreError,
       );
     }

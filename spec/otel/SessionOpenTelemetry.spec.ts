@@ -183,7 +183,7 @@ describe(SessionOpenTelemetry, () => {
 
     it('when the store fails, ends the load span with an error status, error.type and the exception, and the request rejects as before', async () => {
       const manager = memoryManager({}, new UnreachableStore({}, clock));
-      await expect(roundTrip(manager, '__Host-session=some-id')).rejects.toBeInstanceOf(SessionStoreError);
+      await expect(async () => roundTrip(manager, '__Host-session=some-id')).rejects.toBeInstanceOf(SessionStoreError);
       const [span] = fixture.spans();
       expect(span?.name).toBe(SPAN_KIT_SESSION_LOAD);
       expect(span?.attributes).toMatchObject({ [ATTR_KIT_SESSION_OUTCOME]: 'error', [ATTR_ERROR_TYPE]: 'ERR_SESSION_STORE' });
@@ -196,7 +196,7 @@ describe(SessionOpenTelemetry, () => {
 
     it('when the cookie would be too large, ends the save span with error.type ERR_SESSION_COOKIE_TOO_LARGE', async () => {
       const manager = new SessionManager<Values>(await sealedCookieStore(clock), { telemetry: fixture.telemetry }, clock);
-      await expect(roundTrip(manager, undefined, (c) => manager.setValue(c, 'big', 'x'.repeat(5000)))).rejects.toBeInstanceOf(
+      await expect(async () => roundTrip(manager, undefined, (c) => manager.setValue(c, 'big', 'x'.repeat(5000)))).rejects.toBeInstanceOf(
         SessionCookieTooLargeError,
       );
       expect(fixture.spanSummaries().map(({ name, attributes }) => [name, attributes[ATTR_KIT_SESSION_OUTCOME], attributes[ATTR_ERROR_TYPE]])).toEqual([
@@ -310,10 +310,10 @@ describe(SessionOpenTelemetry, () => {
     it('counts errors by code, and times the failed store call with its error.type', async () => {
       const manager = memoryManager({}, new UnreachableStore({}, clock));
       for (let i = 0; i < 3; i++) {
-        await expect(roundTrip(manager, '__Host-session=some-id')).rejects.toBeInstanceOf(SessionStoreError);
+        await expect(async () => roundTrip(manager, '__Host-session=some-id')).rejects.toBeInstanceOf(SessionStoreError);
       }
       const cookieManager = new SessionManager<Values>(await sealedCookieStore(clock), { telemetry: fixture.telemetry }, clock);
-      await expect(roundTrip(cookieManager, undefined, (c) => cookieManager.setValue(c, 'big', 'x'.repeat(5000)))).rejects.toThrow();
+      await expect(async () => roundTrip(cookieManager, undefined, (c) => cookieManager.setValue(c, 'big', 'x'.repeat(5000)))).rejects.toThrow();
       expect(await fixture.points(METRIC_KIT_SESSION_ERRORS)).toEqual(
         expect.arrayContaining([
           {

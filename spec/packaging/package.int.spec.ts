@@ -401,8 +401,8 @@ describe('the packed package', () => {
 
     it('imports from an ES module and seals and opens a session through the published entry point', async () => {
       // Installed alone: neither inversify nor reflect-metadata is there.
-      await expect(access(path.join(scratch, 'node_modules', 'inversify'))).rejects.toThrow();
-      await expect(access(path.join(scratch, 'node_modules', 'reflect-metadata'))).rejects.toThrow();
+      await expect(async () => access(path.join(scratch, 'node_modules', 'inversify'))).rejects.toThrow();
+      await expect(async () => access(path.join(scratch, 'node_modules', 'reflect-metadata'))).rejects.toThrow();
       const script = `
         import { randomBytes } from 'node:crypto';
         import {
@@ -496,7 +496,7 @@ describe('the packed package', () => {
 
     it('loads kit-session/otel only once @opentelemetry/api is installed, and then runs a manager over its no-op', async () => {
       // An optional peer: the tarball's install did not bring it.
-      await expect(access(path.join(scratch, 'node_modules', '@opentelemetry', 'api'))).rejects.toThrow();
+      await expect(async () => access(path.join(scratch, 'node_modules', '@opentelemetry', 'api'))).rejects.toThrow();
       const missing = await outcome(process.execPath, ['--input-type=module', '-e', "await import('kit-session/otel')"], scratch);
       expect(missing.code).not.toBe(0);
       expect(missing.stderr).toMatch(/ERR_MODULE_NOT_FOUND[\s\S]*@opentelemetry\/api|@opentelemetry\/api[\s\S]*ERR_MODULE_NOT_FOUND/);
@@ -589,10 +589,10 @@ export async function use(context: Context): Promise<string | undefined> {
       const refused = await compile('node16', ['static.cts']);
       expect(refused.code).not.toBe(0);
       expect(refused.stdout).toContain('TS1479');
-      await expect(compile('node20', ['static.cts'])).resolves.toEqual({ code: 0, stdout: '' });
+      expect(await compile('node20', ['static.cts'])).toEqual({ code: 0, stdout: '' });
 
       await writeFile(path.join(scratch, 'session.cts'), blockOpening(readme, '// session.cts, under "module": "node16"'));
-      await expect(compile('node16', ['session.cts'], 'out-node16')).resolves.toEqual({ code: 0, stdout: '' });
+      expect(await compile('node16', ['session.cts'], 'out-node16')).toEqual({ code: 0, stdout: '' });
       await writeFile(
         path.join(scratch, 'run-session.cjs'),
         `require('./out-node16/session.cjs').createManager().then((manager) => console.log(JSON.stringify({ name: manager.name })));`,

@@ -32,7 +32,7 @@ describe(MemorySessionStore, () => {
     const store = new MemorySessionStore({}, clock);
     const id = randomBytes(32).toString('base64url');
     expect(store.tokenLength(id)).toBe(id.length);
-    await expect(store.setSession(id, record(clock, 1))).resolves.toBe(id);
+    expect(await store.setSession(id, record(clock, 1))).toBe(id);
   });
 
   /**
@@ -78,13 +78,13 @@ describe(MemorySessionStore, () => {
       expect(filed).not.toContain(id);
     }
     for (const item of filed) {
-      await expect(store.getSession(item)).resolves.toBeUndefined();
+      expect(await store.getSession(item)).toBeUndefined();
     }
     for (const id of ids) {
-      await expect(store.getSession(id)).resolves.toMatchObject({ id });
+      expect(await store.getSession(id)).toMatchObject({ id });
     }
-    await expect(store.deleteOwnerSessions('ada')).resolves.toBe(2);
-    await expect(store.getSession(ids[1]!)).resolves.toBeDefined();
+    expect(await store.deleteOwnerSessions('ada')).toBe(2);
+    expect(await store.getSession(ids[1]!)).toBeDefined();
   }
 
   it('keys its entries and its owner index by the SHA-256 of the id, never the id', async () => {
@@ -122,9 +122,9 @@ describe(MemorySessionStore, () => {
     await store.getSession('a'); // a is now the most recently used
     await store.setSession('d', record(clock, 4));
     expect(store.size).toBe(3);
-    await expect(store.getSession('b')).resolves.toBeUndefined();
+    expect(await store.getSession('b')).toBeUndefined();
     for (const id of ['a', 'c', 'd']) {
-      await expect(store.getSession(id)).resolves.toBeDefined();
+      expect(await store.getSession(id)).toBeDefined();
     }
   });
 
@@ -147,9 +147,9 @@ describe(MemorySessionStore, () => {
     const store = new MemorySessionStore({}, clock);
     await store.setSession('a', record(clock, 1, 1000));
     clock.advance(1000);
-    await expect(store.getSession('a')).resolves.toMatchObject({ expireTime: clock.now() });
+    expect(await store.getSession('a')).toMatchObject({ expireTime: clock.now() });
     expect(store.size).toBe(0);
-    await expect(store.getSession('a')).resolves.toBeUndefined();
+    expect(await store.getSession('a')).toBeUndefined();
   });
 
   it('does not keep a record that is already expired', async () => {
@@ -165,7 +165,7 @@ describe(MemorySessionStore, () => {
     await store.setSession('a', record(clock, 1), 'ada');
     await store.setSession('b', record(clock, 2), 'ada');
     await store.setSession('c', record(clock, 3), 'bob'); // evicts a
-    await expect(store.deleteOwnerSessions('ada')).resolves.toBe(1);
-    await expect(store.getSession('c')).resolves.toBeDefined();
+    expect(await store.deleteOwnerSessions('ada')).toBe(1);
+    expect(await store.getSession('c')).toBeDefined();
   });
 });

@@ -37,7 +37,7 @@ describe(storeOperation, () => {
   });
 
   it('resolves to what the operation resolves to', async () => {
-    await expect(storeOperation('test: load', 1_000, () => Promise.resolve(42), keep)).resolves.toBe(42);
+    expect(await storeOperation('test: load', 1_000, () => Promise.resolve(42), keep)).toBe(42);
   });
 
   it('when the operation rejects, rejects with SessionStoreError whose cause went through scrub', async () => {
@@ -53,12 +53,12 @@ describe(storeOperation, () => {
     const work = (): Promise<never> => {
       throw new Error('boom');
     };
-    await expect(storeOperation('test: load', 1_000, work, keep)).rejects.toBeInstanceOf(SessionStoreError);
+    await expect(async () => storeOperation('test: load', 1_000, work, keep)).rejects.toBeInstanceOf(SessionStoreError);
   });
 
   it('passes a SessionStoreError of the operation on as it is', async () => {
     const own = new SessionStoreError('inner');
-    await expect(storeOperation('test: load', 1_000, () => Promise.reject(own), keep)).rejects.toBe(own);
+    await expect(async () => storeOperation('test: load', 1_000, () => Promise.reject(own), keep)).rejects.toBe(own);
   });
 
   it('when the operation takes longer than timeout, rejects with SessionStoreError (cause TimeoutError), not before', async () => {

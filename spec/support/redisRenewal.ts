@@ -63,7 +63,7 @@ export function describeRedisRenewal(name: string, client: () => Redis | Cluster
         const before = newId();
         const after = newId();
         await store.setSession(before, record({ a: 1 }), 'ada');
-        await expect(renew(before, after, 'ada')).resolves.toBe(after);
+        expect(await renew(before, after, 'ada')).toBe(after);
         const old = await client().hgetall(keyOf(before));
         expect(old).toMatchObject({ s: hashedId(after), e: String(clock.now() + GRACE), o: 'ada', va: '1' });
         expect(old).not.toHaveProperty('q');
@@ -71,8 +71,8 @@ export function describeRedisRenewal(name: string, client: () => Redis | Cluster
         const ttl = await client().pttl(keyOf(before));
         expect(ttl).toBeGreaterThan(GRACE);
         expect(ttl).toBeLessThanOrEqual(OPERATION_GRACE);
-        await expect(client().hmget(keyOf(after), 'o', 'vrenewed', 's')).resolves.toEqual(['ada', 'true', null]);
-        await expect(members()).resolves.toEqual([hashedId(after)]);
+        expect(await client().hmget(keyOf(after), 'o', 'vrenewed', 's')).toEqual(['ada', 'true', null]);
+        expect(await members()).toEqual([hashedId(after)]);
       });
 
       it("when the grace is 0, only the owner and the successor's hash stay under the old key: they load as nothing, its handle names nothing, and an owner's end reading the index before the renewal still reaches the successor", async () => {
@@ -80,18 +80,18 @@ export function describeRedisRenewal(name: string, client: () => Redis | Cluster
         const after = newId();
         await store.setSession(before, record({ a: 1 }), 'ada');
         await renew(before, after, 'ada', 0);
-        await expect(client().hgetall(keyOf(before))).resolves.toEqual({ o: 'ada', s: hashedId(after) });
+        expect(await client().hgetall(keyOf(before))).toEqual({ o: 'ada', s: hashedId(after) });
         expect(await client().pttl(keyOf(before))).toBeLessThanOrEqual(OPERATION_GRACE);
-        await expect(store.getSession(before)).resolves.toBeUndefined();
+        expect(await store.getSession(before)).toBeUndefined();
         // As an unknown id: the memory and PostgreSQL stores forget it at once.
-        await expect(store.deleteSessionByHandle('ada', hashedId(before))).resolves.toBe(false);
-        await expect(store.getSession(after)).resolves.toBeDefined();
+        expect(await store.deleteSessionByHandle('ada', hashedId(before))).toBe(false);
+        expect(await store.getSession(after)).toBeDefined();
         // An owner's end whose index read predates the renewal meets the pointer, and follows it.
         await store.setSession(before, record({ a: 1 }), 'ada');
         await renew(before, after, 'ada', 0);
         await client().zadd(`${prefix}owner:ada`, 0, hashedId(before));
-        await expect(store.deleteOwnerSessions('ada')).resolves.toBe(1);
-        await expect(store.getSession(after)).resolves.toBeUndefined();
+        expect(await store.deleteOwnerSessions('ada')).toBe(1);
+        expect(await store.getSession(after)).toBeUndefined();
       });
 
       it('when an admission has evicted the old session meanwhile, files and writes no successor, and leaves the old one for that admission to end', async () => {
@@ -102,15 +102,15 @@ export function describeRedisRenewal(name: string, client: () => Redis | Cluster
         // What an admission leaves beside a victim's entry until the victim is found ended.
         const score = (await client().zscore(`${prefix}owner:ada`, hashedId(before)))!;
         await client().zadd(`${prefix}owner:ada`, score, `!${hashedId(before)}`);
-        await expect(renew(before, after, 'ada')).resolves.toBeUndefined();
-        await expect(client().exists(keyOf(after))).resolves.toBe(0);
+        expect(await renew(before, after, 'ada')).toBeUndefined();
+        expect(await client().exists(keyOf(after))).toBe(0);
         expect(await members()).not.toContain(hashedId(after));
-        await expect(client().hget(keyOf(before), 's')).resolves.toBe(hashedId(after));
+        expect(await client().hget(keyOf(before), 's')).toBe(hashedId(after));
         // The admission's end of its victim (the same script as an end by handle) finds
         // the claim, ends it, counts it (so it is reported), and buries the successor.
-        await expect(store.deleteSessionByHandle('ada', hashedId(before))).resolves.toBe(true);
-        await expect(store.getSession(before)).resolves.toBeUndefined();
-        await expect(client().hget(keyOf(after), 'x')).resolves.toBe('1');
+        expect(await store.deleteSessionByHandle('ada', hashedId(before))).toBe(true);
+        expect(await store.getSession(before)).toBeUndefined();
+        expect(await client().hget(keyOf(after), 'x')).toBe('1');
       });
 
       it("when the owner's bound refuses a log-in, takes the claim back: the old session is as it was, and nothing is left under the new key", async () => {
@@ -120,10 +120,10 @@ export function describeRedisRenewal(name: string, client: () => Redis | Cluster
         const anonymous = newId();
         await store.setSession(anonymous, record({ cart: ['pen'] }));
         const after = newId();
-        await expect(renew(anonymous, after, 'ada')).rejects.toBeInstanceOf(SessionLimitError);
-        await expect(client().hmget(keyOf(anonymous), 's', 'q', 't')).resolves.toEqual([null, null, null]);
-        await expect(client().exists(keyOf(after))).resolves.toBe(0);
-        await expect(members()).resolves.toEqual([hashedId(owned)]);
+        await expect(async () => renew(anonymous, after, 'ada')).rejects.toBeInstanceOf(SessionLimitError);
+        expect(await client().hmget(keyOf(anonymous), 's', 'q', 't')).toEqual([null, null, null]);
+        expect(await client().exists(keyOf(after))).toBe(0);
+        expect(await members()).toEqual([hashedId(owned)]);
         const still = await store.getSession(anonymous);
         expect(still).toMatchObject({ values: { cart: ['pen'] } });
         expect(still!.superseded).toBeUndefined();
@@ -132,9 +132,9 @@ export function describeRedisRenewal(name: string, client: () => Redis | Cluster
       it('when the new id is malformed or the old one, rejects with TypeError', async () => {
         const before = newId();
         await store.setSession(before, record());
-        await expect(renew(before, 'not an id', undefined)).rejects.toThrow(TypeError);
-        await expect(renew(before, before, undefined)).rejects.toThrow(TypeError);
-        await expect(store.getSession(before)).resolves.toMatchObject({ id: before });
+        await expect(async () => renew(before, 'not an id', undefined)).rejects.toThrow(TypeError);
+        await expect(async () => renew(before, before, undefined)).rejects.toThrow(TypeError);
+        expect(await store.getSession(before)).toMatchObject({ id: before });
       });
     });
 
@@ -143,22 +143,22 @@ export function describeRedisRenewal(name: string, client: () => Redis | Cluster
         const before = newId();
         await store.setSession(before, record({ page: 1 }), 'ada');
         await claim(before, newId());
-        await expect(store.getSession(before)).resolves.toMatchObject({ values: { page: 1 }, superseded: true });
+        expect(await store.getSession(before)).toMatchObject({ values: { page: 1 }, superseded: true });
         const later = record();
-        await expect(
+        expect(await 
           store.patchSession(before, { set: { page: 2 }, unset: [], expireTime: later.expireTime, deadline: later.deadline }),
-        ).resolves.toBeUndefined();
-        await expect(client().hget(keyOf(before), 'vpage')).resolves.toBe('1');
+        ).toBeUndefined();
+        expect(await client().hget(keyOf(before), 'vpage')).toBe('1');
       });
 
       it('when a renewal was cut off after its claim, serves the old id read-only until the claim lapses, then as nothing', async () => {
         const before = newId();
         await store.setSession(before, record(), 'ada');
         await claim(before, newId(), clock.now() + 1000);
-        await expect(store.getSession(before)).resolves.toMatchObject({ superseded: true });
+        expect(await store.getSession(before)).toMatchObject({ superseded: true });
         expect(await store.listOwnerSessions('ada')).toEqual([]);
         clock.advance(1000);
-        await expect(store.getSession(before)).resolves.toBeUndefined();
+        expect(await store.getSession(before)).toBeUndefined();
       });
     });
 
@@ -168,12 +168,12 @@ export function describeRedisRenewal(name: string, client: () => Redis | Cluster
         const after = newId();
         await store.setSession(before, record(), 'ada');
         await claim(before, after);
-        await expect(store.deleteSessionByHandle('ada', hashedId(before))).resolves.toBe(true);
-        await expect(client().hget(keyOf(after), 'x')).resolves.toBe('1');
+        expect(await store.deleteSessionByHandle('ada', hashedId(before))).toBe(true);
+        expect(await client().hget(keyOf(after), 'x')).toBe('1');
         // The renewal's write arrives now: the tombstone refuses it.
         await store.setSession(after, record(), 'ada');
-        await expect(store.getSession(after)).resolves.toBeUndefined();
-        await expect(store.getSession(before)).resolves.toBeUndefined();
+        expect(await store.getSession(after)).toBeUndefined();
+        expect(await store.getSession(before)).toBeUndefined();
       });
     });
 
@@ -189,10 +189,10 @@ export function describeRedisRenewal(name: string, client: () => Redis | Cluster
         const score = (await client().zscore(`${prefix}owner:ada`, hashedId(after)))!;
         await client().zadd(`${prefix}owner:ada`, score, hashedId(before));
         await client().zrem(`${prefix}owner:ada`, hashedId(after));
-        await expect(store.deleteOwnerSessions('ada', hashedId(kept))).resolves.toBe(1);
-        await expect(store.getSession(after)).resolves.toBeUndefined();
-        await expect(store.getSession(before)).resolves.toBeUndefined();
-        await expect(store.getSession(kept)).resolves.toBeDefined();
+        expect(await store.deleteOwnerSessions('ada', hashedId(kept))).toBe(1);
+        expect(await store.getSession(after)).toBeUndefined();
+        expect(await store.getSession(before)).toBeUndefined();
+        expect(await store.getSession(kept)).toBeDefined();
       });
     });
 

@@ -5,12 +5,14 @@ import pg from 'pg';
 import {
   EncryptingStoreDecorator,
   importRawKey,
+  SessionStoreError,
+} from 'kit-session';
+import {
   isOwnerIndexedStore,
   isOwnerListingStore,
   isPatchableStore,
   isRenewableStore,
-  SessionStoreError,
-} from 'kit-session';
+} from 'kit-session/store';
 import { DEFAULT_SESSION_TABLE, PostgresSessionStore, sessionTableSql } from 'kit-session/postgres';
 import { FakeClock } from '../../support/FakeClock.js';
 import { DATABASE_URL, describeManagerScenarios, describeWith, hashedId, uniqueName } from '../../support/services.js';

@@ -4,13 +4,15 @@ import {
   DEFAULT_COOKIE_NAME,
   EncryptingStoreDecorator,
   importRawKey,
+  SessionManager,
+  type SessionRecord,
+} from 'kit-session';
+import {
   isOwnerIndexedStore,
   isOwnerListingStore,
   isPatchableStore,
   isRenewableStore,
-  SessionManager,
-  type SessionRecord,
-} from 'kit-session';
+} from 'kit-session/store';
 import { RedisSessionStore } from 'kit-session/redis';
 import { FakeClock } from '../../support/FakeClock.js';
 import { deleteRedisKeys, dumpRedis, redisKeys } from '../../support/redisCluster.js';
