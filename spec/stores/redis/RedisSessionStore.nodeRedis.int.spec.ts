@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { EncryptingStoreDecorator, importRawKey } from 'kit-session';
+import { EncryptingStoreDecorator, importRawKey, SessionStoreError } from 'kit-session';
 import { RedisOwnerGenerations, RedisSessionStore, type RedisClientLike } from 'kit-session/redis';
 import { FakeClock } from '../../support/FakeClock.js';
 import { describeOwnerGenerationsContract } from '../../support/ownerGenerationsContract.js';
-import { deleteRedisKeys, dumpRedis, useNodeRedis, useRedisClusterClients } from '../../support/redisCluster.js';
+import { deleteRedisKeys, dumpRedis, RedisServerProcess, useNodeRedis, useRedisClusterClients } from '../../support/redisCluster.js';
 import { describeRedisOwnerIndex } from '../../support/redisOwners.js';
 import { describeRedisRenewal } from '../../support/redisRenewal.js';
-import { describeManagerScenarios, describeWith, REDIS_URL, uniqueName } from '../../support/services.js';
+import { describeManagerScenarios, describeWith, hashedId, REDIS_URL, uniqueName } from '../../support/services.js';
 import { describeStoreContract, type ContractValues } from '../../support/storeContract.js';
 
 // RedisSessionStore and RedisOwnerGenerations on node-redis v5 (`createClient()`,
@@ -151,4 +152,76 @@ describeWith('redis-binaries', 'RedisSessionStore on node-redis, a three-node Re
   const clients = useRedisClusterClients();
 
   suites('RedisSessionStore (node-redis Cluster)', clients.nodeRedis, clients.ioredis);
+});
+
+describeWith('redis-binaries', 'RedisSessionStore on node-redis when its server fails (a redis-server of its own)', () => {
+  let server: RedisServerProcess;
+  let client: ReturnType<typeof connectTo>;
+
+  function connectTo(port: number) {
+    // As an app would configure it: fail fast while Redis is away, reconnect quickly.
+    return createClient({ url: `redis://127.0.0.1:${port}`, disableOfflineQueue: true, socket: { reconnectStrategy: () => 100 } });
+  }
+
+  beforeAll(async () => {
+    server = await RedisServerProcess.start();
+    client = connectTo(server.port);
+    client.on('error', () => {});
+    await client.connect();
+  }, 120_000);
+
+  afterAll(async () => {
+    client?.destroy();
+    await server?.destroy();
+  });
+
+  /** Everything an error says about itself, its causes included, as text. */
+  function textOf(error: unknown): string {
+    const parts: string[] = [];
+    for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+      parts.push(current.message, current.stack ?? '', JSON.stringify({ ...current }));
+    }
+    return parts.join('\n');
+  }
+
+  it('stopped: operations reject with SessionStoreError that names no token, key or value; restarted: the session is back', async () => {
+    const store = new RedisSessionStore<{ secret: string }>(client, { prefix: 'app:', timeout: 2_000 });
+    const id = randomBytes(32).toString('base64url');
+    const record = { values: { secret: 'hunter2' }, expireTime: Date.now() + HOUR, deadline: Date.now() + HOUR };
+    await store.setSession(id, record, 'ada');
+    await server.stop({ save: true });
+    const failures = await Promise.allSettled([
+      store.getSession(id),
+      store.setSession(id, record, 'ada'),
+      store.patchSession(id, { set: { secret: 'hunter3' }, unset: [], expireTime: record.expireTime, deadline: record.deadline }),
+      store.listOwnerSessions('ada'),
+    ]);
+    for (const failure of failures) {
+      expect(failure.status).toBe('rejected');
+      const error = (failure as PromiseRejectedResult).reason as unknown;
+      expect(error).toBeInstanceOf(SessionStoreError);
+      expect((error as SessionStoreError).code).toBe('ERR_SESSION_STORE');
+      const text = textOf(error);
+      for (const secret of [id, hashedId(id), 'hunter2', 'hunter3']) {
+        expect(text).not.toContain(secret);
+      }
+    }
+    await server.start();
+    if (!client.isReady) {
+      await once(client, 'ready');
+    }
+    await expect(store.getSession(id)).resolves.toMatchObject({ values: { secret: 'hunter2' } });
+  }, 60_000);
+
+  it('paused: an operation rejects with SessionStoreError after the timeout, its cause named TimeoutError', async () => {
+    const store = new RedisSessionStore(client, { prefix: 'app:', timeout: 300 });
+    server.pause();
+    try {
+      const error = await store.getSession(randomBytes(32).toString('base64url')).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(SessionStoreError);
+      expect(((error as Error).cause as Error).name).toBe('TimeoutError');
+    } finally {
+      server.resume();
+    }
+  });
 });
