@@ -318,12 +318,16 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     // No cache of opened tokens: under a load of many distinct cookies it hit almost
     // never and cost more than it saved (bench/README.md, "The speed work, A/B'd").
     const opening = this.#openToken(token);
-    if (opening instanceof Promise) {
-      return opening.then((opened) => this.#loadOpened(opened));
-    }
     // Opened at once (node:crypto): a cookie store's session answers at once too, with no
-    // promise and no turn of the microtask queue on the busiest path.
-    return this.#loadOpened(opening);
+    // promise and no turn of the microtask queue on the busiest path. The callback for a
+    // promise is made in a method of its own: a closure here would make every call
+    // allocate a context for `this`, promise or not.
+    return opening instanceof Promise ? this.#loadLater(opening) : this.#loadOpened(opening);
+  }
+
+  /** Loads the session of a token still being opened (Web Crypto). */
+  #loadLater(opening: Promise<OpenedToken | undefined>): Promise<LoadedSessionRecord<T> | undefined> {
+    return opening.then((opened) => this.#loadOpened(opened));
   }
 
   /** Loads the session an opened token names: from its own text, or from the inner store. */

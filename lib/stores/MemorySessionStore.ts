@@ -1,7 +1,6 @@
 import { systemClock, type Clock } from '../core/Clock.js';
 import { checkOptionKeys, positiveInteger } from '../core/options.js';
-import { SessionLimitError } from '../core/SessionError.js';
-import { checkLimit, hashId, MAX_RENEWAL_STEPS } from './policy.js';
+import { hashId, isLive, MAX_RENEWAL_STEPS, OwnerBound } from './policy.js';
 import { makeEntry, retireEntry, type Entry } from './memoryEntry.js';
 import type {
   EvictionReport,
@@ -64,7 +63,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
   readonly #owners = new Map<string, Set<string>>();
   readonly #maxEntries: number;
   readonly #clock: Clock;
-  #limit: OwnerSessionLimit | undefined;
+  readonly #bound = new OwnerBound();
 
   /**
    * @param options - See {@link MemorySessionStoreOptions}.
@@ -105,7 +104,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
     }
     const now = this.#clock.now();
     const { successor } = entry;
-    if (successor !== undefined && !(this.#isLive(entry, now) && this.#successorLive(successor, now))) {
+    if (successor !== undefined && !(isLive(entry, now) && this.#successorLive(successor, now))) {
       // Renewed, and its grace is over or its successor has ended: gone, not expired.
       this.#entries.delete(key);
       return undefined;
@@ -113,7 +112,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
     // Move to the end: the map's order is least recently used first. An expired entry
     // goes, and is given back this once as it is: the manager reports it as expired.
     this.#entries.delete(key);
-    if (this.#isLive(entry, now)) {
+    if (isLive(entry, now)) {
       this.#entries.set(key, entry);
     } else {
       this.#unindex(key, entry.owner);
@@ -150,7 +149,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
     const newKey = await hashId(newId);
     // From here to the end, nothing awaits: no other save or end can run in between.
     const entry = this.#live(key);
-    if (entry === undefined || entry.successor !== undefined || !this.#isLive(record, this.#clock.now())) {
+    if (entry === undefined || entry.successor !== undefined || !isLive(record, this.#clock.now())) {
       // Not live, renewed already, or a successor already over (its deadline passed during
       // the request): nothing is written.
       return undefined;
@@ -269,7 +268,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
         continue;
       }
       const entry = this.#entries.get(key);
-      if (entry !== undefined && entry.successor === undefined && this.#isLive(entry, now)) {
+      if (entry !== undefined && entry.successor === undefined && isLive(entry, now)) {
         live++;
       }
       this.#remove(key);
@@ -292,7 +291,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
     const out: OwnerSessionRecord[] = [];
     for (const key of this.#owners.get(owner) ?? []) {
       const entry = this.#entries.get(key);
-      if (entry !== undefined && entry.successor === undefined && this.#isLive(entry, now)) {
+      if (entry !== undefined && entry.successor === undefined && isLive(entry, now)) {
         out.push({ handle: key, meta: entry.meta, expireTime: entry.expireTime, deadline: entry.deadline });
       }
     }
@@ -328,7 +327,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
    * ```
    */
   limitOwnerSessions(limit: OwnerSessionLimit): void {
-    this.#limit = checkLimit(this.#limit, limit);
+    this.#bound.set(limit);
   }
 
   /**
@@ -347,7 +346,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
 
   #live(key: string): Entry | undefined {
     const entry = this.#entries.get(key);
-    if (entry !== undefined && !this.#isLive(entry, this.#clock.now())) {
+    if (entry !== undefined && !isLive(entry, this.#clock.now())) {
       this.#remove(key);
       return undefined;
     }
@@ -368,7 +367,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
         return false;
       }
       this.#remove(key);
-      const live = this.#isLive(entry, now);
+      const live = isLive(entry, now);
       if (entry.successor === undefined || !live) {
         // A retired id past its grace is gone: it leads nowhere.
         return entry.successor === undefined && live;
@@ -386,16 +385,12 @@ export class MemorySessionStore<T = Record<string, unknown>>
     let next: string | undefined = key;
     for (let step = 0; step < MAX_RENEWAL_STEPS && next !== undefined; step++) {
       const entry = this.#entries.get(next);
-      if (entry === undefined || !this.#isLive(entry, now)) {
+      if (entry === undefined || !isLive(entry, now)) {
         return false;
       }
       next = entry.successor;
     }
     return next === undefined;
-  }
-
-  #isLive(entry: { expireTime: number; deadline: number }, now: number): boolean {
-    return entry.expireTime > now && entry.deadline > now;
   }
 
   #put(
@@ -408,15 +403,14 @@ export class MemorySessionStore<T = Record<string, unknown>>
   ): void {
     const now = this.#clock.now();
     const previous = this.#entries.get(key)?.owner;
-    if (owner !== undefined && owner !== previous && this.#limit !== undefined && this.#isLive(expiry, now)) {
-      this.#admit(owner, now, this.#limit, evicted ?? this.#limit.evicted);
-    }
+    const { limit } = this.#bound;
+    const victims = owner !== undefined && owner !== previous && limit !== undefined && isLive(expiry, now) ? this.#admit(owner, now, limit) : [];
     // Out of the map before the sweep (which must neither count nor evict it), and back
     // in at the end, as the most recently used. Its owner index entry stays for now: the
     // sweep only removes other entries, so it never empties that owner's set.
     this.#entries.delete(key);
     this.#sweep(now);
-    if (!this.#isLive(expiry, now)) {
+    if (!isLive(expiry, now)) {
       this.#unindex(key, previous);
       return;
     }
@@ -425,33 +419,38 @@ export class MemorySessionStore<T = Record<string, unknown>>
       this.#unindex(key, previous);
       this.#index(key, owner);
     }
+    if (victims.length > 0) {
+      // Told once the session is written; a throwing report does not undo it.
+      this.#bound.report(owner!, victims, evicted);
+    }
   }
 
   /**
    * Makes room for one more session of a bounded owner: evicts the ones written least
-   * recently, or refuses. Nothing awaits here, so no other save runs in between.
+   * recently (and gives their handles), or refuses. Nothing awaits here, so no other save
+   * runs in between.
    */
-  #admit(owner: string, now: number, limit: OwnerSessionLimit, report: EvictionReport | undefined): void {
+  #admit(owner: string, now: number, limit: OwnerSessionLimit): string[] {
     const live: [string, Entry][] = [];
     for (const key of this.#owners.get(owner) ?? []) {
       const entry = this.#entries.get(key);
-      if (entry !== undefined && entry.successor === undefined && this.#isLive(entry, now)) {
+      if (entry !== undefined && entry.successor === undefined && isLive(entry, now)) {
         live.push([key, entry]);
       }
     }
     const excess = live.length - limit.max + 1;
     if (excess <= 0) {
-      return;
+      return [];
     }
     if (limit.policy === 'refuse') {
-      throw new SessionLimitError('the owner has as many sessions as the limit allows');
+      this.#bound.refuse();
     }
     live.sort((a, b) => a[1].written - b[1].written);
     const evicted = live.slice(0, excess).map(([key]) => key);
     for (const key of evicted) {
       this.#remove(key);
     }
-    report?.(owner, evicted);
+    return evicted;
   }
 
   #remove(key: string): void {
@@ -497,7 +496,7 @@ export class MemorySessionStore<T = Record<string, unknown>>
         break;
       }
       looked++;
-      if (full || !this.#isLive(entry, now)) {
+      if (full || !isLive(entry, now)) {
         this.#remove(key);
       }
     }

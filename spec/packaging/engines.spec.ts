@@ -19,6 +19,15 @@ interface Lockfile {
 /** The Node lines CI runs the suite on (.ci/run), each by its first release that kit-session's range admits. */
 const SUPPORTED_FLOORS = ['20.19.0', '22.12.0', '24.0.0'];
 
+/**
+ * Dev dependencies whose engines name the Node majors they ship a native addon for (so
+ * a future major is not admitted until they release for it): each must admit every line
+ * CI tests, and must stay a dev dependency (an app brings its own, as an optional peer).
+ */
+const NAMED_MAJORS: Record<string, string> = {
+  'node_modules/better-sqlite3': 'the SQLite store tests; its engines list each Node major it builds for',
+};
+
 describe('the Node lines kit-session supports', () => {
   let manifest: Manifest;
   let lockfile: Lockfile;
@@ -42,9 +51,21 @@ describe('the Node lines kit-session supports', () => {
   it('every installed package, dev dependencies included, admits every Node version that engines admits', () => {
     const narrower = Object.entries(lockfile.packages)
       .filter(([location, entry]) => location !== '' && !Array.isArray(entry.engines) && entry.engines?.node !== undefined)
+      .filter(([location]) => !(location in NAMED_MAJORS))
       .filter(([, entry]) => !semver.subset(manifest.engines.node, (entry.engines as { node: string }).node))
       .map(([location, entry]) => `${location}@${entry.version}: node ${(entry.engines as { node: string }).node}`);
     expect(narrower).toEqual([]);
+  });
+
+  it('a dev dependency that names the Node majors it is built for admits every line CI tests', () => {
+    for (const [location, why] of Object.entries(NAMED_MAJORS)) {
+      const entry = lockfile.packages[location];
+      expect({ location, why, dev: (entry as { dev?: boolean } | undefined)?.dev }).toEqual({ location, why, dev: true });
+      const range = (entry!.engines as { node: string }).node;
+      for (const version of SUPPORTED_FLOORS) {
+        expect({ location, version, admitted: semver.satisfies(version, range) }).toEqual({ location, version, admitted: true });
+      }
+    }
   });
 
   it(`npm ci on this Node (${process.version}) finds no unsupported engine`, async () => {

@@ -560,6 +560,29 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
           expect(await listing.listOwnerSessions('ada')).toHaveLength(2);
         });
 
+        it('an eviction report that throws does not make the written save fail, nor undo it', async () => {
+          if (!isOwnerListingStore(store)) {
+            return;
+          }
+          const told: string[] = [];
+          listing.limitOwnerSessions({
+            max: 1,
+            policy: 'evict',
+            evicted: (_owner, handles) => {
+              told.push(...handles);
+              throw new Error('a listener failed');
+            },
+          });
+          const first = id();
+          const firstToken = await save(first, 'ada');
+          clock.advance(1000);
+          const secondToken = await save(id(), 'ada');
+          expect(told).toEqual([handleOf(first)]);
+          expect(await store.getSession(firstToken)).toBeUndefined();
+          expect((await store.getSession(secondToken))?.values).toEqual({ u: 'ada' });
+          expect(await listing.listOwnerSessions('ada')).toHaveLength(1);
+        });
+
         it("with 'refuse', a new session of a full owner is refused with SessionLimitError and nothing is written", async () => {
           if (!isOwnerListingStore(store)) {
             return;

@@ -4,7 +4,7 @@ import type { Pool, QueryResult, QueryResultRow } from 'pg';
 import { checkOptionKeys, positive } from '../../core/options.js';
 import type { OwnerGenerations } from '../../core/SessionStore.js';
 import { GenerationsEpoch, parseMarker } from '../generationsEpoch.js';
-import { DEFAULT_TIMEOUT, storeOperation } from '../policy.js';
+import { resolveTimeout, storeOperation } from '../policy.js';
 import { guardedCreate, qualifiedTable, withoutData } from './tables.js';
 
 /**
@@ -155,7 +155,7 @@ export class PostgresOwnerGenerations implements OwnerGenerations {
       throw new TypeError('pool must be a pg.Pool');
     }
     const { table } = qualifiedTable(options, DEFAULT_GENERATIONS_TABLE);
-    this.#timeout = positive('timeout', options.timeout ?? undefined, DEFAULT_TIMEOUT, 'milliseconds');
+    this.#timeout = resolveTimeout(options.timeout);
     this.#pool = pool;
     this.#sql = {
       create: guardedCreate(table, tableSql(table)),

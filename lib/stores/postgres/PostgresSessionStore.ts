@@ -1,17 +1,16 @@
-import { createHash } from 'node:crypto';
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
-import { SessionLimitError, SessionStoreError } from '../../core/SessionError.js';
+import { SessionStoreError } from '../../core/SessionError.js';
 import { systemClock, type Clock } from '../../core/Clock.js';
 import { checkOptionKeys, MAX_TIMER_DELAY, positive } from '../../core/options.js';
 import {
   checkId,
-  checkLimit,
   checkRenewal,
-  DEFAULT_TIMEOUT,
-  hashId,
   isHandle,
   isId,
   MAX_RENEWAL_STEPS,
+  OwnerBound,
+  resolveTimeout,
+  sessionKey,
   storeOperation,
 } from '../policy.js';
 import { guardedCreate, qualifiedTable, withoutData } from './tables.js';
@@ -290,7 +289,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
   /** The quoted, qualified table, for the owner's lock. */
   readonly #table: string;
   readonly #sql: SessionStatements;
-  #limit: OwnerSessionLimit | undefined;
+  readonly #bound = new OwnerBound();
   /** The last end of each owner's sessions still under way: ends of one owner run in call order. */
   readonly #ends = new Map<string, Promise<unknown>>();
   #cleanupTimer: ReturnType<typeof setInterval> | undefined;
@@ -311,7 +310,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     const qualified = qualifiedTable(options, DEFAULT_SESSION_TABLE);
     const { table } = qualified;
     // `?? undefined`: a null timeout means the default, as an unset one does.
-    const timeout = positive('timeout', options.timeout ?? undefined, DEFAULT_TIMEOUT, 'milliseconds');
+    const timeout = resolveTimeout(options.timeout);
     // setInterval runs a longer interval every millisecond.
     const cleanupInterval = positive('cleanupInterval', options.cleanupInterval, undefined, 'milliseconds', MAX_TIMER_DELAY);
     if (options.onCleanupError !== undefined && typeof options.onCleanupError !== 'function') {
@@ -379,7 +378,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     if (!isId(token)) {
       return undefined;
     }
-    const key = hashId(token, createHash);
+    const key = sessionKey(token);
     const { rows } = await this.#query<SessionRow>('load', this.#sql.get, getArgs(key));
     const row = rows[0];
     if (row === undefined) {
@@ -439,7 +438,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
   async setSession(id: string, record: SessionRecord<T>, owner?: string, report?: EvictionReport): Promise<string> {
     checkId(id);
     const write = {
-      token: hashId(id, createHash),
+      token: sessionKey(id),
       now: this.#clock.now(),
       values: JSON.stringify(record.values),
       expireTime: record.expireTime,
@@ -447,14 +446,14 @@ export class PostgresSessionStore<T = Record<string, unknown>>
       owner: owner ?? null,
       meta: record.meta ?? null,
     };
-    const limit = this.#limit;
+    const { limit } = this.#bound;
     if (owner === undefined || limit === undefined) {
       await this.#query('save', this.#sql.set, setArgs(write));
       return id;
     }
     const bound = { owner, max: limit.max, evict: limit.policy === 'evict' };
     const row = await this.#bounded(owner, this.#sql.boundedSet, boundedSetArgs({ ...write, ...bound }));
-    this.#settle(owner, limit, row, report);
+    this.#bound.settle(owner, row.excess, row.evicted, report);
     return id;
   }
 
@@ -482,7 +481,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     checkId(id);
     const { owner, expireTime, deadline } = patch;
     const changes = {
-      token: hashId(id, createHash),
+      token: sessionKey(id),
       now: this.#clock.now(),
       set: JSON.stringify(patch.set),
       unset: patch.unset,
@@ -490,14 +489,14 @@ export class PostgresSessionStore<T = Record<string, unknown>>
       deadline,
       meta: patch.meta ?? null,
     };
-    const limit = this.#limit;
+    const { limit } = this.#bound;
     if (typeof owner !== 'string' || limit === undefined) {
       const result = await this.#query('save', this.#sql.patch, patchArgs({ ...changes, owner }));
       return result.rowCount === 1 ? id : undefined;
     }
     const bound = { owner, max: limit.max, evict: limit.policy === 'evict' };
     const row = await this.#bounded(owner, this.#sql.boundedPatch, boundedPatchArgs({ ...changes, ...bound }));
-    this.#settle(owner, limit, row, patch.evicted);
+    this.#bound.settle(owner, row.excess, row.evicted, patch.evicted);
     return row.saved === 1 ? id : undefined;
   }
 
@@ -530,8 +529,8 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     }
     const { record, owner, grace } = renewal;
     const renew = {
-      token: hashId(id, createHash),
-      newToken: hashId(newId, createHash),
+      token: sessionKey(id),
+      newToken: sessionKey(newId),
       now: this.#clock.now(),
       values: JSON.stringify(record.values),
       expireTime: record.expireTime,
@@ -542,7 +541,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
       // PostgreSQL's timestamps still hold.
       grace: grace > 0 ? Math.min(grace, MAX_GRACE) : 0,
     };
-    const limit = this.#limit;
+    const { limit } = this.#bound;
     if (owner === undefined || limit === undefined) {
       const args = renewArgs({ ...renew, owner: owner ?? null });
       const { rows } = await this.#query<{ saved: number }>('renew', this.#sql.renew, args);
@@ -550,7 +549,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     }
     const bound = { owner, max: limit.max, evict: limit.policy === 'evict' };
     const row = await this.#bounded(owner, this.#sql.boundedRenew, boundedRenewArgs({ ...renew, ...bound }));
-    this.#settle(owner, limit, row, renewal.evicted);
+    this.#bound.settle(owner, row.excess, row.evicted, renewal.evicted);
     return row.saved === 1 ? newId : undefined;
   }
 
@@ -569,7 +568,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
       return;
     }
     // A retired id in its grace ends its successor too: a log-out racing a renewal wins.
-    let next: string | null = hashId(id, createHash);
+    let next: string | null = sessionKey(id);
     for (let step = 0; step <= MAX_RENEWAL_STEPS && next !== null; step++) {
       const args = deleteArgs(next, this.#clock.now());
       const { rows } = await this.#query<{ successor: string | null; live: boolean }>('delete', this.#sql.delete, args);
@@ -709,7 +708,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     if (typeof (this.#pool as Partial<Pool>).connect !== 'function') {
       throw new TypeError('a bound on sessions per owner needs a pg.Pool (its connect method)');
     }
-    this.#limit = checkLimit(this.#limit, limit);
+    this.#bound.set(limit);
   }
 
   /**
@@ -799,21 +798,6 @@ export class PostgresSessionStore<T = Record<string, unknown>>
       }
     });
     return run;
-  }
-
-  /** After a bounded save committed: refuses, or reports whom it evicted. */
-  #settle(owner: string, limit: OwnerSessionLimit, row: BoundedRow, report: EvictionReport | undefined): void {
-    if (limit.policy === 'refuse' && row.excess > 0) {
-      throw new SessionLimitError('the owner has as many sessions as the limit allows');
-    }
-    const evicted = report ?? limit.evicted;
-    if (row.evicted.length > 0 && evicted !== undefined) {
-      try {
-        evicted(owner, row.evicted);
-      } catch {
-        // The save has committed: a throwing report must not make it look failed.
-      }
-    }
   }
 
   /**
