@@ -58,4 +58,15 @@ describe('the layers of lib/', () => {
       );
     expect(offenders).toEqual([]);
   });
+
+  it('kit-session/redis names ioredis and redis (node-redis) in type imports only: it loads neither client', () => {
+    const files = sources('stores/redis');
+    const clients = files.flatMap((file) =>
+      [...readFileSync(path.join(lib, file), 'utf8').matchAll(/^\s*(import|export)\s([^;]*?)\sfrom\s+'(ioredis|redis|@redis\/[^']+)'/gm)].map(
+        ([, keyword, clause, specifier]) => ({ file, typeOnly: keyword === 'import' && /^type\s/.test(clause!), specifier }),
+      ),
+    );
+    expect(clients.map(({ specifier }) => specifier)).toContain('ioredis');
+    expect(clients.filter(({ typeOnly }) => !typeOnly)).toEqual([]);
+  });
 });

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
+import { createClient, createCluster, type RedisClientType, type RedisClusterType } from 'redis';
 
 const run = promisify(execFile);
 
@@ -301,8 +302,23 @@ export async function deleteRedisKeys(client: Redis | Cluster, prefix: string): 
  * @returns A getter for the client (valid inside the tests and their hooks).
  */
 export function useRedisCluster(): () => Cluster {
+  return useRedisClusterClients().ioredis;
+}
+
+/** A node-redis v5 cluster client as `createCluster()` makes it. */
+export type NodeRedisCluster = RedisClusterType;
+
+/**
+ * Starts a three-node Redis Cluster before the enclosing describe block's tests and stops
+ * it after them, with an ioredis `Cluster` and a node-redis `createCluster()` client
+ * connected to it.
+ *
+ * @returns Getters for the clients (valid inside the tests and their hooks).
+ */
+export function useRedisClusterClients(): { ioredis: () => Cluster; nodeRedis: () => NodeRedisCluster } {
   let processes: RedisClusterProcesses | undefined;
   let cluster: Cluster | undefined;
+  let nodeRedis: NodeRedisCluster | undefined;
   beforeAll(async () => {
     processes = await startRedisCluster();
     cluster = new Cluster([...processes.nodes], { redisOptions: { maxRetriesPerRequest: 1 } });
@@ -310,10 +326,40 @@ export function useRedisCluster(): () => Cluster {
     if (cluster.status !== 'ready') {
       await once(cluster, 'ready');
     }
+    nodeRedis = createCluster({ rootNodes: processes.nodes.map(({ host, port }) => ({ url: `redis://${host}:${port}` })) });
+    nodeRedis.on('error', () => {});
+    await nodeRedis.connect();
   }, 180_000);
   afterAll(async () => {
+    await nodeRedis?.close();
     await cluster?.quit();
     await processes?.stop();
   }, 60_000);
-  return () => cluster!;
+  return {
+    ioredis: () => cluster!,
+    nodeRedis: () => nodeRedis!,
+  };
+}
+
+/** A node-redis v5 client as `createClient()` makes it. */
+export type NodeRedisClient = RedisClientType;
+
+/**
+ * Connects a node-redis v5 client to a Redis before the enclosing describe block's tests
+ * and closes it after them.
+ *
+ * @param url - The server's address.
+ * @returns A getter for the client (valid inside the tests and their hooks).
+ */
+export function useNodeRedis(url: string): () => NodeRedisClient {
+  let client: NodeRedisClient | undefined;
+  beforeAll(async () => {
+    client = createClient({ url }) as NodeRedisClient;
+    client.on('error', () => {});
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client?.close();
+  });
+  return () => client!;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { SessionLimitError, type SessionRecord } from 'kit-session';
-import { RedisSessionStore } from 'kit-session/redis';
+import { RedisSessionStore, type RedisClientLike } from 'kit-session/redis';
 import { FakeClock } from './FakeClock.js';
 import { deleteRedisKeys } from './redisCluster.js';
 import { hashedId, uniqueName } from './services.js';
@@ -21,8 +21,10 @@ function newId(): string {
  *
  * @param name - What the describe block is called.
  * @param client - The `Redis` or `Cluster` the tests use (ready when the tests run).
+ * @param storeClient - The client the store is built on, when not `client` (a node-redis
+ *   one: the tests then read what it wrote through ioredis).
  */
-export function describeRedisOwnerIndex(name: string, client: () => Redis | Cluster): void {
+export function describeRedisOwnerIndex(name: string, client: () => Redis | Cluster, storeClient: () => RedisClientLike = client): void {
   describe(`${name}: the owner index and the bound`, () => {
     let clock: FakeClock;
     let prefix: string;
@@ -31,7 +33,7 @@ export function describeRedisOwnerIndex(name: string, client: () => Redis | Clus
     beforeEach(() => {
       clock = new FakeClock();
       prefix = `${uniqueName('kit-session-test')}:`;
-      store = new RedisSessionStore(client(), { prefix }, clock);
+      store = new RedisSessionStore(storeClient(), { prefix }, clock);
     });
 
     afterEach(async () => {

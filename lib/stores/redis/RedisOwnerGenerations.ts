@@ -1,9 +1,9 @@
 // kit-session/redis: RedisOwnerGenerations, the owners' generations in Redis or a Redis Cluster.
-import type { Cluster, Redis } from 'ioredis';
-import { checkOptionKeys, positive } from '../../core/options.js';
+import { checkOptionKeys } from '../../core/options.js';
 import type { OwnerGenerations } from '../../core/SessionStore.js';
 import { GenerationsEpoch, parseMarker } from '../generationsEpoch.js';
-import { DEFAULT_TIMEOUT, storeOperation } from '../policy.js';
+import { resolveTimeout, storeOperation } from '../policy.js';
+import { luaScript, redisClient, type RedisClient, type RedisClientLike } from './redisClient.js';
 import { withoutArguments } from './redisErrors.js';
 import { DEFAULT_REDIS_PREFIX } from './RedisSessionStore.js';
 
@@ -21,7 +21,7 @@ export interface RedisOwnerGenerationsOptions {
   /**
    * The longest an operation may take, in milliseconds, before it rejects with
    * `SessionStoreError` (cause: an error named `TimeoutError`), reconnection waits in
-   * ioredis's offline queue included.
+   * the client's offline queue included.
    * @default 5000
    */
   readonly timeout?: number;
@@ -29,12 +29,6 @@ export interface RedisOwnerGenerationsOptions {
 
 /** Every key of {@link RedisOwnerGenerationsOptions}. */
 const GENERATIONS_OPTIONS = ['prefix', 'timeout'] as const satisfies readonly (keyof RedisOwnerGenerationsOptions)[];
-
-/** The part of ioredis's `Redis` and `Cluster` this class uses; both have it. */
-interface GenerationCommands {
-  get(key: string): Promise<string | null>;
-  eval(script: string, keys: 1, key: string, ...args: string[]): Promise<unknown>;
-}
 
 /**
  * A bump: `INCR`, raised to the epoch's floor plus one when below it (ARGV[1]: the floor).
@@ -48,6 +42,9 @@ if generation <= floor then
 end
 return generation`;
 
+/** {@link BUMP} as the client runs it. */
+const BUMP_SCRIPT = luaScript('bump', BUMP);
+
 /**
  * Compare and set of the marker: writes ARGV[2] when the key holds ARGV[1] ('' for no
  * key); answers what the key holds after.
@@ -59,12 +56,17 @@ if (current or '') == ARGV[1] then
 end
 return current`;
 
+/** {@link MARK} as the client runs it. */
+const MARK_SCRIPT = luaScript('mark', MARK);
+
 /**
  * Keeps each owner's generation in Redis or a Redis Cluster, for revocable sealed
  * cookies (see `OwnerGenerations`): one string key per owner, `<prefix>gen:<owner>`,
  * holding an integer. `current` is one `GET` of it (0 when the key does not exist), sent
- * together with a `GET` of the store's marker; `bump` one `INCR` in a script, which Redis
- * applies atomically, so concurrent bumps are all counted. Each owner has a key of its
+ * together with a `GET` of the store's marker; `bump` one `INCR` in a script (by
+ * `EVALSHA`, as `RedisSessionStore` runs its own), which Redis applies atomically, so
+ * concurrent bumps are all counted. An ioredis client and a node-redis v5 one read and
+ * write the same keys alike. Each owner has a key of its
  * own, so on a Cluster the owners spread over the nodes. The keys carry no expiry: a
  * generation must outlive every cookie sealed under it.
  *
@@ -89,29 +91,27 @@ return current`;
  * ```
  */
 export class RedisOwnerGenerations implements OwnerGenerations {
-  readonly #client: GenerationCommands;
+  readonly #client: RedisClient;
   readonly #prefix: string;
   readonly #timeout: number;
   readonly #epoch = new GenerationsEpoch();
 
   /**
-   * @param client - An ioredis `Redis` or `Cluster`, owned by the app.
+   * @param client - An ioredis `Redis` or `Cluster`, or a node-redis v5 client or cluster
+   *   (`createClient()`, `createCluster()`), connected and owned by the app. On ioredis
+   *   its scripts are added with `defineCommand` (names starting `kitSession_`).
    * @param options - See {@link RedisOwnerGenerationsOptions}.
-   * @throws TypeError when the client is not an ioredis client, an option is invalid, or
-   *   `options` names an option that does not exist.
+   * @throws TypeError when `client` is neither, an option is invalid, or `options` names
+   *   an option that does not exist.
    */
-  constructor(client: Redis | Cluster, options: RedisOwnerGenerationsOptions = {}) {
+  constructor(client: RedisClientLike, options: RedisOwnerGenerationsOptions = {}) {
     checkOptionKeys('RedisOwnerGenerations options', options, GENERATIONS_OPTIONS);
-    const commands = client as unknown as Partial<GenerationCommands> | null;
-    if (commands === null || typeof commands !== 'object' || typeof commands.eval !== 'function' || typeof commands.get !== 'function') {
-      throw new TypeError('client must be an ioredis Redis or Cluster');
-    }
     const prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
     if (typeof prefix !== 'string') {
       throw new TypeError('prefix must be a string');
     }
-    this.#timeout = positive('timeout', options.timeout ?? undefined, DEFAULT_TIMEOUT, 'milliseconds');
-    this.#client = client as unknown as GenerationCommands;
+    this.#timeout = resolveTimeout(options.timeout);
+    this.#client = redisClient(client, [BUMP_SCRIPT, MARK_SCRIPT]);
     this.#prefix = prefix;
   }
 
@@ -157,7 +157,7 @@ export class RedisOwnerGenerations implements OwnerGenerations {
       const found = parseMarker(await this.#client.get(this.#markerKey()));
       // A bump after a loss still revokes: it begins the new epoch and goes on above it.
       const floor = await this.#epoch.floorFor(found, (next) => this.#mark(found, next), false);
-      const generation = Number(await this.#client.eval(BUMP, 1, key, String(floor)));
+      const generation = Number(await this.#client.run(BUMP_SCRIPT, key, [String(floor)]));
       return this.#epoch.answer(generation, floor);
     });
   }
@@ -173,7 +173,7 @@ export class RedisOwnerGenerations implements OwnerGenerations {
 
   /** Writes `next` as the marker if it is still `found`; answers the marker in place after. */
   async #mark(found: number | undefined, next: number): Promise<number | undefined> {
-    const after = await this.#client.eval(MARK, 1, this.#markerKey(), found === undefined ? '' : String(found), String(next));
+    const after = await this.#client.run(MARK_SCRIPT, this.#markerKey(), [found === undefined ? '' : String(found), String(next)]);
     return parseMarker(after as string | null);
   }
 

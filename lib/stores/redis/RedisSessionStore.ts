@@ -1,10 +1,18 @@
-// kit-session/redis: RedisSessionStore, sessions in Redis or a Redis Cluster through ioredis.
-import { createHash, hash as oneShotHash } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
+// kit-session/redis: RedisSessionStore, sessions in Redis or a Redis Cluster through ioredis or node-redis.
 import { systemClock, type Clock } from '../../core/Clock.js';
-import { checkOptionKeys, positive } from '../../core/options.js';
-import { SessionLimitError } from '../../core/SessionError.js';
-import { checkId, checkLimit, checkRenewal, DEFAULT_TIMEOUT, isId, storeOperation } from '../policy.js';
+import { checkOptionKeys } from '../../core/options.js';
+import {
+  checkId,
+  checkRenewal,
+  isId,
+  isLive,
+  MAX_RENEWAL_STEPS,
+  millisecondsLeft,
+  OwnerBound,
+  resolveTimeout,
+  sessionKey,
+  storeOperation,
+} from '../policy.js';
 import type {
   LoadedSessionRecord,
   OwnerListingSessionStore,
@@ -17,25 +25,22 @@ import type {
   SessionRecord,
   SessionRenewal,
 } from '../../core/SessionStore.js';
+import { redisClient, type RedisClient, type RedisClientLike, type ScriptAnswer } from './redisClient.js';
 import { withoutArguments } from './redisErrors.js';
+import { RedisOwnerIndex } from './RedisOwnerIndex.js';
 import {
-  admitCall,
   clearIntentCall,
   deleteFollowingCall,
-  deleteOwnedCall,
-  indexCall,
   intentCall,
+  LUA_SCRIPTS,
   patchCall,
   patchValuesCall,
   renewClaimCall,
   renewSettleCall,
-  SCRIPTS,
+  runScript,
   setCall,
   type RenewOutcome,
-  type ScriptArgument,
   type ScriptCall,
-  type ScriptName,
-  type SeenEntry,
 } from './scripts.js';
 
 /**
@@ -53,8 +58,9 @@ export interface RedisSessionStoreOptions {
   /**
    * The longest an operation may take, in milliseconds, before it rejects with
    * `SessionStoreError` (cause: an error named `TimeoutError`). It covers the whole
-   * operation, reconnection waits in ioredis's offline queue included. ioredis's own
-   * `commandTimeout`, set on the client, works too; whichever fires first wins.
+   * operation, reconnection waits in the client's offline queue included. The client's
+   * own timeout (ioredis's `commandTimeout`, node-redis's `commandOptions.timeout`)
+   * works too; whichever fires first wins.
    * @default 5000
    */
   readonly timeout?: number;
@@ -73,21 +79,6 @@ export const DEFAULT_REDIS_PREFIX = 'sess:';
 const PATCH_ATTEMPTS = 4;
 
 /**
- * How far another app server's clock may run behind this one's. Owner-index entries
- * are pruned only this long after their session's deadline.
- */
-const CLOCK_SKEW_MARGIN = 60_000;
-
-/** How many renewals a retired session's successor is followed through, at most. */
-const MAX_RENEWAL_STEPS = 4;
-
-/**
- * What an owner index puts before the member of a session an admission evicted, beside
- * the member itself (see ADMIT_LUA): no session hash starts with it.
- */
-const EVICTED_MARK = '!';
-
-/**
  * Hash field names: `e` expiry, `d` deadline, `o` owner, `m` metadata, `w` write time,
  * `v<name>` one value as JSON; `i` and `x` mark a bounded save in flight and a tombstone
  * (see scripts.ts).
@@ -95,49 +86,6 @@ const EVICTED_MARK = '!';
 const VALUE_FIELD = 'v';
 /** The character code of {@link VALUE_FIELD}. */
 const VALUE_FIELD_CODE = 0x76;
-
-/** Command names carry a hash of their script, so two versions never clash on one client. */
-const COMMAND_NAMES = Object.fromEntries(
-  Object.entries(SCRIPTS).map(([name, lua]) => [
-    name,
-    `kitSession_${name}_${createHash('sha1').update(lua).digest('hex').slice(0, 12)}`,
-  ]),
-) as Record<ScriptName, string>;
-
-/** What a script answers: an integer, a string, or an array of them. */
-type Answer = number | string | (number | string)[];
-
-/** One of the scripts as ioredis defines it on the client (called with the client as `this`): the key, then ARGV. */
-type Command = (this: RedisCommands, key: string, ...args: ScriptArgument[]) => Promise<Answer>;
-
-/** The part of ioredis's `Redis` and `Cluster` this store uses; both have it. */
-interface RedisCommands {
-  hgetall(key: string): Promise<Record<string, string>>;
-  hmget(key: string, ...fields: string[]): Promise<(string | null)[]>;
-  del(key: string): Promise<number>;
-  zrangebyscore(key: string, min: string, max: string, withScores?: 'WITHSCORES'): Promise<string[]>;
-  defineCommand(name: string, definition: { lua: string; numberOfKeys: number }): void;
-}
-
-/** Whether an entry's session is live by `now`: both its expiry and its deadline are later. */
-function liveAt(expireTime: number, deadline: number, now: number): boolean {
-  return expireTime > now && deadline > now;
-}
-
-/** The integer PX that ends the key with the session, by the store's clock; 0 when it has ended. */
-function pxOf(expiry: { expireTime: number; deadline: number }, now: number): number {
-  const left = Math.ceil(Math.min(expiry.expireTime, expiry.deadline) - now);
-  return left > 0 ? left : 0;
-}
-
-/**
- * The hash of a session id its key is made of: what `hashId` gives (SHA-256 of the
- * UTF-8, base64url), through node:crypto's one-shot `hash`, which costs about a third
- * of a `createHash` chain (0.4 µs against 1.2 µs a call; it runs on every load and save).
- */
-function sessionHash(id: string): string {
-  return oneShotHash('sha256', id, 'base64url');
-}
 
 /** Field/value pairs of the values, each value as its own JSON. */
 function valueFields(values: object): string[] {
@@ -152,8 +100,8 @@ function valueFields(values: object): string[] {
 }
 
 /**
- * Keeps sessions in Redis or a Redis Cluster through ioredis, for apps that run on many
- * machines. Sessions expire on their own (`PX` from the session's expiry); the store
+ * Keeps sessions in Redis or a Redis Cluster through ioredis or node-redis, for apps
+ * that run on many machines. Sessions expire on their own (`PX` from the session's expiry); the store
  * also checks the expiry against its clock on every load, so a session is never served
  * past its end even when clocks disagree.
  *
@@ -165,9 +113,15 @@ function valueFields(values: object): string[] {
  * text, kept and given back as it came, never parsed), `w` (the store's clock at the
  * last save: "written") and one field `v<name>` per value, holding that value's JSON; a
  * renewed session also has `s` (its successor's hash) and, until its renewal settles,
- * `q` and `t` (see **Renewal**). A load is one `HGETALL`. A save is one Lua script (`EVALSHA`, through ioredis's
- * `defineCommand`, which sends the script's body the first time a connection runs it),
- * so a session is never half-written.
+ * `q` and `t` (see **Renewal**). A load is one `HGETALL`. A save is one Lua script
+ * (`EVALSHA`: through ioredis's `defineCommand`, or node-redis's `evalSha` routed by the
+ * session's key; either sends the script's body when a node answers NOSCRIPT), so a
+ * session is never half-written.
+ *
+ * **Either client, the same data.** ioredis and node-redis v5 (a single client or a
+ * cluster) are told apart when the store is built, and send the same commands with the
+ * same arguments: the keys, the fields and the scripts are the same, so an app can move
+ * from one client to the other, or run both at once, without ending a session.
  *
  * **No lost updates.** `patchSession` runs a script that checks that the session
  * still exists and has not expired (else it writes nothing and the manager drops the
@@ -258,7 +212,8 @@ function valueFields(values: object): string[] {
  * one more for a log-in at the bound. `listOwnerSessions`: two. `deleteSessionByHandle`:
  * one (one more per renewal it follows). `deleteOwnerSessions`: two.
  *
- * The store runs no timer and never closes the client, which belongs to the app.
+ * The round trips are the same on either client. The store runs no timer and never
+ * closes the client, which belongs to the app.
  *
  * @typeParam T - The shape of the session's values.
  * @example
@@ -270,50 +225,46 @@ function valueFields(values: object): string[] {
  * const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: 1 });
  * const manager = new SessionManager<{ userId: string }>(new RedisSessionStore(redis), { ownerKey: 'userId' });
  * ```
+ * @example
+ * ```ts
+ * import { createClient, createCluster } from 'redis';
+ * import { RedisSessionStore } from 'kit-session/redis';
+ *
+ * const client = await createClient({ url: process.env.REDIS_URL }).connect();
+ * const store = new RedisSessionStore(client); // the same sessions as through ioredis
+ * const cluster = await createCluster({ rootNodes: [{ url: 'redis://10.0.0.1:6379' }] }).connect();
+ * const clusterStore = new RedisSessionStore(cluster);
+ * ```
  */
 export class RedisSessionStore<T = Record<string, unknown>>
   implements PatchableSessionStore<T>, RenewableSessionStore<T>, OwnerListingSessionStore<T>
 {
-  readonly #client: RedisCommands;
-  readonly #commands: Record<ScriptName, Command>;
+  readonly #client: RedisClient;
+  readonly #owners: RedisOwnerIndex;
+  readonly #bound = new OwnerBound();
   readonly #prefix: string;
   readonly #timeout: number;
   readonly #clock: Clock;
-  #limit: OwnerSessionLimit | undefined;
 
   /**
-   * @param client - An ioredis `Redis` or `Cluster`, owned by the app. The store adds
-   *   its Lua scripts to it with `defineCommand` (names starting `kitSession_`).
+   * @param client - An ioredis `Redis` or `Cluster`, or a node-redis v5 client or cluster
+   *   (`createClient()`, `createCluster()`), connected and owned by the app. On ioredis
+   *   the store adds its Lua scripts to the client with `defineCommand` (names starting
+   *   `kitSession_`); on node-redis it runs them by `EVALSHA`, loading each on a NOSCRIPT.
    * @param options - See {@link RedisSessionStoreOptions}.
    * @param clock - The source of time for expiry.
-   * @throws TypeError when the client is not an ioredis client, an option is invalid, or
-   *   `options` names an option that does not exist.
+   * @throws TypeError when `client` is neither, an option is invalid, or `options` names
+   *   an option that does not exist.
    */
-  constructor(client: Redis | Cluster, options: RedisSessionStoreOptions = {}, clock?: Clock) {
+  constructor(client: RedisClientLike, options: RedisSessionStoreOptions = {}, clock?: Clock) {
     checkOptionKeys('RedisSessionStore options', options, REDIS_OPTIONS);
-    const commands = client as unknown as RedisCommands & Record<string, unknown>;
-    if (commands === null || typeof commands !== 'object' || typeof commands.defineCommand !== 'function') {
-      throw new TypeError('client must be an ioredis Redis or Cluster');
-    }
     const prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
     if (typeof prefix !== 'string') {
       throw new TypeError('prefix must be a string');
     }
-    // `?? undefined`: a null timeout means the default, as an unset one does.
-    const timeout = positive('timeout', options.timeout ?? undefined, DEFAULT_TIMEOUT, 'milliseconds');
-    // SCRIPTS has exactly the keys of ScriptName, so every name gets its command; every
-    // script takes one key (`ScriptCall.keys`). Kept as ioredis defined them, called
-    // with the client as `this`: no wrapper that copies the arguments again on each call.
-    this.#commands = Object.fromEntries(
-      (Object.entries(SCRIPTS) as [ScriptName, string][]).map(([name, lua]): [ScriptName, Command] => {
-        const commandName = COMMAND_NAMES[name];
-        if (typeof commands[commandName] !== 'function') {
-          commands.defineCommand(commandName, { lua, numberOfKeys: 1 });
-        }
-        return [name, commands[commandName] as Command];
-      }),
-    ) as Record<ScriptName, Command>;
-    this.#client = commands;
+    const timeout = resolveTimeout(options.timeout);
+    this.#client = redisClient(client, Object.values(LUA_SCRIPTS));
+    this.#owners = new RedisOwnerIndex(this.#client, prefix, timeout);
     this.#prefix = prefix;
     this.#timeout = timeout;
     this.#clock = clock ?? systemClock;
@@ -336,18 +287,18 @@ export class RedisSessionStore<T = Record<string, unknown>>
     if (!isId(token)) {
       return undefined;
     }
-    const key = this.#key(sessionHash(token));
+    const key = this.#key(sessionKey(token));
     const fields = await this.#run('load', () => this.#client.hgetall(key));
     const now = this.#clock.now();
     const expireTime = Number(fields.e);
     const deadline = Number(fields.d);
-    if (!liveAt(expireTime, deadline, now)) {
+    if (!isLive({ expireTime, deadline }, now)) {
       return undefined;
     }
     // A renewed session: served, read-only, while its successor lives. Only this case
     // reads more than the one hash.
     const successor = fields.s;
-    if (successor !== undefined && !(await this.#run('load', () => this.#successorLive(successor, fields.q, now)))) {
+    if (successor !== undefined && !(await this.#run('load', () => this.#owners.successorLive(successor, fields.q, now)))) {
       return undefined;
     }
     const values: Record<string, unknown> = {};
@@ -398,10 +349,10 @@ export class RedisSessionStore<T = Record<string, unknown>>
   async setSession(id: string, record: SessionRecord<T>, owner?: string, report?: EvictionReport): Promise<string> {
     checkId(id);
     const now = this.#clock.now();
-    const px = pxOf(record, now);
-    const hash = sessionHash(id);
+    const px = millisecondsLeft(record, now);
+    const hash = sessionKey(id);
     const key = this.#key(hash);
-    const limit = this.#limit;
+    const limit = this.#bound.limit;
     const write = () => this.#write(key, px, record, owner, now, valueFields(record.values));
     let evicted: string[] = [];
     const admitted = await this.#run('save', async () => {
@@ -414,33 +365,33 @@ export class RedisSessionStore<T = Record<string, unknown>>
         return true;
       }
       if (limit === undefined) {
-        await this.#index(owner, hash, record.deadline, now);
+        await this.#owners.index(owner, hash, record.deadline, now);
         await write();
         return true;
       }
       // Bounded: mark the session as in flight for the owner while reading the index,
       // then admit it, then write it (and end whom its admission evicted).
       const [intent, entries] = await Promise.all([
-        this.#call(intentCall({ key, owner, grace: this.#grace, now })),
-        this.#entries(owner, now),
+        this.#call(intentCall({ key, owner, grace: this.#owners.grace, now })),
+        this.#owners.entries(owner, now),
       ]);
       if (intent === 0) {
         return true; // ended meanwhile (a tombstone): nothing to write
       }
-      const victims = await this.#admit(limit, owner, hash, record.deadline, now, intent === 2, entries);
+      const victims = await this.#owners.admit(limit, owner, hash, record.deadline, now, intent === 2, entries);
       if (victims === undefined) {
         await this.#call(clearIntentCall({ key, owner }));
         return false;
       }
-      [, evicted] = await Promise.all([write(), this.#evict(owner, victims, now)]);
+      [, evicted] = await Promise.all([write(), this.#owners.evict(owner, victims, now)]);
       return true;
     });
     if (!admitted) {
-      throw new SessionLimitError('the owner has as many live sessions as maxSessionsPerOwner allows');
+      this.#bound.refuse();
     }
     // After the operation, so that a callback that throws is not taken for a Redis failure.
-    if (limit !== undefined && owner !== undefined) {
-      this.#report(report ?? limit.evicted, owner, evicted);
+    if (owner !== undefined) {
+      this.#bound.report(owner, evicted, report);
     }
     return id;
   }
@@ -478,24 +429,25 @@ export class RedisSessionStore<T = Record<string, unknown>>
     if (!checkRenewal(id, newId)) {
       return undefined;
     }
-    const { record, owner, grace } = renewal;
+    const { record, owner } = renewal;
     const now = this.#clock.now();
-    const px = pxOf(record, now);
-    const successor = sessionHash(newId);
-    const key = this.#key(sessionHash(id));
+    const px = millisecondsLeft(record, now);
+    const successor = sessionKey(newId);
+    const key = this.#key(sessionKey(id));
     const newKey = this.#key(successor);
-    const limit = this.#limit;
+    const limit = this.#bound.limit;
+    const markTime = this.#owners.grace; // how long a mark or a claim in flight lasts
     const fields = valueFields(record.values);
     const settle = (outcome: RenewOutcome) =>
-      this.#call(renewSettleCall({ key, successor, outcome, now, until: now + Math.max(0, grace), keep: this.#grace }));
+      this.#call(renewSettleCall({ key, successor, outcome, now, until: now + Math.max(0, renewal.grace), keep: markTime }));
     let evicted: string[] = [];
     const result = await this.#run('renew', async (): Promise<string | undefined | 'refused'> => {
       // The claim decides; the mark and the owner's index are read beside it.
       const owned = owner !== undefined && px > 0;
       const [claim, intent, entries] = await Promise.all([
-        this.#call(renewClaimCall({ key, now, successor, until: now + this.#grace, owner })),
-        owned ? this.#call(intentCall({ key: newKey, owner, grace: this.#grace, now })) : undefined,
-        owned && limit !== undefined ? this.#entries(owner, now) : undefined,
+        this.#call(renewClaimCall({ key, now, successor, until: now + markTime, owner })),
+        owned ? this.#call(intentCall({ key: newKey, owner, grace: markTime, now })) : undefined,
+        owned && limit !== undefined ? this.#owners.entries(owner, now) : undefined,
       ]);
       if (!Array.isArray(claim)) {
         if (owned && intent !== 0) {
@@ -514,14 +466,14 @@ export class RedisSessionStore<T = Record<string, unknown>>
         if (claim[1] === '1') {
           // Of the same owner: the successor takes the old entry's place, and no bound
           // counts it; unless an admission has evicted the old session meanwhile.
-          const filed = await this.#index(owner, successor, record.deadline, now, sessionHash(id));
+          const filed = await this.#owners.index(owner, successor, record.deadline, now, sessionKey(id));
           admitted = filed === 1 ? [] : 'evicted';
         } else if (limit === undefined) {
-          await this.#index(owner, successor, record.deadline, now);
+          await this.#owners.index(owner, successor, record.deadline, now);
           admitted = [];
         } else {
           // A log-in (a new owner): bounded as any new session of the owner.
-          admitted = await this.#admit(limit, owner, successor, record.deadline, now, false, entries!);
+          admitted = await this.#owners.admit(limit, owner, successor, record.deadline, now, false, entries!);
         }
         if (admitted === 'evicted') {
           // The admission that evicted the old session ends it (and reports it): it finds
@@ -537,17 +489,17 @@ export class RedisSessionStore<T = Record<string, unknown>>
       }
       const [written, ended] = await Promise.all([
         this.#write(newKey, px, record, owner, now, fields),
-        victims.length === 0 ? [] : this.#evict(owner!, victims, now),
+        victims.length === 0 ? [] : this.#owners.evict(owner!, victims, now),
       ]);
       evicted = ended;
       await settle(written === 1 ? 'commit' : 'drop');
       return written === 1 ? newId : undefined;
     });
-    if (limit !== undefined && owner !== undefined) {
-      this.#report(renewal.evicted ?? limit.evicted, owner, evicted);
+    if (owner !== undefined) {
+      this.#bound.report(owner, evicted, renewal.evicted);
     }
     if (result === 'refused') {
-      throw new SessionLimitError('the owner has as many live sessions as maxSessionsPerOwner allows');
+      this.#bound.refuse();
     }
     return result;
   }
@@ -574,17 +526,17 @@ export class RedisSessionStore<T = Record<string, unknown>>
   async patchSession(id: string, patch: SessionPatch<T>): Promise<string | undefined> {
     checkId(id);
     const now = this.#clock.now();
-    const hash = sessionHash(id);
+    const hash = sessionKey(id);
     const key = this.#key(hash);
     const set = valueFields(patch.set);
-    const limit = this.#limit;
+    const limit = this.#bound.limit;
     const reports: [owner: string, victims: string[]][] = [];
     const result = await this.#run('save', async () => {
       const unset = patch.unset.length === 0 ? [] : patch.unset.map((name) => VALUE_FIELD + name);
       const inputs = {
         key,
         now,
-        px: pxOf(patch, now),
+        px: millisecondsLeft(patch, now),
         expireTime: patch.expireTime,
         deadline: patch.deadline,
         meta: patch.meta,
@@ -609,25 +561,25 @@ export class RedisSessionStore<T = Record<string, unknown>>
         // The session is to name this owner: its index must cover the session first.
         const owner = String(answer[0]);
         if (limit === undefined) {
-          await this.#index(owner, hash, patch.deadline, now);
+          await this.#owners.index(owner, hash, patch.deadline, now);
         } else {
-          const entries = await this.#entries(owner, now);
-          const victims = await this.#admit(limit, owner, hash, patch.deadline, now, answer[1] === '1', entries);
+          const entries = await this.#owners.entries(owner, now);
+          const victims = await this.#owners.admit(limit, owner, hash, patch.deadline, now, answer[1] === '1', entries);
           if (victims === undefined) {
             await this.#call(clearIntentCall({ key, owner }));
             return 'refused';
           }
-          reports.push([owner, await this.#evict(owner, victims, now)]);
+          reports.push([owner, await this.#owners.evict(owner, victims, now)]);
         }
         indexed = owner;
       }
     });
     // After the operation, so that a callback that throws is not taken for a Redis failure.
     for (const [owner, victims] of reports) {
-      this.#report(patch.evicted ?? limit!.evicted, owner, victims);
+      this.#bound.report(owner, victims, patch.evicted);
     }
     if (result === 'refused') {
-      throw new SessionLimitError('the owner has as many live sessions as maxSessionsPerOwner allows');
+      this.#bound.refuse();
     }
     return result === 1 ? id : undefined;
   }
@@ -649,9 +601,9 @@ export class RedisSessionStore<T = Record<string, unknown>>
     // A retired id in its grace ends its successor too: a log-out racing a renewal wins.
     const now = this.#clock.now();
     await this.#run('delete', async () => {
-      let next: string | undefined = sessionHash(id);
+      let next: string | undefined = sessionKey(id);
       for (let step = 0; step <= MAX_RENEWAL_STEPS && next !== undefined; step++) {
-        const call = deleteFollowingCall({ key: this.#key(next), now, grace: this.#grace, follow: step > 0 });
+        const call = deleteFollowingCall({ key: this.#key(next), now, grace: this.#owners.grace, follow: step > 0 });
         const successor = await this.#call(call);
         next = typeof successor === 'string' ? successor : undefined;
       }
@@ -675,22 +627,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
    */
   async deleteOwnerSessions(owner: string, keep?: string): Promise<number> {
     const now = this.#clock.now();
-    const bound = now - CLOCK_SKEW_MARGIN;
-    return this.#run('delete owner sessions', async () => {
-      const hashes = await this.#client.zrangebyscore(this.#ownerKey(owner), `(${bound}`, '+inf');
-      // The one kept, and what it was renewed into meanwhile (read after the index: a
-      // renewal after this read files a successor the index read did not see).
-      const kept = new Set<string>();
-      for (let hash = keep, step = 0; hash !== undefined && step <= MAX_RENEWAL_STEPS; step++) {
-        kept.add(hash);
-        const [successor] = await this.#client.hmget(this.#key(hash), 's');
-        hash = successor ?? undefined;
-      }
-      const ended = await Promise.all(
-        hashes.filter((hash) => isId(hash) && !kept.has(hash)).map((hash) => this.#endOwned(owner, hash, now, kept)),
-      );
-      return ended.reduce((sum, { live }) => sum + live, 0);
-    });
+    return this.#run('delete owner sessions', () => this.#owners.endAll(owner, keep, now));
   }
 
   /**
@@ -711,21 +648,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
    */
   async listOwnerSessions(owner: string): Promise<OwnerSessionRecord[]> {
     const now = this.#clock.now();
-    const bound = now - CLOCK_SKEW_MARGIN;
-    return this.#run('list owner sessions', async () => {
-      const hashes = (await this.#client.zrangebyscore(this.#ownerKey(owner), `(${bound}`, '+inf')).filter(isId);
-      const states = await Promise.all(hashes.map((hash) => this.#client.hmget(this.#key(hash), 'o', 'e', 'd', 'm', 's')));
-      const listed: OwnerSessionRecord[] = [];
-      states.forEach(([storedOwner, e, d, meta, successor], index) => {
-        const expireTime = Number(e);
-        const deadline = Number(d);
-        // A renewed session is never listed: its successor is, under its own handle.
-        if (storedOwner === owner && e !== null && d !== null && successor === null && liveAt(expireTime, deadline, now)) {
-          listed.push({ handle: hashes[index]!, meta: meta ?? undefined, expireTime, deadline });
-        }
-      });
-      return listed;
-    });
+    return this.#run('list owner sessions', () => this.#owners.list(owner, now));
   }
 
   /**
@@ -748,7 +671,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
       return false;
     }
     const now = this.#clock.now();
-    const { live } = await this.#run('delete by handle', () => this.#endOwned(owner, handle, now, undefined, true));
+    const { live } = await this.#run('delete by handle', () => this.#owners.endOwned(owner, handle, now, undefined, true));
     return live > 0;
   }
 
@@ -767,7 +690,7 @@ export class RedisSessionStore<T = Record<string, unknown>>
    * ```
    */
   limitOwnerSessions(limit: OwnerSessionLimit): void {
-    this.#limit = checkLimit(this.#limit, limit);
+    this.#bound.set(limit);
   }
 
   /**
@@ -789,207 +712,6 @@ export class RedisSessionStore<T = Record<string, unknown>>
     return this.#prefix + hash;
   }
 
-  #ownerKey(owner: string): string {
-    return `${this.#prefix}owner:${owner}`;
-  }
-
-  /**
-   * How long an in-flight mark and a tombstone live: longer than any save may take
-   * before it counts as failed, plus the clock-skew margin.
-   */
-  get #grace(): number {
-    return this.#timeout + CLOCK_SKEW_MARGIN;
-  }
-
-  /**
-   * Files a session (the hash of its id) under its owner, until its deadline; a
-   * renewal's successor in place of its predecessor (`replaces`). Resolves to 1, or 0
-   * when the predecessor it replaces was evicted (nothing filed).
-   */
-  #index(owner: string, hash: string, deadline: number, now: number, replaces?: string): Promise<Answer> {
-    return this.#call(
-      indexCall({
-        key: this.#ownerKey(owner),
-        hash,
-        deadline,
-        pruneUpTo: now - CLOCK_SKEW_MARGIN,
-        ttl: Math.max(1, Math.ceil(deadline - now + CLOCK_SKEW_MARGIN)),
-        replaces,
-      }),
-    );
-  }
-
-  /** The owner's index entries not yet prunable, each with its score as Redis wrote it. */
-  async #entries(owner: string, now: number): Promise<SeenEntry[]> {
-    const flat = await this.#client.zrangebyscore(this.#ownerKey(owner), `(${now - CLOCK_SKEW_MARGIN}`, '+inf', 'WITHSCORES');
-    const entries: SeenEntry[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      entries.push({ hash: flat[i]!, score: flat[i + 1]! });
-    }
-    return entries;
-  }
-
-  /**
-   * Admits a session into its owner's index under the bound. When the index holds as
-   * many other entries as the bound, reads each of their sessions first (in parallel),
-   * to tell the admission which are stale, which expired and when the live ones were
-   * written. Resolves to the sessions to evict (none when it fits), or `undefined` when
-   * the policy refused it.
-   */
-  async #admit(
-    limit: OwnerSessionLimit,
-    owner: string,
-    hash: string,
-    deadline: number,
-    now: number,
-    already: boolean,
-    entries: readonly SeenEntry[],
-  ): Promise<string[] | undefined> {
-    const own = entries.find((entry) => entry.hash === hash);
-    const alreadyScore = already ? own?.score : undefined;
-    const others = entries.filter((entry) => entry.hash !== hash && isId(entry.hash));
-    // Entries an earlier admission evicted stay listed, marked, until found ended: they
-    // no longer count, but are read with the others so that they can be dropped.
-    const evicted = new Set(entries.filter((entry) => entry.hash.startsWith(EVICTED_MARK)).map((entry) => entry.hash.slice(1)));
-    const counted = others.filter((entry) => !evicted.has(entry.hash)).length;
-    const dead: SeenEntry[] = [];
-    const uncounted: SeenEntry[] = [];
-    const written: { hash: string; writeTime: number }[] = [];
-    if (alreadyScore === undefined && counted >= limit.max) {
-      const states = await Promise.all(
-        others.map((entry) => this.#client.hmget(this.#key(entry.hash), 'o', 'e', 'd', 'w', 'i', 's', 'q')),
-      );
-      states.forEach(([storedOwner, e, d, w, inFlight, successor, claimed], index) => {
-        const entry = others[index]!;
-        const expireTime = Number(e);
-        const end = Math.min(expireTime, Number(d));
-        if (inFlight === owner) {
-          return; // a bounded save of it is in flight: counted, as the most recent
-        }
-        // A renewed session whose renewal is settled (or lapsed) no longer counts; one
-        // being renewed counts as itself until its successor takes its entry's place.
-        const retired = successor !== null && !(claimed !== null && Number(claimed) > now);
-        if (retired || storedOwner !== owner || e === null || d === null || !(end > now - CLOCK_SKEW_MARGIN)) {
-          // Gone, a tombstone, moved to another owner, or ended long enough ago that no
-          // app server's clock still sees it live: a save can no longer file it here
-          // without filing it again (which changes its score).
-          dead.push(entry);
-        } else if (!liveAt(expireTime, Number(d), now)) {
-          uncounted.push(entry);
-        } else {
-          written.push({ hash: entry.hash, writeTime: Number(w) || 0 });
-        }
-      });
-    }
-    const answer = await this.#call(
-      admitCall({
-        key: this.#ownerKey(owner),
-        hash,
-        deadline,
-        pruneUpTo: now - CLOCK_SKEW_MARGIN,
-        ttl: Math.max(1, Math.ceil(deadline - now + CLOCK_SKEW_MARGIN)),
-        max: limit.max,
-        policy: limit.policy,
-        alreadyScore,
-        dead,
-        uncounted,
-        written,
-      }),
-    );
-    const [verdict, ...victims] = Array.isArray(answer) ? answer : [answer];
-    if (Number(verdict) === 0) {
-      return undefined;
-    }
-    return victims.map(String);
-  }
-
-  /**
-   * Ends the sessions an admission evicted, each only if it still belongs to the owner.
-   * Resolves to those it ended: a live session, or a save in flight (left a tombstone).
-   * One ended meanwhile by other means (a log-out, its expiry) was not evicted.
-   */
-  async #evict(owner: string, victims: readonly string[], now: number): Promise<string[]> {
-    const answers = await Promise.all(victims.map((hash) => this.#endOwned(owner, hash, now)));
-    return victims.filter((_, index) => answers[index]!.ended);
-  }
-
-  /**
-   * Ends one session of an owner by its hash, only if it still belongs to the owner (or
-   * a bounded save filing it there is in flight), and a renewed one's successor after
-   * it, through later renewals (a few steps at most), never the `keep` one. Resolves to
-   * how many live sessions it ended, and whether it ended anything: a live session, or a
-   * save in flight (which then writes nothing).
-   */
-  async #endOwned(
-    owner: string,
-    hash: string,
-    now: number,
-    keep?: ReadonlySet<string>,
-    byHandle = false,
-  ): Promise<{ live: number; ended: boolean }> {
-    let live = 0;
-    let ended = false;
-    let next: string | undefined = hash;
-    let follow = false;
-    for (let step = 0; step <= MAX_RENEWAL_STEPS && next !== undefined && keep?.has(next) !== true; step++) {
-      const answer = await this.#call(deleteOwnedCall({ key: this.#key(next), owner, now, grace: this.#grace, follow }));
-      const [code, successor, followNext, serving] = Array.isArray(answer) ? answer : [answer];
-      if (byHandle && step === 0 && successor !== undefined && serving !== '1') {
-        // A handle of a renewed session past its grace names nothing any more (as an
-        // unknown id); an owner's end still follows it (its index read may predate the renewal).
-        return { live: 0, ended: false };
-      }
-      // A successor not written yet, ended in its renewal's stead: the session, live
-      // until then as its predecessor, counts once.
-      live += Number(code) === 1 || (follow && Number(code) === 2) ? 1 : 0;
-      ended ||= Number(code) !== 0 || successor !== undefined;
-      next = successor === undefined ? undefined : String(successor);
-      follow = followNext === '1';
-    }
-    return { live, ended };
-  }
-
-  /**
-   * Whether a renewed session's successor, followed through later renewals (a few steps
-   * at most), is live. `claim` is the renewed session's `q`: present while its renewal
-   * is not settled, and then the successor not written yet counts as live until the
-   * claim lapses. A claim that has lapsed unsettled (its renewal was cut off) ends the
-   * session on its own.
-   */
-  async #successorLive(hash: string, claim: string | null | undefined, now: number): Promise<boolean> {
-    let next = hash;
-    let until = claim;
-    for (let step = 0; step < MAX_RENEWAL_STEPS; step++) {
-      const inFlight = until !== null && until !== undefined;
-      if (inFlight && !(Number(until) > now)) {
-        return false;
-      }
-      const [e, d, successor, nextClaim, tombstone] = await this.#client.hmget(this.#key(next), 'e', 'd', 's', 'q', 'x');
-      if (tombstone !== null) {
-        return false;
-      }
-      if (e === null || d === null) {
-        return inFlight && successor === null;
-      }
-      if (!liveAt(Number(e), Number(d), now)) {
-        return false;
-      }
-      if (typeof successor !== 'string') {
-        return true;
-      }
-      until = nextClaim;
-      next = successor;
-    }
-    return false;
-  }
-
-  /** Tells the save's report (else the bound's callback) whom a save evicted, if anyone. */
-  #report(report: EvictionReport | undefined, owner: string, victims: readonly string[]): void {
-    if (victims.length > 0) {
-      report?.(owner, victims);
-    }
-  }
-
   /** Writes a whole session (the set script). */
   #write(
     key: string,
@@ -998,14 +720,14 @@ export class RedisSessionStore<T = Record<string, unknown>>
     owner: string | undefined,
     now: number,
     fields: ReturnType<typeof valueFields>,
-  ): Promise<Answer> {
+  ): Promise<ScriptAnswer> {
     const { expireTime, deadline, meta } = record;
     return this.#call(setCall({ key, px, expireTime, deadline, owner: owner ?? null, meta, now, fields }));
   }
 
   /** Runs one script, as its builder laid it out. */
-  #call(call: ScriptCall): Promise<Answer> {
-    return this.#commands[call.script].call(this.#client, call.keys[0], ...call.args);
+  #call(call: ScriptCall): Promise<ScriptAnswer> {
+    return runScript(this.#client, call);
   }
 
   /** Runs one operation against the store's timeout; every failure becomes a SessionStoreError. */

@@ -1,4 +1,6 @@
-// What the Redis classes of `kit-session/redis` share about ioredis's errors (internal).
+// What the Redis classes of `kit-session/redis` share about their clients' errors
+// (internal). node-redis's errors carry the server's reply text and nothing of the
+// command; ioredis's carry the command's arguments, which this removes.
 
 /**
  * ioredis puts the command's arguments on the errors it rejects with

@@ -19,6 +19,7 @@
 // Beside a member an admission evicted, the set holds `!` .. member (same score): the
 // member stays (the index remains a superset until the store has ended the session),
 // but no later admission counts it or names it again.
+import { luaScript, type LuaScript, type RedisClient, type ScriptAnswer } from './redisClient.js';
 
 /**
  * A Lua helper both save scripts start with: writes `fields` followed by the
@@ -1044,4 +1045,21 @@ export function renewSettleCall(input: RenewSettleCallInput): ScriptCall<'renewS
     keys: [input.key],
     args: [input.successor, input.outcome, String(input.now), String(input.until), input.keep],
   };
+}
+
+/** @internal Every script as a client runs it: by its SHA-1, or its ioredis command. */
+export const LUA_SCRIPTS: Readonly<Record<ScriptName, LuaScript>> = Object.fromEntries(
+  (Object.entries(SCRIPTS) as [ScriptName, string][]).map(([name, lua]) => [name, luaScript(name, lua)]),
+) as Record<ScriptName, LuaScript>;
+
+/**
+ * Runs one script, as its builder laid it out, on the node that holds its key.
+ *
+ * @internal
+ * @param client - The store's client.
+ * @param call - The script, its key and its ARGV.
+ * @returns What the script answered.
+ */
+export function runScript(client: RedisClient, call: ScriptCall): Promise<ScriptAnswer> {
+  return client.run(LUA_SCRIPTS[call.script], call.keys[0], call.args);
 }

@@ -19,7 +19,7 @@ describe(RedisOwnerGenerations, () => {
     expect(() => new RedisOwnerGenerations(idle, options)).toThrow(TypeError);
   });
 
-  it('rejects a client that is not ioredis with TypeError when built', () => {
+  it('rejects a client that is neither ioredis nor node-redis with TypeError when built', () => {
     expect(() => new RedisOwnerGenerations({} as Redis)).toThrow(TypeError);
   });
 });

@@ -70,7 +70,7 @@ describe(RedisSessionStore, () => {
     expect(() => new RedisSessionStore(idle, options)).toThrow(TypeError);
   });
 
-  it('rejects a client that is not ioredis with TypeError when built', () => {
+  it('rejects a client that is neither ioredis nor node-redis with TypeError when built', () => {
     expect(() => new RedisSessionStore({} as Redis)).toThrow(TypeError);
   });
 
