@@ -6,7 +6,6 @@
 // their SHA-1, loaded on a NOSCRIPT. Neither client is imported at run time: the app's
 // own object is used as it is, so `kit-session/redis` needs neither installed.
 import { createHash } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
 
 /** One argument to a script; Redis hands it to Lua as a string. */
 type Argument = string | number;
@@ -79,6 +78,34 @@ export interface NodeRedisClient {
 }
 
 /**
+ * An ioredis `Redis` or `Cluster`, as the Redis classes of `kit-session/redis` use it.
+ * Written out here, rather than imported from `ioredis`, so that an app on node-redis
+ * compiles without ioredis's types (with or without `skipLibCheck`).
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { RedisSessionStore } from 'kit-session/redis';
+ *
+ * const store = new RedisSessionStore(new Redis(process.env.REDIS_URL!));
+ * ```
+ */
+export interface IoredisClientLike {
+  /** ioredis's `defineCommand`: the store defines its scripts on the client. */
+  readonly defineCommand: (name: never, definition: never) => unknown;
+  /** ioredis's `hgetall`. */
+  readonly hgetall: (key: never) => Promise<unknown>;
+  /** ioredis's `hmget`. */
+  readonly hmget: (key: never, ...fields: never[]) => Promise<unknown>;
+  /** ioredis's `get`. */
+  readonly get: (key: never) => Promise<unknown>;
+  /** ioredis's `del`. */
+  readonly del: (key: never) => Promise<unknown>;
+  /** ioredis's `zrangebyscore`. */
+  readonly zrangebyscore: (key: never, min: never, max: never, withScores: never) => Promise<unknown>;
+}
+
+/**
  * A Redis client a class of `kit-session/redis` accepts: an ioredis `Redis` or `Cluster`,
  * or a node-redis v5 client or cluster. The same keys and the same data either way, so
  * an app can move from one to the other without ending a session.
@@ -91,7 +118,7 @@ export interface NodeRedisClient {
  * const client: RedisClientLike = new Redis(process.env.REDIS_URL!);
  * ```
  */
-export type RedisClientLike = Redis | Cluster | NodeRedisClient;
+export type RedisClientLike = IoredisClientLike | NodeRedisClient;
 
 /**
  * A sorted set's member with its score as Redis wrote it (text, compared as text).
