@@ -7,7 +7,7 @@
 import { SessionLimitError, SessionStoreError } from '../core/SessionError.js';
 import type { EvictionReport, OwnerSessionLimit } from '../core/SessionStore.js';
 import { hashId, type CreateHash } from '../core/sessionHandle.js';
-import { positive } from '../core/options.js';
+import { MAX_TIMER_DELAY, positive } from '../core/options.js';
 import { settleDeadline, watchDeadline } from './operationDeadlines.js';
 
 /**
@@ -340,6 +340,104 @@ export class OwnerBound {
       tell(owner, evicted);
     } catch {
       // The save is written: a throwing report must not make it look failed.
+    }
+  }
+}
+
+/**
+ * The options of a store that sweeps its expired records on a timer (the PostgreSQL,
+ * MySQL and SQLite stores): read once by {@link ExpiredCleanup}.
+ */
+export interface ExpiredCleanupOptions {
+  /**
+   * Run the store's `deleteExpired` every this many milliseconds. The timer is unref'd,
+   * so it never keeps the process alive; stop it with the store's `stopCleanup`. At most
+   * 2147483647 (about 24.8 days, the longest a timer takes). Unset: no timer (an expired
+   * record is never served anyway; call `deleteExpired` from a scheduled job instead).
+   * @default undefined
+   */
+  readonly cleanupInterval?: number;
+  /**
+   * Called when a scheduled cleanup fails; the next one tries again. The error's
+   * message and cause hold no token.
+   * @default undefined (the failure is ignored)
+   */
+  readonly onCleanupError?: (error: SessionStoreError) => void;
+}
+
+/** The keys of {@link ExpiredCleanupOptions}, for a store's list of its option keys. */
+export const EXPIRED_CLEANUP_OPTIONS = ['cleanupInterval', 'onCleanupError'] as const satisfies readonly (keyof ExpiredCleanupOptions)[];
+
+/**
+ * A store's sweep of expired records on an unref'd timer: never two at once, a failure
+ * told to `onCleanupError` (and a throwing callback swallowed, never an unhandled
+ * rejection or uncaught exception), stopped by {@link ExpiredCleanup.stop}.
+ *
+ * @example
+ * ```ts
+ * readonly #cleanup = new ExpiredCleanup(options, () => this.deleteExpired());
+ * stopCleanup(): void {
+ *   this.#cleanup.stop();
+ * }
+ * ```
+ */
+export class ExpiredCleanup {
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #running = false;
+  readonly #sweep: () => unknown;
+  readonly #onError: ((error: SessionStoreError) => void) | undefined;
+
+  /**
+   * Reads the options and, with a `cleanupInterval`, starts the timer.
+   *
+   * @param options - The store's options.
+   * @param sweep - The store's `deleteExpired`: a value or a promise.
+   * @throws TypeError naming `cleanupInterval` or `onCleanupError` when it is invalid.
+   */
+  constructor(options: ExpiredCleanupOptions, sweep: () => unknown) {
+    // setInterval runs a longer interval every millisecond.
+    const interval = positive('cleanupInterval', options.cleanupInterval, undefined, 'milliseconds', MAX_TIMER_DELAY);
+    if (options.onCleanupError !== undefined && typeof options.onCleanupError !== 'function') {
+      throw new TypeError('onCleanupError must be a function');
+    }
+    this.#sweep = sweep;
+    this.#onError = options.onCleanupError;
+    if (interval !== undefined) {
+      this.#timer = setInterval(() => void this.#run(), interval);
+      this.#timer.unref?.();
+    }
+  }
+
+  /**
+   * Stops the timer; a sweep under way finishes.
+   *
+   * @example
+   * ```ts
+   * cleanup.stop(); // before the app closes its pool
+   * ```
+   */
+  stop(): void {
+    if (this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  async #run(): Promise<void> {
+    if (this.#running) {
+      return;
+    }
+    this.#running = true;
+    try {
+      await this.#sweep();
+    } catch (error) {
+      try {
+        this.#onError?.(error as SessionStoreError);
+      } catch {
+        // A throwing callback must not become an unhandled rejection.
+      }
+    } finally {
+      this.#running = false;
     }
   }
 }

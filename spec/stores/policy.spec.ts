@@ -1,5 +1,5 @@
 import { SessionStoreError } from '../../lib/core/SessionError.js';
-import { storeOperation } from '../../lib/stores/policy.js';
+import { ExpiredCleanup, storeOperation } from '../../lib/stores/policy.js';
 
 // Fake timers (they fake performance.now too): the deadlines are watched by one timer
 // shared by the operations of a timeout, and these tests pin what each operation sees.
@@ -142,5 +142,69 @@ describe(storeOperation, () => {
     expect(states.map((state) => state.value)).toEqual([0, 1, 2, 3, 4]);
     await jest.advanceTimersByTimeAsync(1_000);
     expect(jest.getTimerCount()).toBe(0);
+  });
+});
+
+describe('ExpiredCleanup', () => {
+  const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('sweeps on its timer, never two at once, until stopped', async () => {
+    let running = 0;
+    let most = 0;
+    let sweeps = 0;
+    const cleanup = new ExpiredCleanup({ cleanupInterval: 5 }, async () => {
+      running += 1;
+      most = Math.max(most, running);
+      sweeps += 1;
+      await wait(30);
+      running -= 1;
+    });
+    await wait(100);
+    cleanup.stop();
+    const stoppedAt = sweeps;
+    await wait(60);
+    expect(sweeps).toBeGreaterThanOrEqual(2);
+    expect(most).toBe(1);
+    expect(sweeps).toBe(stoppedAt);
+  });
+
+  it('tells a failed sweep to onCleanupError, and a throwing callback becomes no unhandled rejection', async () => {
+    const told: unknown[] = [];
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const failure = new SessionStoreError('sweep failed');
+      const first = new ExpiredCleanup({ cleanupInterval: 5, onCleanupError: (error) => told.push(error) }, () => {
+        throw failure;
+      });
+      const second = new ExpiredCleanup(
+        {
+          cleanupInterval: 5,
+          onCleanupError: () => {
+            throw new Error('the callback failed');
+          },
+        },
+        () => Promise.reject(failure),
+      );
+      await wait(40);
+      first.stop();
+      second.stop();
+      await wait(10);
+      expect(told.length).toBeGreaterThanOrEqual(1);
+      expect(told.every((error) => error === failure)).toBe(true);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('refuses an invalid cleanupInterval or onCleanupError, naming it, and starts no timer without an interval', () => {
+    expect(() => new ExpiredCleanup({ cleanupInterval: 0 }, () => undefined)).toThrow(/cleanupInterval/);
+    expect(() => new ExpiredCleanup({ cleanupInterval: 2 ** 31 }, () => undefined)).toThrow(/cleanupInterval/);
+    expect(() => new ExpiredCleanup({ onCleanupError: 'log' as never }, () => undefined)).toThrow(/onCleanupError/);
+    let sweeps = 0;
+    new ExpiredCleanup({}, () => (sweeps += 1)).stop();
+    expect(sweeps).toBe(0);
   });
 });

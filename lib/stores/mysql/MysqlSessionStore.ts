@@ -1,7 +1,7 @@
 // kit-session/mysql: sessions in a MySQL or MariaDB table, through a mysql2 pool.
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { systemClock, type Clock } from '../../core/Clock.js';
-import { checkOptionKeys, MAX_TIMER_DELAY, positive } from '../../core/options.js';
+import { checkOptionKeys } from '../../core/options.js';
 import { SessionStoreError } from '../../core/SessionError.js';
 import type {
   EvictionReport,
@@ -18,6 +18,9 @@ import type {
 import {
   checkId,
   checkRenewal,
+  EXPIRED_CLEANUP_OPTIONS,
+  ExpiredCleanup,
+  type ExpiredCleanupOptions,
   isHandle,
   isId,
   isLive,
@@ -59,7 +62,7 @@ export interface MysqlTableOptions {
 /**
  * Options of {@link MysqlSessionStore}.
  */
-export interface MysqlSessionStoreOptions extends MysqlTableOptions {
+export interface MysqlSessionStoreOptions extends ExpiredCleanupOptions, MysqlTableOptions {
   /**
    * The longest an operation may take, in milliseconds, waiting for a pooled connection
    * and for row locks included, before it rejects with `SessionStoreError` (cause: an
@@ -67,19 +70,6 @@ export interface MysqlSessionStoreOptions extends MysqlTableOptions {
    * @default 5000
    */
   readonly timeout?: number;
-  /**
-   * Run {@link MysqlSessionStore.deleteExpired} every this many milliseconds, on an
-   * unref'd timer (stop it with {@link MysqlSessionStore.stopCleanup}). At most
-   * 2147483647. Unset: no timer (expired rows are never answered anyway).
-   * @default undefined
-   */
-  readonly cleanupInterval?: number;
-  /**
-   * Called when a scheduled cleanup fails; the next one tries again. The error's
-   * message and cause hold no token.
-   * @default undefined (the failure is ignored)
-   */
-  readonly onCleanupError?: (error: SessionStoreError) => void;
 }
 
 /** Every key of {@link MysqlTableOptions}. */
@@ -88,8 +78,7 @@ const TABLE_OPTIONS = ['table', 'database'] as const satisfies readonly (keyof M
 const STORE_OPTIONS = [
   ...TABLE_OPTIONS,
   'timeout',
-  'cleanupInterval',
-  'onCleanupError',
+  ...EXPIRED_CLEANUP_OPTIONS,
 ] as const satisfies readonly (keyof MysqlSessionStoreOptions)[];
 
 /** The default table name. */
@@ -208,13 +197,11 @@ export class MysqlSessionStore<T = Record<string, unknown>>
   readonly #table: string;
   readonly #timeout: number;
   readonly #clock: Clock;
-  readonly #onCleanupError: ((error: SessionStoreError) => void) | undefined;
   readonly #sql: SessionStatements;
   readonly #bound = new OwnerBound();
   /** The last end of each owner's sessions still under way: ends of one owner run in call order. */
   readonly #ends = new Map<string, Promise<unknown>>();
-  #cleanupTimer: ReturnType<typeof setInterval> | undefined;
-  #cleaning = false;
+  readonly #cleanup: ExpiredCleanup;
 
   /**
    * @param pool - A `mysql2/promise` pool, owned by the app (the store never ends it).
@@ -235,18 +222,10 @@ export class MysqlSessionStore<T = Record<string, unknown>>
     }
     this.#table = qualifiedTable(options, DEFAULT_MYSQL_SESSION_TABLE);
     this.#timeout = resolveTimeout(options.timeout);
-    const cleanupInterval = positive('cleanupInterval', options.cleanupInterval, undefined, 'milliseconds', MAX_TIMER_DELAY);
-    if (options.onCleanupError !== undefined && typeof options.onCleanupError !== 'function') {
-      throw new TypeError('onCleanupError must be a function');
-    }
     this.#pool = pool;
     this.#clock = clock ?? systemClock;
-    this.#onCleanupError = options.onCleanupError;
     this.#sql = sessionStatements(this.#table, MAX_RENEWAL_STEPS);
-    if (cleanupInterval !== undefined) {
-      this.#cleanupTimer = setInterval(() => void this.#cleanup(), cleanupInterval);
-      this.#cleanupTimer.unref?.();
-    }
+    this.#cleanup = new ExpiredCleanup(options, () => this.deleteExpired());
   }
 
   /**
@@ -668,28 +647,7 @@ export class MysqlSessionStore<T = Record<string, unknown>>
    * ```
    */
   stopCleanup(): void {
-    if (this.#cleanupTimer !== undefined) {
-      clearInterval(this.#cleanupTimer);
-      this.#cleanupTimer = undefined;
-    }
-  }
-
-  async #cleanup(): Promise<void> {
-    if (this.#cleaning) {
-      return;
-    }
-    this.#cleaning = true;
-    try {
-      await this.deleteExpired();
-    } catch (error) {
-      try {
-        this.#onCleanupError?.(error as SessionStoreError);
-      } catch {
-        // A throwing callback must not become an unhandled rejection.
-      }
-    } finally {
-      this.#cleaning = false;
-    }
+    this.#cleanup.stop();
   }
 
   /**

@@ -1,7 +1,7 @@
 // kit-session/postgres: each owner's generation in a small PostgreSQL table, for
 // revocable sealed cookies.
 import type { Pool, QueryResult, QueryResultRow } from 'pg';
-import { checkOptionKeys, positive } from '../../core/options.js';
+import { checkOptionKeys } from '../../core/options.js';
 import type { OwnerGenerations } from '../../core/SessionStore.js';
 import { GenerationsEpoch, parseMarker } from '../generationsEpoch.js';
 import { resolveTimeout, storeOperation } from '../policy.js';

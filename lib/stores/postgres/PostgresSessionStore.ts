@@ -1,10 +1,12 @@
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
-import { SessionStoreError } from '../../core/SessionError.js';
 import { systemClock, type Clock } from '../../core/Clock.js';
-import { checkOptionKeys, MAX_TIMER_DELAY, positive } from '../../core/options.js';
+import { checkOptionKeys } from '../../core/options.js';
 import {
   checkId,
   checkRenewal,
+  EXPIRED_CLEANUP_OPTIONS,
+  ExpiredCleanup,
+  type ExpiredCleanupOptions,
   isHandle,
   isId,
   MAX_RENEWAL_STEPS,
@@ -68,7 +70,7 @@ export interface SessionTableOptions {
 /**
  * Options of {@link PostgresSessionStore}.
  */
-export interface PostgresSessionStoreOptions extends SessionTableOptions {
+export interface PostgresSessionStoreOptions extends ExpiredCleanupOptions, SessionTableOptions {
   /**
    * The longest a query may take, in milliseconds, waiting for a pooled connection
    * included, before it rejects with `SessionStoreError` (cause: an error named
@@ -77,21 +79,6 @@ export interface PostgresSessionStoreOptions extends SessionTableOptions {
    * @default 5000
    */
   readonly timeout?: number;
-  /**
-   * Run {@link PostgresSessionStore.deleteExpired} every this many milliseconds. The
-   * timer is unref'd, so it never keeps the process alive; stop it with
-   * {@link PostgresSessionStore.stopCleanup}. At most 2147483647 (about 24.8 days, the
-   * longest a timer takes). Unset: no timer (expired rows are never returned anyway;
-   * call `deleteExpired` from a scheduled job instead).
-   * @default undefined
-   */
-  readonly cleanupInterval?: number;
-  /**
-   * Called when a scheduled cleanup fails; the next one tries again. The error's
-   * message and cause hold no token.
-   * @default undefined (the failure is ignored)
-   */
-  readonly onCleanupError?: (error: SessionStoreError) => void;
 }
 
 /** Every key of {@link SessionTableOptions}. */
@@ -100,8 +87,7 @@ const TABLE_OPTIONS = ['table', 'schema'] as const satisfies readonly (keyof Ses
 const STORE_OPTIONS = [
   ...TABLE_OPTIONS,
   'timeout',
-  'cleanupInterval',
-  'onCleanupError',
+  ...EXPIRED_CLEANUP_OPTIONS,
 ] as const satisfies readonly (keyof PostgresSessionStoreOptions)[];
 
 /** The default table name. */
@@ -286,15 +272,13 @@ export class PostgresSessionStore<T = Record<string, unknown>>
   readonly #createTableSql: string;
   readonly #timeout: number;
   readonly #clock: Clock;
-  readonly #onCleanupError: ((error: SessionStoreError) => void) | undefined;
   /** The quoted, qualified table, for the owner's lock. */
   readonly #table: string;
   readonly #sql: SessionStatements;
   readonly #bound = new OwnerBound();
   /** The last end of each owner's sessions still under way: ends of one owner run in call order. */
   readonly #ends = new Map<string, Promise<unknown>>();
-  #cleanupTimer: ReturnType<typeof setInterval> | undefined;
-  #cleaning = false;
+  readonly #cleanup: ExpiredCleanup;
 
   /**
    * @param pool - A `pg.Pool`, owned by the app (the store never ends it).
@@ -312,11 +296,6 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     const { table } = qualified;
     // `?? undefined`: a null timeout means the default, as an unset one does.
     const timeout = resolveTimeout(options.timeout);
-    // setInterval runs a longer interval every millisecond.
-    const cleanupInterval = positive('cleanupInterval', options.cleanupInterval, undefined, 'milliseconds', MAX_TIMER_DELAY);
-    if (options.onCleanupError !== undefined && typeof options.onCleanupError !== 'function') {
-      throw new TypeError('onCleanupError must be a function');
-    }
 
     this.#pool = pool;
     // `CREATE … IF NOT EXISTS` and `ADD COLUMN IF NOT EXISTS` are not safe against
@@ -326,7 +305,6 @@ export class PostgresSessionStore<T = Record<string, unknown>>
     this.#createTableSql = guardedCreate(table, tableSql(qualified));
     this.#timeout = timeout;
     this.#clock = clock ?? systemClock;
-    this.#onCleanupError = options.onCleanupError;
     this.#table = table;
     this.#sql = sessionStatements(table);
 
@@ -336,10 +314,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
         // An idle connection broke; the pool has dropped it and will open a new one.
       });
     }
-    if (cleanupInterval !== undefined) {
-      this.#cleanupTimer = setInterval(() => void this.#cleanup(), cleanupInterval);
-      this.#cleanupTimer.unref?.();
-    }
+    this.#cleanup = new ExpiredCleanup(options, () => this.deleteExpired());
   }
 
   /**
@@ -754,28 +729,7 @@ export class PostgresSessionStore<T = Record<string, unknown>>
    * ```
    */
   stopCleanup(): void {
-    if (this.#cleanupTimer !== undefined) {
-      clearInterval(this.#cleanupTimer);
-      this.#cleanupTimer = undefined;
-    }
-  }
-
-  async #cleanup(): Promise<void> {
-    if (this.#cleaning) {
-      return;
-    }
-    this.#cleaning = true;
-    try {
-      await this.deleteExpired();
-    } catch (error) {
-      try {
-        this.#onCleanupError?.(error as SessionStoreError);
-      } catch {
-        // A throwing callback must not become an unhandled rejection.
-      }
-    } finally {
-      this.#cleaning = false;
-    }
+    this.#cleanup.stop();
   }
 
   /**

@@ -2,8 +2,7 @@
 // (node:sqlite, better-sqlite3 or bun:sqlite).
 import type { Clock } from '../../core/Clock.js';
 import { systemClock } from '../../core/Clock.js';
-import { checkOptionKeys, MAX_TIMER_DELAY, positive } from '../../core/options.js';
-import type { SessionStoreError } from '../../core/SessionError.js';
+import { checkOptionKeys } from '../../core/options.js';
 import type {
   EvictionReport,
   LoadedSessionRecord,
@@ -18,7 +17,18 @@ import type {
   SessionRenewal,
   TokenLengthSessionStore,
 } from '../../core/SessionStore.js';
-import { checkId, checkRenewal, isHandle, isId, MAX_RENEWAL_STEPS, OwnerBound, sessionKey } from '../policy.js';
+import {
+  checkId,
+  checkRenewal,
+  EXPIRED_CLEANUP_OPTIONS,
+  ExpiredCleanup,
+  type ExpiredCleanupOptions,
+  isHandle,
+  isId,
+  MAX_RENEWAL_STEPS,
+  OwnerBound,
+  sessionKey,
+} from '../policy.js';
 import { Connection, driverOf, numberOf, quotedTable, type SqliteDatabase, type SqliteDriver } from './database.js';
 import { sessionStatements, sessionTableStatements, type SessionStatements, type SqlValue } from './statements.js';
 
@@ -38,21 +48,7 @@ export interface SessionTableOptions {
 /**
  * Options of {@link SqliteSessionStore}.
  */
-export interface SqliteSessionStoreOptions extends SessionTableOptions {
-  /**
-   * Run {@link SqliteSessionStore.deleteExpired} every this many milliseconds. The timer
-   * is unref'd, so it never keeps the process alive; stop it with
-   * {@link SqliteSessionStore.stopCleanup}. At most 2147483647 (about 24.8 days). Unset:
-   * no timer (ended rows are never served anyway; call `deleteExpired` yourself).
-   * @default undefined
-   */
-  readonly cleanupInterval?: number;
-  /**
-   * Called when a scheduled cleanup fails; the next one tries again. The error's message
-   * and cause hold no token.
-   * @default undefined (the failure is ignored)
-   */
-  readonly onCleanupError?: (error: SessionStoreError) => void;
+export interface SqliteSessionStoreOptions extends ExpiredCleanupOptions, SessionTableOptions {
 }
 
 /** Every key of {@link SessionTableOptions}. */
@@ -60,8 +56,7 @@ const TABLE_OPTIONS = ['table'] as const satisfies readonly (keyof SessionTableO
 /** Every key of {@link SqliteSessionStoreOptions}. */
 const STORE_OPTIONS = [
   ...TABLE_OPTIONS,
-  'cleanupInterval',
-  'onCleanupError',
+  ...EXPIRED_CLEANUP_OPTIONS,
 ] as const satisfies readonly (keyof SqliteSessionStoreOptions)[];
 
 /**
@@ -224,8 +219,7 @@ export class SqliteSessionStore<T = Record<string, unknown>>
   readonly #sql: SessionStatements;
   readonly #clock: Clock;
   readonly #bound = new OwnerBound();
-  readonly #onCleanupError: ((error: SessionStoreError) => void) | undefined;
-  #cleanupTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #cleanup: ExpiredCleanup;
 
   /**
    * @param database - The app's handle: a `node:sqlite` `DatabaseSync`, a
@@ -241,19 +235,11 @@ export class SqliteSessionStore<T = Record<string, unknown>>
     checkOptionKeys('SqliteSessionStore options', options, STORE_OPTIONS);
     this.driver = driverOf(database, 'database');
     const quoted = quotedTable(options.table ?? DEFAULT_SESSION_TABLE);
-    const cleanupInterval = positive('cleanupInterval', options.cleanupInterval, undefined, 'milliseconds', MAX_TIMER_DELAY);
-    if (options.onCleanupError !== undefined && typeof options.onCleanupError !== 'function') {
-      throw new TypeError('onCleanupError must be a function');
-    }
     this.#connection = new Connection(database, 'sqlite session store');
     this.#tableStatements = sessionTableStatements(quoted);
     this.#sql = sessionStatements(quoted.table);
     this.#clock = clock ?? systemClock;
-    this.#onCleanupError = options.onCleanupError;
-    if (cleanupInterval !== undefined) {
-      this.#cleanupTimer = setInterval(() => this.#cleanup(), cleanupInterval);
-      this.#cleanupTimer.unref?.();
-    }
+    this.#cleanup = new ExpiredCleanup(options, () => this.deleteExpired());
   }
 
   /**
@@ -670,23 +656,7 @@ export class SqliteSessionStore<T = Record<string, unknown>>
    * ```
    */
   stopCleanup(): void {
-    if (this.#cleanupTimer !== undefined) {
-      clearInterval(this.#cleanupTimer);
-      this.#cleanupTimer = undefined;
-    }
-  }
-
-  /** One scheduled cleanup: synchronous, so never two at once. */
-  #cleanup(): void {
-    try {
-      this.#connection.run('delete expired', this.#sql.deleteExpired, { now: this.#clock.now() });
-    } catch (error) {
-      try {
-        this.#onCleanupError?.(error as SessionStoreError);
-      } catch {
-        // A throwing callback must not become an uncaught exception.
-      }
-    }
+    this.#cleanup.stop();
   }
 
   /**
