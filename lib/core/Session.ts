@@ -850,12 +850,15 @@ export class Session<T extends object = Record<string, unknown>> {
   /**
    * A destroyed session changed again: a new session. An authentication and a
    * persistence choice made in this request (destroy, renew, set: a log-in after a
-   * log-out) stay with it.
+   * log-out) stay with it. It is stale no longer, even when the destroyed one was: the
+   * log-out is saved (ending the successor of a renewed id), and the new session, which
+   * shares nothing with that successor, is saved with it.
    */
   #restart(): void {
     const authenticated = this.#renewal === 'request' ? this.#meta.a : undefined;
     const persistent = this.#persistentChosen ? this.#meta.p : undefined;
     this.#reset(this.#rules.now());
+    this.#stale = false;
     if (authenticated !== undefined || persistent !== undefined) {
       this.#meta = { ...this.#meta, a: authenticated, p: persistent };
     }
