@@ -20,7 +20,7 @@ interface Values {
 async function staleLogoutEndsSuccessor(
   storeOf: () => SessionStore<Values>,
   clock: FakeClock,
-  thenWrite: boolean,
+  thenWrite: boolean | 'persistent',
 ): Promise<void> {
   // Two app servers over one store.
   const one = new SessionManager<Values>(storeOf(), { renewalGrace: 30_000 }, clock);
@@ -44,7 +44,9 @@ async function staleLogoutEndsSuccessor(
   context = await two.extractSession(Context.background, request(oldCookie));
   expect(two.getValue(context, 'userId')).toBe('ada');
   two.destroyValues(context);
-  if (thenWrite) {
+  if (thenWrite === 'persistent') {
+    two.setPersistent(context, false);
+  } else if (thenWrite) {
     two.setValue(context, 'flash', 'You are logged out');
   }
   await save(two, context);
@@ -65,6 +67,12 @@ describe('review: a log-out from the old cookie after a renewal (memory store)',
     const clock = new FakeClock();
     const store = new MemorySessionStore<Values>({}, clock);
     await staleLogoutEndsSuccessor(() => store, clock, true);
+  });
+
+  it('destroyValues, then setPersistent (which starts a new session too), still ends the successor', async () => {
+    const clock = new FakeClock();
+    const store = new MemorySessionStore<Values>({}, clock);
+    await staleLogoutEndsSuccessor(() => store, clock, 'persistent');
   });
 });
 
