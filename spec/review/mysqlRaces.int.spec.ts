@@ -278,6 +278,52 @@ describeWith('mysql', 'review: MysqlSessionStore races between instances', () =>
       expect(patched.big).toBeUndefined();
     });
 
+    it('a value larger than the server takes (max_allowed_packet): each save rejects with SessionStoreError naming no value', async () => {
+      const id = newId();
+      await a.setSession(id, record({ n: 1 }), 'ada');
+      a.limitOwnerSessions({ max: 5, policy: 'evict' });
+      const huge = 'secret-'.repeat(3_000_000);
+      for (const call of [
+        () => a.setSession(newId(), record({ huge })),
+        () => a.setSession(newId(), record({ huge }), 'ada'),
+        () => a.patchSession(id, { set: { huge }, unset: [], ...later() }),
+        () => a.patchSession(id, { set: { huge }, unset: [], owner: 'bob', ...later() }),
+        () => a.renewSession(id, newId(), { record: record({ huge }), owner: 'ada', grace: 1000 }),
+      ]) {
+        const error = await call().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(SessionStoreError);
+        const text = JSON.stringify({ m: (error as Error).message, c: String((error as Error).cause), s: (error as Error).stack });
+        expect(text).not.toContain('secret-');
+      }
+    });
+
+    // The server answers a statement larger than max_allowed_packet with an error and
+    // closes the connection; mysql2 puts the connection back in the pool all the same.
+    // The next request to borrow it (another user's, with a session of a few bytes)
+    // fails with ECONNRESET, as a SessionStoreError: a 500 for an innocent request.
+    for (const next of ['patchSession', 'getSession', 'setSession'] as const) {
+      it(`after a save too large for the server, the next ${next} on the same pool works`, async () => {
+        const pool = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 1 });
+        try {
+          const store = new MysqlSessionStore<V>(pool, { table }, clock);
+          const id = newId();
+          await store.setSession(id, record({ n: 1 }));
+          await expect(store.setSession(newId(), record({ huge: 'x'.repeat(20_000_000) }))).rejects.toBeInstanceOf(SessionStoreError);
+          const calls = {
+            patchSession: async () => expect(await store.patchSession(id, { set: { n: 2 }, unset: [], ...later() })).toBe(id),
+            getSession: async () => expect((await store.getSession(id))?.values).toEqual({ n: 1 }),
+            setSession: async () => expect(await store.setSession(id, record({ n: 3 }))).toBe(id),
+          };
+          await calls[next]();
+        } finally {
+          await pool.end();
+        }
+      });
+    }
+
     it('values JSON cannot hold (a BigInt, a cycle): the save fails and names no value', async () => {
       const cyclic: V = { secret: 'hunter2' };
       cyclic.self = cyclic;
