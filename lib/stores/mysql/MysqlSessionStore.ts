@@ -147,6 +147,13 @@ const MAX_OWNER_BYTES = 1024;
 const MAX_GRACE = 2 ** 40;
 /** How many times a transaction InnoDB chose as a deadlock victim is run again. */
 const DEADLOCK_RETRIES = 4;
+/**
+ * How many times an operation is run again on another connection when the pooled one it
+ * got had been closed by the server (after a statement larger than `max_allowed_packet`,
+ * the server answers with an error and closes the connection, and mysql2 returns it to
+ * the pool all the same: the next operation to borrow it fails on it).
+ */
+const DEAD_CONNECTION_RETRIES = 2;
 
 /** What a bounded write found: whether it wrote, how many were over the bound, whom it evicted. */
 interface Bounded {
@@ -779,11 +786,15 @@ export class MysqlSessionStore<T = Record<string, unknown>>
       `mysql session store: ${operation}`,
       this.#timeout,
       async () => {
+        let deadRetries = 0;
         for (let attempt = 0; ; attempt++) {
           const connection: PoolConnection = await this.#pool.getConnection();
           const run: Run = async (sql, values) => (await connection.query(sql, values))[0] as Rows;
           let broken = false;
           let locked = false;
+          // Whether a statement has run on this connection: a connection found dead before
+          // any did was dead in the pool, and the operation runs again on another.
+          let used = false;
           try {
             if (lock !== undefined) {
               const [row] = await run(LOCK_OWNER, [lock, Math.ceil(this.#timeout / 1000)]);
@@ -791,8 +802,10 @@ export class MysqlSessionStore<T = Record<string, unknown>>
                 throw new Error("the owner's lock was not granted in time");
               }
               locked = true;
+              used = true;
             }
             await connection.query('START TRANSACTION');
+            used = true;
             const result = await work(run);
             await connection.query('COMMIT');
             return result;
@@ -801,6 +814,11 @@ export class MysqlSessionStore<T = Record<string, unknown>>
               broken = true;
             });
             if (!broken && attempt < DEADLOCK_RETRIES && isDeadlock(error)) {
+              continue;
+            }
+            // Nothing ran on it: a connection the pool gave dead. (One that dies later, killed
+            // mid-transaction, fails the operation: it is not run again behind the caller's back.)
+            if (broken && !used && deadRetries++ < DEAD_CONNECTION_RETRIES && isConnectionLost(error)) {
               continue;
             }
             throw error;
@@ -832,10 +850,17 @@ export class MysqlSessionStore<T = Record<string, unknown>>
       `mysql session store: ${operation}`,
       this.#timeout,
       async () => {
+        let deadRetries = 0;
         for (let attempt = 0; ; attempt++) {
           try {
             return (await this.#pool.query(sql, values))[0] as R;
           } catch (error) {
+            // A dead pooled connection (mysql2 drops it from the pool on this error): a read
+            // runs again anywhere; a write only when it was never sent.
+            const unsent = isConnectionLost(error) && (READ.test(sql) || (error as { syscall?: unknown }).syscall === 'write');
+            if (unsent && deadRetries++ < DEAD_CONNECTION_RETRIES) {
+              continue;
+            }
             if (attempt >= DEADLOCK_RETRIES || !isDeadlock(error)) {
               throw error;
             }
@@ -851,6 +876,18 @@ export class MysqlSessionStore<T = Record<string, unknown>>
 type Run = (sql: string, values: unknown[]) => Promise<Rows>;
 
 /** Whether InnoDB chose the statement's transaction as a deadlock's victim and rolled it back. */
+/** A statement that only reads: safe to run again. */
+const READ = /^\s*(?:SELECT|WITH)\b/i;
+
+/** Whether the connection a statement ran on had been closed (mysql2 marks the error fatal). */
+function isConnectionLost(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) {
+    return false;
+  }
+  const { fatal, code } = error as { fatal?: unknown; code?: unknown };
+  return fatal === true && (code === 'ECONNRESET' || code === 'EPIPE' || code === 'PROTOCOL_CONNECTION_LOST');
+}
+
 function isDeadlock(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { errno?: unknown }).errno === 1213;
 }
