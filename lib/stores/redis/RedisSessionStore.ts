@@ -985,8 +985,12 @@ export class RedisSessionStore<T = Record<string, unknown>>
 
   /** Tells the save's report (else the bound's callback) whom a save evicted, if anyone. */
   #report(report: EvictionReport | undefined, owner: string, victims: readonly string[]): void {
-    if (victims.length > 0) {
-      report?.(owner, victims);
+    if (victims.length > 0 && report !== undefined) {
+      try {
+        report(owner, victims);
+      } catch {
+        // The save is written: a throwing report must not make it look failed (as OwnerBound.report).
+      }
     }
   }
 
