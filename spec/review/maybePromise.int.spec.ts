@@ -1,6 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { SqliteSessionStore } from 'kit-session/sqlite';
-import { Context, SessionManager, SessionStoreError, type LoadedSessionRecord, type SessionPatch, type SessionRecord } from 'kit-session';
+import { Context, SessionManager, SessionStoreError } from 'kit-session';
+import type { SessionPatch, SessionRecord } from 'kit-session/store';
 import { SessionOpenTelemetry } from 'kit-session/otel';
 import { FakeClock } from '../support/FakeClock.js';
 import { cookiePair, request } from '../support/http.js';
