@@ -215,6 +215,8 @@ export class Session<T extends object = Record<string, unknown>> {
    * everywhere"). A stale session can be read (as it was when it was renewed) and
    * changed, but nothing of this request is saved and its response sends no cookie, so
    * the browser keeps its successor's; `commit()` then rejects with `SessionStaleError`.
+   * The one exception is a log-out (`destroy()`): it is saved and ends the successor too,
+   * and a session it starts (a value set after it) is a new session, not stale.
    *
    * @example
    * ```ts
