@@ -193,7 +193,10 @@ type Rows = RowDataPacket[];
  * **Failures.** A query that fails or takes longer than `timeout` rejects with
  * `SessionStoreError`, whose cause is scrubbed of the statement and of every quoted
  * value. A transaction InnoDB rolls back as a deadlock victim runs again, up to four
- * times.
+ * times; an operation given a pooled connection the server had closed (mysql2 keeps one
+ * the server closed after a statement over `max_allowed_packet`) runs again on another
+ * when nothing of it ran (a read, a write never sent, a transaction before its first
+ * statement), up to twice.
  *
  * @typeParam T - The shape of the session's values.
  * @example
