@@ -215,6 +215,8 @@ export class Session<T extends object = Record<string, unknown>> {
    * everywhere"). A stale session can be read (as it was when it was renewed) and
    * changed, but nothing of this request is saved and its response sends no cookie, so
    * the browser keeps its successor's; `commit()` then rejects with `SessionStaleError`.
+   * The one exception is a log-out (`destroy()`): it is saved and ends the successor too,
+   * and a session it starts (a value set after it) is a new session, not stale.
    *
    * @example
    * ```ts
@@ -850,12 +852,15 @@ export class Session<T extends object = Record<string, unknown>> {
   /**
    * A destroyed session changed again: a new session. An authentication and a
    * persistence choice made in this request (destroy, renew, set: a log-in after a
-   * log-out) stay with it.
+   * log-out) stay with it. It is stale no longer, even when the destroyed one was: the
+   * log-out is saved (ending the successor of a renewed id), and the new session, which
+   * shares nothing with that successor, is saved with it.
    */
   #restart(): void {
     const authenticated = this.#renewal === 'request' ? this.#meta.a : undefined;
     const persistent = this.#persistentChosen ? this.#meta.p : undefined;
     this.#reset(this.#rules.now());
+    this.#stale = false;
     if (authenticated !== undefined || persistent !== undefined) {
       this.#meta = { ...this.#meta, a: authenticated, p: persistent };
     }

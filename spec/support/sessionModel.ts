@@ -540,6 +540,9 @@ export class SessionModel {
       const auth = session.renewal === 'request' ? session.auth : undefined;
       this.#reset(session);
       session.auth = auth;
+      // A new session, stale no longer: the log-out is saved (ending a renewed id's
+      // successor) and the new session with it.
+      session.stale = false;
     }
     session.values.set(key, expected.value);
     session.changed.add(key);

@@ -136,6 +136,13 @@ const MAX_OWNER_BYTES = 1024;
 const MAX_GRACE = 2 ** 40;
 /** How many times a transaction InnoDB chose as a deadlock victim is run again. */
 const DEADLOCK_RETRIES = 4;
+/**
+ * How many times an operation is run again on another connection when the pooled one it
+ * got had been closed by the server (after a statement larger than `max_allowed_packet`,
+ * the server answers with an error and closes the connection, and mysql2 returns it to
+ * the pool all the same: the next operation to borrow it fails on it).
+ */
+const DEAD_CONNECTION_RETRIES = 2;
 
 /** What a bounded write found: whether it wrote, how many were over the bound, whom it evicted. */
 interface Bounded {
@@ -175,7 +182,10 @@ type Rows = RowDataPacket[];
  * **Failures.** A query that fails or takes longer than `timeout` rejects with
  * `SessionStoreError`, whose cause is scrubbed of the statement and of every quoted
  * value. A transaction InnoDB rolls back as a deadlock victim runs again, up to four
- * times.
+ * times; an operation given a pooled connection the server had closed (mysql2 keeps one
+ * the server closed after a statement over `max_allowed_packet`) runs again on another
+ * when nothing of it ran (a read, a write never sent, a transaction before its first
+ * statement), up to twice.
  *
  * @typeParam T - The shape of the session's values.
  * @example
@@ -737,11 +747,15 @@ export class MysqlSessionStore<T = Record<string, unknown>>
       `mysql session store: ${operation}`,
       this.#timeout,
       async () => {
+        let deadRetries = 0;
         for (let attempt = 0; ; attempt++) {
           const connection: PoolConnection = await this.#pool.getConnection();
           const run: Run = async (sql, values) => (await connection.query(sql, values))[0] as Rows;
           let broken = false;
           let locked = false;
+          // Whether a statement has run on this connection: a connection found dead before
+          // any did was dead in the pool, and the operation runs again on another.
+          let used = false;
           try {
             if (lock !== undefined) {
               const [row] = await run(LOCK_OWNER, [lock, Math.ceil(this.#timeout / 1000)]);
@@ -749,8 +763,10 @@ export class MysqlSessionStore<T = Record<string, unknown>>
                 throw new Error("the owner's lock was not granted in time");
               }
               locked = true;
+              used = true;
             }
             await connection.query('START TRANSACTION');
+            used = true;
             const result = await work(run);
             await connection.query('COMMIT');
             return result;
@@ -759,6 +775,11 @@ export class MysqlSessionStore<T = Record<string, unknown>>
               broken = true;
             });
             if (!broken && attempt < DEADLOCK_RETRIES && isDeadlock(error)) {
+              continue;
+            }
+            // Nothing ran on it: a connection the pool gave dead. (One that dies later, killed
+            // mid-transaction, fails the operation: it is not run again behind the caller's back.)
+            if (broken && !used && deadRetries++ < DEAD_CONNECTION_RETRIES && isConnectionLost(error)) {
               continue;
             }
             throw error;
@@ -790,10 +811,17 @@ export class MysqlSessionStore<T = Record<string, unknown>>
       `mysql session store: ${operation}`,
       this.#timeout,
       async () => {
+        let deadRetries = 0;
         for (let attempt = 0; ; attempt++) {
           try {
             return (await this.#pool.query(sql, values))[0] as R;
           } catch (error) {
+            // A dead pooled connection (mysql2 drops it from the pool on this error): a read
+            // runs again anywhere; a write only when it was never sent.
+            const unsent = isConnectionLost(error) && (READ.test(sql) || (error as { syscall?: unknown }).syscall === 'write');
+            if (unsent && deadRetries++ < DEAD_CONNECTION_RETRIES) {
+              continue;
+            }
             if (attempt >= DEADLOCK_RETRIES || !isDeadlock(error)) {
               throw error;
             }
@@ -809,6 +837,18 @@ export class MysqlSessionStore<T = Record<string, unknown>>
 type Run = (sql: string, values: unknown[]) => Promise<Rows>;
 
 /** Whether InnoDB chose the statement's transaction as a deadlock's victim and rolled it back. */
+/** A statement that only reads: safe to run again. */
+const READ = /^\s*(?:SELECT|WITH)\b/i;
+
+/** Whether the connection a statement ran on had been closed (mysql2 marks the error fatal). */
+function isConnectionLost(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) {
+    return false;
+  }
+  const { fatal, code } = error as { fatal?: unknown; code?: unknown };
+  return fatal === true && (code === 'ECONNRESET' || code === 'EPIPE' || code === 'PROTOCOL_CONNECTION_LOST');
+}
+
 function isDeadlock(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { errno?: unknown }).errno === 1213;
 }
