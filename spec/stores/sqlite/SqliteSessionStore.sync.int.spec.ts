@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SessionStoreError, type SessionRecord } from 'kit-session';
 import { SqliteSessionStore } from 'kit-session/sqlite';
-import { FakeClock } from '../support/FakeClock.js';
+import { FakeClock } from '../../support/FakeClock.js';
 
 // Review: the SQLite store's synchronous answers. Every contract method gives a value or
 // a rejected promise, never a synchronous throw; a failure inside or at the end of a

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { SessionLimitError, SessionStoreError, type SessionRecord } from 'kit-session';
 import { MysqlSessionStore } from 'kit-session/mysql';
-import { FakeClock } from '../support/FakeClock.js';
-import { describeWith, hashedId, MYSQL_URL, uniqueName } from '../support/services.js';
+import { FakeClock } from '../../support/FakeClock.js';
+import { describeWith, hashedId, MYSQL_URL, uniqueName } from '../../support/services.js';
 
 // Review: several MysqlSessionStore instances (each its own pool, as several app servers)
 // racing on one table: ends against renewals, patches against renewals and owner-wide
