@@ -269,7 +269,12 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
         const expiry: TokenExpiry = { expireTime: session.expireTime, now, persistent: session.persistent };
         // A store that writes on a server tells its token's length up front: a cookie
         // too large is refused before anything is written.
-        const tokenLength = (store as StoreMembers<T>).tokenLength?.(session.id);
+        let tokenLength: number | undefined;
+        try {
+          tokenLength = (store as StoreMembers<T>).tokenLength?.(session.id);
+        } catch (error) {
+          throw storeError(error);
+        }
         if (tokenLength !== undefined) {
           transport.checkTokenLength(tokenLength, expiry);
         }
