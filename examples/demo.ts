@@ -5,16 +5,18 @@
 //
 //   npm run demo                       # http://127.0.0.1:3000/, encrypted cookie store
 //   PORT=8080 SESSION_KEY="$(openssl rand -base64 32)" npm run demo
-//   SESSION_STORE=memory npm run demo  # or redis, postgres: "Your sessions" lists devices
+//   SESSION_STORE=memory npm run demo  # or redis, postgres, mysql, sqlite: "Your sessions" lists devices
 //   SESSION_STORE=revocable npm run demo  # cookies that "end all others" can revoke
 //
 // PORT: the port on 127.0.0.1 (default 3000; 0 picks a free one).
 // SESSION_KEY: base64 key, or several, newest first, separated by commas (read with
 //   importKeysFromEnv: the first seals, all open).
 //   Unset: a random key, and sessions end when the demo restarts.
-// SESSION_STORE: cookie (default), revocable, memory, redis or postgres.
+// SESSION_STORE: cookie (default), revocable, memory, redis, postgres, mysql or sqlite.
 // REDIS_URL: for redis (default redis://127.0.0.1:6379).
 // DATABASE_URL: for postgres (default postgres://postgres@127.0.0.1:5432/test).
+// MYSQL_URL: for mysql (default mysql://root@127.0.0.1:3306/test).
+// SQLITE_PATH: for sqlite (default kit-session-demo.sqlite in the system's temporary folder).
 // FRESH_LOGIN_SECONDS: how recent a log-in "Delete my data" wants (default 120); older,
 //   it asks for the name again.
 //

@@ -24,7 +24,7 @@ export interface AppOptions {
   readonly sessions: SessionManager<DemoSession>;
   /** Where sessions are kept, in words, for the page footer. */
   readonly store: string;
-  /** Whether sessions live on the server (memory, Redis, PostgreSQL), only an id in the cookie. */
+  /** Whether sessions live on the server (memory, Redis, PostgreSQL, MySQL, SQLite), only an id in the cookie. */
   readonly serverSide: boolean;
   /** Whether sessions live in cookies that a name's generation can revoke (SESSION_STORE=revocable). */
   readonly revocable: boolean;
@@ -126,7 +126,7 @@ function errorPage(error: unknown): { view: ErrorView; headers: Readonly<Record<
         message:
           `That would make the session cookie ${error.size} bytes long, more than the ${error.limit} bytes a browser keeps, ` +
           'so nothing was saved (the app got SessionCookieTooLargeError). Your session is as it was. ' +
-          'A server-side store (SESSION_STORE=memory, redis or postgres) keeps only an id in the cookie.',
+          'A server-side store (SESSION_STORE=memory, redis, postgres, mysql or sqlite) keeps only an id in the cookie.',
       },
       headers: {},
     };

@@ -249,8 +249,8 @@ export function renderBig(view: BigView): string {
 so a session can hold far more than a cookie could.</p>`
     : `<p>Sessions live inside an encrypted cookie here. Browsers drop cookies over 4096 bytes
 without a word, so the demo gets <code>SessionCookieTooLargeError</code> instead and says so,
-and your session stays as it was. With <code>SESSION_STORE=memory</code>, <code>redis</code>
-or <code>postgres</code>, only an id goes into the cookie and any size fits.</p>`;
+and your session stays as it was. With <code>SESSION_STORE=memory</code>, <code>redis</code>,
+<code>postgres</code>, <code>mysql</code> or <code>sqlite</code>, only an id goes into the cookie and any size fits.</p>`;
   const stored =
     view.bigBytes === undefined
       ? '<p>Your session holds no such value now.</p>'
@@ -334,7 +334,7 @@ ${renderEndOthers('"End all other sessions" moves that number on and seals this 
   } else {
     body = `<p>Your sessions live in encrypted cookies, one in each browser, and the server keeps nothing about them:
 it can neither list your devices nor end them. Start the demo with <code>SESSION_STORE=memory</code> (or <code>redis</code>,
-<code>postgres</code>) to list and end each device, or <code>SESSION_STORE=revocable</code> to end all others.</p>`;
+<code>postgres</code>, <code>mysql</code>, <code>sqlite</code>) to list and end each device, or <code>SESSION_STORE=revocable</code> to end all others.</p>`;
   }
   return layout(
     'Your sessions - kit-session demo',

@@ -126,7 +126,7 @@ function notWithThisStore(what: string, stores: string): RouteResult {
  */
 async function logoutEverywhere({ session, sessions, serverSide, revocable }: RouteInput): Promise<RouteResult> {
   if (!serverSide && !revocable) {
-    return notWithThisStore('log out everywhere', 'memory, redis, postgres or revocable');
+    return notWithThisStore('log out everywhere', 'memory, redis, postgres, mysql, sqlite or revocable');
   }
   const user = session.get('user');
   if (user === undefined) {
@@ -174,7 +174,7 @@ async function sessionsPage({ session, context, sessions, store, serverSide, rev
  */
 async function endSession({ session, sessions, form, serverSide }: RouteInput): Promise<RouteResult> {
   if (!serverSide) {
-    return notWithThisStore('end one session', 'memory, redis or postgres');
+    return notWithThisStore('end one session', 'memory, redis, postgres, mysql or sqlite');
   }
   const user = session.get('user');
   if (user === undefined) {
@@ -193,7 +193,7 @@ async function endSession({ session, sessions, form, serverSide }: RouteInput): 
  */
 async function endOtherSessions({ session, context, sessions, serverSide, revocable }: RouteInput): Promise<RouteResult> {
   if (!serverSide && !revocable) {
-    return notWithThisStore('end your other sessions', 'memory, redis, postgres or revocable');
+    return notWithThisStore('end your other sessions', 'memory, redis, postgres, mysql, sqlite or revocable');
   }
   if (session.get('user') === undefined) {
     session.set('flash', 'You are not logged in.');

@@ -7,15 +7,22 @@
 //   redis     Redis at REDIS_URL (default redis://127.0.0.1:6379), keys `kit-session-demo:…`
 //   postgres  PostgreSQL at DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
 //             table `kit_session_demo`, created at start
+//   mysql     MySQL or MariaDB at MYSQL_URL (default mysql://root@127.0.0.1:3306/test),
+//             table `kit_session_demo`, created at start
+//   sqlite    a SQLite file at SQLITE_PATH (default kit-session-demo.sqlite in the system's
+//             temporary folder), through better-sqlite3, else node:sqlite
 //
 // Every store is wrapped in EncryptingStoreDecorator: for the cookie store it seals the
 // whole session; for the server-side ones it seals the id the cookie carries, and the
 // values kept on the server too (`encryptValues`). The key comes from SESSION_KEY;
 // without it, a random key is made and a warning printed.
 //
-// ioredis and pg are loaded only when chosen, so the cookie demo needs neither.
+// ioredis, pg, mysql2 and better-sqlite3 are loaded only when chosen, so the cookie demo
+// needs none of them.
 
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   CookieSessionStore,
   EncryptingStoreDecorator,
@@ -30,7 +37,7 @@ import {
 import type { DemoSession } from './routes.js';
 
 /** The stores the demo can run on. */
-export const STORE_KINDS = ['cookie', 'revocable', 'memory', 'redis', 'postgres'] as const;
+export const STORE_KINDS = ['cookie', 'revocable', 'memory', 'redis', 'postgres', 'mysql', 'sqlite'] as const;
 
 /** One of {@link STORE_KINDS}. */
 export type StoreKind = (typeof STORE_KINDS)[number];
@@ -39,6 +46,12 @@ export type StoreKind = (typeof STORE_KINDS)[number];
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /** The PostgreSQL database the demo uses when DATABASE_URL is not set. */
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
+/** The MySQL or MariaDB database the demo uses when MYSQL_URL is not set. */
+export const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306/test';
+/** The SQLite file the demo uses when SQLITE_PATH is not set. */
+export const DEFAULT_SQLITE_PATH = path.join(tmpdir(), 'kit-session-demo.sqlite');
+/** The MySQL and SQLite table the demo keeps its sessions in. */
+export const SQL_TABLE = 'kit_session_demo';
 /** Put before every Redis key the demo writes, so it shares a Redis with anything else. */
 export const REDIS_PREFIX = 'kit-session-demo:';
 /** The PostgreSQL table the demo keeps its sessions in. */
@@ -60,7 +73,7 @@ export interface DemoStore {
   /** Which store. */
   readonly kind: StoreKind;
   /**
-   * Whether the sessions live on the server (memory, Redis, PostgreSQL), the cookie
+   * Whether the sessions live on the server (memory, Redis, PostgreSQL, MySQL, SQLite), the cookie
    * carrying only a sealed id: then logout really ends a session, "log out everywhere"
    * works, "Your sessions" lists each device, and a session can hold more than a cookie.
    */
@@ -75,12 +88,12 @@ export interface DemoStore {
   readonly description: string;
   /** Things to print before the server starts. */
   readonly warnings: readonly string[];
-  /** Lets go of the store's connections (Redis client, PostgreSQL pool), on shutdown. */
+  /** Lets go of the store's connections (Redis client, PostgreSQL or MySQL pool, SQLite file), on shutdown. */
   close(): Promise<void>;
 }
 
 /**
- * The demo could not reach the Redis or PostgreSQL it was told to use. Its message
+ * The demo could not reach the Redis, PostgreSQL or MySQL (or open the SQLite file) it was told to use. Its message
  * holds the URL without any password, and the error's code (`ECONNREFUSED`, say), never
  * a session value.
  */
@@ -179,6 +192,10 @@ export async function createDemoStore(env: NodeJS.ProcessEnv, cookieName: string
       return { ...(await connectRedis(env.REDIS_URL || DEFAULT_REDIS_URL, seal)), warnings };
     case 'postgres':
       return { ...(await connectPostgres(env.DATABASE_URL || DEFAULT_DATABASE_URL, seal)), warnings };
+    case 'mysql':
+      return { ...(await connectMysql(env.MYSQL_URL || DEFAULT_MYSQL_URL, seal)), warnings };
+    case 'sqlite':
+      return { ...(await openSqlite(env.SQLITE_PATH || DEFAULT_SQLITE_PATH, seal)), warnings };
   }
 }
 
@@ -253,6 +270,85 @@ async function connectPostgres(url: string, seal: Seal): Promise<Connected> {
     close: async () => {
       store.stopCleanup();
       await pool.end();
+    },
+  };
+}
+
+async function connectMysql(url: string, seal: Seal): Promise<Connected> {
+  const [{ default: mysql }, { MysqlSessionStore }] = await Promise.all([import('mysql2/promise'), import('kit-session/mysql')]);
+  const pool = mysql.createPool({ uri: url, connectTimeout: SERVICE_TIMEOUT, connectionLimit: 5 });
+  const store = new MysqlSessionStore<DemoSession>(pool, {
+    table: SQL_TABLE,
+    timeout: SERVICE_TIMEOUT,
+    cleanupInterval: 10 * 60_000,
+  });
+  try {
+    await createTable(store);
+  } catch (error) {
+    store.stopCleanup();
+    await pool.end().catch(() => {});
+    throw new StoreUnavailableError(`cannot use MySQL at ${redactUrl(url)} (${codeOf(error)})`);
+  }
+  return {
+    kind: 'mysql',
+    serverSide: true,
+    revocation: undefined,
+    store: seal(store, true),
+    description: `MySQL or MariaDB, in the table ${SQL_TABLE} (the cookie holds only an encrypted id)`,
+    close: async () => {
+      store.stopCleanup();
+      await pool.end();
+    },
+  };
+}
+
+/** A SQLite connection, as the demo opens and closes it. */
+type SqliteConnection = import('kit-session/sqlite').SqliteDatabase & { exec(sql: string): unknown; close(): void };
+
+/**
+ * Opens the SQLite file: through better-sqlite3 (a dev dependency here; an app installs
+ * it) when its native addon loads on this Node, else through node:sqlite (Node 22.5+).
+ */
+async function openSqliteFile(file: string): Promise<SqliteConnection> {
+  try {
+    const { default: Database } = await import('better-sqlite3');
+    return new Database(file) as unknown as SqliteConnection;
+  } catch (error) {
+    const sqlite = process.getBuiltinModule?.('node:sqlite') as { DatabaseSync?: new (file: string) => SqliteConnection } | undefined;
+    if (sqlite?.DatabaseSync === undefined) {
+      throw error;
+    }
+    return new sqlite.DatabaseSync(file);
+  }
+}
+
+async function openSqlite(file: string, seal: Seal): Promise<Connected> {
+  const { SqliteSessionStore } = await import('kit-session/sqlite');
+  let database: SqliteConnection;
+  try {
+    database = await openSqliteFile(file);
+    database.exec('PRAGMA journal_mode = WAL'); // several processes on one file
+    database.exec('PRAGMA busy_timeout = 5000');
+  } catch (error) {
+    throw new StoreUnavailableError(`cannot open the SQLite file ${file} (${codeOf(error)})`);
+  }
+  const store = new SqliteSessionStore<DemoSession>(database, { table: SQL_TABLE, cleanupInterval: 10 * 60_000 });
+  try {
+    await createTable(store);
+  } catch (error) {
+    store.stopCleanup();
+    database.close();
+    throw new StoreUnavailableError(`cannot use the SQLite file ${file} (${codeOf(error)})`);
+  }
+  return {
+    kind: 'sqlite',
+    serverSide: true,
+    revocation: undefined,
+    store: seal(store, true),
+    description: `SQLite, in the table ${SQL_TABLE} of ${path.basename(file)} (the cookie holds only an encrypted id)`,
+    close: async () => {
+      store.stopCleanup();
+      database.close();
     },
   };
 }

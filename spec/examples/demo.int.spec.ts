@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { RedisServerProcess } from '../support/redisCluster.js';
 import { describeWith } from '../support/services.js';
 import { parseSetCookie } from 'cookie';
@@ -518,7 +521,7 @@ describe('examples/demo', () => {
     it('refuses an unknown SESSION_STORE', async () => {
       const run = await runExample('demo', { SESSION_STORE: 'mongodb', PORT: '0' });
       expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(/^demo: SESSION_STORE must be one of cookie, revocable, memory, redis, postgres$/m);
+      expect(run.stderr).toMatch(/^demo: SESSION_STORE must be one of cookie, revocable, memory, redis, postgres, mysql, sqlite$/m);
     });
 
     it('refuses a FRESH_LOGIN_SECONDS that is not a number above 0', async () => {
@@ -749,6 +752,8 @@ describe('examples/demo', () => {
   describeServerSide('memory');
   describeServerSide('redis');
   describeServerSide('postgres');
+  describeServerSide('mysql');
+  describeServerSide('sqlite');
 
   describeWith('redis-binaries', 'SESSION_STORE=redis, while Redis is away', () => {
     let redis: RedisServerProcess;
@@ -805,12 +810,26 @@ describe('examples/demo', () => {
  *
  * @param kind - The SESSION_STORE value.
  */
-function describeServerSide(kind: 'memory' | 'redis' | 'postgres'): void {
+function describeServerSide(kind: 'memory' | 'redis' | 'postgres' | 'mysql' | 'sqlite'): void {
+  // SQLite: a file of this run's own in the temporary folder, shared by the demos a test
+  // starts (as several processes on one machine would share it).
+  const storeEnv: Record<string, string> =
+    kind === 'sqlite'
+      ? { SESSION_STORE: kind, SQLITE_PATH: path.join(tmpdir(), `kit-session-demo-${process.pid}-${Date.now()}.sqlite`) }
+      : { SESSION_STORE: kind };
+  if (storeEnv.SQLITE_PATH !== undefined) {
+    const file = storeEnv.SQLITE_PATH;
+    afterAll(() => {
+      for (const suffix of ['', '-wal', '-shm']) {
+        rmSync(`${file}${suffix}`, { force: true });
+      }
+    });
+  }
   const body = (): void => {
     let demo: RunningDemo;
 
     beforeAll(async () => {
-      demo = await startDemo({ SESSION_STORE: kind });
+      demo = await startDemo(storeEnv);
     });
     afterAll(async () => {
       // SIGTERM closes the server and the store's connections, and exits cleanly.
@@ -1005,7 +1024,7 @@ function describeServerSide(kind: 'memory' | 'redis' | 'postgres'): void {
     if (kind === 'memory') {
       it('forgets every session when the demo restarts, even with the same key', async () => {
         const key = randomBytes(32).toString('base64');
-        const first = await startDemo({ SESSION_STORE: kind, SESSION_KEY: key });
+        const first = await startDemo({ ...storeEnv, SESSION_KEY: key });
         const browser = new Browser(first.url);
         try {
           await browser.post('/login', { name: 'Ada' });
@@ -1013,7 +1032,7 @@ function describeServerSide(kind: 'memory' | 'redis' | 'postgres'): void {
         } finally {
           expect(await first.stop()).toBe(0);
         }
-        const second = await startDemo({ SESSION_STORE: kind, SESSION_KEY: key });
+        const second = await startDemo({ ...storeEnv, SESSION_KEY: key });
         try {
           const again = new Browser(second.url);
           again.cookie = browser.cookie;
@@ -1026,7 +1045,7 @@ function describeServerSide(kind: 'memory' | 'redis' | 'postgres'): void {
       it('keeps sessions across a restart with the same key: they live in the store', async () => {
         const key = randomBytes(32).toString('base64');
         const name = uniqueName('Ada');
-        const first = await startDemo({ SESSION_STORE: kind, SESSION_KEY: key });
+        const first = await startDemo({ ...storeEnv, SESSION_KEY: key });
         const browser = new Browser(first.url);
         try {
           await browser.post('/login', { name });
@@ -1035,7 +1054,7 @@ function describeServerSide(kind: 'memory' | 'redis' | 'postgres'): void {
         } finally {
           expect(await first.stop()).toBe(0);
         }
-        const second = await startDemo({ SESSION_STORE: kind, SESSION_KEY: key });
+        const second = await startDemo({ ...storeEnv, SESSION_KEY: key });
         try {
           const again = new Browser(second.url);
           again.cookie = browser.cookie;
@@ -1049,7 +1068,7 @@ function describeServerSide(kind: 'memory' | 'redis' | 'postgres'): void {
     }
   };
   const name = `SESSION_STORE=${kind}`;
-  if (kind === 'memory') {
+  if (kind === 'memory' || kind === 'sqlite') {
     describe(name, body);
   } else {
     describeWith(kind, name, body);
