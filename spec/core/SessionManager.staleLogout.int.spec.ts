@@ -5,7 +5,7 @@ import { FakeClock } from '../support/FakeClock.js';
 import { cookiePair, request } from '../support/http.js';
 import { describeWith, MYSQL_URL, uniqueName } from '../support/services.js';
 
-// Review: a request that still carries the old id after a renewal (served read-only within
+// a request that still carries the old id after a renewal (served read-only within
 // the grace). Its log-out must be saved and end the successor ("nothing of a stale session
 // is saved but a log-out"), also when the log-out handler then writes to the fresh session
 // it starts (a flash message "you are logged out", a new anonymous cart): that is still a
@@ -56,7 +56,7 @@ async function staleLogoutEndsSuccessor(
   expect(one.getValue(after, 'userId')).toBeUndefined();
 }
 
-describe('review: a log-out from the old cookie after a renewal (memory store)', () => {
+describe('a log-out from the old cookie after a renewal (memory store)', () => {
   it('destroyValues alone ends the successor', async () => {
     const clock = new FakeClock();
     const store = new MemorySessionStore<Values>({}, clock);
@@ -76,8 +76,8 @@ describe('review: a log-out from the old cookie after a renewal (memory store)',
   });
 });
 
-describeWith('mysql', 'review: a log-out from the old cookie after a renewal (MySQL, two app servers)', () => {
-  const table = uniqueName('kit_review_stale');
+describeWith('mysql', 'a log-out from the old cookie after a renewal (MySQL, two app servers)', () => {
+  const table = uniqueName('kit_stale_logout');
   let pool: mysql.Pool;
 
   beforeAll(async () => {

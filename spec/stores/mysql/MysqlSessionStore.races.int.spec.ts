@@ -5,7 +5,7 @@ import { MysqlSessionStore } from 'kit-session/mysql';
 import { FakeClock } from '../../support/FakeClock.js';
 import { describeWith, hashedId, MYSQL_URL, uniqueName } from '../../support/services.js';
 
-// Review: several MysqlSessionStore instances (each its own pool, as several app servers)
+// several MysqlSessionStore instances (each its own pool, as several app servers)
 // racing on one table: ends against renewals, patches against renewals and owner-wide
 // ends, log-ins of one owner at the bound; an old id after a renewal; late saves; hostile input.
 
@@ -17,8 +17,8 @@ function newId(): string {
   return randomBytes(32).toString('base64url');
 }
 
-describeWith('mysql', 'review: MysqlSessionStore races between instances', () => {
-  const table = uniqueName('kit_review');
+describeWith('mysql', 'MysqlSessionStore races between instances', () => {
+  const table = uniqueName('kit_mysql_races');
   const pools: mysql.Pool[] = [];
   let clock: FakeClock;
   let a: MysqlSessionStore<V>;

@@ -7,7 +7,7 @@ import { SessionStoreError, type SessionRecord } from 'kit-session';
 import { SqliteSessionStore } from 'kit-session/sqlite';
 import { FakeClock } from '../../support/FakeClock.js';
 
-// Review: the SQLite store's synchronous answers. Every contract method gives a value or
+// the SQLite store's synchronous answers. Every contract method gives a value or
 // a rejected promise, never a synchronous throw; a failure inside or at the end of a
 // transaction (another connection to the same file holding its lock) leaves the
 // connection out of any transaction, so that the next call works.
@@ -19,7 +19,7 @@ function newId(): string {
   return randomBytes(32).toString('base64url');
 }
 
-describe('review: SqliteSessionStore, two connections to one file', () => {
+describe('SqliteSessionStore, two connections to one file', () => {
   let dir: string;
   let file: string;
   let clock: FakeClock;
@@ -51,7 +51,7 @@ describe('review: SqliteSessionStore, two connections to one file', () => {
 
   beforeEach(async () => {
     clock = new FakeClock();
-    dir = mkdtempSync(path.join(tmpdir(), 'kit-review-'));
+    dir = mkdtempSync(path.join(tmpdir(), 'kit-sqlite-sync-'));
     file = path.join(dir, 'sessions.db');
     appDb = new BetterSqlite3(file, { timeout: 0 });
     storeDb = new BetterSqlite3(file, { timeout: 0 });
