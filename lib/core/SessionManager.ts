@@ -3,6 +3,7 @@ import type { HeadersLike, RequestLike } from './http.js';
 import { SessionAccess } from './SessionAccess.js';
 import { callStore, storeError } from './SessionError.js';
 import {
+  isLive,
   isPatchableStore,
   isRenewableStore,
   isSessionStore,
@@ -161,7 +162,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       }
       const client = this.#accounts.recordsVisits ? this.#client(request) : undefined;
       let session: Session<T> | undefined;
-      if (record !== undefined && record.expireTime > now && record.deadline > now) {
+      if (record !== undefined && isLive(record, now)) {
         const meta = decodeMeta(record.meta) ?? { c: record.deadline - this.#rules.lifetime };
         // Without revocation there is nothing to wait for: no promise on every load.
         const { revocation } = this.#accounts;
@@ -281,7 +282,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
         let token: string | undefined;
         try {
           const saving = this.#save(route, session, now, session.expireTime === tokenExpiry ? session.token : undefined, probe);
-          token = typeof saving === 'object' ? await saving : saving;
+          token = isThenable(saving) ? await saving : saving;
         } catch (error) {
           throw storeError(error);
         }
@@ -575,7 +576,7 @@ function loadOutcome<T extends object>(
   if (session !== undefined) {
     return record.superseded === true ? 'superseded' : 'loaded';
   }
-  return record.expireTime > now && record.deadline > now ? 'revoked' : 'expired';
+  return isLive(record, now) ? 'revoked' : 'expired';
 }
 
 /** How a save ended, for telemetry: read before the destroyed session starts over. */

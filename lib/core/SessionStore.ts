@@ -667,3 +667,20 @@ export type StoreMembers<T> = SessionStore<T> &
   Partial<Pick<TokenLengthSessionStore<T>, 'tokenLength'>> &
   Partial<Pick<PlaintextSessionStore<T>, 'requiresEncryption'>> &
   Partial<Pick<NameBindingSessionStore<T>, 'useTokenName'>>;
+
+/**
+ * Whether a session is live at `now`: both its expiry and its absolute deadline are
+ * later. The manager serves only a live record; a store never writes into one that is
+ * not (a patch or renewal writes nothing), though its `getSession` may give it back.
+ *
+ * @param record - The session's expiry and deadline (ms since the epoch).
+ * @param now - The clock's time.
+ * @returns `true` when it is live.
+ * @example
+ * ```ts
+ * if (row === undefined || !isLive(row, clock.now())) return undefined;
+ * ```
+ */
+export function isLive(record: { readonly expireTime: number; readonly deadline: number }, now: number): boolean {
+  return record.expireTime > now && record.deadline > now;
+}

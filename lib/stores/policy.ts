@@ -117,22 +117,7 @@ export function sessionKey(id: string): string {
   throw new TypeError('sessionKey needs node:crypto; use hashId on this runtime');
 }
 
-/**
- * Whether a session is live at `now`: both its expiry and its absolute deadline are
- * later. The contract's one rule on expiry: a store never answers a record that is not
- * live by its clock (`getSession` gives `undefined`, a patch or renewal writes nothing).
- *
- * @param record - The session's expiry and deadline (ms since the epoch).
- * @param now - The store's clock.
- * @returns `true` when it is live.
- * @example
- * ```ts
- * if (row === undefined || !isLive(row, clock.now())) return undefined;
- * ```
- */
-export function isLive(record: { readonly expireTime: number; readonly deadline: number }, now: number): boolean {
-  return record.expireTime > now && record.deadline > now;
-}
+export { isLive } from '../core/SessionStore.js';
 
 /**
  * The whole milliseconds a record has left at `now` (until its expiry or its deadline,
