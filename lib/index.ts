@@ -33,6 +33,7 @@ export { CookieTransport } from './core/transport/CookieTransport.js';
 export type { HeaderTransportOptions } from './core/transport/HeaderTransport.js';
 export { HeaderTransport } from './core/transport/HeaderTransport.js';
 export type { SessionEvent, SessionEventReason, SessionEventType } from './core/events.js';
+export type { AdoptedSession, SessionAdopter } from './core/adoption.js';
 export type {
   SessionLoadOutcome,
   SessionOperationProbe,

@@ -1,4 +1,5 @@
 import { randomId } from './base64url.js';
+import type { AdoptedSession } from './adoption.js';
 import type { RequestLike } from './http.js';
 import type { MetaFields } from './metadata.js';
 import {
@@ -128,6 +129,8 @@ export class Session<T extends object = Record<string, unknown>> {
   #stale: boolean;
   /** Whether the last save dropped changes because the session was stale. */
   #dropped = false;
+  /** Another library's session this one was started from, until the response retires it. */
+  #adoption: AdoptedSession<T> | undefined;
   /** Whether this request chose the session's persistence (setPersistent). */
   #persistentChosen = false;
 
@@ -190,6 +193,33 @@ export class Session<T extends object = Record<string, unknown>> {
       meta: { c: now },
       ...(client === undefined ? {} : { client }),
     });
+  }
+
+  /**
+   * @internal Starts this new session from another library's: its values are set (so the
+   * response saves the session, with its own new id and cookie), and the old session is
+   * retired when the response is written.
+   *
+   * @param adoption - What the adopter found.
+   * @throws SessionValueError when a carried-over value could not be stored.
+   */
+  adopt(adoption: AdoptedSession<T>): void {
+    for (const key of Object.keys(adoption.values) as SessionValueName<T>[]) {
+      this.set(key, adoption.values[key] as T[typeof key]);
+    }
+    // Saved even when nothing was carried over: the new cookie replaces the old one.
+    this.#state = 'modified';
+    this.#adoption = adoption;
+  }
+
+  /** @internal The adopted session still to be retired when the response is written, if any. */
+  get adoption(): AdoptedSession<T> | undefined {
+    return this.#adoption;
+  }
+
+  /** @internal Records that the adopted session was retired. */
+  adoptionRetired(): void {
+    this.#adoption = undefined;
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { AdoptedSession, SessionAdopter } from './adoption.js';
 import { createContextKey, type Context, type ContextKey } from './Context.js';
 import type { HeadersLike, RequestLike } from './http.js';
 import { SessionAccess } from './SessionAccess.js';
@@ -104,6 +105,13 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       const bound = (store as StoreMembers<T>).useTokenName?.(transport.name, index === 0) ?? store;
       return { transport, store: bound };
     });
+    for (const adopter of this.#options.adopters) {
+      if (adopter.cookieNames?.some((cookie) => this.#options.transports.some(({ name }) => name === cookie)) === true) {
+        throw new TypeError(
+          `the ${adopter.source} adopter reads a cookie of the name this manager writes: give the manager's cookie another name`,
+        );
+      }
+    }
     const sessionClock = clock ?? systemClock;
     this.#clock = sessionClock;
     const name = this.#options.transports[0]!.name;
@@ -186,6 +194,9 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       } else if (record !== undefined) {
         const reason = record.deadline > now ? 'idle' : 'lifetime';
         this.#events.emitFor('expired', reason, record.id, this.#accounts.owner(record.values));
+      }
+      if (token === undefined && this.#options.adopters.length > 0) {
+        session = await this.#adopt(request, now, route, client);
       }
       if (probe !== undefined) {
         probe.end(loadOutcome(token, record, session, now));
@@ -315,8 +326,24 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
           probe === undefined ? () => Promise.all(deleted.map((id) => store.deleteSession(id))) : deleting(probe, store, deleted),
         );
       }
+      const { adoption } = session;
+      const adoptionEnded = adoption !== undefined && (session.status === 'destroyed' || destroyedValues !== undefined);
+      if (adoption !== undefined && (saved || adoptionEnded)) {
+        // Retired only once the new session is saved (or the request ended it): never
+        // both gone. A failed retirement fails the request before any cookie is sent, so
+        // the next request, with the old cookie still, adopts again.
+        if (adoption.retire !== undefined) {
+          await callStore(() => adoption.retire!(adoptionEnded));
+        }
+        session.adoptionRetired();
+      }
       if (out !== undefined) {
         appendHeaders(headers, out);
+      }
+      if (adoption !== undefined && session.adoption === undefined) {
+        for (const line of adoption.expireCookies) {
+          headers.append('Set-Cookie', line);
+        }
       }
       if (retired !== undefined) {
         const owner = this.#accounts.owner(session.values);
@@ -331,6 +358,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
           owner,
           // destroy() emptied the values: the ended session's owner is in those it held.
           ended: destroyedValues === undefined ? owner : this.#accounts.owner(destroyedValues),
+          adopted: adoption !== undefined,
         });
       }
       session.retiredIdsDeleted();
@@ -526,6 +554,30 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     }
     // The owner is undefined without ownerKey; only an owner-indexed store reads it.
     return (store as OwnerIndexedSessionStore<T>).setSession(session.id, record, owner, evicted);
+  }
+
+  /**
+   * Asks the adopters, in order, for another library's session in a request that carried
+   * no token: the first that answers gives a new session its values.
+   *
+   * @throws SessionStoreError when an adopter fails (the old library's store): the old
+   *   session's state is unknown, and a fresh session would log the user out.
+   */
+  async #adopt(request: RequestLike, now: number, route: number, client: SessionClient | undefined): Promise<Session<T> | undefined> {
+    for (const adopter of this.#options.adopters as readonly SessionAdopter<T>[]) {
+      let adoption: AdoptedSession<T> | undefined;
+      try {
+        adoption = await adopter.adopt(request, now);
+      } catch (error) {
+        throw storeError(error);
+      }
+      if (adoption !== undefined) {
+        const session = Session.fresh<T>(this.#rules, false, now, route, request, client);
+        session.adopt(adoption);
+        return session;
+      }
+    }
+    return undefined;
   }
 
   /**

@@ -18,7 +18,8 @@ export type SessionEventType = 'created' | 'renewed' | 'destroyed' | 'expired' |
  * Why it happened, one word per cause: `'request'` (the request's own session: created,
  * renewed, destroyed), `'interval'` (renewed by `renewalInterval`), `'handle'`, `'others'` and `'owner'` (the manager's
  * `destroySessionByHandle`, `destroyOtherSessions` and `destroyOwnerSessions`),
- * `'idle'` and `'lifetime'` (expired), `'limit'` (evicted), `'generation'` (revoked).
+ * `'idle'` and `'lifetime'` (expired), `'limit'` (evicted), `'generation'` (revoked),
+ * `'adopted'` (created from another library's session, by the manager's `adopt` option).
  */
 export type SessionEventReason =
   | 'request'
@@ -29,7 +30,8 @@ export type SessionEventReason =
   | 'idle'
   | 'lifetime'
   | 'limit'
-  | 'generation';
+  | 'generation'
+  | 'adopted';
 
 /**
  * One session event, as the manager's `onEvent` hook receives it. It never holds the

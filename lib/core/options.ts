@@ -1,3 +1,4 @@
+import { resolveAdopters, type SessionAdopter } from './adoption.js';
 import type { SessionEvent } from './events.js';
 import type { SessionTelemetry } from './SessionTelemetry.js';
 import { CookieTransport, type SessionCookieOptions } from './transport/CookieTransport.js';
@@ -146,6 +147,18 @@ export interface SessionManagerOptions {
    * @default undefined (no telemetry)
    */
   readonly telemetry?: SessionTelemetry;
+  /**
+   * Takes over sessions another library made, once per browser, so that switching to
+   * kit-session logs nobody out: a request that carries no token of this manager's but a
+   * valid session of the old library gets a new session (a new id, never the old one)
+   * with the old values, the old cookie is expired in the same response, and the old
+   * record is retired as the adopter's options say. The adopters are asked in order;
+   * the first that answers wins. See docs/migrating.md and `ExpressSessionAdopter`
+   * (kit-session/adopt/express-session), `IronSessionAdopter`
+   * (kit-session/adopt/iron-session), `ReactRouterCookieAdopter` (kit-session/adopt/react-router).
+   * @default undefined (nothing is adopted)
+   */
+  readonly adopt?: SessionAdopter<any> | readonly SessionAdopter<any>[];
 }
 
 /**
@@ -230,7 +243,7 @@ export const DEFAULT_RENEWAL_GRACE = 30_000;
 const COOKIE_OPTIONS = ['name', 'secure', 'httpOnly', 'sameSite', 'path', 'domain', 'persistent', 'maxAge', 'partitioned', 'chunking', 'maxTotalSize'] as const satisfies readonly (keyof SessionCookieOptions)[];
 
 /** Every key of {@link SessionManagerOptions}. */
-const MANAGER_OPTIONS = ['name', 'storage', 'cookie', 'transport', 'lifetime', 'idleTimeout', 'idleTouchInterval', 'renewalGrace', 'renewalInterval', 'maxCookieSize', 'ownerKey', 'maxSessionsPerOwner', 'whenOwnerFull', 'clientAddress', 'onEvent', 'revocation', 'telemetry'] as const satisfies readonly (keyof SessionManagerOptions)[];
+const MANAGER_OPTIONS = ['name', 'storage', 'cookie', 'transport', 'lifetime', 'idleTimeout', 'idleTouchInterval', 'renewalGrace', 'renewalInterval', 'maxCookieSize', 'ownerKey', 'maxSessionsPerOwner', 'whenOwnerFull', 'clientAddress', 'onEvent', 'revocation', 'telemetry', 'adopt'] as const satisfies readonly (keyof SessionManagerOptions)[];
 
 /**
  * Options with every default filled in and every rule checked.
@@ -254,6 +267,8 @@ export interface ResolvedOptions {
   readonly onEvent: ((event: SessionEvent) => void) | undefined;
   readonly revocation: ResolvedRevocation | undefined;
   readonly telemetry: SessionTelemetry | undefined;
+  /** The adopters of other libraries' sessions, in the order they are asked; often none. */
+  readonly adopters: readonly SessionAdopter<any>[];
 }
 
 /**
@@ -547,6 +562,7 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     onEvent,
     revocation: revocation === undefined ? undefined : resolveRevocation(revocation),
     telemetry,
+    adopters: resolveAdopters(options.adopt),
   };
 }
 

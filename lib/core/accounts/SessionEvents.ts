@@ -97,7 +97,7 @@ export class SessionEvents {
    * @param save - What the save found and did.
    */
   reportSave(save: SaveReport): void {
-    const { status, id, retired, renewal, loaded, wasStored, sent, owner, ended } = save;
+    const { status, id, retired, renewal, loaded, wasStored, sent, owner, ended, adopted } = save;
     if (status === 'destroyed') {
       if (retired.length === 0 && loaded) {
         this.emit('destroyed', 'request', undefined, ended);
@@ -119,7 +119,7 @@ export class SessionEvents {
       this.emitFor('destroyed', 'request', retiredId, ended);
     }
     if (!wasStored && !loaded) {
-      this.emitFor('created', 'request', id, owner);
+      this.emitFor('created', adopted ? 'adopted' : 'request', id, owner);
     }
   }
 }
@@ -144,6 +144,8 @@ export interface SaveReport {
   readonly owner: string | undefined;
   /** The owner of the session it ended, if it ended one. */
   readonly ended: string | undefined;
+  /** Whether the session was adopted from another library's in this request. */
+  readonly adopted: boolean;
 }
 
 const IGNORE = (): void => {};
