@@ -25,6 +25,7 @@ const config: Config = {
     '^kit-session/storage/cookie$': '<rootDir>/lib/compat/storage/cookie.ts',
     '^kit-session/(encrypt|http)$': '<rootDir>/lib/compat/$1.ts',
     '^kit-session/otel$': '<rootDir>/lib/otel/index.ts',
+    '^kit-session/adopt/(express-session|iron-session|react-router)$': '<rootDir>/lib/adopt/$1/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {
