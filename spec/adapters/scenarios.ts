@@ -11,6 +11,7 @@ import {
   MemorySessionStore,
   SessionCookieTooLargeError,
   SessionManager,
+  type SessionAdopter,
   type SessionStore,
 } from 'kit-session';
 import type { Session } from 'kit-session';
@@ -118,15 +119,33 @@ export function errorPage(error: unknown): { status: number; body: string } {
  */
 export type StoreKind = 'encrypted cookie' | 'memory' | 'chunked encrypted cookie';
 
-/** Builds a manager with the default cookie over one kind of store. */
+/** The cookie of the old session library the scenario managers adopt from. */
+export const LEGACY_COOKIE = 'legacy.sid';
+/** The old library's one session: its id, and the user it holds. */
+export const LEGACY_SESSION = { sid: 'legacy-1', userId: 'u-legacy' } as const;
+
+/**
+ * The old session library's adopter: a request with `legacy.sid=legacy-1` (and no
+ * kit-session cookie) is adopted with `userId: 'u-legacy'`, and its old cookie expired.
+ */
+const legacyAdopter: SessionAdopter<AppSession> = {
+  source: 'legacy',
+  cookieNames: [LEGACY_COOKIE],
+  adopt: (request) =>
+    request.headers.get('cookie')?.split(/;\s*/).includes(`${LEGACY_COOKIE}=${LEGACY_SESSION.sid}`) === true
+      ? { values: { userId: LEGACY_SESSION.userId }, expireCookies: [`${LEGACY_COOKIE}=; Path=/; Max-Age=0`] }
+      : undefined,
+};
+
+/** Builds a manager with the default cookie over one kind of store, adopting the legacy library's session. */
 export async function makeManager(kind: StoreKind): Promise<SessionManager<AppSession>> {
   if (kind === 'memory') {
-    return new SessionManager<AppSession>(new MemorySessionStore<AppSession>());
+    return new SessionManager<AppSession>(new MemorySessionStore<AppSession>(), { adopt: legacyAdopter });
   }
   const keys = [await importRawKey(randomBytes(32).toString('base64'))];
   return new SessionManager<AppSession>(
     new EncryptingStoreDecorator<AppSession>(new CookieSessionStore<AppSession>(), { keys }),
-    kind === 'chunked encrypted cookie' ? { cookie: { chunking: true } } : {},
+    { adopt: legacyAdopter, ...(kind === 'chunked encrypted cookie' ? { cookie: { chunking: true } } : {}) },
   );
 }
 
@@ -275,6 +294,28 @@ export function describeAdapterScenarios(start: (manager: SessionManager<AppSess
       expect(jar.get(DEFAULT_COOKIE_NAME)).toBeUndefined();
       const me = await jar.fetch(url('/me'));
       expect(await me.json()).toEqual({ userId: null, flash: null });
+    });
+
+    it("adopts another library's session once: its values, a new cookie, the old cookie expired in the same response", async () => {
+      jar.set(LEGACY_COOKIE, LEGACY_SESSION.sid);
+      const adopted = await jar.fetch(url('/me'));
+      expect(adopted.status).toBe(200);
+      expect(JSON.parse(await adopted.text())).toEqual({ userId: LEGACY_SESSION.userId, flash: null });
+      expect(sessionCookies(adopted).length).toBeGreaterThan(0);
+      expect(adopted.headers.getSetCookie()).toContain(`${LEGACY_COOKIE}=; Path=/; Max-Age=0`);
+      expect(jar.get(LEGACY_COOKIE)).toBeUndefined();
+      const next = await jar.fetch(url('/me'));
+      expect(JSON.parse(await next.text())).toEqual({ userId: LEGACY_SESSION.userId, flash: null });
+      expect(next.headers.getSetCookie()).toEqual([]);
+      // Logged out: the adopted session ends, and the old one does not come back.
+      await jar.fetch(url('/logout'), { method: 'POST' });
+      expect(JSON.parse(await (await jar.fetch(url('/me'))).text())).toEqual({ userId: null, flash: null });
+      // An unknown old session is not adopted.
+      const stranger = new CookieJar();
+      stranger.set(LEGACY_COOKIE, 'forged');
+      const refused = await stranger.fetch(url('/me'));
+      expect(JSON.parse(await refused.text())).toEqual({ userId: null, flash: null });
+      expect(refused.headers.getSetCookie()).toEqual([]);
     });
 
     it('gives a tampered cookie a fresh session and a 200', async () => {
