@@ -48,6 +48,12 @@ export interface OpenedSession<Data> {
   readonly data: Data;
   /** Retires the old server-side record, where there is one (see {@link AdoptedSession.retire}). */
   readonly retire?: (ended: boolean) => MaybePromise<void>;
+  /**
+   * The `Set-Cookie` lines that expire the old cookie, when the old library writes them
+   * itself (with the cookie's own Path, Domain, Secure and Partitioned); else the base
+   * class writes one from the `path` and `domain` options.
+   */
+  readonly expireCookies?: readonly string[];
 }
 
 /**
@@ -166,7 +172,11 @@ export abstract class CookieAdopter<T extends object, Data> implements SessionAd
       throw new TypeError(`the map of ${this.source} sessions must answer an object of values or undefined`);
     }
     const { retire } = opened;
-    return { values: { ...values }, expireCookies: [this.#expired], ...(retire === undefined ? {} : { retire }) };
+    return {
+      values: { ...values },
+      expireCookies: opened.expireCookies ?? [this.#expired],
+      ...(retire === undefined ? {} : { retire }),
+    };
   }
 
   /**

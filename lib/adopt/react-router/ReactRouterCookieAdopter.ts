@@ -1,8 +1,6 @@
 // kit-session/adopt/react-router: adopts the sessions of React Router 7's createCookieSessionStorage.
 import { createCookie, type Cookie, type CookieOptions, isCookie } from 'react-router';
-import type { AdoptedSession } from '../../core/adoption.js';
 import type { RequestLike } from '../../core/http.js';
-import type { MaybePromise } from '../../core/SessionStore.js';
 import { CookieAdopter, type CookieAdopterOptions, type OpenedSession } from '../CookieAdopter.js';
 
 /** The name React Router gives a session cookie whose options name none. */
@@ -133,32 +131,6 @@ export class ReactRouterCookieAdopter<T extends object> extends CookieAdopter<T,
   }
 
   /**
-   * Finds and opens the old session, if the request has one and the switch has not
-   * ended; the old cookie is expired with the React Router Cookie's own `Set-Cookie`.
-   *
-   * @param request - A request that carried no kit-session token.
-   * @param now - The manager's clock.
-   * @returns What to adopt, or `undefined`.
-   * @throws Whatever the Cookie's `parse` or `serialize` rejects with (Web Crypto
-   *   unavailable, say), as a rejected promise: the manager then fails the request with
-   *   `SessionStoreError`.
-   * @example
-   * ```ts
-   * const adopted = await adopter.adopt(request, Date.now());
-   * // { values: { userId: 'u1', notice: 'hi' }, expireCookies: ['__session=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; …'] }
-   * ```
-   */
-  override adopt(request: RequestLike, now: number): MaybePromise<AdoptedSession<T> | undefined> {
-    const adopted = super.adopt(request, now);
-    if (adopted === undefined) {
-      return undefined;
-    }
-    return Promise.resolve(adopted).then(async (session) =>
-      session === undefined ? undefined : { ...session, expireCookies: [await this.#expiringCookie()] },
-    );
-  }
-
-  /**
    * Opens the old cookie with React Router's own `cookie.parse`, given the whole `Cookie`
    * header as React Router parses it: `null` for a value no secret signed.
    *
@@ -177,7 +149,9 @@ export class ReactRouterCookieAdopter<T extends object> extends CookieAdopter<T,
     if (typeof data !== 'object' || data === null || Array.isArray(data)) {
       return undefined;
     }
-    return { data: data as Record<string, unknown> };
+    // Expired with React Router's own `destroySession` line: the cookie's real Path,
+    // Domain, Secure and Partitioned (a Partitioned cookie is deleted only by a Partitioned line).
+    return { data: data as Record<string, unknown>, expireCookies: [await this.#expiringCookie()] };
   }
 
   /**
