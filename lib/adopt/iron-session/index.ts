@@ -1,0 +1,2 @@
+export type { IronSessionAdopterOptions } from './IronSessionAdopter.js';
+export { IronSessionAdopter } from './IronSessionAdopter.js';
