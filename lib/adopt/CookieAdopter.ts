@@ -122,6 +122,13 @@ export abstract class CookieAdopter<T extends object, Data> implements SessionAd
    * @param now - The manager's clock.
    * @param request - The request, for an adopter that reads more of it.
    * @returns The old session, or `undefined` when the value fails any of the old library's checks.
+   * @example
+   * ```ts
+   * protected open(value: string) {
+   *   const sid = verifySignature(value, this.#secrets); // the old library's own check
+   *   return sid === undefined ? undefined : { data: { sid } };
+   * }
+   * ```
    */
   protected abstract open(value: string, now: number, request: RequestLike): MaybePromise<OpenedSession<Data> | undefined>;
 
@@ -132,6 +139,10 @@ export abstract class CookieAdopter<T extends object, Data> implements SessionAd
    *
    * @param header - The request's `Cookie` header.
    * @returns The value.
+   * @example
+   * ```ts
+   * adopter.cookieValue('connect.sid=s%3Aabc.sig; theme=dark'); // 's:abc.sig'
+   * ```
    */
   protected cookieValue(header: string): string | undefined {
     return parseCookie(header)[this.cookieName];
@@ -143,6 +154,10 @@ export abstract class CookieAdopter<T extends object, Data> implements SessionAd
    * @param request - A request that carried no kit-session token.
    * @param now - The manager's clock.
    * @returns What to adopt, or `undefined`.
+   * @example
+   * ```ts
+   * const adopted = await adopter.adopt(request, Date.now()); // { values, expireCookies } or undefined
+   * ```
    */
   adopt(request: RequestLike, now: number): MaybePromise<AdoptedSession<T> | undefined> {
     if (now >= this.#until) {
@@ -185,6 +200,12 @@ export abstract class CookieAdopter<T extends object, Data> implements SessionAd
    *
    * @param data - The old session's data.
    * @returns The values, or `undefined` when the data holds none.
+   * @example
+   * ```ts
+   * protected defaultValues({ cookie, ...values }: ExpressSessionData) {
+   *   return values; // express-session's own `cookie` key left out
+   * }
+   * ```
    */
   protected defaultValues(data: Data): Partial<T> | undefined {
     if (typeof data !== 'object' || data === null || Array.isArray(data)) {

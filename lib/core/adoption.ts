@@ -47,6 +47,10 @@ export interface SessionAdopter<T extends object = Record<string, unknown>> {
    * @throws Anything, only when the old library's store fails: the manager then fails the
    *   request with a `SessionStoreError` (its state is unknown; a fresh session would log
    *   the user out).
+   * @example
+   * ```ts
+   * const adopted = await adopter.adopt(request, Date.now()); // { values, expireCookies, retire? } or undefined
+   * ```
    */
   adopt(request: RequestLike, now: number): MaybePromise<AdoptedSession<T> | undefined>;
 }
@@ -63,6 +67,11 @@ export interface AdoptedSession<T extends object = Record<string, unknown>> {
    * record deletes it here when its options say so, and always when `ended`.
    *
    * @param ended - Whether the request ended the adopted session.
+   * @example
+   * ```ts
+   * // what an adopter over a store with a delete might answer
+   * const adopted: AdoptedSession = { values, expireCookies, retire: (ended) => (ended || deleteOld ? oldStore.delete(sid) : undefined) };
+   * ```
    */
   retire?(ended: boolean): MaybePromise<void>;
 }
