@@ -4,7 +4,6 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { DEFAULT_COOKIE_NAME, MemorySessionStore, SessionManager } from 'kit-session';
 import {
   ExpressSessionAdopter,
-  type ExpressSessionData,
   type ExpressSessionStoreLike,
 } from 'kit-session/adopt/express-session';
 
@@ -33,9 +32,9 @@ class CountingStore implements ExpressSessionStoreLike {
   readonly gets: string[] = [];
   readonly destroys: string[] = [];
 
-  get(sid: string, callback: (error: unknown, session?: ExpressSessionData | null) => void): void {
+  get(sid: string, callback: (error: unknown, session?: unknown) => void): void {
     this.gets.push(sid);
-    this.inner.get(sid, callback as never);
+    this.inner.get(sid, callback);
   }
 
   destroy(sid: string, callback?: (error?: unknown) => void): void {
@@ -73,6 +72,12 @@ describe(ExpressSessionAdopter, () => {
 
   describe('constructor', () => {
     const valid = () => ({ secret: 'keyboard cat', store: new CountingStore() });
+
+    it("takes express-session's own store types as they are (no cast)", () => {
+      const memory: ExpressSessionStoreLike = new expressSession.MemoryStore();
+      const base: ExpressSessionStoreLike = memory as expressSession.Store;
+      expect(new ExpressSessionAdopter({ secret: 'k', store: base }).source).toBe('express-session');
+    });
 
     it('reads connect.sid by default, under the source express-session', () => {
       const adopter = new ExpressSessionAdopter(valid());

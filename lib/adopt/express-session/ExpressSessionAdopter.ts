@@ -33,10 +33,12 @@ export interface ExpressSessionData {
  */
 export interface ExpressSessionStoreLike {
   /**
-   * Reads a session: calls back with `(error)` when the store fails, with `(null, data)`,
-   * or with `(null, null | undefined)` when there is none (missing or expired).
+   * Reads a session: calls back with `(error)` when the store fails, with `(null, data)`
+   * (an {@link ExpressSessionData}), or with `(null, null | undefined)` when there is none
+   * (missing or expired). The data is typed `unknown` so that every store's own typing
+   * fits (express-session's `SessionData`, a store's `any`); the adopter checks its shape.
    */
-  get(sid: string, callback: (error: unknown, session?: ExpressSessionData | null) => void): unknown;
+  get(sid: string, callback: (error: unknown, session?: unknown) => void): unknown;
   /** Deletes a session; calls back with `(error)` when the store fails. */
   destroy(sid: string, callback?: (error?: unknown) => void): unknown;
 }
@@ -102,24 +104,26 @@ const SIGNED_PREFIX = 's:';
  * @typeParam T - The new session's values.
  * @example
  * ```ts
- * import { SessionManager } from 'kit-session';
- * import { RedisSessionStore } from 'kit-session/redis';
- * import { ExpressSessionAdopter } from 'kit-session/adopt/express-session';
  * import { RedisStore } from 'connect-redis';
+ * import { createClient } from 'redis';
+ * import { SessionManager } from 'kit-session';
+ * import { ExpressSessionAdopter } from 'kit-session/adopt/express-session';
+ * import { RedisSessionStore } from 'kit-session/redis';
  *
- * // The store object and secret list express-session was given.
- * const oldStore = new RedisStore({ client: redisClient, prefix: 'sess:' });
- * const manager = new SessionManager<{ userId: string; cart: string[] }>(new RedisSessionStore({ client: redis }), {
+ * const redis = await createClient({ url: process.env.REDIS_URL }).connect();
+ * // The store object and the secret list express-session was given.
+ * const oldStore = new RedisStore({ client: redis, prefix: 'sess:' });
+ * const manager = new SessionManager<{ userId: string; cart: string[] }>(new RedisSessionStore(redis), {
  *   ownerKey: 'userId',
  *   adopt: new ExpressSessionAdopter({
  *     secret: [process.env.SESSION_SECRET!, process.env.OLD_SESSION_SECRET!],
  *     store: oldStore,
- *     // passport kept the user in `passport.user`; carry it as `userId`, with the cart.
+ *     // passport kept the user in `passport.user`: carry it as `userId`, with the cart.
  *     map: (data) => {
  *       const user = (data.passport as { user?: string } | undefined)?.user;
  *       return user === undefined ? undefined : { userId: user, cart: (data.cart as string[] | undefined) ?? [] };
  *     },
- *     until: new Date('2027-03-01'),
+ *     until: new Date('2027-03-01'), // the end of the switch: nothing is adopted after
  *   }),
  * });
  * ```
@@ -180,8 +184,12 @@ export class ExpressSessionAdopter<T extends object = Record<string, unknown>> e
 
   async #read(sid: string, now: number): Promise<OpenedSession<ExpressSessionData> | undefined> {
     const store = this.#store;
-    const data = await callStore<ExpressSessionData | null | undefined>((callback) => store.get(sid, callback), true);
-    if (typeof data !== 'object' || data === null || Array.isArray(data) || isExpired(data, now)) {
+    const found = await callStore<unknown>((callback) => store.get(sid, callback), true);
+    if (typeof found !== 'object' || found === null || Array.isArray(found)) {
+      return undefined;
+    }
+    const data = found as ExpressSessionData;
+    if (isExpired(data, now)) {
       return undefined;
     }
     const retire = (ended: boolean): Promise<void> | undefined =>
