@@ -18,9 +18,11 @@ import {
   SessionManager,
   SessionStoreError,
   type SessionEvent,
+  type SessionStore,
 } from 'kit-session';
 import { ExpressSessionAdopter, type ExpressSessionStoreLike } from 'kit-session/adopt/express-session';
 import { getSession, session } from 'kit-session/express';
+import { RedisSessionStore } from 'kit-session/redis';
 import { Pool } from 'pg';
 import { createClient } from 'redis';
 import { listen, type TestServer } from '../adapters/scenarios.js';
@@ -107,13 +109,17 @@ interface NewApp {
 
 /**
  * The new app: `GET /me` answers the session's values; `POST /logout` destroys it. Its
- * manager has `ownerKey: 'userId'` over a MemorySessionStore.
+ * manager has `ownerKey: 'userId'` over `store` (a MemorySessionStore by default).
  */
-async function startNewApp(adopter: ExpressSessionAdopter<Values>, clock?: FakeClock): Promise<NewApp> {
+async function startNewApp(
+  adopter: ExpressSessionAdopter<Values>,
+  clock?: FakeClock,
+  store: SessionStore<Values> = new MemorySessionStore<Values>(),
+): Promise<NewApp> {
   const events: SessionEvent[] = [];
   const errors: unknown[] = [];
   const manager = new SessionManager<Values>(
-    new MemorySessionStore<Values>(),
+    store,
     { adopt: adopter, ownerKey: 'userId', onEvent: (event) => events.push(event) },
     clock,
   );
@@ -171,11 +177,17 @@ interface OldStore {
   has(sid: string): Promise<boolean>;
   /** A store object over the same backend whose client is closed. */
   closed(): Promise<ExpressSessionStoreLike>;
+  /**
+   * kit-session's store for the new app: a RedisSessionStore beside the old records in
+   * the same Redis (its own prefix) for the Redis stores, else undefined (memory).
+   */
+  kitStore(): SessionStore<Values> | undefined;
   close(): Promise<void>;
 }
 
 async function connectRedis9(): Promise<OldStore> {
-  const prefix = `${uniqueName('express_cr9')}:`;
+  const base = uniqueName('express_cr9');
+  const prefix = `${base}:old:`;
   const client = createClient({ url: REDIS_URL });
   await client.connect();
   const store = new RedisStore9({ client, prefix });
@@ -188,8 +200,9 @@ async function connectRedis9(): Promise<OldStore> {
       dead.destroy();
       return new RedisStore9({ client: dead, prefix });
     },
+    kitStore: () => new RedisSessionStore<Values>(client, { prefix: `${base}:kit:` }),
     close: async () => {
-      for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
+      for await (const keys of client.scanIterator({ MATCH: `${base}:*`, COUNT: 500 })) {
         if (keys.length > 0) {
           await client.del(keys);
         }
@@ -200,7 +213,8 @@ async function connectRedis9(): Promise<OldStore> {
 }
 
 async function connectRedis8(): Promise<OldStore> {
-  const prefix = `${uniqueName('express_cr8')}:`;
+  const base = uniqueName('express_cr8');
+  const prefix = `${base}:old:`;
   const client = new Redis(REDIS_URL);
   const store = new RedisStore8({ client, prefix });
   return {
@@ -211,8 +225,9 @@ async function connectRedis8(): Promise<OldStore> {
       dead.disconnect();
       return new RedisStore8({ client: dead, prefix });
     },
+    kitStore: () => new RedisSessionStore<Values>(client, { prefix: `${base}:kit:` }),
     close: async () => {
-      await deleteRedisKeys(client, prefix);
+      await deleteRedisKeys(client, `${base}:`);
       client.disconnect();
     },
   };
@@ -233,6 +248,7 @@ async function connectPg(): Promise<OldStore> {
       await dead.end();
       return new PGStore({ pool: dead, tableName, pruneSessionInterval: false });
     },
+    kitStore: () => undefined,
     close: async () => {
       await pool.query(`DROP TABLE IF EXISTS "${tableName}"`);
       store.close();
@@ -310,7 +326,7 @@ for (const { name, service, open } of STORES) {
     });
 
     it('adopts all 40 sessions (both secrets): values carried, a new id, the old cookie expired in the same response, the old record kept', async () => {
-      newApp = await startNewApp(adopterOf(old.store));
+      newApp = await startNewApp(adopterOf(old.store), undefined, old.kitStore());
       let adopted = 0;
       for (const { jar, user, sid, value } of sessions) {
         const first = await visit(newApp, jar);
@@ -348,7 +364,7 @@ for (const { name, service, open } of STORES) {
 
     it("with oldRecord 'delete', deletes each old record once the new session is saved", async () => {
       const made = await freshOld(5, '/login', 'd');
-      newApp = await startNewApp(adopterOf(old.store, { oldRecord: 'delete' }));
+      newApp = await startNewApp(adopterOf(old.store, { oldRecord: 'delete' }), undefined, old.kitStore());
       for (const { jar, user, sid } of made) {
         expect(await old.has(sid)).toBe(true);
         const first = await visit(newApp, jar);
@@ -362,7 +378,7 @@ for (const { name, service, open } of STORES) {
 
     it("a log-out in the adopting request deletes the old record even with 'keep'", async () => {
       const made = await freshOld(3, '/login', 'l');
-      newApp = await startNewApp(adopterOf(old.store));
+      newApp = await startNewApp(adopterOf(old.store), undefined, old.kitStore());
       for (const { jar, user, sid } of made) {
         const bye = await visit(newApp, jar, '/logout', 'POST');
         expect(bye.status).toBe(200);
@@ -382,6 +398,8 @@ for (const { name, service, open } of STORES) {
             return user === undefined ? undefined : { userId: user, cart: data.cart as string[] };
           },
         }),
+        undefined,
+        old.kitStore(),
       );
       for (const { jar, user } of made) {
         const first = await visit(newApp, jar);
@@ -393,7 +411,7 @@ for (const { name, service, open } of STORES) {
 
     it("two parallel requests of one browser with only the old cookie are both adopted ('keep')", async () => {
       const { jar, user, sid } = (await freshOld(1, '/login', 'r'))[0]!;
-      newApp = await startNewApp(adopterOf(old.store));
+      newApp = await startNewApp(adopterOf(old.store), undefined, old.kitStore());
       const app = newApp;
       const [a, b] = await Promise.all([visit(app, jar.clone()), visit(app, jar.clone())]);
       for (const response of [a, b]) {
@@ -409,7 +427,7 @@ for (const { name, service, open } of STORES) {
 
     it('a store that cannot be reached fails the request with SessionStoreError, not a fresh session', async () => {
       const { jar } = (await freshOld(1, '/login', 'f'))[0]!;
-      newApp = await startNewApp(adopterOf(await old.closed()));
+      newApp = await startNewApp(adopterOf(await old.closed()), undefined, old.kitStore());
       const response = await visit(newApp, jar);
       expect(response.status).toBe(500);
       expect(response.kit).toBeUndefined();
@@ -431,7 +449,7 @@ describeWith('redis', 'ExpressSessionAdopter refuses forgeries (connect-redis 9)
     old = await connectRedis9();
     oldApp = await startOldApp(old.store, SECRETS);
     real = await oldLogin(oldApp, 'victim');
-    newApp = await startNewApp(adopterOf(old.store));
+    newApp = await startNewApp(adopterOf(old.store), undefined, old.kitStore());
   });
 
   afterAll(async () => {

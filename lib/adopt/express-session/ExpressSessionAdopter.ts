@@ -113,7 +113,8 @@ const SIGNED_PREFIX = 's:';
  * const redis = await createClient({ url: process.env.REDIS_URL }).connect();
  * // The store object and the secret list express-session was given.
  * const oldStore = new RedisStore({ client: redis, prefix: 'sess:' });
- * const manager = new SessionManager<{ userId: string; cart: string[] }>(new RedisSessionStore(redis), {
+ * // kit-session's own records under another prefix than the old ones.
+ * const manager = new SessionManager<{ userId: string; cart: string[] }>(new RedisSessionStore(redis, { prefix: 'kit:' }), {
  *   ownerKey: 'userId',
  *   adopt: new ExpressSessionAdopter({
  *     secret: [process.env.SESSION_SECRET!, process.env.OLD_SESSION_SECRET!],
@@ -129,6 +130,7 @@ const SIGNED_PREFIX = 's:';
  * ```
  */
 export class ExpressSessionAdopter<T extends object = Record<string, unknown>> extends CookieAdopter<T, ExpressSessionData> {
+  /** `'express-session'`: what the adopted sessions come from, in errors and logs. */
   readonly source = 'express-session';
   readonly #secrets: readonly string[];
   readonly #store: ExpressSessionStoreLike;
