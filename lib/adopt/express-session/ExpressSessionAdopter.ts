@@ -1,0 +1,289 @@
+// kit-session/adopt/express-session: adopts the sessions express-session made (its signed
+// `connect.sid` cookie and the record in its store), so that a switch logs nobody out.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { RequestLike } from '../../core/http.js';
+import type { MaybePromise } from '../../core/SessionStore.js';
+import { CookieAdopter, type CookieAdopterOptions, type OpenedSession } from '../CookieAdopter.js';
+
+/**
+ * An express-session session as its store gives it back: the app's keys, and express-session's
+ * own `cookie` bookkeeping (the cookie's settings and expiry, serialised by the store).
+ */
+export interface ExpressSessionData {
+  /**
+   * express-session's bookkeeping: the cookie's settings when the session was saved.
+   * `expires` is an ISO date string once the store has serialised it (a `Date` in
+   * `MemoryStore`'s copy too, depending on the store), or `null` for a browser-session cookie.
+   */
+  readonly cookie?: {
+    readonly expires?: string | Date | null;
+    readonly originalMaxAge?: number | null;
+    readonly [setting: string]: unknown;
+  };
+  /** The app's values, e.g. `userId`, or passport's `passport: { user }`. */
+  readonly [key: string]: unknown;
+}
+
+/**
+ * The part of an express-session store the adopter uses: the store object itself
+ * (connect-redis's `RedisStore`, connect-pg-simple's `PGStore`, express-session's
+ * `MemoryStore`, …), typed by its shape so that kit-session imports nothing of
+ * express-session. Both methods are called as methods of the store, callback-style, as
+ * express-session calls them; a store that also returns a promise is fine.
+ */
+export interface ExpressSessionStoreLike {
+  /**
+   * Reads a session: calls back with `(error)` when the store fails, with `(null, data)`
+   * (an {@link ExpressSessionData}), or with `(null, null | undefined)` when there is none
+   * (missing or expired). The data is typed `unknown` so that every store's own typing
+   * fits (express-session's `SessionData`, a store's `any`); the adopter checks its shape.
+   */
+  get(sid: string, callback: (error: unknown, session?: unknown) => void): unknown;
+  /** Deletes a session; calls back with `(error)` when the store fails. */
+  destroy(sid: string, callback?: (error?: unknown) => void): unknown;
+}
+
+/** The options of an {@link ExpressSessionAdopter}. */
+export interface ExpressSessionAdopterOptions<T extends object> extends CookieAdopterOptions<T, ExpressSessionData> {
+  /**
+   * express-session's `secret` option, the same list in the same order. Every secret is
+   * tried, as express-session does, so sessions signed before a rotation are adopted too.
+   */
+  readonly secret: string | readonly string[];
+  /**
+   * The express-session store object itself (the same instance or one over the same
+   * backend, with the same prefix / table): the adopter reads the old record with its
+   * `get` and deletes it with its `destroy`.
+   */
+  readonly store: ExpressSessionStoreLike;
+  /**
+   * express-session's `name` option: the old cookie's name.
+   *
+   * @default 'connect.sid'
+   */
+  readonly name?: string;
+  /**
+   * What becomes of the old record once the new session is saved: `'keep'` leaves it to
+   * expire by its own TTL; `'delete'` deletes it with the store's `destroy`. A log-out in
+   * the request that adopted it always deletes it.
+   *
+   * `'keep'` is the default because a browser may have other requests in flight that
+   * still carry only the old cookie (parallel tabs, images, API calls sent before the
+   * response with the new cookie arrived): deleting the old record at once would log
+   * those requests out, while keeping it lets each of them be adopted too. The old
+   * cookie is expired in the browser either way.
+   *
+   * @default 'keep'
+   */
+  readonly oldRecord?: 'keep' | 'delete';
+}
+
+/** express-session's default cookie name. */
+const DEFAULT_NAME = 'connect.sid';
+/** The prefix express-session puts before a signed value (`s:` + sid + `.` + signature). */
+const SIGNED_PREFIX = 's:';
+
+/**
+ * Adopts the sessions of express-session: reads the signed `connect.sid` cookie, checks
+ * its signature against every secret as express-session does (HMAC-SHA256, compared in
+ * constant time), reads the record from the old store, and hands its values to the
+ * manager, which starts a new session (a new id, never the old sid) and expires the old
+ * cookie in the same response.
+ *
+ * - A cookie that is not signed (`s:`), or signed with none of the secrets, is not
+ *   adopted, and its sid never reaches the store.
+ * - A record that is missing, or whose `cookie.expires` is at or before the manager's
+ *   clock (or is not a date), is not adopted.
+ * - Without `map`, the record's own keys are carried over except express-session's
+ *   `cookie` bookkeeping: passport's `passport: { user }` as it is (give a `map` to make
+ *   it a `userId`).
+ * - The old record is kept (see {@link ExpressSessionAdopterOptions.oldRecord}) or
+ *   deleted after the new session is saved, and always deleted when the adopting
+ *   request logs out.
+ *
+ * @typeParam T - The new session's values.
+ * @example
+ * ```ts
+ * import { RedisStore } from 'connect-redis';
+ * import { createClient } from 'redis';
+ * import { SessionManager } from 'kit-session';
+ * import { ExpressSessionAdopter } from 'kit-session/adopt/express-session';
+ * import { RedisSessionStore } from 'kit-session/redis';
+ *
+ * const redis = await createClient({ url: process.env.REDIS_URL }).connect();
+ * // The store object and the secret list express-session was given.
+ * const oldStore = new RedisStore({ client: redis, prefix: 'sess:' });
+ * // kit-session's own records under another prefix than the old ones.
+ * const manager = new SessionManager<{ userId: string; cart: string[] }>(new RedisSessionStore(redis, { prefix: 'kit:' }), {
+ *   ownerKey: 'userId',
+ *   adopt: new ExpressSessionAdopter({
+ *     secret: [process.env.SESSION_SECRET!, process.env.OLD_SESSION_SECRET!],
+ *     store: oldStore,
+ *     // passport kept the user in `passport.user`: carry it as `userId`, with the cart.
+ *     map: (data) => {
+ *       const user = (data.passport as { user?: string } | undefined)?.user;
+ *       return user === undefined ? undefined : { userId: user, cart: (data.cart as string[] | undefined) ?? [] };
+ *     },
+ *     until: new Date('2027-03-01'), // the end of the switch: nothing is adopted after
+ *   }),
+ * });
+ * ```
+ */
+export class ExpressSessionAdopter<T extends object = Record<string, unknown>> extends CookieAdopter<T, ExpressSessionData> {
+  /** `'express-session'`: what the adopted sessions come from, in errors and logs. */
+  readonly source = 'express-session';
+  readonly #secrets: readonly string[];
+  readonly #store: ExpressSessionStoreLike;
+  readonly #deleteOld: boolean;
+
+  /**
+   * @param options - The secret list and store express-session was given, its cookie
+   *   name, what becomes of the old record, and the {@link CookieAdopterOptions}.
+   * @throws TypeError naming the option when `secret` is missing, empty or not strings,
+   *   `store` has no `get` and `destroy` methods, `oldRecord` is neither `'keep'` nor
+   *   `'delete'`, or `name`, `path`, `domain`, `map` or `until` is invalid.
+   */
+  constructor(options: ExpressSessionAdopterOptions<T>) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('options must be an object with secret and store');
+    }
+    const { secret, store, name = DEFAULT_NAME, oldRecord = 'keep', ...cookieOptions } = options;
+    if (typeof name !== 'string' || name === '') {
+      throw new TypeError('name must be a non-empty string (the old cookie name)');
+    }
+    super(name, cookieOptions);
+    const secrets: readonly unknown[] = typeof secret === 'string' ? [secret] : Array.isArray(secret) ? secret : [];
+    if (secrets.length === 0 || secrets.some((one) => typeof one !== 'string' || one === '')) {
+      throw new TypeError('secret must be a non-empty string or a non-empty list of them (express-session\'s secret option)');
+    }
+    if (typeof store?.get !== 'function' || typeof store.destroy !== 'function') {
+      throw new TypeError('store must be an express-session store, with get and destroy methods');
+    }
+    if (oldRecord !== 'keep' && oldRecord !== 'delete') {
+      throw new TypeError("oldRecord must be 'keep' or 'delete'");
+    }
+    this.#secrets = [...(secrets as readonly string[])];
+    this.#store = store;
+    this.#deleteOld = oldRecord === 'delete';
+  }
+
+  /**
+   * Checks the signed cookie value and reads its record.
+   *
+   * @param value - The cookie's value, percent-decoded.
+   * @param now - The manager's clock.
+   * @param _request - Unused.
+   * @returns The old session, or `undefined` when the signature fails or the record is missing or expired.
+   * @throws Whatever the old store fails with (the manager makes it a `SessionStoreError`).
+   */
+  protected open(value: string, now: number, _request: RequestLike): MaybePromise<OpenedSession<ExpressSessionData> | undefined> {
+    const sid = unsign(value, this.#secrets);
+    if (sid === undefined) {
+      return undefined;
+    }
+    return this.#read(sid, now);
+  }
+
+  async #read(sid: string, now: number): Promise<OpenedSession<ExpressSessionData> | undefined> {
+    const store = this.#store;
+    const found = await callStore<unknown>((callback) => store.get(sid, callback), true);
+    if (typeof found !== 'object' || found === null || Array.isArray(found)) {
+      return undefined;
+    }
+    const data = found as ExpressSessionData;
+    if (isExpired(data, now)) {
+      return undefined;
+    }
+    const retire = (ended: boolean): Promise<void> | undefined =>
+      ended || this.#deleteOld ? callStore<void>((callback) => store.destroy(sid, callback), false) : undefined;
+    return { data, retire };
+  }
+
+  /**
+   * The record's own keys, without express-session's `cookie` bookkeeping.
+   *
+   * @param data - The old record.
+   * @returns The values to carry over.
+   */
+  protected override defaultValues(data: ExpressSessionData): Partial<T> | undefined {
+    const { cookie: _cookie, ...values } = data;
+    return values as Partial<T>;
+  }
+}
+
+/**
+ * express-session's `unsigncookie` over cookie-signature's `unsign`: the sid of
+ * `s:<sid>.<base64 HMAC-SHA256(sid, secret) without '='>` when one of the secrets signed it.
+ *
+ * @param value - The cookie's value.
+ * @param secrets - The secrets, tried in order.
+ * @returns The sid, or `undefined`.
+ */
+function unsign(value: string, secrets: readonly string[]): string | undefined {
+  if (!value.startsWith(SIGNED_PREFIX)) {
+    return undefined;
+  }
+  const signed = value.slice(SIGNED_PREFIX.length);
+  const dot = signed.lastIndexOf('.');
+  if (dot <= 0) {
+    return undefined;
+  }
+  const sid = signed.slice(0, dot);
+  const given = Buffer.from(signed.slice(dot + 1), 'utf8');
+  let found = false;
+  for (const secret of secrets) {
+    const expected = Buffer.from(createHmac('sha256', secret).update(sid, 'utf8').digest('base64').replace(/=+$/, ''), 'utf8');
+    // Every secret is tried: the time taken does not tell which one matched.
+    if (expected.length === given.length && timingSafeEqual(expected, given)) {
+      found = true;
+    }
+  }
+  return found ? sid : undefined;
+}
+
+/**
+ * Whether express-session's record has expired by the manager's clock: its
+ * `cookie.expires` is at or before `now`, or is not a date at all.
+ */
+function isExpired(data: ExpressSessionData, now: number): boolean {
+  const expires = data.cookie?.expires;
+  if (expires === undefined || expires === null) {
+    return false;
+  }
+  const at = expires instanceof Date ? expires.getTime() : typeof expires === 'string' ? Date.parse(expires) : Number.NaN;
+  return Number.isNaN(at) || at <= now;
+}
+
+/**
+ * Calls a callback-style store method as a promise; a store that also returns a promise,
+ * or throws, settles it too (the first answer wins).
+ *
+ * @param invoke - Calls the method with the callback.
+ * @param notFoundIsNone - Whether an `ENOENT` error means "none" (a file store's missing
+ *   session), as express-session reads it in `get`.
+ */
+function callStore<R>(invoke: (callback: (error?: unknown, result?: R) => void) => unknown, notFoundIsNone: boolean): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
+    const callback = (error?: unknown, result?: R): void => {
+      if (error !== undefined && error !== null && error !== false) {
+        if (notFoundIsNone && (error as { code?: unknown }).code === 'ENOENT') {
+          resolve(undefined as R);
+        } else {
+          reject(error);
+        }
+        return;
+      }
+      resolve(result as R);
+    };
+    let returned: unknown;
+    try {
+      returned = invoke(callback);
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    if (typeof (returned as { then?: unknown } | undefined)?.then === 'function') {
+      (returned as Promise<unknown>).then(undefined, reject);
+    }
+  });
+}
