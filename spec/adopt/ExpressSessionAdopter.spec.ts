@@ -31,6 +31,7 @@ class CountingStore implements ExpressSessionStoreLike {
   readonly inner = new expressSession.MemoryStore();
   readonly gets: string[] = [];
   readonly destroys: string[] = [];
+  readonly sets: string[] = [];
 
   get(sid: string, callback: (error: unknown, session?: unknown) => void): void {
     this.gets.push(sid);
@@ -40,6 +41,18 @@ class CountingStore implements ExpressSessionStoreLike {
   destroy(sid: string, callback?: (error?: unknown) => void): void {
     this.destroys.push(sid);
     this.inner.destroy(sid, callback);
+  }
+
+  set(sid: string, session: never, callback?: (error?: unknown) => void): void {
+    this.sets.push(sid);
+    this.inner.set(sid, session, callback);
+  }
+
+  /** The record as the store holds it now. */
+  read(sid: string): Promise<Record<string, unknown> | undefined> {
+    return new Promise((resolve, reject) =>
+      this.inner.get(sid, (error: unknown, data?: unknown) => (error ? reject(error) : resolve((data ?? undefined) as Record<string, unknown> | undefined))),
+    );
   }
 
   put(sid: string, data: Record<string, unknown>): Promise<void> {
@@ -276,7 +289,11 @@ describe(ExpressSessionAdopter, () => {
   });
 
   describe('when the old store fails', () => {
-    const failing = (get: ExpressSessionStoreLike['get']): ExpressSessionStoreLike => ({ get, destroy: (_sid, callback) => callback?.() });
+    const failing = (get: ExpressSessionStoreLike['get']): ExpressSessionStoreLike => ({
+      get,
+      destroy: (_sid, callback) => callback?.(),
+      set: (_sid, _session, callback) => callback?.(),
+    });
     const cookie = () => `connect.sid=${signed(sid, 'k')}`;
 
     it('rejects when get calls back with an error', async () => {
@@ -299,8 +316,43 @@ describe(ExpressSessionAdopter, () => {
   });
 
   describe('retire', () => {
-    it("with 'keep' (the default), keeps the old record after a save, and deletes it after a log-out", async () => {
+    it("with 'expire' (the default), writes the old record back to expire after the grace, which the adopter then refuses", async () => {
+      for (const [grace, ms] of [[undefined, 30_000], ['5s', 5000]] as const) {
+        const adopter = new ExpressSessionAdopter({ secret: 'k', store, ...(grace === undefined ? {} : { grace }) });
+        const adopted = await adopter.adopt(request(`connect.sid=${signed(sid, 'k')}`), NOW);
+        await adopted!.retire!(false);
+        expect(store.destroys).toEqual([]);
+        const shortened = await store.read(sid);
+        // The values as they were; the cookie's expiry the grace from the adoption.
+        expect(shortened).toMatchObject({ userId: 'u1', cart: ['pen', 'ink'], cookie: { path: '/', originalMaxAge: ms } });
+        expect(Date.parse((shortened!.cookie as { expires: string }).expires)).toBe(NOW + ms);
+        // Another request of the same browser within the grace is adopted too; none after it.
+        expect((await adopter.adopt(request(`connect.sid=${signed(sid, 'k')}`), NOW + ms - 1))?.values).toEqual({ userId: 'u1', cart: ['pen', 'ink'] });
+        expect(await adopter.adopt(request(`connect.sid=${signed(sid, 'k')}`), NOW + ms)).toBeUndefined();
+        await store.put(sid, record({ userId: 'u1', cart: ['pen', 'ink'] }));
+      }
+      expect(store.sets).toEqual([sid, sid]);
+    });
+
+    it("with 'expire', a log-out in the adopting request deletes the old record", async () => {
       const adopter = new ExpressSessionAdopter({ secret: 'k', store });
+      const adopted = await adopter.adopt(request(`connect.sid=${signed(sid, 'k')}`), NOW);
+      await adopted!.retire!(true);
+      expect(store.sets).toEqual([]);
+      expect(store.destroys).toEqual([sid]);
+      expect(await store.has(sid)).toBe(false);
+    });
+
+    it("refuses 'expire' over a store without set, a grace under a second, and a grace without 'expire'", () => {
+      const { set: _set, ...withoutSet } = { get: store.get.bind(store), destroy: store.destroy.bind(store), set: store.set.bind(store) };
+      expect(() => new ExpressSessionAdopter({ secret: 'k', store: withoutSet })).toThrow(TypeError);
+      expect(() => new ExpressSessionAdopter({ secret: 'k', store: withoutSet, oldRecord: 'keep' })).not.toThrow();
+      expect(() => new ExpressSessionAdopter({ secret: 'k', store, grace: 999 })).toThrow(TypeError);
+      expect(() => new ExpressSessionAdopter({ secret: 'k', store, oldRecord: 'delete', grace: '5s' })).toThrow(TypeError);
+    });
+
+    it("with 'keep', keeps the old record after a save, and deletes it after a log-out", async () => {
+      const adopter = new ExpressSessionAdopter({ secret: 'k', store, oldRecord: 'keep' });
       const adopted = await adopter.adopt(request(`connect.sid=${signed(sid, 'k')}`), NOW);
       await adopted!.retire!(false);
       expect(store.destroys).toEqual([]);
@@ -311,6 +363,8 @@ describe(ExpressSessionAdopter, () => {
     });
 
     it("with 'delete', deletes the old record after a save", async () => {
+      // (and writes nothing back)
+      expect(store.sets).toEqual([]);
       const adopter = new ExpressSessionAdopter({ secret: 'k', store, oldRecord: 'delete' });
       const adopted = await adopter.adopt(request(`connect.sid=${signed(sid, 'k')}`), NOW);
       await adopted!.retire!(false);

@@ -175,6 +175,8 @@ interface OldStore {
   readonly store: expressSession.Store;
   /** Whether the backend still holds the record of a sid (read directly, not through the store). */
   has(sid: string): Promise<boolean>;
+  /** How long the backend keeps the record of a sid, in milliseconds (read directly). */
+  ttl(sid: string): Promise<number>;
   /** A store object over the same backend whose client is closed. */
   closed(): Promise<ExpressSessionStoreLike>;
   /**
@@ -194,6 +196,7 @@ async function connectRedis9(): Promise<OldStore> {
   return {
     store,
     has: async (sid) => (await client.exists(prefix + sid)) === 1,
+    ttl: (sid) => client.pTTL(prefix + sid),
     closed: async () => {
       const dead = createClient({ url: REDIS_URL });
       await dead.connect();
@@ -220,6 +223,7 @@ async function connectRedis8(): Promise<OldStore> {
   return {
     store,
     has: async (sid) => (await client.exists(prefix + sid)) === 1,
+    ttl: (sid) => client.pttl(prefix + sid),
     closed: async () => {
       const dead = new Redis(REDIS_URL, { maxRetriesPerRequest: 0, enableOfflineQueue: false });
       dead.disconnect();
@@ -243,6 +247,11 @@ async function connectPg(): Promise<OldStore> {
   return {
     store,
     has: async (sid) => (await pool.query(`SELECT 1 FROM "${tableName}" WHERE sid = $1`, [sid])).rowCount === 1,
+    ttl: async (sid) =>
+      Number(
+        (await pool.query<{ ms: string }>(`SELECT (EXTRACT(EPOCH FROM expire - now()) * 1000)::bigint AS ms FROM "${tableName}" WHERE sid = $1`, [sid]))
+          .rows[0]?.ms ?? -2,
+      ),
     closed: async () => {
       const dead = new Pool({ connectionString: DATABASE_URL, max: 1 });
       await dead.end();
@@ -325,7 +334,7 @@ for (const { name, service, open } of STORES) {
       }
     });
 
-    it('adopts all 40 sessions (both secrets): values carried, a new id, the old cookie expired in the same response, the old record kept', async () => {
+    it('adopts all 40 sessions (both secrets): values carried, a new id, the old cookie expired in the same response, the old record left for the grace', async () => {
       newApp = await startNewApp(adopterOf(old.store), undefined, old.kitStore());
       let adopted = 0;
       for (const { jar, user, sid, value } of sessions) {
@@ -344,8 +353,11 @@ for (const { name, service, open } of STORES) {
         expect(second.body).toEqual(first.body);
         expect(second.old).toBeUndefined();
 
-        // 'keep': the old record stays, to expire by its TTL.
+        // 'expire' (the default): the old record stays for the grace (30 s), then its store forgets it.
         expect(await old.has(sid)).toBe(true);
+        const left = await old.ttl(sid);
+        expect(left).toBeGreaterThan(20_000);
+        expect(left).toBeLessThanOrEqual(31_000);
 
         // The owner's sessions list the adopted one, under a handle that is not the old sid's.
         const listed = await newApp.manager.listOwnerSessions(user);
@@ -376,9 +388,23 @@ for (const { name, service, open } of STORES) {
       }
     });
 
-    it("a log-out in the adopting request deletes the old record even with 'keep'", async () => {
-      const made = await freshOld(3, '/login', 'l');
-      newApp = await startNewApp(adopterOf(old.store), undefined, old.kitStore());
+    it("with oldRecord 'keep', leaves each old record as it was, to expire by its own TTL", async () => {
+      const made = await freshOld(3, '/login', 'k');
+      newApp = await startNewApp(adopterOf(old.store, { oldRecord: 'keep' }), undefined, old.kitStore());
+      for (const { jar, user, sid } of made) {
+        const before = await old.ttl(sid);
+        const first = await visit(newApp, jar);
+        expect(first.body).toMatchObject({ userId: user });
+        expectOldCookieExpired(first.old);
+        expect(await old.has(sid)).toBe(true);
+        // The old app's hour, not the grace.
+        expect(await old.ttl(sid)).toBeGreaterThan(Math.min(before, 3_500_000) - 60_000);
+      }
+    });
+
+    it.each<['expire' | 'keep' | 'delete']>([['expire'], ['keep'], ['delete']])("a log-out in the adopting request deletes the old record, with oldRecord '%s'", async (oldRecord) => {
+      const made = await freshOld(2, '/login', `l${oldRecord}`);
+      newApp = await startNewApp(adopterOf(old.store, { oldRecord }), undefined, old.kitStore());
       for (const { jar, user, sid } of made) {
         const bye = await visit(newApp, jar, '/logout', 'POST');
         expect(bye.status).toBe(200);
@@ -409,7 +435,7 @@ for (const { name, service, open } of STORES) {
       }
     });
 
-    it("two parallel requests of one browser with only the old cookie are both adopted ('keep')", async () => {
+    it('two parallel requests of one browser with only the old cookie are both adopted (the grace of the default)', async () => {
       const { jar, user, sid } = (await freshOld(1, '/login', 'r'))[0]!;
       newApp = await startNewApp(adopterOf(old.store), undefined, old.kitStore());
       const app = newApp;
@@ -541,6 +567,7 @@ describe('ExpressSessionAdopter with express-session MemoryStore', () => {
     const broken: ExpressSessionStoreLike = {
       get: (_sid, callback) => setImmediate(() => callback(new Error('down'))),
       destroy: (_sid, callback) => callback?.(),
+      set: (_sid, _session, callback) => callback?.(),
     };
     const failing = await startNewApp(adopterOf(broken));
     try {

@@ -2,6 +2,7 @@
 // `connect.sid` cookie and the record in its store), so that a switch logs nobody out.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { RequestLike } from '../../core/http.js';
+import { duration, type Duration } from '../../core/options.js';
 import type { MaybePromise } from '../../core/SessionStore.js';
 import { CookieAdopter, type CookieAdopterOptions, type OpenedSession } from '../CookieAdopter.js';
 
@@ -41,6 +42,12 @@ export interface ExpressSessionStoreLike {
   get(sid: string, callback: (error: unknown, session?: unknown) => void): unknown;
   /** Deletes a session; calls back with `(error)` when the store fails. */
   destroy(sid: string, callback?: (error?: unknown) => void): unknown;
+  /**
+   * Writes a session, its TTL taken from `cookie.expires` (every express-session store
+   * has it): the adopter's default `oldRecord: 'expire'` writes the old record back with
+   * an expiry `grace` away. Not needed with `'keep'` or `'delete'`.
+   */
+  set?(sid: string, session: never, callback?: (error?: unknown) => void): unknown;
 }
 
 /** The options of an {@link ExpressSessionAdopter}. */
@@ -63,20 +70,38 @@ export interface ExpressSessionAdopterOptions<T extends object> extends CookieAd
    */
   readonly name?: string;
   /**
-   * What becomes of the old record once the new session is saved: `'keep'` leaves it to
-   * expire by its own TTL; `'delete'` deletes it with the store's `destroy`. A log-out in
-   * the request that adopted it always deletes it.
+   * What becomes of the old record once the new session is saved:
+   * - `'expire'`: written back (with the store's `set`) to expire `grace` from now, so the
+   *   old store forgets it then by its own TTL, and the adopter refuses it after that by
+   *   its `cookie.expires` whatever the store does;
+   * - `'delete'`: deleted at once with the store's `destroy`;
+   * - `'keep'`: left to expire by its own TTL (a copy of the old cookie stays adoptable
+   *   until then, even after the user logs out of kit-session).
    *
-   * `'keep'` is the default because a browser may have other requests in flight that
+   * A log-out in the request that adopted it always deletes it.
+   *
+   * `'expire'` is the default because a browser may have other requests in flight that
    * still carry only the old cookie (parallel tabs, images, API calls sent before the
    * response with the new cookie arrived): deleting the old record at once would log
-   * those requests out, while keeping it lets each of them be adopted too. The old
+   * those requests out, while a grace lets each of them be adopted too; and keeping it
+   * whole would leave a copy of the old cookie good for as long as the old TTL. The old
    * cookie is expired in the browser either way.
    *
-   * @default 'keep'
+   * @default 'expire'
    */
-  readonly oldRecord?: 'keep' | 'delete';
+  readonly oldRecord?: 'expire' | 'keep' | 'delete';
+  /**
+   * With `oldRecord: 'expire'`: how long the old record stays after the adoption, for the
+   * requests of the same browser already on their way with the old cookie. Milliseconds,
+   * or a string with its unit (`'30s'`); at least `'1s'`.
+   *
+   * @default '30s'
+   */
+  readonly grace?: Duration;
 }
+
+/** How long `oldRecord: 'expire'` leaves the old record, by default. */
+const DEFAULT_GRACE = 30_000;
 
 /** express-session's default cookie name. */
 const DEFAULT_NAME = 'connect.sid';
@@ -97,9 +122,9 @@ const SIGNED_PREFIX = 's:';
  * - Without `map`, the record's own keys are carried over except express-session's
  *   `cookie` bookkeeping: passport's `passport: { user }` as it is (give a `map` to make
  *   it a `userId`).
- * - The old record is kept (see {@link ExpressSessionAdopterOptions.oldRecord}) or
- *   deleted after the new session is saved, and always deleted when the adopting
- *   request logs out.
+ * - The old record is written back to expire in `grace` (30 s), kept, or deleted after
+ *   the new session is saved (see {@link ExpressSessionAdopterOptions.oldRecord}), and
+ *   always deleted when the adopting request logs out.
  *
  * @typeParam T - The new session's values.
  * @example
@@ -134,20 +159,22 @@ export class ExpressSessionAdopter<T extends object = Record<string, unknown>> e
   readonly source = 'express-session';
   readonly #secrets: readonly string[];
   readonly #store: ExpressSessionStoreLike;
-  readonly #deleteOld: boolean;
+  readonly #oldRecord: 'expire' | 'keep' | 'delete';
+  readonly #grace: number;
 
   /**
    * @param options - The secret list and store express-session was given, its cookie
    *   name, what becomes of the old record, and the {@link CookieAdopterOptions}.
    * @throws TypeError naming the option when `secret` is missing, empty or not strings,
-   *   `store` has no `get` and `destroy` methods, `oldRecord` is neither `'keep'` nor
-   *   `'delete'`, or `name`, `path`, `domain`, `map` or `until` is invalid.
+   *   `store` has no `get` and `destroy` methods (nor `set`, with `oldRecord: 'expire'`),
+   *   `oldRecord` is not `'expire'`, `'keep'` or `'delete'`, `grace` is under a second or
+   *   given without `'expire'`, or `name`, `path`, `domain`, `map` or `until` is invalid.
    */
   constructor(options: ExpressSessionAdopterOptions<T>) {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError('options must be an object with secret and store');
     }
-    const { secret, store, name = DEFAULT_NAME, oldRecord = 'keep', ...cookieOptions } = options;
+    const { secret, store, name = DEFAULT_NAME, oldRecord = 'expire', grace, ...cookieOptions } = options;
     if (typeof name !== 'string' || name === '') {
       throw new TypeError('name must be a non-empty string (the old cookie name)');
     }
@@ -159,12 +186,19 @@ export class ExpressSessionAdopter<T extends object = Record<string, unknown>> e
     if (typeof store?.get !== 'function' || typeof store.destroy !== 'function') {
       throw new TypeError('store must be an express-session store, with get and destroy methods');
     }
-    if (oldRecord !== 'keep' && oldRecord !== 'delete') {
-      throw new TypeError("oldRecord must be 'keep' or 'delete'");
+    if (oldRecord !== 'expire' && oldRecord !== 'keep' && oldRecord !== 'delete') {
+      throw new TypeError("oldRecord must be 'expire', 'keep' or 'delete'");
+    }
+    if (oldRecord === 'expire' && typeof store.set !== 'function') {
+      throw new TypeError("store must have a set method for oldRecord: 'expire' (or give oldRecord: 'keep' or 'delete')");
+    }
+    if (grace !== undefined && oldRecord !== 'expire') {
+      throw new TypeError("grace is for oldRecord: 'expire'");
     }
     this.#secrets = [...(secrets as readonly string[])];
     this.#store = store;
-    this.#deleteOld = oldRecord === 'delete';
+    this.#oldRecord = oldRecord;
+    this.#grace = duration('grace', grace, DEFAULT_GRACE, { min: 1000 });
   }
 
   /**
@@ -194,8 +228,19 @@ export class ExpressSessionAdopter<T extends object = Record<string, unknown>> e
     if (isExpired(data, now)) {
       return undefined;
     }
-    const retire = (ended: boolean): Promise<void> | undefined =>
-      ended || this.#deleteOld ? callStore<void>((callback) => store.destroy(sid, callback), false) : undefined;
+    const retire = (ended: boolean): Promise<void> | undefined => {
+      if (ended || this.#oldRecord === 'delete') {
+        return callStore<void>((callback) => store.destroy(sid, callback), false);
+      }
+      if (this.#oldRecord === 'keep') {
+        return undefined;
+      }
+      // The record as it was, its cookie's expiry `grace` after the adoption: the store
+      // takes its TTL from it, and #read refuses it after that by the same field.
+      const expires = new Date(now + this.#grace);
+      const shortened = { ...data, cookie: { ...data.cookie, expires: expires.toISOString(), originalMaxAge: this.#grace } };
+      return callStore<void>((callback) => store.set!(sid, shortened as never, callback), false);
+    };
     return { data, retire };
   }
 
