@@ -118,10 +118,20 @@ export interface SnippetCheck {
 export function typecheckSnippets(root: string, markdownName: string, blocks: readonly FencedBlock[]): SnippetCheck[] {
   const options = snippetCompilerOptions(root);
   const base = path.join(root, markdownName.replace(/\.md$/i, ''));
-  const files = new Map(blocks.map((block) => [path.normalize(`${base}.snippet-line-${block.line}.ts`), block]));
+  // A snippet that names its file on its first line (`// app/sessions.server.ts`) is that
+  // file, so that another snippet can import it; the others are files of their own.
+  const fileOf = (block: FencedBlock): string => {
+    const named = /^\/\/ ((?:[\w.-]+\/)*[\w.-]+\.tsx?)(?:\s|$)/.exec(block.firstLine)?.[1];
+    return path.normalize(named === undefined ? `${base}.snippet-line-${block.line}.ts` : path.join(`${base}.snippets`, named));
+  };
+  const files = new Map(blocks.map((block) => [fileOf(block), block]));
   const host = ts.createCompilerHost(options, true);
   const { fileExists, readFile, getSourceFile } = host;
   host.fileExists = (file) => files.has(path.normalize(file)) || fileExists.call(host, file);
+  const { directoryExists } = host;
+  host.directoryExists = (directory) =>
+    [...files.keys()].some((file) => file.startsWith(path.normalize(directory) + path.sep)) ||
+    (directoryExists?.call(host, directory) ?? ts.sys.directoryExists(directory));
   host.readFile = (file) => files.get(path.normalize(file))?.code ?? readFile.call(host, file);
   host.getSourceFile = (file, languageVersion, onError, shouldCreate) => {
     const block = files.get(path.normalize(file));
