@@ -38,14 +38,31 @@ export interface ExpressSessionStoreLike {
    * (an {@link ExpressSessionData}), or with `(null, null | undefined)` when there is none
    * (missing or expired). The data is typed `unknown` so that every store's own typing
    * fits (express-session's `SessionData`, a store's `any`); the adopter checks its shape.
+   *
+   * @example
+   * ```ts
+   * oldStore.get(sid, (error, data) => { if (error) throw error; console.log(data); });
+   * ```
    */
   get(sid: string, callback: (error: unknown, session?: unknown) => void): unknown;
-  /** Deletes a session; calls back with `(error)` when the store fails. */
+  /**
+   * Deletes a session; calls back with `(error)` when the store fails.
+   *
+   * @example
+   * ```ts
+   * oldStore.destroy(sid, (error) => { if (error) throw error; });
+   * ```
+   */
   destroy(sid: string, callback?: (error?: unknown) => void): unknown;
   /**
    * Writes a session, its TTL taken from `cookie.expires` (every express-session store
    * has it): the adopter's default `oldRecord: 'expire'` writes the old record back with
    * an expiry `grace` away. Not needed with `'keep'` or `'delete'`.
+   *
+   * @example
+   * ```ts
+   * oldStore.set(sid, { ...data, cookie: { ...data.cookie, expires: new Date(Date.now() + 30_000).toISOString() } }, callback);
+   * ```
    */
   set?(sid: string, session: never, callback?: (error?: unknown) => void): unknown;
 }
@@ -209,6 +226,14 @@ export class ExpressSessionAdopter<T extends object = Record<string, unknown>> e
    * @param _request - Unused.
    * @returns The old session, or `undefined` when the signature fails or the record is missing or expired.
    * @throws Whatever the old store fails with (the manager makes it a `SessionStoreError`).
+   * @example
+   * ```ts
+   * // a subclass that adopts only sessions with a user in them
+   * protected override async open(value: string, now: number, request: RequestLike) {
+   *   const opened = await super.open(value, now, request);
+   *   return opened?.data.userId === undefined ? undefined : opened;
+   * }
+   * ```
    */
   protected open(value: string, now: number, _request: RequestLike): MaybePromise<OpenedSession<ExpressSessionData> | undefined> {
     const sid = unsign(value, this.#secrets);
@@ -249,6 +274,10 @@ export class ExpressSessionAdopter<T extends object = Record<string, unknown>> e
    *
    * @param data - The old record.
    * @returns The values to carry over.
+   * @example
+   * ```ts
+   * // { cookie: { expires: '…' }, userId: 'u1', cart: [] } → { userId: 'u1', cart: [] }
+   * ```
    */
   protected override defaultValues(data: ExpressSessionData): Partial<T> | undefined {
     const { cookie: _cookie, ...values } = data;

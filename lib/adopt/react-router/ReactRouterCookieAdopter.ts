@@ -139,6 +139,14 @@ export class ReactRouterCookieAdopter<T extends object> extends CookieAdopter<T,
    * @param request - The request, whose `Cookie` header is parsed.
    * @returns The session's data, or `undefined` when the cookie fails the signature
    *   check or holds no data object.
+   * @example
+   * ```ts
+   * // a subclass that adopts only sessions with a user in them
+   * protected override async open(value: string, now: number, request: RequestLike) {
+   *   const opened = await super.open(value, now, request);
+   *   return opened?.data.userId === undefined ? undefined : opened;
+   * }
+   * ```
    */
   protected override async open(
     _value: string,
@@ -160,6 +168,10 @@ export class ReactRouterCookieAdopter<T extends object> extends CookieAdopter<T,
    *
    * @param data - The old session's data, as React Router keeps it.
    * @returns The values.
+   * @example
+   * ```ts
+   * // { userId: 'u1', __flash_notice__: 'Saved' } → { userId: 'u1', notice: 'Saved' }
+   * ```
    */
   protected override defaultValues(data: Record<string, unknown>): Partial<T> | undefined {
     const plain: [string, unknown][] = [];
