@@ -310,6 +310,14 @@ export function describeAdapterScenarios(start: (manager: SessionManager<AppSess
       // Logged out: the adopted session ends, and the old one does not come back.
       await jar.fetch(url('/logout'), { method: 'POST' });
       expect(JSON.parse(await (await jar.fetch(url('/me'))).text())).toEqual({ userId: null, flash: null });
+      // Adopted by a route that saves twice in one response: the old cookie is still expired in it.
+      const twice = new CookieJar();
+      twice.set(LEGACY_COOKIE, LEGACY_SESSION.sid);
+      const saved = await twice.fetch(url('/twice'), { method: 'POST' });
+      expect(saved.status).toBe(200);
+      expect(saved.headers.getSetCookie()).toContain(`${LEGACY_COOKIE}=; Path=/; Max-Age=0`);
+      expect(twice.names().filter((name) => name.startsWith(DEFAULT_COOKIE_NAME)).length).toBeGreaterThan(0);
+      expect(JSON.parse(await (await twice.fetch(url('/me'))).text())).toEqual({ userId: LEGACY_SESSION.userId, flash: 'twice' });
       // An unknown old session is not adopted.
       const stranger = new CookieJar();
       stranger.set(LEGACY_COOKIE, 'forged');
