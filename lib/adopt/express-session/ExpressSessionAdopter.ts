@@ -260,13 +260,35 @@ export class ExpressSessionAdopter<T extends object = Record<string, unknown>> e
       if (this.#oldRecord === 'keep') {
         return undefined;
       }
-      // The record as it was, its cookie's expiry `grace` after the adoption: the store
-      // takes its TTL from it, and #read refuses it after that by the same field.
-      const expires = new Date(now + this.#grace);
-      const shortened = { ...data, cookie: { ...data.cookie, expires: expires.toISOString(), originalMaxAge: this.#grace } };
-      return callStore<void>((callback) => store.set!(sid, shortened as never, callback), false);
+      return this.#expire(sid, now);
     };
     return { data, retire };
+  }
+
+  /**
+   * Writes the old record back to expire `grace` after the adoption: read again first, so
+   * that a record deleted meanwhile (a log-out in a parallel adopting request) is not
+   * written back, and a record another adoption already shortened is never lengthened (a
+   * copy of the old cookie replayed within the grace does not extend it). The store takes
+   * its TTL from `cookie.expires`, and #read refuses the record after it by the same field.
+   * A delete that lands between this read and the write can still be undone for the
+   * grace: express-session's stores have no conditional write.
+   */
+  async #expire(sid: string, now: number): Promise<void> {
+    const store = this.#store;
+    const current = await callStore<unknown>((callback) => store.get(sid, callback), true);
+    if (typeof current !== 'object' || current === null || Array.isArray(current)) {
+      return;
+    }
+    const data = current as ExpressSessionData;
+    if (isExpired(data, now)) {
+      return;
+    }
+    const held = data.cookie?.expires;
+    const heldAt = held instanceof Date ? held.getTime() : typeof held === 'string' ? Date.parse(held) : Number.NaN;
+    const at = Number.isNaN(heldAt) ? now + this.#grace : Math.min(heldAt, now + this.#grace);
+    const shortened = { ...data, cookie: { ...data.cookie, expires: new Date(at).toISOString(), originalMaxAge: at - now } };
+    await callStore<void>((callback) => store.set!(sid, shortened as never, callback), false);
   }
 
   /**
