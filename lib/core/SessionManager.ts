@@ -333,7 +333,20 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
         // both gone. A failed retirement fails the request before any cookie is sent, so
         // the next request, with the old cookie still, adopts again.
         if (adoption.retire !== undefined) {
-          await callStore(() => adoption.retire!(adoptionEnded));
+          try {
+            await callStore(() => adoption.retire!(adoptionEnded));
+          } catch (error) {
+            if (saved) {
+              // Its cookie is never sent: no session is left that no browser holds (listed
+              // under its owner, counted against maxSessionsPerOwner) for each retry.
+              try {
+                await store.deleteSession(session.id);
+              } catch {
+                // The retirement's failure is the one to report.
+              }
+            }
+            throw error;
+          }
         }
         session.adoptionRetired();
       }
