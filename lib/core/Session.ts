@@ -131,6 +131,8 @@ export class Session<T extends object = Record<string, unknown>> {
   #dropped = false;
   /** Another library's session this one was started from, until the response retires it. */
   #adoption: AdoptedSession<T> | undefined;
+  /** The adopted session retired by a save that did not end it: a later log-out in the request retires it again. */
+  #adoptionKept: AdoptedSession<T> | undefined;
   /** Whether this request chose the session's persistence (setPersistent). */
   #persistentChosen = false;
 
@@ -217,8 +219,21 @@ export class Session<T extends object = Record<string, unknown>> {
     return this.#adoption;
   }
 
-  /** @internal Records that the adopted session was retired. */
-  adoptionRetired(): void {
+  /**
+   * @internal The adopted session a save of this request retired without ending it, if
+   * any: a log-out later in the same request (after a `commit()`) retires it again, ended.
+   */
+  get adoptionKept(): AdoptedSession<T> | undefined {
+    return this.#adoptionKept;
+  }
+
+  /**
+   * @internal Records that the adopted session was retired.
+   *
+   * @param ended - Whether it was retired as ended (then it is never retired again).
+   */
+  adoptionRetired(ended: boolean): void {
+    this.#adoptionKept = ended ? undefined : (this.#adoption ?? this.#adoptionKept);
     this.#adoption = undefined;
   }
 

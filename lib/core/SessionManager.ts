@@ -348,7 +348,16 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
             throw error;
           }
         }
-        session.adoptionRetired();
+        session.adoptionRetired(adoptionEnded);
+      } else if (adoption === undefined && session.adoptionKept !== undefined && (session.status === 'destroyed' || destroyedValues !== undefined)) {
+        // Logged out after a save of this request already retired the adopted session
+        // (session.commit(), then destroy()): the old record is deleted, as a log-out in
+        // the adopting request always does.
+        const kept = session.adoptionKept;
+        if (kept.retire !== undefined) {
+          await callStore(() => kept.retire!(true));
+        }
+        session.adoptionRetired(true);
       }
       if (out !== undefined) {
         appendHeaders(headers, out);

@@ -64,7 +64,9 @@ export interface AdoptedSession<T extends object = Record<string, unknown>> {
   /**
    * Called once, after the response's save: with `ended` false when the new session was
    * saved, true when the request ended it (a log-out). An adopter that keeps a server-side
-   * record deletes it here when its options say so, and always when `ended`.
+   * record deletes it here when its options say so, and always when `ended`. Called a
+   * second time, with `ended` true, when the request ends the session after a save
+   * already retired it with `ended` false (a log-out after `session.commit()`).
    *
    * @param ended - Whether the request ended the adopted session.
    * @example
