@@ -110,3 +110,22 @@ describe('express-session adoption: retiring the old record', () => {
     expect(await manager.listOwnerSessions('u1')).toEqual([]);
   });
 });
+
+describe('express-session adoption: a kit-session log-out within the grace', () => {
+  it('an old cookie does not bring back a session kit-session has ended (the doc: "Once per browser")', async () => {
+    const { manager, oldCookie } = await setup();
+    // The browser is switched …
+    const first = await manager.extractSession(Context.background, request(oldCookie));
+    const headers = new Headers();
+    await manager.injectSession(first, headers);
+    const kit = headers.getSetCookie().find((line) => line.startsWith('session='))!.split(';')[0]!;
+    // … and logs out of kit-session in its next request.
+    const logout = await manager.extractSession(Context.background, request(kit));
+    manager.session(logout).destroy();
+    await manager.injectSession(logout, new Headers());
+    // A request still carrying only the old cookie (sent before the switch's response
+    // arrived, or a copy of the cookie) comes after the log-out, within the 30 s.
+    const late = await manager.extractSession(Context.background, request(oldCookie));
+    expect(manager.session(late).get('userId')).toBeUndefined();
+  });
+});
