@@ -7,6 +7,7 @@ import {
   SessionNotFreshError,
   SessionNotLoadedError,
   SessionStaleError,
+  SessionValueError,
 } from './SessionError.js';
 import { checkValueName, storableValue } from './values.js';
 
@@ -200,14 +201,21 @@ export class Session<T extends object = Record<string, unknown>> {
   /**
    * @internal Starts this new session from another library's: its values are set (so the
    * response saves the session, with its own new id and cookie), and the old session is
-   * retired when the response is written.
+   * retired when the response is written. A value no store could keep (text with U+0000
+   * or a lone surrogate, which JSON and the old libraries carry; a BigInt a `map` made) is
+   * left out, as its key is: an old session never fails the requests of its browser.
    *
    * @param adoption - What the adopter found.
-   * @throws SessionValueError when a carried-over value could not be stored.
    */
   adopt(adoption: AdoptedSession<T>): void {
     for (const key of Object.keys(adoption.values) as SessionValueName<T>[]) {
-      this.set(key, adoption.values[key] as T[typeof key]);
+      try {
+        this.set(key, adoption.values[key] as T[typeof key]);
+      } catch (error) {
+        if (!(error instanceof SessionValueError)) {
+          throw error;
+        }
+      }
     }
     // Saved even when nothing was carried over: the new cookie replaces the old one.
     this.#state = 'modified';

