@@ -88,6 +88,9 @@ async function oldLogin(app: TestServer, user: string, route: '/login' | '/passp
   const jar = new CookieJar();
   const response = await jar.fetch(`${app.url}${route}?user=${user}`, { method: 'POST' });
   expect(response.status).toBe(200);
+  // express-session sends the head before its store has saved the session, and ends the
+  // body once it has: the session is in the store only when the response is whole.
+  await response.text();
   const raw = jar.get(OLD_NAME);
   expect(raw).toBeDefined();
   const value = decodeURIComponent(raw!);
