@@ -3,7 +3,7 @@
 import { parseCookie, stringifySetCookie } from 'cookie';
 import type { AdoptedSession, SessionAdopter } from '../core/adoption.js';
 import type { RequestLike } from '../core/http.js';
-import type { MaybePromise } from '../core/SessionStore.js';
+import { isThenable, type MaybePromise } from '../core/SessionStore.js';
 
 /**
  * The options every adopter of a cookie-borne session takes.
@@ -172,7 +172,7 @@ export abstract class CookieAdopter<T extends object, Data> implements SessionAd
       return undefined;
     }
     const opened = this.open(value, now, request);
-    return isPromise(opened) ? opened.then((session) => this.#adopted(session)) : this.#adopted(opened);
+    return isThenable(opened) ? opened.then((session) => this.#adopted(session)) : this.#adopted(opened);
   }
 
   #adopted(opened: OpenedSession<Data> | undefined): AdoptedSession<T> | undefined {
@@ -213,8 +213,4 @@ export abstract class CookieAdopter<T extends object, Data> implements SessionAd
     }
     return { ...(data as Partial<T>) };
   }
-}
-
-function isPromise<X>(value: MaybePromise<X>): value is Promise<X> {
-  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
 }

@@ -1,4 +1,4 @@
-import type { AdoptedSession, SessionAdopter } from './adoption.js';
+import { adoptSession, retireAdoption, type SessionAdopter } from './adoption.js';
 import { createContextKey, type Context, type ContextKey } from './Context.js';
 import type { HeadersLike, RequestLike } from './http.js';
 import { SessionAccess } from './SessionAccess.js';
@@ -8,6 +8,7 @@ import {
   isPatchableStore,
   isRenewableStore,
   isSessionStore,
+  isThenable,
   type LoadedSessionRecord,
   type MaybePromise,
   type OwnerIndexedSessionStore,
@@ -69,6 +70,11 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
   readonly #rules: SessionRules;
   readonly #events: SessionEvents;
   readonly #accounts: SessionAccounts<T>;
+  /**
+   * The route an adopted session takes: the first cookie transport's (an old session lives
+   * in the browser's cookies), or -1 when there is none and nothing is adopted.
+   */
+  readonly #adoptionRoute: number;
   /** The `telemetry` option's hooks for this manager, if any. */
   readonly #telemetry: SessionTelemetryHooks | undefined;
 
@@ -106,13 +112,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       const bound = (store as StoreMembers<T>).useTokenName?.(transport.name, index === 0) ?? store;
       return { transport, store: bound };
     });
-    for (const adopter of this.#options.adopters) {
-      if (adopter.cookieNames?.some((cookie) => this.#options.transports.some(({ name }) => name === cookie)) === true) {
-        throw new TypeError(
-          `the ${adopter.source} adopter reads a cookie of the name this manager writes: give the manager's cookie another name`,
-        );
-      }
-    }
+    this.#adoptionRoute = this.#routes.findIndex(({ transport }) => transport instanceof CookieTransport);
     const sessionClock = clock ?? systemClock;
     this.#clock = sessionClock;
     const name = this.#options.transports[0]!.name;
@@ -197,7 +197,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
         this.#events.emitFor('expired', reason, record.id, this.#accounts.owner(record.values));
       }
       if (token === undefined && this.#options.adopters.length > 0) {
-        session = await this.#adopt(request, now, client);
+        session = await adoptSession(this.#options.adopters as readonly SessionAdopter<T>[], this.#adoptionRoute, this.#rules, request, now, client);
       }
       if (probe !== undefined) {
         probe.end(loadOutcome(token, record, session, now));
@@ -329,7 +329,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       }
       const { adoption } = session;
       if (adoption !== undefined || session.adoptionKept !== undefined) {
-        await this.#retireAdoption(session, store, saved, session.status === 'destroyed' || destroyedValues !== undefined);
+        await retireAdoption(session, store, saved, session.status === 'destroyed' || destroyedValues !== undefined);
       }
       if (out !== undefined) {
         appendHeaders(headers, out);
@@ -551,76 +551,6 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
   }
 
   /**
-   * Retires the old library's session this request adopted, once the new session is saved
-   * or the request ended it: never both gone. When the retirement fails, the new session,
-   * whose cookie is never sent, is deleted (no session is left that no browser holds,
-   * listed under its owner and counted against `maxSessionsPerOwner`, for each retry) and
-   * the save fails before any header: the next request, with the old cookie still, adopts
-   * again. A log-out after a save of this request already retired it (`commit()`, then
-   * `destroy()`) retires it again, ended.
-   */
-  async #retireAdoption(session: Session<T>, store: SessionStore<T>, saved: boolean, ended: boolean): Promise<void> {
-    const { adoption, adoptionKept } = session;
-    if (adoption !== undefined) {
-      if (!saved && !ended) {
-        return;
-      }
-      if (adoption.retire !== undefined) {
-        try {
-          await callStore(() => adoption.retire!(ended));
-        } catch (error) {
-          if (saved) {
-            try {
-              await store.deleteSession(session.id);
-            } catch {
-              // The retirement's failure is the one to report.
-            }
-          }
-          throw error;
-        }
-      }
-      session.adoptionRetired(ended);
-    } else if (adoptionKept !== undefined && ended) {
-      if (adoptionKept.retire !== undefined) {
-        await callStore(() => adoptionKept.retire!(true));
-      }
-      session.adoptionRetired(true);
-    }
-  }
-
-  /**
-   * Asks the adopters, in order, for another library's session in a request that carried
-   * no token: the first that answers gives a new session its values.
-   *
-   * @throws SessionStoreError when an adopter fails (the old library's store): the old
-   *   session's state is unknown, and a fresh session would log the user out.
-   */
-  async #adopt(request: RequestLike, now: number, client: SessionClient | undefined): Promise<Session<T> | undefined> {
-    // An old session lives in the browser's cookies: the adopted one goes to the manager's
-    // first cookie transport, whatever route the request would take (an API call that a
-    // header transport accepts would give its token only in a header the browser does not
-    // keep, while the old cookie is expired). Without a cookie transport, nothing is adopted.
-    const route = this.#routes.findIndex(({ transport }) => transport instanceof CookieTransport);
-    if (route === -1) {
-      return undefined;
-    }
-    for (const adopter of this.#options.adopters as readonly SessionAdopter<T>[]) {
-      let adoption: AdoptedSession<T> | undefined;
-      try {
-        adoption = await adopter.adopt(request, now);
-      } catch (error) {
-        throw storeError(error);
-      }
-      if (adoption !== undefined) {
-        const session = Session.fresh<T>(this.#rules, false, now, route, request, client);
-        session.adopt(adoption);
-        return session;
-      }
-    }
-    return undefined;
-  }
-
-  /**
    * The transport of a request whose first transport found no token: the first that
    * finds one, else the first that accepts the request, else the first that names no
    * rule of its own (the catch-all, a cookie), else the first.
@@ -696,14 +626,6 @@ function saveOutcome<T extends object>(
 /** A load's store call. */
 function loading<T>(store: SessionStore<T>, token: string): () => MaybePromise<LoadedSessionRecord<T> | undefined> {
   return () => store.getSession(token);
-}
-
-/**
- * Whether a store's answer is a promise (or another thenable) rather than the value
- * itself. No record, token, count or list a store answers has a `then` method.
- */
-function isThenable<X>(answer: MaybePromise<X>): answer is Promise<X> {
-  return typeof (answer as { then?: unknown } | undefined)?.then === 'function';
 }
 
 /** The deletes of retired ids, timed as one `deleteSession` call. */

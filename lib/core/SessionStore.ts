@@ -9,6 +9,17 @@
 export type MaybePromise<X> = X | Promise<X>;
 
 /**
+ * @internal Whether an answer is a promise (or another thenable) rather than the value
+ * itself. No record, token, count, list or adopted session has a `then` method.
+ *
+ * @param answer - A store's (or an adopter's) answer.
+ * @returns Whether to await it.
+ */
+export function isThenable<X>(answer: MaybePromise<X>): answer is Promise<X> {
+  return typeof (answer as { then?: unknown } | undefined)?.then === 'function';
+}
+
+/**
  * What a store keeps for one session.
  *
  * @typeParam T - The shape of the session's values.

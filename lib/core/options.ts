@@ -562,7 +562,7 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     onEvent,
     revocation: revocation === undefined ? undefined : resolveRevocation(revocation),
     telemetry,
-    adopters: resolveAdopters(options.adopt),
+    adopters: resolveAdopters(options.adopt, transports),
   };
 }
 

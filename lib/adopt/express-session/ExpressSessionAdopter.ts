@@ -284,9 +284,8 @@ export class ExpressSessionAdopter<T extends object = Record<string, unknown>> e
     if (isExpired(data, now)) {
       return;
     }
-    const held = data.cookie?.expires;
-    const heldAt = held instanceof Date ? held.getTime() : typeof held === 'string' ? Date.parse(held) : Number.NaN;
-    const at = Number.isNaN(heldAt) ? now + this.#grace : Math.min(heldAt, now + this.#grace);
+    const heldAt = expiresAt(data);
+    const at = heldAt === undefined ? now + this.#grace : Math.min(heldAt, now + this.#grace);
     const shortened = { ...data, cookie: { ...data.cookie, expires: new Date(at).toISOString(), originalMaxAge: at - now } };
     await callStore<void>((callback) => store.set!(sid, shortened as never, callback), false);
   }
@@ -346,8 +345,15 @@ function isExpired(data: ExpressSessionData, now: number): boolean {
   if (expires === undefined || expires === null) {
     return false;
   }
+  const at = expiresAt(data);
+  return at === undefined || at <= now;
+}
+
+/** The record's `cookie.expires` in milliseconds, or `undefined` when it holds no date. */
+function expiresAt(data: ExpressSessionData): number | undefined {
+  const expires = data.cookie?.expires;
   const at = expires instanceof Date ? expires.getTime() : typeof expires === 'string' ? Date.parse(expires) : Number.NaN;
-  return Number.isNaN(at) || at <= now;
+  return Number.isNaN(at) ? undefined : at;
 }
 
 /**
