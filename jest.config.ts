@@ -17,7 +17,7 @@ const config: Config = {
   globalSetup: '<rootDir>/spec/support/globalSetup.ts',
   moduleNameMapper: {
     '^kit-session$': '<rootDir>/lib/index.ts',
-    '^kit-session/(redis|postgres|mysql|sqlite)$': '<rootDir>/lib/stores/$1/index.ts',
+    '^kit-session/(redis|postgres|mysql|sqlite|cloudflare)$': '<rootDir>/lib/stores/$1/index.ts',
     '^kit-session/store$': '<rootDir>/lib/stores/index.ts',
     '^kit-session/(fetch|node|express|fastify|hono|react-router|nest)$': '<rootDir>/lib/adapters/$1/index.ts',
     '^kit-session/di$': '<rootDir>/lib/di/index.ts',
@@ -35,7 +35,7 @@ const config: Config = {
   },
   // inversify 8, Nest 12 and their packages (@inversifyjs/http-core, http-express and what they
   // load) ship ES modules only: let ts-jest turn them into CommonJS.
-  transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs|@nestjs)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs|@nestjs|@noble)/)'],
   testTimeout: 30_000,
 };
 

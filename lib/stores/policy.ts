@@ -4,6 +4,8 @@
 // SessionStoreError it fails with), and the bound on an owner's sessions with its
 // refusal and eviction report. The memory, Redis, PostgreSQL, MySQL and SQLite stores all
 // use it; a store author gets it from `kit-session/store`.
+import { sha256 } from '@noble/hashes/sha2.js';
+import { encodeBase64url } from '../core/base64url.js';
 import { SessionLimitError, SessionStoreError } from '../core/SessionError.js';
 import type { EvictionReport, OwnerSessionLimit } from '../core/SessionStore.js';
 import { hashId, type CreateHash } from '../core/sessionHandle.js';
@@ -96,12 +98,12 @@ const chained = nodeCrypto?.createHash;
  * reads the database, a backup or a replica holds nothing they can put in a cookie. The
  * id has 256 random bits, so a plain hash is enough: there is nothing to guess.
  *
- * Synchronous where node:crypto exists (Node, Bun, Deno); elsewhere (an edge runtime
- * without it) it throws: use `hashId`, which falls back to Web Crypto.
+ * Synchronous everywhere: node:crypto's where it exists (Node, Bun, Deno), else (an edge
+ * runtime such as Cloudflare Workers without `nodejs_compat`) @noble/hashes' SHA-256,
+ * since Web Crypto's digest is asynchronous only.
  *
  * @param id - The session id.
  * @returns Its key.
- * @throws TypeError on a runtime without node:crypto.
  * @example
  * ```ts
  * const key = prefix + sessionKey(id);
@@ -114,8 +116,10 @@ export function sessionKey(id: string): string {
   if (chained !== undefined) {
     return hashId(id, chained);
   }
-  throw new TypeError('sessionKey needs node:crypto; use hashId on this runtime');
+  return encodeBase64url(sha256(textEncoder.encode(id)));
 }
+
+const textEncoder = new TextEncoder();
 
 export { isLive } from '../core/SessionStore.js';
 

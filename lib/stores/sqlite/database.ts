@@ -79,7 +79,25 @@ export interface SqliteDatabase {
 /**
  * Which driver a database handle comes from, as `SqliteSessionStore.driver` tells it.
  */
-export type SqliteDriver = 'node:sqlite' | 'better-sqlite3' | 'bun:sqlite';
+export type SqliteDriver = 'node:sqlite' | 'better-sqlite3' | 'bun:sqlite' | 'durable-object';
+
+/**
+ * Marks a handle whose transactions are not `BEGIN`/`COMMIT` statements but a function
+ * of the platform's (a Durable Object's `storage.transactionSync`): kit-session's own
+ * adapter of a Durable Object's SQL storage carries it.
+ *
+ * @internal
+ */
+export const TRANSACTION: unique symbol = Symbol('kit-session.sqlite.transaction');
+
+/** A handle that runs its transactions itself. */
+interface TransactingDatabase extends SqliteDatabase {
+  readonly [TRANSACTION]: <R>(work: () => R) => R;
+}
+
+function transactsItself(database: SqliteDatabase): database is TransactingDatabase {
+  return typeof (database as Partial<TransactingDatabase>)[TRANSACTION] === 'function';
+}
 
 /**
  * Tells which driver a database handle comes from, by the methods each has of its own.
@@ -93,6 +111,9 @@ export type SqliteDriver = 'node:sqlite' | 'better-sqlite3' | 'bun:sqlite';
 export function driverOf(database: unknown, option: string): SqliteDriver {
   const handle = database as Record<string, unknown> | null;
   if (handle !== null && typeof handle === 'object' && typeof handle.prepare === 'function' && typeof handle.exec === 'function') {
+    if (transactsItself(handle as unknown as SqliteDatabase)) {
+      return 'durable-object';
+    }
     if (typeof handle.pragma === 'function' && typeof handle.transaction === 'function') {
       return 'better-sqlite3';
     }
@@ -216,6 +237,27 @@ export class Connection {
    *   included); whatever `work` throws.
    */
   transaction<R>(operation: string, work: () => R): R {
+    const database = this.#database;
+    if (transactsItself(database)) {
+      // The platform rolls back when `work` throws, and forbids BEGIN statements. What
+      // `work` throws goes on as it is; a failure of the platform's own becomes ours.
+      const thrown: unknown[] = [];
+      try {
+        return database[TRANSACTION](() => {
+          try {
+            return work();
+          } catch (error) {
+            thrown.push(error);
+            throw error;
+          }
+        });
+      } catch (error) {
+        if (thrown.includes(error) || error instanceof SessionStoreError) {
+          throw error;
+        }
+        throw new SessionStoreError(`${this.#what}: ${operation} failed`, { cause: error });
+      }
+    }
     this.run(operation, BEGIN);
     let result: R;
     try {

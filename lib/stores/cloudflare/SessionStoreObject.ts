@@ -1,0 +1,254 @@
+// The Durable Object that keeps the sessions of kit-session/cloudflare's Durable Object
+// store: the SQLite store's code, run on the object's own SQLite storage.
+import {
+  SessionError,
+  SessionGenerationsLostError,
+  SessionLimitError,
+  SessionStoreError,
+} from '../../core/SessionError.js';
+import type { Clock } from '../../core/Clock.js';
+import type { EvictionReport, SessionPatch, SessionRecord, SessionRenewal } from '../../core/SessionStore.js';
+import { checkOptionKeys } from '../../core/options.js';
+import { SqliteOwnerGenerations } from '../sqlite/SqliteOwnerGenerations.js';
+import { SqliteSessionStore } from '../sqlite/SqliteSessionStore.js';
+import type { SqliteDatabase } from '../sqlite/database.js';
+import { durableObjectDatabase } from './durableObjectSql.js';
+import type { DurableObjectStateLike } from './platform.js';
+import type { ObjectAnswer, ObjectCall } from './protocol.js';
+
+/**
+ * How a {@link SessionStoreObject} keeps its sessions: set by a subclass's static
+ * `options`.
+ */
+export interface SessionStoreObjectOptions {
+  /**
+   * How often, in milliseconds, the object's alarm removes the rows of ended sessions
+   * (they are never served before that; this only frees space). Default: 15 minutes.
+   */
+  readonly cleanupInterval?: number;
+}
+
+const OPTIONS = ['cleanupInterval'] as const satisfies readonly (keyof SessionStoreObjectOptions)[];
+const DEFAULT_CLEANUP_INTERVAL = 15 * 60_000;
+const HEADERS = { 'content-type': 'application/json' };
+
+type Values = Record<string, unknown>;
+
+/**
+ * The Durable Object class that keeps sessions for {@link DurableObjectSessionStore}.
+ * Export it from the Worker's entry module and bind it as a **SQLite-backed** class
+ * (`new_sqlite_classes` in the Wrangler migration). Every session of a store lives in
+ * one object (the store's `name`): its SQLite database holds the sessions and their
+ * owners as the SQLite store keeps them, and each call is one synchronous transaction in
+ * the object's single thread, so patches, renewals, owner ends and the bound on an
+ * owner's sessions are atomic, as on PostgreSQL. The rows of ended sessions are removed
+ * by the object's alarm.
+ *
+ * To change its options, export a subclass with a static `options`.
+ *
+ * @example
+ * ```ts
+ * // worker.ts
+ * export { SessionStoreObject } from 'kit-session/cloudflare';
+ * // wrangler.jsonc:
+ * // "durable_objects": { "bindings": [{ "name": "SESSIONS", "class_name": "SessionStoreObject" }] },
+ * // "migrations": [{ "tag": "v1", "new_sqlite_classes": ["SessionStoreObject"] }]
+ * ```
+ */
+export class SessionStoreObject {
+  /** The options of the class: a subclass may set its own. */
+  static options: SessionStoreObjectOptions = {};
+
+  readonly #state: DurableObjectStateLike;
+  readonly #database: SqliteDatabase;
+  readonly #clock: { now: () => number };
+  readonly #cleanupInterval: number;
+  /** One store per bound the callers ask for (all of one app ask for the same). */
+  readonly #stores = new Map<string, SqliteSessionStore<Values>>();
+  #generations: SqliteOwnerGenerations | undefined;
+  #now = 0;
+  #ready = false;
+  #alarmChecked = false;
+
+  /**
+   * Called by the Workers runtime.
+   *
+   * @param state - The object's state (`ctx`), with SQLite-backed storage.
+   * @param _env - The Worker's bindings (unused).
+   * @throws TypeError when the class's static `options` are invalid.
+   */
+  constructor(state: DurableObjectStateLike, _env?: unknown) {
+    const options = (this.constructor as typeof SessionStoreObject).options;
+    checkOptionKeys('SessionStoreObject options', options, OPTIONS);
+    const interval = options.cleanupInterval ?? DEFAULT_CLEANUP_INTERVAL;
+    if (!Number.isSafeInteger(interval) || interval <= 0) {
+      throw new TypeError('SessionStoreObject options: cleanupInterval must be a positive number of milliseconds');
+    }
+    this.#cleanupInterval = interval;
+    this.#state = state;
+    this.#database = durableObjectDatabase(state.storage);
+    this.#clock = { now: () => this.#now };
+  }
+
+  /**
+   * Answers one call of a {@link DurableObjectSessionStore}: the Workers runtime calls it.
+   *
+   * @param request - The call, as the store sends it.
+   * @returns The answer.
+   * @example
+   * ```ts
+   * // Called by the runtime for each store call; nothing to call by hand.
+   * const answer = await object.fetch(request);
+   * ```
+   */
+  async fetch(request: Request): Promise<Response> {
+    let call: ObjectCall;
+    try {
+      call = (await request.json()) as ObjectCall;
+    } catch {
+      return answer({ ok: false, error: { name: 'TypeError', message: 'the call is not JSON' } });
+    }
+    if (!this.#ready) {
+      await this.#store(undefined).createTable();
+      this.#generations = new SqliteOwnerGenerations(this.#database);
+      await this.#generations.createTable();
+      this.#ready = true;
+    }
+    this.#now = call.now;
+    const evicted: [string, readonly string[]][] = [];
+    const report: EvictionReport = (owner, handles) => {
+      evicted.push([owner, [...handles]]);
+    };
+    try {
+      const value = await this.#run(call, report);
+      if (!this.#alarmChecked && (call.op === 'set' || call.op === 'renew')) {
+        await this.#scheduleCleanup();
+      }
+      return answer({ ok: true, value, ...(evicted.length === 0 ? {} : { evicted }) });
+    } catch (error) {
+      return answer({ ok: false, error: described(error) });
+    }
+  }
+
+  /**
+   * Removes the rows of ended sessions, and rings again while sessions are left: the
+   * Workers runtime calls it at the alarm's time.
+   *
+   * @example
+   * ```ts
+   * // Called by the runtime; nothing to call by hand.
+   * await object.alarm();
+   * ```
+   */
+  async alarm(): Promise<void> {
+    this.#now = Date.now();
+    await this.#store(undefined).deleteExpired();
+    this.#alarmChecked = false;
+    await this.#scheduleCleanup();
+  }
+
+  /** Sets the alarm, unless one is set already. */
+  async #scheduleCleanup(): Promise<void> {
+    this.#alarmChecked = true;
+    if ((await this.#state.storage.getAlarm()) === null) {
+      await this.#state.storage.setAlarm(Date.now() + this.#cleanupInterval);
+    }
+  }
+
+  /** The store for a bound (`undefined`: none). */
+  #store(limit: ObjectCall['limit']): SqliteSessionStore<Values> {
+    const key = limit === undefined ? '' : `${limit.max}:${limit.policy}`;
+    let store = this.#stores.get(key);
+    if (store === undefined) {
+      store = new SqliteSessionStore<Values>(this.#database, {}, this.#clock as Clock);
+      if (limit !== undefined) {
+        store.limitOwnerSessions({ max: limit.max, policy: limit.policy });
+      }
+      this.#stores.set(key, store);
+    }
+    return store;
+  }
+
+  /** Runs one call on the store. */
+  async #run(call: ObjectCall, report: EvictionReport): Promise<unknown> {
+    const store = this.#store(call.limit);
+    const args = call.args;
+    const text = (index: number): string => {
+      const value = args[index];
+      if (typeof value !== 'string') {
+        throw new TypeError('durable object session store: a call argument is missing');
+      }
+      return value;
+    };
+    switch (call.op) {
+      case 'get':
+        return await store.getSession(text(0));
+      case 'set':
+        return await store.setSession(
+          text(0),
+          args[1] as SessionRecord<Values>,
+          typeof args[2] === 'string' ? args[2] : undefined,
+          report,
+        );
+      case 'patch':
+        return await store.patchSession(text(0), { ...(args[1] as SessionPatch<Values>), evicted: report });
+      case 'renew':
+        return await store.renewSession(text(0), text(1), { ...(args[2] as SessionRenewal<Values>), evicted: report });
+      case 'delete':
+        await store.deleteSession(text(0));
+        return undefined;
+      case 'deleteOwner':
+        return await store.deleteOwnerSessions(text(0), typeof args[1] === 'string' ? args[1] : undefined);
+      case 'list':
+        return await store.listOwnerSessions(text(0));
+      case 'deleteByHandle':
+        return await store.deleteSessionByHandle(text(0), text(1));
+      case 'deleteExpired':
+        return await store.deleteExpired();
+      case 'generation':
+        return await this.#generations!.current(text(0));
+      case 'bump':
+        return await this.#generations!.bump(text(0));
+      default:
+        throw new TypeError('durable object session store: unknown call');
+    }
+  }
+}
+
+/** An error by name and message (a store's messages carry no token or value). */
+function described(error: unknown): { name: string; message: string } {
+  const name =
+    error instanceof SessionLimitError
+      ? 'SessionLimitError'
+      : error instanceof SessionGenerationsLostError
+        ? 'SessionGenerationsLostError'
+        : error instanceof TypeError
+          ? 'TypeError'
+          : 'SessionStoreError';
+  const message =
+    error instanceof SessionError || error instanceof TypeError ? error.message : 'durable object session store: the call failed';
+  return { name, message };
+}
+
+function answer(body: ObjectAnswer): Response {
+  return new Response(JSON.stringify(body), { headers: HEADERS });
+}
+
+/**
+ * The error an object's answer names, made again on the caller's side (the message
+ * carries no token or value).
+ *
+ * @internal
+ */
+export function errorOf(error: { readonly name: string; readonly message: string }): Error {
+  switch (error.name) {
+    case 'SessionLimitError':
+      return new SessionLimitError(error.message);
+    case 'SessionGenerationsLostError':
+      return new SessionGenerationsLostError(error.message);
+    case 'TypeError':
+      return new TypeError(error.message);
+    default:
+      return new SessionStoreError(error.message);
+  }
+}
