@@ -35,7 +35,7 @@ const config: Config = {
   },
   // inversify 8, Nest 12 and their packages (@inversifyjs/http-core, http-express and what they
   // load) ship ES modules only: let ts-jest turn them into CommonJS.
-  transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs|@nestjs|@noble)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs|@nestjs)/)'],
   testTimeout: 30_000,
 };
 

@@ -4,7 +4,7 @@
 // SessionStoreError it fails with), and the bound on an owner's sessions with its
 // refusal and eviction report. The memory, Redis, PostgreSQL, MySQL and SQLite stores all
 // use it; a store author gets it from `kit-session/store`.
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 } from '@noble/hashes/sha2';
 import { encodeBase64url } from '../core/base64url.js';
 import { SessionLimitError, SessionStoreError } from '../core/SessionError.js';
 import type { EvictionReport, OwnerSessionLimit } from '../core/SessionStore.js';
