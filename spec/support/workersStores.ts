@@ -82,6 +82,8 @@ function errorOf(error: { name: string; message: string; code?: string }): Error
 export class WorkerCaller {
   /** Store calls made through this caller. */
   calls = 0;
+  /** The requests the last call's store sent its Durable Object. */
+  subrequests = 0;
   #limit: OwnerSessionLimit | undefined;
   /** Tells the evictions the Worker's store reported, as that store does (a throwing report is ignored). */
   readonly #bound = new OwnerBound();
@@ -114,11 +116,12 @@ export class WorkerCaller {
       }),
     });
     const answer = (await response.json()) as
-      | { ok: true; value: unknown; evicted: [string, string[]][] }
+      | { ok: true; value: unknown; evicted: [string, string[]][]; subrequests: number }
       | { ok: false; error: { name: string; message: string; code?: string } };
     if (!answer.ok) {
       throw errorOf(answer.error);
     }
+    this.subrequests = answer.subrequests;
     for (const [owner, handles] of answer.evicted) {
       this.#bound.report(owner, handles, report);
     }

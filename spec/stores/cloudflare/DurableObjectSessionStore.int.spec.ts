@@ -104,6 +104,39 @@ describeOwnerGenerationsContract('DurableObjectOwnerGenerations (workerd)', asyn
   return { generations };
 });
 
+describe('DurableObjectSessionStore: subrequests', () => {
+  it('makes one request to the object per load, save, patch, renewal, delete and listing', async () => {
+    const clock = new FakeClock();
+    const caller = new WorkerCaller(mf, 'durable-object', objectName(), clock);
+    const store = new DurableObjectStoreProxy(caller);
+    store.limitOwnerSessions({ max: 3, policy: 'evict' });
+    const id = newId();
+    const next = newId();
+    const record = { values: { userId: 'ada' }, expireTime: clock.now() + HOUR, deadline: clock.now() + 2 * HOUR };
+    const counts: Record<string, number> = {};
+    const count = async (what: string, work: () => Promise<unknown>): Promise<void> => {
+      await work();
+      counts[what] = caller.subrequests;
+    };
+    await count('setSession', () => store.setSession(id, record, 'ada'));
+    await count('getSession', () => store.getSession(id));
+    await count('patchSession', () => store.patchSession(id, { set: { cart: 1 }, unset: [], expireTime: record.expireTime, deadline: record.deadline }));
+    await count('renewSession', () => store.renewSession(id, next, { record, owner: 'ada', grace: 10_000 }));
+    await count('listOwnerSessions', () => store.listOwnerSessions('ada'));
+    await count('deleteSession', () => store.deleteSession(next));
+    await count('getSession of a token that cannot be an id', () => store.getSession('not an id'));
+    expect(counts).toEqual({
+      setSession: 1,
+      getSession: 1,
+      patchSession: 1,
+      renewSession: 1,
+      listOwnerSessions: 1,
+      deleteSession: 1,
+      'getSession of a token that cannot be an id': 0,
+    });
+  });
+});
+
 describe('DurableObjectSessionStore: several Workers on one object', () => {
   it('keeps every key of 20 concurrent patches of one session made by 4 Workers', async () => {
     const clock = new FakeClock();
