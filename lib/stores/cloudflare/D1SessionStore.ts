@@ -30,6 +30,8 @@ import { quotedTable } from '../sqlite/database.js';
 import {
   bind,
   d1SessionStatements,
+  jsonPath,
+  parameterSuffix,
   sessionTableStatements,
   type D1SessionStatements,
   type SqlValue,
@@ -118,6 +120,15 @@ interface ProbedRow {
   admitted: number;
 }
 
+/** What a patch did: nothing (`undefined`: the session is gone), refused, or written. */
+type PatchOutcome = { readonly refused: boolean; readonly evicted: readonly string[] } | undefined;
+
+/** A patch's changes as JSON paths and JSON texts. */
+interface PatchChanges {
+  readonly set: readonly (readonly [path: string, json: string])[];
+  readonly unset: readonly string[];
+}
+
 /** A listed row. */
 interface ListedRow {
   handle: string;
@@ -138,15 +149,15 @@ interface ListedRow {
  * **No interactive transactions.** D1 runs one statement, or one `batch` of them, as a
  * transaction; between two calls other requests interleave. So every write decides in its
  * own SQL: a renewal, a bounded save and the eviction it makes are one batch whose
- * statements carry their condition; a patch merges the request's changes into the values
- * it read and writes them only while the row still holds what it read (compare-and-set),
- * reading again and retrying when another request changed it meanwhile.
+ * statements carry their condition; a patch is one `UPDATE` that merges the request's
+ * changes in SQL (`json_set`, `json_remove`) into what the row holds when it runs.
  *
  * **Subrequests** (each statement or batch is one): a load is one `SELECT` (a retired
  * row's chain of successors is read in the same statement); `setSession` one upsert (with
- * a bound and an owner, one batch: the eviction and the conditional upsert); a patch two
- * (the row, then one batch: the conditional write, and with a bound the eviction), and
- * one more each time another request changed the row in between; a renewal one batch;
+ * a bound and an owner, one batch: the eviction and the conditional upsert); a patch one
+ * `UPDATE` (with a bound and an owner, one batch), or, when a key has `"` or `\\` in its
+ * name, two (the row, then the conditional write) and one more each time another request
+ * changed the row in between; a renewal one batch;
  * `deleteSession`, `deleteSessionByHandle`, `deleteOwnerSessions` and
  * `listOwnerSessions` one statement each.
  *
@@ -312,13 +323,16 @@ export class D1SessionStore<T = Record<string, unknown>>
   }
 
   /**
-   * Applies the values one request set and unset on top of the stored ones, by
-   * compare-and-set: reads the row, merges, and writes only while the row still holds
-   * the values it read (a live session of its own), reading again and retrying when
-   * another request changed them meanwhile. A patch without `owner` keeps the owner the
-   * row holds; `owner: null` clears it; without `meta` it keeps the metadata. On a store
-   * with a bound, a patch that files the session under a new owner makes room or refuses
-   * in the same batch as its write.
+   * Applies the values one request set and unset on top of the stored ones, in one
+   * `UPDATE` whose SQL does the merge on what the row holds when it runs (`json_set` of
+   * each value set, `json_remove` of each unset) and writes only while the row is a live
+   * session of its own. A patch naming a key that a JSON path cannot (one with `"` or
+   * `\`, a control character or a lone surrogate) is compare-and-set instead: the row is
+   * read, merged, and written only while it still holds what was read, read again and
+   * retried when another request changed it meanwhile (at most 16 times). A patch without
+   * `owner` keeps the owner the row holds; `owner: null` clears it; without `meta` it keeps
+   * the metadata. On a store with a bound, a patch that files the session under a new
+   * owner makes room or refuses in the same batch as its write.
    *
    * @param id - The session's id.
    * @param patch - What changed.
@@ -341,44 +355,10 @@ export class D1SessionStore<T = Record<string, unknown>>
     const { owner } = patch;
     const limit = this.#bound.limit;
     const bounded = typeof owner === 'string' && limit !== undefined;
-    const outcome = await this.#operation('save', async () => {
-      const now = this.#clock.now();
-      const counted = bounded ? this.#counted(limit, true) : { refuseMax: null, evictMax: null };
-      const base = { token, other: token, now, owner: owner ?? null, ...counted };
-      let row = await this.#first<ProbedRow>(this.#sql.probe, base);
-      for (let attempt = 0; attempt < PATCH_ATTEMPTS; attempt++) {
-        if (row === null) {
-          return undefined;
-        }
-        if (Number(row.admitted) !== 1) {
-          return { refused: true, evicted: [] };
-        }
-        const input = {
-          ...base,
-          old: row.data,
-          guard: 2,
-          data: merged(row.data, patch),
-          expireTime: patch.expireTime,
-          deadline: patch.deadline,
-          ownerGiven: owner === undefined ? 0 : 1,
-          meta: patch.meta ?? null,
-        };
-        const statements = [this.#statement(this.#sql.probe, input), this.#statement(this.#sql.patch, input)];
-        if (bounded) {
-          statements.splice(1, 0, this.#statement(this.#sql.evict, input));
-        }
-        const answers = await this.#db.batch(statements);
-        if (changesOf(answers.at(-1)) === 1) {
-          return { refused: false, evicted: bounded ? tokensOf(answers[1]) : [] };
-        }
-        // The row as it was when the write was tried: gone, full, or changed meanwhile.
-        row = (answers[0]?.results[0] as ProbedRow | undefined) ?? null;
-        if (row !== null && row.data === input.old && Number(row.admitted) === 1) {
-          throw new Error('a patch matched its row and wrote nothing');
-        }
-      }
-      throw new Error('the session kept changing between the reads and writes of a patch');
-    });
+    const changes = changesOfPatch(patch);
+    const outcome = await this.#operation('save', () =>
+      changes === undefined ? this.#patchByComparing(token, patch, bounded ? limit : undefined) : this.#patchInSql(token, patch, changes, bounded ? limit : undefined),
+    );
     if (outcome === undefined) {
       return undefined;
     }
@@ -614,6 +594,85 @@ export class D1SessionStore<T = Record<string, unknown>>
     return changesOf(answer);
   }
 
+  /**
+   * A patch whose every key a JSON path names: one UPDATE whose SQL sets and unsets the
+   * keys on what the row holds when it runs (one statement; with a bound, one batch: the
+   * row as it is, the eviction, the UPDATE).
+   */
+  async #patchInSql(token: string, patch: SessionPatch<T>, changes: PatchChanges, limit: OwnerSessionLimit | undefined): Promise<PatchOutcome> {
+    const input: Record<string, SqlValue> = {
+      ...this.#patchInput(token, patch, limit),
+      guard: 3,
+      old: null,
+    };
+    changes.set.forEach(([path, json], i) => {
+      input[`setPath${parameterSuffix(i)}`] = path;
+      input[`setValue${parameterSuffix(i)}`] = json;
+    });
+    changes.unset.forEach((path, i) => {
+      input[`unsetPath${parameterSuffix(i)}`] = path;
+    });
+    const update = this.#statement(this.#sql.jsonPatch(changes.set.length, changes.unset.length), input);
+    if (limit === undefined) {
+      return changesOf(await update.run()) === 1 ? { refused: false, evicted: [] } : undefined;
+    }
+    const answers = await this.#db.batch([this.#statement(this.#sql.probe, input), this.#statement(this.#sql.evict, input), update]);
+    return this.#patchOutcome(answers);
+  }
+
+  /**
+   * A patch with a key no JSON path names: compare-and-set. Reads the row, merges in JS,
+   * and writes only while the row still holds what was read (one batch: the row as it is,
+   * with a bound the eviction, the UPDATE), reading again when it changed.
+   */
+  async #patchByComparing(token: string, patch: SessionPatch<T>, limit: OwnerSessionLimit | undefined): Promise<PatchOutcome> {
+    const base = this.#patchInput(token, patch, limit);
+    let row = await this.#first<ProbedRow>(this.#sql.probe, base);
+    for (let attempt = 0; attempt < PATCH_ATTEMPTS; attempt++) {
+      if (row === null || Number(row.admitted) !== 1) {
+        return row === null ? undefined : { refused: true, evicted: [] };
+      }
+      const input = { ...base, old: row.data, guard: 2, data: merged(row.data, patch) };
+      const statements = [this.#statement(this.#sql.probe, input), this.#statement(this.#sql.evict, input), this.#statement(this.#sql.patch, input)];
+      const answers = await this.#db.batch(statements);
+      const outcome = this.#patchOutcome(answers);
+      if (outcome === undefined || changesOf(answers[2]) === 1 || outcome.refused) {
+        return outcome;
+      }
+      // Written by another request between the read and the write: merge again.
+      row = (answers[0]?.results[0] as ProbedRow | undefined) ?? null;
+    }
+    throw new Error('the session kept changing between the reads and writes of a patch');
+  }
+
+  /** What a patch binds besides its values. */
+  #patchInput(token: string, patch: SessionPatch<T>, limit: OwnerSessionLimit | undefined): Record<string, SqlValue> {
+    const { owner } = patch;
+    return {
+      token,
+      other: token,
+      now: this.#clock.now(),
+      owner: owner ?? null,
+      ...(limit === undefined ? { refuseMax: null, evictMax: null } : this.#counted(limit, true)),
+      expireTime: patch.expireTime,
+      deadline: patch.deadline,
+      ownerGiven: owner === undefined ? 0 : 1,
+      meta: patch.meta ?? null,
+    };
+  }
+
+  /** What a patch batch (the row, the eviction, the UPDATE) did. */
+  #patchOutcome(answers: readonly D1Answer<unknown>[]): PatchOutcome {
+    const row = answers[0]?.results[0] as ProbedRow | undefined;
+    if (row === undefined) {
+      return undefined;
+    }
+    if (Number(row.admitted) !== 1) {
+      return { refused: true, evicted: [] };
+    }
+    return { refused: false, evicted: tokensOf(answers[1]) };
+  }
+
   /** The bound's parameters for a write that counts against it when `counts`. */
   #counted(limit: OwnerSessionLimit, counts: boolean): { refuseMax: number | null; evictMax: number | null } {
     if (!counts) {
@@ -646,6 +705,31 @@ function scrubbed(error: unknown): unknown {
   const copy = new Error(error.message);
   copy.name = error.name;
   return copy;
+}
+
+/**
+ * A patch's changes as JSON paths and texts (what `merged` would apply), or `undefined`
+ * when a JSON path cannot name one of its keys.
+ */
+function changesOfPatch<T>(patch: SessionPatch<T>): PatchChanges | undefined {
+  const set: [string, string][] = [];
+  const changes = JSON.parse(JSON.stringify(patch.set)) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(changes)) {
+    const path = jsonPath(key);
+    if (path === undefined) {
+      return undefined;
+    }
+    set.push([path, JSON.stringify(value)]);
+  }
+  const unset: string[] = [];
+  for (const key of patch.unset) {
+    const path = jsonPath(key);
+    if (path === undefined) {
+      return undefined;
+    }
+    unset.push(path);
+  }
+  return { set, unset };
 }
 
 /** How many rows a statement wrote. */

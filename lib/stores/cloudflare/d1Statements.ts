@@ -5,8 +5,12 @@
 // `db.batch([...])` (one transaction, its statements in order). So every write that the
 // SQLite store decides in JS inside BEGIN IMMEDIATE decides here in its own SQL:
 //
-// - a patch is compare-and-set: its UPDATE applies only while the row still holds the
-//   values text it was merged from (`data = :old`), and the store retries on a change;
+// - a patch is one UPDATE whose SQL applies the changes itself (`json_set` of each value
+//   set, `json_remove` of each unset, on the values the row holds when it runs), written
+//   only while the row is a live session of its own; a key that a JSON path cannot name
+//   (one with `"` or `\`) falls back to compare-and-set: the UPDATE applies only while the
+//   row still holds the values text it was merged from (`data = :old`), and the store
+//   retries on a change;
 // - the bound is a predicate: a bounded insert or patch applies only while the owner has
 //   fewer than `:refuseMax` other live sessions, and the eviction is one DELETE whose
 //   LIMIT counts the owner's other live sessions itself;
@@ -45,9 +49,17 @@ export interface D1SessionStatements
   readonly setBounded: Statement;
   /**
    * Writes a patched session only while it is a live session of its own still holding the
-   * values text `:old`, and the bound admits it.
+   * values text `:old`, and the bound admits it (compare-and-set).
    */
   readonly patch: Statement;
+  /**
+   * A patch that sets `sets` values and unsets `unsets`, applied by the SQL itself on the
+   * values the row holds (`json_set`, then `json_remove`), while the row is a live session
+   * of its own and the bound admits it. Each value set is `:setPath<n>` (a JSON path, see
+   * {@link jsonPath}) and `:setValue<n>` (JSON text); each unset `:unsetPath<n>`, where
+   * `<n>` is {@link parameterSuffix} of its index.
+   */
+  jsonPatch(sets: number, unsets: number): Statement;
   /**
    * Deletes the owner's least recently written other live sessions, as many as are over
    * `:evictMax` with one more, when `:token` does not count already and `:guard` holds
@@ -95,6 +107,31 @@ export function d1SessionStatements(table: string): D1SessionStatements {
     `ON CONFLICT (token) DO UPDATE SET data = excluded.data, expire_time = excluded.expire_time, ` +
     `deadline = excluded.deadline, owner = excluded.owner, meta = excluded.meta, ` +
     `write_time = excluded.write_time, successor = NULL`;
+  const jsonPatches = new Map<string, Statement>();
+  const jsonPatch = (sets: number, unsets: number): Statement => {
+    const cached = jsonPatches.get(`${sets}/${unsets}`);
+    if (cached !== undefined) {
+      return cached;
+    }
+    let data = 'data';
+    if (sets > 0) {
+      const pairs = Array.from({ length: sets }, (_, i) => `:setPath${parameterSuffix(i)}, json(:setValue${parameterSuffix(i)})`);
+      data = `json_set(${data}, ${pairs.join(', ')})`;
+    }
+    if (unsets > 0) {
+      const paths = Array.from({ length: unsets }, (_, i) => `:unsetPath${parameterSuffix(i)}`);
+      data = `json_remove(${data}, ${paths.join(', ')})`;
+    }
+    const compiled = statement(
+      `UPDATE ${table} SET data = ${data}, expire_time = :expireTime, deadline = :deadline, ` +
+        `owner = CASE WHEN :ownerGiven THEN :owner ELSE owner END, meta = coalesce(:meta, meta), ` +
+        `write_time = :now WHERE token = :token AND ${session()} AND ${admitted}`,
+    );
+    if (jsonPatches.size < 256) {
+      jsonPatches.set(`${sets}/${unsets}`, compiled);
+    }
+    return compiled;
+  };
   const chain = (byOwner: boolean) => {
     const mine = (alias: string) => (byOwner ? ` AND ${alias}.owner = :owner` : '');
     return statement(
@@ -124,6 +161,7 @@ export function d1SessionStatements(table: string): D1SessionStatements {
         `owner = CASE WHEN :ownerGiven THEN :owner ELSE owner END, meta = coalesce(:meta, meta), ` +
         `write_time = :now WHERE token = :token AND data = :old AND ${session()} AND ${admitted}`,
     ),
+    jsonPatch,
     evict: statement(
       `DELETE FROM ${table} WHERE token IN (SELECT e.token ${others('e')} ORDER BY e.write_time, e.token ` +
         `LIMIT max(0, (SELECT count(*) ${others('c')}) - :evictMax + 1)) ` +
@@ -145,4 +183,32 @@ export function d1SessionStatements(table: string): D1SessionStatements {
     deleteChain: chain(false),
     deleteChainByHandle: chain(true),
   };
+}
+
+/**
+ * The letters that stand for an index in a parameter's name (parameter names are letters
+ * only): 0 is `a`, 25 `z`, 26 `ba`.
+ *
+ * @internal
+ * @param index - The index.
+ * @returns Its letters.
+ */
+export function parameterSuffix(index: number): string {
+  return [...index.toString(26)].map((digit) => String.fromCharCode(97 + parseInt(digit, 26))).join('');
+}
+
+/** Keys a quoted JSON path label names exactly: no `"` or `\`, no control character, no lone surrogate. */
+const PATH_SAFE = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/u;
+
+/**
+ * The JSON path of one top-level key (`$."key"`), or `undefined` when SQLite's path syntax
+ * cannot name it exactly: a key with `"` (which ends a quoted label), `\` (which starts
+ * an escape), a control character, or a lone surrogate.
+ *
+ * @internal
+ * @param key - The key.
+ * @returns The path, or `undefined`.
+ */
+export function jsonPath(key: string): string | undefined {
+  return PATH_SAFE.test(key) ? `$."${key}"` : undefined;
 }
