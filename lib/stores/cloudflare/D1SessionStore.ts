@@ -155,7 +155,7 @@ interface ListedRow {
  * **Subrequests** (each statement or batch is one): a load is one `SELECT` (a retired
  * row's chain of successors is read in the same statement); `setSession` one upsert (with
  * a bound and an owner, one batch: the eviction and the conditional upsert); a patch one
- * `UPDATE` (with a bound and an owner, one batch), or, when a key has `"` or `\\` in its
+ * `UPDATE` (with a bound and an owner, one batch), or, when a key has `"` or `\` in its
  * name, two (the row, then the conditional write) and one more each time another request
  * changed the row in between; a renewal one batch;
  * `deleteSession`, `deleteSessionByHandle`, `deleteOwnerSessions` and

@@ -56,9 +56,9 @@ describe('D1SessionStore on Miniflare', () => {
   const dump = () => d1.dump(table);
   const empty = () => d1.empty(table);
 
-  describeStoreContract('D1SessionStore', () => {
+  describeStoreContract("D1SessionStore on Miniflare's binding", () => {
     const clock = new FakeClock();
-    return { store: new D1SessionStore<ContractValues>(d1.db, { table }, clock), clock, serverSide: true, dump, close: empty };
+    return { store: new D1SessionStore<ContractValues>(d1.binding, { table }, clock), clock, serverSide: true, dump, close: empty };
   });
 
   describeStoreContract('EncryptingStoreDecorator(D1SessionStore, encryptValues)', async () => {
