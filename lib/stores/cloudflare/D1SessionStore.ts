@@ -27,29 +27,54 @@ import {
   storeOperation,
 } from '../policy.js';
 import { quotedTable } from '../sqlite/database.js';
-import {
-  bind,
-  d1SessionStatements,
-  jsonPath,
-  parameterSuffix,
-  sessionTableStatements,
-  type D1SessionStatements,
-  type SqlValue,
-  type Statement,
-} from './d1Statements.js';
+import { bind, sessionTableStatements, type SqlValue, type Statement } from '../sqlite/statements.js';
+import { d1SessionStatements, jsonPath, parameterSuffix, type D1SessionStatements } from './d1Statements.js';
 
 /**
  * A prepared D1 statement, as {@link D1SessionStore} uses it: the part of Cloudflare's
  * `D1PreparedStatement` it calls.
  */
 export interface D1Statement {
-  /** Binds the `?` parameters, in order. */
+  /**
+   * Binds the `?` parameters, in order.
+   *
+   * @param values - One value for each `?`.
+   * @returns The bound statement.
+   * @example
+   * ```ts
+   * const statement = env.DB.prepare('SELECT data FROM sessions WHERE token = ?').bind(handle);
+   * ```
+   */
   bind(...values: unknown[]): D1Statement;
-  /** The first row, or `null`. */
+  /**
+   * Runs the statement and gives its first row.
+   *
+   * @returns The first row, or `null` when there is none.
+   * @example
+   * ```ts
+   * const row = await env.DB.prepare('SELECT count(*) AS n FROM sessions').first<{ n: number }>();
+   * ```
+   */
   first<R = Record<string, unknown>>(): Promise<R | null>;
-  /** Every row, and what the statement changed. */
+  /**
+   * Runs the statement and gives every row.
+   *
+   * @returns The rows, and what the statement changed.
+   * @example
+   * ```ts
+   * const { results } = await env.DB.prepare('SELECT token FROM sessions').all<{ token: string }>();
+   * ```
+   */
   all<R = Record<string, unknown>>(): Promise<D1Answer<R>>;
-  /** Runs it: what it changed. */
+  /**
+   * Runs the statement.
+   *
+   * @returns What it changed (`meta.changes`).
+   * @example
+   * ```ts
+   * const { meta } = await env.DB.prepare('DELETE FROM sessions').run();
+   * ```
+   */
   run<R = Record<string, unknown>>(): Promise<D1Answer<R>>;
 }
 
@@ -67,9 +92,27 @@ export interface D1Answer<R> {
  * Typed by shape, so that kit-session needs no `@cloudflare/workers-types`.
  */
 export interface D1Handle {
-  /** Prepares one statement. */
+  /**
+   * Prepares one statement.
+   *
+   * @param sql - The SQL, with `?` for each parameter.
+   * @returns The statement, to bind and run.
+   * @example
+   * ```ts
+   * const statement = env.DB.prepare('SELECT count(*) AS n FROM sessions');
+   * ```
+   */
   prepare(sql: string): D1Statement;
-  /** Runs statements in order in one transaction: all apply, or none. */
+  /**
+   * Runs statements in order in one transaction: all apply, or none.
+   *
+   * @param statements - The bound statements.
+   * @returns Each statement's answer, in order.
+   * @example
+   * ```ts
+   * const [first, second] = await env.DB.batch([env.DB.prepare('DELETE FROM a'), env.DB.prepare('DELETE FROM b')]);
+   * ```
+   */
   batch<R = Record<string, unknown>>(statements: D1Statement[]): Promise<D1Answer<R>[]>;
 }
 

@@ -26,8 +26,6 @@
 import { MAX_RENEWAL_STEPS } from '../policy.js';
 import { sessionStatements, statement, type SessionStatements, type Statement } from '../sqlite/statements.js';
 
-export { bind, sessionTableStatements, type SqlValue, type Statement } from '../sqlite/statements.js';
-
 /** The row (of `alias`, when given) has not ended by the store's clock. */
 const live = (alias = '') => `min(${alias}expire_time, ${alias}deadline) > :now`;
 /** The row is a session of its own (not retired) that has not ended. */
