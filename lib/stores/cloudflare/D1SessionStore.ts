@@ -28,7 +28,7 @@ import {
 } from '../policy.js';
 import { quotedTable } from '../sqlite/database.js';
 import { bind, sessionTableStatements, type SqlValue, type Statement } from '../sqlite/statements.js';
-import { d1SessionStatements, jsonPath, parameterSuffix, type D1SessionStatements } from './d1Statements.js';
+import { d1SessionStatements, jsonPath, MAX_PATCH_PARAMETERS, parameterSuffix, type D1SessionStatements } from './d1Statements.js';
 
 /**
  * A prepared D1 statement, as {@link D1SessionStore} uses it: the part of Cloudflare's
@@ -199,8 +199,8 @@ interface ListedRow {
  * row's chain of successors is read in the same statement); `setSession` one upsert (with
  * a bound and an owner, one batch: the eviction and the conditional upsert); a patch one
  * `UPDATE` (with a bound and an owner, one batch), or, when a key has `"` or `\` in its
- * name, two (the row, then the conditional write) and one more each time another request
- * changed the row in between; a renewal one batch;
+ * name or the patch has more than about 30 values, two (the row, then the conditional
+ * write) and one more each time another request changed the row in between; a renewal one batch;
  * `deleteSession`, `deleteSessionByHandle`, `deleteOwnerSessions` and
  * `listOwnerSessions` one statement each.
  *
@@ -370,7 +370,8 @@ export class D1SessionStore<T = Record<string, unknown>>
    * `UPDATE` whose SQL does the merge on what the row holds when it runs (`json_set` of
    * each value set, `json_remove` of each unset) and writes only while the row is a live
    * session of its own. A patch naming a key that a JSON path cannot (one with `"` or
-   * `\`, a control character or a lone surrogate) is compare-and-set instead: the row is
+   * `\`, a control character or a lone surrogate), or of more values than one statement
+   * binds parameters for (about 30 set), is compare-and-set instead: the row is
    * read, merged, and written only while it still holds what was read, read again and
    * retried when another request changed it meanwhile (at most 16 times). A patch without
    * `owner` keeps the owner the row holds; `owner: null` clears it; without `meta` it keeps
@@ -752,7 +753,7 @@ function scrubbed(error: unknown): unknown {
 
 /**
  * A patch's changes as JSON paths and texts (what `merged` would apply), or `undefined`
- * when a JSON path cannot name one of its keys.
+ * when a JSON path cannot name one of its keys, or they are more than one statement binds.
  */
 function changesOfPatch<T>(patch: SessionPatch<T>): PatchChanges | undefined {
   const set: [string, string][] = [];
@@ -772,7 +773,7 @@ function changesOfPatch<T>(patch: SessionPatch<T>): PatchChanges | undefined {
     }
     unset.push(path);
   }
-  return { set, unset };
+  return 2 * set.length + unset.length > MAX_PATCH_PARAMETERS ? undefined : { set, unset };
 }
 
 /** How many rows a statement wrote. */

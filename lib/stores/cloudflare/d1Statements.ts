@@ -8,7 +8,8 @@
 // - a patch is one UPDATE whose SQL applies the changes itself (`json_set` of each value
 //   set, `json_remove` of each unset, on the values the row holds when it runs), written
 //   only while the row is a live session of its own; a key that a JSON path cannot name
-//   (one with `"` or `\`) falls back to compare-and-set: the UPDATE applies only while the
+//   (one with `"` or `\`), or more values than D1 binds parameters for, falls back to
+//   compare-and-set: the UPDATE applies only while the
 //   row still holds the values text it was merged from (`data = :old`), and the store
 //   retries on a change;
 // - the bound is a predicate: a bounded insert or patch applies only while the owner has
@@ -182,6 +183,15 @@ export function d1SessionStatements(table: string): D1SessionStatements {
     deleteChainByHandle: chain(true),
   };
 }
+
+/**
+ * How many parameters the values of one SQL patch may take (two per value set, one per
+ * value unset): D1 binds at most 100 parameters to one statement, and the rest of the
+ * patch takes about 20. A patch that needs more compares and sets instead.
+ *
+ * @internal
+ */
+export const MAX_PATCH_PARAMETERS = 64;
 
 /**
  * The letters that stand for an index in a parameter's name (parameter names are letters

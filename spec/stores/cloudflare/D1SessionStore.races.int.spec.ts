@@ -79,6 +79,15 @@ describe('D1SessionStore: subrequests per call', () => {
     expect(await subrequests(() => store!.deleteSession(newId()))).toBe(1);
   });
 
+  it('a patch of more keys than one D1 statement binds parameters for (100) compares and sets instead: two', async () => {
+    const [store] = stores(1);
+    const id = newId();
+    await store!.setSession(id, record({ kept: true }));
+    const set = Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`key${i}`, i]));
+    expect(await subrequests(() => store!.patchSession(id, { set, unset: ['kept'], ...later() }))).toBe(2);
+    expect((await store!.getSession(id))?.values).toEqual(set);
+  });
+
   it('with a bound: a save with an owner and a patch that sets one are one batch each; saves without an owner stay one statement', async () => {
     const [store] = stores(1, { max: 2, policy: 'evict' });
     const id = newId();
