@@ -204,6 +204,10 @@ interface ListedRow {
  * `deleteSession`, `deleteSessionByHandle`, `deleteOwnerSessions` and
  * `listOwnerSessions` one statement each.
  *
+ * **Read replicas.** Give the store `env.DB` itself, whose every query goes to the primary,
+ * not a `withSession()` session of D1's read replication: a replica may not hold a write
+ * made through another request yet.
+ *
  * @typeParam T - The shape of the session's values.
  * @example
  * ```ts
