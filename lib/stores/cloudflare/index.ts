@@ -10,3 +10,4 @@ export type {
   KvNamespaceLike,
   SqlCursorLike,
 } from './platform.js';
+export * from './d1.js';

@@ -1,5 +1,5 @@
 import { SessionGenerationsLostError, SessionStoreError } from 'kit-session';
-import { D1OwnerGenerations, type D1Handle } from '../../../lib/stores/cloudflare/d1.js';
+import { D1OwnerGenerations, type D1Handle } from 'kit-session/cloudflare';
 import { describeOwnerGenerationsContract } from '../../support/ownerGenerationsContract.js';
 import { startD1, type D1Fixture } from './d1Fixture.js';
 

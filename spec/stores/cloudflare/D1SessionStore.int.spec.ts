@@ -8,7 +8,7 @@ import {
   isRenewableStore,
   SessionStoreError,
 } from 'kit-session';
-import { D1SessionStore, type D1Handle } from '../../../lib/stores/cloudflare/d1.js';
+import { D1SessionStore, type D1Handle } from 'kit-session/cloudflare';
 import { FakeClock } from '../../support/FakeClock.js';
 import { describeManagerScenarios, hashedId } from '../../support/services.js';
 import { describeStoreContract, type ContractValues } from '../../support/storeContract.js';

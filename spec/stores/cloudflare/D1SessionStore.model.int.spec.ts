@@ -1,4 +1,4 @@
-import { D1SessionStore } from '../../../lib/stores/cloudflare/d1.js';
+import { D1SessionStore } from 'kit-session/cloudflare';
 import { describeSessionModel, type ModelTarget } from '../../support/sessionModel.js';
 import { startD1, type D1Fixture } from './d1Fixture.js';
 

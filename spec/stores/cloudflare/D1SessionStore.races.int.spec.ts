@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SessionLimitError, type SessionRecord } from 'kit-session';
-import { D1SessionStore } from '../../../lib/stores/cloudflare/d1.js';
+import { D1SessionStore } from 'kit-session/cloudflare';
 import { FakeClock } from '../../support/FakeClock.js';
 import { hashedId } from '../../support/services.js';
 import type { ContractValues } from '../../support/storeContract.js';

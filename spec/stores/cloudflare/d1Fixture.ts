@@ -9,7 +9,7 @@
 //   store's own subrequests would be). Only the transport differs: each statement still
 //   runs on workerd's D1, and a batch is still one `env.DB.batch`.
 import { Miniflare } from 'miniflare';
-import type { D1Answer, D1Handle, D1Statement } from '../../../lib/stores/cloudflare/d1.js';
+import type { D1Answer, D1Handle, D1Statement } from 'kit-session/cloudflare';
 
 /** One Miniflare and its D1 database `DB`. */
 export interface D1Fixture {
