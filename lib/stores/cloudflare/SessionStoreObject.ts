@@ -10,7 +10,7 @@ import type { Clock } from '../../core/Clock.js';
 import type { EvictionReport, SessionPatch, SessionRecord, SessionRenewal } from '../../core/SessionStore.js';
 import { checkOptionKeys } from '../../core/options.js';
 import { SqliteOwnerGenerations } from '../sqlite/SqliteOwnerGenerations.js';
-import { SqliteSessionStore } from '../sqlite/SqliteSessionStore.js';
+import { DEFAULT_SESSION_TABLE, SqliteSessionStore } from '../sqlite/SqliteSessionStore.js';
 import type { SqliteDatabase } from '../sqlite/database.js';
 import { durableObjectDatabase } from './durableObjectSql.js';
 import type { DurableObjectStateLike } from './platform.js';
@@ -31,6 +31,8 @@ export interface SessionStoreObjectOptions {
 const OPTIONS = ['cleanupInterval'] as const satisfies readonly (keyof SessionStoreObjectOptions)[];
 const DEFAULT_CLEANUP_INTERVAL = 15 * 60_000;
 const HEADERS = { 'content-type': 'application/json' };
+/** Whether the session table holds any row (ended, retired or live). */
+const ANY_ROW = `SELECT 1 AS found FROM "${DEFAULT_SESSION_TABLE}" LIMIT 1`;
 
 type Values = Record<string, unknown>;
 
@@ -141,10 +143,16 @@ export class SessionStoreObject {
    * ```
    */
   async alarm(): Promise<void> {
+    // Whatever happens below, the next save checks the alarm again (a sweep that keeps
+    // failing is given up by the runtime after its retries).
+    this.#alarmChecked = false;
     this.#now = Date.now();
     await this.#store(undefined).deleteExpired();
-    this.#alarmChecked = false;
-    await this.#scheduleCleanup();
+    // Nothing left to sweep: an idle object is not woken every interval for ever; the
+    // next save that writes a row sets the alarm again.
+    if (this.#database.prepare(ANY_ROW).get() !== undefined) {
+      await this.#scheduleCleanup();
+    }
   }
 
   /** Sets the alarm, unless one is set already. */
