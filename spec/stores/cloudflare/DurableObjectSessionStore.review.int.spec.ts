@@ -59,3 +59,64 @@ describe('SessionStoreObject: the alarm, again and again', () => {
     expect(await caller.call('alarmAt', [])).toEqual(expect.any(Number));
   }, 20_000);
 });
+
+describe('DurableObjectSessionStore: owners and handles of odd shapes, as the SQLite store answers them', () => {
+  it.each([
+    ['a number', 42],
+    ['null', null],
+    ['an object', { owner: 'ada' }],
+  ])('answers an owner that is %s with nothing listed, nothing ended, and no error', async (_label, owner) => {
+    const clock = new FakeClock();
+    const caller = new WorkerCaller(mf, 'durable-object', objectName(), clock);
+    const store = new DurableObjectStoreProxy(caller);
+    await store.setSession(newId(), { values: {}, expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR }, 'ada');
+    expect(await store.listOwnerSessions(owner as never)).toEqual([]);
+    expect(await store.deleteOwnerSessions(owner as never)).toBe(0);
+    expect(await store.deleteSessionByHandle(owner as never, 'A'.repeat(43))).toBe(false);
+    expect(await store.listOwnerSessions('ada')).toHaveLength(1);
+  });
+
+  it.each([
+    ['a number', 7],
+    ['null', null],
+    ['a list', ['A'.repeat(43)]],
+    ['text that is no handle', 'not a handle'],
+  ])('answers a handle that is %s with false, and no error', async (_label, handle) => {
+    const clock = new FakeClock();
+    const store = new DurableObjectStoreProxy(new WorkerCaller(mf, 'durable-object', objectName(), clock));
+    await store.setSession(newId(), { values: {}, expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR }, 'ada');
+    expect(await store.deleteSessionByHandle('ada', handle as never)).toBe(false);
+    expect(await store.listOwnerSessions('ada')).toHaveLength(1);
+  });
+});
+
+describe('DurableObjectSessionStore: errors across the object protocol', () => {
+  /** One store call through the test Worker, its raw answer (the error as the real store threw it). */
+  async function raw(name: string, method: string, args: unknown[], limit?: { max: number; policy: string }): Promise<{ ok: boolean; error?: { name: string; code?: string; message: string } }> {
+    const response = await mf.dispatchFetch('http://worker/', {
+      method: 'POST',
+      body: JSON.stringify({ store: 'durable-object', name, method, args, now: Date.UTC(2026, 0, 1), ...(limit === undefined ? {} : { limit }) }),
+    });
+    return (await response.json()) as never;
+  }
+
+  it('keeps the class and code of a refusal, with no id or owner in its message', async () => {
+    const name = objectName();
+    const record = { values: { userId: 'ada-secret' }, expireTime: Date.UTC(2026, 0, 2), deadline: Date.UTC(2026, 0, 2) };
+    const first = newId();
+    const second = newId();
+    expect((await raw(name, 'setSession', [first, record, 'ada-secret'], { max: 1, policy: 'refuse' })).ok).toBe(true);
+    const refused = await raw(name, 'setSession', [second, record, 'ada-secret'], { max: 1, policy: 'refuse' });
+    expect(refused.error).toMatchObject({ name: 'SessionLimitError', code: 'ERR_SESSION_LIMIT' });
+    expect(refused.error!.message).not.toContain(second);
+    expect(refused.error!.message).not.toContain('ada-secret');
+  });
+
+  it('keeps TypeError for a renewal into its own id, with no id in its message', async () => {
+    const name = objectName();
+    const id = newId();
+    const answer = await raw(name, 'renewSession', [id, id, { record: { values: {}, expireTime: 1, deadline: 1 }, grace: 0 }]);
+    expect(answer.error?.name).toBe('TypeError');
+    expect(answer.error!.message).not.toContain(id);
+  });
+});
