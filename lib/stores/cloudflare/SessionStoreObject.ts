@@ -31,6 +31,9 @@ export interface SessionStoreObjectOptions {
 const OPTIONS = ['cleanupInterval'] as const satisfies readonly (keyof SessionStoreObjectOptions)[];
 const DEFAULT_CLEANUP_INTERVAL = 15 * 60_000;
 const HEADERS = { 'content-type': 'application/json' };
+/** What a class bound without SQLite storage answers every call with. */
+const NO_SQL =
+  'durable object session store: SessionStoreObject has no SQLite storage: list its class under new_sqlite_classes (not new_classes) in the Wrangler migration';
 /** Whether the session table holds any row (ended, retired or live). */
 const ANY_ROW = `SELECT 1 AS found FROM "${DEFAULT_SESSION_TABLE}" LIMIT 1`;
 
@@ -110,18 +113,21 @@ export class SessionStoreObject {
     } catch {
       return answer({ ok: false, error: { name: 'TypeError', message: 'the call is not JSON' } });
     }
-    if (!this.#ready) {
-      await this.#store(undefined).createTable();
-      this.#generations = new SqliteOwnerGenerations(this.#database);
-      await this.#generations.createTable();
-      this.#ready = true;
-    }
-    this.#now = call.now;
     const evicted: [string, readonly string[]][] = [];
     const report: EvictionReport = (owner, handles) => {
       evicted.push([owner, [...handles]]);
     };
     try {
+      if (!this.#ready) {
+        if (!hasSql(this.#state.storage)) {
+          throw new SessionStoreError(NO_SQL);
+        }
+        await this.#store(undefined).createTable();
+        this.#generations = new SqliteOwnerGenerations(this.#database);
+        await this.#generations.createTable();
+        this.#ready = true;
+      }
+      this.#now = call.now;
       const value = await this.#run(call, report);
       if (!this.#alarmChecked && (call.op === 'set' || call.op === 'renew')) {
         await this.#scheduleCleanup();
@@ -236,6 +242,16 @@ function described(error: unknown): { name: string; message: string } {
   const message =
     error instanceof SessionError || error instanceof TypeError ? error.message : 'durable object session store: the call failed';
   return { name, message };
+}
+
+/** Whether the object's storage is SQLite-backed: reading `sql` of any other throws. */
+function hasSql(storage: DurableObjectStateLike['storage']): boolean {
+  try {
+    storage.sql.exec('SELECT 1').toArray();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function answer(body: ObjectAnswer): Response {

@@ -120,3 +120,33 @@ describe('DurableObjectSessionStore: errors across the object protocol', () => {
     expect(answer.error!.message).not.toContain(id);
   });
 });
+
+describe('SessionStoreObject bound as a class without SQLite (new_classes instead of new_sqlite_classes)', () => {
+  let plain: Miniflare;
+
+  beforeAll(async () => {
+    plain = await startWorkers({
+      SESSIONS: { className: 'SessionStoreObject', useSQLite: false },
+      QUICK: { className: 'QuickSweepObject', useSQLite: true },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await plain?.dispose();
+  });
+
+  it('fails every call with a SessionStoreError that says what to change', async () => {
+    const clock = new FakeClock();
+    const store = new DurableObjectStoreProxy(new WorkerCaller(plain, 'durable-object', objectName(), clock));
+    const id = newId();
+    for (const call of [
+      () => store.getSession(id),
+      () => store.setSession(id, { values: {}, expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR }),
+    ]) {
+      const error = (await call().catch((e: unknown) => e)) as Error;
+      expect(error.name).toBe('SessionStoreError');
+      expect(error.message).toMatch(/new_sqlite_classes/);
+      expect(error.message).not.toContain(id);
+    }
+  });
+});
