@@ -150,3 +150,44 @@ describe('SessionStoreObject bound as a class without SQLite (new_classes instea
     }
   });
 });
+
+describe('SessionStoreObject: a cold object, and callers with different bounds', () => {
+  it('answers a burst of first calls of every kind at once on a new object', async () => {
+    const clock = new FakeClock();
+    const name = objectName();
+    const stores = Array.from({ length: 4 }, () => new DurableObjectStoreProxy(new WorkerCaller(mf, 'durable-object', name, clock)));
+    const generations = new GenerationsProxy(new WorkerCaller(mf, 'generations', name, clock));
+    const ids = Array.from({ length: 8 }, () => newId());
+    const record = { values: { userId: 'ada' }, expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR };
+    const results = await Promise.allSettled([
+      ...ids.map((id, i) => stores[i % 4]!.setSession(id, record, 'ada')),
+      generations.bump('ada'),
+      generations.current('bob'),
+      stores[0]!.getSession(newId()),
+      stores[1]!.listOwnerSessions('ada'),
+      stores[2]!.deleteExpired(),
+    ]);
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(await stores[3]!.listOwnerSessions('ada')).toHaveLength(8);
+    expect(await generations.current('ada')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('bounds each save by its own caller\'s bound: a bound of 2 evicts, one of 3 refuses, on one object', async () => {
+    const clock = new FakeClock();
+    const name = objectName();
+    const evicting = new DurableObjectStoreProxy(new WorkerCaller(mf, 'durable-object', name, clock));
+    evicting.limitOwnerSessions({ max: 2, policy: 'evict' });
+    const refusing = new DurableObjectStoreProxy(new WorkerCaller(mf, 'durable-object', name, clock));
+    refusing.limitOwnerSessions({ max: 3, policy: 'refuse' });
+    const record = () => ({ values: {}, expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR });
+    for (let i = 0; i < 3; i++) {
+      await refusing.setSession(newId(), record(), 'ada');
+      clock.advance(1);
+    }
+    await expect(refusing.setSession(newId(), record(), 'ada')).rejects.toMatchObject({ name: 'SessionLimitError' });
+    const evicted: string[] = [];
+    await evicting.setSession(newId(), record(), 'ada', (_owner, handles) => evicted.push(...handles));
+    expect(evicted).toHaveLength(2);
+    expect(await evicting.listOwnerSessions('ada')).toHaveLength(2);
+  });
+});
