@@ -44,6 +44,20 @@ describe('SessionStoreObject: the alarm, again and again', () => {
     expect(await store.deleteExpired()).toBe(0);
   }, 20_000);
 
+  it("never removes a session live by the manager's clock when it runs behind the object's (a fake clock), and removes it once ended by it", async () => {
+    const clock = new FakeClock(Date.now() - 30 * 24 * HOUR);
+    const store = new DurableObjectStoreProxy(new WorkerCaller(mf, 'quick-sweep', objectName(), clock));
+    const id = newId();
+    await store.setSession(id, { values: { a: 1 }, expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR });
+    await sleep(1_500);
+    // Rung (more than once) by now: by the object's clock the session ended a month ago.
+    expect(((await store.getSession(id)) as { values: unknown } | undefined)?.values).toEqual({ a: 1 });
+    clock.advance(2 * HOUR);
+    expect(await store.getSession(id)).toMatchObject({ expireTime: expect.any(Number) });
+    await sleep(1_500);
+    expect(await store.getSession(id)).toBeUndefined();
+  }, 20_000);
+
   it('stops ringing once no row is left, and a later save sets it again', async () => {
     const clock = { now: () => Date.now() };
     const caller = new WorkerCaller(mf, 'quick-sweep', objectName(), clock);
