@@ -40,12 +40,12 @@ function bundle(): Promise<string> {
 }
 
 /** Starts workerd with the test Worker and its bindings. */
-export async function startWorkers(): Promise<Miniflare> {
+export async function startWorkers(durableObjects?: Record<string, { className: string; useSQLite?: boolean }>): Promise<Miniflare> {
   const mf = new Miniflare({
     modules: true,
     script: await bundle(),
     compatibilityDate: '2026-04-01',
-    durableObjects: {
+    durableObjects: durableObjects ?? {
       SESSIONS: { className: 'SessionStoreObject', useSQLite: true },
       QUICK: { className: 'QuickSweepObject', useSQLite: true },
     },

@@ -17,7 +17,7 @@ import type {
   TokenLengthSessionStore,
 } from '../../core/SessionStore.js';
 import { checkOptionKeys } from '../../core/options.js';
-import { checkId, isId, OwnerBound, resolveTimeout, storeOperation } from '../policy.js';
+import { checkId, isHandle, isId, OwnerBound, resolveTimeout, storeOperation } from '../policy.js';
 import type { DurableObjectNamespaceLike } from './platform.js';
 import type { ObjectAnswer, ObjectCall, ObjectOperation } from './protocol.js';
 import { errorOf } from './SessionStoreObject.js';
@@ -260,8 +260,9 @@ export class DurableObjectSessionStore<T = Record<string, unknown>>
    * Ends every session of an owner: one call.
    *
    * @param owner - The owner.
-   * @param keep - A session's id to keep (the current one).
-   * @returns How many live sessions were ended.
+   * @param keep - The handle of a session to keep (the current one), never its id.
+   * @returns How many live sessions were ended (an owner that is not text: none, with
+   *   no call).
    * @throws SessionStoreError when the object fails.
    * @example
    * ```ts
@@ -269,14 +270,18 @@ export class DurableObjectSessionStore<T = Record<string, unknown>>
    * ```
    */
   async deleteOwnerSessions(owner: string, keep?: string): Promise<number> {
-    return (await this.#channel.call('deleteOwner', [owner, keep])).value as number;
+    if (typeof owner !== 'string') {
+      return 0;
+    }
+    return (await this.#channel.call('deleteOwner', [owner, isHandle(keep) ? keep : undefined])).value as number;
   }
 
   /**
    * An owner's live sessions: one call.
    *
    * @param owner - The owner.
-   * @returns Their handles, metadata and expiry.
+   * @returns Their handles, metadata and expiry (an owner that is not text: none, with
+   *   no call).
    * @throws SessionStoreError when the object fails.
    * @example
    * ```ts
@@ -284,6 +289,9 @@ export class DurableObjectSessionStore<T = Record<string, unknown>>
    * ```
    */
   async listOwnerSessions(owner: string): Promise<OwnerSessionRecord[]> {
+    if (typeof owner !== 'string') {
+      return [];
+    }
     const rows = (await this.#channel.call('list', [owner])).value as OwnerSessionRecord[];
     return rows.map((row) => ({ handle: row.handle, meta: row.meta ?? undefined, expireTime: row.expireTime, deadline: row.deadline }));
   }
@@ -293,7 +301,8 @@ export class DurableObjectSessionStore<T = Record<string, unknown>>
    *
    * @param owner - The owner.
    * @param handle - The session's handle.
-   * @returns Whether a live session of that owner was ended.
+   * @returns Whether a live session of that owner was ended (`false`, with no call, for
+   *   a handle that cannot be one or an owner that is not text).
    * @throws SessionStoreError when the object fails.
    * @example
    * ```ts
@@ -301,6 +310,9 @@ export class DurableObjectSessionStore<T = Record<string, unknown>>
    * ```
    */
   async deleteSessionByHandle(owner: string, handle: string): Promise<boolean> {
+    if (typeof owner !== 'string' || !isHandle(handle)) {
+      return false;
+    }
     return (await this.#channel.call('deleteByHandle', [owner, handle])).value as boolean;
   }
 

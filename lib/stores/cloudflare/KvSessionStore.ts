@@ -10,7 +10,7 @@ import type { KvNamespaceLike } from './platform.js';
 export interface KvSessionStoreOptions {
   /** The KV namespace binding (`env.SESSIONS_KV`). */
   readonly namespace: KvNamespaceLike;
-  /** What every key starts with. Default `'session:'`. */
+  /** What every key starts with: at most 469 bytes of UTF-8. Default `'session:'`. */
   readonly prefix?: string;
   /**
    * Seconds a location may serve a session from its cache (KV's `cacheTtl`, at least 60):
@@ -26,6 +26,8 @@ const OPTIONS = ['namespace', 'prefix', 'cacheTtl', 'timeout'] as const satisfie
 /** KV forgets an entry no sooner than a minute after it is written. */
 const MIN_TTL_SECONDS = 60;
 const WHAT = 'kv session store';
+/** KV's longest key is 512 bytes; the handle after the prefix takes 43. */
+const MAX_PREFIX_BYTES = 512 - 43;
 
 /** What an entry holds. */
 interface Entry {
@@ -87,8 +89,8 @@ export class KvSessionStore<T = Record<string, unknown>> implements TokenLengthS
       throw new TypeError('namespace must be a Workers KV namespace binding (env.SESSIONS_KV)');
     }
     const prefix = options.prefix ?? 'session:';
-    if (typeof prefix !== 'string' || prefix.length > 256) {
-      throw new TypeError('prefix must be a string of at most 256 characters');
+    if (typeof prefix !== 'string' || new TextEncoder().encode(prefix).length > MAX_PREFIX_BYTES) {
+      throw new TypeError(`prefix must be a string of at most ${MAX_PREFIX_BYTES} bytes of UTF-8 (KV keys hold 512, the handle 43)`);
     }
     const cacheTtl = options.cacheTtl;
     if (cacheTtl !== undefined && (!Number.isSafeInteger(cacheTtl) || cacheTtl < MIN_TTL_SECONDS)) {

@@ -10,7 +10,7 @@ import type { Clock } from '../../core/Clock.js';
 import type { EvictionReport, SessionPatch, SessionRecord, SessionRenewal } from '../../core/SessionStore.js';
 import { checkOptionKeys } from '../../core/options.js';
 import { SqliteOwnerGenerations } from '../sqlite/SqliteOwnerGenerations.js';
-import { SqliteSessionStore } from '../sqlite/SqliteSessionStore.js';
+import { DEFAULT_SESSION_TABLE, SqliteSessionStore } from '../sqlite/SqliteSessionStore.js';
 import type { SqliteDatabase } from '../sqlite/database.js';
 import { durableObjectDatabase } from './durableObjectSql.js';
 import type { DurableObjectStateLike } from './platform.js';
@@ -31,6 +31,20 @@ export interface SessionStoreObjectOptions {
 const OPTIONS = ['cleanupInterval'] as const satisfies readonly (keyof SessionStoreObjectOptions)[];
 const DEFAULT_CLEANUP_INTERVAL = 15 * 60_000;
 const HEADERS = { 'content-type': 'application/json' };
+/** What a class bound without SQLite storage answers every call with. */
+const NO_SQL =
+  'durable object session store: SessionStoreObject has no SQLite storage: list its class under new_sqlite_classes (not new_classes) in the Wrangler migration';
+/**
+ * The callers' clock minus the object's, kept for the alarm, which has no caller: it
+ * sweeps by the callers' time when theirs runs behind (a test's fake clock).
+ */
+const CLOCK_TABLE_SQL = 'CREATE TABLE IF NOT EXISTS "kit_session_clock" (id INTEGER PRIMARY KEY CHECK (id = 1), skew INTEGER NOT NULL)';
+const STORE_SKEW = 'INSERT INTO "kit_session_clock" (id, skew) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET skew = excluded.skew';
+const READ_SKEW = 'SELECT skew FROM "kit_session_clock" WHERE id = 1';
+/** How far the callers' clock may move from the stored skew before it is written again. */
+const CLOCK_SLACK = 1_000;
+/** Whether the session table holds any row (ended, retired or live). */
+const ANY_ROW = `SELECT 1 AS found FROM "${DEFAULT_SESSION_TABLE}" LIMIT 1`;
 
 type Values = Record<string, unknown>;
 
@@ -63,6 +77,8 @@ export class SessionStoreObject {
   readonly #database: SqliteDatabase;
   readonly #clock: { now: () => number };
   readonly #cleanupInterval: number;
+  /** The callers' clock minus the object's, as last stored (undefined: none stored yet). */
+  #skew: number | undefined;
   /** One store per bound the callers ask for (all of one app ask for the same). */
   readonly #stores = new Map<string, SqliteSessionStore<Values>>();
   #generations: SqliteOwnerGenerations | undefined;
@@ -108,18 +124,24 @@ export class SessionStoreObject {
     } catch {
       return answer({ ok: false, error: { name: 'TypeError', message: 'the call is not JSON' } });
     }
-    if (!this.#ready) {
-      await this.#store(undefined).createTable();
-      this.#generations = new SqliteOwnerGenerations(this.#database);
-      await this.#generations.createTable();
-      this.#ready = true;
-    }
-    this.#now = call.now;
     const evicted: [string, readonly string[]][] = [];
     const report: EvictionReport = (owner, handles) => {
       evicted.push([owner, [...handles]]);
     };
     try {
+      if (!this.#ready) {
+        if (!hasSql(this.#state.storage)) {
+          throw new SessionStoreError(NO_SQL);
+        }
+        await this.#store(undefined).createTable();
+        this.#generations = new SqliteOwnerGenerations(this.#database);
+        await this.#generations.createTable();
+        this.#database.exec(CLOCK_TABLE_SQL);
+        this.#skew = this.#storedSkew();
+        this.#ready = true;
+      }
+      this.#now = call.now;
+      this.#noteClock(call.now);
       const value = await this.#run(call, report);
       if (!this.#alarmChecked && (call.op === 'set' || call.op === 'renew')) {
         await this.#scheduleCleanup();
@@ -141,10 +163,45 @@ export class SessionStoreObject {
    * ```
    */
   async alarm(): Promise<void> {
-    this.#now = Date.now();
-    await this.#store(undefined).deleteExpired();
+    // Whatever happens below, the next save checks the alarm again (a sweep that keeps
+    // failing is given up by the runtime after its retries).
     this.#alarmChecked = false;
-    await this.#scheduleCleanup();
+    // By the callers' clock when it runs behind the object's (a test's fake clock): a
+    // session live by the manager's clock is never removed.
+    this.#now = Date.now() + Math.min(0, this.#storedSkew());
+    await this.#store(undefined).deleteExpired();
+    // Nothing left to sweep: an idle object is not woken every interval for ever; the
+    // next save that writes a row sets the alarm again.
+    if (this.#database.prepare(ANY_ROW).get() !== undefined) {
+      await this.#scheduleCleanup();
+    }
+  }
+
+  /**
+   * Keeps how far the callers' clock is from the object's, for the alarm's sweep: written
+   * only when it moves by more than a second (with real clocks, hardly ever).
+   */
+  #noteClock(now: number): void {
+    const skew = Math.round(now - Date.now());
+    if (!Number.isSafeInteger(skew) || (this.#skew !== undefined && Math.abs(skew - this.#skew) <= CLOCK_SLACK)) {
+      return;
+    }
+    try {
+      this.#database.prepare(STORE_SKEW).run(skew);
+      this.#skew = skew;
+    } catch {
+      // Only the alarm's sweep reads it: the call goes on.
+    }
+  }
+
+  /** The stored skew of the callers' clock; 0 when none is stored (or no table yet). */
+  #storedSkew(): number {
+    try {
+      const row = this.#database.prepare(READ_SKEW).get() as { skew?: unknown } | undefined;
+      return typeof row?.skew === 'number' ? row.skew : 0;
+    } catch {
+      return 0;
+    }
   }
 
   /** Sets the alarm, unless one is set already. */
@@ -228,6 +285,16 @@ function described(error: unknown): { name: string; message: string } {
   const message =
     error instanceof SessionError || error instanceof TypeError ? error.message : 'durable object session store: the call failed';
   return { name, message };
+}
+
+/** Whether the object's storage is SQLite-backed: reading `sql` of any other throws. */
+function hasSql(storage: DurableObjectStateLike['storage']): boolean {
+  try {
+    storage.sql.exec('SELECT 1').toArray();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function answer(body: ObjectAnswer): Response {

@@ -14,21 +14,23 @@ import type { DurableObjectStorageLike } from './platform.js';
  * @returns The handle.
  */
 export function durableObjectDatabase(storage: DurableObjectStorageLike): SqliteDatabase {
-  const sql = storage.sql;
-  const changes = (): number => Number(sql.exec('SELECT changes() AS n').toArray()[0]?.n ?? 0);
+  // Read at each statement, not here: on an object without SQLite storage, reading it
+  // throws, and the object answers that with what to change (see SessionStoreObject).
+  const exec = (query: string, ...params: unknown[]): Record<string, unknown>[] => storage.sql.exec(query, ...params).toArray();
+  const changes = (): number => Number(exec('SELECT changes() AS n')[0]?.n ?? 0);
   const database = {
     prepare(query: string): SqliteStatement {
       return {
-        get: (...params) => sql.exec(query, ...params).toArray()[0],
-        all: (...params) => sql.exec(query, ...params).toArray(),
+        get: (...params) => exec(query, ...params)[0],
+        all: (...params) => exec(query, ...params),
         run: (...params) => {
-          sql.exec(query, ...params).toArray();
+          exec(query, ...params);
           return { changes: changes() };
         },
       };
     },
     exec(query: string): unknown {
-      return sql.exec(query).toArray();
+      return exec(query);
     },
     [TRANSACTION]: <R>(work: () => R): R => storage.transactionSync(work),
   };

@@ -55,8 +55,14 @@ describe('KvSessionStore options', () => {
     ['a cacheTtl under 60 seconds', { namespace: kv, cacheTtl: 30 }],
     ['a cacheTtl that is not whole', { namespace: kv, cacheTtl: 60.5 }],
     ['an unknown option', { namespace: kv, ttl: 60 }],
+    ['a prefix that makes keys longer than KV\'s 512 bytes (200 three-byte characters)', { namespace: kv, prefix: '\u20ac'.repeat(200) }],
   ])('refuses %s with TypeError', (_label, options) => {
     expect(() => new KvSessionStore(options as never)).toThrow(TypeError);
+  });
+
+  it('takes a prefix of 469 bytes (with the 43-character handle, KV\'s longest key)', () => {
+    expect(() => new KvSessionStore({ namespace: kv, prefix: 'p'.repeat(469) })).not.toThrow();
+    expect(() => new KvSessionStore({ namespace: kv, prefix: 'p'.repeat(470) })).toThrow(TypeError);
   });
 
   it('offers only the required methods: no patches, renewal or owner index to promise', () => {
@@ -125,6 +131,14 @@ describe('KvSessionStore: what it writes', () => {
     const kv = await kvAdmin();
     await kv.put(`${name}:${handleOf(id)}`, text);
     expect(await proxy(clock, name).getSession(id)).toBeUndefined();
+  });
+
+  it('saves and loads under the longest prefix it takes (a key of 512 bytes, KV\'s longest)', async () => {
+    const clock = new FakeClock();
+    const store = proxy(clock, prefixName(), { prefix: `${randomBytes(9).toString('hex')}${'p'.repeat(469 - 18)}` });
+    const id = newId();
+    await store.setSession(id, { values: { a: 1 }, expireTime: clock.now() + HOUR, deadline: clock.now() + HOUR });
+    expect(((await store.getSession(id)) as { values: unknown } | undefined)?.values).toEqual({ a: 1 });
   });
 
   it('keeps stores of other prefixes apart', async () => {
