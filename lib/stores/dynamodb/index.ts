@@ -1,0 +1,3 @@
+// kit-session/dynamodb: sessions in a DynamoDB table through @aws-sdk/client-dynamodb.
+export type { DynamoDbSessionStoreOptions } from './DynamoDbSessionStore.js';
+export { DEFAULT_DYNAMODB_TABLE, DynamoDbSessionStore } from './DynamoDbSessionStore.js';
