@@ -805,7 +805,8 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
       ':ge': numberValue(graceEnd),
       ':ttl': numberValue(ttlSeconds(graceEnd)),
     };
-    let update = 'SET #succ = :succ, #ge = :ge, #ttl = :ttl';
+    // The retired record is served with its expiry cut to the grace's end.
+    let update = 'SET #succ = :succ, #ge = :ge, #xp = :ge, #ttl = :ttl';
     if (ownerKey !== undefined) {
       names['#so'] = 'so';
       values[':so'] = stringValue(ownerKey);
