@@ -359,7 +359,12 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
       const now = this.#clock.now();
       let admission: Admission = { excess: 0, evicted: [] };
       if (typeof ownerKey === 'string') {
-        admission = await this.#file(ownerKey, handle, undefined, true, now, signal);
+        // Read first, so that a patch of a session no longer live files (and evicts) nothing.
+        const current = await this.#get(handle, signal);
+        if (!isLiveOwn(current, now)) {
+          return undefined;
+        }
+        admission = await this.#file(ownerKey, handle, undefined, current.owner !== ownerKey, now, signal);
         if (admission.excess > 0 && this.#bound.limit?.policy === 'refuse') {
           return admission;
         }
@@ -711,11 +716,9 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
         .sort((a, b) => a.written - b.written)
         .slice(0, excess)
         .map((entry) => entry.handle);
-      for (const victim of victims) {
-        // A victim filed but not written yet is made a tombstone too: its write then fails.
-        await this.#endChain(victim, ownerKey, signal, false, true);
-        evicted.push(victim);
-      }
+      // A victim filed but not written yet is made a tombstone too: its write then fails.
+      await Promise.all(victims.map((victim) => this.#endChain(victim, ownerKey, signal, false, true)));
+      evicted.push(...victims);
       const removed = [...drop, ...victims];
       const names: Record<string, string> = { '#e': entryName(handle), '#ver': 'ver' };
       removed.forEach((gone, i) => {
@@ -742,7 +745,9 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
         if (!(error instanceof ConditionalCheckFailedException)) {
           throw error;
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
+        // Another save of the owner got there first: try again after a random pause that
+        // doubles with each attempt (at most 200 ms), so that racing saves spread out.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
       }
     }
     throw new Error('the owner item changed on every attempt');
@@ -1046,7 +1051,9 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
       `dynamodb session store: ${what}`,
       this.#timeout,
       () => {
-        const timer = setTimeout(() => controller.abort(), this.#timeout);
+        // Just after the operation's deadline (which rejects it first, as a timeout): stops
+        // what is still in flight.
+        const timer = setTimeout(() => controller.abort(), this.#timeout + 50);
         return work(controller.signal).finally(() => clearTimeout(timer));
       },
       scrubError,
