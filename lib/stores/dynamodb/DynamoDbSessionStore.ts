@@ -3,12 +3,10 @@
 import {
   BatchGetItemCommand,
   type BatchGetItemCommandOutput,
-  ConditionalCheckFailedException,
   CreateTableCommand,
   DescribeTableCommand,
   GetItemCommand,
   PutItemCommand,
-  ResourceInUseException,
   UpdateItemCommand,
   UpdateTimeToLiveCommand,
   type AttributeValue,
@@ -211,7 +209,7 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
           { abortSignal: signal },
         );
       } catch (error) {
-        if (!(error instanceof ResourceInUseException)) {
+        if (!(named(error, 'ResourceInUseException'))) {
           throw error;
         }
       }
@@ -384,7 +382,7 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
         );
         old = answer.Attributes;
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) {
+        if (!(isConditionFailure(error))) {
           throw error;
         }
         if (typeof ownerKey === 'string') {
@@ -742,7 +740,7 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
         );
         return { excess, evicted };
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) {
+        if (!(isConditionFailure(error))) {
           throw error;
         }
         // Another save of the owner got there first: try again after a random pause that
@@ -775,7 +773,7 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
         { abortSignal: signal },
       );
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) {
+      if (!(isConditionFailure(error))) {
         throw error;
       }
     }
@@ -839,7 +837,7 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
+      if (isConditionFailure(error)) {
         return false;
       }
       throw error;
@@ -925,7 +923,7 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
       }
       return readSession(answer.Attributes);
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
+      if (isConditionFailure(error)) {
         // onlyMissing: the item is there after all. Say so with a placeholder.
         return onlyMissing ? readSession({ [PK]: stringValue(handle) }) : undefined;
       }
@@ -948,7 +946,7 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
       );
       return readSession(answer.Attributes);
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
+      if (isConditionFailure(error)) {
         // Ended while it was being saved: the end wins.
         return undefined;
       }
@@ -970,7 +968,7 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
+      if (isConditionFailure(error)) {
         return false;
       }
       throw error;
@@ -1059,6 +1057,19 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
       scrubError,
     );
   }
+}
+
+/**
+ * Whether an error is the SDK's of that name: by name, not `instanceof`, so that an app's
+ * client from another copy of the SDK is understood too.
+ */
+function named(error: unknown, name: string): boolean {
+  return (error as { name?: unknown } | null)?.name === name;
+}
+
+/** Whether a write's condition failed. */
+function isConditionFailure(error: unknown): boolean {
+  return named(error, 'ConditionalCheckFailedException');
 }
 
 /** The values of a session item, or `undefined` when they are not JSON. */
