@@ -564,7 +564,8 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
 
   /**
    * Lists the live sessions of one owner: its item, then its sessions in strongly
-   * consistent `BatchGetItem`s (100 a request).
+   * consistent `BatchGetItem`s (100 a request); entries of sessions that ended are then
+   * taken out of the owner's item (one `UpdateItem`, only when there are any).
    *
    * @param owner - The owner.
    * @returns Each live session's handle, metadata and expiry, in no set order.
@@ -584,11 +585,19 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
       const filed = readOwner(await this.#getRaw(ownerKey, signal));
       const items = await this.#getMany(filed.entries.map((entry) => entry.handle), signal);
       const listed: OwnerSessionRecord[] = [];
-      for (const [handle, item] of items) {
+      const stale: string[] = [];
+      for (const entry of filed.entries) {
+        const item = items.get(entry.handle);
         if (isLiveOwn(item, now) && item.owner === ownerKey) {
-          listed.push({ handle, meta: item.meta, expireTime: item.expireTime, deadline: item.deadline });
+          listed.push({ handle: entry.handle, meta: item.meta, expireTime: item.expireTime, deadline: item.deadline });
+        } else if (item !== undefined && (item.gone || !(Math.min(item.expireTime, item.deadline) > now))) {
+          // Ended or expired: it can never be live again, so its entry goes. (An entry whose
+          // item is missing may be a save under way, and one of another owner's session may
+          // be filed here again by a racing patch: a bounded save drops those, safely.)
+          stale.push(entry.handle);
         }
       }
+      await this.#unfile(ownerKey, stale, signal);
       return listed;
     });
   }
