@@ -855,32 +855,77 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
 
   /**
    * Ends a session and, while it is a retired one in its grace, the successors it leads to
-   * (at most MAX_RENEWAL_STEPS): each item made a tombstone (the first only while it is
-   * `ownerKey`'s, when given), then taken out of its owner's item.
+   * (at most MAX_RENEWAL_STEPS): each item made a tombstone, then taken out of its owner's
+   * item. With `ownerKey` (an end by handle, an eviction), every step must be that owner's
+   * session: a retired id renewed into another owner's session ends alone. A successor not
+   * written yet (a renewal under way) is made a tombstone too, so its write fails: the end
+   * wins.
    *
    * @returns Whether a live session was ended.
    */
   async #endChain(first: string, ownerKey: string | undefined, signal: AbortSignal, unfile = true, orMissing = false): Promise<boolean> {
     const now = this.#clock.now();
-    let handle: string | undefined = first;
-    let result = false;
-    for (let step = 0; step <= MAX_RENEWAL_STEPS && handle !== undefined; step++) {
-      const old = await this.#tombstoneIf(handle, step === 0 ? ownerKey : undefined, orMissing && step === 0, now, signal);
-      if (old === undefined || old.gone) {
-        // Nothing there (or the renewal's successor not written yet: the tombstone stops it).
-        return result || step > 0;
+    let handle: string = first;
+    for (let step = 0; step <= MAX_RENEWAL_STEPS; step++) {
+      const names: Record<string, string> = {};
+      const values: Record<string, AttributeValue> = {};
+      let condition: string | undefined;
+      if (ownerKey !== undefined) {
+        names['#own'] = 'own';
+        values[':own'] = stringValue(ownerKey);
+        condition = '#own = :own';
+      }
+      if (step > 0 || orMissing) {
+        names['#pk'] = PK;
+        condition = condition === undefined ? undefined : `attribute_not_exists(#pk) OR ${condition}`;
+      }
+      let old: SessionItem | undefined;
+      try {
+        const answer = await this.#client.send(
+          new PutItemCommand({
+            TableName: this.#table,
+            Item: tombstone(handle, now),
+            ReturnValues: 'ALL_OLD',
+            ...(condition === undefined
+              ? {}
+              : {
+                  ConditionExpression: condition,
+                  ExpressionAttributeNames: Object.fromEntries(Object.entries(names).filter(([name]) => condition.includes(name))),
+                  ExpressionAttributeValues: values,
+                }),
+          }),
+          { abortSignal: signal },
+        );
+        old = readSession(answer.Attributes);
+      } catch (error) {
+        if (isConditionFailure(error)) {
+          // Not the owner's (an ended one has no owner any more): nothing ended here.
+          return false;
+        }
+        throw error;
+      }
+      if (old === undefined) {
+        // Nothing was there: unknown at the first step; later, a successor whose renewal is
+        // under way, ended now (its write will fail).
+        return step > 0;
+      }
+      if (old.gone) {
+        return false;
       }
       if (unfile && old.owner !== undefined) {
         await this.#unfile(old.owner, [handle], signal);
       }
-      if (old.successor !== undefined && old.graceEnd > now && Math.min(old.expireTime, old.deadline) > now) {
-        handle = old.successor;
-        continue;
+      const follows =
+        old.successor !== undefined &&
+        old.graceEnd > now &&
+        Math.min(old.expireTime, old.deadline) > now &&
+        (ownerKey === undefined || old.successorOwner === ownerKey);
+      if (!follows) {
+        return isLiveOwn(old, now);
       }
-      result = isLiveOwn(old, now);
-      return result;
+      handle = old.successor!;
     }
-    return result;
+    return false;
   }
 
   /**
