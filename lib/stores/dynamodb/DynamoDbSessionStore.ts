@@ -59,6 +59,7 @@ import {
   type OwnerItem,
   type SessionItem,
 } from './items.js';
+import { checkTable, isConditionFailure, named, scrubError } from './dynamoErrors.js';
 
 /**
  * Options of {@link DynamoDbSessionStore}.
@@ -97,8 +98,6 @@ const STORE_OPTIONS = ['table', 'timeout', 'maxAttempts'] as const satisfies rea
  */
 export const DEFAULT_DYNAMODB_TABLE = 'sessions';
 
-/** DynamoDB's rule for table names. */
-const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
 /** The most keys one BatchGetItem takes. */
 const BATCH = 100;
@@ -170,12 +169,8 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
     if (typeof (client as { send?: unknown } | null)?.send !== 'function') {
       throw new TypeError('client must be a DynamoDBClient');
     }
-    const table = options.table ?? DEFAULT_DYNAMODB_TABLE;
-    if (typeof table !== 'string' || !TABLE_NAME.test(table)) {
-      throw new TypeError('table must be 3 to 255 characters of letters, digits, _, - and .');
-    }
     this.#client = client;
-    this.#table = table;
+    this.#table = checkTable(options.table ?? DEFAULT_DYNAMODB_TABLE);
     this.#timeout = resolveTimeout(options.timeout);
     const attempts = options.maxAttempts ?? 20;
     if (!Number.isSafeInteger(attempts) || attempts < 1 || attempts > 1000) {
@@ -1113,36 +1108,8 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
   }
 }
 
-/**
- * Whether an error is the SDK's of that name: by name, not `instanceof`, so that an app's
- * client from another copy of the SDK is understood too.
- */
-function named(error: unknown, name: string): boolean {
-  return (error as { name?: unknown } | null)?.name === name;
-}
-
-/** Whether a write's condition failed. */
-function isConditionFailure(error: unknown): boolean {
-  return named(error, 'ConditionalCheckFailedException');
-}
-
 /** The values of a session item, or `undefined` when they are not JSON. */
 function valuesOrUndefined(item: SessionItem): Record<string, unknown> | undefined {
   return item.values === undefined ? undefined : valuesOf(item.values);
 }
 
-/**
- * The SDK's error without anything it quoted: its name, its HTTP status and request id,
- * never its message (a `ValidationException` may quote an attribute value).
- */
-function scrubError(error: unknown): unknown {
-  const source = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown; requestId?: unknown } } | null;
-  const name = typeof source?.name === 'string' ? source.name : 'Error';
-  const scrubbed = new Error(`DynamoDB answered ${name}`);
-  scrubbed.name = name;
-  const status = source?.$metadata?.httpStatusCode;
-  if (typeof status === 'number') {
-    (scrubbed as Error & { statusCode?: number }).statusCode = status;
-  }
-  return scrubbed;
-}
