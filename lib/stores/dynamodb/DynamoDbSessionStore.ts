@@ -44,8 +44,10 @@ import {
   isLiveOwn,
   LIVE_CONDITION,
   LIVE_NAMES,
+  MAX_EXPRESSION,
   numberValue,
   ownerItemKey,
+  patchedItem,
   patchUpdate,
   PK,
   readOwner,
@@ -364,22 +366,29 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
       }
       const update = patchUpdate(patch as SessionPatch<object>, ownerKey, now);
       let old: Item | undefined;
-      try {
-        const answer = await this.#client.send(
-          new UpdateItemCommand({
-            TableName: this.#table,
-            Key: { [PK]: stringValue(handle) },
-            ...update,
-            ConditionExpression: LIVE_CONDITION,
-            ...(ownerKey === undefined ? {} : { ReturnValues: 'UPDATED_OLD' }),
-          }),
-          { abortSignal: signal },
-        );
-        old = answer.Attributes;
-      } catch (error) {
-        if (!(isConditionFailure(error))) {
-          throw error;
+      // The expression holds placeholders only (ASCII): its length is its size in bytes.
+      if (update.UpdateExpression.length > MAX_EXPRESSION) {
+        old = await this.#patchWhole(handle, patch as SessionPatch<object>, ownerKey, now, signal);
+      } else {
+        try {
+          const answer = await this.#client.send(
+            new UpdateItemCommand({
+              TableName: this.#table,
+              Key: { [PK]: stringValue(handle) },
+              ...update,
+              ConditionExpression: LIVE_CONDITION,
+              ...(ownerKey === undefined ? {} : { ReturnValues: 'UPDATED_OLD' }),
+            }),
+            { abortSignal: signal },
+          );
+          old = answer.Attributes ?? {};
+        } catch (error) {
+          if (!isConditionFailure(error)) {
+            throw error;
+          }
         }
+      }
+      if (old === undefined) {
         if (typeof ownerKey === 'string') {
           await this.#unfileIfFiledNow(ownerKey, handle, signal);
         }
@@ -781,6 +790,42 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
         throw error;
       }
     }
+  }
+
+  /**
+   * A patch too large for one expression (more than about 250 values changed at once, a key
+   * rotation's rewrite of a big session): read, merge, and put conditional on the item's
+   * `rev` being what was read (every patch moves it) and the session still live, again from
+   * the read when another write got there first.
+   *
+   * @returns The item as it was, or `undefined` when the session is not live.
+   */
+  async #patchWhole(handle: string, patch: SessionPatch<object>, ownerKey: string | null | undefined, now: number, signal: AbortSignal): Promise<Item | undefined> {
+    for (let attempt = 0; attempt < this.#attempts; attempt++) {
+      const read = await this.#getRaw(handle, signal);
+      if (read === undefined || !isLiveOwn(readSession(read), now)) {
+        return undefined;
+      }
+      const rev = read.rev?.N;
+      try {
+        await this.#client.send(
+          new PutItemCommand({
+            TableName: this.#table,
+            Item: patchedItem(read, patch, ownerKey, now),
+            ConditionExpression: `${LIVE_CONDITION} AND ${rev === undefined ? 'attribute_not_exists(#rev)' : '#rev = :rev'}`,
+            ExpressionAttributeNames: { ...LIVE_NAMES, '#rev': 'rev' },
+            ExpressionAttributeValues: { ':now': numberValue(now), ...(rev === undefined ? {} : { ':rev': { N: rev } }) },
+          }),
+          { abortSignal: signal },
+        );
+        return read;
+      } catch (error) {
+        if (!isConditionFailure(error)) {
+          throw error;
+        }
+      }
+    }
+    throw new Error('the session changed on every attempt');
   }
 
   /** After a refused patch: takes the handle out again unless its session is the owner's. */

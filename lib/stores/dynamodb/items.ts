@@ -13,6 +13,8 @@
 //     meta  S   the manager's metadata text             wt   N   when the store last wrote it
 //     succ  S   retired: the successor's handle        ge   N   retired: the end of its grace
 //     so    S   retired: the successor's owner item key
+//     rev   N   moved by every patch: the compare-and-set of a patch too large for one
+//               expression (DynamoDB's 4 KB limit), which reads, merges and puts
 //     gone  BOOL  a tombstone: the session was ended; no save writes over it (its TTL: a day)
 //
 //   owner item     pk = 'o.' + SHA-256 of the owner (base64url); the owner's text is never kept
@@ -196,8 +198,9 @@ export function patchUpdate(
   owner: string | null | undefined,
   now: number,
 ): { UpdateExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues: Record<string, AttributeValue> } {
-  const names: Record<string, string> = { ...LIVE_NAMES, '#ttl': 'ttl', '#wt': 'wt' };
+  const names: Record<string, string> = { ...LIVE_NAMES, '#ttl': 'ttl', '#wt': 'wt', '#rev': 'rev' };
   const values: Record<string, AttributeValue> = {
+    ':one': n(1),
     ':now': n(now),
     ':xp': n(patch.expireTime),
     ':dl': n(patch.deadline),
@@ -240,10 +243,48 @@ export function patchUpdate(
     }
   }
   return {
-    UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+    UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''} ADD #rev :one`,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };
 }
 
 export { n as numberValue, s as stringValue };
+
+/** DynamoDB's longest expression, in bytes. */
+export const MAX_EXPRESSION = 4096;
+
+/**
+ * The item a patch makes of the item read, for the compare-and-set of a patch too large
+ * for one expression: the values merged (set, then unset), the expiry, metadata and owner
+ * as the patch says, `rev` moved on.
+ */
+export function patchedItem(
+  read: Item,
+  patch: { readonly set: object; readonly unset: readonly string[]; readonly expireTime: number; readonly deadline: number; readonly meta?: string | undefined },
+  owner: string | null | undefined,
+  now: number,
+): Item {
+  const values: Record<string, AttributeValue> = { ...(read.v?.M ?? {}), ...valuesMap(patch.set) };
+  for (const key of patch.unset) {
+    delete values[`_${key}`];
+  }
+  const item: Item = {
+    ...read,
+    v: { M: values },
+    xp: n(patch.expireTime),
+    dl: n(patch.deadline),
+    ttl: n(ttlSeconds(Math.min(patch.expireTime, patch.deadline))),
+    wt: n(now),
+    rev: n((read.rev?.N === undefined ? 0 : Number(read.rev.N)) + 1),
+  };
+  if (patch.meta !== undefined) {
+    item.meta = s(patch.meta);
+  }
+  if (owner === null) {
+    delete item.own;
+  } else if (owner !== undefined) {
+    item.own = s(owner);
+  }
+  return item;
+}

@@ -67,6 +67,28 @@ describeWith('dynamodb', 'DynamoDbSessionStore: several app servers on one table
     expect(Object.keys(loaded!.values)).toHaveLength(101);
   });
 
+  it('a patch too large for one expression (DynamoDB: 4 KB) is a compare-and-set of the whole item; racing small patches all keep their change', async () => {
+    const id = newId();
+    await server(0).setSession(id, record({ base: true }), 'ada');
+    const later = record();
+    const big = Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`big${i}`, i]));
+    const results = await Promise.all([
+      server(1).patchSession(id, { set: big, unset: ['base'], meta: 'big', expireTime: later.expireTime, deadline: later.deadline }),
+      ...Array.from({ length: 12 }, (_, i) =>
+        server(i).patchSession(id, { set: { [`small${i}`]: i }, unset: [], expireTime: later.expireTime, deadline: later.deadline }),
+      ),
+    ]);
+    expect(results.every((token) => token === id)).toBe(true);
+    const loaded = await server(2).getSession(id);
+    expect(Object.keys(loaded!.values)).toHaveLength(412);
+    expect(loaded!.values).not.toHaveProperty('base');
+    expect(loaded!.meta).toBe('big');
+    expect((await server(3).listOwnerSessions('ada')).map((entry) => entry.handle)).toEqual([handleOf(id)]);
+    // Never into an ended session.
+    await server(0).deleteSession(id);
+    await expect(server(1).patchSession(id, { set: big, unset: [], expireTime: later.expireTime, deadline: later.deadline })).resolves.toBeUndefined();
+  });
+
   for (const max of [1, 3]) {
     it(`'refuse' at ${max}: 20 log-ins of one owner on four servers at once, exactly ${max} admitted, and only those load`, async () => {
       for (const store of stores) {
