@@ -81,8 +81,10 @@ export interface DynamoDbSessionStoreOptions {
    */
   readonly timeout?: number;
   /**
-   * How many times a bounded save tries again when another save of the same owner changed
-   * the owner's item between its read and its write (compare-and-set).
+   * How many times a compare-and-set is tried before the operation fails with
+   * `SessionStoreError`: a bounded save whose owner's item another save changed between its
+   * read and its write, and a patch too large for one DynamoDB expression (4 KB) whose
+   * session another write changed meanwhile. 1 to 1000.
    * @default 20
    */
   readonly maxAttempts?: number;
