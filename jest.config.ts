@@ -17,7 +17,7 @@ const config: Config = {
   globalSetup: '<rootDir>/spec/support/globalSetup.ts',
   moduleNameMapper: {
     '^kit-session$': '<rootDir>/lib/index.ts',
-    '^kit-session/(redis|postgres|mysql|sqlite|cloudflare)$': '<rootDir>/lib/stores/$1/index.ts',
+    '^kit-session/(redis|postgres|mysql|sqlite|cloudflare|dynamodb)$': '<rootDir>/lib/stores/$1/index.ts',
     '^kit-session/store$': '<rootDir>/lib/stores/index.ts',
     '^kit-session/(fetch|node|express|fastify|hono|react-router|nest)$': '<rootDir>/lib/adapters/$1/index.ts',
     '^kit-session/di$': '<rootDir>/lib/di/index.ts',

@@ -25,6 +25,8 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** The MySQL or MariaDB database the integration tests use: `MYSQL_URL`, else the local default. */
 export const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+/** The DynamoDB endpoint the integration tests use (dynalite): `DYNAMODB_ENDPOINT`, else the local default. */
+export const DYNAMODB_ENDPOINT = process.env.DYNAMODB_ENDPOINT ?? 'http://127.0.0.1:4567';
 /** Under `CI=true`, a service that does not answer fails the suite instead of skipping it. */
 const IN_CI = /^(true|1)$/i.test(process.env.CI ?? '');
 
@@ -32,12 +34,13 @@ const IN_CI = /^(true|1)$/i.test(process.env.CI ?? '');
  * - `redis`: the server at `REDIS_URL` answers PING;
  * - `postgres`: the database at `DATABASE_URL` answers `SELECT 1`;
  * - `mysql`: the MySQL or MariaDB database at `MYSQL_URL` answers `SELECT 1`;
+ * - `dynamodb`: the DynamoDB endpoint at `DYNAMODB_ENDPOINT` (dynalite) answers ListTables;
  * - `redis-binaries`: `redis-server` and `redis-cli` run here, so a test can start its
  *   own servers (the three-node Cluster, the server stopped mid-traffic);
  * - `bun`, `deno`, `workerd`: the runtime's binary, installed by `npm ci` from the dev
  *   dependency of that name (`workerd` comes with `miniflare`), runs on this platform.
  */
-export type Service = 'redis' | 'postgres' | 'mysql' | 'redis-binaries' | Runtime;
+export type Service = 'redis' | 'postgres' | 'mysql' | 'dynamodb' | 'redis-binaries' | Runtime;
 
 /** The JavaScript runtimes besides Node that the runtime tests start. */
 export type Runtime = 'bun' | 'deno' | 'workerd';
@@ -67,7 +70,7 @@ export function runtimeBinary(runtime: Runtime): string {
 // while it loads a test file: whether a block is skipped must be known by then, and a
 // beforeAll is too late to skip. A bounded connect timeout keeps a dead host from
 // stalling collection.
-const PROBES: Record<'redis' | 'postgres' | 'mysql', string> = {
+const PROBES: Record<'redis' | 'postgres' | 'mysql' | 'dynamodb', string> = {
   redis: `
 const { Redis } = require('ioredis');
 const client = new Redis(process.env.PROBE_URL, {
@@ -92,6 +95,14 @@ const mysql = require('mysql2/promise');
 mysql.createConnection({ uri: process.env.PROBE_URL, connectTimeout: 3000 }).then(
   (connection) => connection.query('SELECT 1').then(() => connection.end()).then(() => process.exit(0)),
 ).catch((error) => { process.stderr.write(String((error && error.message) || error)); process.exit(1); });`,
+  dynamodb: `
+const { DynamoDBClient, ListTablesCommand } = require('@aws-sdk/client-dynamodb');
+const client = new DynamoDBClient({ endpoint: process.env.PROBE_URL, region: 'us-east-1', maxAttempts: 1,
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(3000) }).then(
+  () => process.exit(0),
+  (error) => { process.stderr.write(String((error && error.message) || error)); process.exit(1); },
+);`,
 };
 
 const statuses = new Map<Service, ServiceStatus>();
@@ -132,7 +143,7 @@ function probe(service: Service): ServiceStatus {
     }
     return { ok: true };
   }
-  const url = service === 'redis' ? REDIS_URL : service === 'mysql' ? MYSQL_URL : DATABASE_URL;
+  const url = service === 'redis' ? REDIS_URL : service === 'mysql' ? MYSQL_URL : service === 'dynamodb' ? DYNAMODB_ENDPOINT : DATABASE_URL;
   const result = spawnSync(process.execPath, ['-e', PROBES[service]], {
     cwd: root,
     env: { ...process.env, PROBE_URL: url },
@@ -143,7 +154,7 @@ function probe(service: Service): ServiceStatus {
     return { ok: true };
   }
   const why = (result.error?.message ?? (result.stderr.trim() || `probe exited with ${result.status}`)).replace(/\.+$/, '');
-  const label = { redis: 'Redis', postgres: 'PostgreSQL', mysql: 'MySQL' }[service];
+  const label = { redis: 'Redis', postgres: 'PostgreSQL', mysql: 'MySQL', dynamodb: 'DynamoDB (dynalite)' }[service];
   return { ok: false, reason: `${label} at ${redactUrl(url)} does not answer: ${why}` };
 }
 
