@@ -27,6 +27,7 @@ import {
   storeOperation,
 } from '../policy.js';
 import { quotedTable } from '../sqlite/database.js';
+import { merged } from '../sqlite/SqliteSessionStore.js';
 import { bind, sessionTableStatements, type SqlValue, type Statement } from '../sqlite/statements.js';
 import { d1SessionStatements, jsonPath, MAX_PATCH_PARAMETERS, parameterSuffix, type D1SessionStatements } from './d1Statements.js';
 
@@ -788,33 +789,4 @@ function changesOf(answer: D1Answer<unknown> | undefined): number {
 /** The tokens a `RETURNING token` statement gave. */
 function tokensOf(answer: D1Answer<unknown> | undefined): string[] {
   return ((answer?.results ?? []) as { token: string }[]).map((row) => row.token);
-}
-
-/**
- * A patch applied to the stored values' JSON text: the keys set replaced or added, the
- * keys unset removed, every other value as it was. `__proto__` stays an own key (as
- * `JSON.parse` made it), never the object's prototype.
- */
-function merged<T>(stored: string, patch: SessionPatch<T>): string {
-  let values: unknown;
-  try {
-    values = JSON.parse(stored);
-  } catch {
-    values = {};
-  }
-  const base = typeof values === 'object' && values !== null && !Array.isArray(values) ? (values as Record<string, unknown>) : {};
-  const changes = JSON.parse(JSON.stringify(patch.set)) as Record<string, unknown>;
-  const order = new Map<string, unknown>();
-  for (const [key, value] of Object.entries(base)) {
-    order.set(key, Object.hasOwn(changes, key) ? changes[key] : value);
-  }
-  for (const [key, value] of Object.entries(changes)) {
-    if (!order.has(key)) {
-      order.set(key, value);
-    }
-  }
-  for (const key of patch.unset) {
-    order.delete(key);
-  }
-  return JSON.stringify(Object.fromEntries(order));
 }

@@ -725,9 +725,12 @@ function answer<R>(work: () => R): MaybePromise<R> {
 /**
  * A patch applied to the stored values' JSON text: the keys set replaced or added, the
  * keys unset removed, every other value as it was. `__proto__` stays an own key (as
- * `JSON.parse` made it), never the object's prototype.
+ * `JSON.parse` made it), never the object's prototype. The D1 store merges the same way
+ * when it cannot in SQL.
+ *
+ * @internal
  */
-function merged<T>(stored: string, patch: SessionPatch<T>): string {
+export function merged<T>(stored: string, patch: SessionPatch<T>): string {
   let values: unknown;
   try {
     values = JSON.parse(stored);
