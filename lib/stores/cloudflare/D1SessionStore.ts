@@ -27,7 +27,7 @@ import {
   storeOperation,
 } from '../policy.js';
 import { quotedTable } from '../sqlite/database.js';
-import { merged } from '../sqlite/SqliteSessionStore.js';
+import { loadedRecord, merged, type SessionRow } from '../sqlite/SqliteSessionStore.js';
 import { bind, sessionTableStatements, type SqlValue, type Statement } from '../sqlite/statements.js';
 import { d1SessionStatements, jsonPath, MAX_PATCH_PARAMETERS, parameterSuffix, type D1SessionStatements } from './d1Statements.js';
 
@@ -146,16 +146,6 @@ const PATCH_ATTEMPTS = 16;
 
 /** The longest grace kept: about 35 years, in milliseconds. */
 const MAX_GRACE = 2 ** 40;
-
-/** A loaded row. */
-interface SessionRow {
-  data: string;
-  expire_time: number;
-  deadline: number;
-  meta: string | null;
-  successor: string | null;
-  served: number;
-}
 
 /** A probed row: a live session of its own as it is now. */
 interface ProbedRow {
@@ -299,26 +289,7 @@ export class D1SessionStore<T = Record<string, unknown>>
     }
     const key = await hashId(token);
     const row = await this.#operation('load', () => this.#first<SessionRow>(this.#sql.get, { token: key, now: this.#clock.now() }));
-    if (row === null || Number(row.served) !== 1) {
-      return undefined;
-    }
-    let values: unknown;
-    try {
-      values = JSON.parse(row.data);
-    } catch {
-      return undefined;
-    }
-    if (typeof values !== 'object' || values === null || Array.isArray(values)) {
-      return undefined;
-    }
-    return {
-      id: token,
-      values: values as Partial<T>,
-      expireTime: Number(row.expire_time),
-      deadline: Number(row.deadline),
-      ...(typeof row.meta === 'string' ? { meta: row.meta } : {}),
-      ...(row.successor !== null ? { superseded: true } : {}),
-    };
+    return row === null ? undefined : loadedRecord<T>(row, token);
   }
 
   /**

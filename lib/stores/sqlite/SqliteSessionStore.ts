@@ -115,7 +115,7 @@ export function sessionTableSql(options: SessionTableOptions = {}): string {
 }
 
 /** A loaded row. */
-interface SessionRow {
+export interface SessionRow {
   data: string;
   expire_time: number | bigint;
   deadline: number | bigint;
@@ -283,26 +283,7 @@ export class SqliteSessionStore<T = Record<string, unknown>>
         return undefined;
       }
       const row = this.#connection.get<SessionRow>('load', this.#sql.get, { token: sessionKey(token), now: this.#clock.now() });
-      if (row === undefined || numberOf(row.served) !== 1) {
-        return undefined;
-      }
-      let values: unknown;
-      try {
-        values = JSON.parse(row.data);
-      } catch {
-        return undefined;
-      }
-      if (typeof values !== 'object' || values === null || Array.isArray(values)) {
-        return undefined;
-      }
-      return {
-        id: token,
-        values: values as Partial<T>,
-        expireTime: numberOf(row.expire_time),
-        deadline: numberOf(row.deadline),
-        ...(typeof row.meta === 'string' ? { meta: row.meta } : {}),
-        ...(row.successor !== null ? { superseded: true } : {}),
-      };
+      return row === undefined ? undefined : loadedRecord<T>(row, token);
     });
   }
 
@@ -720,6 +701,36 @@ function answer<R>(work: () => R): MaybePromise<R> {
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+/**
+ * The record a loaded row holds, or `undefined` when the row is not served (a retired id
+ * past its grace or its chain) or its values are not a JSON object. The D1 store reads
+ * the same rows.
+ *
+ * @internal
+ */
+export function loadedRecord<T>(row: SessionRow, token: string): LoadedSessionRecord<T> | undefined {
+  if (numberOf(row.served) !== 1) {
+    return undefined;
+  }
+  let values: unknown;
+  try {
+    values = JSON.parse(row.data);
+  } catch {
+    return undefined;
+  }
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+    return undefined;
+  }
+  return {
+    id: token,
+    values: values as Partial<T>,
+    expireTime: numberOf(row.expire_time),
+    deadline: numberOf(row.deadline),
+    ...(typeof row.meta === 'string' ? { meta: row.meta } : {}),
+    ...(row.successor !== null ? { superseded: true } : {}),
+  };
 }
 
 /**
