@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { KeyValueSessionStore, type KeyValue } from '../../examples/key-value-store.js';
 import { FakeClock } from '../support/FakeClock.js';
 import { describeWith, REDIS_URL, uniqueName } from '../support/services.js';
+import { describeSessionModel, type TargetTraits } from '../support/sessionModel.js';
 import { describeStoreContract, type ContractValues } from '../support/storeContract.js';
 
 // The example store of docs/stores.md ("Writing a store") passes the shared contract
@@ -36,6 +37,30 @@ describeStoreContract('EncryptingStoreDecorator(KeyValueSessionStore, encryptVal
   const keys = [await importRawKey(randomBytes(32).toString('base64'))];
   const store = new EncryptingStoreDecorator<ContractValues>(new KeyValueSessionStore(kv, {}, clock), { keys, encryptValues: true }, clock);
   return { store, clock, serverSide: true, requiredOnly: true, encryptsValues: true, dump: async () => JSON.stringify([...kv.entries]) };
+});
+
+// The session model over the store's three required methods: every save whole (the last
+// of two concurrent saves wins, and a save brings back what another request ended or
+// renewed), renewal as a write of the new id and a delete of the old one, no grace.
+const whole: TargetTraits = { kind: 'server', wholeSaves: true, sealed: false, encryptValues: false, ownerIndex: false };
+
+describe('KeyValueSessionStore (examples/key-value-store.ts) against the session model', () => {
+  const open = async (clock: FakeClock) => ({ store: new KeyValueSessionStore(mapKeyValue(clock), {}, clock) });
+  describeSessionModel({ name: 'KeyValueSessionStore over a map', traits: whole, open }, 150);
+  describeSessionModel(
+    {
+      name: 'EncryptingStoreDecorator(KeyValueSessionStore, encryptValues) over a map, node:crypto and Web Crypto by turns',
+      traits: { ...whole, sealed: true, encryptValues: true },
+      crypto: ['auto', 'webcrypto'],
+      open,
+    },
+    100,
+  );
+  // Revocable sessions need no owner index: the owner's generation ends them.
+  describeSessionModel(
+    { name: 'EncryptingStoreDecorator(KeyValueSessionStore, encryptValues) over a map, revocation', traits: { ...whole, sealed: true, encryptValues: true, revocation: true }, open },
+    60,
+  );
 });
 
 describe('KeyValueSessionStore (examples/key-value-store.ts)', () => {

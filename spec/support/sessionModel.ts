@@ -17,8 +17,9 @@
  * clearing its cookie, `isFresh`, and a request to the "Your sessions" page (list the
  * owner's sessions, end one by the handle the listing gave, or end the others). Each
  * step also checks the events the manager reports; targets can bound each owner's
- * sessions or make sessions revocable. The model knows the real sessions by their
- * handles (the SHA-256 of the real id), learned as both sides save.
+ * sessions or make sessions revocable, or have only the required store methods
+ * (`wholeSaves`: every save whole, renewal without grace). The model knows the real
+ * sessions by their handles (the SHA-256 of the real id), learned as both sides save.
  *
  * Environment: `FC_RUNS` (sequences per store), `FC_SEED` (replay a failure),
  * `FC_PATH` (with the seed: replay straight to the shrunk failure), `MODEL_TALLY`
@@ -31,6 +32,9 @@ import {
   DEFAULT_COOKIE_NAME,
   EncryptingStoreDecorator,
   importRawKey,
+  isOwnerIndexedStore,
+  isPatchableStore,
+  isRenewableStore,
   MemoryOwnerGenerations,
   SessionLimitError,
   SessionManager,
@@ -282,8 +286,21 @@ export type EvictionOracle = (candidates: readonly number[], excess: number) => 
 
 /** What kind of store a target is, as far as the meaning of a session goes. */
 export interface TargetTraits {
-  /** `'cookie'`: the session lives in the cookie; `'server'`: a server-side store that patches. */
+  /**
+   * `'cookie'`: the session lives in the cookie; `'server'`: a server-side store that
+   * patches and renews atomically, unless `wholeSaves`.
+   */
   readonly kind: 'cookie' | 'server';
+  /**
+   * A server-side store with only the required methods (no `patchSession`, no
+   * `renewSession`): every save writes the whole session with `setSession`, so of two
+   * concurrent requests the last save wins whole, and a save after another request ended
+   * or renewed the session writes it back under its id; a renewal is `setSession` of the
+   * new id, then `deleteSession` of the old one, with no grace (the old id then loads
+   * nothing), and it too writes even when the old id is gone. Needs `ownerIndex: false`
+   * and no `limit`.
+   */
+  readonly wholeSaves?: boolean;
   /** Wrapped in `EncryptingStoreDecorator`: cookies are sealed, and keys matter. */
   readonly sealed: boolean;
   /** The decorator seals the values too. */
@@ -312,6 +329,8 @@ export class SessionModel {
   readonly generations = new Map<string, number>();
   /** The events (`type/reason`) the manager reports, since the test last took them. */
   events: string[] = [];
+  /** What the sequence reached that no event tells (for the tally), since the test last took it. */
+  readonly reached: string[] = [];
   #nextSid = 1;
 
   constructor(
@@ -647,7 +666,9 @@ export class SessionModel {
     if (session.status === 'modified') {
       // An unchanged server-side session written only to record when it was last seen
       // keeps the browser's cookie when its expiry does not move: no Set-Cookie then.
-      const cookieStays = rewritten && this.traits.kind === 'server' && session.stored && session.hasCookie && !session.rewrite;
+      // (Only a store that patches: a whole save sends the cookie again.)
+      const cookieStays =
+        rewritten && this.traits.kind === 'server' && this.traits.wholeSaves !== true && session.stored && session.hasCookie && !session.rewrite;
       const cookieExpiry = session.expireTime;
       session.expireTime = this.#idleExpiry(session.deadline);
       const owner = ownerOf(session.values);
@@ -792,7 +813,20 @@ export class SessionModel {
         key,
       };
     }
-    if (session.stored) {
+    // A store without patches and atomic renewal writes the session whole, whatever
+    // became of it since it was loaded: it wins over a concurrent request's save, and
+    // brings back what another request ended or renewed meanwhile.
+    const whole = this.traits.wholeSaves === true;
+    const loadedId = session.stored ? session.sid : session.predecessor;
+    if (whole && loadedId !== undefined) {
+      const now = this.sessions.get(loadedId);
+      if (now === undefined || !this.#live(now)) {
+        this.reached.push(session.stored ? 'whole save of an ended session' : 'renewal of an ended session');
+      } else if (now.written === this.now) {
+        this.reached.push('whole save after another save at the same moment');
+      }
+    }
+    if (session.stored && !whole) {
       const stored = this.sessions.get(session.sid);
       if (stored === undefined || !this.#live(stored) || stored.successor !== undefined) {
         return undefined;
@@ -827,7 +861,7 @@ export class SessionModel {
     }
     const { predecessor } = session;
     const old = predecessor === undefined ? undefined : this.sessions.get(predecessor);
-    if (predecessor !== undefined && (old === undefined || !this.#live(old) || old.successor !== undefined)) {
+    if (predecessor !== undefined && !whole && (old === undefined || !this.#live(old) || old.successor !== undefined)) {
       // Ended, expired or renewed elsewhere since it was loaded: the renewal writes nothing.
       return undefined;
     }
@@ -835,7 +869,8 @@ export class SessionModel {
       return 'refused';
     }
     if (old !== undefined) {
-      if (this.renewalGrace > 0) {
+      // Without atomic renewal there is no grace: the manager deletes the old id once the new one is written.
+      if (this.renewalGrace > 0 && !whole) {
         old.successor = session.sid;
         old.filed = old.owner !== undefined && old.owner !== owner;
         old.expireTime = Math.min(old.expireTime, this.now + this.renewalGrace);
@@ -875,7 +910,9 @@ export class SessionModel {
       this.#bump(owner);
     }
     let ended = 0;
-    for (const [sid, stored] of this.sessions) {
+    // Without an owner index (a cookie store, a whole-save store with revocation) the
+    // store deletes nothing: the generation ends the owner's sessions.
+    for (const [sid, stored] of this.traits.ownerIndex ? this.sessions : []) {
       // A retired id renewed within its owner ends with its successor; one renewed into
       // another owner's session is ended here, uncounted.
       if (stored.owner === owner && (stored.successor === undefined || stored.filed)) {
@@ -1277,6 +1314,9 @@ async function respond(model: SessionModel, real: RealSystem, jar: number, { wor
   }
   if (got.kind === 'refused') {
     real.tally.set('save refused', (real.tally.get('save refused') ?? 0) + 1);
+  }
+  for (const what of model.reached.splice(0)) {
+    real.tally.set(what, (real.tally.get(what) ?? 0) + 1);
   }
   if (effect.kind !== 'refused' && !working.stale && model.sessions.has(working.sid)) {
     const session = real.session(context);
@@ -1792,12 +1832,24 @@ interface Tally {
  * @param runs - How many sequences (`FC_RUNS` overrides).
  */
 export function describeSessionModel(target: ModelTarget, runs: number): void {
+  const { wholeSaves, ownerIndex, limit, kind } = target.traits;
+  if (wholeSaves === true && (kind !== 'server' || ownerIndex || limit !== undefined)) {
+    throw new TypeError(`${target.name}: wholeSaves is a server-side store with no owner index and no bound`);
+  }
   it(`${target.name}: every step of ${modelRuns(runs)} random request sequences matches the model`, async () => {
     const tally: Tally = { sequences: 0, steps: 0, events: new Map() };
     const renewalArb = fc.record({ grace: fc.constantFrom(RENEWAL_GRACE, RENEWAL_GRACE, 0), periodic: fc.boolean() });
     const property = fc.asyncProperty(fc.boolean(), renewalArb, commandsArb, async (idle, renewal, commands) => {
       const clock = new FakeClock();
       const { store, close } = await target.open(clock);
+      if (wholeSaves === true) {
+        // The model predicts the manager over the required methods only: the store must not offer more.
+        expect({ patches: isPatchableStore(store), renews: isRenewableStore(store), ownerIndex: isOwnerIndexedStore(store) }).toEqual({
+          patches: false,
+          renews: false,
+          ownerIndex: false,
+        });
+      }
       const renewalInterval = renewal.periodic ? RENEWAL_INTERVAL : undefined;
       const options: SessionManagerOptions = {
         lifetime: LIFETIME,
