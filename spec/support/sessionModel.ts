@@ -819,10 +819,10 @@ export class SessionModel {
     const whole = this.traits.wholeSaves === true;
     const loadedId = session.stored ? session.sid : session.predecessor;
     if (whole && loadedId !== undefined) {
-      const now = this.sessions.get(loadedId);
-      if (now === undefined || !this.#live(now)) {
+      const current = this.sessions.get(loadedId);
+      if (current === undefined || !this.#live(current)) {
         this.reached.push(session.stored ? 'whole save of an ended session' : 'renewal of an ended session');
-      } else if (now.written === this.now) {
+      } else if (current.written === this.now) {
         this.reached.push('whole save after another save at the same moment');
       }
     }
