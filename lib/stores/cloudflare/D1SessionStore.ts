@@ -19,11 +19,11 @@ import type {
 import {
   checkId,
   checkRenewal,
-  hashId,
   isHandle,
   isId,
   OwnerBound,
   resolveTimeout,
+  sessionKey,
   storeOperation,
 } from '../policy.js';
 import { quotedTable } from '../sqlite/database.js';
@@ -287,7 +287,7 @@ export class D1SessionStore<T = Record<string, unknown>>
     if (!isId(token)) {
       return undefined;
     }
-    const key = await hashId(token);
+    const key = sessionKey(token);
     const row = await this.#operation('load', () => this.#first<SessionRow>(this.#sql.get, { token: key, now: this.#clock.now() }));
     return row === null ? undefined : loadedRecord<T>(row, token);
   }
@@ -313,7 +313,7 @@ export class D1SessionStore<T = Record<string, unknown>>
    */
   async setSession(id: string, record: SessionRecord<T>, owner?: string, report?: EvictionReport): Promise<string> {
     checkId(id);
-    const token = await hashId(id);
+    const token = sessionKey(id);
     const now = this.#clock.now();
     const write = {
       token,
@@ -371,7 +371,7 @@ export class D1SessionStore<T = Record<string, unknown>>
    */
   async patchSession(id: string, patch: SessionPatch<T>): Promise<string | undefined> {
     checkId(id);
-    const token = await hashId(id);
+    const token = sessionKey(id);
     const { owner } = patch;
     const limit = this.#bound.limit;
     const bounded = typeof owner === 'string' && limit !== undefined;
@@ -417,7 +417,7 @@ export class D1SessionStore<T = Record<string, unknown>>
       return undefined;
     }
     const { record, owner, grace } = renewal;
-    const [token, other] = await Promise.all([hashId(id), hashId(newId)]);
+    const [token, other] = [sessionKey(id), sessionKey(newId)];
     const now = this.#clock.now();
     // NaN, a negative or no grace: the old row goes at once; a huge one is cut to one
     // SQLite's integers hold (a grace never outlasts the old session's own expiry).
@@ -474,7 +474,7 @@ export class D1SessionStore<T = Record<string, unknown>>
    */
   async deleteSession(id: string): Promise<void> {
     if (isId(id)) {
-      const token = await hashId(id);
+      const token = sessionKey(id);
       await this.#operation('delete', () => this.#statement(this.#sql.deleteChain, { token, now: this.#clock.now() }).all());
     }
   }

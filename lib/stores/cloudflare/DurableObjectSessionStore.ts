@@ -53,6 +53,8 @@ class ObjectChannel {
   readonly #name: string;
   readonly #timeout: number;
   readonly #clock: Clock;
+  /** The object's id, found once (a stub is made per call). */
+  #id: unknown;
 
   constructor(options: DurableObjectSessionStoreOptions, what: string, clock: Clock) {
     checkOptionKeys(`${what} options`, options, OPTIONS);
@@ -86,7 +88,8 @@ class ObjectChannel {
       `${WHAT}: ${op}`,
       this.#timeout,
       async () => {
-        const stub = this.#namespace.get(this.#namespace.idFromName(this.#name) as never);
+        this.#id ??= this.#namespace.idFromName(this.#name);
+        const stub = this.#namespace.get(this.#id as never);
         const response = await stub.fetch(
           new Request('https://session-store/', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
         );

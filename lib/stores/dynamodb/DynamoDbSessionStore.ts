@@ -923,21 +923,7 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
       }
       let old: SessionItem | undefined;
       try {
-        const answer = await this.#client.send(
-          new PutItemCommand({
-            TableName: this.#table,
-            Item: tombstone(handle, now),
-            ReturnValues: 'ALL_OLD',
-            ...(condition === undefined
-              ? {}
-              : {
-                  ConditionExpression: condition,
-                  ExpressionAttributeNames: Object.fromEntries(Object.entries(names).filter(([name]) => condition.includes(name))),
-                  ExpressionAttributeValues: values,
-                }),
-          }),
-          { abortSignal: signal },
-        );
+        const answer = await this.#client.send(tombstoneCommand(this.#table, handle, now, condition, names, values), { abortSignal: signal });
         old = readSession(answer.Attributes);
       } catch (error) {
         if (isConditionFailure(error)) {
@@ -999,21 +985,7 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
       }
     }
     try {
-      const answer = await this.#client.send(
-        new PutItemCommand({
-          TableName: this.#table,
-          Item: tombstone(handle, now),
-          ReturnValues: 'ALL_OLD',
-          ...(condition === undefined
-            ? {}
-            : {
-                ConditionExpression: condition,
-                ExpressionAttributeNames: names,
-                ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
-              }),
-        }),
-        { abortSignal: signal },
-      );
+      const answer = await this.#client.send(tombstoneCommand(this.#table, handle, now, condition, names, values), { abortSignal: signal });
       if (onlyMissing) {
         return undefined;
       }
@@ -1160,3 +1132,29 @@ function valuesOrUndefined(item: SessionItem): Record<string, unknown> | undefin
   return item.values === undefined ? undefined : valuesOf(item.values);
 }
 
+/**
+ * The write that makes an item a tombstone and gives what it was, under `condition` (with
+ * its names and values) when there is one.
+ */
+function tombstoneCommand(
+  table: string,
+  handle: string,
+  now: number,
+  condition: string | undefined,
+  names: Record<string, string>,
+  values: Record<string, AttributeValue>,
+): PutItemCommand {
+  return new PutItemCommand({
+    TableName: table,
+    Item: tombstone(handle, now),
+    ReturnValues: 'ALL_OLD',
+    ...(condition === undefined
+      ? {}
+      : {
+          ConditionExpression: condition,
+          // Only the names the condition uses (a name set for a condition that was then left out is not sent).
+          ExpressionAttributeNames: Object.fromEntries(Object.entries(names).filter(([name]) => condition.includes(name))),
+          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+        }),
+  });
+}

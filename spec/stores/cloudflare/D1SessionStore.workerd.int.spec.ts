@@ -6,7 +6,7 @@ import { hashedId } from '../../support/services.js';
 
 // The store inside a Worker, as it runs on Cloudflare: lib/stores/cloudflare/d1.ts bundled
 // by esbuild for the browser platform (no node: built-ins) with a small Worker, run by
-// workerd with no nodejs_compat flag, so ids are hashed with Web Crypto, on the binding
+// workerd with no nodejs_compat flag, so ids are hashed with @noble/hashes (no node:crypto), on the binding
 // itself (`env.DB`) rather than a proxy.
 
 const WORKER = `
@@ -56,7 +56,7 @@ afterAll(async () => {
   await mf.dispose();
 });
 
-describe('D1SessionStore inside a Worker on workerd (Web Crypto, env.DB)', () => {
+describe('D1SessionStore inside a Worker on workerd (no node:crypto, env.DB)', () => {
   it('saves, patches, renews, lists and ends a session, keyed by the same SHA-256 handle as on Node', async () => {
     const id = randomBytes(32).toString('base64url');
     const next = randomBytes(32).toString('base64url');
