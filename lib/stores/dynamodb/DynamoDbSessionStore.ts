@@ -668,8 +668,9 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
    * Files `handle` under the owner before its session is written. Without a bound (or when
    * it does not count), one `UpdateItem` of its entry. With a bound: read the item; when
    * the owner is full, read its sessions and count the live ones (a filed session whose item
-   * is not there yet counts while it is recent; an older one is made a tombstone so that a
-   * late write cannot bring it back); evict or refuse; and write by compare-and-set on the
+   * is not there yet, or is live but not yet moved to this owner by its patch, counts while
+   * it is recent; an older one never written is made a tombstone so that a late write cannot
+   * bring it back); evict or refuse; and write by compare-and-set on the
    * version, again from the start when another save got there first.
    */
   async #file(ownerKey: string, handle: string, predecessor: string | undefined, counts: boolean, now: number, signal: AbortSignal): Promise<Admission> {
@@ -713,6 +714,10 @@ export class DynamoDbSessionStore<T = Record<string, unknown>>
             drop.push(entry.handle);
           } else if (isLiveOwn(item, now) && item.owner === ownerKey) {
             live.push({ handle: entry.handle, written: Math.max(item.written, entry.filed) });
+          } else if (isLiveOwn(item, now) && now - entry.filed < 2 * this.#timeout) {
+            // Filed just now by a patch that moves a live session to this owner and has not
+            // written it yet (its item still names no owner or the one before): it counts.
+            live.push({ handle: entry.handle, written: entry.filed });
           } else if (item.successor === undefined || !(item.graceEnd > now) || item.owner !== ownerKey) {
             drop.push(entry.handle);
           }

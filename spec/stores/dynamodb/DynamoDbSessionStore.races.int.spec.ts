@@ -131,18 +131,70 @@ describeWith('dynamodb', 'DynamoDbSessionStore: several app servers on one table
     });
   }
 
-  it('logged-in patches that file one anonymous session under an owner from four servers keep the bound', async () => {
+  it('logged-in patches that file one anonymous session under an owner from four servers keep the bound (10 rounds)', async () => {
     for (const store of stores) {
       store.limitOwnerSessions({ max: 2, policy: 'refuse' });
     }
-    const ids = Array.from({ length: 8 }, newId);
-    await Promise.all(ids.map((id, i) => server(i).setSession(id, record())));
-    const later = record();
-    const results = await Promise.allSettled(
-      ids.map((id, i) => server(i + 1).patchSession(id, { set: { u: 'ada' }, unset: [], owner: 'ada', expireTime: later.expireTime, deadline: later.deadline })),
+    for (let round = 0; round < 10; round++) {
+      const owner = `ada${round}`;
+      const ids = Array.from({ length: 8 }, newId);
+      await Promise.all(ids.map((id, i) => server(i).setSession(id, record())));
+      const later = record();
+      const results = await Promise.allSettled(
+        ids.map((id, i) => server(i + 1).patchSession(id, { set: { u: owner }, unset: [], owner, expireTime: later.expireTime, deadline: later.deadline })),
+      );
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(2);
+      expect(await server(0).listOwnerSessions(owner)).toHaveLength(2);
+    }
+  });
+
+  it('a patch filing an anonymous session under a full owner counts a session another patch filed but has not written yet', async () => {
+    // Server A's patch files its session under 'ada', then its write waits. Meanwhile B
+    // files a second one; C, a third, finds the owner full: A's session (filed, its item
+    // still naming no owner) must count, so C is refused and 'ada' never has three.
+    const held = newId();
+    let arrived!: () => void;
+    const holding = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow = dynamoClient();
+    slow.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Key?: Record<string, { S?: string }>; UpdateExpression?: string };
+        if (context.commandName === 'UpdateItemCommand' && input.Key?.pk?.S === handleOf(held)) {
+          arrived();
+          await released;
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'holdOnePatch' },
     );
-    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(2);
-    expect(await server(0).listOwnerSessions('ada')).toHaveLength(2);
+    const a = new DynamoDbSessionStore<ContractValues>(slow, { table, timeout: 20_000 }, clock);
+    for (const store of [a, ...stores]) {
+      store.limitOwnerSessions({ max: 2, policy: 'refuse' });
+    }
+    const [second, third] = [newId(), newId()];
+    await Promise.all([held, second, third].map((id) => server(0).setSession(id, record())));
+    const later = record();
+    const login = (store: DynamoDbSessionStore<ContractValues>, id: string) =>
+      store.patchSession(id, { set: { u: 'ada' }, unset: [], owner: 'ada', expireTime: later.expireTime, deadline: later.deadline });
+    try {
+      const first = login(a, held);
+      await holding;
+      await expect(login(server(1), second)).resolves.toBe(second);
+      await expect(login(server(2), third)).rejects.toBeInstanceOf(SessionLimitError);
+      release();
+      await expect(first).resolves.toBe(held);
+      expect((await server(3).listOwnerSessions('ada')).map((entry) => entry.handle).sort()).toEqual([held, second].map(handleOf).sort());
+      expect((await stores[0]!.getSession(third))!.values).toEqual({});
+    } finally {
+      release();
+      slow.destroy();
+    }
   });
 
   it('a renewal on one server racing each kind of end on another never leaves a live successor behind (20 rounds each)', async () => {
