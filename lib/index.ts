@@ -19,6 +19,7 @@ export {
   SessionLimitError,
   SessionNotFreshError,
   SessionStaleError,
+  SessionLoadPendingError,
   SessionNotLoadedError,
   SessionStoreError,
   SessionValueError,

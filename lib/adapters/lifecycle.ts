@@ -18,7 +18,8 @@ export interface SessionHeaderSink {
 }
 
 /**
- * One request's session as every adapter runs it: load it, hand the handler the
+ * One request's session as every adapter runs it: load it (or defer the load to its
+ * first touch, as the manager's `load` option says), hand the handler the
  * {@link Session}, save it (as often as the handler commits, and once at the end),
  * refuse changes once they can no longer be saved, and save nothing for a failed
  * request. Each adapter is the glue from its framework's hooks to these four steps.
@@ -56,7 +57,29 @@ export class SessionLifecycle<T extends object> {
   }
 
   /**
-   * Loads the request's session.
+   * Starts the request's session: hands it over unloaded, to load on its first touch, when
+   * the manager's `load` option says so (then nothing is read, and an untouched session
+   * saves nothing and sends no header); else loads it now.
+   *
+   * @param manager - The session manager.
+   * @param request - The request's headers.
+   * @param sink - Where the session's headers go.
+   * @returns The lifecycle of this request's session, at once when the load is deferred.
+   * @throws SessionStoreError when the store's infrastructure fails (a load made now).
+   */
+  static start<T extends object>(
+    manager: SessionManager<T>,
+    request: RequestLike,
+    sink: SessionHeaderSink,
+  ): SessionLifecycle<T> | Promise<SessionLifecycle<T>> {
+    if (manager.defersLoad) {
+      return new SessionLifecycle(manager, manager.deferSession(Context.background, request), sink);
+    }
+    return SessionLifecycle.load(manager, request, sink);
+  }
+
+  /**
+   * Loads the request's session now.
    *
    * @param manager - The session manager.
    * @param request - The request's headers.
@@ -137,6 +160,10 @@ export class SessionLifecycle<T extends object> {
   }
 
   async #save(): Promise<void> {
+    if (!this.session.isLoaded) {
+      // Never touched: nothing was read, nothing is saved.
+      return;
+    }
     if (this.#sink.headSent()) {
       if (this.session.isModified) {
         throw new SessionHeadersSentError(

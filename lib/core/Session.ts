@@ -4,11 +4,13 @@ import type { RequestLike } from './http.js';
 import type { MetaFields } from './metadata.js';
 import {
   SessionHeadersSentError,
+  SessionLoadPendingError,
   SessionNotFreshError,
   SessionNotLoadedError,
   SessionStaleError,
   SessionValueError,
 } from './SessionError.js';
+import { isThenable, type MaybePromise } from './SessionStore.js';
 import { checkValueName, storableValue } from './values.js';
 
 /**
@@ -67,6 +69,12 @@ export interface SessionInit<T> {
   readonly client?: SessionClient | undefined;
 }
 
+/**
+ * @internal What a session that loads on first touch runs to load: the manager's load of
+ * the request's session, answered at once when the store answers at once.
+ */
+export type SessionLoader<T extends object> = () => MaybePromise<Session<T>>;
+
 /** @internal The request's user agent and client address, for the metadata. */
 export interface SessionClient {
   readonly userAgent: string | undefined;
@@ -100,8 +108,8 @@ export interface SessionClient {
 export class Session<T extends object = Record<string, unknown>> {
   #id: string;
   #hasToken: boolean;
-  readonly #route: number;
-  readonly #request: RequestLike | undefined;
+  #route: number;
+  #request: RequestLike | undefined;
   #expireTime: number;
   #token: string | undefined;
   #deadline: number;
@@ -136,6 +144,10 @@ export class Session<T extends object = Record<string, unknown>> {
   #adoptionKept: AdoptedSession<T> | undefined;
   /** Whether this request chose the session's persistence (setPersistent). */
   #persistentChosen = false;
+  /** The load a session that loads on first touch still has to run; `undefined` once loaded. */
+  #loader: SessionLoader<T> | undefined;
+  /** That load, while the store has not answered it. */
+  #loading: Promise<void> | undefined;
 
   readonly #rules: SessionRules;
 
@@ -199,6 +211,144 @@ export class Session<T extends object = Record<string, unknown>> {
   }
 
   /**
+   * @internal A session that loads on first touch: nothing is read (no cookie opened, no
+   * store call) until the handler reads or changes it, or calls {@link Session.load}.
+   * Until then it holds no state, and saving it does nothing.
+   *
+   * @param rules - The manager's rules.
+   * @param request - The request it comes with.
+   * @param loader - The manager's load of the request's session.
+   * @returns The session.
+   */
+  static deferred<T extends object>(rules: SessionRules, request: RequestLike, loader: SessionLoader<T>): Session<T> {
+    const session = new Session<T>(rules, UNLOADED as SessionInit<T>);
+    session.#request = request;
+    session.#loader = loader;
+    return session;
+  }
+
+  /**
+   * Whether the session's state is here: always, but for a session an adapter hands over
+   * unloaded (see {@link Session.load}) until its first touch has loaded it.
+   *
+   * @example
+   * ```ts
+   * if (!session.isLoaded) {
+   *   // the handler has not touched it: the response will save nothing
+   * }
+   * ```
+   */
+  get isLoaded(): boolean {
+    return this.#loader === undefined;
+  }
+
+  /**
+   * Loads the session now, if it was not loaded yet. Adapters hand the handler a session
+   * that loads on its first touch (`get`, `set`, `status`, …), so that a request that
+   * never touches it costs nothing: no cookie is opened, no store is read, no header is
+   * sent. When the store answers at once (the default cookie store on node:crypto, the
+   * memory store, SQLite), the first touch loads it and nothing else is needed. When the
+   * store answers with a promise (Redis, PostgreSQL, the Web Crypto cookie), a touch
+   * cannot wait for it: await this first, or the touch throws `SessionLoadPendingError`.
+   * Calls made while a load is under way share it; a failed load is tried again by the
+   * next call or touch.
+   *
+   * @returns When the session is loaded.
+   * @throws SessionStoreError when the store's infrastructure fails.
+   * @example
+   * ```ts
+   * await session.load(); // a Redis store: load before the first get
+   * const userId = session.get('userId');
+   * ```
+   */
+  load(): Promise<void> {
+    if (this.#loader === undefined) {
+      return Promise.resolve();
+    }
+    try {
+      this.#ready();
+    } catch (error) {
+      if (error instanceof SessionLoadPendingError && this.#loading !== undefined) {
+        return this.#loading;
+      }
+      return Promise.reject(error);
+    }
+    return this.#loading ?? Promise.resolve();
+  }
+
+  /**
+   * Loads an unloaded session on its first touch: at once when the store answers at once;
+   * else starts the load (once, shared) and throws, since a touch cannot wait for it.
+   *
+   * @throws SessionLoadPendingError when the store answers with a promise.
+   * @throws SessionStoreError when the store's infrastructure fails.
+   */
+  #ready(): void {
+    const loader = this.#loader;
+    if (loader === undefined) {
+      return;
+    }
+    if (this.#loading === undefined) {
+      const answer = loader();
+      if (!isThenable(answer)) {
+        this.#takeOver(answer);
+        return;
+      }
+      const loading = answer.then(
+        (session) => {
+          this.#loading = undefined;
+          if (this.#loader !== undefined) {
+            this.#takeOver(session);
+          }
+        },
+        (error: unknown) => {
+          // Tried again by the next touch or load().
+          this.#loading = undefined;
+          throw error;
+        },
+      );
+      // Nobody may wait for it (the handler caught the error below and went on): its
+      // failure reaches whoever calls load(), and is never an unhandled rejection.
+      loading.catch(NOTHING);
+      this.#loading = loading;
+    }
+    throw new SessionLoadPendingError(
+      'the session is still loading from its store: await session.load() before reading or changing it',
+    );
+  }
+
+  /** Takes over the state of the session the load made: this object is the one the handler holds. */
+  #takeOver(loaded: Session<T>): void {
+    this.#loader = undefined;
+    this.#id = loaded.#id;
+    this.#hasToken = loaded.#hasToken;
+    this.#route = loaded.#route;
+    this.#request = loaded.#request;
+    this.#expireTime = loaded.#expireTime;
+    this.#token = loaded.#token;
+    this.#deadline = loaded.#deadline;
+    this.#values = loaded.#values;
+    this.#state = loaded.#state;
+    this.#stored = loaded.#stored;
+    this.#retiredIds.push(...loaded.#retiredIds);
+    this.#predecessor = loaded.#predecessor;
+    this.#destroyedValues = loaded.#destroyedValues;
+    for (const key of loaded.#changedKeys) {
+      this.#changedKeys.add(key);
+    }
+    this.#rewrite = loaded.#rewrite;
+    this.#meta = loaded.#meta;
+    this.#renewal = loaded.#renewal;
+    this.#loaded = loaded.#loaded;
+    this.#client = loaded.#client;
+    this.#stale = loaded.#stale;
+    this.#dropped = loaded.#dropped;
+    this.#adoption = loaded.#adoption;
+    this.#adoptionKept = loaded.#adoptionKept;
+    this.#persistentChosen = loaded.#persistentChosen;
+  }
+
+  /**
    * @internal Starts this new session from another library's: its values are set (so the
    * response saves the session, with its own new id and cookie), and the old session is
    * retired when the response is written. A value no store could keep (text with U+0000
@@ -208,6 +358,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * @param adoption - What the adopter found.
    */
   adopt(adoption: AdoptedSession<T>): void {
+    this.#ready();
     for (const key of Object.keys(adoption.values) as SessionValueName<T>[]) {
       try {
         this.set(key, adoption.values[key] as T[typeof key]);
@@ -224,6 +375,7 @@ export class Session<T extends object = Record<string, unknown>> {
 
   /** @internal The adopted session still to be retired when the response is written, if any. */
   get adoption(): AdoptedSession<T> | undefined {
+    this.#ready();
     return this.#adoption;
   }
 
@@ -232,6 +384,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * any: a log-out later in the same request (after a `commit()`) retires it again, ended.
    */
   get adoptionKept(): AdoptedSession<T> | undefined {
+    this.#ready();
     return this.#adoptionKept;
   }
 
@@ -241,6 +394,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * @param ended - Whether it was retired as ended (then it is never retired again).
    */
   adoptionRetired(ended: boolean): void {
+    this.#ready();
     this.#adoptionKept = ended ? undefined : (this.#adoption ?? this.#adoptionKept);
     this.#adoption = undefined;
   }
@@ -250,6 +404,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * as loaded or last saved ({@link Session.expiresAt} counts the idle timeout from now).
    */
   get expireTime(): number {
+    this.#ready();
     return this.#expireTime;
   }
 
@@ -259,6 +414,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * log it.
    */
   get token(): string | undefined {
+    this.#ready();
     return this.#token;
   }
 
@@ -279,21 +435,25 @@ export class Session<T extends object = Record<string, unknown>> {
    * ```
    */
   get isStale(): boolean {
+    this.#ready();
     return this.#stale;
   }
 
   /** @internal The id the store keeps the session under. */
   get id(): string {
+    this.#ready();
     return this.#id;
   }
 
   /** @internal Whether the client holds a token for this session (one came in, or this response sent one). */
   get hasToken(): boolean {
+    this.#ready();
     return this.#hasToken;
   }
 
   /** @internal Which of the manager's transports carries this session's token. */
   get route(): number {
+    this.#ready();
     return this.#route;
   }
 
@@ -304,46 +464,55 @@ export class Session<T extends object = Record<string, unknown>> {
 
   /** @internal The absolute end of the session (ms since the epoch). */
   get deadlineTime(): number {
+    this.#ready();
     return this.#deadline;
   }
 
   /** @internal Whether the store holds this session under {@link Session.id} as it was loaded. */
   get stored(): boolean {
+    this.#ready();
     return this.#stored;
   }
 
   /** @internal Ids to delete from the store when the response is written. */
   get retiredIds(): readonly string[] {
+    this.#ready();
     return this.#retiredIds;
   }
 
   /** @internal The stored id this request renewed, which the store retires when the successor is saved. */
   get predecessor(): string | undefined {
+    this.#ready();
     return this.#predecessor;
   }
 
   /** @internal The values as they were when the request first called destroy(), so the event names the owner. */
   get destroyedValues(): Readonly<Partial<T>> | undefined {
+    this.#ready();
     return this.#destroyedValues;
   }
 
   /** @internal The names set or unset in this request. */
   get changedKeys(): ReadonlySet<SessionValueName<T>> {
+    this.#ready();
     return this.#changedKeys;
   }
 
   /** @internal Whether the response writes the whole session again: the store read it with an old key. */
   get rewrite(): boolean {
+    this.#ready();
     return this.#rewrite;
   }
 
   /** @internal The session's metadata: created, authenticated, last seen, and more. */
   get meta(): MetaFields {
+    this.#ready();
     return this.#meta;
   }
 
   /** @internal How the id was renewed in this request, if it was. */
   get renewal(): 'request' | 'interval' | undefined {
+    this.#ready();
     return this.#renewal;
   }
 
@@ -352,17 +521,20 @@ export class Session<T extends object = Record<string, unknown>> {
    * or last periodic renewal, whichever came last (ms since the epoch).
    */
   get idIssuedAt(): number {
+    this.#ready();
     const { c, a, r } = this.#meta;
     return Math.max(c, a ?? c, r ?? c);
   }
 
   /** @internal Whether the session existed before this request (loaded, or saved since). */
   get loaded(): boolean {
+    this.#ready();
     return this.#loaded;
   }
 
   /** @internal The request's user agent and client address, for the metadata. */
   get client(): SessionClient {
+    this.#ready();
     return this.#client;
   }
 
@@ -377,6 +549,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * ```
    */
   get<K extends SessionValueName<T>>(key: K): T[K] | undefined {
+    this.#ready();
     return Object.hasOwn(this.#values, key) ? this.#values[key] : undefined;
   }
 
@@ -402,6 +575,7 @@ export class Session<T extends object = Record<string, unknown>> {
    */
   set<K extends SessionValueName<T>>(key: K, value: T[K]): void {
     this.#assertOpen();
+    this.#ready();
     checkValueName(key);
     if (value === undefined) {
       this.unset(key);
@@ -433,6 +607,7 @@ export class Session<T extends object = Record<string, unknown>> {
    */
   unset(key: SessionValueName<T>): void {
     this.#assertOpen();
+    this.#ready();
     if (!Object.hasOwn(this.#values, key)) {
       return;
     }
@@ -475,6 +650,7 @@ export class Session<T extends object = Record<string, unknown>> {
    */
   destroy(): void {
     this.#assertOpen();
+    this.#ready();
     this.#retire();
     if (this.#predecessor !== undefined) {
       // Renewed, then destroyed, in one request: the loaded id is deleted, not retired.
@@ -503,6 +679,7 @@ export class Session<T extends object = Record<string, unknown>> {
    */
   renew(): void {
     this.#assertOpen();
+    this.#ready();
     const now = this.#rules.now();
     this.#renewId('request');
     this.#meta = { ...this.#meta, a: now };
@@ -515,6 +692,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * @param now - The current time.
    */
   renewPeriodically(now: number): void {
+    this.#ready();
     this.#renewId('interval');
     this.#meta = { ...this.#meta, r: now };
   }
@@ -546,6 +724,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * ```
    */
   get persistent(): boolean | undefined {
+    this.#ready();
     const { p } = this.#meta;
     return p === undefined ? undefined : p === 1;
   }
@@ -576,6 +755,7 @@ export class Session<T extends object = Record<string, unknown>> {
    */
   setPersistent(persistent: boolean): void {
     this.#assertOpen();
+    this.#ready();
     if (typeof persistent !== 'boolean') {
       throw new TypeError('persistent must be true or false');
     }
@@ -601,6 +781,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * ```
    */
   get createdAt(): Date {
+    this.#ready();
     return new Date(this.#meta.c);
   }
 
@@ -614,6 +795,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * ```
    */
   get authenticatedAt(): Date | undefined {
+    this.#ready();
     return this.#meta.a === undefined ? undefined : new Date(this.#meta.a);
   }
 
@@ -633,6 +815,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * ```
    */
   isFresh(maxAge: number): boolean {
+    this.#ready();
     if (typeof maxAge !== 'number' || !(maxAge > 0)) {
       throw new TypeError('maxAge must be a positive number of milliseconds');
     }
@@ -712,6 +895,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * ```
    */
   get status(): SessionStatus {
+    this.#ready();
     return this.#state;
   }
 
@@ -719,6 +903,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * The same as {@link Session.status}, under the name `@revas-hq/kit-session` gives it.
    */
   get state(): SessionStatus {
+    this.#ready();
     return this.#state;
   }
 
@@ -729,6 +914,7 @@ export class Session<T extends object = Record<string, unknown>> {
    */
   markChanged(): void {
     this.#assertOpen();
+    this.#ready();
     if (this.#state === 'unmodified') {
       this.#state = 'modified';
     }
@@ -755,6 +941,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * @returns Whether the session was due only for that rewrite (no change of its own).
    */
   beginSave(now: number): boolean {
+    this.#ready();
     const rewriteOnly = this.#rewriteDue(now);
     if (rewriteOnly) {
       this.#state = 'modified';
@@ -841,6 +1028,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * ```
    */
   get values(): Readonly<Partial<T>> {
+    this.#ready();
     return this.#values;
   }
 
@@ -855,6 +1043,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * ```
    */
   get isModified(): boolean {
+    this.#ready();
     return this.#state === 'modified' || this.#state === 'destroyed';
   }
 
@@ -865,6 +1054,10 @@ export class Session<T extends object = Record<string, unknown>> {
    * response while it saves asks this first, so an unchanged session costs nothing.
    */
   get saveDue(): boolean {
+    if (this.#loader !== undefined) {
+      // Never touched: nothing to save, and no idle expiry moved.
+      return false;
+    }
     if (this.#stale) {
       // Nothing of a stale session is saved but a log-out.
       return this.#state === 'destroyed';
@@ -885,6 +1078,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * ```
    */
   get expiresAt(): Date {
+    this.#ready();
     const now = this.#rules.now();
     const saved = this.#state === 'unmodified' && !this.#touchDue(now);
     return new Date(saved ? this.#expireTime : idleExpiry(this.#rules, this.#deadline, now));
@@ -899,6 +1093,7 @@ export class Session<T extends object = Record<string, unknown>> {
    * ```
    */
   get deadline(): Date {
+    this.#ready();
     return new Date(this.#deadline);
   }
 
@@ -971,6 +1166,19 @@ export class Session<T extends object = Record<string, unknown>> {
 }
 
 const NO_CLIENT: SessionClient = { userAgent: undefined, address: undefined };
+/** What an unloaded session holds until its load: nothing. */
+const UNLOADED: SessionInit<object> = {
+  id: '',
+  hasToken: false,
+  route: 0,
+  request: undefined,
+  values: {},
+  expireTime: 0,
+  deadline: 0,
+  status: 'new',
+  meta: { c: 0 },
+};
+const NOTHING = (): void => {};
 const NEVER_CLOSED = (): boolean => false;
 
 function idleExpiry(rules: SessionRules, deadline: number, now: number): number {

@@ -12,7 +12,8 @@ export type SessionErrorCode =
   | 'ERR_SESSION_HEADERS_SENT'
   | 'ERR_SESSION_LIMIT'
   | 'ERR_SESSION_NOT_FRESH'
-  | 'ERR_SESSION_STALE';
+  | 'ERR_SESSION_STALE'
+  | 'ERR_SESSION_LOAD_PENDING';
 
 /**
  * Base class of every error kit-session throws on purpose.
@@ -246,6 +247,23 @@ export class SessionNotFreshError extends SessionError {
  */
 export class SessionStaleError extends SessionError {
   static override readonly CODE = 'ERR_SESSION_STALE' as const;
+}
+
+/**
+ * A session that loads on first touch was read or changed while its store had not
+ * answered yet: the store answers with a promise (a server-side store, the Web Crypto
+ * cookie), and a value read now would be empty rather than the stored one. The load has
+ * started; `await session.load()` before touching the session, in the routes that need
+ * it, or build the manager with `load: 'eager'` so that adapters load before the handler.
+ * @example
+ * ```ts
+ * // manager built with { load: 'lazy' } over a Redis store
+ * await session.load();
+ * const userId = session.get('userId');
+ * ```
+ */
+export class SessionLoadPendingError extends SessionError {
+  static override readonly CODE = 'ERR_SESSION_LOAD_PENDING' as const;
 }
 
 /**

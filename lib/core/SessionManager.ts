@@ -146,6 +146,63 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
    * ```
    */
   async extractSession(context: Context, request: RequestLike): Promise<Context> {
+    const loading = this.#load(request);
+    return context.withValue(this.contextKey, isThenable(loading) ? await loading : loading);
+  }
+
+  /**
+   * Returns a context holding the request's session unloaded: it loads on its first touch
+   * (see `Session.load`), so a request that never touches it opens no cookie, reads no
+   * store and sends no header ({@link SessionManager.injectSession} then does nothing).
+   * The adapters call it as the manager's `load` option says; for your own hooks, use it
+   * where {@link SessionManager.extractSession} would load sessions no handler reads.
+   *
+   * @param context - The request's context so far.
+   * @param request - Anything with `headers.get`: a Web `Request`, or `fromNodeRequest(req)`.
+   * @returns A new context holding the unloaded session.
+   * @example
+   * ```ts
+   * const context = manager.deferSession(Context.background, request);
+   * // … the handler may never touch it; when it does:
+   * await manager.session(context).load(); // needed only when the store answers with a promise
+   * await manager.injectSession(context, headers);
+   * ```
+   */
+  deferSession(context: Context, request: RequestLike): Context {
+    return context.withValue(this.contextKey, Session.deferred<T>(this.#rules, request, () => this.#touchLoad(request)));
+  }
+
+  /**
+   * @internal Whether the adapters hand over the request's session unloaded
+   * ({@link SessionManager.deferSession}) rather than load it before the handler, as the
+   * `load` option says: with `'auto'`, once the store has answered a load of a found
+   * session at once, and never yet with a promise.
+   */
+  get defersLoad(): boolean {
+    return this.#options.load === 'lazy' || this.#answersAtOnce === true;
+  }
+
+  /**
+   * With `load: 'auto'`, what the store's loads have shown: `true` once a found session was
+   * answered at once, `false` for good once one was answered with a promise (or the
+   * options make loads wait: adoption, revocation), `undefined` before that.
+   */
+  #answersAtOnce: boolean | undefined;
+
+  /** A deferred session's load, on its first touch: learns, with `load: 'auto'`, when loads wait. */
+  #touchLoad(request: RequestLike): MaybePromise<Session<T>> {
+    const loading = this.#load(request);
+    if (isThenable(loading) && this.#options.load === 'auto') {
+      this.#answersAtOnce = false;
+    }
+    return loading;
+  }
+
+  /**
+   * Reads the request's token and loads its session: the session itself when the store
+   * (and everything else the load asks) answers at once, else a promise of it.
+   */
+  #load(request: RequestLike): MaybePromise<Session<T>> {
     // With telemetry, the load is reported and its store call timed; without, nothing is.
     const probe = this.#telemetry?.startLoad();
     try {
@@ -155,59 +212,132 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
       if (token === undefined && routes.length > 1) {
         [route, token] = this.#choose(request);
       }
-      const { store } = routes[route]!;
       const now = this.#clock.now();
-      let record: LoadedSessionRecord<T> | undefined;
-      if (token !== undefined) {
-        // What callStore does, without a closure and an async frame on every request.
-        try {
-          // A store that answers at once (a cookie opened on node:crypto, SQLite) is
-          // taken without a promise and a turn of the microtask queue.
-          const answer = probe === undefined ? store.getSession(token) : probe.callStore('getSession', loading(store, token));
-          record = isThenable(answer) ? await answer : answer;
-        } catch (error) {
-          throw storeError(error);
+      if (token === undefined) {
+        return reported(this.#open(request, route, token, undefined, now, probe), probe);
+      }
+      const { store } = routes[route]!;
+      let answer: MaybePromise<LoadedSessionRecord<T> | undefined>;
+      // What callStore does, without a closure and an async frame on every request.
+      try {
+        // A store that answers at once (a cookie opened on node:crypto, SQLite) is
+        // taken without a promise and a turn of the microtask queue.
+        answer = probe === undefined ? store.getSession(token) : probe.callStore('getSession', loading(store, token));
+      } catch (error) {
+        throw storeError(error);
+      }
+      if (isThenable(answer)) {
+        if (this.#options.load === 'auto') {
+          this.#answersAtOnce = false;
         }
+        return this.#openLater(answer, request, route, token, now, probe);
       }
-      const client = this.#accounts.recordsVisits ? this.#client(request) : undefined;
-      let session: Session<T> | undefined;
-      if (record !== undefined && isLive(record, now)) {
-        const meta = decodeMeta(record.meta) ?? { c: record.deadline - this.#rules.lifetime };
-        // Without revocation there is nothing to wait for: no promise on every load.
-        const { revocation } = this.#accounts;
-        if (!revocation.active || !(await revocation.revoked(record, meta, this.#accounts.owner(record.values)))) {
-          session = new Session<T>(this.#rules, {
-            id: record.id,
-            hasToken: true,
-            route,
-            request,
-            values: record.values,
-            expireTime: record.expireTime,
-            deadline: record.deadline,
-            status: 'unmodified',
-            meta,
-            token,
-            rewrite: record.rewrite,
-            superseded: record.superseded,
-            client,
-          });
-        }
-      } else if (record !== undefined) {
-        const reason = record.deadline > now ? 'idle' : 'lifetime';
-        this.#events.emitFor('expired', reason, record.id, this.#accounts.owner(record.values));
+      if (answer !== undefined && this.#answersAtOnce === undefined && this.#options.load === 'auto' && this.#loadsAtOnce) {
+        this.#answersAtOnce = true;
       }
-      if (token === undefined && this.#options.adopters.length > 0) {
-        session = await adoptSession(this.#options.adopters as readonly SessionAdopter<T>[], this.#adoptionRoute, this.#rules, request, now, client);
-      }
-      if (probe !== undefined) {
-        probe.end(loadOutcome(token, record, session, now));
-      }
-      session ??= Session.fresh<T>(this.#rules, token !== undefined, now, route, request, client);
-      return context.withValue(this.contextKey, session);
+      return reported(this.#open(request, route, token, answer, now, probe), probe);
     } catch (error) {
       probe?.end('error', error);
       throw error;
     }
+  }
+
+  /** Whether loads can answer at once whatever the store does: no adoption and no revocation, which wait. */
+  get #loadsAtOnce(): boolean {
+    return this.#options.adopters.length === 0 && !this.#accounts.revocation.active;
+  }
+
+  /** The rest of a load whose store answered with a promise. */
+  async #openLater(
+    answer: Promise<LoadedSessionRecord<T> | undefined>,
+    request: RequestLike,
+    route: number,
+    token: string,
+    now: number,
+    probe: SessionOperationProbe<SessionLoadOutcome> | undefined,
+  ): Promise<Session<T>> {
+    try {
+      let record: LoadedSessionRecord<T> | undefined;
+      try {
+        record = await answer;
+      } catch (error) {
+        throw storeError(error);
+      }
+      const opened = this.#open(request, route, token, record, now, probe);
+      return isThenable(opened) ? await opened : opened;
+    } catch (error) {
+      probe?.end('error', error);
+      throw error;
+    }
+  }
+
+  /**
+   * Makes the session of a loaded record (or of none): checks it is live and not revoked,
+   * else adopts another library's session or starts a fresh one. Answers at once unless a
+   * revocation check or an adoption waits.
+   */
+  #open(
+    request: RequestLike,
+    route: number,
+    token: string | undefined,
+    record: LoadedSessionRecord<T> | undefined,
+    now: number,
+    probe: SessionOperationProbe<SessionLoadOutcome> | undefined,
+  ): MaybePromise<Session<T>> {
+    const client = this.#accounts.recordsVisits ? this.#client(request) : undefined;
+    if (record !== undefined && isLive(record, now)) {
+      const meta = decodeMeta(record.meta) ?? { c: record.deadline - this.#rules.lifetime };
+      const session = new Session<T>(this.#rules, {
+        id: record.id,
+        hasToken: true,
+        route,
+        request,
+        values: record.values,
+        expireTime: record.expireTime,
+        deadline: record.deadline,
+        status: 'unmodified',
+        meta,
+        token,
+        rewrite: record.rewrite,
+        superseded: record.superseded,
+        client,
+      });
+      // Without revocation there is nothing to wait for: no promise on every load.
+      const { revocation } = this.#accounts;
+      if (!revocation.active) {
+        return this.#opened(request, route, token, record, session, now, client, probe);
+      }
+      return revocation
+        .revoked(record, meta, this.#accounts.owner(record.values))
+        .then((revoked) => this.#opened(request, route, token, record, revoked ? undefined : session, now, client, probe));
+    }
+    if (record !== undefined) {
+      const reason = record.deadline > now ? 'idle' : 'lifetime';
+      this.#events.emitFor('expired', reason, record.id, this.#accounts.owner(record.values));
+    }
+    if (token === undefined && this.#options.adopters.length > 0) {
+      return adoptSession(this.#options.adopters as readonly SessionAdopter<T>[], this.#adoptionRoute, this.#rules, request, now, client).then(
+        (adopted) => this.#opened(request, route, token, record, adopted, now, client, probe),
+      );
+    }
+    return this.#opened(request, route, token, record, undefined, now, client, probe);
+  }
+
+  /** The end of a load: reports it, and starts a fresh session when none was found. */
+  #opened(
+    request: RequestLike,
+    route: number,
+    token: string | undefined,
+    record: LoadedSessionRecord<T> | undefined,
+    session: Session<T> | undefined,
+    now: number,
+    client: SessionClient | undefined,
+    probe: SessionOperationProbe<SessionLoadOutcome> | undefined,
+  ): Session<T> {
+    if (probe !== undefined) {
+      probe.end(loadOutcome(token, record, session, now));
+    }
+    return session ?? Session.fresh<T>(this.#rules, token !== undefined, now, route, request, client);
   }
 
   /**
@@ -232,6 +362,10 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
    * ```
    */
   async injectSession(context: Context, headers: HeadersLike): Promise<Context> {
+    if (!this.session(context).isLoaded) {
+      // Never touched (see deferSession): nothing was read, so nothing is saved or sent.
+      return context;
+    }
     // With telemetry, the save is reported and its store calls timed; without, nothing is.
     const probe = this.#telemetry?.startSave();
     try {
@@ -580,6 +714,20 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     };
   }
 
+}
+
+/** A load that waits (a revocation check, an adoption), its failure reported to telemetry. */
+function reported<T extends object>(
+  opening: MaybePromise<Session<T>>,
+  probe: SessionOperationProbe<SessionLoadOutcome> | undefined,
+): MaybePromise<Session<T>> {
+  if (probe === undefined || !isThenable(opening)) {
+    return opening;
+  }
+  return opening.catch((error: unknown) => {
+    probe.end('error', error);
+    throw error;
+  });
 }
 
 /** How a load ended, for telemetry. */

@@ -159,6 +159,26 @@ export interface SessionManagerOptions {
    * @default undefined (nothing is adopted)
    */
   readonly adopt?: SessionAdopter<any> | readonly SessionAdopter<any>[];
+  /**
+   * When the adapters (`kit-session/node`, `/fetch`, `/express`, `/fastify`, `/hono`,
+   * `/react-router`, `/nest`) load a request's session. A session loaded on its first
+   * touch costs a request that never touches it nothing: no cookie opened, no store read,
+   * no header sent, and its idle expiry does not move.
+   * - `'auto'`: on first touch while the store has answered its loads at once (the cookie
+   *   store on node:crypto, the memory store, SQLite); before the handler while it has not
+   *   answered one yet, when it answers with a promise (Redis, PostgreSQL, Web Crypto),
+   *   and with `adopt` or `revocation`, whose loads wait. A store that answered at once
+   *   and later answers with a promise is loaded before the handler from then on; the one
+   *   touch that found it out throws `SessionLoadPendingError`.
+   * - `'lazy'`: always on first touch; where the store answers with a promise, the app
+   *   calls `await session.load()` before touching the session (a touch before throws
+   *   `SessionLoadPendingError`).
+   * - `'eager'`: always before the handler, as `extractSession` does.
+   *
+   * `extractSession` and the hooks load at once whatever this says.
+   * @default 'auto'
+   */
+  readonly load?: 'auto' | 'lazy' | 'eager';
 }
 
 /**
@@ -243,7 +263,7 @@ export const DEFAULT_RENEWAL_GRACE = 30_000;
 const COOKIE_OPTIONS = ['name', 'secure', 'httpOnly', 'sameSite', 'path', 'domain', 'persistent', 'maxAge', 'partitioned', 'chunking', 'maxTotalSize'] as const satisfies readonly (keyof SessionCookieOptions)[];
 
 /** Every key of {@link SessionManagerOptions}. */
-const MANAGER_OPTIONS = ['name', 'storage', 'cookie', 'transport', 'lifetime', 'idleTimeout', 'idleTouchInterval', 'renewalGrace', 'renewalInterval', 'maxCookieSize', 'ownerKey', 'maxSessionsPerOwner', 'whenOwnerFull', 'clientAddress', 'onEvent', 'revocation', 'telemetry', 'adopt'] as const satisfies readonly (keyof SessionManagerOptions)[];
+const MANAGER_OPTIONS = ['name', 'storage', 'cookie', 'transport', 'lifetime', 'idleTimeout', 'idleTouchInterval', 'renewalGrace', 'renewalInterval', 'maxCookieSize', 'ownerKey', 'maxSessionsPerOwner', 'whenOwnerFull', 'clientAddress', 'onEvent', 'revocation', 'telemetry', 'adopt', 'load'] as const satisfies readonly (keyof SessionManagerOptions)[];
 
 /**
  * Options with every default filled in and every rule checked.
@@ -269,6 +289,8 @@ export interface ResolvedOptions {
   readonly telemetry: SessionTelemetry | undefined;
   /** The adopters of other libraries' sessions, in the order they are asked; often none. */
   readonly adopters: readonly SessionAdopter<any>[];
+  /** When adapters load a request's session. */
+  readonly load: 'auto' | 'lazy' | 'eager';
 }
 
 /**
@@ -543,6 +565,10 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
       throw new TypeError(`${key} must be a function`);
     }
   }
+  const { load = 'auto' } = options;
+  if (load !== 'auto' && load !== 'lazy' && load !== 'eager') {
+    throw new TypeError("load must be 'auto', 'lazy' or 'eager'");
+  }
   if (telemetry !== undefined && typeof (telemetry as Partial<SessionTelemetry> | null)?.attach !== 'function') {
     throw new TypeError('telemetry must be a session telemetry, with an attach method (new SessionOpenTelemetry() from kit-session/otel)');
   }
@@ -563,6 +589,7 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     revocation: revocation === undefined ? undefined : resolveRevocation(revocation),
     telemetry,
     adopters: resolveAdopters(options.adopt, transports),
+    load,
   };
 }
 

@@ -59,7 +59,9 @@ export function session<T extends object>(manager: SessionManager<T>): RequestHa
     const gate = new ResponseGate(res);
     let lifecycle: SessionLifecycle<T>;
     try {
-      lifecycle = await SessionLifecycle.load(manager, fromFrameworkRequest(req, req), gate);
+      const started = SessionLifecycle.start(manager, fromFrameworkRequest(req, req), gate);
+      // Deferred (see the manager's `load` option): at once, no turn of the microtask queue.
+      lifecycle = started instanceof Promise ? await started : started;
     } catch (error) {
       next(error);
       return;

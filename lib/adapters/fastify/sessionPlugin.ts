@@ -101,11 +101,25 @@ export const sessionPlugin: FastifyPluginAsync<SessionPluginOptions> = async (fa
   // Callback hooks, not async ones: an unchanged session then answers in onSend at once,
   // without a promise and a turn of the microtask queue per hook.
   fastify.addHook('onRequest', (request, reply, done) => {
-    SessionLifecycle.load(manager, fromFrameworkRequest(request.raw, request), new ReplySink(reply)).then((lifecycle) => {
-      lifecycles.set(request, lifecycle);
-      sessions.attach(request, manager, lifecycle.session);
-      done();
-    }, done);
+    let started: SessionLifecycle<object> | Promise<SessionLifecycle<object>>;
+    try {
+      started = SessionLifecycle.start(manager, fromFrameworkRequest(request.raw, request), new ReplySink(reply));
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    if (started instanceof Promise) {
+      started.then((lifecycle) => {
+        lifecycles.set(request, lifecycle);
+        sessions.attach(request, manager, lifecycle.session);
+        done();
+      }, done);
+      return;
+    }
+    // Deferred (see the manager's `load` option): at once.
+    lifecycles.set(request, started);
+    sessions.attach(request, manager, started.session);
+    done();
   });
 
   fastify.addHook('onError', (request, _reply, _error, done) => {

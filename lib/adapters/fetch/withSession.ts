@@ -75,7 +75,9 @@ export function withSession<T extends object, A extends unknown[] = []>(
   }
   return async function sessionHandler(request: Request, ...args: A): Promise<Response> {
     const headers = new ResponseHeaders();
-    const lifecycle = await SessionLifecycle.load(manager, request, headers);
+    const started = SessionLifecycle.start(manager, request, headers);
+    // Deferred (see the manager's `load` option): at once, no turn of the microtask queue.
+    const lifecycle = started instanceof Promise ? await started : started;
     let response: Response;
     try {
       response = await handler(request, lifecycle.session, ...args);

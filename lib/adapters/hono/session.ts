@@ -85,7 +85,9 @@ export function session<T extends object, K extends string = 'session'>(
 
   return async function kitSession(c, next): Promise<void> {
     const headers = new ResponseHeaders();
-    const lifecycle = await SessionLifecycle.load(manager, c.req.raw, headers);
+    const started = SessionLifecycle.start(manager, c.req.raw, headers);
+    // Deferred (see the manager's `load` option): at once, no turn of the microtask queue.
+    const lifecycle = started instanceof Promise ? await started : started;
     // The variable's name is a type parameter: Hono's typed `set` cannot see it is a key.
     (c.set as (key: string, value: Session<T>) => void)(variable, lifecycle.session);
     try {

@@ -170,7 +170,9 @@ export class SessionModule {
     consumer
       .apply(async function kitSession(req: IncomingMessage, res: ServerResponse, next: () => void): Promise<void> {
         // On Nest's Express platform, req is Express's: its `ip` follows `app.set('trust proxy', …)`.
-        lifecycles.set(req, await SessionLifecycle.load(manager, fromFrameworkRequest(req, req as { ip?: string }), nodeSink(res)));
+        const started = SessionLifecycle.start(manager, fromFrameworkRequest(req, req as { ip?: string }), nodeSink(res));
+        // Deferred (see the manager's `load` option): at once, no turn of the microtask queue.
+        lifecycles.set(req, started instanceof Promise ? await started : started);
         next();
       })
       .forRoutes('{*path}');

@@ -134,7 +134,9 @@ export function withSession<T extends object>(
 
   return async function sessionListener(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const lifecycle = await SessionLifecycle.load(manager, fromNodeRequest(req), nodeSink(res));
+      const started = SessionLifecycle.start(manager, fromNodeRequest(req), nodeSink(res));
+      // Deferred (see the manager's `load` option): at once, no turn of the microtask queue.
+      const lifecycle = started instanceof Promise ? await started : started;
       const body = await handler(req, res, lifecycle.session);
       // Throws SessionHeadersSentError when the handler wrote the head with changes unsaved.
       await lifecycle.finish();

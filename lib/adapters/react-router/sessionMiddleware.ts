@@ -80,7 +80,9 @@ export function sessionMiddleware<T extends object>(
       return next();
     }
     const headers = new ResponseHeaders();
-    const lifecycle = await SessionLifecycle.load(manager, request, headers);
+    const started = SessionLifecycle.start(manager, request, headers);
+    // Deferred (see the manager's `load` option): at once, no turn of the microtask queue.
+    const lifecycle = started instanceof Promise ? await started : started;
     context.set(key, lifecycle.session);
     let response: Response;
     try {
