@@ -27,6 +27,7 @@ import {
   type AppSession,
   brokenStore,
   describeAdapterScenarios,
+  describeLazyScenarios,
   describeHeaderScenarios,
   errorPage,
   headerTokens,
@@ -253,11 +254,13 @@ describe('kit-session/express', () => {
   describe('session', () => {
     describe('saving by itself (routes answer with res.send)', () => {
       describeAdapterScenarios((manager) => start(scenarioApp(manager, { commit: false })));
+      describeLazyScenarios((manager) => start(scenarioApp(manager, { commit: false })));
       describeHeaderScenarios((manager) => start(scenarioApp(manager, { commit: false })));
     });
 
     describe('with an explicit commit() before res.send', () => {
       describeAdapterScenarios((manager) => start(scenarioApp(manager, { commit: true })));
+      describeLazyScenarios((manager) => start(scenarioApp(manager, { commit: true })));
     });
 
     describe.each<StoreKind>(['encrypted cookie', 'memory'])('each way of answering, on the %s store', (kind) => {

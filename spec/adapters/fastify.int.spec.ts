@@ -15,6 +15,7 @@ import {
   type AppSession,
   brokenStore,
   describeAdapterScenarios,
+  describeLazyScenarios,
   describeHeaderScenarios,
   errorPage,
   headerTokens,
@@ -63,6 +64,7 @@ async function scenarioApp(manager: SessionManager<AppSession>): Promise<Fastify
 describe('kit-session/fastify', () => {
   describe('sessionPlugin', () => {
     describeAdapterScenarios(async (manager) => start(await scenarioApp(manager)));
+    describeLazyScenarios(async (manager) => start(await scenarioApp(manager)));
     describeHeaderScenarios(async (manager) => start(await scenarioApp(manager)));
 
     describe('with routes of its own', () => {

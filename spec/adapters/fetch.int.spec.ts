@@ -13,6 +13,7 @@ import {
   type AppSession,
   brokenStore,
   describeAdapterScenarios,
+  describeLazyScenarios,
   describeHeaderScenarios,
   errorPage,
   headerTokens,
@@ -56,6 +57,7 @@ function scenarioApp(manager: SessionManager<AppSession>): (request: Request) =>
 describe('kit-session/fetch', () => {
   describe('withSession', () => {
     describeAdapterScenarios((manager) => serveFetch(scenarioApp(manager)));
+    describeLazyScenarios((manager) => serveFetch(scenarioApp(manager)));
     describeHeaderScenarios((manager) => serveFetch(scenarioApp(manager)));
 
     describe('with a handler of its own', () => {

@@ -9,6 +9,7 @@ import {
   type AppSession,
   brokenStore,
   describeAdapterScenarios,
+  describeLazyScenarios,
   describeHeaderScenarios,
   errorPage,
   ROUTE_TABLE,
@@ -55,6 +56,7 @@ function scenarioApp(manager: SessionManager<AppSession>): Hono<AppEnv> {
 describe('kit-session/hono', () => {
   describe('session', () => {
     describeAdapterScenarios((manager) => start(scenarioApp(manager)));
+    describeLazyScenarios((manager) => start(scenarioApp(manager)));
     describeHeaderScenarios((manager) => start(scenarioApp(manager)));
 
     describe('with routes of its own', () => {

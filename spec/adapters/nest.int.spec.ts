@@ -46,6 +46,7 @@ import {
   type AppSession,
   brokenStore,
   describeAdapterScenarios,
+  describeLazyScenarios,
   describeHeaderScenarios,
   errorPage,
   routes,
@@ -116,6 +117,16 @@ class ScenarioController {
   @Get('small')
   small(@Session() session: Session<AppSession>): string {
     return routes.small(session);
+  }
+
+  @Get('health')
+  health(@Session() session: Session<AppSession>): string {
+    return routes.health(session);
+  }
+
+  @Get('loaded')
+  loaded(@Session() session: Session<AppSession>): Promise<string> {
+    return routes.loaded(session);
   }
 }
 
@@ -248,6 +259,7 @@ async function start(
 describe('kit-session/nest', () => {
   describe('SessionModule', () => {
     describeAdapterScenarios((manager) => start([SessionModule.forRoot({ manager })], [ScenarioController]));
+    describeLazyScenarios((manager) => start([SessionModule.forRoot({ manager })], [ScenarioController]));
     describeHeaderScenarios((manager) => start([SessionModule.forRoot({ manager })], [ScenarioController]));
 
     describe('with routes of its own', () => {

@@ -15,6 +15,7 @@ import {
   type AppSession,
   brokenStore,
   describeAdapterScenarios,
+  describeLazyScenarios,
   describeHeaderScenarios,
   errorPage,
   headerTokens,
@@ -57,6 +58,7 @@ function scenarioApp(manager: SessionManager<AppSession>): (req: IncomingMessage
 describe('kit-session/node', () => {
   describe('withSession', () => {
     describeAdapterScenarios((manager) => listen(createServer(scenarioApp(manager))));
+    describeLazyScenarios((manager) => listen(createServer(scenarioApp(manager))));
     describeHeaderScenarios((manager) => listen(createServer(scenarioApp(manager))));
 
     describe('with a handler of its own', () => {

@@ -38,7 +38,8 @@ import { CookieJar } from '../support/cookieJar.js';
 import { serverBuild, type RouteDefinition } from '../support/reactRouterBuild.js';
 import { deleteRedisKeys } from '../support/redisCluster.js';
 import { describeWith, REDIS_URL, uniqueName } from '../support/services.js';
-import { headerTokens, sessionCookies } from './scenarios.js';
+import { CountingCookieStore } from '../support/countingStores.js';
+import { expectNoSessionHeaders, headerTokens, sessionCookies } from './scenarios.js';
 
 // What `react-router typegen` declares for an app with `future.v8_middleware`: loaders'
 // and actions' `context` is then a RouterContextProvider.
@@ -285,6 +286,15 @@ function routesFor(manager: SessionManager<Shop>): RouteDefinition[] {
           return { late };
         },
         default: page('later'),
+      },
+    },
+    {
+      // A health check: a resource route that never touches the session.
+      id: 'routes/api.health',
+      parentId: 'root',
+      path: 'api/health',
+      module: {
+        loader: () => Response.json({ ok: true }),
       },
     },
     {
@@ -545,6 +555,28 @@ describe('kit-session/react-router', () => {
           close: () => deleteRedisKeys(client, prefix),
         };
       }, true);
+    });
+
+    describe('sessions loaded on first touch', () => {
+      it('an untouched request (a resource route) with a cookie opens nothing and sends nothing; touched ones load as before', async () => {
+        const store = new CountingCookieStore<Shop>([await importRawKey(randomBytes(32).toString('base64'))]);
+        const app = appFor(new SessionManager<Shop>(store));
+        const jar = new CookieJar();
+        expect((await app.send(jar, '/theme?color=dark')).status).toBe(200);
+        // The first load of a found session shows the store answers at once.
+        expect((await app.send(jar, '/theme?color=blue')).status).toBe(200);
+        store.reset();
+        const untouched = await app.send(jar, '/api/health');
+        expect(untouched.status).toBe(200);
+        expect(await untouched.json()).toEqual({ ok: true });
+        expectNoSessionHeaders(untouched);
+        expect(store.total).toBe(0);
+        const touched = await app.send(jar, '/theme?color=red');
+        expect(sessionCookies(touched)).toHaveLength(1);
+        expect(store.calls).toMatchObject({ getSession: 1, setSession: 1 });
+        expect(await app.peek(jar)).toMatchObject({ theme: 'red' });
+        expect(app.errors).toEqual([]);
+      });
     });
 
     describe('with a cookie and a header transport (a native client)', () => {

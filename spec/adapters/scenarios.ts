@@ -16,6 +16,7 @@ import {
 } from 'kit-session';
 import type { Session } from 'kit-session';
 import { CookieJar } from '../support/cookieJar.js';
+import { CountingCookieStore, CountingMemoryStore } from '../support/countingStores.js';
 import { TokenClient } from '../support/transportClients.js';
 
 /** The values of the test app's session. */
@@ -87,6 +88,15 @@ export const routes = {
     session.set('big', 'x');
     return 'saved';
   },
+  /** A health check: never touches the session. */
+  health(_session: Session<AppSession>): string {
+    return 'ok';
+  },
+  /** `count` after an explicit load, for a store that answers with a promise. */
+  async loaded(session: Session<AppSession>): Promise<string> {
+    await session.load();
+    return `loaded ${routes.count(session)}`;
+  },
 } as const satisfies Record<string, (session: Session<AppSession>) => string | Promise<string>>;
 
 /** The route names of {@link routes}, with their method and path. */
@@ -99,6 +109,8 @@ export const ROUTE_TABLE = [
   { name: 'big', method: 'GET', path: '/big' },
   { name: 'twice', method: 'POST', path: '/twice' },
   { name: 'small', method: 'GET', path: '/small' },
+  { name: 'health', method: 'GET', path: '/health' },
+  { name: 'loaded', method: 'GET', path: '/loaded' },
 ] as const satisfies readonly { name: keyof typeof routes; method: 'GET' | 'POST'; path: string }[];
 
 /** The `Vary` value `GET /count` sets of its own. */
@@ -378,6 +390,92 @@ export function describeAdapterScenarios(start: (manager: SessionManager<AppSess
         expect(held()).toEqual([]);
       });
     }
+  });
+}
+
+/** Asserts that a response carries no header of the session's: no cookie, no `Vary: Cookie`, no `Cache-Control: private`. */
+export function expectNoSessionHeaders(response: Response): void {
+  expect(response.headers.getSetCookie()).toEqual([]);
+  expect(headerTokens(response, 'vary')).not.toContain('cookie');
+  expect(headerTokens(response, 'cache-control')).not.toContain('private');
+}
+
+/**
+ * Registers the scenarios of sessions loaded on first touch (the manager's `load`
+ * option), over real HTTP, with stores that count their calls: a request whose handler
+ * never touches the session makes no store call and sends no session header; touched
+ * requests behave as before.
+ *
+ * @param start - Starts the adapter's test app (see {@link routes}) with a manager.
+ */
+export function describeLazyScenarios(start: (manager: SessionManager<AppSession>) => Promise<TestServer>): void {
+  describe('sessions loaded on first touch', () => {
+    let server: TestServer | undefined;
+    let jar: CookieJar;
+    const url = (path: string): string => `${server!.url}${path}`;
+
+    beforeEach(() => {
+      jar = new CookieJar();
+    });
+    afterEach(async () => {
+      await server?.close();
+      server = undefined;
+    });
+
+    it("the default cookie store (load: 'auto'): an untouched request with a cookie opens nothing and sends nothing; touched ones count on", async () => {
+      const store = new CountingCookieStore<AppSession>([await importRawKey(randomBytes(32).toString('base64'))]);
+      server = await start(new SessionManager<AppSession>(store));
+      expect(await (await jar.fetch(url('/count'))).text()).toBe('visits=1');
+      // The first load of a found session shows the store answers at once.
+      expect(await (await jar.fetch(url('/count'))).text()).toBe('visits=2');
+      store.reset();
+      const untouched = await jar.fetch(url('/health'));
+      expect(untouched.status).toBe(200);
+      expect(await untouched.text()).toBe('ok');
+      expectNoSessionHeaders(untouched);
+      expect(store.calls).toEqual({ getSession: 0, setSession: 0, deleteSession: 0, patchSession: 0, renewSession: 0 });
+      const touched = await jar.fetch(url('/count'));
+      expect(await touched.text()).toBe('visits=3');
+      expect(sessionCookies(touched)).toHaveLength(1);
+      expect(store.calls).toMatchObject({ getSession: 1, setSession: 1 });
+      const read = await jar.fetch(url('/peek'));
+      expect(await read.text()).toBe('visits=3');
+      expectNoSessionHeaders(read);
+      expect(store.calls).toMatchObject({ getSession: 2, setSession: 1 });
+    });
+
+    it("load: 'lazy' over the memory store (it answers with a promise): untouched requests call no store; a touch before load() fails the request with ERR_SESSION_LOAD_PENDING and saves nothing", async () => {
+      const store = new CountingMemoryStore<AppSession>();
+      server = await start(new SessionManager<AppSession>(store, { load: 'lazy', idleTimeout: '30m' }));
+      const first = await jar.fetch(url('/health'));
+      expect(await first.text()).toBe('ok');
+      expectNoSessionHeaders(first);
+      expect(store.total).toBe(0);
+      expect(await (await jar.fetch(url('/loaded'))).text()).toBe('loaded visits=1');
+      expect(await (await jar.fetch(url('/loaded'))).text()).toBe('loaded visits=2');
+      store.reset();
+      const untouched = await jar.fetch(url('/health'));
+      expect(untouched.status).toBe(200);
+      expectNoSessionHeaders(untouched);
+      expect(store.total).toBe(0);
+      const early = await jar.fetch(url('/count'));
+      expect(early.status).toBe(500);
+      expect(sessionCookies(early)).toEqual([]);
+      expect(await (await jar.fetch(url('/loaded'))).text()).toBe('loaded visits=3');
+    });
+
+    it("load: 'auto' over the memory store loads before the handler, as before: touched routes need no load()", async () => {
+      const store = new CountingMemoryStore<AppSession>();
+      server = await start(new SessionManager<AppSession>(store));
+      for (const expected of ['visits=1', 'visits=2', 'visits=3']) {
+        expect(await (await jar.fetch(url('/count'))).text()).toBe(expected);
+      }
+      store.reset();
+      const untouched = await jar.fetch(url('/health'));
+      expectNoSessionHeaders(untouched);
+      // Read, since the store answers with a promise, but nothing saved.
+      expect(store.calls).toEqual({ getSession: 1, setSession: 0, deleteSession: 0, patchSession: 0, renewSession: 0 });
+    });
   });
 }
 
