@@ -22,7 +22,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '1000' },
     jobs: { type: 'string', default: '2' },
     lib: { type: 'string', multiple: true },
-    // Which cases to count: objects, read, write. The objects case does not touch the
+    // Which cases to count: objects, read, write, untouched. The objects case does not touch the
     // library, so an A/B of two builds can leave it out and use one run's.
     cases: { type: 'string', default: 'objects,read,write' },
     // The manager's telemetry in every count (bench/lib/telemetry.ts): none, api, sdk, sdk-traces or sdk-metrics.
@@ -39,8 +39,8 @@ const BENCH = fileURLToPath(new URL('request.bench.js', import.meta.url));
 const NODE_FLAGS = ['--predictable', '--hash-seed=1', '--random-seed=1'];
 const REQUESTS = Number(args.requests);
 const CASES = args.cases.split(',') as RequestCaseId[];
-if (CASES.some((id) => id !== 'objects' && id !== 'read' && id !== 'write')) {
-  throw new TypeError('--cases takes objects, read and write, comma-separated');
+if (CASES.some((id) => id !== 'objects' && id !== 'read' && id !== 'write' && id !== 'untouched')) {
+  throw new TypeError('--cases takes objects, read, write and untouched, comma-separated');
 }
 
 /** The result, as written to `bench/results/instructions.json`. */
@@ -163,11 +163,11 @@ console.log(
 );
 console.log(
   markdownTable(
-    ['lib', 'objects', 'read', 'write', 'objects, distinct', 'read, distinct', 'write, distinct', 'session read', 'session write', 'session read, distinct', 'session write, distinct'],
+    ['lib', 'objects', 'read', 'write', 'untouched', 'objects, distinct', 'read, distinct', 'write, distinct', 'untouched, distinct', 'session read', 'session write', 'session untouched', 'session read, distinct', 'session write, distinct', 'session untouched, distinct'],
     result.libs.map((l) => [
       l.lib,
-      ...['objects', 'read', 'write', 'objects-distinct', 'read-distinct', 'write-distinct'].map((id) => l.perRequest[id] ?? ''),
-      ...['read', 'write', 'read-distinct', 'write-distinct'].map((id) => l.sessionPerRequest[id] ?? ''),
+      ...['objects', 'read', 'write', 'untouched', 'objects-distinct', 'read-distinct', 'write-distinct', 'untouched-distinct'].map((id) => l.perRequest[id] ?? ''),
+      ...['read', 'write', 'untouched', 'read-distinct', 'write-distinct', 'untouched-distinct'].map((id) => l.sessionPerRequest[id] ?? ''),
     ]),
   ),
 );

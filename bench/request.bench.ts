@@ -3,7 +3,9 @@
 // write), and saved into the response's headers, in one process, in interleaved
 // rounds. Over HTTP this cost drowns in the noise of a 2-core machine; here a change to
 // the hot path shows within a few percent. The `node:http objects only` case is the
-// floor every case shares.
+// floor every case shares. The `untouched` case runs the node:http adapter
+// (`withSession`) around a handler that never touches the session (a health check): with
+// sessions loaded on first touch it should cost the floor plus `res.end`.
 //
 // Every case runs twice: with one cookie repeated, and with the load spread over a
 // pool of 4,096 distinct sealed cookies (4,096 sessions, each with its own value),
@@ -40,7 +42,7 @@ interface Values {
 }
 
 /** The cases, by the id they have with one cookie (the distinct-cookie ones add `-distinct`). */
-export type RequestCaseId = 'objects' | 'read' | 'write';
+export type RequestCaseId = 'objects' | 'read' | 'write' | 'untouched';
 
 /** The result of the in-memory request benchmark, as written to `bench/results/request.json`. */
 export interface RequestResult {
@@ -109,6 +111,8 @@ function cookieOf(response: ServerResponse): string {
 interface Subject {
   /** What the counter server of the HTTP benchmark does, minus the socket. */
   readonly handle: (cookie: string | undefined, write: boolean) => Promise<ServerResponse>;
+  /** The node:http adapter around a handler that never touches the session. */
+  readonly untouched: (cookie: string) => Promise<ServerResponse>;
   readonly one: string;
   readonly pool: readonly string[];
   /** Where in the pool the next distinct-cookie request starts. */
@@ -135,6 +139,17 @@ async function subject(dir: string | undefined, withPool: boolean): Promise<Subj
     response.setHeader('content-type', 'application/json');
     return response;
   }
+  const node = (await import(
+    dir === undefined ? 'kit-session/node' : pathToFileURL(resolve(dir, 'adapters/node/index.js')).href
+  )) as typeof import('kit-session/node');
+  const untouchedListener = node.withSession(manager, (_request, response) => {
+    response.setHeader('content-type', 'application/json');
+  });
+  async function untouched(cookie: string): Promise<ServerResponse> {
+    const { request, response } = exchange(cookie);
+    await untouchedListener(request, response);
+    return response;
+  }
   async function check(cookie: string, n: number): Promise<void> {
     // A read sees the session and sends nothing back; a write sends a cookie.
     const read = await handle(cookie, false);
@@ -159,12 +174,16 @@ async function subject(dir: string | undefined, withPool: boolean): Promise<Subj
   if (new Set(pool).size !== pool.length) {
     throw new Error('the pool holds a cookie twice');
   }
-  return { handle, one, pool, next: 0 };
+  const quiet = await untouched(one);
+  if (quiet.getHeader('set-cookie') !== undefined || quiet.getHeader('vary') !== undefined) {
+    throw new Error('an untouched request sent a session header');
+  }
+  return { handle, untouched, one, pool, next: 0 };
 }
 
 /** One request of a case: with one cookie, or with the pool's next one. */
 function operation(s: Subject, id: RequestCaseId, distinct: boolean): () => Promise<unknown> {
-  const { handle, one, pool } = s;
+  const { handle, untouched, one, pool } = s;
   // One cursor for every case of a subject: the pool goes round as one load.
   const cookie = distinct ? () => pool[s.next++ & (POOL - 1)]! : () => one;
   switch (id) {
@@ -174,6 +193,8 @@ function operation(s: Subject, id: RequestCaseId, distinct: boolean): () => Prom
       return () => handle(cookie(), false);
     case 'write':
       return () => handle(cookie(), true);
+    case 'untouched':
+      return () => untouched(cookie());
   }
 }
 
@@ -190,8 +211,8 @@ if (args.count !== undefined) {
  * a run with N requests and one with 0 is the instructions of N requests.
  */
 async function countMode(id: string): Promise<void> {
-  if (id !== 'objects' && id !== 'read' && id !== 'write') {
-    throw new TypeError('--count takes objects, read or write');
+  if (id !== 'objects' && id !== 'read' && id !== 'write' && id !== 'untouched') {
+    throw new TypeError('--count takes objects, read, write or untouched');
   }
   const requests = Number(args.requests);
   const warmup = Number(args.warmup);
@@ -203,7 +224,7 @@ async function countMode(id: string): Promise<void> {
   }
   const s = await subject(args.lib?.[0], true);
   for (const distinct of [false, true]) {
-    for (const each of ['objects', 'read', 'write'] as const) {
+    for (const each of ['objects', 'read', 'write', 'untouched'] as const) {
       const op = operation(s, each, distinct);
       for (let i = 0; i < warmup; i++) {
         await op();
@@ -231,6 +252,7 @@ async function timedMode(): Promise<void> {
   const LABELS = {
     read: 'kit-session read (load, get, save: nothing to send)',
     write: 'kit-session counter (load, set, seal, three headers)',
+    untouched: 'kit-session/node withSession, session never touched (health check)',
   } as const;
   const COOKIES = { one: 'one cookie', distinct: `${POOL.toLocaleString('en')} distinct cookies` } as const;
   const cases: Case[] = [
@@ -245,7 +267,7 @@ async function timedMode(): Promise<void> {
   subjects.forEach((s, i) => {
     const lib = dirs[i];
     for (const cookies of ['one', 'distinct'] as const) {
-      for (const id of ['read', 'write'] as const) {
+      for (const id of ['read', 'write', 'untouched'] as const) {
         const suffix = cookies === 'one' ? '' : '-distinct';
         cases.push({
           id: `${lib === undefined ? '' : `${i}:`}${id}${suffix}`,
