@@ -137,14 +137,9 @@ export function withSession<T extends object>(
       const started = SessionLifecycle.start(manager, fromNodeRequest(req), nodeSink(res));
       // Deferred (see the manager's `load` option): at once, no turn of the microtask queue.
       const lifecycle = started instanceof Promise ? await started : started;
-      const answer = handler(req, res, lifecycle.session);
-      // A body returned at once is taken without a turn of the microtask queue.
-      const body = typeof (answer as PromiseLike<NodeBody> | undefined)?.then === 'function' ? await answer : (answer as NodeBody);
-      // Nothing to save (an untouched or unchanged session): no promise to wait for.
-      if (!lifecycle.finishIdle()) {
-        // Throws SessionHeadersSentError when the handler wrote the head with changes unsaved.
-        await lifecycle.commit();
-      }
+      const body = await handler(req, res, lifecycle.session);
+      // Throws SessionHeadersSentError when the handler wrote the head with changes unsaved.
+      await lifecycle.finish();
       if (!res.headersSent) {
         res.end(body);
       }
