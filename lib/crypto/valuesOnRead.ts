@@ -5,9 +5,9 @@
 // the sealed text they were loaded with).
 //
 // Why: the AEAD calls per load and save, counted in
-// spec/crypto/EncryptingStoreDecorator.counts.spec.ts, and the Redis store benchmark
-// (bench/store.bench.ts, `kit-encrypt`); the figures are in bench/README.md,
-// "encryptValues, counted".
+// spec/crypto/EncryptingStoreDecorator.counts.spec.ts, and the client's instructions per
+// load + patch over Redis (bench/storeCount.ts `--case encrypt`, the store benchmark's
+// `store-encrypt-get-patch`); the figures are in bench/README.md, "encryptValues, counted".
 //
 // The object is an ordinary object whose own properties start as accessors: reading one
 // opens its sealed text and puts the value in its place as a data property; assigning
