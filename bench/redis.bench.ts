@@ -1,7 +1,8 @@
 // Redis benchmark over HTTP: the counter on node:http with kit-session's
 // RedisSessionStore (alone; under EncryptingStoreDecorator, the id sealed; and with
 // `encryptValues: true`) beside the same counter by hand with raw ioredis GET/SET of a
-// JSON blob under a random id cookie, at 1 and at 16 requests in flight, on a pool of
+// JSON blob under a random id cookie; alone and with encryptValues on node-redis too,
+// beside raw node-redis GET/SET; at 1 and at 16 requests in flight, on a pool of
 // 4,096 distinct sessions made before the run. Ratios are to the raw server at the same
 // number in flight, in the same rounds. Harness: bench/lib/httpBench.ts.
 //
@@ -20,6 +21,9 @@ const SERVERS: readonly ServerSpec[] = [
   { id: 'redis-kit', script: 'redis-kit.js', args: ['plain'] },
   { id: 'redis-kit-sealed-id', script: 'redis-kit.js', args: ['sealed-id'] },
   { id: 'redis-kit-encrypt', script: 'redis-kit.js', args: ['encrypt'] },
+  { id: 'redis-raw-node-redis', script: 'redis-raw.js', args: ['node-redis'] },
+  { id: 'redis-kit-node-redis', script: 'redis-kit.js', args: ['plain', 'node-redis'] },
+  { id: 'redis-kit-encrypt-node-redis', script: 'redis-kit.js', args: ['encrypt', 'node-redis'] },
 ];
 
 const LABELS: Record<string, string> = {
@@ -27,6 +31,9 @@ const LABELS: Record<string, string> = {
   'redis-kit': 'kit-session RedisSessionStore',
   'redis-kit-sealed-id': 'kit-session EncryptingStoreDecorator over RedisSessionStore',
   'redis-kit-encrypt': 'kit-session EncryptingStoreDecorator (encryptValues: true) over RedisSessionStore',
+  'redis-raw-node-redis': 'raw node-redis GET + SET PX of a JSON blob',
+  'redis-kit-node-redis': 'kit-session RedisSessionStore on node-redis',
+  'redis-kit-encrypt-node-redis': 'kit-session EncryptingStoreDecorator (encryptValues: true) over RedisSessionStore on node-redis',
 };
 
 const CASES: readonly HttpCase[] = [1, 16].flatMap((connections) =>
@@ -39,7 +46,8 @@ const CASES: readonly HttpCase[] = [1, 16].flatMap((connections) =>
       kind: 'write',
       cookies: 'distinct',
       connections,
-      baseline: `redis-raw-c${connections}`,
+      // Each client against its own raw GET/SET.
+      baseline: server.id.endsWith('-node-redis') ? `redis-raw-node-redis-c${connections}` : `redis-raw-c${connections}`,
     }),
   ),
 );
@@ -76,11 +84,11 @@ if (skipped !== undefined) {
     writeResult('redis.json', { ...result, redisUrlHost: new URL(REDIS_URL).host });
   }
   console.log(
-    `\nRedis over HTTP, ${result.rounds} interleaved rounds × ${result.durationSeconds} s, medians; ratios to raw ioredis at the same number in flight within each round; ${pinningText(result.pinning)}\n`,
+    `\nRedis over HTTP, ${result.rounds} interleaved rounds × ${result.durationSeconds} s, medians; ratios to the same client's raw GET/SET (ioredis or node-redis) at the same number in flight within each round; ${pinningText(result.pinning)}\n`,
   );
   console.log(
     markdownTable(
-      ['in flight', 'case', 'req/s', '× raw ioredis (req/s)', '× raw ioredis (CPU/req)', 'p99 ms', 'CPU µs/req', 'errors'],
+      ['in flight', 'case', 'req/s', '× raw GET/SET (req/s)', '× raw GET/SET (CPU/req)', 'p99 ms', 'CPU µs/req', 'errors'],
       result.cases.map((c) => [c.connections, LABELS[c.server] ?? c.server, c.rps, c.ratioToBaseline, c.cpuRatioToBaseline, c.p99Ms, c.cpuUsPerRequest, c.errors]),
     ),
   );

@@ -10,7 +10,10 @@
 //   (heapUsed after a full GC, with and without the sessions).
 //
 //   npm run build && npx tsc -p tsconfig.bench.json
-//   node dist-bench/bench/store.bench.js [--quick]      (REDIS_URL, default 127.0.0.1:6379)
+//   node dist-bench/bench/store.bench.js [--quick] [--redis-only]      (REDIS_URL, default 127.0.0.1:6379)
+//
+// Each Redis case runs on both clients: ioredis, and node-redis (`createClient()`, ids
+// ending `-node-redis`), each against the raw GET + SET of its own client.
 //
 // The heap figure needs `--expose-gc`: without it, the file runs itself again with it.
 
@@ -18,6 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import { EncryptingStoreDecorator, importRawKey, MemorySessionStore, type SessionRecord } from 'kit-session';
 import { RedisSessionStore } from 'kit-session/redis';
 import { machine, markdownTable, QUICK, writeResult } from './lib/report.js';
@@ -96,12 +100,20 @@ async function benchRedis(): Promise<{ cases: RedisCaseResult[] } | { skipped: s
     client.disconnect();
     return { skipped: `Redis does not answer (${(error as Error).message}); set REDIS_URL` };
   }
+  const nodeRedis = createClient({ url: REDIS_URL });
+  nodeRedis.on('error', () => {});
+  await nodeRedis.connect();
   const prefix = `kit-session-bench:${process.pid}:`;
   const store = new RedisSessionStore<Values>(client, { prefix: `${prefix}store:` });
+  const nodeStore = new RedisSessionStore<Values>(nodeRedis, { prefix: `${prefix}store:` });
   // Every value sealed before it goes to Redis, each on its own (encryptValues).
   const keys = [await importRawKey(randomBytes(32).toString('base64'))];
   const encryptedInner = new RedisSessionStore<Values>(client, { prefix: `${prefix}enc:` });
   const encrypted = new EncryptingStoreDecorator<Values>(encryptedInner, { keys, encryptValues: true });
+  const nodeEncrypted = new EncryptingStoreDecorator<Values>(new RedisSessionStore<Values>(nodeRedis, { prefix: `${prefix}enc:` }), {
+    keys,
+    encryptValues: true,
+  });
   const values = valuesOfSize(SIZE);
   const json = JSON.stringify(values);
   const sessions = 1000;
@@ -158,6 +170,33 @@ async function benchRedis(): Promise<{ cases: RedisCaseResult[] } | { skipped: s
       },
     },
     {
+      id: 'raw-get-set-node-redis',
+      label: 'raw node-redis GET + SET PX (JSON.parse, change, JSON.stringify)',
+      op: async (i) => {
+        const key = `${prefix}raw:${ids[i]!}`;
+        const loaded = JSON.parse((await nodeRedis.get(key))!) as Values;
+        loaded.visits = (loaded.visits as number) + 1;
+        await nodeRedis.set(key, JSON.stringify(loaded), { PX: HOUR });
+      },
+    },
+    {
+      id: 'store-get-patch-node-redis',
+      label: 'RedisSessionStore on node-redis, getSession + patchSession (no idle timeout)',
+      op: async (i) => {
+        const sessionId = ids[i]!;
+        const loaded = await nodeStore.getSession(sessionId);
+        await nodeStore.patchSession(sessionId, { set: { visits: (loaded!.values.visits as number) + 1 }, unset: [], ...fixed });
+      },
+    },
+    {
+      id: 'store-encrypt-get-patch-node-redis',
+      label: 'EncryptingStoreDecorator (encryptValues) over RedisSessionStore on node-redis, getSession + patchSession',
+      op: async (i) => {
+        const loaded = await nodeEncrypted.getSession(tokens[i]!);
+        await nodeEncrypted.patchSession!(loaded!.id, { set: { visits: (loaded!.values.visits as number) + 1 }, unset: [], ...fixed });
+      },
+    },
+    {
       id: 'store-get-set',
       label: 'RedisSessionStore getSession + setSession (whole record)',
       op: async (i) => {
@@ -186,9 +225,10 @@ async function benchRedis(): Promise<{ cases: RedisCaseResult[] } | { skipped: s
           perSec.get(c.id)!.push(await runRound(c.op, concurrency, ops, sessions));
         }
       }
-      const raw = perSec.get('raw-get-set')!;
       for (const c of cases) {
         const mine = perSec.get(c.id)!;
+        // Each client against its own raw GET + SET.
+        const raw = perSec.get(c.id.endsWith('-node-redis') ? 'raw-get-set-node-redis' : 'raw-get-set')!;
         results.push({
           id: c.id,
           label: c.label,
@@ -205,6 +245,7 @@ async function benchRedis(): Promise<{ cases: RedisCaseResult[] } | { skipped: s
       await client.del(`${prefix}raw:${sessionId}`);
     }
     await client.quit();
+    await nodeRedis.quit();
   }
   return { cases: results };
 }
@@ -250,7 +291,8 @@ export interface StoreResult {
 
 const redis = await benchRedis();
 const samples: number[] = [];
-for (let i = 0; i < MEMORY_SAMPLES; i++) {
+const REDIS_ONLY = process.argv.includes('--redis-only');
+for (let i = 0; i < (REDIS_ONLY ? 0 : MEMORY_SAMPLES); i++) {
   samples.push(await heapBytesPerSession());
 }
 const memory = {
@@ -271,6 +313,9 @@ if ('skipped' in redis) {
     ),
   );
   console.log('');
+}
+if (REDIS_ONLY) {
+  process.exit(0);
 }
 console.log(
   markdownTable(

@@ -10,6 +10,7 @@ import {
   isRenewableStore,
   isSessionStore,
   type LoadedSessionRecord,
+  isThenable,
   type MaybePromise,
   type OwnerIndexedSessionStore,
   type OwnerListingSessionStore,
@@ -26,6 +27,7 @@ import { decodeBase64url, encodeBase64url } from '../core/base64url.js';
 import type { EncryptionKey } from './keys.js';
 import { sealedLength } from './sealedFormat.js';
 import { createSealer, type CryptoPath, type Sealer } from './Sealer.js';
+import { loadedOnRead, NOT_OPENED, unreadSealedText, valuesOpenedOnRead } from './valuesOnRead.js';
 
 /**
  * Options of {@link EncryptingStoreDecorator}.
@@ -51,7 +53,11 @@ export interface EncryptingStoreOptions {
    * Also encrypt the values handed to the inner store, so that what lies in Redis or
    * PostgreSQL is unreadable without the key. Each value is sealed on its own, bound to
    * the session id and its name, so patches of single values still work; the names of
-   * the values stay readable. Around `CookieSessionStore` it changes nothing: its whole
+   * the values stay readable. A value is opened when the request first reads it (on
+   * node:crypto; Web Crypto opens them all at the load), so a request pays for the values
+   * it reads; a value that does not open (tampered with, or moved from another session or
+   * name) reads as absent, and one sealed under a key no longer listed leaves the whole
+   * session not found. Around `CookieSessionStore` it changes nothing: its whole
    * record is inside the sealed token already.
    * @default false
    */
@@ -131,6 +137,8 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
   readonly #sealer: Sealer;
   readonly #clock: Clock;
   readonly #encryptValues: boolean;
+  /** Whether the sealer opens at once (node:crypto): values then open on first read. */
+  readonly #opensAtOnce: boolean;
   #tokenLabel: Uint8Array;
   #valuesLabel: string;
   /** The inner store when it keeps the session in its token (the cookie store). */
@@ -197,6 +205,12 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     // are inside the sealed token already: encryptValues asks for nothing more there.
     // (Sealing them apart would bind them to an id such a store does not keep.)
     this.#encryptValues = booleanOption('encryptValues', options.encryptValues, false) && this.#selfContained === undefined;
+    // A sealer answers either at once or with a promise, whatever it opens: ask it once.
+    const probe = this.#sealer.open('', this.#tokenLabel);
+    this.#opensAtOnce = !isThenable(probe);
+    if (isThenable(probe)) {
+      (probe as Promise<unknown>).catch(() => undefined);
+    }
     if (isPatchableStore(inner)) {
       this.patchSession = (id, patch) => this.#patch(inner, id, patch);
     }
@@ -346,11 +360,16 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
 
   /** Loads a server-side session through the inner store, opening its values with `encryptValues`. */
   async #loadInner(opened: OpenedToken): Promise<LoadedSessionRecord<T> | undefined> {
-    const record = await this.#inner.getSession(opened.innerToken!);
+    const answer = this.#inner.getSession(opened.innerToken!);
+    const record = isThenable(answer) ? await answer : answer;
     if (record === undefined || !this.#encryptValues) {
       return record === undefined || opened.current ? record : { ...record, rewrite: true };
     }
-    const values = await this.#openValues(record.id, record.values);
+    // On a sealer that opens at once, values sealed under the current key open on their
+    // first read (valuesOnRead.ts); else, and for values under an older key, all at once.
+    const values = this.#opensAtOnce
+      ? this.#valuesOnRead(record.id, record.values)
+      : await this.#openValues(record.id, record.values);
     if (values === undefined) {
       return undefined;
     }
@@ -459,7 +478,12 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
 
   async #patch(inner: PatchableSessionStore<T>, id: string, patch: SessionPatch<T>): Promise<string | undefined> {
     const stored = this.#encryptValues
-      ? { ...patch, set: await this.#sealValues(id, patch.set), meta: await this.#sealMeta(id, patch.meta) }
+      ? {
+          ...patch,
+          set: await this.#sealValues(id, patch.set),
+          unset: withUnopened(patch),
+          meta: await this.#sealMeta(id, patch.meta),
+        }
       : patch;
     const innerToken = await inner.patchSession(id, stored);
     if (innerToken === undefined) {
@@ -564,13 +588,67 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
   }
 
   async #sealValues(id: string, values: Partial<T>): Promise<Partial<T>> {
-    const entries = Object.entries(values);
-    const sealed = await Promise.all(
-      entries.map(([name, value]) =>
-        this.#sealer.seal(textEncoder.encode(JSON.stringify(value)), this.#valueLabel(id, name)),
-      ),
+    // A loaded session saved whole under the same id: a value neither read nor set since
+    // the load keeps the text it was loaded with (sealed under the current key, bound to
+    // this id and name), and is neither opened nor sealed again.
+    const keep = loadedOnRead(values, id, this.#valuesLabel);
+    const entries: [string, unknown][] = [];
+    for (const name of Object.keys(values)) {
+      const sealed = keep ? unreadSealedText(values, id, this.#valuesLabel, name) : undefined;
+      if (sealed !== undefined && this.#sealer.sealsCurrent(sealed)) {
+        entries.push([name, sealed]);
+        continue;
+      }
+      const value = (values as Record<string, unknown>)[name];
+      // A value that did not open on its read is gone (it read as undefined): not saved.
+      if (value !== undefined) {
+        entries.push([name, this.#sealer.seal(textEncoder.encode(JSON.stringify(value)), this.#valueLabel(id, name))]);
+      }
+    }
+    const sealed = await Promise.all(entries.map(([, text]) => text));
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < entries.length; i++) {
+      Object.defineProperty(out, entries[i]![0], { value: sealed[i], writable: true, enumerable: true, configurable: true });
+    }
+    return out as Partial<T>;
+  }
+
+  /**
+   * The loaded values, those sealed under the current key to be opened on first read;
+   * any other (an older key's, or not a sealed text) is opened now, and when one of those
+   * does not open the session is not found, as with every value opened at the load.
+   */
+  #valuesOnRead(id: string, stored: Partial<T>): Partial<T> | undefined {
+    const names: string[] = [];
+    const opened: [string, unknown][] = [];
+    for (const name of Object.keys(stored)) {
+      const sealed = (stored as Record<string, unknown>)[name];
+      if (typeof sealed === 'string' && this.#sealer.sealsCurrent(sealed)) {
+        names.push(name);
+        continue;
+      }
+      const value = typeof sealed === 'string' ? this.#openValue(id, name, sealed) : NOT_OPENED;
+      if (value === NOT_OPENED) {
+        return undefined;
+      }
+      opened.push([name, value]);
+    }
+    return valuesOpenedOnRead<T>(id, this.#valuesLabel, stored as Record<string, unknown>, names, opened, (name, sealed) =>
+      this.#openValue(id, name, sealed),
     );
-    return Object.fromEntries(entries.map(([name], i) => [name, sealed[i]])) as Partial<T>;
+  }
+
+  /** Opens one value on a sealer that opens at once: its value, or NOT_OPENED. */
+  #openValue(id: string, name: string, sealed: string): unknown {
+    const plain = this.#sealer.open(sealed, this.#valueLabel(id, name)) as Uint8Array | undefined;
+    if (plain === undefined) {
+      return NOT_OPENED;
+    }
+    try {
+      return JSON.parse(textDecoder.decode(plain));
+    } catch {
+      return NOT_OPENED;
+    }
   }
 
   async #openValues(id: string, values: Partial<T>): Promise<Partial<T> | undefined> {
@@ -582,16 +660,39 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     );
     const out: [string, unknown][] = [];
     for (let i = 0; i < entries.length; i++) {
+      const [name, sealed] = entries[i]!;
       const plain = opened[i];
-      if (plain === undefined) {
-        return undefined;
+      let value: unknown = NOT_OPENED;
+      if (plain !== undefined) {
+        try {
+          value = JSON.parse(textDecoder.decode(plain));
+        } catch {
+          // not a value
+        }
       }
-      try {
-        out.push([entries[i]![0], JSON.parse(textDecoder.decode(plain))]);
-      } catch {
+      if (value !== NOT_OPENED) {
+        out.push([name, value]);
+      } else if (!(typeof sealed === 'string' && this.#sealer.sealsCurrent(sealed))) {
+        // As on first read (#valuesOnRead): a value under the current key that does not
+        // open is left out; any other leaves the session not found.
         return undefined;
       }
     }
     return Object.fromEntries(out) as Partial<T>;
   }
+}
+
+/**
+ * A patch's removed names, with any value it sets to `undefined`: a value that did not
+ * open on its read (a rewrite under a new key reads every value) is removed from the store.
+ */
+function withUnopened<T>(patch: SessionPatch<T>): readonly (keyof T & string)[] {
+  const { set, unset } = patch;
+  let out: (keyof T & string)[] | undefined;
+  for (const name of Object.keys(set) as (keyof T & string)[]) {
+    if (set[name] === undefined) {
+      (out ??= [...unset]).push(name);
+    }
+  }
+  return out ?? unset;
 }
