@@ -8,10 +8,13 @@
 // Key separation: the XChaCha20-Poly1305 key is HKDF-SHA256 of the listed key's bytes
 // with a fixed info string, derived once per key; the same bytes never key two AEADs.
 //
-// sodium-native is CommonJS and native: it is loaded with a `require` made by
-// node:module's `createRequire` from this file's own location, so it resolves the way
-// any dependency of kit-session does (beside it in the app's node_modules, or in a
-// package manager's store where peers are linked next to their dependants).
+// sodium-native is CommonJS and native: it is loaded synchronously, at construction, with
+// a `require` that node:module's `createRequire` makes from the app's entry script
+// (`process.argv[1]`), else from the working directory. Not from this file's own
+// `import.meta.url`: that syntax is an error in CommonJS, and Jest in its default
+// CommonJS mode compiles kit-session's files to CommonJS (docs/deployment.md). An
+// optional peer is a dependency the app installs itself, so it resolves from the app:
+// from its node_modules, or a parent folder's (workspaces hoist there).
 
 import type * as NodeCrypto from 'node:crypto';
 import { encodeBase64url } from '../core/base64url.js';
@@ -76,28 +79,39 @@ function builtin(id: string): unknown {
 }
 
 /**
- * Loads sodium-native as resolved from `base`.
+ * Loads sodium-native as resolved from `base`, else from the app's entry script, else
+ * from the working directory.
  *
- * @param base - Where resolution starts: this file, unless a test gives another place.
+ * @param base - Where resolution starts, when a test gives a place.
  * @returns The module.
  * @throws TypeError naming the `aead` option when the runtime has no node:module or
- *   sodium-native cannot be loaded from `base` (its error is the `cause`).
+ *   sodium-native cannot be loaded (the loader's error is the `cause`).
  * @internal
  */
 export function requireSodium(base?: string): Sodium {
   const nodeModule = builtin('node:module') as { createRequire?: (from: string) => (id: string) => unknown } | undefined;
-  if (typeof nodeModule?.createRequire !== 'function') {
+  const runtime = (globalThis as { process?: { argv?: readonly string[]; cwd?: () => string } }).process;
+  if (typeof nodeModule?.createRequire !== 'function' || typeof runtime?.cwd !== 'function') {
     throw new TypeError(
       "aead 'xchacha20-poly1305' needs Node's node:module (process.getBuiltinModule) to load sodium-native: use aead 'aes-gcm' on this runtime",
     );
   }
-  let sodium: Partial<Sodium>;
-  try {
-    sodium = nodeModule.createRequire(base ?? import.meta.url)('sodium-native') as Partial<Sodium>;
-  } catch (error) {
+  const entry = runtime.argv?.[1];
+  const bases = base !== undefined ? [base] : [...(entry === undefined ? [] : [entry]), `${runtime.cwd()}/_`];
+  let sodium: Partial<Sodium> | undefined;
+  let cause: unknown;
+  for (const from of bases) {
+    try {
+      sodium = nodeModule.createRequire(from)('sodium-native') as Partial<Sodium>;
+      break;
+    } catch (error) {
+      cause ??= error;
+    }
+  }
+  if (sodium === undefined) {
     throw new TypeError(
-      "aead 'xchacha20-poly1305' needs the sodium-native package: install it beside kit-session (npm install sodium-native), or use aead 'aes-gcm'",
-      { cause: error },
+      "aead 'xchacha20-poly1305' needs the sodium-native package: install it in the app (npm install sodium-native), or use aead 'aes-gcm'",
+      { cause },
     );
   }
   if (
@@ -110,7 +124,7 @@ export function requireSodium(base?: string): Sodium {
   return sodium as Sodium;
 }
 
-/** sodium-native as this file resolves it, or the error loading it gave: tried once a process. */
+/** sodium-native as the app resolves it, or the error loading it gave: tried once a process. */
 let loaded: Sodium | TypeError | undefined;
 
 /** sodium-native, loaded once. @throws TypeError as {@link requireSodium} does. */
