@@ -226,6 +226,20 @@ describe('XChaCha20-Poly1305 sealing (aead)', () => {
       expect(again).toMatchObject({ user: 'ada', setCookie: undefined });
     });
 
+    it('through a manager, a key rotation and an AEAD switch at once: an AES-GCM cookie of the old key is resealed with XChaCha20-Poly1305 under the new', async () => {
+      const [old, fresh] = [await newKey(), await newKey()];
+      const before = createCookieSessions<{ user: string }>({ keys: [old], clock });
+      const signedIn = await request(before, undefined, 'ada');
+      const after = createCookieSessions<{ user: string }>({ keys: [fresh, old], aead: XCHACHA, clock });
+      const read = await request(after, signedIn.setCookie);
+      expect(read.user).toBe('ada');
+      expect(header(read.setCookie!)).toEqual({ version: 2, keyId: fresh.id });
+      // Once the old key is dropped, the resealed cookie still opens; the old one does not.
+      const dropped = createCookieSessions<{ user: string }>({ keys: [fresh], aead: XCHACHA, clock });
+      expect(await request(dropped, read.setCookie)).toMatchObject({ user: 'ada', setCookie: undefined });
+      expect(await request(dropped, signedIn.setCookie)).toMatchObject({ user: undefined, status: 'new' });
+    });
+
     it('with encryptValues on a server-side store, values sealed by the other AEAD open and the session is rewritten', async () => {
       const keys = [await newKey()];
       const inner = new MemorySessionStore<Values>({}, clock);
