@@ -31,6 +31,8 @@ const config: Config = {
   transform: {
     // Nest 12 ships ES modules only, one of which reads `import.meta.url`: see the transformer.
     '/node_modules/@nestjs/.+\\.js$': ['<rootDir>/spec/support/importMetaTransformer.cjs', { tsconfig }],
+    // The XChaCha20-Poly1305 sealer loads sodium-native with a require made from its own `import.meta.url`.
+    '/lib/crypto/SodiumSealer\\.ts$': ['<rootDir>/spec/support/importMetaTransformer.cjs', { tsconfig }],
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig }],
   },
   // inversify 8, Nest 12 and their packages (@inversifyjs/http-core, http-express and what they

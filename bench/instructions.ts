@@ -7,7 +7,7 @@
 // with the same cookies. Runs go two at a time. See bench/README.md.
 //
 //   node dist-bench/bench/instructions.js [--requests N] [--warmup N] [--jobs N] [--cases objects,read,write]
-//       [--telemetry none|api|sdk|sdk-traces|sdk-metrics] [--lib DIR]...
+//       [--telemetry none|api|sdk|sdk-traces|sdk-metrics] [--aead aes-gcm|xchacha20-poly1305] [--lib DIR]...
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,8 @@ const { values: args } = parseArgs({
     cases: { type: 'string', default: 'objects,read,write' },
     // The manager's telemetry in every count (bench/lib/telemetry.ts): none, api, sdk, sdk-traces or sdk-metrics.
     telemetry: { type: 'string', default: 'none' },
+    // The decorator's AEAD in every count (request.bench.ts --aead); its default unless given.
+    aead: { type: 'string' },
   },
 });
 const TELEMETRY = telemetryMode(args.telemetry);
@@ -77,6 +79,7 @@ function count(run: Run): Promise<number> {
     ...(run.lib === undefined ? [] : ['--lib', run.lib]),
     '--telemetry',
     TELEMETRY,
+    ...(args.aead === undefined ? [] : ['--aead', args.aead]),
   ];
   const argv = ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, ...NODE_FLAGS, BENCH, ...benchArgs];
   return new Promise((resolve, reject) => {
@@ -154,12 +157,12 @@ const result: InstructionsResult = {
     return { lib: lib ?? 'dist', perRequest, sessionPerRequest };
   }),
 };
-if (args.lib === undefined && TELEMETRY === 'none') {
+if (args.lib === undefined && args.aead === undefined && TELEMETRY === 'none') {
   writeResult('instructions.json', result);
 }
 console.log(
   `\nInstructions per request (callgrind, ${REQUESTS} requests after ${args.warmup} of each case as warm-up, ` +
-    `telemetry: ${TELEMETRY}, ${Math.round((performance.now() - started) / 1000)} s)\n`,
+    `telemetry: ${TELEMETRY}, aead: ${args.aead ?? 'default'}, ${Math.round((performance.now() - started) / 1000)} s)\n`,
 );
 console.log(
   markdownTable(

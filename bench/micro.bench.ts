@@ -1,6 +1,8 @@
 // Micro benchmark, cases (e) and (f) of the performance issue: one seal + one open of
-// the same session, through kit-session (both crypto paths), raw node:crypto AES-GCM,
-// iron-session and @fastify/secure-session. Every case runs in the same process, in
+// the same session, through kit-session (both AES-GCM crypto paths, and XChaCha20-Poly1305
+// through sodium-native, `aead: 'xchacha20-poly1305'`), raw node:crypto AES-GCM,
+// iron-session and @fastify/secure-session. kit-session's cases also give the sealed
+// token's length (the cookie value) at each size. Every case runs in the same process, in
 // interleaved rounds with the order shuffled; figures are medians over rounds, and
 // ratios are taken within each round before the median.
 //
@@ -10,7 +12,7 @@ import { createCipheriv, createDecipheriv, randomBytes, randomFillSync } from 'n
 import fastifySecureSession from '@fastify/secure-session';
 import Fastify from 'fastify';
 import { sealData, unsealData } from 'iron-session';
-import { CookieSessionStore, EncryptingStoreDecorator, importRawKey, type CryptoPath } from 'kit-session';
+import { CookieSessionStore, EncryptingStoreDecorator, importRawKey, type Aead, type CryptoPath } from 'kit-session';
 import { machine, markdownTable, QUICK, writeResult } from './lib/report.js';
 import { median, pairedMedian, round } from './lib/stats.js';
 import { interleaved, type TimedCase } from './lib/timing.js';
@@ -26,12 +28,14 @@ interface Case extends TimedCase {
   readonly size: number;
   /** One seal and one open. */
   readonly op: () => unknown;
+  /** kit-session's cases: the sealed token's length in characters. */
+  readonly tokenLength?: number;
 }
 
 const ROUNDS = QUICK ? 15 : 40;
 const ROUND_MS = QUICK ? 40 : 100;
 const WARMUP_MS = QUICK ? 200 : 500;
-const SIZES = [200, 2048] as const;
+const SIZES = [200, 1024, 2048] as const;
 const HOUR = 60 * 60 * 1000;
 
 /**
@@ -97,10 +101,15 @@ async function buildCases(): Promise<Case[]> {
   // remembers what it sealed (so the next request, bringing that cookie, skips the
   // decryption); opening through the other one makes every open a real decryption, as
   // on another app server.
-  const kitStores = new Map<CryptoPath, { seal: EncryptingStoreDecorator<Values>; open: EncryptingStoreDecorator<Values> }>();
-  for (const path of ['auto', 'webcrypto'] as const) {
-    const make = () => new EncryptingStoreDecorator<Values>(new CookieSessionStore<Values>(), { keys, crypto: path });
-    kitStores.set(path, { seal: make(), open: make() });
+  const kitStores = new Map<string, { seal: EncryptingStoreDecorator<Values>; open: EncryptingStoreDecorator<Values> }>();
+  const kitPaths: readonly { id: string; crypto: CryptoPath; aead: Aead }[] = [
+    { id: 'auto', crypto: 'auto', aead: 'aes-gcm' },
+    { id: 'webcrypto', crypto: 'webcrypto', aead: 'aes-gcm' },
+    { id: 'xchacha', crypto: 'auto', aead: 'xchacha20-poly1305' },
+  ];
+  for (const { id, crypto, aead } of kitPaths) {
+    const make = () => new EncryptingStoreDecorator<Values>(new CookieSessionStore<Values>(), { keys, crypto, aead });
+    kitStores.set(id, { seal: make(), open: make() });
   }
 
   const cases: Case[] = [];
@@ -114,8 +123,11 @@ async function buildCases(): Promise<Case[]> {
     if (rawBack === undefined || !rawBack.equals(bytes)) {
       throw new Error('raw AES-GCM did not round-trip');
     }
+    const tokenLengths = new Map<string, number>();
     for (const [path, store] of kitStores) {
-      const back = await store.open.getSession(await store.seal.setSession('', record));
+      const token = await store.seal.setSession('', record);
+      tokenLengths.set(path, token.length);
+      const back = await store.open.getSession(token);
       if (JSON.stringify(back?.values) !== JSON.stringify(session.values)) {
         throw new Error(`kit-session (${path}) did not round-trip`);
       }
@@ -152,8 +164,12 @@ async function buildCases(): Promise<Case[]> {
     for (const [path, store] of kitStores) {
       cases.push({
         id: `kit-${path}-${size}`,
-        label: `kit-session, crypto '${path}' (EncryptingStoreDecorator over CookieSessionStore)`,
+        label:
+          path === 'xchacha'
+            ? "kit-session, aead 'xchacha20-poly1305' (EncryptingStoreDecorator over CookieSessionStore)"
+            : `kit-session, crypto '${path}' (EncryptingStoreDecorator over CookieSessionStore)`,
         size,
+        tokenLength: tokenLengths.get(path)!,
         async: true,
         batch: 64,
         op: async () => store.open.getSession(await store.seal.setSession('', record)),
@@ -192,6 +208,8 @@ export interface MicroResult {
     id: string;
     label: string;
     size: number;
+    /** kit-session's cases: the sealed token's length in characters. */
+    tokenLength?: number;
     usPerOp: number;
     opsPerSec: number;
     /** Median over rounds of this case's time divided by the raw bytes round trip's. */
@@ -228,6 +246,7 @@ async function main(): Promise<void> {
         id: entry.id,
         label: entry.label,
         size: entry.size,
+        ...(entry.tokenLength === undefined ? {} : { tokenLength: entry.tokenLength }),
         usPerOp: round(ns / 1000),
         opsPerSec: Math.round(1e9 / ns),
         costVsRawBytes: round(pairedMedian(mine, other('raw-bytes'), (time, raw) => time / raw)),
@@ -241,10 +260,11 @@ async function main(): Promise<void> {
   console.log(`\nseal + open of one session (${ROUNDS} rounds × ${ROUND_MS} ms, medians)\n`);
   console.log(
     markdownTable(
-      ['size', 'case', 'µs/op', 'ops/s', '× raw bytes', '× raw JSON', 'iron ÷ this'],
+      ['size', 'case', 'token chars', 'µs/op', 'ops/s', '× raw bytes', '× raw JSON', 'iron ÷ this'],
       result.cases.map((c) => [
         `${c.size} B`,
         c.label,
+        c.tokenLength ?? '',
         c.usPerOp,
         c.opsPerSec.toLocaleString('en-US'),
         c.costVsRawBytes,

@@ -20,6 +20,8 @@
 //       the same warm-up of every case, then N requests of one case, untimed, for an
 //       instruction count under `valgrind --tool=callgrind` (bench/instructions.ts
 //       makes the runs and the subtractions)
+//   either, with --aead aes-gcm|xchacha20-poly1305: the decorator's `aead` option (the
+//       default, AES-GCM, unless given)
 //   either, with --telemetry none|api|sdk|sdk-traces|sdk-metrics: the manager's `telemetry` option left out
 //       (the default), kit-session/otel over the API alone, or over the SDK
 //       (bench/lib/telemetry.ts)
@@ -78,9 +80,14 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '1000' },
     lib: { type: 'string', multiple: true },
     telemetry: { type: 'string', default: 'none' },
+    aead: { type: 'string' },
   },
 });
 const TELEMETRY = telemetryMode(args.telemetry);
+if (args.aead !== undefined && args.aead !== 'aes-gcm' && args.aead !== 'xchacha20-poly1305') {
+  throw new TypeError('--aead takes aes-gcm or xchacha20-poly1305');
+}
+const AEAD = args.aead as 'aes-gcm' | 'xchacha20-poly1305' | undefined;
 
 const ROUNDS = QUICK ? 10 : 30;
 const ROUND_MS = QUICK ? 50 : 150;
@@ -125,6 +132,7 @@ async function subject(dir: string | undefined, withPool: boolean): Promise<Subj
   const manager = new lib.SessionManager<Values>(
     new lib.EncryptingStoreDecorator<Values>(new lib.CookieSessionStore<Values>(), {
       keys: [await lib.importRawKey(BENCH_KEY_BASE64)],
+      ...(AEAD === undefined ? {} : { aead: AEAD }),
     }),
     telemetry === undefined ? undefined : { telemetry },
   );
@@ -303,8 +311,8 @@ async function timedMode(): Promise<void> {
     pool: POOL,
     cases: rows,
   };
-  // An A/B run (--lib), or one with telemetry, does not replace the checked-in result.
-  if (args.lib === undefined && TELEMETRY === 'none') {
+  // An A/B run (--lib, --aead), or one with telemetry, does not replace the checked-in result.
+  if (args.lib === undefined && AEAD === undefined && TELEMETRY === 'none') {
     writeResult('request.json', result);
   }
   console.log(

@@ -3,7 +3,7 @@ import type { SessionManagerOptions } from './core/options.js';
 import { SessionManager } from './core/SessionManager.js';
 import { EncryptingStoreDecorator } from './crypto/EncryptingStoreDecorator.js';
 import type { EncryptionKey } from './crypto/keys.js';
-import type { CryptoPath } from './crypto/Sealer.js';
+import type { Aead, CryptoPath } from './crypto/Sealer.js';
 import { CookieSessionStore } from './stores/CookieSessionStore.js';
 
 /**
@@ -22,6 +22,13 @@ export interface CookieSessionsOptions extends SessionManagerOptions {
    */
   readonly crypto?: CryptoPath;
   /**
+   * Which AEAD seals the cookie: `'xchacha20-poly1305'` needs the optional
+   * `sodium-native` package and a 256-bit first key. Cookies the other AEAD sealed still
+   * open and are sealed again on their next save. See `EncryptingStoreOptions.aead`.
+   * @default 'aes-gcm'
+   */
+  readonly aead?: Aead;
+  /**
    * The source of time.
    * @default systemClock
    */
@@ -37,7 +44,8 @@ export interface CookieSessionsOptions extends SessionManagerOptions {
  * @param options - The keys, and the manager's cookie, lifetime and idle timeout.
  * @returns The manager, for an adapter (`withSession(manager, …)`, `session(manager)`, …).
  * @throws TypeError when no key is given, a key was not made by `importRawKey`, or an
- *   option is invalid or unknown.
+ *   option is invalid or unknown; with `aead: 'xchacha20-poly1305'`, when sodium-native
+ *   cannot be loaded or the first key is not 256 bits.
  * @example
  * ```ts
  * import { createCookieSessions, importKeysFromEnv } from 'kit-session';
@@ -55,10 +63,10 @@ export function createCookieSessions<T extends object = Record<string, unknown>>
   if (options === null || typeof options !== 'object') {
     throw new TypeError('createCookieSessions needs options with keys');
   }
-  const { keys, crypto, clock, ...managerOptions } = options;
+  const { keys, crypto, aead, clock, ...managerOptions } = options;
   const store = new EncryptingStoreDecorator<T>(
     new CookieSessionStore<T>({}, clock),
-    { keys, ...(crypto === undefined ? {} : { crypto }) },
+    { keys, ...(crypto === undefined ? {} : { crypto }), ...(aead === undefined ? {} : { aead }) },
     clock,
   );
   return new SessionManager<T>(store, managerOptions, clock);

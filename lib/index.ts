@@ -65,7 +65,7 @@ export { MemoryOwnerGenerations } from './stores/MemoryOwnerGenerations.js';
 
 export type { ImportRawKeyOptions } from './crypto/keys.js';
 export { EncryptionKey, importKeyFromEnv, importKeysFromEnv, importRawKey } from './crypto/keys.js';
-export type { CryptoPath } from './crypto/Sealer.js';
+export type { Aead, CryptoPath } from './crypto/Sealer.js';
 export type { EncryptingStoreOptions } from './crypto/EncryptingStoreDecorator.js';
 export { EncryptingStoreDecorator } from './crypto/EncryptingStoreDecorator.js';
 export { createSessionManager } from './compat/createSessionManager.js';

@@ -12,8 +12,10 @@
 import type * as NodeCrypto from 'node:crypto';
 import { encodeBase64url } from '../core/base64url.js';
 import { materialOf, type EncryptionKey } from './keys.js';
-import { concat, header, HEADER, IV, keyHead, type KeyHead, keyMap, namesKey, OVERHEAD, parse, TAG } from './sealedFormat.js';
+import { sealCountOf, type SealCount } from './sealCount.js';
+import { concat, FORMAT_VERSION, header, HEADER, IV, keyHead, type KeyHead, keyMap, namesKey, OVERHEAD, parse, type Parsed, TAG } from './sealedFormat.js';
 import type { Sealer } from './Sealer.js';
+import type { OtherOpener } from './SodiumSealer.js';
 
 /** How many IVs the sealer draws from one call to the CSPRNG. */
 const IV_POOL = 256;
@@ -28,6 +30,7 @@ interface NodeKey {
  * @internal
  */
 export class NodeCryptoSealer implements Sealer {
+  readonly aead = 'aes-gcm';
   readonly #crypto: typeof NodeCrypto;
   readonly #sealKeyId: number;
   /** How texts sealed under the first key start. */
@@ -35,6 +38,10 @@ export class NodeCryptoSealer implements Sealer {
   readonly #sealKey: NodeKey;
   readonly #header: Uint8Array;
   readonly #keys: Map<number, NodeKey>;
+  /** The process's count of seals under the sealing key (sealCount.ts). */
+  readonly #sealCount: SealCount;
+  /** Opens XChaCha20-Poly1305 (version 2) texts. */
+  readonly #openOther: OtherOpener;
   // IVs come from a pool that one randomFillSync call fills for IV_POOL seals: the call
   // costs more than sealing a small session. Each IV is still 96 fresh CSPRNG bits,
   // used once.
@@ -45,7 +52,12 @@ export class NodeCryptoSealer implements Sealer {
   #aadLabel: Uint8Array | undefined;
   #aad: Uint8Array = new Uint8Array(0);
 
-  constructor(nodeCrypto: typeof NodeCrypto, keys: readonly EncryptionKey[]) {
+  /**
+   * @param nodeCrypto - node:crypto.
+   * @param keys - The keys; the first seals.
+   * @param openOther - Opens texts of format version 2 (XChaCha20-Poly1305).
+   */
+  constructor(nodeCrypto: typeof NodeCrypto, keys: readonly EncryptionKey[], openOther: OtherOpener) {
     this.#crypto = nodeCrypto;
     this.#keys = keyMap(keys, (key) => {
       const { raw } = materialOf(key);
@@ -58,6 +70,8 @@ export class NodeCryptoSealer implements Sealer {
     this.#sealHead = keyHead(this.#sealKeyId);
     this.#sealKey = this.#keys.get(this.#sealKeyId)!;
     this.#header = header(this.#sealKeyId);
+    this.#sealCount = sealCountOf(this.#sealKeyId);
+    this.#openOther = openOther;
   }
 
   sealsCurrent(sealed: string): boolean {
@@ -92,13 +106,22 @@ export class NodeCryptoSealer implements Sealer {
     out.set(body, HEADER + IV);
     out.set(final, HEADER + IV + body.length);
     out.set(cipher.getAuthTag(), HEADER + IV + plaintext.length);
+    this.#sealCount.add();
     return encodeBase64url(out);
   }
 
   open(sealed: string, label: Uint8Array): Uint8Array | undefined {
     const parsed = parse(sealed);
-    const key = parsed && this.#keys.get(parsed.keyId);
-    if (parsed === undefined || key === undefined) {
+    if (parsed === undefined) {
+      return undefined;
+    }
+    return parsed.version === FORMAT_VERSION ? this.openParsed(parsed, label) : this.#openOther(parsed, label);
+  }
+
+  /** Opens a parsed text of format version 1: how the XChaCha20-Poly1305 sealer opens AES-GCM texts. */
+  openParsed(parsed: Parsed, label: Uint8Array): Uint8Array | undefined {
+    const key = this.#keys.get(parsed.keyId);
+    if (key === undefined) {
       return undefined;
     }
     const { bytes } = parsed;

@@ -1,20 +1,25 @@
-// Seals and opens byte strings with AES-GCM under a list of keys, in the format of
-// sealedFormat.ts: the Web Crypto sealer here, the node:crypto one in
-// NodeCryptoSealer.ts, and `createSealer`, which picks one.
+// Seals and opens byte strings under a list of keys, in the format of sealedFormat.ts:
+// the Web Crypto AES-GCM sealer here, the node:crypto one in NodeCryptoSealer.ts, the
+// XChaCha20-Poly1305 one in SodiumSealer.ts, and `createSealer`, which picks one.
 
 import type * as NodeCrypto from 'node:crypto';
 import { encodeBase64url } from '../core/base64url.js';
 import { materialOf, type EncryptionKey } from './keys.js';
 import { NodeCryptoSealer } from './NodeCryptoSealer.js';
-import { concat, header, HEADER, IV, keyHead, type KeyHead, keyMap, namesKey, parse, TAG } from './sealedFormat.js';
+import { sealCountOf, type SealCount } from './sealCount.js';
+import { type Aead, concat, FORMAT_VERSION, header, HEADER, IV, keyHead, type KeyHead, keyMap, namesKey, parse, TAG } from './sealedFormat.js';
+import { lazyXChaChaOpener, type OtherOpener, SodiumSealer } from './SodiumSealer.js';
 
 /**
  * Which implementation of AES-GCM to use.
  * - `'auto'`: `node:crypto` where it exists (Node, Bun, Deno), else Web Crypto;
- * - `'webcrypto'`: `crypto.subtle` only, as on an edge runtime.
+ * - `'webcrypto'`: `crypto.subtle` only, as on an edge runtime (not with
+ *   `aead: 'xchacha20-poly1305'`).
  * Both write the same format and open each other's output.
  */
 export type CryptoPath = 'auto' | 'webcrypto';
+
+export type { Aead } from './sealedFormat.js';
 
 /**
  * Seals and opens byte strings under a list of keys. The node:crypto sealer answers
@@ -23,27 +28,37 @@ export type CryptoPath = 'auto' | 'webcrypto';
  * @internal
  */
 export interface Sealer {
+  /** The AEAD that seals. */
+  readonly aead: Aead;
   /** Seals with the first key. */
   seal(plaintext: Uint8Array, label: Uint8Array): string | Promise<string>;
   /** Opens with whichever listed key the header names; `undefined` on any failure. */
   open(sealed: string, label: Uint8Array): Uint8Array | undefined | Promise<Uint8Array | undefined>;
-  /** Whether a sealed text's header names the sealing (first) key: `false` means an older key sealed it. */
+  /**
+   * Whether a sealed text's header names the sealing (first) key and AEAD: `false` means
+   * an older key or the other AEAD sealed it, and it is to be sealed again.
+   */
   sealsCurrent(sealed: string): boolean;
 }
 
 /** AES-GCM on `crypto.subtle` alone: runs on every runtime with Web Crypto. */
 class WebCryptoSealer implements Sealer {
+  readonly aead = 'aes-gcm';
   readonly #sealKey: CryptoKey;
   /** How texts sealed under the first key start. */
   readonly #sealHead: KeyHead;
   readonly #header: Uint8Array;
   readonly #keys: Map<number, CryptoKey>;
+  readonly #sealCount: SealCount;
+  readonly #openOther: OtherOpener;
 
-  constructor(keys: readonly EncryptionKey[]) {
+  constructor(keys: readonly EncryptionKey[], openOther: OtherOpener) {
     this.#keys = keyMap(keys, (key) => materialOf(key).cryptoKey);
     this.#sealKey = materialOf(keys[0]!).cryptoKey;
     this.#sealHead = keyHead(keys[0]!.id);
     this.#header = header(keys[0]!.id);
+    this.#sealCount = sealCountOf(keys[0]!.id);
+    this.#openOther = openOther;
   }
 
   sealsCurrent(sealed: string): boolean {
@@ -52,6 +67,7 @@ class WebCryptoSealer implements Sealer {
 
   async seal(plaintext: Uint8Array, label: Uint8Array): Promise<string> {
     const iv = crypto.getRandomValues(new Uint8Array(IV));
+    this.#sealCount.add();
     const encrypted = await crypto.subtle.encrypt(
       { name: 'AES-GCM', iv, additionalData: concat(this.#header, label), tagLength: TAG * 8 },
       this.#sealKey,
@@ -66,8 +82,11 @@ class WebCryptoSealer implements Sealer {
 
   async open(sealed: string, label: Uint8Array): Promise<Uint8Array | undefined> {
     const parsed = parse(sealed);
-    const key = parsed && this.#keys.get(parsed.keyId);
-    if (parsed === undefined || key === undefined) {
+    if (parsed?.version !== FORMAT_VERSION) {
+      return parsed && this.#openOther(parsed, label);
+    }
+    const key = this.#keys.get(parsed.keyId);
+    if (key === undefined) {
       return undefined;
     }
     const { bytes } = parsed;
@@ -98,22 +117,43 @@ function nodeCrypto(): typeof NodeCrypto | undefined {
 }
 
 /**
- * Makes a sealer for a list of keys: the first seals, any opens.
+ * Makes a sealer for a list of keys: the first seals, any opens; it seals with one AEAD
+ * and opens both (XChaCha20-Poly1305 where sodium-native loads).
  *
  * @param keys - At least one key from `importRawKey`.
  * @param path - Which AES-GCM implementation to use.
+ * @param aead - Which AEAD seals.
  * @returns The sealer.
  * @throws TypeError when the list is empty, a key was not made by `importRawKey`, two
- *   keys share an id, or the path is unknown.
+ *   keys share an id, the path or AEAD is unknown, or, with `'xchacha20-poly1305'`, the
+ *   first key is not 256 bits, the path is `'webcrypto'`, or node:crypto or
+ *   sodium-native cannot be loaded.
  * @internal
  */
-export function createSealer(keys: readonly EncryptionKey[], path: CryptoPath = 'auto'): Sealer {
+export function createSealer(keys: readonly EncryptionKey[], path: CryptoPath = 'auto', aead: Aead = 'aes-gcm'): Sealer {
   if (!Array.isArray(keys) || keys.length === 0) {
     throw new TypeError('at least one key is needed');
   }
   if (path !== 'auto' && path !== 'webcrypto') {
     throw new TypeError('crypto must be "auto" or "webcrypto"');
   }
+  if (aead !== 'aes-gcm' && aead !== 'xchacha20-poly1305') {
+    throw new TypeError('aead must be "aes-gcm" or "xchacha20-poly1305"');
+  }
   const node = path === 'auto' ? nodeCrypto() : undefined;
-  return node === undefined ? new WebCryptoSealer(keys) : new NodeCryptoSealer(node, keys);
+  if (aead === 'aes-gcm') {
+    const openOther = lazyXChaChaOpener(keys);
+    return node === undefined ? new WebCryptoSealer(keys, openOther) : new NodeCryptoSealer(node, keys, openOther);
+  }
+  if (node === undefined) {
+    throw new TypeError(
+      path === 'webcrypto'
+        ? "aead 'xchacha20-poly1305' cannot run on crypto 'webcrypto': Web Crypto has no XChaCha20-Poly1305"
+        : "aead 'xchacha20-poly1305' needs node:crypto and sodium-native: use aead 'aes-gcm' on this runtime",
+    );
+  }
+  // Checks the keys before sodium-native is loaded: the key's error is the one to fix first.
+  materialOf(keys[0]!);
+  const aes = new NodeCryptoSealer(node, keys, () => undefined);
+  return new SodiumSealer(node, keys, (parsed, label) => aes.openParsed(parsed, label));
 }

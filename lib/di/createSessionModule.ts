@@ -48,6 +48,11 @@ export interface SessionModuleOptions {
    * @default 'auto'
    */
   readonly crypto?: EncryptingStoreOptions['crypto'];
+  /**
+   * Which AEAD seals: see `EncryptingStoreOptions.aead`.
+   * @default 'aes-gcm'
+   */
+  readonly aead?: EncryptingStoreOptions['aead'];
   /** Cookie, lifetime and idle timeout of the manager. */
   readonly manager?: SessionManagerOptions;
   /**
@@ -58,7 +63,7 @@ export interface SessionModuleOptions {
 }
 
 /** Every key of {@link SessionModuleOptions}. */
-const MODULE_OPTIONS = ['keys', 'innerStore', 'encryptValues', 'crypto', 'manager', 'clock'] as const satisfies readonly (keyof SessionModuleOptions)[];
+const MODULE_OPTIONS = ['keys', 'innerStore', 'encryptValues', 'crypto', 'aead', 'manager', 'clock'] as const satisfies readonly (keyof SessionModuleOptions)[];
 
 /**
  * Makes an Inversify module that binds the session manager (a singleton), its store
@@ -83,8 +88,8 @@ export function createSessionModule(options: SessionModuleOptions = {}): Contain
     throw new TypeError('innerStore must be "cookie" or "app"');
   }
   booleanOption('encryptValues', options.encryptValues, false);
-  if (keys === undefined && (options.innerStore !== undefined || options.encryptValues !== undefined)) {
-    throw new TypeError('innerStore and encryptValues need keys');
+  if (keys === undefined && (options.innerStore !== undefined || options.encryptValues !== undefined || options.aead !== undefined)) {
+    throw new TypeError('innerStore, encryptValues and aead need keys');
   }
   // The manager's options are checked now, not on the first request.
   resolveOptions(manager);
@@ -92,8 +97,8 @@ export function createSessionModule(options: SessionModuleOptions = {}): Contain
     throw new TypeError("encryptValues is for server-side stores: use innerStore 'app' with a store the app binds");
   }
   if (keys !== undefined) {
-    // Checks the keys and the crypto path now rather than on the first request.
-    createSealer(keys, options.crypto);
+    // Checks the keys, the crypto path and the AEAD (sodium-native loads) now rather than on the first request.
+    createSealer(keys, options.crypto, options.aead);
   }
   const encryption: EncryptingStoreOptions | undefined =
     keys === undefined
@@ -102,6 +107,7 @@ export function createSessionModule(options: SessionModuleOptions = {}): Contain
           keys,
           ...(options.encryptValues === undefined ? {} : { encryptValues: options.encryptValues }),
           ...(options.crypto === undefined ? {} : { crypto: options.crypto }),
+          ...(options.aead === undefined ? {} : { aead: options.aead }),
         };
 
   return new ContainerModule(({ bind }) => {
