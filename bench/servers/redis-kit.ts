@@ -12,18 +12,18 @@ import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
 import { EncryptingStoreDecorator, importRawKey, SessionManager, type SessionStore } from 'kit-session';
 import { RedisSessionStore } from 'kit-session/redis';
-import { announce, BENCH_KEY_BASE64, REDIS_URL, STORE_LIFETIME_MS } from './common.js';
-import { kitCounter, type CounterValues } from './kitCounter.js';
+import { announce, BENCH_KEY_BASE64, REDIS_URL, STORE_LIFETIME_MS, type BenchSession } from './common.js';
+import { kitCounter } from './kitCounter.js';
 
 const mode = process.argv[2] ?? 'plain';
 const client = new Redis(REDIS_URL);
-const inner = new RedisSessionStore<CounterValues>(client, { prefix: `kit-session-bench:${process.pid}:` });
-let store: SessionStore<CounterValues> = inner;
+const inner = new RedisSessionStore<BenchSession>(client, { prefix: `kit-session-bench:${process.pid}:` });
+let store: SessionStore<BenchSession> = inner;
 if (mode !== 'plain') {
   const keys = [await importRawKey(BENCH_KEY_BASE64)];
-  store = new EncryptingStoreDecorator<CounterValues>(inner, { keys, encryptValues: mode === 'encrypt' });
+  store = new EncryptingStoreDecorator<BenchSession>(inner, { keys, encryptValues: mode === 'encrypt' });
 }
-const manager = new SessionManager<CounterValues>(store, { lifetime: STORE_LIFETIME_MS });
+const manager = new SessionManager<BenchSession>(store, { lifetime: STORE_LIFETIME_MS });
 
 await client.ping();
 const server = createServer(kitCounter(manager));
