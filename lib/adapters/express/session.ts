@@ -55,18 +55,27 @@ const sessions = new RequestSessions();
  * ```
  */
 export function session<T extends object>(manager: SessionManager<T>): RequestHandler {
-  return async function kitSession(req: Request, res: Response, next: NextFunction): Promise<void> {
+  // Not an async function: Express's router chains a `then` onto any promise a
+  // middleware returns, one more promise and microtask per request for nothing.
+  return function kitSession(req: Request, res: Response, next: NextFunction): void {
     const gate = new ResponseGate(res);
-    let lifecycle: SessionLifecycle<T>;
+    let loading: Promise<SessionLifecycle<T>>;
     try {
-      lifecycle = await SessionLifecycle.load(manager, fromFrameworkRequest(req, req), gate);
+      loading = SessionLifecycle.load(manager, fromFrameworkRequest(req, req), gate);
     } catch (error) {
       next(error);
       return;
     }
-    sessions.attach(req, manager, lifecycle.session);
-    gate.saveBeforeHead(lifecycle, next);
-    next();
+    loading.then((lifecycle) => {
+      try {
+        sessions.attach(req, manager, lifecycle.session);
+        gate.saveBeforeHead(lifecycle, next);
+        next();
+      } catch (error) {
+        // What the router did with the async function's rejection.
+        next(error);
+      }
+    }, next);
   };
 }
 
