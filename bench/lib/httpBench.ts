@@ -13,13 +13,21 @@
 //   session with n = 1), sent in turn through one cursor shared by every connection,
 //   so a cookie comes back only after thousands of others.
 // Every case, bare ones too, goes through the same autocannon `setupRequest`, so the
-// load generator does the same work per request whatever the cookie.
+// load generator does the same work per request whatever the cookie. A bare server's
+// cookie (its `one` and `distinct` cases, and the "bare with a cookie" sanity case) is
+// random bytes as long as a sealed cookie of this run's session, so that a bare case
+// can show whether the load generator, not the server, caps the rate.
+//
+// The session every server keeps is the one of servers/common.ts, of the size
+// `--session=small|large` asks for (200 or 1,024 bytes of JSON); the harness passes it
+// to the servers as BENCH_SESSION.
 //
 // On Linux with taskset and at least two CPUs, the servers run on one CPU and this
 // process (the load) on the others, so that the two never take turns on one core.
 // `--no-pin` turns it off.
 
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { machine, type Pinning } from './report.js';
@@ -40,6 +48,8 @@ export interface ServerSpec {
   readonly bare?: boolean;
   /** The whole session is in the cookie, so every write must send a new one. */
   readonly cookieSession?: boolean;
+  /** Answers `GET /untouched` without touching the session. */
+  readonly untouched?: boolean;
 }
 
 /** Which cookies a case sends. */
@@ -54,8 +64,12 @@ export interface HttpCase {
   readonly label: string;
   /** The id of the {@link ServerSpec} that answers. */
   readonly server: string;
-  /** `none`: no session; `read`: `GET /`, the session read, not changed; `write`: `GET /incr`, a counter goes up. */
-  readonly kind: 'none' | 'read' | 'write';
+  /**
+   * `none`: no session (`GET /`); `read`: `GET /`, the session read, not changed;
+   * `write`: `GET /incr`, a counter goes up; `untouched`: `GET /untouched`, a route that
+   * never touches the session (the server must answer it, n = 0, no cookie).
+   */
+  readonly kind: 'none' | 'read' | 'write' | 'untouched';
   readonly cookies: CookieLoad;
   /** Requests in flight (autocannon connections). */
   readonly connections: number;
@@ -103,6 +117,8 @@ export interface HttpCaseResult {
 /** What an HTTP benchmark writes to `bench/results/<name>.json`. */
 export interface HttpBenchResult {
   readonly bench: string;
+  /** The session every server kept: `small` or `large`, and its bytes of JSON. */
+  readonly session: { readonly size: 'small' | 'large'; readonly jsonBytes: number };
   readonly machine: Record<string, unknown>;
   readonly rounds: number;
   readonly durationSeconds: number;
@@ -127,6 +143,15 @@ export function pairedRatio(a: HttpCaseResult | undefined, b: HttpCaseResult | u
   }
   const of = (c: HttpCaseResult) => (figure === 'rps' ? c.perRound.rps : c.perRound.cpuUsPerRequest);
   return round(pairedMedian(of(a), of(b), (x, y) => x / y));
+}
+
+/** `--session=small|large`: the session of servers/common.ts every server keeps (default `small`). */
+export function sessionArgument(): 'small' | 'large' {
+  const value = process.argv.find((arg) => arg.startsWith('--session='))?.slice('--session='.length) ?? 'small';
+  if (value !== 'small' && value !== 'large') {
+    throw new TypeError(`--session must be small or large, not ${value}`);
+  }
+  return value;
 }
 
 /** The CPUs this process may run on, as taskset lists them, or `undefined` without taskset. */
@@ -181,10 +206,11 @@ interface RoundFigures {
   errors: number;
 }
 
-function start(spec: ServerSpec, pinning: Pinning | undefined): Promise<Server> {
+function start(spec: ServerSpec, pinning: Pinning | undefined, session: 'small' | 'large'): Promise<Server> {
   const script = fileURLToPath(new URL(`../servers/${spec.script}`, import.meta.url));
   const child = fork(script, [...(spec.args ?? [])], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, BENCH_SESSION: session },
     ...(pinning && { execPath: 'taskset', execArgv: ['-c', pinning.server, process.execPath] }),
   });
   return new Promise((resolve, reject) => {
@@ -228,13 +254,17 @@ async function getJson(server: Server, path: string, cookie?: string): Promise<{
  * 1 → 2 → 3 with the cookie the server sent; a read of that session sends no cookie
  * back. Keeps the cookie of `one` cases.
  */
-async function check(server: Server): Promise<void> {
+async function check(server: Server, bareCookie: () => string): Promise<void> {
   const { spec } = server;
   if (spec.bare) {
-    const { n, cookie } = await getJson(server, '/');
-    if (n !== 0 || cookie !== undefined) {
-      throw new Error(`${spec.id}: unexpected answer`);
+    for (const path of ['/', '/untouched']) {
+      const { n, cookie } = await getJson(server, path, bareCookie());
+      if (n !== 0 || cookie !== undefined) {
+        throw new Error(`${spec.id}: unexpected answer to ${path}`);
+      }
     }
+    server.cookie = bareCookie();
+    server.pool = Array.from({ length: POOL_SIZE }, bareCookie);
     return;
   }
   const first = await getJson(server, '/incr');
@@ -255,6 +285,21 @@ async function check(server: Server): Promise<void> {
     throw new Error(`${spec.id}: a write did not save the session`);
   }
   server.cookie = third.cookie ?? cookie;
+  if (spec.untouched) {
+    const untouched = await getJson(server, '/untouched', server.cookie);
+    if (untouched.n !== 0 || untouched.cookie !== undefined) {
+      throw new Error(`${spec.id}: GET /untouched touched the session`);
+    }
+  }
+}
+
+/**
+ * A bare server's cookie: random bytes, base64url, as long as the sealed cookie of the
+ * first cookie-session server of the run (kit-session's; or, without one, of the session's JSON plus AES-GCM's 28
+ * bytes), so that a bare case carries the same header bytes.
+ */
+function bareCookieMaker(sealedLength: number): () => string {
+  return () => `bare=${randomBytes(Math.ceil((sealedLength * 3) / 4)).toString('base64url').slice(0, sealedLength)}`;
 }
 
 /**
@@ -299,7 +344,7 @@ async function load(server: Server, entry: HttpCase, seconds: number): Promise<R
     requests: [
       {
         method: 'GET',
-        path: entry.kind === 'write' ? '/incr' : '/',
+        path: entry.kind === 'write' ? '/incr' : entry.kind === 'untouched' ? '/untouched' : '/',
         setupRequest: (request) => {
           if (cookies.length === 0) {
             return request;
@@ -330,6 +375,9 @@ async function load(server: Server, entry: HttpCase, seconds: number): Promise<R
  */
 export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBenchResult> {
   const { name, cases, rounds, durationSeconds, warmupSeconds } = options;
+  const session = sessionArgument();
+  process.env.BENCH_SESSION = session;
+  const { SESSION_BYTES } = await import('../servers/common.js');
   const pinning = pin();
   const used = new Set(cases.map((entry) => entry.server));
   const servers = new Map<string, Server>();
@@ -341,15 +389,23 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
   process.on('exit', stopAll);
   try {
     for (const spec of options.servers.filter((s) => used.has(s.id))) {
-      servers.set(spec.id, await start(spec, pinning));
+      servers.set(spec.id, await start(spec, pinning, session));
     }
-    for (const server of servers.values()) {
-      await check(server);
-      if (cases.some((entry) => entry.server === server.spec.id && entry.cookies === 'distinct')) {
+    // Session servers first: a bare server's cookie is as long as their sealed cookie.
+    const ordered = [...servers.values()].sort((a, b) => Number(a.spec.bare ?? false) - Number(b.spec.bare ?? false));
+    let sealedLength: number | undefined;
+    for (const server of ordered) {
+      await check(server, bareCookieMaker(sealedLength ?? Math.ceil(((SESSION_BYTES + 28) * 4) / 3)));
+      if (sealedLength === undefined && server.spec.cookieSession && server.cookie !== undefined) {
+        sealedLength = server.cookie.length - server.cookie.indexOf('=') - 1;
+      }
+      if (!server.spec.bare && cases.some((entry) => entry.server === server.spec.id && entry.cookies === 'distinct')) {
         await makePool(server);
       }
     }
-    process.stderr.write(`${name}: ${servers.size} servers checked, pools of ${POOL_SIZE} made; warming up\n`);
+    process.stderr.write(
+      `${name}: session ${session} (${SESSION_BYTES} B of JSON), ${servers.size} servers checked, pools of ${POOL_SIZE} made; warming up\n`,
+    );
     const serverOf = (entry: HttpCase) => servers.get(entry.server)!;
     for (const entry of cases) {
       await load(serverOf(entry), entry, warmupSeconds);
@@ -382,7 +438,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
         perRound: { rps: mine.map((f) => Math.round(f.rps)), cpuUsPerRequest: mine.map((f) => round(f.cpuPerRequest, 4)) },
       };
     });
-    return { bench: name, machine: machine(), rounds, durationSeconds, poolSize: POOL_SIZE, pinning: pinning ?? null, cases: results };
+    return { bench: name, session: { size: session, jsonBytes: SESSION_BYTES }, machine: machine(), rounds, durationSeconds, poolSize: POOL_SIZE, pinning: pinning ?? null, cases: results };
   } finally {
     for (const server of servers.values()) {
       if (server.child.connected) {
@@ -406,8 +462,12 @@ export function selectCases(cases: readonly HttpCase[]): { cases: HttpCase[]; pa
     return { cases: [...cases], partial: false };
   }
   const wanted = new Set(cases.filter((c) => only.some((o) => c.id === o || c.id.startsWith(o))).map((c) => c.id));
-  for (const c of cases.filter((entry) => wanted.has(entry.id))) {
-    wanted.add(c.baseline);
+  // Baselines, and theirs (a case's baseline may have one of its own).
+  for (let size = 0; size !== wanted.size; ) {
+    size = wanted.size;
+    for (const c of cases.filter((entry) => wanted.has(entry.id))) {
+      wanted.add(c.baseline);
+    }
   }
   return { cases: cases.filter((c) => wanted.has(c.id)), partial: true };
 }

@@ -1,4 +1,5 @@
-// Case (a): bare node:http answering the same small JSON as every other server.
+// Case (a): bare node:http answering the same small JSON as every other server, on
+// every path (GET /, GET /untouched).
 import { createServer } from 'node:http';
 import { announce, body } from './common.js';
 

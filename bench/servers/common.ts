@@ -3,6 +3,7 @@
 // time when asked (so the parent can work out CPU per request), and exits when the
 // parent goes away.
 
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 
@@ -46,6 +47,55 @@ function listen(): void {
 function send(message: ChildMessage): void {
   process.send!(message);
 }
+
+/**
+ * The session every server keeps, kit-session's and the peers' alike: what an app keeps
+ * once someone has logged in. `small` is 200 bytes of JSON, `large` 1,024 (with `n` of
+ * one digit; `SESSION_BYTES` below). The size comes from the environment variable
+ * `BENCH_SESSION` (`small`, the default, or `large`), which the harness sets from
+ * `--session=`.
+ */
+export interface BenchSession {
+  userId: string;
+  roles: string[];
+  csrf: string;
+  flash: string;
+  /** Only in the `large` session: what an app keeps beside (preferences, recent pages). */
+  prefs?: { locale: string; theme: string; timezone: string; recent: string[] };
+  /** The counter: `GET /incr` adds one, `GET /` reads it. */
+  n: number;
+}
+
+/** Which session the servers of this run keep. */
+export const SESSION_SIZE: 'small' | 'large' = process.env.BENCH_SESSION === 'large' ? 'large' : 'small';
+
+/**
+ * A new session, as a log-in writes it: a random user id and CSRF token (so that every
+ * session of a pool differs, as users do), the same length every time, `n` = 0.
+ *
+ * @returns The session's values, without `n` set by the caller yet.
+ */
+export function newSession(): BenchSession {
+  const session: BenchSession = {
+    userId: `user_${randomBytes(18).toString('base64url')}`,
+    roles: ['member', 'editors', 'billing:read'],
+    csrf: randomBytes(32).toString('base64url'),
+    flash: 'Your changes to the project plan were saved.',
+    n: 0,
+  };
+  if (SESSION_SIZE === 'large') {
+    session.prefs = {
+      locale: 'en-GB',
+      theme: 'dark',
+      timezone: 'America/Los_Angeles',
+      recent: Array.from({ length: 18 }, (_, i) => `/projects/${randomBytes(6).toString('base64url')}/tasks/${1000 + i}/comments`),
+    };
+  }
+  return session;
+}
+
+/** The bytes of `JSON.stringify` of a session of this run, `n` of one digit. */
+export const SESSION_BYTES = JSON.stringify({ ...newSession(), n: 1 }).length;
 
 /** The small JSON body every server answers with. */
 export function body(n: number): string {

@@ -1,12 +1,11 @@
-// Case (d): the counter with express 5 and express-session's MemoryStore.
+// Case (d): the counter with express 5 and express-session's MemoryStore, on the
+// session of common.ts: GET /incr fills a fresh session and adds one, GET / reads it.
 import express from 'express';
 import session from 'express-session';
-import { announce, BENCH_PASSWORD, body } from './common.js';
+import { announce, BENCH_PASSWORD, body, newSession, type BenchSession } from './common.js';
 
 declare module 'express-session' {
-  interface SessionData {
-    n: number;
-  }
+  interface SessionData extends BenchSession {}
 }
 
 const app = express();
@@ -21,6 +20,9 @@ app.use(
   }),
 );
 app.get('/incr', (request, response) => {
+  if (request.session.userId === undefined) {
+    Object.assign(request.session, newSession());
+  }
   const n = (request.session.n ?? 0) + 1;
   request.session.n = n;
   response.type('application/json').send(body(n));

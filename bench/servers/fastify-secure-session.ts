@@ -1,12 +1,11 @@
-// Case (d): the counter with fastify 5 and @fastify/secure-session (libsodium secretbox).
+// Case (d): the counter with fastify 5 and @fastify/secure-session (libsodium secretbox),
+// on the session of common.ts: GET /incr fills a fresh session and adds one, GET / reads it.
 import fastifySecureSession from '@fastify/secure-session';
 import Fastify from 'fastify';
-import { announce, BENCH_KEY_BASE64, body } from './common.js';
+import { announce, BENCH_KEY_BASE64, body, newSession, type BenchSession } from './common.js';
 
 declare module '@fastify/secure-session' {
-  interface SessionData {
-    n: number;
-  }
+  interface SessionData extends BenchSession {}
 }
 
 const app = Fastify({ logger: false });
@@ -16,8 +15,15 @@ await app.register(fastifySecureSession, {
   cookie: { path: '/', httpOnly: true, secure: true, sameSite: 'lax' },
 });
 app.get('/incr', async (request, reply) => {
-  const n = (request.session.get('n') ?? 0) + 1;
-  request.session.set('n', n);
+  const session = request.session;
+  if (session.get('userId') === undefined) {
+    const values = newSession();
+    for (const key of Object.keys(values) as (keyof BenchSession)[]) {
+      session.set(key, values[key]);
+    }
+  }
+  const n = (session.get('n') ?? 0) + 1;
+  session.set('n', n);
   reply.type('application/json');
   return body(n);
 });

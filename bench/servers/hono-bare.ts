@@ -1,9 +1,12 @@
-// Adapters benchmark: bare Hono on @hono/node-server, no session, the 1× of the Hono cases.
+// Adapters benchmark: bare Hono on @hono/node-server, no session, the 1× of the Hono
+// cases; GET / and GET /untouched answer alike.
 import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { Server } from 'node:http';
 import { announce, body } from './common.js';
 
 const app = new Hono();
-app.get('/', (c) => c.body(body(0), 200, { 'content-type': 'application/json' }));
+const answer = (c: Context) => c.body(body(0), 200, { 'content-type': 'application/json' });
+app.get('/', answer);
+app.get('/untouched', answer);
 const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => announce(server as Server));

@@ -1,37 +1,53 @@
-// The counter every kit-session server on node:http runs, used like an app would,
-// through the core (`fromNodeRequest`/`fromNodeResponse`): GET /incr adds one to a
-// counter in the session (a write on every request); GET / reads the counter and
-// changes nothing.
+// The counter every kit-session server runs, on the realistic session of common.ts
+// (`BenchSession`), through the session handle an adapter gives the route:
+// - GET /incr: a fresh session is filled as a log-in would (every value), then the
+//   counter goes up: a write on every request;
+// - GET /: reads the counter, changes nothing;
+// - GET /untouched: never touches the session (the adapter's cost alone).
+// `kitCounter` is the node:http server of it, written as the README shows
+// (`withSession` of kit-session/node).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Context, fromNodeRequest, fromNodeResponse, type SessionManager } from 'kit-session';
-import { body } from './common.js';
+import type { Session, SessionManager } from 'kit-session';
+import { withSession } from 'kit-session/node';
+import { body, newSession, type BenchSession } from './common.js';
 
-/** The session's values in every benchmark server. */
-export interface CounterValues {
-  n: number;
+/**
+ * `GET /incr`: fills a fresh session, adds one to the counter.
+ *
+ * @param session - The request's session.
+ * @returns The new counter.
+ */
+export function incr(session: Session<BenchSession>): number {
+  if (session.get('userId') === undefined) {
+    const values = newSession();
+    for (const key of Object.keys(values) as (keyof BenchSession)[]) {
+      session.set(key, values[key]!);
+    }
+  }
+  const n = (session.get('n') ?? 0) + 1;
+  session.set('n', n);
+  return n;
 }
 
 /**
- * A node:http request listener that runs the counter on a manager.
+ * `GET /`: the counter, nothing changed.
+ *
+ * @param session - The request's session.
+ * @returns The counter, 0 without a session.
+ */
+export function read(session: Session<BenchSession>): number {
+  return session.get('n') ?? 0;
+}
+
+/**
+ * The node:http server of the counter on a manager, as the README writes one.
  *
  * @param manager - The session manager, on any store.
- * @returns The listener.
+ * @returns The request listener.
  */
-export function kitCounter(manager: SessionManager<CounterValues>) {
-  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    try {
-      const context = await manager.extractSession(Context.background, fromNodeRequest(request));
-      let n = manager.getValue(context, 'n') ?? 0;
-      if (request.url === '/incr') {
-        n += 1;
-        manager.setValue(context, 'n', n);
-      }
-      await manager.injectSession(context, fromNodeResponse(response));
-      response.setHeader('content-type', 'application/json');
-      response.end(body(n));
-    } catch {
-      response.statusCode = 500;
-      response.end();
-    }
-  };
+export function kitCounter(manager: SessionManager<BenchSession>): (request: IncomingMessage, response: ServerResponse) => void {
+  return withSession(manager, (request, response, session) => {
+    response.setHeader('content-type', 'application/json');
+    return body(request.url === '/incr' ? incr(session) : request.url === '/untouched' ? 0 : read(session));
+  });
 }

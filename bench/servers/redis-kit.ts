@@ -14,21 +14,21 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { EncryptingStoreDecorator, importRawKey, SessionManager, type SessionStore } from 'kit-session';
 import { RedisSessionStore } from 'kit-session/redis';
-import { announce, BENCH_KEY_BASE64, REDIS_URL, STORE_LIFETIME_MS } from './common.js';
-import { kitCounter, type CounterValues } from './kitCounter.js';
+import { announce, BENCH_KEY_BASE64, REDIS_URL, STORE_LIFETIME_MS, type BenchSession } from './common.js';
+import { kitCounter } from './kitCounter.js';
 
 const mode = process.argv[2] ?? 'plain';
 const client = process.argv[3] === 'node-redis' ? createClient({ url: REDIS_URL }) : new Redis(REDIS_URL);
 if (!(client instanceof Redis)) {
   await client.connect();
 }
-const inner = new RedisSessionStore<CounterValues>(client, { prefix: `kit-session-bench:${process.pid}:` });
-let store: SessionStore<CounterValues> = inner;
+const inner = new RedisSessionStore<BenchSession>(client, { prefix: `kit-session-bench:${process.pid}:` });
+let store: SessionStore<BenchSession> = inner;
 if (mode !== 'plain') {
   const keys = [await importRawKey(BENCH_KEY_BASE64)];
-  store = new EncryptingStoreDecorator<CounterValues>(inner, { keys, encryptValues: mode === 'encrypt' });
+  store = new EncryptingStoreDecorator<BenchSession>(inner, { keys, encryptValues: mode === 'encrypt' });
 }
-const manager = new SessionManager<CounterValues>(store, { lifetime: STORE_LIFETIME_MS });
+const manager = new SessionManager<BenchSession>(store, { lifetime: STORE_LIFETIME_MS });
 
 await (client instanceof Redis ? client.ping() : client.ping());
 const server = createServer(kitCounter(manager));

@@ -1,5 +1,5 @@
 // Redis benchmark: the counter by hand with ioredis, the 1× of the Redis cases. The
-// session is a JSON blob under a random id sent as the cookie: GET, JSON.parse, change,
+// session (common.ts) is a JSON blob under a random id sent as the cookie: GET, JSON.parse, change,
 // JSON.stringify, SET PX. GET /incr adds one to the counter; GET / reads it.
 // The client: ioredis (the default), or node-redis with the argument `node-redis`.
 // Keys are under a prefix of this process and end with the sessions (one hour).
@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { announce, body, REDIS_URL, STORE_LIFETIME_MS } from './common.js';
+import { announce, body, newSession, REDIS_URL, STORE_LIFETIME_MS, type BenchSession } from './common.js';
 
 const NAME = 'sid';
 const PREFIX = `kit-session-bench-raw:${process.pid}:`;
@@ -25,10 +25,10 @@ const server = createServer(async (request, response) => {
   try {
     const header = request.headers.cookie;
     let id = header === undefined ? undefined : parseCookie(header)[NAME];
-    let values: { n?: number } | undefined;
+    let values: BenchSession | undefined;
     if (id !== undefined) {
       const json = await client.get(PREFIX + id);
-      values = json === null ? undefined : (JSON.parse(json) as { n?: number });
+      values = json === null ? undefined : (JSON.parse(json) as BenchSession);
     }
     let n = values?.n ?? 0;
     if (request.url === '/incr') {
@@ -37,7 +37,7 @@ const server = createServer(async (request, response) => {
       if (fresh) {
         id = randomBytes(32).toString('base64url');
       }
-      await client.set(PREFIX + id!, JSON.stringify({ ...values, n }), STORE_LIFETIME_MS);
+      await client.set(PREFIX + id!, JSON.stringify({ ...(values ?? newSession()), n }), STORE_LIFETIME_MS);
       if (fresh) {
         response.setHeader(
           'set-cookie',

@@ -157,6 +157,50 @@ describe('kit-session/fastify', () => {
         expect(errors[0]).toBeInstanceOf(SessionNotLoadedError);
       });
 
+      it('keeps no request in a WeakMap: a weak map filled per request made minor GCs pause for milliseconds (the p99 tail)', async () => {
+        const requests: object[] = [];
+        const { url } = await serve((app) => {
+          app.get('/', async (request) => {
+            requests.push(request, request.raw);
+            const session = getSession(request, manager);
+            session.set('visits', (session.get('visits') ?? 0) + 1);
+            return { visits: session.get('visits') };
+          });
+        });
+        const keys: unknown[] = [];
+        const set = WeakMap.prototype.set;
+        const spy = jest.spyOn(WeakMap.prototype, 'set').mockImplementation(function (this: WeakMap<object, unknown>, key, value) {
+          keys.push(key);
+          return set.call(this, key, value);
+        });
+        try {
+          const jar = new CookieJar();
+          await (await jar.fetch(url)).text();
+          const response = await jar.fetch(url);
+          expect(await response.json()).toEqual({ visits: 2 });
+        } finally {
+          spy.mockRestore();
+        }
+        expect(requests).toHaveLength(4);
+        expect(keys.filter((key) => requests.includes(key as object)).length).toBe(0);
+      });
+
+      it('gives each of two plugins, with two managers, its own session on the same request', async () => {
+        const other = new SessionManager<AppSession>(new MemorySessionStore<AppSession>(), { cookie: { name: '__Host-other' } });
+        const { url } = await serve((app) => {
+          void app.register(sessionPlugin, { manager: other });
+          app.get('/', async (request) => {
+            getSession(request, manager).set('userId', 'u-1');
+            getSession(request, other).set('userId', 'u-2');
+            return [getSession(request, manager).get('userId'), getSession(request, other).get('userId')];
+          });
+        });
+        const response = await fetch(url);
+        expect(await response.json()).toEqual(['u-1', 'u-2']);
+        expect(sessionCookies(response)).toHaveLength(1);
+        expect(response.headers.getSetCookie().filter((cookie) => cookie.startsWith('__Host-other='))).toHaveLength(1);
+      });
+
       it('sends SessionStoreError to the error handler when the store fails to load', async () => {
         manager = new SessionManager<AppSession>(brokenStore());
         const { url } = await serve((app) => {

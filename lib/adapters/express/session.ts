@@ -55,20 +55,33 @@ const sessions = new RequestSessions();
  * ```
  */
 export function session<T extends object>(manager: SessionManager<T>): RequestHandler {
-  return async function kitSession(req: Request, res: Response, next: NextFunction): Promise<void> {
+  // Not an async function: Express's router chains a `then` onto any promise a
+  // middleware returns, one more promise and microtask per request for nothing.
+  return function kitSession(req: Request, res: Response, next: NextFunction): void {
     const gate = new ResponseGate(res);
-    let lifecycle: SessionLifecycle<T>;
+    let started: SessionLifecycle<T> | Promise<SessionLifecycle<T>>;
     try {
-      const started = SessionLifecycle.start(manager, fromFrameworkRequest(req, req), gate);
-      // Deferred (see the manager's `load` option): at once, no turn of the microtask queue.
-      lifecycle = started instanceof Promise ? await started : started;
+      started = SessionLifecycle.start(manager, fromFrameworkRequest(req, req), gate);
     } catch (error) {
       next(error);
       return;
     }
-    sessions.attach(req, manager, lifecycle.session);
-    gate.saveBeforeHead(lifecycle, next);
-    next();
+    const attach = (lifecycle: SessionLifecycle<T>): void => {
+      try {
+        sessions.attach(req, manager, lifecycle.session);
+        gate.saveBeforeHead(lifecycle, next);
+        next();
+      } catch (error) {
+        // What the router did with the async function's rejection.
+        next(error);
+      }
+    };
+    if (started instanceof Promise) {
+      started.then(attach, next);
+    } else {
+      // Deferred (see the manager's `load` option): at once, no turn of the microtask queue.
+      attach(started);
+    }
   };
 }
 

@@ -96,7 +96,12 @@ export const sessionPlugin: FastifyPluginAsync<SessionPluginOptions> = async (fa
   if (manager === undefined || typeof manager.extractSession !== 'function') {
     throw new TypeError('sessionPlugin needs a manager: app.register(sessionPlugin, { manager })');
   }
-  const lifecycles = new WeakMap<object, SessionLifecycle<object>>();
+  // Each request's lifecycle rides on the request under a symbol of this registration,
+  // declared to Fastify so that its requests keep one shape; not in a WeakMap keyed by
+  // the request (see RequestSessions: that made the plugin's p99 tail).
+  const LIFECYCLE = Symbol('kit-session.lifecycle');
+  fastify.decorateRequest(LIFECYCLE, null);
+  type Carrier = Record<symbol, SessionLifecycle<object> | null | undefined>;
 
   // Callback hooks, not async ones: an unchanged session then answers in onSend at once,
   // without a promise and a turn of the microtask queue per hook.
@@ -110,28 +115,29 @@ export const sessionPlugin: FastifyPluginAsync<SessionPluginOptions> = async (fa
     }
     if (started instanceof Promise) {
       started.then((lifecycle) => {
-        lifecycles.set(request, lifecycle);
+        (request as unknown as Carrier)[LIFECYCLE] = lifecycle;
         sessions.attach(request, manager, lifecycle.session);
         done();
       }, done);
       return;
     }
     // Deferred (see the manager's `load` option): at once.
-    lifecycles.set(request, started);
+    (request as unknown as Carrier)[LIFECYCLE] = started;
     sessions.attach(request, manager, started.session);
     done();
   });
 
   fastify.addHook('onError', (request, _reply, _error, done) => {
-    lifecycles.get(request)?.fail();
+    (request as unknown as Carrier)[LIFECYCLE]?.fail();
     done();
   });
 
   fastify.addHook('onSend', (request, _reply, payload, done) => {
-    const lifecycle = lifecycles.get(request);
+    const carrier = request as unknown as Carrier;
+    const lifecycle = carrier[LIFECYCLE];
     // Once per request: an error reply sent because the save failed runs onSend again.
-    lifecycles.delete(request);
-    if (lifecycle === undefined || lifecycle.finishIdle()) {
+    carrier[LIFECYCLE] = null;
+    if (lifecycle == null || lifecycle.finishIdle()) {
       done(null, payload);
       return;
     }
