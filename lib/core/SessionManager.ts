@@ -119,6 +119,9 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
     this.#telemetry = this.#options.telemetry?.attach({ name, store: store as SessionStore<unknown> });
     this.#events = new SessionEvents(this.#options.onEvent, sessionClock, this.#telemetry);
     this.#accounts = new SessionAccounts(store, this.#options, this.#events, sessionClock);
+    this.#defersLoad =
+      this.#options.load === 'lazy' ||
+      (this.#options.load === 'auto' && this.#loadsAtOnce && this.#routes.every((route) => route.store.loadsAtOnce === true));
     this.#rules = {
       lifetime: this.#options.lifetime,
       idleTimeout: this.#options.idleTimeout,
@@ -175,27 +178,19 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
   /**
    * @internal Whether the adapters hand over the request's session unloaded
    * ({@link SessionManager.deferSession}) rather than load it before the handler, as the
-   * `load` option says: with `'auto'`, once the store has answered a load of a found
-   * session at once, and never yet with a promise.
+   * `load` option says: with `'auto'`, when every store it loads from declares that its
+   * loads never wait (`SessionStore.loadsAtOnce`) and no adoption or revocation makes a
+   * load wait.
    */
   get defersLoad(): boolean {
-    return this.#options.load === 'lazy' || this.#answersAtOnce === true;
+    return this.#defersLoad;
   }
 
-  /**
-   * With `load: 'auto'`, what the store's loads have shown: `true` once a found session was
-   * answered at once, `false` for good once one was answered with a promise (or the
-   * options make loads wait: adoption, revocation), `undefined` before that.
-   */
-  #answersAtOnce: boolean | undefined;
+  readonly #defersLoad: boolean;
 
-  /** A deferred session's load, on its first touch: learns, with `load: 'auto'`, when loads wait. */
+  /** A deferred session's load, on its first touch. */
   #touchLoad(request: RequestLike): MaybePromise<Session<T>> {
-    const loading = this.#load(request);
-    if (isThenable(loading) && this.#options.load === 'auto') {
-      this.#answersAtOnce = false;
-    }
-    return loading;
+    return this.#load(request);
   }
 
   /**
@@ -227,13 +222,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
         throw storeError(error);
       }
       if (isThenable(answer)) {
-        if (this.#options.load === 'auto') {
-          this.#answersAtOnce = false;
-        }
         return this.#openLater(answer, request, route, token, now, probe);
-      }
-      if (answer !== undefined && this.#answersAtOnce === undefined && this.#options.load === 'auto' && this.#loadsAtOnce) {
-        this.#answersAtOnce = true;
       }
       return reported(this.#open(request, route, token, answer, now, probe), probe);
     } catch (error) {

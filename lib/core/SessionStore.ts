@@ -123,6 +123,7 @@ export interface LoadedSessionRecord<T> extends SessionRecord<T> {
  * | `getSession`, `setSession`, `deleteSession` | yes | `SessionStore` |
  * | `tokenLength` | no | {@link TokenLengthSessionStore} |
  * | `requiresEncryption` | no | {@link PlaintextSessionStore} |
+ * | `loadsAtOnce` | no | `SessionStore.loadsAtOnce`: loads never wait, so adapters may load on first touch |
  * | `useTokenName` | no | {@link NameBindingSessionStore} |
  * | `patchSession` | no | {@link PatchableSessionStore} |
  * | `renewSession` | no | {@link RenewableSessionStore} |
@@ -132,6 +133,15 @@ export interface LoadedSessionRecord<T> extends SessionRecord<T> {
  * @typeParam T - The shape of the session's values.
  */
 export interface SessionStore<T> {
+  /**
+   * `true` when `getSession` always answers at once, never with a promise (the sealed
+   * cookie store on node:crypto). The manager's default `load: 'auto'` then leaves each
+   * request's session unloaded until its first touch, which loads it inline. A store that
+   * cannot promise it for every call leaves this out: its sessions load before the
+   * handler.
+   */
+  readonly loadsAtOnce?: boolean;
+
   /**
    * Loads a session by the token from the cookie.
    *

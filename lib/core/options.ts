@@ -164,12 +164,10 @@ export interface SessionManagerOptions {
    * `/react-router`, `/nest`) load a request's session. A session loaded on its first
    * touch costs a request that never touches it nothing: no cookie opened, no store read,
    * no header sent, and its idle expiry does not move.
-   * - `'auto'`: on first touch while the store has answered its loads at once (the cookie
-   *   store on node:crypto, the memory store, SQLite); before the handler while it has not
-   *   answered one yet, when it answers with a promise (Redis, PostgreSQL, Web Crypto),
-   *   and with `adopt` or `revocation`, whose loads wait. A store that answered at once
-   *   and later answers with a promise is loaded before the handler from then on; the one
-   *   touch that found it out throws `SessionLoadPendingError`.
+   * - `'auto'`: on first touch when every store declares that its loads never wait
+   *   (`SessionStore.loadsAtOnce`: the sealed cookie store on node:crypto or sodium-native)
+   *   and neither `adopt` nor `revocation` is set, whose loads wait; before the handler
+   *   otherwise (Redis, PostgreSQL, the memory store, Web Crypto).
    * - `'lazy'`: always on first touch; where the store answers with a promise, the app
    *   calls `await session.load()` before touching the session (a touch before throws
    *   `SessionLoadPendingError`).

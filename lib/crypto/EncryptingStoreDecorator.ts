@@ -154,6 +154,12 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
   #valuesLabel: string;
   /** The inner store when it keeps the session in its token (the cookie store). */
   readonly #selfContained: SelfContainedSessionStore<T> | undefined;
+  /**
+   * `true` around the cookie store on a sealer that answers at once (node:crypto,
+   * sodium-native): every load answers without a promise, so the adapters load a
+   * request's session on its first touch (see `SessionStore.loadsAtOnce`).
+   */
+  readonly loadsAtOnce: boolean;
 
   /**
    * Present when the inner store can apply patches: seals the changed values and the
@@ -221,6 +227,9 @@ export class EncryptingStoreDecorator<T = Record<string, unknown>> implements Se
     // A sealer answers either at once or with a promise, whatever it opens: ask it once.
     const probe = this.#sealer.open('', this.#tokenLabel);
     this.#opensAtOnce = !isThenable(probe);
+    // A token opened at once whose record is its own text (the cookie store) is a load
+    // that never waits: adapters may then load on first touch (the manager's `load`).
+    this.loadsAtOnce = this.#opensAtOnce && this.#selfContained !== undefined;
     if (isThenable(probe)) {
       (probe as Promise<unknown>).catch(() => undefined);
     }

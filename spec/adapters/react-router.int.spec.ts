@@ -487,11 +487,13 @@ function describeNestedRoutes(open: () => Promise<Opened>, serverSide: boolean):
 
   it('loads and saves once when a child route lists the middleware again', async () => {
     const extract = jest.spyOn(opened.manager, 'extractSession');
+    const defer = jest.spyOn(opened.manager, 'deferSession');
     const inject = jest.spyOn(opened.manager, 'injectSession');
     const response = await app.send(jar, '/again');
     expect(response.status).toBe(200);
     expect(sessionCookies(response)).toHaveLength(1);
-    expect(extract).toHaveBeenCalledTimes(1);
+    // Loaded before the handler (extractSession) or handed over for its first touch (deferSession): once.
+    expect(extract.mock.calls.length + defer.mock.calls.length).toBe(1);
     expect(inject).toHaveBeenCalledTimes(1);
   });
 

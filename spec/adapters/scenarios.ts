@@ -426,7 +426,6 @@ export function describeLazyScenarios(start: (manager: SessionManager<AppSession
       const store = new CountingCookieStore<AppSession>([await importRawKey(randomBytes(32).toString('base64'))]);
       server = await start(new SessionManager<AppSession>(store));
       expect(await (await jar.fetch(url('/count'))).text()).toBe('visits=1');
-      // The first load of a found session shows the store answers at once.
       expect(await (await jar.fetch(url('/count'))).text()).toBe('visits=2');
       store.reset();
       const untouched = await jar.fetch(url('/health'));
