@@ -33,6 +33,7 @@ import {
   brokenStore,
   describeAdapterScenarios,
   describeHeaderScenarios,
+  describeLazyScenarios,
   errorPage,
   listen,
   routes,
@@ -105,6 +106,16 @@ class ScenarioController {
   @Get('/small')
   small(@SessionParam() session: Session<AppSession>): string {
     return routes.small(session);
+  }
+
+  @Get('/health')
+  health(@SessionParam() session: Session<AppSession>): string {
+    return routes.health(session);
+  }
+
+  @Get('/loaded')
+  loaded(@SessionParam() session: Session<AppSession>): Promise<string> {
+    return routes.loaded(session);
   }
 }
 
@@ -207,6 +218,7 @@ describe('kit-session/inversify-http', () => {
   describe('SessionInterceptor', () => {
     describeAdapterScenarios((manager) => serve(manager, { controllers: [ScenarioController] }));
     describeHeaderScenarios((manager) => serve(manager, { controllers: [ScenarioController] }));
+    describeLazyScenarios((manager) => serve(manager, { controllers: [ScenarioController] }));
 
     describe('with routes of its own', () => {
       let server: TestServer | undefined;

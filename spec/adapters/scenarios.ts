@@ -1,6 +1,6 @@
 import { createAdaptorServer } from '@hono/node-server';
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
+import { IncomingMessage, type Server } from 'node:http';
 import {
   CookieSessionStore,
   CookieTransport,
@@ -420,6 +420,25 @@ export function describeLazyScenarios(start: (manager: SessionManager<AppSession
     afterEach(async () => {
       await server?.close();
       server = undefined;
+    });
+
+    it('keeps no node:http request in a WeakMap, touched or not (a weak map filled per request made minor GCs pause for milliseconds: the p99 tail)', async () => {
+      const store = new CountingCookieStore<AppSession>([await importRawKey(randomBytes(32).toString('base64'))]);
+      server = await start(new SessionManager<AppSession>(store));
+      const keys: unknown[] = [];
+      const set = WeakMap.prototype.set;
+      const spy = jest.spyOn(WeakMap.prototype, 'set').mockImplementation(function (this: WeakMap<object, unknown>, key, value) {
+        keys.push(key);
+        return set.call(this, key, value);
+      });
+      try {
+        expect(await (await jar.fetch(url('/count'))).text()).toBe('visits=1');
+        expect(await (await jar.fetch(url('/count'))).text()).toBe('visits=2');
+        expect(await (await jar.fetch(url('/health'))).text()).toBe('ok');
+      } finally {
+        spy.mockRestore();
+      }
+      expect(keys.filter((key) => key instanceof IncomingMessage)).toEqual([]);
     });
 
     it("the default cookie store (load: 'auto'): an untouched request with a cookie opens nothing and sends nothing; touched ones count on", async () => {

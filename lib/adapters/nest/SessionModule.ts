@@ -19,8 +19,14 @@ import { booleanOption } from '../../core/options.js';
 import { SessionLifecycle } from '../lifecycle.js';
 import { fromFrameworkRequest, nodeSink } from '../node/http.js';
 
-/** Each request's session, from the middleware that loads it to the interceptor that saves it. */
-const lifecycles = new WeakMap<object, SessionLifecycle<any>>();
+/**
+ * Each request's session, from the middleware that loads it to the interceptor that saves
+ * it: on the request under this symbol, not in a WeakMap keyed by the request (a weak
+ * map's entries keep their young keys through minor collections: see RequestSessions).
+ */
+const LIFECYCLE = Symbol('kit-session.nest.lifecycle');
+type Carrier = { [LIFECYCLE]?: SessionLifecycle<any> };
+const lifecycleOf = (request: object): SessionLifecycle<any> | undefined => (request as Carrier)[LIFECYCLE];
 
 /**
  * Options of {@link SessionModule.forRoot} with a manager of your own (any store).
@@ -55,7 +61,7 @@ export interface CookieSessionModuleOptions extends CookieSessionsOptions {
 /** Saves the request's session after the handler, before Nest writes the response. */
 const saveSession: NestInterceptor = {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const lifecycle = context.getType() === 'http' ? lifecycles.get(context.switchToHttp().getRequest()) : undefined;
+    const lifecycle = context.getType() === 'http' ? lifecycleOf(context.switchToHttp().getRequest()) : undefined;
     if (lifecycle === undefined) {
       return next.handle();
     }
@@ -172,7 +178,7 @@ export class SessionModule {
         // On Nest's Express platform, req is Express's: its `ip` follows `app.set('trust proxy', …)`.
         const started = SessionLifecycle.start(manager, fromFrameworkRequest(req, req as { ip?: string }), nodeSink(res));
         // Deferred (see the manager's `load` option): at once, no turn of the microtask queue.
-        lifecycles.set(req, started instanceof Promise ? await started : started);
+        (req as Carrier)[LIFECYCLE] = started instanceof Promise ? await started : started;
         next();
       })
       .forRoutes('{*path}');
@@ -199,7 +205,7 @@ export class SessionModule {
  * ```
  */
 export function getSession<T extends object = Record<string, unknown>>(request: object): Session<T> {
-  const lifecycle = lifecycles.get(request);
+  const lifecycle = lifecycleOf(request);
   if (lifecycle === undefined) {
     throw new SessionNotLoadedError(
       'no session for this request: import SessionModule.forRoot(…) in the root module, for HTTP routes',

@@ -14,12 +14,18 @@ import { SESSION_MANAGER } from '../identifiers.js';
 import { SessionLifecycle } from '../../adapters/lifecycle.js';
 import { fromFrameworkRequest, nodeSink } from '../../adapters/node/http.js';
 
-/** The sessions each request's interceptors loaded, by the manager's name. */
-const loaded = new WeakMap<object, Map<string, Session<any>>>();
+/**
+ * The sessions each request's interceptors loaded, by the manager's name: on the request
+ * under this symbol, not in a WeakMap keyed by the request (a weak map's entries keep
+ * their young keys through minor collections: see RequestSessions).
+ */
+const LOADED = Symbol('kit-session.inversify.sessions');
+type Carrier = { [LOADED]?: Map<string, Session<any>> };
 
 /**
  * An `@inversifyjs/http-core` interceptor that loads the request's session before the
- * controller method runs, and saves it after the method returned and before the
+ * controller method runs (or hands it over to load on its first touch, as the manager's
+ * `load` option says), and saves it after the method returned and before the
  * adapter writes the response: methods need no explicit save. Methods get the session
  * with {@link SessionParam}.
  *
@@ -79,9 +85,11 @@ export class SessionInterceptor<T extends object = Record<string, unknown>>
     next: () => Promise<InterceptorTransformObject>,
   ): Promise<void> {
     // Express's request: its `ip` follows `app.set('trust proxy', …)`.
-    const lifecycle = await SessionLifecycle.load(this.#manager, fromFrameworkRequest(request, request as { ip?: string }), nodeSink(response));
-    const sessions = loaded.get(request) ?? new Map<string, Session<any>>();
-    loaded.set(request, sessions.set(this.#manager.name, lifecycle.session));
+    const started = SessionLifecycle.start(this.#manager, fromFrameworkRequest(request, request as { ip?: string }), nodeSink(response));
+    // Deferred (see the manager's `load` option): at once, loaded on its first touch.
+    const lifecycle = started instanceof Promise ? await started : started;
+    const carrier = request as Carrier;
+    (carrier[LOADED] ??= new Map<string, Session<any>>()).set(this.#manager.name, lifecycle.session);
     let transforms: InterceptorTransformObject;
     try {
       transforms = await next();
@@ -124,7 +132,7 @@ function settle<T extends object>(lifecycle: SessionLifecycle<T>, failed: boolea
  */
 export function SessionParam(name?: string): ParameterDecorator {
   return createCustomParameterDecorator<IncomingMessage, ServerResponse, Session<any>>((request) => {
-    const sessions = loaded.get(request);
+    const sessions = (request as Carrier)[LOADED];
     const session = name === undefined ? (sessions?.size === 1 ? [...sessions.values()][0] : undefined) : sessions?.get(name);
     if (session === undefined) {
       throw new SessionNotLoadedError(
