@@ -172,7 +172,7 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
    * ```
    */
   deferSession(context: Context, request: RequestLike): Context {
-    return context.withValue(this.contextKey, Session.deferred<T>(this.#rules, request, () => this.#touchLoad(request)));
+    return context.withValue(this.contextKey, Session.deferred<T>(this.#rules, request, () => this.#load(request)));
   }
 
   /**
@@ -187,11 +187,6 @@ export class SessionManager<T extends object = Record<string, unknown>> extends 
   }
 
   readonly #defersLoad: boolean;
-
-  /** A deferred session's load, on its first touch. */
-  #touchLoad(request: RequestLike): MaybePromise<Session<T>> {
-    return this.#load(request);
-  }
 
   /**
    * Reads the request's token and loads its session: the session itself when the store

@@ -13,12 +13,10 @@ import type * as NodeCrypto from 'node:crypto';
 import { encodeBase64url } from '../core/base64url.js';
 import { materialOf, type EncryptionKey } from './keys.js';
 import { sealCountOf, type SealCount } from './sealCount.js';
-import { concat, FORMAT_VERSION, header, HEADER, IV, keyHead, type KeyHead, keyMap, namesKey, OVERHEAD, parse, type Parsed, TAG } from './sealedFormat.js';
+import { concat, FORMAT_VERSION, header, HEADER, IV, keyHead, type KeyHead, keyMap, namesKey, NoncePool, OVERHEAD, parse, type Parsed, SealAad, TAG } from './sealedFormat.js';
 import type { Sealer } from './Sealer.js';
 import type { OtherOpener } from './SodiumSealer.js';
 
-/** How many IVs the sealer draws from one call to the CSPRNG. */
-const IV_POOL = 256;
 
 interface NodeKey {
   readonly algorithm: NodeCrypto.CipherGCMTypes;
@@ -42,15 +40,8 @@ export class NodeCryptoSealer implements Sealer {
   readonly #sealCount: SealCount;
   /** Opens XChaCha20-Poly1305 (version 2) texts. */
   readonly #openOther: OtherOpener;
-  // IVs come from a pool that one randomFillSync call fills for IV_POOL seals: the call
-  // costs more than sealing a small session. Each IV is still 96 fresh CSPRNG bits,
-  // used once.
-  readonly #ivPool = new Uint8Array(IV * IV_POOL);
-  #ivAt = IV * IV_POOL;
-  // The additional data for the label sealed last (the decorator seals every token
-  // under one label), so that a seal does not build it again.
-  #aadLabel: Uint8Array | undefined;
-  #aad: Uint8Array = new Uint8Array(0);
+  readonly #ivs: NoncePool;
+  readonly #aad: SealAad;
 
   /**
    * @param nodeCrypto - node:crypto.
@@ -70,6 +61,8 @@ export class NodeCryptoSealer implements Sealer {
     this.#sealHead = keyHead(this.#sealKeyId);
     this.#sealKey = this.#keys.get(this.#sealKeyId)!;
     this.#header = header(this.#sealKeyId);
+    this.#ivs = new NoncePool(IV, (pool) => nodeCrypto.randomFillSync(pool));
+    this.#aad = new SealAad(this.#header);
     this.#sealCount = sealCountOf(this.#sealKeyId);
     this.#openOther = openOther;
   }
@@ -78,29 +71,15 @@ export class NodeCryptoSealer implements Sealer {
     return namesKey(sealed, this.#sealHead);
   }
 
-  /** The additional data for a label under the sealing key's header. */
-  #sealAad(label: Uint8Array): Uint8Array {
-    if (label !== this.#aadLabel) {
-      this.#aad = concat(this.#header, label);
-      this.#aadLabel = label;
-    }
-    return this.#aad;
-  }
-
   seal(plaintext: Uint8Array, label: Uint8Array): string {
     // Every byte is written below: header, IV, ciphertext (as long as the plaintext for
     // GCM) and tag.
     const out = new Uint8Array(OVERHEAD + plaintext.length);
     out.set(this.#header);
     const iv = out.subarray(HEADER, HEADER + IV);
-    if (this.#ivAt === this.#ivPool.length) {
-      this.#crypto.randomFillSync(this.#ivPool);
-      this.#ivAt = 0;
-    }
-    iv.set(this.#ivPool.subarray(this.#ivAt, this.#ivAt + IV));
-    this.#ivAt += IV;
+    this.#ivs.next(iv);
     const cipher = this.#crypto.createCipheriv(this.#sealKey.algorithm, this.#sealKey.key, iv, { authTagLength: TAG });
-    cipher.setAAD(this.#sealAad(label));
+    cipher.setAAD(this.#aad.for(label));
     const body = cipher.update(plaintext);
     const final = cipher.final();
     out.set(body, HEADER + IV);
@@ -132,7 +111,7 @@ export class NodeCryptoSealer implements Sealer {
       });
       // A token sealed under the first key has the header this sealer writes.
       decipher.setAAD(
-        parsed.keyId === this.#sealKeyId ? this.#sealAad(label) : concat(bytes.subarray(0, HEADER), label),
+        parsed.keyId === this.#sealKeyId ? this.#aad.for(label) : concat(bytes.subarray(0, HEADER), label),
       );
       decipher.setAuthTag(bytes.subarray(tagAt));
       const body = decipher.update(bytes.subarray(HEADER + IV, tagAt));

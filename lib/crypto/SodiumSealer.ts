@@ -27,8 +27,10 @@ import {
   type KeyHead,
   keyMap,
   namesKey,
+  NoncePool,
   parse,
   type Parsed,
+  SealAad,
   XCHACHA_VERSION,
   XNONCE,
   XOVERHEAD,
@@ -64,9 +66,6 @@ interface Sodium {
  * @internal
  */
 export type OtherOpener = (parsed: Parsed, label: Uint8Array) => Uint8Array | undefined;
-
-/** How many nonces the sealer draws from one call to the CSPRNG. */
-const NONCE_POOL = 256;
 
 /** HKDF-SHA256's info: what the derived key is for. Changing it changes every XChaCha key. */
 const KEY_INFO = 'kit-session xchacha20-poly1305 key v1';
@@ -216,13 +215,8 @@ export class SodiumSealer implements Sealer {
   readonly #header: Uint8Array;
   readonly #keys: Map<number, Uint8Array | undefined>;
   readonly #openAes: OtherOpener;
-  // Nonces come from a pool that one CSPRNG call fills for NONCE_POOL seals; each is
-  // still 192 fresh random bits, used once.
-  readonly #noncePool = new Uint8Array(XNONCE * NONCE_POOL);
-  #nonceAt = XNONCE * NONCE_POOL;
-  // The additional data for the label sealed last, as in NodeCryptoSealer.
-  #aadLabel: Uint8Array | undefined;
-  #aad: Uint8Array = new Uint8Array(0);
+  readonly #nonces: NoncePool;
+  readonly #aad: SealAad;
 
   /**
    * @param nodeCrypto - node:crypto, for the key derivation.
@@ -243,6 +237,9 @@ export class SodiumSealer implements Sealer {
     this.#sealKey = this.#keys.get(this.#sealKeyId)!;
     this.#sealHead = keyHead(this.#sealKeyId, XCHACHA_VERSION);
     this.#header = header(this.#sealKeyId, XCHACHA_VERSION);
+    const sodium = this.#sodium;
+    this.#nonces = new NoncePool(XNONCE, (pool) => sodium.randombytes_buf(pool));
+    this.#aad = new SealAad(this.#header);
     this.#openAes = openAes;
   }
 
@@ -250,29 +247,15 @@ export class SodiumSealer implements Sealer {
     return namesKey(sealed, this.#sealHead);
   }
 
-  /** The additional data for a label under the sealing key's header. */
-  #sealAad(label: Uint8Array): Uint8Array {
-    if (label !== this.#aadLabel) {
-      this.#aad = concat(this.#header, label);
-      this.#aadLabel = label;
-    }
-    return this.#aad;
-  }
-
   seal(plaintext: Uint8Array, label: Uint8Array): string {
     const out = new Uint8Array(XOVERHEAD + plaintext.length);
     out.set(this.#header);
-    if (this.#nonceAt === this.#noncePool.length) {
-      this.#sodium.randombytes_buf(this.#noncePool);
-      this.#nonceAt = 0;
-    }
     const nonce = out.subarray(HEADER, HEADER + XNONCE);
-    nonce.set(this.#noncePool.subarray(this.#nonceAt, this.#nonceAt + XNONCE));
-    this.#nonceAt += XNONCE;
+    this.#nonces.next(nonce);
     this.#sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
       out.subarray(HEADER + XNONCE),
       plaintext,
-      this.#sealAad(label),
+      this.#aad.for(label),
       null,
       nonce,
       this.#sealKey,
@@ -293,7 +276,7 @@ export class SodiumSealer implements Sealer {
       return undefined;
     }
     // A text sealed under the first key has the header this sealer writes.
-    const aad = parsed.keyId === this.#sealKeyId ? this.#sealAad(label) : concat(parsed.bytes.subarray(0, HEADER), label);
+    const aad = parsed.keyId === this.#sealKeyId ? this.#aad.for(label) : concat(parsed.bytes.subarray(0, HEADER), label);
     return openWith(this.#sodium, parsed.bytes, aad, key);
   }
 }

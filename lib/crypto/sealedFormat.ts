@@ -181,3 +181,64 @@ export function keyMap<K>(keys: readonly EncryptionKey[], make: (key: Encryption
   }
   return map;
 }
+
+/**
+ * Fresh random nonces for one sealer, drawn from a pool that one call to the CSPRNG fills
+ * for 256 seals: that call costs more than sealing a small session. Each nonce is still
+ * fresh random bits, used once.
+ *
+ * @internal
+ */
+export class NoncePool {
+  readonly #size: number;
+  readonly #pool: Uint8Array;
+  readonly #fill: (pool: Uint8Array) => void;
+  #at: number;
+
+  /**
+   * @param size - Bytes of one nonce.
+   * @param fill - Fills its argument with CSPRNG bytes.
+   */
+  constructor(size: number, fill: (pool: Uint8Array) => void) {
+    this.#size = size;
+    this.#pool = new Uint8Array(size * 256);
+    this.#fill = fill;
+    this.#at = this.#pool.length;
+  }
+
+  /** Writes the next nonce into `into`, `size` bytes long. */
+  next(into: Uint8Array): void {
+    if (this.#at === this.#pool.length) {
+      this.#fill(this.#pool);
+      this.#at = 0;
+    }
+    into.set(this.#pool.subarray(this.#at, this.#at + this.#size));
+    this.#at += this.#size;
+  }
+}
+
+/**
+ * The additional data of a sealing key's header and the label sealed last: the decorator
+ * seals every token under one label, so a seal does not build it again.
+ *
+ * @internal
+ */
+export class SealAad {
+  readonly #header: Uint8Array;
+  #label: Uint8Array | undefined;
+  #aad: Uint8Array = new Uint8Array(0);
+
+  /** @param header - The sealing key's header. */
+  constructor(header: Uint8Array) {
+    this.#header = header;
+  }
+
+  /** The additional data for `label` under the header. */
+  for(label: Uint8Array): Uint8Array {
+    if (label !== this.#label) {
+      this.#aad = concat(this.#header, label);
+      this.#label = label;
+    }
+    return this.#aad;
+  }
+}
