@@ -36,7 +36,17 @@ interface Loaded {
   readonly unread: Map<string, Unread>;
 }
 
-const loadedAs = new WeakMap<object, Loaded>();
+/**
+ * Where a values object keeps what it was loaded as: a non-enumerable symbol property
+ * (not listed, spread, copied or serialised), not a WeakMap keyed by the object — a weak
+ * map's entries keep their young keys through minor collections (see RequestSessions).
+ */
+const LOADED = Symbol('kit-session.loadedValues');
+
+/** What `values` was loaded as, when it came from {@link valuesOpenedOnRead}. */
+function loadedAs(values: object): Loaded | undefined {
+  return (values as { [LOADED]?: Loaded })[LOADED];
+}
 
 /**
  * A values object whose values open on first read.
@@ -80,7 +90,7 @@ export function valuesOpenedOnRead<T>(
   for (const [name, value] of opened) {
     Object.defineProperty(values, name, { value, writable: true, enumerable: true, configurable: true });
   }
-  loadedAs.set(values, { id, binding, unread });
+  Object.defineProperty(values, LOADED, { value: { id, binding, unread } satisfies Loaded });
   return values as Partial<T>;
 }
 
@@ -97,7 +107,7 @@ export function valuesOpenedOnRead<T>(
  * @internal
  */
 export function unreadSealedText(values: object, id: string, binding: string, name: string): string | undefined {
-  const loaded = loadedAs.get(values);
+  const loaded = loadedAs(values);
   if (loaded === undefined || loaded.id !== id || loaded.binding !== binding) {
     return undefined;
   }
@@ -111,6 +121,6 @@ export function unreadSealedText(values: object, id: string, binding: string, na
  * @internal
  */
 export function loadedOnRead(values: object, id: string, binding: string): boolean {
-  const loaded = loadedAs.get(values);
+  const loaded = loadedAs(values);
   return loaded !== undefined && loaded.id === id && loaded.binding === binding;
 }
